@@ -1,0 +1,63 @@
+"""Command line: `python -m bot` runs the bot; `migrate` and `compile-catalogs` are set-up steps."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_settings_error
+from bot.factory import run_polling
+from bot.i18n import compile_catalogs
+from bot.logging_setup import configure_logging
+from db.engine import create_engine
+from db.migrate import upgrade
+
+
+def load_settings() -> Settings:
+    """Settings, or one line on stderr naming what is wrong and a non-zero exit."""
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        print(describe_settings_error(error), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def migrate(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Road Map status bot")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="start the bot with long polling (the default)")
+    commands.add_parser("migrate", help="apply database migrations and exit")
+    commands.add_parser("compile-catalogs", help="compile locales/*/LC_MESSAGES/*.po into .mo")
+    args = parser.parse_args(argv)
+
+    if args.command == "compile-catalogs":
+        for path in compile_catalogs():
+            print(f"compiled {path}")
+        return 0
+
+    settings = load_settings()
+    configure_logging(settings.bot_token.get_secret_value())
+    if args.command == "migrate":
+        asyncio.run(migrate(settings.database_url))
+        return 0
+
+    compile_catalogs()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_polling(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The bot's configuration: one settings class read from the environment or `.env`."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LOCALES: tuple[str, ...] = ("kk", "ru")
+TELEGRAM_DEFAULT_API_URL = "https://api.telegram.org"
+_TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment; `.env.example` documents each key."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr
+    telegram_api_url: str = TELEGRAM_DEFAULT_API_URL
+    database_url: str = "sqlite+aiosqlite:///data/bot.db"
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
+    timezone: str = "Asia/Almaty"
+    default_locale: str = "kk"
+    invite_ttl_days: int = Field(default=7, ge=1, le=90)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not _TOKEN_PATTERN.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("malformed: expected <digits>:<secret> as issued by @BotFather")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",")]
+            return frozenset(int(part) for part in parts if part)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _supported_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/") or TELEGRAM_DEFAULT_API_URL
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def describe_settings_error(error: Exception) -> str:
+    """One line naming the offending variables, never their values (the token is a secret)."""
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return f"Configuration error: {error}"
+    problems = []
+    for item in error.errors():
+        variable = str(item["loc"][0]).upper() if item["loc"] else "?"
+        reason = "is required" if item["type"] == "missing" else "is invalid"
+        message = item.get("msg", "")
+        if item["type"] != "missing" and message:
+            reason = f"is invalid ({message.removeprefix('Value error, ')})"
+        problems.append(f"{variable} {reason}")
+    return "Configuration error: " + "; ".join(problems)

@@ -1,0 +1,101 @@
+"""Two languages, Kazakh and Russian: catalogs, the locale middleware and formatting helpers.
+
+Message ids are English; `locales/kk` and `locales/ru` hold the translations. Inside a handler
+use `_()` / `ngettext()`; outside an update (scheduler jobs) wrap rendering in
+`in_locale(i18n, person.locale)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import SUPPORTED_LOCALES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Marks a message id for extraction without translating it now."""
+    return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """Plural-aware translation in the current locale (Russian has three forms)."""
+    return _(singular, plural, n)
+
+
+def compile_catalogs(path: Path = LOCALES_DIR) -> list[Path]:
+    """Compile every `.po` into its `.mo` when the binary is missing or older than the source."""
+    written: list[Path] = []
+    for po_path in sorted(path.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        written.append(mo_path)
+    return written
+
+
+def build_i18n(default_locale: str, path: Path = LOCALES_DIR) -> I18n:
+    return I18n(path=path, default_locale=default_locale, domain=DOMAIN)
+
+
+def locale_from_telegram(user: User | None, default_locale: str) -> str:
+    """kk or ru from the Telegram client's language, otherwise the configured default."""
+    code = (user.language_code or "").lower() if user else ""
+    for locale in SUPPORTED_LOCALES:
+        if code == locale or code.startswith(f"{locale}-"):
+            return locale
+    return default_locale
+
+
+class PersonI18nMiddleware(I18nMiddleware):
+    """The person's saved language first, then their Telegram client's, then the default."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        person = data.get("person")
+        try:
+            saved = person.locale if person is not None else None
+        except SQLAlchemyError:  # a rolled-back session may leave the person detached
+            saved = None
+        if saved in self.i18n.available_locales:
+            return str(saved)
+        return locale_from_telegram(data.get("event_from_user"), self.i18n.default_locale)
+
+
+@contextmanager
+def in_locale(i18n: I18n, locale: str | None) -> Iterator[None]:
+    """Render texts for a given reader outside of an update (for jobs and notifications)."""
+    with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
+        yield
+
+
+def current_locale() -> str:
+    return I18n.get_current().current_locale
+
+
+def format_day(day: date, locale: str | None = None) -> str:
+    """A date as a native reader writes it: «2025 ж. 1 қыркүйек», «1 сентября 2025 г.»."""
+    return format_date(day, format="long", locale=locale or current_locale())
+
+
+def pick_name(kk: str | None, ru: str | None, locale: str | None = None) -> str:
+    """The reader's language, falling back to the other one when a translation is missing."""
+    first, second = (kk, ru) if (locale or current_locale()) == "kk" else (ru, kk)
+    return (first or "").strip() or (second or "").strip()

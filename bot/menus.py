@@ -1,0 +1,109 @@
+"""Commands per role: the Telegram command menu and /help are built from the same list."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+
+from bot.config import SUPPORTED_LOCALES
+from bot.i18n import N_
+from db.models import Person, Role
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    description: str  # msgid, translated when the menu is built
+    usage: str | None = None  # msgid of the argument hint shown in /help and on misuse
+
+
+START = CommandSpec("start", N_("Start or restart the bot"))
+HELP = CommandSpec("help", N_("What I can do for you"))
+LANGUAGE = CommandSpec("language", N_("Change the language"))
+ITEM = CommandSpec("item", N_("Road Map item card"), N_("/item <item code>"))
+INVITE = CommandSpec(
+    "invite",
+    N_("Invitation link for a department, the chair or the secretariat"),
+    N_("/invite <department code> | chair | secretariat"),
+)
+DEPARTMENTS = CommandSpec("departments", N_("Responsible departments"))
+ADD_DEPARTMENT = CommandSpec(
+    "adddept",
+    N_("Add a department"),
+    N_("/adddept <code> <name in Kazakh> | <name in Russian>"),
+)
+ADD_ITEM = CommandSpec(
+    "additem",
+    N_("Add a Road Map item"),
+    N_("/additem <item code> <department code> <deadline> <title in Kazakh> | <title in Russian>"),
+)
+ASSIGN = CommandSpec(
+    "assign",
+    N_("Give an item to another department"),
+    N_("/assign <item code> <department code>"),
+)
+DEADLINE = CommandSpec(
+    "deadline",
+    N_("Change an item's deadline"),
+    N_("/deadline <item code> <date, e.g. 2025-09-01 or 01.09.2025>"),
+)
+PEOPLE = CommandSpec("people", N_("People with access"))
+REVOKE = CommandSpec("revoke", N_("Take access away"), N_("/revoke <Telegram ID>"))
+
+UNREGISTERED_COMMANDS: tuple[CommandSpec, ...] = (START, HELP)
+COMMANDS_BY_ROLE: dict[str, tuple[CommandSpec, ...]] = {
+    Role.MEMBER: (ITEM, LANGUAGE, HELP),
+    Role.CHAIR: (ITEM, LANGUAGE, HELP),
+    Role.SECRETARIAT: (
+        ITEM,
+        DEPARTMENTS,
+        ADD_DEPARTMENT,
+        ADD_ITEM,
+        ASSIGN,
+        DEADLINE,
+        INVITE,
+        PEOPLE,
+        REVOKE,
+        LANGUAGE,
+        HELP,
+    ),
+}
+
+
+def commands_for(role: str | None) -> tuple[CommandSpec, ...]:
+    return COMMANDS_BY_ROLE.get(role or "", UNREGISTERED_COMMANDS)
+
+
+def bot_commands(specs: tuple[CommandSpec, ...], i18n: I18n, locale: str) -> list[BotCommand]:
+    return [
+        BotCommand(command=spec.name, description=i18n.gettext(spec.description, locale=locale))
+        for spec in specs
+    ]
+
+
+async def set_default_menus(bot: Bot, i18n: I18n) -> None:
+    """The menu strangers see, in Kazakh and Russian, plus the default language for the rest."""
+    scope = BotCommandScopeDefault()
+    for locale in SUPPORTED_LOCALES:
+        commands = bot_commands(UNREGISTERED_COMMANDS, i18n, locale)
+        await bot.set_my_commands(commands, scope=scope, language_code=locale)
+    default = bot_commands(UNREGISTERED_COMMANDS, i18n, i18n.default_locale)
+    await bot.set_my_commands(default, scope=scope)
+
+
+async def set_person_menu(bot: Bot, i18n: I18n, person: Person) -> None:
+    """A chat-scoped menu in the language the person chose in the bot, for their role."""
+    locale = person.locale or i18n.default_locale
+    commands = bot_commands(commands_for(person.role), i18n, locale)
+    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=person.telegram_id))
+
+
+async def clear_person_menu(bot: Bot, telegram_id: int) -> None:
+    # The chat may be gone already; the person has no access either way.
+    with suppress(TelegramBadRequest):
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=telegram_id))

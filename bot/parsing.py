@@ -1,0 +1,102 @@
+"""Parsing of command arguments typed by people: pure functions, no Telegram, no database."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+DEPARTMENT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
+ITEM_CODE = re.compile(r"^[0-9A-Za-z](?:[0-9A-Za-z._-]{0,30}[0-9A-Za-z])?$")
+RESERVED_DEPARTMENT_CODES = frozenset({"chair", "secretariat"})
+MAX_NAME_LENGTH = 300
+MAX_TITLE_LENGTH = 1000
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+
+
+def parse_date(text: str) -> date | None:
+    """`2025-09-01` or `01.09.2025`; None for anything else, including impossible dates."""
+    text = text.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def is_department_code(text: str) -> bool:
+    return bool(DEPARTMENT_CODE.fullmatch(text)) and text.lower() not in RESERVED_DEPARTMENT_CODES
+
+
+def is_item_code(text: str) -> bool:
+    return bool(ITEM_CODE.fullmatch(text))
+
+
+def split_bilingual(text: str, limit: int) -> tuple[str, str] | None:
+    """`Kazakh text | Russian text`: both parts required, each within `limit` characters."""
+    if text.count("|") != 1:
+        return None
+    kk, ru = (part.strip() for part in text.split("|"))
+    if not kk or not ru or len(kk) > limit or len(ru) > limit:
+        return None
+    return kk, ru
+
+
+@dataclass(frozen=True)
+class NewDepartment:
+    code: str
+    name_kk: str
+    name_ru: str
+
+
+@dataclass(frozen=True)
+class NewItem:
+    code: str
+    department_code: str
+    deadline: date
+    title_kk: str
+    title_ru: str
+
+
+def parse_new_department(args: str | None) -> NewDepartment | None:
+    """`<code> <name_kk> | <name_ru>`."""
+    parts = (args or "").strip().split(maxsplit=1)
+    if len(parts) != 2 or not is_department_code(parts[0]):
+        return None
+    names = split_bilingual(parts[1], MAX_NAME_LENGTH)
+    if names is None:
+        return None
+    return NewDepartment(parts[0].lower(), *names)
+
+
+def parse_new_item(args: str | None) -> NewItem | None:
+    """`<code> <dept_code> <deadline> <title_kk> | <title_ru>`."""
+    parts = (args or "").strip().split(maxsplit=3)
+    if len(parts) != 4:
+        return None
+    code, department_code, deadline_text, titles_text = parts
+    deadline = parse_date(deadline_text)
+    titles = split_bilingual(titles_text, MAX_TITLE_LENGTH)
+    if not is_item_code(code) or not is_department_code(department_code):
+        return None
+    if deadline is None or titles is None:
+        return None
+    return NewItem(code, department_code.lower(), deadline, *titles)
+
+
+def parse_two_words(args: str | None) -> tuple[str, str] | None:
+    parts = (args or "").split()
+    return (parts[0], parts[1]) if len(parts) == 2 else None
+
+
+def parse_one_word(args: str | None) -> str | None:
+    parts = (args or "").split()
+    return parts[0] if len(parts) == 1 else None
+
+
+def parse_user_id(args: str | None) -> int | None:
+    word = parse_one_word(args)
+    if word is None or not word.isdigit() or len(word) > 19:
+        return None
+    return int(word)

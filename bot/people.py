@@ -1,0 +1,78 @@
+"""People and their roles: configured administrators, language choice, revocation."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import SUPPORTED_LOCALES
+from bot.errors import ProtectedPersonError, UnknownPersonError
+from bot.invites import Newcomer
+from db import queries
+from db.models import Person, Role
+
+
+async def ensure_configured_admin(
+    session: AsyncSession, *, newcomer: Newcomer, admin_ids: Collection[int], now: datetime
+) -> Person | None:
+    """ADMIN_IDS are secretariat from their first /start; returns None for anyone else."""
+    if newcomer.telegram_id not in admin_ids:
+        return None
+    person = await queries.person_by_telegram_id(session, newcomer.telegram_id)
+    if person is not None and person.active and person.role == Role.SECRETARIAT:
+        return person
+    if person is None:
+        person = Person(
+            telegram_id=newcomer.telegram_id,
+            display_name=newcomer.display_name[:200],
+            username=newcomer.username,
+            role=Role.SECRETARIAT,
+            created_at=now,
+            updated_at=now,
+        )
+    person.role = Role.SECRETARIAT
+    person.department_id = None
+    person.active = True
+    person.blocked_bot = False
+    person.updated_at = now
+    session.add(person)
+    await session.flush()
+    await queries.add_audit(
+        session, at=now, action="person.admin_from_config", actor=person, target=str(person.id)
+    )
+    await session.commit()
+    return person
+
+
+async def set_locale(session: AsyncSession, person: Person, locale: str, now: datetime) -> None:
+    if locale not in SUPPORTED_LOCALES:
+        raise ValueError(locale)
+    person.locale = locale
+    person.updated_at = now
+    session.add(person)
+    await session.commit()
+
+
+async def revoke(
+    session: AsyncSession,
+    *,
+    actor: Person,
+    telegram_id: int,
+    admin_ids: Collection[int],
+    now: datetime,
+) -> Person:
+    person = await queries.person_by_telegram_id(session, telegram_id)
+    if person is None:
+        raise UnknownPersonError(telegram_id)
+    if telegram_id in admin_ids or person.id == actor.id:
+        raise ProtectedPersonError
+    person.active = False
+    person.updated_at = now
+    session.add(person)
+    await queries.add_audit(
+        session, at=now, action="person.revoke", actor=actor, target=str(telegram_id)
+    )
+    await session.commit()
+    return person

@@ -1,0 +1,158 @@
+"""Roadmap administration: departments, items, assignment and deadlines, each change audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import (
+    DuplicateDepartmentError,
+    DuplicateItemError,
+    UnchangedError,
+    UnknownDepartmentError,
+    UnknownItemError,
+)
+from bot.parsing import NewDepartment, NewItem
+from db import queries
+from db.models import DeadlineChange, Department, Person, RoadmapItem, StatusUpdate
+
+
+async def add_department(
+    session: AsyncSession, *, actor: Person, new: NewDepartment, now: datetime
+) -> Department:
+    if await queries.department_by_code(session, new.code) is not None:
+        raise DuplicateDepartmentError(new.code)
+    department = Department(code=new.code, name_kk=new.name_kk, name_ru=new.name_ru, created_at=now)
+    session.add(department)
+    try:
+        await session.flush()
+    except IntegrityError as error:  # a concurrent /adddept with the same code won the race
+        await session.rollback()
+        raise DuplicateDepartmentError(new.code) from error
+    await queries.add_audit(
+        session,
+        at=now,
+        action="department.add",
+        actor=actor,
+        target=department.code,
+        details=f"{new.name_kk} | {new.name_ru}",
+    )
+    await session.commit()
+    return department
+
+
+async def _require_department(session: AsyncSession, code: str) -> Department:
+    department = await queries.department_by_code(session, code)
+    if department is None:
+        raise UnknownDepartmentError(code)
+    return department
+
+
+async def _require_item(session: AsyncSession, code: str) -> RoadmapItem:
+    item = await queries.item_by_code(session, code)
+    if item is None:
+        raise UnknownItemError(code)
+    return item
+
+
+async def add_item(
+    session: AsyncSession, *, actor: Person, new: NewItem, now: datetime
+) -> tuple[RoadmapItem, Department]:
+    department = await _require_department(session, new.department_code)
+    if await queries.item_by_code(session, new.code) is not None:
+        raise DuplicateItemError(new.code)
+    item = RoadmapItem(
+        code=new.code,
+        title_kk=new.title_kk,
+        title_ru=new.title_ru,
+        department_id=department.id,  # type: ignore[arg-type]
+        deadline=new.deadline,
+        year=new.deadline.year,
+        created_at=now,
+    )
+    session.add(item)
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        await session.rollback()
+        raise DuplicateItemError(new.code) from error
+    await queries.add_audit(
+        session,
+        at=now,
+        action="item.add",
+        actor=actor,
+        target=item.code,
+        details=f"{department.code} {new.deadline.isoformat()}",
+    )
+    await session.commit()
+    return item, department
+
+
+async def assign_item(
+    session: AsyncSession, *, actor: Person, item_code: str, department_code: str, now: datetime
+) -> tuple[RoadmapItem, Department]:
+    item = await _require_item(session, item_code)
+    department = await _require_department(session, department_code)
+    if item.department_id == department.id:
+        raise UnchangedError
+    previous = await queries.department_by_id(session, item.department_id)
+    item.department_id = department.id  # type: ignore[assignment]
+    session.add(item)
+    await queries.add_audit(
+        session,
+        at=now,
+        action="item.assign",
+        actor=actor,
+        target=item.code,
+        details=f"{previous.code if previous else '?'} -> {department.code}",
+    )
+    await session.commit()
+    return item, department
+
+
+async def change_deadline(
+    session: AsyncSession, *, actor: Person, item_code: str, deadline: date, now: datetime
+) -> tuple[RoadmapItem, DeadlineChange]:
+    item = await _require_item(session, item_code)
+    if item.deadline == deadline:
+        raise UnchangedError
+    change = DeadlineChange(
+        item_id=item.id,  # type: ignore[arg-type]
+        old_deadline=item.deadline,
+        new_deadline=deadline,
+        changed_by_id=actor.id,
+        changed_at=now,
+    )
+    item.deadline = deadline
+    session.add_all([item, change])
+    await queries.add_audit(
+        session,
+        at=now,
+        action="item.deadline",
+        actor=actor,
+        target=item.code,
+        details=f"{change.old_deadline.isoformat()} -> {change.new_deadline.isoformat()}",
+    )
+    await session.commit()
+    return item, change
+
+
+@dataclass(frozen=True)
+class ItemCard:
+    """Everything an item card shows, read in one place."""
+
+    item: RoadmapItem
+    department: Department | None
+    latest: StatusUpdate | None
+    latest_author: Person | None
+
+
+async def item_card(session: AsyncSession, code: str) -> ItemCard:
+    item = await _require_item(session, code)
+    department = await queries.department_by_id(session, item.department_id)
+    latest = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
+    author = await session.get(Person, latest.author_id) if latest else None
+    return ItemCard(item=item, department=department, latest=latest, latest_author=author)

@@ -1,0 +1,1 @@
+"""Database layer: SQLModel models, the async engine and sessions, query functions, migrations."""

@@ -1,0 +1,147 @@
+"""Tables of the roadmap bot.
+
+History that matters is append-only: status updates and deadline changes are never updated
+in place, and an item's current state is derived from its newest update. Timestamps are aware
+datetimes stored as UTC (SQLModel's UTCDateTime). Enumerations are stored as short strings
+so that SQLite and PostgreSQL share one schema without database enum types.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class Role(StrEnum):
+    SECRETARIAT = "secretariat"
+    CHAIR = "chair"
+    MEMBER = "member"
+
+
+class ItemStatus(StrEnum):
+    DONE = "done"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BLOCKED = "blocked"
+
+
+class Department(SQLModel, table=True):
+    __tablename__ = "department"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_type=sa.String(32), unique=True, index=True)
+    name_kk: str = Field(sa_type=sa.String(300))
+    name_ru: str = Field(sa_type=sa.String(300))
+    created_at: datetime
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
+    display_name: str = Field(sa_type=sa.String(200))
+    username: str | None = Field(default=None, sa_type=sa.String(64))
+    locale: str | None = Field(default=None, sa_type=sa.String(8))
+    role: str = Field(sa_type=sa.String(16))
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    active: bool = True
+    blocked_bot: bool = False
+    created_at: datetime
+    updated_at: datetime
+
+
+class RoadmapItem(SQLModel, table=True):
+    __tablename__ = "roadmap_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_type=sa.String(32), unique=True, index=True)
+    title_kk: str = Field(sa_type=sa.Text)
+    title_ru: str = Field(sa_type=sa.Text)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    deadline: date = Field(index=True)
+    year: int = Field(index=True)
+    target: str = Field(default="", sa_type=sa.Text)
+    archived: bool = False
+    created_at: datetime
+
+
+class DeadlineChange(SQLModel, table=True):
+    """Every move of an item's deadline: a postponed deadline is a risk signal."""
+
+    __tablename__ = "deadline_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="roadmap_item.id", index=True)
+    old_deadline: date
+    new_deadline: date
+    changed_by_id: int | None = Field(default=None, foreign_key="person.id")
+    changed_at: datetime
+
+
+class StatusUpdate(SQLModel, table=True):
+    """One report on an item; never updated in place."""
+
+    __tablename__ = "status_update"
+    __table_args__ = (
+        sa.Index("ix_status_update_item_created", "item_id", "created_at"),
+        sa.CheckConstraint("progress >= 0 AND progress <= 100", name="ck_status_update_progress"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="roadmap_item.id")
+    author_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(sa_type=sa.String(16))
+    progress: int
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+    cause: str | None = Field(default=None, sa_type=sa.String(32))
+    evidence_kind: str | None = Field(default=None, sa_type=sa.String(16))
+    evidence_file_id: str | None = Field(default=None, sa_type=sa.String(256))
+    evidence_unique_id: str | None = Field(default=None, sa_type=sa.String(128))
+    created_at: datetime
+
+
+class Invite(SQLModel, table=True):
+    """A one-time invitation link.
+
+    Only the SHA-256 of the token is stored, so a leaked table grants nobody access.
+    """
+
+    __tablename__ = "invite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
+    role: str = Field(sa_type=sa.String(16))
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime
+    expires_at: datetime
+    used_by_id: int | None = Field(default=None, foreign_key="person.id")
+    used_at: datetime | None = None
+
+
+class AuditLog(SQLModel, table=True):
+    """Every administrative change and every refusal, with who tried it."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_telegram_id: int | None = Field(default=None, sa_type=sa.BigInteger, index=True)
+    actor_person_id: int | None = Field(default=None, foreign_key="person.id")
+    action: str = Field(sa_type=sa.String(64), index=True)
+    target: str | None = Field(default=None, sa_type=sa.String(200))
+    details: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(index=True)
+
+
+class FsmRecord(SQLModel, table=True):
+    """aiogram FSM state and data per chat, kept in the database so dialogs survive a restart."""
+
+    __tablename__ = "fsm_record"
+
+    key: str = Field(sa_type=sa.String(200), primary_key=True)
+    state: str | None = Field(default=None, sa_type=sa.String(200))
+    data: str = Field(default="{}", sa_type=sa.Text)

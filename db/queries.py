@@ -1,0 +1,93 @@
+"""Query functions. They add and flush; the caller (a service) decides when to commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db.models import (
+    AuditLog,
+    Department,
+    Invite,
+    Person,
+    RoadmapItem,
+    StatusUpdate,
+)
+
+
+async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | None:
+    result = await session.exec(select(Person).where(Person.telegram_id == telegram_id))
+    return result.first()
+
+
+async def department_by_code(session: AsyncSession, code: str) -> Department | None:
+    statement = select(Department).where(func.lower(Department.code) == code.strip().lower())
+    return (await session.exec(statement)).first()
+
+
+async def department_by_id(session: AsyncSession, department_id: int | None) -> Department | None:
+    if department_id is None:
+        return None
+    return await session.get(Department, department_id)
+
+
+async def all_departments(session: AsyncSession) -> Sequence[Department]:
+    return (await session.exec(select(Department).order_by(col(Department.code)))).all()
+
+
+async def item_by_code(session: AsyncSession, code: str) -> RoadmapItem | None:
+    statement = select(RoadmapItem).where(func.lower(RoadmapItem.code) == code.strip().lower())
+    return (await session.exec(statement)).first()
+
+
+async def latest_update(session: AsyncSession, item_id: int) -> StatusUpdate | None:
+    statement = (
+        select(StatusUpdate)
+        .where(StatusUpdate.item_id == item_id)
+        .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
+async def all_people(session: AsyncSession) -> Sequence[Person]:
+    statement = select(Person).order_by(
+        col(Person.active).desc(), col(Person.role), col(Person.display_name)
+    )
+    return (await session.exec(statement)).all()
+
+
+async def active_people_with_role(session: AsyncSession, role: str) -> Sequence[Person]:
+    statement = select(Person).where(Person.role == role, col(Person.active).is_(True))
+    return (await session.exec(statement)).all()
+
+
+async def invite_by_token_hash(session: AsyncSession, token_hash: str) -> Invite | None:
+    return (await session.exec(select(Invite).where(Invite.token_hash == token_hash))).first()
+
+
+async def add_audit(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    action: str,
+    actor: Person | None = None,
+    actor_telegram_id: int | None = None,
+    target: str | None = None,
+    details: str | None = None,
+) -> AuditLog:
+    entry = AuditLog(
+        actor_telegram_id=actor.telegram_id if actor else actor_telegram_id,
+        actor_person_id=actor.id if actor else None,
+        action=action,
+        target=target[:200] if target else None,
+        details=details,
+        created_at=at,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry

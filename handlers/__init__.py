@@ -1,0 +1,17 @@
+"""aiogram routers, one per audience or feature, in the order they must be tried.
+
+Each module builds its router in `create_router()`: a router can be attached to one
+Dispatcher only, and the tests build a Dispatcher per test.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import errors, fallback, items, secretariat, start
+
+
+def get_routers() -> list[Router]:
+    # The fallback router answers whatever nobody else took, so it must come last.
+    modules = (errors, start, secretariat, items, fallback)
+    return [module.create_router() for module in modules]

@@ -1,0 +1,31 @@
+"""Whatever no other router took: strangers learn how to get access, others get a hint."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.texts import no_access_text
+from db.models import Person
+
+
+async def anything_else(message: Message, person: Person | None) -> None:
+    if person is None:
+        await message.answer(no_access_text(message.chat.id))
+        return
+    await message.answer(_("I did not understand that. Send /help to see what I can do."))
+
+
+async def stale_button(query: CallbackQuery, person: Person | None) -> None:
+    if person is None:
+        await query.answer(_("You do not have access."), show_alert=True)
+        return
+    await query.answer(_("This button is no longer valid."), show_alert=True)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(anything_else)
+    router.callback_query.register(stale_button)
+    return router

@@ -1,0 +1,62 @@
+"""Road Map item cards for the secretariat, the chair and the owning department."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import menus
+from bot.clock import Clock, local_today
+from bot.config import Settings
+from bot.errors import UnknownItemError
+from bot.parsing import parse_one_word
+from bot.roadmap import item_card
+from bot.texts import item_card_text, no_access_text, quote, usage_line
+from db import queries
+from db.models import Person, Role
+
+
+def can_see_item(person: Person, department_id: int) -> bool:
+    return person.role in (Role.SECRETARIAT, Role.CHAIR) or person.department_id == department_id
+
+
+async def item_command(
+    message: Message,
+    command: CommandObject,
+    person: Person | None,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    if person is None:
+        await message.answer(no_access_text(message.chat.id))
+        return
+    code = parse_one_word(command.args)
+    if code is None:
+        await message.answer(usage_line(menus.ITEM))
+        return
+    try:
+        card = await item_card(session, code)
+    except UnknownItemError:
+        await message.answer(
+            _("There is no Road Map item with the code {code}.").format(code=quote(code))
+        )
+        return
+    if not can_see_item(person, card.item.department_id):
+        await queries.add_audit(
+            session, at=clock.now(), action="refused.item", actor=person, target=card.item.code
+        )
+        await session.commit()
+        await message.answer(_("You can only see the items of your own department."))
+        return
+    today = local_today(clock, settings.tz)
+    await message.answer(item_card_text(card, today, settings.tz))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(item_command, Command("item"))
+    return router

@@ -1,0 +1,286 @@
+"""Secretariat commands: departments, items, invitations and people.
+
+Every handler here sits behind `SecretariatOnlyMiddleware`, which refuses anyone else and
+records the refusal. Arguments are parsed before anything is written.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import menus
+from bot.clock import Clock
+from bot.config import Settings
+from bot.errors import (
+    DuplicateDepartmentError,
+    DuplicateItemError,
+    ProtectedPersonError,
+    UnchangedError,
+    UnknownDepartmentError,
+    UnknownItemError,
+    UnknownPersonError,
+)
+from bot.i18n import format_day, pick_name
+from bot.invites import issue_invite
+from bot.middlewares import SecretariatOnlyMiddleware
+from bot.parsing import (
+    parse_date,
+    parse_new_department,
+    parse_new_item,
+    parse_one_word,
+    parse_two_words,
+    parse_user_id,
+)
+from bot.people import revoke
+from bot.roadmap import add_department, add_item, assign_item, change_deadline
+from bot.texts import department_name, quote, role_label, split_message, usage_line
+from db import queries
+from db.models import Person, Role
+
+INVITE_ROLES = {"chair": Role.CHAIR, "secretariat": Role.SECRETARIAT}
+
+
+def _unknown_department(code: str) -> str:
+    return _("There is no department with the code {code}. See /departments.").format(
+        code=quote(code)
+    )
+
+
+def _unknown_item(code: str) -> str:
+    return _("There is no Road Map item with the code {code}.").format(code=quote(code))
+
+
+async def invite(
+    message: Message,
+    command: CommandObject,
+    person: Person,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    bot: Bot,
+) -> None:
+    target = parse_one_word(command.args)
+    if target is None:
+        await message.answer(usage_line(menus.INVITE))
+        return
+    role = INVITE_ROLES.get(target.lower(), Role.MEMBER)
+    department = None
+    if role == Role.MEMBER:
+        department = await queries.department_by_code(session, target)
+        if department is None:
+            await message.answer(_unknown_department(target))
+            return
+    issued = await issue_invite(
+        session,
+        role=role,
+        department=department,
+        actor=person,
+        now=clock.now(),
+        ttl=timedelta(days=settings.invite_ttl_days),
+    )
+    link = await create_start_link(bot, issued.token)
+    expires = format_day(issued.invite.expires_at.astimezone(settings.tz).date())
+    who = role_label(role)
+    if department is not None:
+        who = f"{who} — {quote(department_name(department))}"
+    await message.answer(
+        _(
+            "One-time invitation link for: {who}\n{link}\n\n"
+            "It works once and expires on {date}. Send it to the person personally."
+        ).format(who=who, link=link, date=expires)
+    )
+
+
+async def departments(message: Message, session: AsyncSession) -> None:
+    rows = await queries.all_departments(session)
+    if not rows:
+        await message.answer(_("No departments yet. Add one with /adddept."))
+        return
+    lines = [_("<b>Responsible departments</b>")]
+    lines += [f"<code>{quote(row.code)}</code> — {quote(department_name(row))}" for row in rows]
+    for chunk in split_message(lines):
+        await message.answer(chunk)
+
+
+async def add_department_command(
+    message: Message, command: CommandObject, person: Person, session: AsyncSession, clock: Clock
+) -> None:
+    new = parse_new_department(command.args)
+    if new is None:
+        await message.answer(usage_line(menus.ADD_DEPARTMENT))
+        return
+    try:
+        department = await add_department(session, actor=person, new=new, now=clock.now())
+    except DuplicateDepartmentError:
+        await message.answer(
+            _("A department with the code {code} already exists.").format(code=quote(new.code))
+        )
+        return
+    await message.answer(
+        _("Department added: <code>{code}</code> — {name}").format(
+            code=quote(department.code), name=quote(department_name(department))
+        )
+    )
+
+
+async def add_item_command(
+    message: Message, command: CommandObject, person: Person, session: AsyncSession, clock: Clock
+) -> None:
+    new = parse_new_item(command.args)
+    if new is None:
+        await message.answer(usage_line(menus.ADD_ITEM))
+        return
+    try:
+        item, department = await add_item(session, actor=person, new=new, now=clock.now())
+    except UnknownDepartmentError as error:
+        await message.answer(_unknown_department(error.code))
+        return
+    except DuplicateItemError:
+        await message.answer(
+            _("An item with the code {code} already exists.").format(code=quote(new.code))
+        )
+        return
+    await message.answer(
+        _("Item added: <b>{code}</b> {title}\nDepartment: {department}\nDeadline: {date}").format(
+            code=quote(item.code),
+            title=quote(pick_name(item.title_kk, item.title_ru)),
+            department=quote(department_name(department)),
+            date=format_day(item.deadline),
+        )
+    )
+
+
+async def assign_command(
+    message: Message, command: CommandObject, person: Person, session: AsyncSession, clock: Clock
+) -> None:
+    words = parse_two_words(command.args)
+    if words is None:
+        await message.answer(usage_line(menus.ASSIGN))
+        return
+    item_code, department_code = words
+    try:
+        item, department = await assign_item(
+            session,
+            actor=person,
+            item_code=item_code,
+            department_code=department_code,
+            now=clock.now(),
+        )
+    except UnknownItemError:
+        await message.answer(_unknown_item(item_code))
+        return
+    except UnknownDepartmentError:
+        await message.answer(_unknown_department(department_code))
+        return
+    except UnchangedError:
+        await message.answer(_("The item already belongs to this department."))
+        return
+    await message.answer(
+        _("Item {code} now belongs to: {department}").format(
+            code=quote(item.code), department=quote(department_name(department))
+        )
+    )
+
+
+async def deadline_command(
+    message: Message, command: CommandObject, person: Person, session: AsyncSession, clock: Clock
+) -> None:
+    words = parse_two_words(command.args)
+    deadline = parse_date(words[1]) if words else None
+    if words is None or deadline is None:
+        await message.answer(usage_line(menus.DEADLINE))
+        return
+    try:
+        item, change = await change_deadline(
+            session, actor=person, item_code=words[0], deadline=deadline, now=clock.now()
+        )
+    except UnknownItemError:
+        await message.answer(_unknown_item(words[0]))
+        return
+    except UnchangedError:
+        await message.answer(_("The item already has this deadline."))
+        return
+    await message.answer(
+        _("Deadline of item {code} changed: {old} → {new}").format(
+            code=quote(item.code),
+            old=format_day(change.old_deadline),
+            new=format_day(change.new_deadline),
+        )
+    )
+
+
+async def people(message: Message, session: AsyncSession) -> None:
+    rows = await queries.all_people(session)
+    departments = {row.id: row for row in await queries.all_departments(session)}
+    lines = [_("<b>People</b>")]
+    for row in rows:
+        line = f"<code>{row.telegram_id}</code> {quote(row.display_name)} — {role_label(row.role)}"
+        if row.department_id is not None:
+            line += f", {quote(department_name(departments.get(row.department_id)))}"
+        if not row.active:
+            line += " — " + _("access revoked")
+        elif row.blocked_bot:
+            line += " — " + _("has blocked the bot")
+        lines.append(line)
+    for chunk in split_message(lines):
+        await message.answer(chunk)
+
+
+async def revoke_command(
+    message: Message,
+    command: CommandObject,
+    person: Person,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    bot: Bot,
+) -> None:
+    telegram_id = parse_user_id(command.args)
+    if telegram_id is None:
+        await message.answer(usage_line(menus.REVOKE))
+        return
+    try:
+        revoked = await revoke(
+            session,
+            actor=person,
+            telegram_id=telegram_id,
+            admin_ids=settings.admin_ids,
+            now=clock.now(),
+        )
+    except UnknownPersonError:
+        await message.answer(
+            _("Nobody with the Telegram ID {id} is registered.").format(id=telegram_id)
+        )
+        return
+    except ProtectedPersonError:
+        await message.answer(
+            _("This access cannot be revoked: it is your own or it is set in ADMIN_IDS.")
+        )
+        return
+    await menus.clear_person_menu(bot, telegram_id)
+    await message.answer(
+        _("Access revoked: {name} (<code>{id}</code>).").format(
+            name=quote(revoked.display_name), id=telegram_id
+        )
+    )
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.middleware(SecretariatOnlyMiddleware())
+    router.message.register(invite, Command("invite"))
+    router.message.register(departments, Command("departments"))
+    router.message.register(add_department_command, Command("adddept"))
+    router.message.register(add_item_command, Command("additem"))
+    router.message.register(assign_command, Command("assign"))
+    router.message.register(deadline_command, Command("deadline"))
+    router.message.register(people, Command("people"))
+    router.message.register(revoke_command, Command("revoke"))
+    return router

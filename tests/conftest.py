@@ -1,0 +1,184 @@
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when configured),
+a frozen clock, and a Dispatcher built by the production factory around a recording bot."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import Dispatcher
+from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.utils.i18n import I18n
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import FrozenClock
+from bot.config import Settings
+from bot.factory import create_dispatcher
+from bot.i18n import build_i18n, compile_catalogs
+from db.engine import SessionMaker, create_engine, create_session_maker
+from db.migrate import upgrade
+from tests.mocked_bot import BOT_ID, MockedBot
+
+TEST_TOKEN = f"{BOT_ID}:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz0123"
+ADMIN_ID = 111
+# Monday 3 March 2025, 09:00 in Almaty.
+START_MOMENT = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    compile_catalogs()
+
+
+def _backends() -> list[Any]:
+    backends: list[Any] = ["sqlite"]
+    postgres = pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL is not set"
+        ),
+    )
+    backends.append(postgres)
+    return backends
+
+
+@pytest.fixture(params=_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL database of its own."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+        return
+    base_url = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"roadmap_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        base_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def session_maker(engine: AsyncEngine) -> SessionMaker:
+    return create_session_maker(engine)
+
+
+@pytest.fixture
+async def session(session_maker: SessionMaker) -> AsyncIterator[AsyncSession]:
+    async with session_maker() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START_MOMENT)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TEST_TOKEN,
+        database_url=database_url,
+        admin_ids=str(ADMIN_ID),
+    )
+
+
+@pytest.fixture(scope="session")
+def i18n() -> I18n:
+    return build_i18n("kk")
+
+
+@pytest.fixture
+def dispatcher(
+    settings: Settings, session_maker: SessionMaker, i18n: I18n, clock: FrozenClock
+) -> Dispatcher:
+    dispatcher = create_dispatcher(
+        settings=settings, session_maker=session_maker, i18n=i18n, clock=clock
+    )
+    dispatcher["i18n"] = i18n
+    return dispatcher
+
+
+@pytest.fixture
+def bot() -> MockedBot:
+    return MockedBot()
+
+
+class Chatter:
+    """Feeds updates from simulated people into the Dispatcher and collects the replies."""
+
+    def __init__(self, dispatcher: Dispatcher, bot: MockedBot) -> None:
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self._ids = itertools.count(1)
+
+    def _user(self, user_id: int, language_code: str | None) -> User:
+        return User(
+            id=user_id, is_bot=False, first_name=f"User{user_id}", language_code=language_code
+        )
+
+    async def send(self, user_id: int, text: str, *, language_code: str | None = "ru") -> list[Any]:
+        message = Message(
+            message_id=next(self._ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=user_id, type="private"),
+            from_user=self._user(user_id, language_code),
+            text=text,
+        )
+        await self.dispatcher.feed_update(
+            self.bot, Update(update_id=next(self._ids), message=message)
+        )
+        return self.bot.take()
+
+    async def press(
+        self, user_id: int, data: str, *, message_id: int = 1, language_code: str | None = "ru"
+    ) -> list[Any]:
+        message = Message(
+            message_id=message_id,
+            date=datetime.now(UTC),
+            chat=Chat(id=user_id, type="private"),
+            text="…",
+        )
+        query = CallbackQuery(
+            id=str(next(self._ids)),
+            from_user=self._user(user_id, language_code),
+            chat_instance="ci",
+            message=message,
+            data=data,
+        )
+        await self.dispatcher.feed_update(
+            self.bot, Update(update_id=next(self._ids), callback_query=query)
+        )
+        return self.bot.take()
+
+
+@pytest.fixture
+def chatter(dispatcher: Dispatcher, bot: MockedBot) -> Chatter:
+    return Chatter(dispatcher, bot)
