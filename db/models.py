@@ -145,3 +145,76 @@ class FsmRecord(SQLModel, table=True):
     key: str = Field(sa_type=sa.String(200), primary_key=True)
     state: str | None = Field(default=None, sa_type=sa.String(200))
     data: str = Field(default="{}", sa_type=sa.Text)
+
+
+class StatusRound(SQLModel, table=True):
+    """One request for updates, to every department with open items or to a single one."""
+
+    __tablename__ = "status_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(index=True)
+    started_by_id: int | None = Field(default=None, foreign_key="person.id")
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    trigger: str = Field(default="manual", sa_type=sa.String(16))  # manual | schedule
+
+
+class RoundRequest(SQLModel, table=True):
+    """A department's part in a round: which items were asked about, and when it answered.
+
+    `answered_at` is set by the first status update from the department after the request;
+    response statistics, nudges and stale-item rules read it.
+    """
+
+    __tablename__ = "round_request"
+    __table_args__ = (sa.UniqueConstraint("round_id", "department_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="status_round.id", index=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    item_count: int
+    people_count: int
+    requested_at: datetime = Field(index=True)
+    answered_at: datetime | None = None
+
+
+class RiskEvent(SQLModel, table=True):
+    """A saved update that declared a risk or moved progress backwards; chair alerts read it."""
+
+    __tablename__ = "risk_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="roadmap_item.id", index=True)
+    status_update_id: int = Field(foreign_key="status_update.id", unique=True)
+    kind: str = Field(sa_type=sa.String(32))  # declared_at_risk | declared_blocked | progress_back
+    previous_status: str | None = Field(default=None, sa_type=sa.String(16))
+    previous_progress: int | None = None
+    created_at: datetime = Field(index=True)
+    handled_at: datetime | None = None
+
+
+class Notification(SQLModel, table=True):
+    """The durable outbox: every outgoing notification is a row before it is a message.
+
+    The unique idempotency key makes enqueueing the same notification twice a no-op; workers
+    claim due rows (FOR UPDATE SKIP LOCKED on PostgreSQL) and a claim expires if its worker dies.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (sa.Index("ix_notification_due", "state", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(sa_type=sa.String(200), unique=True)
+    kind: str = Field(sa_type=sa.String(32), index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    payload: str = Field(sa_type=sa.Text)  # JSON: {"method": ..., "params": {...}}
+    state: str = Field(default="pending", sa_type=sa.String(16))  # pending|sent|failed|dropped
+    attempts: int = 0
+    not_before: datetime
+    claimed_by: str | None = Field(default=None, sa_type=sa.String(64))
+    claimed_until: datetime | None = None
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    telegram_message_id: int | None = None
+    created_at: datetime
+    sent_at: datetime | None = None

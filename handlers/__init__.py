@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import errors, fallback, items, secretariat, start
+from handlers import chair, errors, fallback, items, reporting, secretariat, spreadsheets, start
 
 
 def get_routers() -> list[Router]:
     # The fallback router answers whatever nobody else took, so it must come last.
-    modules = (errors, start, secretariat, items, fallback)
+    modules = (errors, start, secretariat, spreadsheets, chair, items, reporting, fallback)
     return [module.create_router() for module in modules]
