@@ -55,12 +55,58 @@ DEADLINE = CommandSpec(
 PEOPLE = CommandSpec("people", N_("People with access"))
 REVOKE = CommandSpec("revoke", N_("Take access away"), N_("/revoke <Telegram ID>"))
 
+MY_ITEMS = CommandSpec("myitems", N_("My department's items waiting for an update"))
+REPORT = CommandSpec("report", N_("Update the status of an item"), N_("/report <item code>"))
+CANCEL = CommandSpec("cancel", N_("Stop the current dialog"))
+REQUEST_NOW = CommandSpec(
+    "request_now",
+    N_("Ask departments for status updates now"),
+    N_("/request_now [department code]"),
+)
+SCHEDULE = CommandSpec(
+    "schedule",
+    N_("When status updates are requested"),
+    N_("/schedule <days> <time>, e.g. /schedule mon,thu 10:00"),
+)
+HOLIDAY = CommandSpec(
+    "holiday",
+    N_("Add or remove a day off"),
+    N_("/holiday add|remove <date>"),
+)
+SUMMARY = CommandSpec("summary", N_("Summary of the Road Map"), N_("/summary [year]"))
+DEPARTMENT = CommandSpec("dept", N_("A department's items"), N_("/dept <department code>"))
+DISMISS = CommandSpec(
+    "dismiss",
+    N_("Dismiss a computed risk reason for an item"),
+    N_("/dismiss <item code> <reason> <explanation>"),
+)
+IMPORT = CommandSpec("import", N_("Load the Road Map from Excel or CSV"))
+TEMPLATE = CommandSpec("template", N_("Empty import template"))
+EXPORT = CommandSpec("export", N_("Export to Excel"))
+STATS = CommandSpec("stats", N_("How departments answer"), N_("/stats [number of rounds]"))
+RISK_REPORT = CommandSpec(
+    "risk_report",
+    N_("Report on at-risk items for the central office (DOCX)"),
+    N_("/risk_report [kk|ru]"),
+)
+
 UNREGISTERED_COMMANDS: tuple[CommandSpec, ...] = (START, HELP)
 COMMANDS_BY_ROLE: dict[str, tuple[CommandSpec, ...]] = {
-    Role.MEMBER: (ITEM, LANGUAGE, HELP),
-    Role.CHAIR: (ITEM, LANGUAGE, HELP),
+    Role.MEMBER: (MY_ITEMS, REPORT, ITEM, CANCEL, LANGUAGE, HELP),
+    Role.CHAIR: (SUMMARY, DEPARTMENT, ITEM, LANGUAGE, HELP),
     Role.SECRETARIAT: (
+        SUMMARY,
+        REQUEST_NOW,
         ITEM,
+        DEPARTMENT,
+        DISMISS,
+        IMPORT,
+        TEMPLATE,
+        EXPORT,
+        STATS,
+        RISK_REPORT,
+        SCHEDULE,
+        HOLIDAY,
         DEPARTMENTS,
         ADD_DEPARTMENT,
         ADD_ITEM,
