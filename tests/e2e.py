@@ -1,0 +1,63 @@
+"""The production bot, long polling a Bot API emulator over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiogram.client.session.aiohttp import AiohttpSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.factory import Application, create_application
+from tests.botapi_emulator import BotApiEmulator
+
+
+class FastSession(AiohttpSession):
+    """aiogram's close() waits 250 ms for TLS teardown; plain HTTP to localhost needs none."""
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+@dataclass
+class LiveBot:
+    emulator: BotApiEmulator
+    application: Application
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # polling may already be stopped
+            await self.application.dispatcher.stop_polling()
+        await self.task
+        await self.application.close()
+
+
+async def start_live_bot(settings: Settings, clock: Clock, emulator: BotApiEmulator) -> LiveBot:
+    """Start the bot exactly as `python -m bot` does, only pointed at the emulator."""
+    application = await create_application(settings, clock=clock)
+    application.bot.session = _fast_session(application.bot.session)
+    task = asyncio.create_task(
+        application.dispatcher.start_polling(application.bot, handle_signals=False)
+    )
+    await emulator.wait_polling()
+    return LiveBot(emulator, application, task)
+
+
+def _fast_session(session: object) -> FastSession:
+    assert isinstance(session, AiohttpSession)
+    return FastSession(api=session.api)
+
+
+@contextlib.asynccontextmanager
+async def live_bot(
+    settings: Settings, clock: Clock, emulator: BotApiEmulator
+) -> AsyncIterator[LiveBot]:
+    running = await start_live_bot(settings, clock, emulator)
+    try:
+        yield running
+    finally:
+        await running.stop()
