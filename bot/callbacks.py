@@ -7,3 +7,35 @@ from aiogram.filters.callback_data import CallbackData
 
 class LanguageChoice(CallbackData, prefix="lang"):
     locale: str
+
+
+class OpenItem(CallbackData, prefix="ri"):
+    """Start (or restart) the status dialog for one item."""
+
+    item_id: int
+
+
+class WorklistPage(CallbackData, prefix="wp"):
+    page: int
+
+
+class PickStatus(CallbackData, prefix="rs"):
+    item_id: int
+    status: str
+
+
+class PickProgress(CallbackData, prefix="rp"):
+    item_id: int
+    value: int
+
+
+class PickCause(CallbackData, prefix="rc"):
+    item_id: int
+    cause: str
+
+
+class DialogAction(CallbackData, prefix="ra"):
+    """skip (comment or evidence), save, change, cancel."""
+
+    item_id: int
+    action: str

@@ -6,6 +6,7 @@ factories with their own settings and clock.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -14,14 +15,17 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
 from bot.config import TELEGRAM_DEFAULT_API_URL, Settings
+from bot.delivery import DeliveryWorker
 from bot.i18n import PersonI18nMiddleware, build_i18n
 from bot.menus import set_default_menus
 from bot.middlewares import DbSessionMiddleware
+from bot.ratelimit import RateLimiter
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage
 from db.migrate import upgrade
@@ -41,27 +45,55 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
+def create_outbox(
+    *, settings: Settings, session_maker: SessionMaker, bot: Bot, clock: Clock
+) -> DeliveryWorker:
+    limiter = RateLimiter(
+        global_per_second=settings.send_rate_per_second,
+        chat_per_second=settings.chat_rate_per_second,
+        group_per_minute=settings.group_rate_per_minute,
+    )
+    return DeliveryWorker(session_maker=session_maker, bot=bot, clock=clock, limiter=limiter)
+
+
 def create_dispatcher(
-    *, settings: Settings, session_maker: SessionMaker, i18n: I18n, clock: Clock
+    *,
+    settings: Settings,
+    session_maker: SessionMaker,
+    i18n: I18n,
+    clock: Clock,
+    outbox: DeliveryWorker,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         storage=DatabaseStorage(session_maker),
+        # One update at a time per person: a quick second tap must see the first one's state.
+        events_isolation=SimpleEventIsolation(),
         settings=settings,
         clock=clock,
         session_maker=session_maker,
+        outbox=outbox,
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))
     PersonI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     dispatcher.startup.register(_on_startup)
+    dispatcher.shutdown.register(_on_shutdown)
     return dispatcher
 
 
-async def _on_startup(bot: Bot, i18n: I18n) -> None:
+async def _on_startup(bot: Bot, i18n: I18n, outbox: DeliveryWorker, dispatcher: Dispatcher) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
     await set_default_menus(bot, i18n)
+    dispatcher["background_tasks"] = [asyncio.create_task(outbox.run(), name="outbox")]
     me = await bot.me()
     logger.info("Bot @%s is up", me.username)
+
+
+async def _on_shutdown(dispatcher: Dispatcher) -> None:
+    tasks: list[asyncio.Task[None]] = dispatcher.workflow_data.pop("background_tasks", [])
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass
@@ -71,6 +103,7 @@ class Application:
     bot: Bot
     dispatcher: Dispatcher
     i18n: I18n
+    outbox: DeliveryWorker
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -82,14 +115,15 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     engine = create_engine(settings.database_url)
     await upgrade(engine)
     i18n = build_i18n(settings.default_locale)
+    clock = clock or SystemClock()
+    session_maker = create_session_maker(engine)
+    bot = create_bot(settings)
+    outbox = create_outbox(settings=settings, session_maker=session_maker, bot=bot, clock=clock)
     dispatcher = create_dispatcher(
-        settings=settings,
-        session_maker=create_session_maker(engine),
-        i18n=i18n,
-        clock=clock or SystemClock(),
+        settings=settings, session_maker=session_maker, i18n=i18n, clock=clock, outbox=outbox
     )
     dispatcher["i18n"] = i18n
-    return Application(settings, engine, create_bot(settings), dispatcher, i18n)
+    return Application(settings, engine, bot, dispatcher, i18n, outbox)
 
 
 async def run_polling(settings: Settings) -> None:

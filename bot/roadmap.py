@@ -146,13 +146,19 @@ class ItemCard:
 
     item: RoadmapItem
     department: Department | None
-    latest: StatusUpdate | None
-    latest_author: Person | None
+    history: list[tuple[StatusUpdate, Person | None]]
+
+    @property
+    def latest(self) -> StatusUpdate | None:
+        return self.history[0][0] if self.history else None
+
+    @property
+    def latest_author(self) -> Person | None:
+        return self.history[0][1] if self.history else None
 
 
-async def item_card(session: AsyncSession, code: str) -> ItemCard:
+async def item_card(session: AsyncSession, code: str, history: int = 10) -> ItemCard:
     item = await _require_item(session, code)
     department = await queries.department_by_id(session, item.department_id)
-    latest = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
-    author = await session.get(Person, latest.author_id) if latest else None
-    return ItemCard(item=item, department=department, latest=latest, latest_author=author)
+    updates = await queries.recent_updates(session, item.id, history)  # type: ignore[arg-type]
+    return ItemCard(item=item, department=department, history=updates)

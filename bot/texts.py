@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import format_day, ngettext, pick_name
 from bot.menus import CommandSpec, commands_for
 from bot.roadmap import ItemCard
-from db.models import Department, ItemStatus, Person, Role
+from db.models import Department, ItemStatus, Person, Role, StatusUpdate
 
 TELEGRAM_TEXT_LIMIT = 4096
 
@@ -100,22 +100,32 @@ def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
         lines.append(_("The item is archived."))
     if card.latest is None:
         lines.append(_("Status: no reports yet"))
-    else:
-        latest = card.latest
-        lines.append(
-            _("Status: {status}, {progress}%").format(
-                status=status_label(latest.status), progress=latest.progress
-            )
+        return "\n".join(lines)
+    latest = card.latest
+    lines.append(
+        _("Status: {status}, {progress}%").format(
+            status=status_label(latest.status), progress=latest.progress
         )
-        lines.append(
-            _("Reported by {author}, {date}").format(
-                author=quote(card.latest_author.display_name if card.latest_author else "—"),
-                date=format_day(latest.created_at.astimezone(tz).date()),
-            )
-        )
-        if latest.comment:
-            lines.append(_("Comment: {comment}").format(comment=quote(latest.comment)))
+    )
+    lines.append("")
+    lines.append("<b>" + _("Latest updates:") + "</b>")
+    for update, author in card.history:
+        lines.append(history_line(update, author, tz))
     return "\n".join(lines)
+
+
+def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str:
+    """One update on one line: date, status, progress, author, then cause and comment."""
+    line = "{date} — {status}, {progress}% — {author}".format(
+        date=format_day(update.created_at.astimezone(tz).date()),
+        status=status_label(update.status),
+        progress=update.progress,
+        author=quote(author.display_name if author else "—"),
+    )
+    details = [quote(update.comment)] if update.comment else []
+    if update.evidence_kind:
+        details.append("📎")
+    return line + (": " + " ".join(details) if details else "")
 
 
 _TAG = re.compile(r"<[^>]+>")

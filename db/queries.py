@@ -54,6 +54,20 @@ async def latest_update(session: AsyncSession, item_id: int) -> StatusUpdate | N
     return (await session.exec(statement)).first()
 
 
+async def recent_updates(
+    session: AsyncSession, item_id: int, limit: int = 10
+) -> list[tuple[StatusUpdate, Person | None]]:
+    """The newest updates of an item with their authors, newest first."""
+    statement = (
+        select(StatusUpdate, Person)
+        .join(Person, col(Person.id) == StatusUpdate.author_id, isouter=True)
+        .where(StatusUpdate.item_id == item_id)
+        .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
+        .limit(limit)
+    )
+    return [(update, author) for update, author in (await session.exec(statement)).all()]
+
+
 async def all_people(session: AsyncSession) -> Sequence[Person]:
     statement = select(Person).order_by(
         col(Person.active).desc(), col(Person.role), col(Person.display_name)

@@ -12,12 +12,14 @@ from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.deep_linking import create_start_link
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import menus
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery import DeliveryWorker
 from bot.errors import (
     DuplicateDepartmentError,
     DuplicateItemError,
@@ -27,7 +29,7 @@ from bot.errors import (
     UnknownItemError,
     UnknownPersonError,
 )
-from bot.i18n import format_day, pick_name
+from bot.i18n import format_day, ngettext, pick_name
 from bot.invites import issue_invite
 from bot.middlewares import SecretariatOnlyMiddleware
 from bot.parsing import (
@@ -40,6 +42,7 @@ from bot.parsing import (
 )
 from bot.people import revoke
 from bot.roadmap import add_department, add_item, assign_item, change_deadline
+from bot.rounds import run_round
 from bot.texts import department_name, quote, role_label, split_message, usage_line
 from db import queries
 from db.models import Person, Role
@@ -272,6 +275,52 @@ async def revoke_command(
     )
 
 
+async def request_now(
+    message: Message,
+    command: CommandObject,
+    person: Person,
+    session: AsyncSession,
+    clock: Clock,
+    i18n: I18n,
+    outbox: DeliveryWorker,
+) -> None:
+    code = parse_one_word(command.args) if command.args else None
+    if command.args and code is None:
+        await message.answer(usage_line(menus.REQUEST_NOW))
+        return
+    department = None
+    if code is not None:
+        department = await queries.department_by_code(session, code)
+        if department is None:
+            await message.answer(_unknown_department(code))
+            return
+    outcome = await run_round(
+        session, i18n=i18n, actor=person, department=department, now=clock.now()
+    )
+    outbox.wake()
+    if not outcome.requests:
+        await message.answer(_("No department has open items: nobody was asked."))
+        return
+    departments = len(outcome.requests)
+    people = outcome.people_count
+    lines = [
+        ngettext(
+            "Status updates requested from {count} department",
+            "Status updates requested from {count} departments",
+            departments,
+        ).format(count=departments)
+        + ", "
+        + ngettext("{count} person asked.", "{count} people asked.", people).format(count=people)
+    ]
+    silent = outcome.departments_without_people
+    if silent:
+        names = ", ".join(quote(department_name(row)) for row in silent)
+        lines.append(
+            _("Nobody is registered yet in: {names}. Invite them with /invite.").format(names=names)
+        )
+    await message.answer("\n".join(lines))
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.middleware(SecretariatOnlyMiddleware())
@@ -283,4 +332,5 @@ def create_router() -> Router:
     router.message.register(deadline_command, Command("deadline"))
     router.message.register(people, Command("people"))
     router.message.register(revoke_command, Command("revoke"))
+    router.message.register(request_now, Command("request_now"))
     return router

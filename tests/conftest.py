@@ -22,8 +22,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import FrozenClock
 from bot.config import Settings
+from bot.delivery import DeliveryWorker
 from bot.factory import create_dispatcher
 from bot.i18n import build_i18n, compile_catalogs
+from bot.ratelimit import RateLimiter
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
 from tests.mocked_bot import BOT_ID, MockedBot
@@ -116,19 +118,51 @@ def i18n() -> I18n:
 
 
 @pytest.fixture
-def dispatcher(
-    settings: Settings, session_maker: SessionMaker, i18n: I18n, clock: FrozenClock
-) -> Dispatcher:
-    dispatcher = create_dispatcher(
-        settings=settings, session_maker=session_maker, i18n=i18n, clock=clock
-    )
-    dispatcher["i18n"] = i18n
-    return dispatcher
+def bot() -> MockedBot:
+    return MockedBot()
+
+
+class VirtualTimer:
+    """A monotonic clock whose sleep moves time instead of waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
 
 
 @pytest.fixture
-def bot() -> MockedBot:
-    return MockedBot()
+def timer() -> VirtualTimer:
+    return VirtualTimer()
+
+
+@pytest.fixture
+def outbox(
+    session_maker: SessionMaker, bot: MockedBot, clock: FrozenClock, timer: VirtualTimer
+) -> DeliveryWorker:
+    limiter = RateLimiter(clock=timer.monotonic, sleep=timer.sleep)
+    return DeliveryWorker(session_maker=session_maker, bot=bot, clock=clock, limiter=limiter)
+
+
+@pytest.fixture
+def dispatcher(
+    settings: Settings,
+    session_maker: SessionMaker,
+    i18n: I18n,
+    clock: FrozenClock,
+    outbox: DeliveryWorker,
+) -> Dispatcher:
+    dispatcher = create_dispatcher(
+        settings=settings, session_maker=session_maker, i18n=i18n, clock=clock, outbox=outbox
+    )
+    dispatcher["i18n"] = i18n
+    return dispatcher
 
 
 class Chatter:

@@ -1,0 +1,69 @@
+"""Outgoing rate limits in front of every send: global, per private chat, per group.
+
+Telegram allows about 30 messages a second overall, one a second per chat and twenty a minute
+per group. The clock and the sleep are injected, so tests move time instead of waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class _Bucket:
+    """A token bucket: `rate` tokens a second, at most `burst` stored."""
+
+    rate: float
+    burst: float
+    tokens: float
+    updated: float
+
+    def reserve(self, now: float) -> float:
+        """Take one token, returning how long the caller must wait before using it."""
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        *,
+        global_per_second: float = 25.0,
+        chat_per_second: float = 1.0,
+        group_per_minute: float = 20.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.global_per_second = global_per_second
+        self.chat_per_second = chat_per_second
+        self.group_per_minute = group_per_minute
+        self.clock = clock
+        self.sleep = sleep
+        now = clock()
+        self._global = _Bucket(global_per_second, global_per_second, global_per_second, now)
+        self._chats: dict[int, _Bucket] = {}
+
+    def _chat_bucket(self, chat_id: int, now: float) -> _Bucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            rate = self.group_per_minute / 60 if chat_id < 0 else self.chat_per_second
+            bucket = _Bucket(rate, 1.0, 1.0, now)
+            self._chats[chat_id] = bucket
+        return bucket
+
+    def reserve(self, chat_id: int) -> float:
+        """Book the next send to `chat_id`; the delay after which it may go."""
+        now = self.clock()
+        return max(self._global.reserve(now), self._chat_bucket(chat_id, now).reserve(now))
+
+    async def acquire(self, chat_id: int) -> None:
+        delay = self.reserve(chat_id)
+        if delay > 0:
+            await self.sleep(delay)

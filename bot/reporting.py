@@ -1,0 +1,351 @@
+"""Status collection: rounds of requests, department worklists and saving an update.
+
+Plain functions over the session. The Telegram dialog lives in handlers/reporting.py; the
+rules a saved update must respect are checked again here, at save time, whatever the dialog
+believed when it started.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db import queries
+from db.models import (
+    Department,
+    ItemStatus,
+    Person,
+    RiskEvent,
+    RoadmapItem,
+    Role,
+    RoundRequest,
+    StatusRound,
+    StatusUpdate,
+)
+
+PAGE_SIZE = 8
+MAX_COMMENT_LENGTH = 1000
+TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
+PROGRESS_CHOICES = (0, 25, 50, 75, 100)
+RISK_STATUSES = frozenset({ItemStatus.AT_RISK, ItemStatus.BLOCKED})
+_PROGRESS_TEXT = re.compile(r"^\s*(\d{1,3})\s*%?\s*$")
+
+
+class Cause(StrEnum):
+    FINANCING = "financing"
+    CONTRACTOR = "contractor"
+    LAND_PERMITS = "land"
+    PROCUREMENT = "procurement"
+    DESIGN_DOCUMENTS = "design"
+    OTHER = "other"
+
+
+class ReportRefusal(StrEnum):
+    NOT_FOUND = "not_found"
+    NOT_YOUR_DEPARTMENT = "not_your_department"
+    ARCHIVED = "archived"
+    ALREADY_DONE = "done"
+
+
+class ReportRefusedError(Exception):
+    def __init__(self, reason: ReportRefusal) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_progress(text: str | None) -> int | None:
+    """A whole number 0–100, with or without a percent sign."""
+    match = _PROGRESS_TEXT.fullmatch(text or "")
+    if match is None:
+        return None
+    value = int(match.group(1))
+    return value if 0 <= value <= 100 else None
+
+
+def clean_comment(text: str | None) -> str | None:
+    """The comment as typed, trimmed; None when empty or longer than allowed."""
+    comment = (text or "").strip()
+    if not comment or len(comment) > MAX_COMMENT_LENGTH:
+        return None
+    return comment
+
+
+def needs_explanation(status: str) -> bool:
+    """At risk and blocked need a cause and a comment: what blocks it, what help is needed."""
+    return status in RISK_STATUSES
+
+
+@dataclass
+class Draft:
+    """What the dialog has collected so far; kept in FSM data between steps."""
+
+    item_id: int
+    status: str | None = None
+    progress: int | None = None
+    cause: str | None = None
+    comment: str | None = None
+    evidence_kind: str | None = None
+    evidence_file_id: str | None = None
+    evidence_unique_id: str | None = None
+
+    def to_data(self) -> dict[str, object]:
+        return {"draft": self.__dict__.copy()}
+
+    @classmethod
+    def from_data(cls, data: dict[str, object]) -> Draft | None:
+        raw = data.get("draft")
+        if not isinstance(raw, dict) or not isinstance(raw.get("item_id"), int):
+            return None
+        return cls(**{key: raw.get(key) for key in cls.__dataclass_fields__})
+
+
+def _latest_status_subquery():  # type: ignore[no-untyped-def]
+    return (
+        select(StatusUpdate.status)
+        .where(StatusUpdate.item_id == RoadmapItem.id)
+        .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
+        .limit(1)
+        .correlate(RoadmapItem)
+        .scalar_subquery()
+    )
+
+
+def _open_condition():  # type: ignore[no-untyped-def]
+    latest = _latest_status_subquery()
+    return (col(RoadmapItem.archived).is_(False)) & or_(latest.is_(None), latest != ItemStatus.DONE)
+
+
+async def open_items(session: AsyncSession, department_id: int) -> Sequence[RoadmapItem]:
+    """Items of the department that are neither done nor archived, nearest deadline first."""
+    statement = (
+        select(RoadmapItem)
+        .where(RoadmapItem.department_id == department_id, _open_condition())
+        .order_by(col(RoadmapItem.deadline), col(RoadmapItem.code))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def departments_with_open_items(session: AsyncSession) -> Sequence[Department]:
+    with_open = select(RoadmapItem.department_id).where(_open_condition()).distinct()
+    statement = (
+        select(Department).where(col(Department.id).in_(with_open)).order_by(col(Department.code))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def department_members(session: AsyncSession, department_id: int) -> Sequence[Person]:
+    statement = select(Person).where(
+        Person.department_id == department_id,
+        Person.role == Role.MEMBER,
+        col(Person.active).is_(True),
+        col(Person.blocked_bot).is_(False),
+    )
+    return (await session.exec(statement)).all()
+
+
+async def current_request_time(session: AsyncSession, department_id: int) -> datetime | None:
+    statement = select(func.max(RoundRequest.requested_at)).where(
+        RoundRequest.department_id == department_id
+    )
+    return (await session.exec(statement)).one()
+
+
+@dataclass(frozen=True)
+class Worklist:
+    """A department's open items and which of them were updated in the current round."""
+
+    items: Sequence[RoadmapItem]
+    updated_ids: frozenset[int]
+
+    @property
+    def waiting(self) -> list[RoadmapItem]:
+        return [item for item in self.items if item.id not in self.updated_ids]
+
+    def page(self, number: int) -> tuple[list[RoadmapItem], int, int]:
+        """The items of one page, the page number actually shown, and the number of pages."""
+        pages = max(1, -(-len(self.items) // PAGE_SIZE))
+        number = min(max(number, 0), pages - 1)
+        return list(self.items[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]), number, pages
+
+    def next_waiting(self, after_item_id: int | None = None) -> RoadmapItem | None:
+        waiting = [item for item in self.waiting if item.id != after_item_id]
+        return waiting[0] if waiting else None
+
+
+async def worklist(session: AsyncSession, department_id: int, since: datetime) -> Worklist:
+    """Open items, and those updated since the department's last request (or `since`)."""
+    items = await open_items(session, department_id)
+    requested = await current_request_time(session, department_id)
+    cutoff = requested or since
+    ids = [item.id for item in items]
+    updated: set[int] = set()
+    if ids:
+        statement = (
+            select(StatusUpdate.item_id)
+            .where(col(StatusUpdate.item_id).in_(ids), StatusUpdate.created_at >= cutoff)
+            .distinct()
+        )
+        updated = set((await session.exec(statement)).all())
+    return Worklist(items=items, updated_ids=frozenset(updated))
+
+
+@dataclass
+class DepartmentRequest:
+    department: Department
+    item_count: int
+    people: Sequence[Person]
+
+
+@dataclass
+class RoundOutcome:
+    round: StatusRound
+    requests: list[DepartmentRequest] = field(default_factory=list)
+
+    @property
+    def people_count(self) -> int:
+        return sum(len(request.people) for request in self.requests)
+
+    @property
+    def departments_without_people(self) -> list[Department]:
+        return [request.department for request in self.requests if not request.people]
+
+
+async def start_round(
+    session: AsyncSession,
+    *,
+    actor: Person | None,
+    department: Department | None,
+    now: datetime,
+    trigger: str = "manual",
+) -> RoundOutcome:
+    """Record a round for one department or every department with open items.
+
+    The caller enqueues the messages in the same transaction and commits, so a round is
+    never recorded without its requests, nor sent without being recorded.
+    """
+    targets = [department] if department else list(await departments_with_open_items(session))
+    status_round = StatusRound(
+        started_at=now,
+        started_by_id=actor.id if actor else None,
+        department_id=department.id if department else None,
+        trigger=trigger,
+    )
+    session.add(status_round)
+    await session.flush()
+    outcome = RoundOutcome(round=status_round)
+    for target in targets:
+        items = await open_items(session, target.id)  # type: ignore[arg-type]
+        if not items:
+            continue
+        people = await department_members(session, target.id)  # type: ignore[arg-type]
+        session.add(
+            RoundRequest(
+                round_id=status_round.id,  # type: ignore[arg-type]
+                department_id=target.id,  # type: ignore[arg-type]
+                item_count=len(items),
+                people_count=len(people),
+                requested_at=now,
+            )
+        )
+        outcome.requests.append(DepartmentRequest(target, len(items), people))
+    await session.flush()
+    if actor is not None:
+        await queries.add_audit(
+            session,
+            at=now,
+            action="round.start",
+            actor=actor,
+            target=department.code if department else "all",
+            details=f"round #{status_round.id}: {len(outcome.requests)} departments, "
+            f"{outcome.people_count} people",
+        )
+    return outcome
+
+
+async def reportable_item(session: AsyncSession, person: Person, item_id: int) -> RoadmapItem:
+    """The item, if this person may report on it now; otherwise ReportRefusedError."""
+    item = await session.get(RoadmapItem, item_id)
+    if item is None:
+        raise ReportRefusedError(ReportRefusal.NOT_FOUND)
+    if person.role != Role.MEMBER or person.department_id != item.department_id:
+        raise ReportRefusedError(ReportRefusal.NOT_YOUR_DEPARTMENT)
+    if item.archived:
+        raise ReportRefusedError(ReportRefusal.ARCHIVED)
+    return item
+
+
+@dataclass(frozen=True)
+class SavedUpdate:
+    update: StatusUpdate
+    risk_event: RiskEvent | None
+
+
+def _risk_kind(status: str, progress: int, previous: StatusUpdate | None) -> str | None:
+    if status == ItemStatus.BLOCKED:
+        return "declared_blocked"
+    if status == ItemStatus.AT_RISK:
+        return "declared_at_risk"
+    if previous is not None and progress < previous.progress:
+        return "progress_back"
+    return None
+
+
+async def save_update(
+    session: AsyncSession, *, person: Person, draft: Draft, now: datetime
+) -> SavedUpdate:
+    """Append a status update, mark the department's current request answered, and record a
+    risk event when the update declares a risk or moves progress backwards."""
+    item = await reportable_item(session, person, draft.item_id)
+    if draft.status not in set(ItemStatus) or draft.progress is None:
+        raise ValueError("incomplete draft")
+    if needs_explanation(draft.status) and not (draft.comment and draft.cause):
+        raise ValueError("a risk needs a cause and a comment")
+    previous = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
+    update = StatusUpdate(
+        item_id=item.id,  # type: ignore[arg-type]
+        author_id=person.id,  # type: ignore[arg-type]
+        status=draft.status,
+        progress=100 if draft.status == ItemStatus.DONE else draft.progress,
+        comment=draft.comment,
+        cause=draft.cause if needs_explanation(draft.status) else None,
+        evidence_kind=draft.evidence_kind,
+        evidence_file_id=draft.evidence_file_id,
+        evidence_unique_id=draft.evidence_unique_id,
+        created_at=now,
+    )
+    session.add(update)
+    await session.flush()
+
+    risk_event = None
+    kind = _risk_kind(update.status, update.progress, previous)
+    if kind is not None:
+        risk_event = RiskEvent(
+            item_id=item.id,  # type: ignore[arg-type]
+            status_update_id=update.id,  # type: ignore[arg-type]
+            kind=kind,
+            previous_status=previous.status if previous else None,
+            previous_progress=previous.progress if previous else None,
+            created_at=now,
+        )
+        session.add(risk_event)
+
+    current = (
+        await session.exec(
+            select(RoundRequest)
+            .where(RoundRequest.department_id == item.department_id)
+            .order_by(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc())
+            .limit(1)
+        )
+    ).first()
+    if current is not None and current.answered_at is None and current.requested_at <= now:
+        current.answered_at = now
+        session.add(current)
+    await session.commit()
+    return SavedUpdate(update=update, risk_event=risk_event)

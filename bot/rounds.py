@@ -1,0 +1,54 @@
+"""A status round end to end: record it and put one request per person into the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram.utils.i18n import I18n
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import in_locale
+from bot.report_views import worklist_keyboard, worklist_text
+from bot.reporting import RoundOutcome, start_round, worklist
+from db.models import Department, Person
+from db.outbox import enqueue
+
+
+async def run_round(
+    session: AsyncSession,
+    *,
+    i18n: I18n,
+    actor: Person | None,
+    department: Department | None,
+    now: datetime,
+    trigger: str = "manual",
+) -> RoundOutcome:
+    """Start a round and enqueue its requests in one transaction, then commit.
+
+    Each member gets one message in their language: how many items wait for an update, and
+    the first page of items as buttons. The idempotency key is the round and the person.
+    """
+    outcome = await start_round(
+        session, actor=actor, department=department, now=now, trigger=trigger
+    )
+    for request in outcome.requests:
+        work = await worklist(session, request.department.id, now)  # type: ignore[arg-type]
+        for person in request.people:
+            with in_locale(i18n, person.locale):
+                text = worklist_text(work, 0)
+                keyboard = worklist_keyboard(work, 0)
+            params: dict[str, object] = {"chat_id": person.telegram_id, "text": text}
+            if keyboard is not None:
+                params["reply_markup"] = keyboard.model_dump(mode="json", exclude_none=True)
+            await enqueue(
+                session,
+                key=f"round:{outcome.round.id}:{person.id}",
+                kind="round",
+                chat_id=person.telegram_id,
+                person_id=person.id,
+                method="sendMessage",
+                params=params,
+                now=now,
+            )
+    await session.commit()
+    return outcome

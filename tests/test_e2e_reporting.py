@@ -1,0 +1,177 @@
+"""End to end over HTTP: a status round for three departments, answered in two languages,
+with typed progress, a document as evidence, a forged button and a restart mid-dialog."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import select
+
+from bot.callbacks import OpenItem, PickStatus
+from bot.clock import FrozenClock
+from bot.config import Settings
+from db.engine import SessionMaker
+from db.models import RoadmapItem, RoundRequest, StatusUpdate
+from tests.botapi_emulator import BotApiEmulator, Message
+from tests.conftest import ADMIN_ID, TEST_TOKEN
+from tests.e2e import live_bot, start_live_bot
+
+EDU, BUILD, HEALTH = 4001, 4002, 4003
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator(TEST_TOKEN) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
+    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
+
+
+async def say(emulator: BotApiEmulator, user: int, text: str, **kw: object) -> Message:
+    emulator.send_text(user, text, **kw)  # type: ignore[arg-type]
+    return await emulator.next_message(user)
+
+
+async def tap(emulator: BotApiEmulator, user: int, message: Message, label: str) -> Message:
+    """Press a button and return the message it edits (skipping keyboards retired elsewhere)."""
+    emulator.press_button(user, message.message_id, message.button(label))
+    while True:
+        edited = await emulator.next_edit(user)
+        if edited.message_id == message.message_id:
+            return edited
+
+
+async def join(emulator: BotApiEmulator, user: int, department: str, language: str) -> None:
+    invitation = await say(emulator, ADMIN_ID, f"/invite {department}")
+    token = next(w for w in invitation.text.split() if "?start=" in w).split("?start=")[1]
+    prompt = await say(emulator, user, f"/start {token}")
+    await tap(emulator, user, prompt, language)
+
+
+async def set_up_roadmap(emulator: BotApiEmulator) -> None:
+    prompt = await say(emulator, ADMIN_ID, "/start")
+    await tap(emulator, ADMIN_ID, prompt, "Русский")
+    for command in (
+        "/adddept edu Білім басқармасы | Управление образования",
+        "/adddept build Құрылыс басқармасы | Управление строительства",
+        "/adddept health Денсаулық сақтау басқармасы | Управление здравоохранения",
+        "/additem 1.1 edu 2025-05-01 Мектеп салу | Строительство школы",
+        "/additem 1.2 edu 2025-06-01 Балабақша | Детский сад",
+        "/additem 2.1 build 2025-07-01 Көпір <жөндеу> | Ремонт моста <Б>",
+        "/additem 2.2 build 2025-08-01 Жол | Дорога",
+        "/additem 3.1 health 2025-09-01 Емхана | Поликлиника",
+        "/additem 3.2 health 2025-10-01 Жедел жәрдем | Скорая помощь",
+    ):
+        await say(emulator, ADMIN_ID, command)
+    await join(emulator, EDU, "edu", "Қазақша")
+    await join(emulator, BUILD, "build", "Русский")
+    await join(emulator, HEALTH, "health", "Қазақша")
+
+
+async def report_on_track(emulator: BotApiEmulator, user: int, screen: Message) -> Message:
+    """Status, progress, no comment, no evidence, save: five taps, all buttons."""
+    screen = await tap(emulator, user, screen, screen.buttons[0][1][0])  # on track
+    screen = await tap(emulator, user, screen, "50%")
+    screen = await tap(emulator, user, screen, screen.buttons[0][0][0])  # skip comment
+    screen = await tap(emulator, user, screen, screen.buttons[0][0][0])  # skip evidence
+    return await tap(emulator, user, screen, screen.buttons[0][0][0])  # save
+
+
+async def test_a_round_answered_by_three_departments(
+    live_settings: Settings,
+    clock: FrozenClock,
+    emulator: BotApiEmulator,
+    session_maker: SessionMaker,
+) -> None:
+    running = await start_live_bot(live_settings, clock, emulator)
+    try:
+        await set_up_roadmap(emulator)
+        confirmation = await say(emulator, ADMIN_ID, "/request_now")
+        assert "3" in confirmation.text
+        requests = {user: await emulator.next_message(user) for user in (EDU, BUILD, HEALTH)}
+        assert "2" in requests[EDU].text and "2" in requests[BUILD].text
+
+        # Education: two items by buttons only; the second follows the first in place.
+        screen = await tap(emulator, EDU, requests[EDU], "1.1")
+        screen = await report_on_track(emulator, EDU, screen)
+        assert "1.2" in screen.text
+        screen = await report_on_track(emulator, EDU, screen)
+        assert not screen.buttons  # all done
+
+        # Construction: typed progress and a document as evidence.
+        screen = await tap(emulator, BUILD, requests[BUILD], "2.1")
+        assert "Ремонт моста &lt;Б&gt;" in screen.source and "Ремонт моста <Б>" in screen.text
+        screen = await tap(emulator, BUILD, screen, screen.buttons[1][0][0])  # at risk
+        emulator.send_text(BUILD, "35")
+        screen = await emulator.next_message(BUILD)
+        screen = await tap(emulator, BUILD, screen, screen.buttons[0][1][0])  # contractor
+        emulator.send_text(BUILD, "Подрядчик остановил работы, нужен новый тендер")
+        screen = await emulator.next_message(BUILD)
+        emulator.send_document(BUILD, b"%PDF-1.4 act", "akt.pdf", "application/pdf")
+        confirm = await emulator.next_message(BUILD)
+
+        # A forged button for another department's item changes nothing.
+        health_item = await _item_id(session_maker, "3.1")
+        emulator.send_callback(BUILD, confirm.message_id, OpenItem(item_id=health_item).pack())
+        await emulator.wait_idle()
+
+        # The bot restarts in the middle of the dialog; the Save button still works.
+        await running.stop()
+        running = await start_live_bot(live_settings, clock, emulator)
+        saved = await tap(emulator, BUILD, confirm, confirm.buttons[0][0][0])
+        assert "2.2" in saved.text  # the next item of the round
+
+        # Health: the Kazakh-speaking head answers one item, leaves the other.
+        screen = await tap(emulator, HEALTH, requests[HEALTH], "3.1")
+        await report_on_track(emulator, HEALTH, screen)
+
+        card = await say(emulator, ADMIN_ID, "/item 2.1")
+        assert "35%" in card.text and "Подрядчик остановил работы" in card.text
+
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+    finally:
+        await running.stop()
+
+    async with session_maker() as session:
+        updates = (await session.exec(select(StatusUpdate))).all()
+        answered = (await session.exec(select(RoundRequest))).all()
+    assert len(updates) == 4
+    build_update = next(u for u in updates if u.status == "at_risk")
+    assert (build_update.progress, build_update.cause) == (35, "contractor")
+    assert build_update.evidence_kind == "document"
+    assert emulator.file_bytes(build_update.evidence_file_id) == b"%PDF-1.4 act"
+    assert all(request.answered_at is not None for request in answered)
+
+
+async def _item_id(session_maker: SessionMaker, code: str) -> int:
+    async with session_maker() as session:
+        item = (await session.exec(select(RoadmapItem).where(RoadmapItem.code == code))).one()
+    assert item.id is not None
+    return item.id
+
+
+async def test_stale_status_button_after_the_dialog_closed(
+    live_settings: Settings, clock: FrozenClock, emulator: BotApiEmulator
+) -> None:
+    async with live_bot(live_settings, clock, emulator):
+        await set_up_roadmap(emulator)
+        listing = await say(emulator, EDU, "/myitems")
+        screen = await tap(emulator, EDU, listing, "1.1")
+        emulator.send_text(EDU, "/cancel")
+        await emulator.next_message(EDU)
+        item_id = int(screen.button("1").split(":")[1]) if False else None
+        del item_id
+        status_data = next(
+            d for row in screen.buttons for _t, d in row if d and d.startswith("rs:")
+        )
+        emulator.send_callback(EDU, screen.message_id, status_data)
+        closed = await emulator.next_edit(EDU)
+        assert [d for row in closed.buttons for _t, d in row] == [
+            OpenItem(item_id=int(status_data.split(":")[1])).pack()
+        ]
+        assert PickStatus.unpack(status_data).status == "done"

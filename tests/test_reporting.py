@@ -1,0 +1,336 @@
+"""Status collection through the Dispatcher: rounds, the per-item dialog and its rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from aiogram.methods import EditMessageText, SendMessage
+from aiogram.types import Chat, Document, Message, PhotoSize, Sticker, Update, User, Voice
+from aiogram.utils.i18n import I18n
+
+from bot.callbacks import DialogAction, OpenItem, PickCause, PickProgress, PickStatus, WorklistPage
+from bot.clock import FrozenClock
+from bot.delivery import DeliveryWorker
+from db.engine import SessionMaker
+from db.models import Notification, RiskEvent, RoadmapItem, RoundRequest, StatusUpdate
+from tests.conftest import ADMIN_ID, Chatter
+from tests.test_roles_and_invites import invite_token, only_text, register_admin, rows
+
+EDU_HEAD, EDU_DEPUTY, BUILD_HEAD, HEALTH_HEAD = 2001, 2002, 2003, 2004
+
+
+@dataclass
+class World:
+    chatter: Chatter
+    items: dict[str, int]
+
+
+async def join(chatter: Chatter, user_id: int, department: str, locale: str) -> None:
+    token = invite_token(only_text(await chatter.send(ADMIN_ID, f"/invite {department}")))
+    await chatter.send(user_id, f"/start {token}")
+    await chatter.press(user_id, f"lang:{locale}")
+
+
+@pytest.fixture
+async def world(chatter: Chatter, session_maker: SessionMaker) -> World:
+    await register_admin(chatter, "ru")
+    for command in (
+        "/adddept edu Білім басқармасы | Управление образования",
+        "/adddept build Құрылыс басқармасы | Управление строительства",
+        "/adddept health Денсаулық сақтау басқармасы | Управление здравоохранения",
+        "/additem 1.1 edu 2025-06-01 Мектеп салу | Строительство школы",
+        "/additem 1.2 edu 2025-04-01 Балабақша <№7> | Детский сад <№7> & ясли",
+        "/additem 1.3 edu 2025-12-01 Спорт залы | Спортзал",
+        "/additem 2.1 build 2025-09-01 Көпір | Мост",
+        "/additem 2.2 build 2025-10-01 Жол | Дорога",
+        "/additem 3.1 health 2025-11-01 Емхана | Поликлиника",
+    ):
+        await chatter.send(ADMIN_ID, command)
+    await join(chatter, EDU_HEAD, "edu", "kk")
+    await join(chatter, EDU_DEPUTY, "edu", "ru")
+    await join(chatter, BUILD_HEAD, "build", "ru")
+    chatter.bot.take()
+    items = {item.code: item.id for item in await rows(session_maker, RoadmapItem)}
+    return World(chatter, items)
+
+
+def sent_to(requests: list, chat_id: int) -> list[SendMessage]:
+    return [r for r in requests if isinstance(r, SendMessage) and int(r.chat_id) == chat_id]
+
+
+def buttons(request) -> list[str]:  # type: ignore[no-untyped-def]
+    return [b.callback_data for row in request.reply_markup.inline_keyboard for b in row]
+
+
+async def test_round_asks_every_member_once(
+    world: World, outbox: DeliveryWorker, session_maker: SessionMaker, i18n: I18n
+) -> None:
+    confirmation = only_text(await world.chatter.send(ADMIN_ID, "/request_now"))
+    assert "3" in confirmation  # departments
+    assert "Управление здравоохранения" in confirmation  # nobody there to ask
+    requests = await rows(session_maker, RoundRequest)
+    assert sorted((r.item_count, r.people_count) for r in requests) == [(1, 0), (2, 1), (3, 2)]
+
+    report = await outbox.drain_all()
+    assert report.sent == 3
+    sent = world.chatter.bot.take()
+    (kazakh,) = sent_to(sent, EDU_HEAD)
+    (russian,) = sent_to(sent, EDU_DEPUTY)
+    for request, locale in ((kazakh, "kk"), (russian, "ru")):
+        waiting = i18n.gettext(
+            "{count} item is waiting for your update.",
+            "{count} items are waiting for your update.",
+            3,
+            locale=locale,
+        ).format(count=3)
+        assert request.text.startswith(f"<b>{waiting}</b>")
+    assert kazakh.text != russian.text
+    # nearest deadline first: 1.2 (April), 1.1 (June), 1.3 (December)
+    assert buttons(kazakh) == [
+        OpenItem(item_id=world.items[c]).pack() for c in ("1.2", "1.1", "1.3")
+    ]
+    assert "&lt;№7&gt;" not in buttons(kazakh)[0]
+
+    # Running it again is a new round; the outbox never sends one round twice.
+    assert (await outbox.drain_all()).sent == 0
+    keys = [n.idempotency_key for n in await rows(session_maker, Notification)]
+    assert len(keys) == len(set(keys)) == 3
+
+
+async def test_full_dialog_by_buttons_only(
+    world: World, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    chatter, item = world.chatter, world.items["1.2"]
+    await chatter.send(ADMIN_ID, "/request_now edu")
+    first = await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
+    (step,) = [r for r in first if isinstance(r, EditMessageText)]
+    assert "Детский сад &lt;№7&gt; &amp; ясли" in step.text
+    await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="on_track").pack())
+    await chatter.press(EDU_DEPUTY, PickProgress(item_id=item, value=75).pack())
+    await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="skip").pack())  # comment
+    await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="skip").pack())  # evidence
+    saved = await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="save").pack())
+    edit = next(r for r in saved if isinstance(r, EditMessageText))
+    assert "Строительство школы" in edit.text  # the next item of the round
+    (update,) = await rows(session_maker, StatusUpdate)
+    assert (update.item_id, update.status, update.progress, update.comment) == (
+        item,
+        "on_track",
+        75,
+        None,
+    )
+    (request,) = await rows(session_maker, RoundRequest)
+    assert request.answered_at == clock.now()
+
+
+async def test_at_risk_needs_cause_and_comment_then_done_skips_progress(
+    world: World, session_maker: SessionMaker
+) -> None:
+    chatter, item = world.chatter, world.items["1.1"]
+    await chatter.press(EDU_HEAD, OpenItem(item_id=item).pack())
+    await chatter.press(EDU_HEAD, PickStatus(item_id=item, status="at_risk").pack())
+    await chatter.send(EDU_HEAD, "40")
+    cause_step = await chatter.press(EDU_HEAD, PickCause(item_id=item, cause="contractor").pack())
+    edit = next(r for r in cause_step if isinstance(r, EditMessageText))
+    skip = DialogAction(item_id=item, action="skip").pack()
+    assert skip not in buttons(edit)  # a comment is required
+    refused = await chatter.press(EDU_HEAD, skip)
+    assert not any(isinstance(r, EditMessageText) for r in refused)
+    await chatter.send(EDU_HEAD, "Мердігер <ЖШС> жұмысты тоқтатты & қаржы керек")
+    await chatter.press(EDU_HEAD, skip)  # evidence
+    await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="save").pack())
+    (update,) = await rows(session_maker, StatusUpdate)
+    assert (update.status, update.progress, update.cause) == ("at_risk", 40, "contractor")
+    assert update.comment == "Мердігер <ЖШС> жұмысты тоқтатты & қаржы керек"
+    (event,) = await rows(session_maker, RiskEvent)
+    assert (event.kind, event.status_update_id) == ("declared_at_risk", update.id)
+
+    await chatter.press(EDU_HEAD, OpenItem(item_id=item).pack())
+    progress_skipped = await chatter.press(EDU_HEAD, PickStatus(item_id=item, status="done").pack())
+    edit = next(r for r in progress_skipped if isinstance(r, EditMessageText))
+    assert skip in buttons(edit)  # straight to the optional comment
+    await chatter.press(EDU_HEAD, skip)
+    await chatter.press(EDU_HEAD, skip)
+    await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="save").pack())
+    updates = await rows(session_maker, StatusUpdate)
+    assert [(u.status, u.progress) for u in updates] == [("at_risk", 40), ("done", 100)]
+
+
+async def test_progress_backwards_is_a_risk_event(
+    world: World, session_maker: SessionMaker
+) -> None:
+    chatter, item = world.chatter, world.items["2.1"]
+    for value in (60, 30):
+        await chatter.press(BUILD_HEAD, OpenItem(item_id=item).pack())
+        await chatter.press(BUILD_HEAD, PickStatus(item_id=item, status="on_track").pack())
+        await chatter.press(BUILD_HEAD, PickProgress(item_id=item, value=value).pack())
+        await chatter.press(BUILD_HEAD, DialogAction(item_id=item, action="skip").pack())
+        await chatter.press(BUILD_HEAD, DialogAction(item_id=item, action="skip").pack())
+        await chatter.press(BUILD_HEAD, DialogAction(item_id=item, action="save").pack())
+    (event,) = await rows(session_maker, RiskEvent)
+    assert (event.kind, event.previous_progress) == ("progress_back", 60)
+
+
+@pytest.mark.parametrize("typed", ["101", "-5", "fifty", "7.5", "", "1000"])
+async def test_bad_progress_is_explained_and_the_dialog_stays(
+    world: World, session_maker: SessionMaker, i18n: I18n, typed: str
+) -> None:
+    chatter, item = world.chatter, world.items["1.1"]
+    await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
+    await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="on_track").pack())
+    reply = only_text(await chatter.send(EDU_DEPUTY, typed or " "))
+    assert reply == i18n.gettext(
+        "Please send a whole number from 0 to 100, or tap a button above.", locale="ru"
+    )
+    accepted = await chatter.send(EDU_DEPUTY, "55%")
+    assert any(isinstance(r, SendMessage) for r in accepted)
+    assert await rows(session_maker, StatusUpdate) == []
+
+
+def _media_message(user_id: int, **content: object) -> Update:
+    return Update(
+        update_id=10_000 + user_id,
+        message=Message(
+            message_id=500,
+            date=0,  # type: ignore[arg-type]
+            chat=Chat(id=user_id, type="private"),
+            from_user=User(id=user_id, is_bot=False, first_name="U", language_code="ru"),
+            **content,
+        ),
+    )
+
+
+async def test_wrong_kinds_of_input_are_explained(
+    world: World, session_maker: SessionMaker, i18n: I18n
+) -> None:
+    chatter, item = world.chatter, world.items["1.1"]
+    await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
+    text_instead_of_button = only_text(await chatter.send(EDU_DEPUTY, "по плану"))
+    assert text_instead_of_button == i18n.gettext(
+        "Please choose one of the buttons above.", locale="ru"
+    )
+    await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="blocked").pack())
+    await chatter.press(EDU_DEPUTY, PickProgress(item_id=item, value=10).pack())
+    await chatter.press(EDU_DEPUTY, PickCause(item_id=item, cause="financing").pack())
+    sticker = Sticker(
+        file_id="s",
+        file_unique_id="su",
+        type="regular",
+        width=1,
+        height=1,
+        is_animated=False,
+        is_video=False,
+    )
+    voice = Voice(file_id="v", file_unique_id="vu", duration=3)
+    for content in ({"sticker": sticker}, {"voice": voice}):
+        await chatter.dispatcher.feed_update(chatter.bot, _media_message(EDU_DEPUTY, **content))
+        assert only_text(chatter.bot.take()) == i18n.gettext(
+            "Please write the comment as text.", locale="ru"
+        )
+    too_long = only_text(await chatter.send(EDU_DEPUTY, "я" * 1001))
+    assert "1000" in too_long
+    await chatter.send(EDU_DEPUTY, "Нет финансирования")
+    huge = Document(file_id="d", file_unique_id="du", file_name="a.pdf", file_size=21 * 2**20)
+    await chatter.dispatcher.feed_update(chatter.bot, _media_message(EDU_DEPUTY, document=huge))
+    assert "20" in only_text(chatter.bot.take())
+    photo = [
+        PhotoSize(file_id="p-small", file_unique_id="ps", width=90, height=90),
+        PhotoSize(file_id="p-big", file_unique_id="pb", width=1280, height=960),
+    ]
+    await chatter.dispatcher.feed_update(chatter.bot, _media_message(EDU_DEPUTY, photo=photo))
+    chatter.bot.take()
+    await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="save").pack())
+    (update,) = await rows(session_maker, StatusUpdate)
+    assert (update.status, update.cause, update.comment) == (
+        "blocked",
+        "financing",
+        "Нет финансирования",
+    )
+    assert (update.evidence_kind, update.evidence_file_id, update.evidence_unique_id) == (
+        "photo",
+        "p-big",
+        "pb",
+    )
+
+
+async def test_forged_callback_for_another_department_is_refused(
+    world: World, session_maker: SessionMaker
+) -> None:
+    chatter = world.chatter
+    foreign = world.items["2.1"]
+    requests = await chatter.press(EDU_HEAD, OpenItem(item_id=foreign).pack())
+    assert [type(r).__name__ for r in requests] == ["AnswerCallbackQuery"]
+    assert requests[0].show_alert is True
+    # a status tap for the foreign item without any dialog: refused as stale
+    await chatter.press(EDU_HEAD, PickStatus(item_id=foreign, status="done").pack())
+    await chatter.press(EDU_HEAD, OpenItem(item_id=world.items["1.1"]).pack())
+    # inside a dialog for 1.1, a forged tap for 2.1 must not switch items
+    forged = await chatter.press(EDU_HEAD, PickStatus(item_id=foreign, status="done").pack())
+    assert not any(isinstance(r, EditMessageText) and "Мост" in r.text for r in forged)
+    assert await rows(session_maker, StatusUpdate) == []
+    from db.models import AuditLog
+
+    refusals = [e for e in await rows(session_maker, AuditLog) if e.action == "refused.report"]
+    assert [e.target for e in refusals] == [str(foreign)]
+
+
+async def test_item_reassigned_while_the_dialog_is_open(
+    world: World, session_maker: SessionMaker, i18n: I18n
+) -> None:
+    chatter, item = world.chatter, world.items["1.1"]
+    await chatter.press(EDU_HEAD, OpenItem(item_id=item).pack())
+    await chatter.press(EDU_HEAD, PickStatus(item_id=item, status="on_track").pack())
+    await chatter.press(EDU_HEAD, PickProgress(item_id=item, value=50).pack())
+    await chatter.send(ADMIN_ID, "/assign 1.1 build")
+    answer = await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="skip").pack())
+    assert answer[0].text == i18n.gettext(
+        "You can only report on the items of your own department.", locale="kk"
+    )
+    assert await rows(session_maker, StatusUpdate) == []
+
+
+async def test_two_members_update_the_same_item(world: World, session_maker: SessionMaker) -> None:
+    chatter, item = world.chatter, world.items["1.3"]
+    for member in (EDU_HEAD, EDU_DEPUTY):
+        await chatter.press(member, OpenItem(item_id=item).pack())
+        await chatter.press(member, PickStatus(item_id=item, status="on_track").pack())
+        await chatter.press(member, PickProgress(item_id=item, value=25).pack())
+    for member in (EDU_HEAD, EDU_DEPUTY):
+        await chatter.press(member, DialogAction(item_id=item, action="skip").pack())
+        await chatter.press(member, DialogAction(item_id=item, action="skip").pack())
+        await chatter.press(member, DialogAction(item_id=item, action="save").pack())
+    updates = await rows(session_maker, StatusUpdate)
+    assert len(updates) == 2 and len({u.author_id for u in updates}) == 2
+
+
+async def test_worklist_pages_and_item_history(
+    world: World, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    chatter = world.chatter
+    for number in range(10):
+        await chatter.send(
+            ADMIN_ID, f"/additem 9.{number} edu 2025-08-{number + 10} Т{number} | П{number}"
+        )
+    listing = (await chatter.send(EDU_DEPUTY, "/myitems"))[0]
+    assert len(buttons(listing)) == 8 + 1  # 8 items and the "next page" arrow
+    assert buttons(listing)[-1] == WorklistPage(page=1).pack()
+    second = await chatter.press(EDU_DEPUTY, WorklistPage(page=1).pack())
+    edit = next(r for r in second if isinstance(r, EditMessageText))
+    assert len(buttons(edit)) == 5 + 1  # 13 items: 5 left, and "previous"
+
+    item = world.items["1.2"]
+    for value in range(0, 60, 5):
+        await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
+        await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="on_track").pack())
+        await chatter.send(EDU_DEPUTY, str(value))
+        await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="skip").pack())
+        await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="skip").pack())
+        await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="save").pack())
+    card = only_text(await chatter.send(ADMIN_ID, "/item 1.2"))
+    assert card.count("%") >= 10 and "55%" in card
+    assert "5%" not in card.replace("55%", "").replace("15%", "").replace("25%", "").replace(
+        "35%", ""
+    ).replace("45%", "")  # only the last 10 of 12 updates are listed
+    foreign = only_text(await chatter.send(BUILD_HEAD, "/item 1.2"))
+    assert "55%" not in foreign
