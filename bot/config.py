@@ -12,6 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 SUPPORTED_LOCALES: tuple[str, ...] = ("kk", "ru")
 TELEGRAM_DEFAULT_API_URL = "https://api.telegram.org"
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
+_DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)"
+_WEEKLY = re.compile(rf"^{_DAY}(?:\s*,\s*{_DAY})*\s+([01]?\d|2[0-3]):[0-5]\d$")
 
 
 class Settings(BaseSettings):
@@ -29,6 +31,23 @@ class Settings(BaseSettings):
     send_rate_per_second: float = Field(default=25.0, gt=0)
     chat_rate_per_second: float = Field(default=1.0, gt=0)
     group_rate_per_minute: float = Field(default=20.0, gt=0)
+    round_schedule: str = "mon 10:00"
+    reminder_time: str = "09:30"
+    digest_schedule: str = "fri 17:00"
+
+    @field_validator("round_schedule", "digest_schedule")
+    @classmethod
+    def _weekly(cls, value: str) -> str:
+        if not _WEEKLY.fullmatch(value.strip().lower()):
+            raise ValueError("expected days and a time, e.g. 'mon,thu 10:00'")
+        return value.strip().lower()
+
+    @field_validator("reminder_time")
+    @classmethod
+    def _daily(cls, value: str) -> str:
+        if not re.fullmatch(r"\s*([01]?\d|2[0-3]):[0-5]\d\s*", value):
+            raise ValueError("expected a time, e.g. '09:30'")
+        return value.strip()
 
     @field_validator("bot_token")
     @classmethod

@@ -15,6 +15,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -89,6 +90,7 @@ class DeliveryWorker:
         claim_ttl: timedelta = timedelta(minutes=2),
         max_attempts: int = 10,
         max_backoff: timedelta = timedelta(minutes=10),
+        on_unreachable: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> None:
         self.session_maker = session_maker
         self.bot = bot
@@ -100,6 +102,7 @@ class DeliveryWorker:
         self.claim_ttl = claim_ttl
         self.max_attempts = max_attempts
         self.max_backoff = max_backoff
+        self.on_unreachable = on_unreachable  # (person id, notification id) -> tell someone
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -241,6 +244,8 @@ class DeliveryWorker:
                 session.add(person)
                 await session.commit()
                 report.unreachable_people.add(row.person_id)
+        if row.person_id in report.unreachable_people and self.on_unreachable is not None:
+            await self.on_unreachable(row.person_id, row.id)  # type: ignore[arg-type]
 
     async def _finish(
         self,

@@ -26,6 +26,7 @@ from bot.i18n import PersonI18nMiddleware, build_i18n
 from bot.menus import set_default_menus
 from bot.middlewares import DbSessionMiddleware
 from bot.ratelimit import RateLimiter
+from bot.scheduler import Jobs, build_scheduler, round_schedule
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage
 from db.migrate import upgrade
@@ -81,15 +82,33 @@ def create_dispatcher(
     return dispatcher
 
 
-async def _on_startup(bot: Bot, i18n: I18n, outbox: DeliveryWorker, dispatcher: Dispatcher) -> None:
+async def _on_startup(
+    bot: Bot,
+    i18n: I18n,
+    outbox: DeliveryWorker,
+    jobs: Jobs,
+    session_maker: SessionMaker,
+    dispatcher: Dispatcher,
+) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
     await set_default_menus(bot, i18n)
-    dispatcher["background_tasks"] = [asyncio.create_task(outbox.run(), name="outbox")]
+    async with session_maker() as session:
+        schedule = await round_schedule(session, jobs.settings)
+    scheduler = build_scheduler(jobs, schedule)
+    scheduler.start()
+    dispatcher["scheduler"] = scheduler
+    dispatcher["background_tasks"] = [
+        asyncio.create_task(outbox.run(), name="outbox"),
+        asyncio.create_task(jobs.catch_up(), name="catch-up"),
+    ]
     me = await bot.me()
-    logger.info("Bot @%s is up", me.username)
+    logger.info("Bot @%s is up; status rounds: %s", me.username, schedule)
 
 
 async def _on_shutdown(dispatcher: Dispatcher) -> None:
+    scheduler = dispatcher.workflow_data.pop("scheduler", None)
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
     tasks: list[asyncio.Task[None]] = dispatcher.workflow_data.pop("background_tasks", [])
     for task in tasks:
         task.cancel()
@@ -119,10 +138,15 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     session_maker = create_session_maker(engine)
     bot = create_bot(settings)
     outbox = create_outbox(settings=settings, session_maker=session_maker, bot=bot, clock=clock)
+    jobs = Jobs(
+        session_maker=session_maker, i18n=i18n, settings=settings, clock=clock, outbox=outbox
+    )
+    outbox.on_unreachable = jobs.notify_unreachable
     dispatcher = create_dispatcher(
         settings=settings, session_maker=session_maker, i18n=i18n, clock=clock, outbox=outbox
     )
     dispatcher["i18n"] = i18n
+    dispatcher["jobs"] = jobs
     return Application(settings, engine, bot, dispatcher, i18n, outbox)
 
 

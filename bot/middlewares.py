@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Message, TelegramObject
+from aiogram.types import Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
@@ -31,9 +31,18 @@ class DbSessionMiddleware(BaseMiddleware):
         async with self.session_maker() as session:
             user = data.get("event_from_user")
             person = await queries.person_by_telegram_id(session, user.id) if user else None
+            if person is not None and person.blocked_bot and event_is_from_person(event):
+                person.blocked_bot = False  # they wrote to us: the chat works again
+                session.add(person)
+                await session.commit()
             data["session"] = session
             data["person"] = person if person is not None and person.active else None
             return await handler(event, data)
+
+
+def event_is_from_person(update: TelegramObject) -> bool:
+    """A message or a tap from the person (not a my_chat_member notice about blocking)."""
+    return isinstance(update, Update) and bool(update.message or update.callback_query)
 
 
 class SecretariatOnlyMiddleware(BaseMiddleware):

@@ -22,6 +22,7 @@ async def run_round(
     department: Department | None,
     now: datetime,
     trigger: str = "manual",
+    not_before: datetime | None = None,
 ) -> RoundOutcome:
     """Start a round and enqueue its requests in one transaction, then commit.
 
@@ -49,6 +50,7 @@ async def run_round(
                 method="sendMessage",
                 params=params,
                 now=now,
+                not_before=not_before,
             )
     await session.commit()
     return outcome

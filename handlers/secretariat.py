@@ -14,10 +14,11 @@ from aiogram.types import Message
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import menus
-from bot.clock import Clock
+from bot.clock import Clock, local_today
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.errors import (
@@ -43,7 +44,9 @@ from bot.parsing import (
 from bot.people import revoke
 from bot.roadmap import add_department, add_item, assign_item, change_deadline
 from bot.rounds import run_round
+from bot.scheduler import parse_weekly, reschedule_rounds, round_schedule, save_round_schedule
 from bot.texts import department_name, quote, role_label, split_message, usage_line
+from bot.worktime import load_calendar, set_calendar_day
 from db import queries
 from db.models import Person, Role
 
@@ -321,6 +324,73 @@ async def request_now(
     await message.answer("\n".join(lines))
 
 
+async def schedule_command(
+    message: Message,
+    command: CommandObject,
+    person: Person,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    scheduler: AsyncIOScheduler | None = None,
+) -> None:
+    if not command.args:
+        current = await round_schedule(session, settings)
+        await message.answer(
+            _("Status updates are requested every {schedule} ({tz}).").format(
+                schedule=current.describe(), tz=settings.timezone
+            )
+            + "\n"
+            + usage_line(menus.SCHEDULE)
+        )
+        return
+    schedule = parse_weekly(command.args)
+    if schedule is None:
+        await message.answer(usage_line(menus.SCHEDULE))
+        return
+    await save_round_schedule(session, schedule, person, clock.now())
+    if scheduler is not None:
+        reschedule_rounds(scheduler, schedule, settings.tz)
+    await message.answer(
+        _("Saved: status updates will be requested every {schedule}.").format(
+            schedule=schedule.describe()
+        )
+    )
+
+
+async def holiday_command(
+    message: Message,
+    command: CommandObject,
+    person: Person,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    words = parse_two_words(command.args)
+    day = parse_date(words[1]) if words else None
+    if words is None or day is None or words[0].lower() not in {"add", "remove"}:
+        calendar = await load_calendar(session, settings.tz)
+        today = local_today(clock, settings.tz)
+        upcoming = [
+            today + timedelta(days=offset)
+            for offset in range(60)
+            if not calendar.is_working_day(today + timedelta(days=offset))
+            and (today + timedelta(days=offset)).weekday() < 5
+        ]
+        lines = [usage_line(menus.HOLIDAY)]
+        if upcoming:
+            lines.append(_("Weekdays off in the next 60 days:"))
+            lines.extend(format_day(day_off) for day_off in upcoming)
+        await message.answer("\n".join(lines))
+        return
+    day_off = words[0].lower() == "add"
+    await set_calendar_day(session, day=day, day_off=day_off, actor=person, now=clock.now())
+    if day_off:
+        text = _("{date} is now a day off: nothing will be sent that day.")
+    else:
+        text = _("{date} is now a working day.")
+    await message.answer(text.format(date=format_day(day)))
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.middleware(SecretariatOnlyMiddleware())
@@ -333,4 +403,6 @@ def create_router() -> Router:
     router.message.register(people, Command("people"))
     router.message.register(revoke_command, Command("revoke"))
     router.message.register(request_now, Command("request_now"))
+    router.message.register(schedule_command, Command("schedule"))
+    router.message.register(holiday_command, Command("holiday"))
     return router

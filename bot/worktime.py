@@ -1,0 +1,98 @@
+"""Kazakhstan working time: which days are working days and when a notification may go out.
+
+Public holidays and transferred days off come from the `holidays` package (KZ); the
+secretariat can declare any date a day off or a working day (`/holiday`). Notifications are
+delivered only between 09:00 and 18:00 on working days; anything else waits for the next
+working morning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from db import queries
+from db.models import CalendarOverride, Person
+
+WORKDAY_START = time(9, 0)
+WORKDAY_END = time(18, 0)
+
+
+class WorkCalendar:
+    def __init__(
+        self,
+        tz: ZoneInfo,
+        overrides: Mapping[date, bool] | None = None,
+        start: time = WORKDAY_START,
+        end: time = WORKDAY_END,
+    ) -> None:
+        self.tz = tz
+        self.overrides = dict(overrides or {})  # date -> is a day off
+        self.start = start
+        self.end = end
+        self._public = holidays.country_holidays("KZ")
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.overrides:
+            return not self.overrides[day]
+        return day.weekday() < 5 and day not in self._public
+
+    def holiday_name(self, day: date) -> str | None:
+        return self._public.get(day)
+
+    def is_working_time(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.tz)
+        return self.is_working_day(local.date()) and self.start <= local.time() < self.end
+
+    def next_working_moment(self, moment: datetime) -> datetime:
+        """`moment` itself if it is working time, otherwise the next working morning."""
+        if self.is_working_time(moment):
+            return moment
+        local = moment.astimezone(self.tz)
+        day = local.date()
+        if self.is_working_day(day) and local.time() < self.start:
+            return datetime.combine(day, self.start, tzinfo=self.tz)
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return datetime.combine(day, self.start, tzinfo=self.tz)
+
+    def add_working_days(self, moment: datetime, days: int) -> datetime:
+        """The same local time `days` working days later (weekends and holidays skipped)."""
+        local = moment.astimezone(self.tz)
+        day = local.date()
+        remaining = days
+        while remaining > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=self.tz)
+
+
+async def load_calendar(session: AsyncSession, tz: ZoneInfo) -> WorkCalendar:
+    overrides = (await session.exec(select(CalendarOverride))).all()
+    return WorkCalendar(tz, {row.day: row.day_off for row in overrides})
+
+
+async def set_calendar_day(
+    session: AsyncSession, *, day: date, day_off: bool, actor: Person, now: datetime
+) -> None:
+    """Declare a date a day off or a working day (a transferred working Saturday, say)."""
+    override = await session.get(CalendarOverride, day)
+    if override is None:
+        override = CalendarOverride(day=day, day_off=day_off, created_at=now)
+    override.day_off, override.set_by_id, override.created_at = day_off, actor.id, now
+    session.add(override)
+    await queries.add_audit(
+        session,
+        at=now,
+        action="calendar.day_off" if day_off else "calendar.working_day",
+        actor=actor,
+        target=day.isoformat(),
+    )
+    await session.commit()
