@@ -218,3 +218,71 @@ class Notification(SQLModel, table=True):
     telegram_message_id: int | None = None
     created_at: datetime
     sent_at: datetime | None = None
+
+
+class RiskDismissal(SQLModel, table=True):
+    """The secretariat overrules a computed risk reason, with who and why.
+
+    It holds only while the item's data (newest update, deadline, department) matches
+    `item_fingerprint`; any change brings the reason back.
+    """
+
+    __tablename__ = "risk_dismissal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="roadmap_item.id", index=True)
+    reason: str = Field(sa_type=sa.String(32))
+    text: str = Field(sa_type=sa.Text)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime
+    item_fingerprint: str = Field(sa_type=sa.String(100))
+
+
+class ItemRiskState(SQLModel, table=True):
+    """The risk level the chair was last told about, so an alert goes out once per transition.
+
+    `episode` grows each time the item enters a risk state from none: a recovered item that
+    falls back gets a fresh alert.
+    """
+
+    __tablename__ = "item_risk_state"
+
+    item_id: int = Field(foreign_key="roadmap_item.id", primary_key=True)
+    state: str = Field(sa_type=sa.String(16))
+    reasons: str = Field(default="", sa_type=sa.String(200))
+    episode: int = 0
+    updated_at: datetime
+
+
+class CalendarOverride(SQLModel, table=True):
+    """A date the secretariat declared a day off, or a working day, against the calendar."""
+
+    __tablename__ = "calendar_override"
+
+    day: date = Field(primary_key=True)
+    day_off: bool
+    set_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime
+
+
+class AppSetting(SQLModel, table=True):
+    """Settings changed from the chat (the round schedule) that must survive a restart."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(sa_type=sa.String(64), primary_key=True)
+    value: str = Field(sa_type=sa.Text)
+    updated_at: datetime
+
+
+class ReminderLog(SQLModel, table=True):
+    """One row per deadline reminder step taken for an item: each step goes out once."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (sa.UniqueConstraint("item_id", "step", "step_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="roadmap_item.id", index=True)
+    step: str = Field(sa_type=sa.String(16))
+    step_date: date
+    created_at: datetime
