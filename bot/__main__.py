@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.cli_spreadsheets import cli_export, cli_import
 from bot.config import Settings, describe_settings_error
 from bot.factory import run_polling
 from bot.i18n import compile_catalogs
@@ -40,6 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="start the bot with long polling (the default)")
     commands.add_parser("migrate", help="apply database migrations and exit")
     commands.add_parser("compile-catalogs", help="compile locales/*/LC_MESSAGES/*.po into .mo")
+    importer = commands.add_parser(
+        "import", help="load Road Map items from .xlsx/.csv (a dry run unless --apply)"
+    )
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--apply", action="store_true", help="write the changes")
+    exporter = commands.add_parser("export", help="write the Road Map to an .xlsx file")
+    exporter.add_argument("file", type=Path)
     args = parser.parse_args(argv)
 
     if args.command == "compile-catalogs":
@@ -52,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         asyncio.run(migrate(settings.database_url))
         return 0
+    if args.command == "import":
+        return asyncio.run(cli_import(settings, args.file, args.apply))
+    if args.command == "export":
+        return asyncio.run(cli_export(settings, args.file))
 
     compile_catalogs()
     with contextlib.suppress(KeyboardInterrupt):

@@ -207,6 +207,25 @@ async def _requests_newest_first(
     return list((await session.exec(statement)).all())
 
 
+async def _silent_streak(session: AsyncSession, department_id: int) -> list[RoundRequest]:
+    """The requests since the department last answered one, newest first."""
+    last_answered = (
+        await session.exec(
+            select(func.max(RoundRequest.requested_at)).where(
+                RoundRequest.department_id == department_id,
+                col(RoundRequest.answered_at).is_not(None),
+            )
+        )
+    ).one()
+    statement = select(RoundRequest).where(RoundRequest.department_id == department_id)
+    if last_answered is not None:
+        statement = statement.where(RoundRequest.requested_at > last_answered)
+    statement = statement.order_by(
+        col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc()
+    )
+    return list((await session.exec(statement)).all())
+
+
 async def enqueue_nudges(
     session: AsyncSession, *, i18n: I18n, calendar: WorkCalendar, now: datetime
 ) -> int:
@@ -257,12 +276,7 @@ async def enqueue_escalations(
     if not chairs:
         return 0
     for department in await queries.all_departments(session):
-        recent = await _requests_newest_first(session, department.id, 50)  # type: ignore[arg-type]
-        silent: list[RoundRequest] = []
-        for request in recent:
-            if request.answered_at is not None:
-                break
-            silent.append(request)
+        silent = await _silent_streak(session, department.id)  # type: ignore[arg-type]
         if len(silent) < ESCALATE_AFTER_MISSED:
             continue
         if calendar.add_working_days(silent[0].requested_at, NUDGE_AFTER_WORKING_DAYS) > now:

@@ -192,7 +192,8 @@ def confirm_step(header: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
     )
     _cancel_row(builder, draft.item_id)
     builder.adjust(2, 1)
-    text = f"{header}\n\n<b>{_('This will be saved:')}</b>\n{draft_summary(draft)}"
+    title = _("This will be saved:")
+    text = f"{header}\n\n<b>{title}</b>\n{draft_summary(draft)}"
     return text, builder.as_markup()
 
 

@@ -113,17 +113,18 @@ async def assign_item(
     return item, department
 
 
-async def change_deadline(
-    session: AsyncSession, *, actor: Person, item_code: str, deadline: date, now: datetime
-) -> tuple[RoadmapItem, DeadlineChange]:
-    item = await _require_item(session, item_code)
-    if item.deadline == deadline:
-        raise UnchangedError
+async def record_deadline_change(
+    session: AsyncSession, *, item: RoadmapItem, deadline: date, actor: Person | None, now: datetime
+) -> DeadlineChange:
+    """Move a deadline, keeping its history row and an audit entry; the caller commits.
+
+    Shared by /deadline and the spreadsheet import, whose changes form one transaction.
+    """
     change = DeadlineChange(
         item_id=item.id,  # type: ignore[arg-type]
         old_deadline=item.deadline,
         new_deadline=deadline,
-        changed_by_id=actor.id,
+        changed_by_id=actor.id if actor else None,
         changed_at=now,
     )
     item.deadline = deadline
@@ -135,6 +136,18 @@ async def change_deadline(
         actor=actor,
         target=item.code,
         details=f"{change.old_deadline.isoformat()} -> {change.new_deadline.isoformat()}",
+    )
+    return change
+
+
+async def change_deadline(
+    session: AsyncSession, *, actor: Person, item_code: str, deadline: date, now: datetime
+) -> tuple[RoadmapItem, DeadlineChange]:
+    item = await _require_item(session, item_code)
+    if item.deadline == deadline:
+        raise UnchangedError
+    change = await record_deadline_change(
+        session, item=item, deadline=deadline, actor=actor, now=now
     )
     await session.commit()
     return item, change

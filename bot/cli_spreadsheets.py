@@ -1,0 +1,98 @@
+"""`python -m bot import FILE [--apply]` and `python -m bot export FILE`: the first load by hand.
+
+Texts are printed in the configured default language; changes are audited without a person
+(the command line has no Telegram account), with the file name as the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.clock import SystemClock, local_today
+from bot.config import Settings
+from bot.i18n import build_i18n, compile_catalogs, in_locale
+from bot.spreadsheet_export import build_export
+from bot.spreadsheet_import import (
+    SpreadsheetFileError,
+    apply_import,
+    file_problem_text,
+    localized_header_aliases,
+    parse_spreadsheet,
+    plan_import,
+    plan_summary_lines,
+)
+from db.engine import create_engine, create_session_maker
+from db.migrate import upgrade
+
+EXIT_OK = 0
+EXIT_ROW_ERRORS = 1
+EXIT_FILE_ERROR = 2
+
+
+async def cli_import(settings: Settings, path: Path, apply: bool) -> int:
+    """Dry run by default; with `apply`, writes the valid rows. 1 if some rows had errors."""
+    compile_catalogs()
+    i18n = build_i18n(settings.default_locale)
+    with in_locale(i18n, settings.default_locale):
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as error:
+            print(_("Cannot read {path}: {error}").format(path=path, error=error), file=sys.stderr)
+            return EXIT_FILE_ERROR
+        try:
+            parsed = parse_spreadsheet(
+                data, path.name, extra_aliases=localized_header_aliases(i18n)
+            )
+        except SpreadsheetFileError as error:
+            print(file_problem_text(error), file=sys.stderr)
+            return EXIT_FILE_ERROR
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            async with create_session_maker(engine)() as session:
+                plan = await plan_import(session, parsed)
+                for line in plan_summary_lines(plan):
+                    print(line)
+                if not apply:
+                    print(_("Dry run: nothing was written. Add --apply to write the changes."))
+                elif plan.has_changes:
+                    result = await apply_import(
+                        session, plan, actor=None, now=SystemClock().now(), source=path.name
+                    )
+                    print(
+                        _("Written: {created} new, {updated} updated.").format(
+                            created=result.created, updated=result.updated
+                        )
+                    )
+                else:
+                    print(_("There is nothing to change. Nothing was written."))
+        finally:
+            await engine.dispose()
+    return EXIT_ROW_ERRORS if plan.errors else EXIT_OK
+
+
+async def cli_export(settings: Settings, path: Path) -> int:
+    """Writes the same workbook as /export, in the default language."""
+    compile_catalogs()
+    i18n = build_i18n(settings.default_locale)
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        with in_locale(i18n, settings.default_locale):
+            async with create_session_maker(engine)() as session:
+                today = local_today(SystemClock(), settings.tz)
+                data = await build_export(session, today=today, tz=settings.tz)
+            try:
+                await asyncio.to_thread(path.write_bytes, data)
+            except OSError as error:
+                message = _("Cannot write {path}: {error}").format(path=path, error=error)
+                print(message, file=sys.stderr)
+                return EXIT_FILE_ERROR
+            print(_("Written: {path}").format(path=path))
+    finally:
+        await engine.dispose()
+    return EXIT_OK

@@ -1,0 +1,196 @@
+"""The report on at-risk items for the party's central office, as an editable DOCX draft.
+
+Rendered in the current locale (the handler and the command line choose it), so the same
+function writes the Kazakh and the Russian version.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, tzinfo
+
+from aiogram.utils.i18n import gettext as _
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.table import Table
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import format_day, pick_name
+from bot.stats import cause_label, is_overdue, latest_updates, risk_labels
+from db import queries
+from db.models import ItemStatus, RoadmapItem
+
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+@dataclass(frozen=True)
+class RiskRow:
+    code: str
+    title: str
+    department: str
+    deadline: date
+    reasons: list[str]
+    cause: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class YearTotals:
+    items: int
+    done: int
+    on_track: int
+    declared_at_risk: int
+    blocked: int
+    no_reports: int
+    overdue: int
+    at_risk: int
+
+
+async def collect_risk_rows(
+    session: AsyncSession, *, today: date, year: int, tz: tzinfo
+) -> tuple[YearTotals, list[RiskRow]]:
+    """The year's totals and every at-risk item, ordered by department, deadline and code."""
+    departments = {d.id: d for d in await queries.all_departments(session)}
+    items = (
+        await session.exec(
+            select(RoadmapItem).where(
+                RoadmapItem.year == year, col(RoadmapItem.archived).is_(False)
+            )
+        )
+    ).all()
+    latest = await latest_updates(session)
+    explained = await latest_updates(session, with_comment=True)
+    risks = await risk_labels(session, today=today, year=year, tz=tz)
+
+    statuses: Counter[str] = Counter()
+    overdue = 0
+    rows: list[RiskRow] = []
+    for item in items:
+        update = latest.get(item.id)  # type: ignore[arg-type]
+        statuses[update.status if update else ""] += 1
+        overdue += is_overdue(item, update, today)
+        reasons = risks.get(item.id)  # type: ignore[arg-type]
+        if not reasons:
+            continue
+        department = departments.get(item.department_id)
+        comment = explained.get(item.id)  # type: ignore[arg-type]
+        explanation = ""
+        if comment is not None and comment.comment:
+            when = format_day(comment.created_at.astimezone(tz).date())
+            explanation = f"{comment.comment} ({when})"
+        rows.append(
+            RiskRow(
+                code=item.code,
+                title=pick_name(item.title_kk, item.title_ru),
+                department=pick_name(department.name_kk, department.name_ru) if department else "",
+                deadline=item.deadline,
+                reasons=reasons,
+                cause=cause_label(update.cause) if update else "",
+                explanation=explanation,
+            )
+        )
+    rows.sort(key=lambda row: (row.department, row.deadline, row.code))
+    totals = YearTotals(
+        items=len(items),
+        done=statuses[ItemStatus.DONE],
+        on_track=statuses[ItemStatus.ON_TRACK],
+        declared_at_risk=statuses[ItemStatus.AT_RISK],
+        blocked=statuses[ItemStatus.BLOCKED],
+        no_reports=statuses[""],
+        overdue=overdue,
+        at_risk=len(rows),
+    )
+    return totals, rows
+
+
+def _repeat_header(table: Table) -> None:
+    """The header row repeats on every page of a long table; python-docx has no API for it."""
+    properties = table.rows[0]._tr.get_or_add_trPr()
+    marker = OxmlElement("w:tblHeader")
+    marker.set(qn("w:val"), "true")
+    properties.append(marker)
+
+
+def render_risk_report(totals: YearTotals, rows: list[RiskRow], *, today: date, year: int) -> bytes:
+    """A landscape A4 draft: title, date, totals, the table of at-risk items."""
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.5))
+    document.styles["Normal"].font.size = Pt(10)
+
+    document.add_heading(
+        _("Road Map {year}: items at risk of not being met").format(year=year), level=1
+    )
+    document.add_paragraph(_("As of {date}").format(date=format_day(today)))
+    draft = document.add_paragraph().add_run(
+        _("Draft prepared by the Road Map bot: check and edit it before sending.")
+    )
+    draft.italic = True
+
+    document.add_heading(_("Totals for the year"), level=2)
+    for line in (
+        _("Items in the Road Map: {count}").format(count=totals.items),
+        _("Done: {count}").format(count=totals.done),
+        _("On track: {count}").format(count=totals.on_track),
+        _("Declared at risk: {count}").format(count=totals.declared_at_risk),
+        _("Declared as not to be met: {count}").format(count=totals.blocked),
+        _("No reports yet: {count}").format(count=totals.no_reports),
+        _("Overdue: {count}").format(count=totals.overdue),
+        _("At risk for any reason: {count}").format(count=totals.at_risk),
+    ):
+        document.add_paragraph(line, style="List Bullet")
+
+    document.add_heading(_("Items at risk"), level=2)
+    if not rows:
+        document.add_paragraph(_("No items are at risk."))
+    else:
+        headers = (
+            "№",
+            _("Item"),
+            _("Responsible department"),
+            _("Deadline"),
+            _("Risk reasons"),
+            _("Cause"),
+            _("Department's latest explanation"),
+        )
+        table = document.add_table(rows=1, cols=len(headers))
+        table.style = "Table Grid"
+        for cell, header in zip(table.rows[0].cells, headers, strict=True):
+            cell.text = ""
+            cell.paragraphs[0].add_run(header).bold = True
+        _repeat_header(table)
+        for number, row in enumerate(rows, start=1):
+            values = (
+                str(number),
+                f"{row.code} {row.title}",
+                row.department,
+                format_day(row.deadline),
+                "; ".join(row.reasons),
+                row.cause,
+                row.explanation,
+            )
+            for cell, value in zip(table.add_row().cells, values, strict=True):
+                cell.text = _XML_ILLEGAL.sub("", value)
+        for column, width in zip(table.columns, (1.0, 7.0, 4.5, 3.0, 4.0, 2.7, 4.5), strict=True):
+            for cell in column.cells:
+                cell.width = Cm(width)
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+async def build_risk_report(session: AsyncSession, *, today: date, tz: tzinfo) -> bytes:
+    """The report for the current year, in the current locale."""
+    totals, rows = await collect_risk_rows(session, today=today, year=today.year, tz=tz)
+    return render_risk_report(totals, rows, today=today, year=today.year)

@@ -1,0 +1,211 @@
+"""Figures about the Road Map for the secretariat: current states, risks and response statistics.
+
+Everything is read with a handful of SQL statements (window functions for "the newest per
+group"), never by loading every status update into Python.
+"""
+
+from __future__ import annotations
+
+import importlib
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.texts import status_label
+from db import queries
+from db.models import Department, ItemStatus, RoadmapItem, RoundRequest, StatusUpdate
+
+DEFAULT_ROUNDS = 8
+MAX_ROUNDS = 100
+DECLARED_RISK = (ItemStatus.AT_RISK, ItemStatus.BLOCKED)
+
+
+async def latest_updates(
+    session: AsyncSession, *, with_comment: bool = False
+) -> dict[int, StatusUpdate]:
+    """Item id → its newest update (by time, then id); optionally the newest with a comment."""
+    ranked = select(
+        col(StatusUpdate.id).label("update_id"),
+        func.row_number()
+        .over(
+            partition_by=StatusUpdate.item_id,
+            order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
+        )
+        .label("rank"),
+    )
+    if with_comment:
+        ranked = ranked.where(col(StatusUpdate.comment).is_not(None), StatusUpdate.comment != "")
+    subquery = ranked.subquery()
+    statement = (
+        select(StatusUpdate)
+        .join(subquery, subquery.c.update_id == StatusUpdate.id)
+        .where(subquery.c.rank == 1)
+    )
+    return {update.item_id: update for update in (await session.exec(statement)).all()}
+
+
+def is_overdue(item: RoadmapItem, latest: StatusUpdate | None, today: date) -> bool:
+    done = latest is not None and latest.status == ItemStatus.DONE
+    return not item.archived and item.deadline < today and not done
+
+
+# --- Adapters to work landing in parallel: switch them over here, and only here. ---
+
+
+def _risk_module() -> Any | None:
+    """`bot.risk` when it is in place, else None (the fallbacks below are used)."""
+    try:
+        return importlib.import_module("bot.risk")
+    except ModuleNotFoundError as error:
+        if error.name != "bot.risk":
+            raise
+        return None
+
+
+async def risk_labels(
+    session: AsyncSession, *, today: date, year: int | None = None, tz: tzinfo | None = None
+) -> dict[int, list[str]]:
+    """Item id → why the item is at risk, in the current locale; items without risk are absent.
+
+    Uses `bot.risk.assess_items`; without that module, the department's own declaration
+    (at risk, will not be met) and a passed deadline.
+    """
+    risk = _risk_module()
+    if risk is None:
+        return await _declared_or_overdue(session, today=today, year=year)
+    extra = {"tz": tz} if tz is not None else {}
+    assessed = await risk.assess_items(session, today=today, year=year, **extra)
+    return {
+        item_id: [risk.reason_label(reason) for reason in assessment.reasons]
+        for item_id, assessment in assessed.items()
+        if assessment.reasons
+    }
+
+
+def cause_label(cause: str | None) -> str:
+    """The cause a department chose, in the current locale (as stored without `bot.risk`)."""
+    risk = _risk_module()
+    if risk is None:
+        return cause or ""
+    return str(risk.cause_label(cause))
+
+
+async def _declared_or_overdue(
+    session: AsyncSession, *, today: date, year: int | None
+) -> dict[int, list[str]]:
+    statement = select(RoadmapItem).where(col(RoadmapItem.archived).is_(False))
+    if year is not None:
+        statement = statement.where(RoadmapItem.year == year)
+    items = (await session.exec(statement)).all()
+    latest = await latest_updates(session)
+    found: dict[int, list[str]] = {}
+    for item in items:
+        update = latest.get(item.id)  # type: ignore[arg-type]
+        reasons = []
+        if update is not None and update.status in DECLARED_RISK:
+            reasons.append(status_label(update.status))
+        if is_overdue(item, update, today):
+            reasons.append(_("overdue"))
+        if reasons:
+            found[item.id] = reasons  # type: ignore[index]
+    return found
+
+
+# --- Response statistics ---
+
+
+@dataclass(frozen=True)
+class DepartmentStats:
+    department: Department
+    requests: int
+    answered: int
+    median_answer: timedelta | None
+    last_update: datetime | None
+    overdue_items: int
+
+    @property
+    def share_answered(self) -> float | None:
+        return self.answered / self.requests if self.requests else None
+
+    @property
+    def never_answers(self) -> bool:
+        return self.requests > 0 and self.answered == 0
+
+
+def _median(durations: Sequence[timedelta]) -> timedelta | None:
+    if not durations:
+        return None
+    return timedelta(seconds=statistics.median(d.total_seconds() for d in durations))
+
+
+async def department_stats(
+    session: AsyncSession, *, today: date, rounds: int = DEFAULT_ROUNDS
+) -> list[DepartmentStats]:
+    """Per department over its last `rounds` requests; departments that never answer first."""
+    ranked = select(
+        RoundRequest.department_id,
+        RoundRequest.requested_at,
+        RoundRequest.answered_at,
+        func.row_number()
+        .over(
+            partition_by=RoundRequest.department_id,
+            order_by=(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    recent = await session.exec(
+        select(ranked.c.department_id, ranked.c.requested_at, ranked.c.answered_at).where(
+            ranked.c.rank <= rounds
+        )
+    )
+    requests: dict[int, list[tuple[datetime, datetime | None]]] = {}
+    for department_id, requested_at, answered_at in recent.all():
+        requests.setdefault(department_id, []).append((requested_at, answered_at))
+
+    last_updates = dict(
+        (
+            await session.exec(
+                select(RoadmapItem.department_id, func.max(StatusUpdate.created_at))
+                .join(StatusUpdate, col(StatusUpdate.item_id) == RoadmapItem.id)
+                .group_by(RoadmapItem.department_id)
+            )
+        ).all()
+    )
+    items = (
+        await session.exec(select(RoadmapItem).where(col(RoadmapItem.archived).is_(False)))
+    ).all()
+    latest = await latest_updates(session)
+    overdue: dict[int, int] = {}
+    for item in items:
+        if is_overdue(item, latest.get(item.id), today):  # type: ignore[arg-type]
+            overdue[item.department_id] = overdue.get(item.department_id, 0) + 1
+
+    result = []
+    for department in await queries.all_departments(session):
+        asked = requests.get(department.id, [])  # type: ignore[arg-type]
+        waits = [answered - requested for requested, answered in asked if answered is not None]
+        result.append(
+            DepartmentStats(
+                department=department,
+                requests=len(asked),
+                answered=len(waits),
+                median_answer=_median(waits),
+                last_update=last_updates.get(department.id),
+                overdue_items=overdue.get(department.id, 0),  # type: ignore[arg-type]
+            )
+        )
+    return sorted(result, key=_worst_first)
+
+
+def _worst_first(stats: DepartmentStats) -> tuple[int, float, float, str]:
+    group = 0 if stats.never_answers else (1 if stats.requests else 2)
+    share = stats.share_answered if stats.share_answered is not None else 1.0
+    median = stats.median_answer.total_seconds() if stats.median_answer else 0.0
+    return (group, share, -median, stats.department.code)

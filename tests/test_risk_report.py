@@ -1,0 +1,172 @@
+"""The DOCX report for the central office, opened again with python-docx."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiogram.methods import SendDocument, SendMessage
+from aiogram.utils.i18n import I18n
+from docx import Document
+
+from bot.clock import FrozenClock
+from bot.i18n import format_day, in_locale
+from bot.menus import RISK_REPORT
+from bot.risk_report import build_risk_report
+from bot.texts import usage_line
+from db.engine import SessionMaker
+from tests.conftest import ADMIN_ID, Chatter
+from tests.test_roles_and_invites import register_admin
+from tests.test_stats import FORMULA_COMMENT, seed_history
+
+TZ = ZoneInfo("Asia/Almaty")
+TODAY = date(2025, 3, 3)
+
+
+@pytest.fixture
+def fixed_risks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reasons come from bot.risk (tested there); here they are fixed, per item code."""
+
+    async def risk_labels(session: Any, **kwargs: Any) -> dict[int, list[str]]:
+        assert kwargs["year"] == 2025
+        return {1: ["заявлен риск"], 2: ["просрочено", "нет обновлений"], 5: ["не будет выполнено"]}
+
+    monkeypatch.setattr("bot.risk_report.risk_labels", risk_labels)
+    monkeypatch.setattr("bot.risk_report.cause_label", lambda cause: f"<{cause}>" if cause else "")
+
+
+def text_of(document: Any) -> str:
+    return "\n".join(paragraph.text for paragraph in document.paragraphs)
+
+
+@pytest.mark.usefixtures("fixed_risks")
+async def test_report_table_and_totals(
+    session_maker: SessionMaker, clock: FrozenClock, i18n: I18n
+) -> None:
+    await seed_history(session_maker, clock)
+    async with session_maker() as session:
+        with in_locale(i18n, "ru"):
+            data = await build_risk_report(session, today=TODAY, tz=TZ)
+            expected_date = format_day(TODAY)
+            header = [
+                "№",
+                i18n.gettext("Item"),
+                i18n.gettext("Responsible department"),
+                i18n.gettext("Deadline"),
+                i18n.gettext("Risk reasons"),
+                i18n.gettext("Cause"),
+                i18n.gettext("Department's latest explanation"),
+            ]
+            totals = [
+                i18n.gettext("Items in the Road Map: {count}").format(count=7),
+                i18n.gettext("Done: {count}").format(count=2),
+                i18n.gettext("Declared at risk: {count}").format(count=1),
+                i18n.gettext("Declared as not to be met: {count}").format(count=1),
+                i18n.gettext("No reports yet: {count}").format(count=2),
+                i18n.gettext("Overdue: {count}").format(count=2),
+                i18n.gettext("At risk for any reason: {count}").format(count=3),
+            ]
+    document = Document(io.BytesIO(data))
+    text = text_of(document)
+    assert (
+        i18n.gettext("Road Map {year}: items at risk of not being met", locale="ru").format(
+            year=2025
+        )
+        in text
+    )
+    assert expected_date in text
+    for line in totals:
+        assert line in text
+
+    (table,) = document.tables
+    cells = [[cell.text for cell in row.cells] for row in table.rows]
+    assert cells[0] == header
+    # Ordered by department name in the reader's language, then deadline.
+    assert cells[1:] == [
+        [
+            "1",
+            "1.2 Пункт 1.2",
+            "Управление образования",
+            format_day(date(2025, 2, 1), "ru"),
+            "просрочено; нет обновлений",
+            "",
+            "",
+        ],
+        [
+            "2",
+            "1.1 Пункт 1.1",
+            "Управление образования",
+            format_day(date(2025, 9, 1), "ru"),
+            "заявлен риск",
+            "<contractor>",
+            f"{FORMULA_COMMENT} ({format_day(date(2025, 2, 20), 'ru')})",
+        ],
+        [
+            "3",
+            "3.1 Пункт 3.1",
+            "Управление строительства",
+            format_day(date(2025, 6, 30), "ru"),
+            "не будет выполнено",
+            "<funding>",
+            f"Подрядчик выбран ({format_day(date(2025, 2, 1), 'ru')})",
+        ],
+    ]
+
+
+@pytest.mark.usefixtures("fixed_risks")
+async def test_report_in_kazakh_uses_kazakh_names(
+    session_maker: SessionMaker, clock: FrozenClock, i18n: I18n
+) -> None:
+    await seed_history(session_maker, clock)
+    async with session_maker() as session:
+        with in_locale(i18n, "kk"):
+            data = await build_risk_report(session, today=TODAY, tz=TZ)
+    (table,) = Document(io.BytesIO(data)).tables
+    assert table.rows[0].cells[1].text == i18n.gettext("Item", locale="kk")
+    assert [row.cells[2].text for row in table.rows[1:]] == [
+        "Білім басқармасы",
+        "Білім басқармасы",
+        "Құрылыс басқармасы",
+    ]
+    assert table.rows[1].cells[1].text == "1.2 Тармақ 1.2"
+
+
+async def test_report_without_risks_has_no_table(
+    session_maker: SessionMaker, clock: FrozenClock, i18n: I18n, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def nothing(session: Any, **kwargs: Any) -> dict[int, list[str]]:
+        return {}
+
+    monkeypatch.setattr("bot.risk_report.risk_labels", nothing)
+    await seed_history(session_maker, clock)
+    async with session_maker() as session:
+        with in_locale(i18n, "ru"):
+            document = Document(io.BytesIO(await build_risk_report(session, today=TODAY, tz=TZ)))
+    assert document.tables == []
+    assert i18n.gettext("No items are at risk.", locale="ru") in text_of(document)
+
+
+async def test_risk_report_command(
+    chatter: Chatter, session_maker: SessionMaker, clock: FrozenClock, i18n: I18n
+) -> None:
+    await register_admin(chatter, "ru")
+    await seed_history(session_maker, clock)
+    for argument, locale in (("", "ru"), (" kk", "kk"), (" RU", "ru")):
+        requests = await chatter.send(ADMIN_ID, f"/risk_report{argument}")
+        (document,) = [r for r in requests if isinstance(r, SendDocument)]
+        assert document.document.filename == f"risk-report-2025-03-03-{locale}.docx"
+        opened = Document(io.BytesIO(document.document.data))
+        assert len(opened.tables) == 1
+        heading = i18n.gettext("Items at risk", locale=locale)
+        assert heading in text_of(opened)
+    with in_locale(i18n, "ru"):
+        usage = usage_line(RISK_REPORT)
+    replies = [
+        r.text
+        for r in await chatter.send(ADMIN_ID, "/risk_report en")
+        if isinstance(r, SendMessage)
+    ]
+    assert replies == [usage]

@@ -1,0 +1,509 @@
+"""Importing the Road Map from a spreadsheet: parsing, the dry run, Apply and Cancel, the CLI."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendDocument, SendMessage
+from aiogram.types import Chat, Document, Message, Update, User
+from aiogram.utils.i18n import I18n
+from openpyxl import load_workbook
+
+from bot.cli_spreadsheets import cli_import
+from bot.clock import FrozenClock
+from bot.config import Settings
+from bot.i18n import in_locale
+from bot.spreadsheet_import import (
+    MAX_ROWS,
+    TELEGRAM_DOWNLOAD_LIMIT,
+    Column,
+    FileProblem,
+    RowProblem,
+    SpreadsheetFileError,
+    apply_import,
+    build_template,
+    localized_header_aliases,
+    parse_spreadsheet,
+    plan_import,
+)
+from db.engine import SessionMaker
+from db.models import AuditLog, DeadlineChange, Department, RoadmapItem
+from tests.conftest import ADMIN_ID, Chatter
+from tests.data.spreadsheets.workbooks import (
+    DEPARTMENTS,
+    EN_HEADERS,
+    KK_HEADERS,
+    cfb_file,
+    csv_bytes,
+    roadmap_rows,
+    xlsx,
+)
+from tests.mocked_bot import MockedBot
+from tests.test_roles_and_invites import register_admin, rows
+
+OUTSIDER = 555
+_ids = itertools.count(100_000)
+
+
+async def seed_departments(session_maker: SessionMaker, clock: FrozenClock) -> dict[str, int]:
+    async with session_maker() as session:
+        for code, (name_kk, name_ru) in DEPARTMENTS.items():
+            session.add(
+                Department(code=code, name_kk=name_kk, name_ru=name_ru, created_at=clock.now())
+            )
+        await session.commit()
+    return {d.code: d.id for d in await rows(session_maker, Department)}
+
+
+async def load(session_maker: SessionMaker, data: bytes, clock: FrozenClock, name: str = "r.xlsx"):  # type: ignore[no-untyped-def]
+    async with session_maker() as session:
+        plan = await plan_import(session, parse_spreadsheet(data, name))
+        result = await apply_import(session, plan, actor=None, now=clock.now(), source=name)
+    return plan, result
+
+
+# --- Parsing: pure, no database ---
+
+
+def test_realistic_workbook_is_read_with_a_title_row_and_free_column_order() -> None:
+    parsed = parse_spreadsheet(xlsx(roadmap_rows()), "Жол картасы 2025.xlsx")
+    assert parsed.errors == []
+    assert parsed.data_rows == 93 and len(parsed.rows) == 93
+    first, fourth = parsed.rows[0], parsed.rows[3]
+    assert first.row_number == 4  # title, blank line, header
+    assert (first.code, first.department, first.deadline) == ("1.1.1", "edu", date(2025, 1, 28))
+    assert first.title_ru == "Пункт 1.1.1: строительство и ремонт объекта №1"
+    assert fourth.deadline == date(2025, 4, 28)  # typed as text «28.04.2025»
+    assert parsed.rows[1].target == "11 объектов"
+
+
+@pytest.mark.parametrize("headers", [KK_HEADERS, EN_HEADERS])
+def test_kazakh_and_english_headers(headers: dict[str, str]) -> None:
+    order = ("deadline", "title_kk", "code", "target", "title_ru", "department")
+    parsed = parse_spreadsheet(xlsx(roadmap_rows(5), headers, order, title_row=None), "a.xlsx")
+    assert [row.code for row in parsed.rows] == ["1.1.1", "1.1.2", "1.1.3", "1.1.4", "1.1.5"]
+    assert parsed.rows[2].department == "build"
+
+
+def test_csv_in_utf8_and_windows_1251() -> None:
+    data = [
+        {
+            "code": "3.1",
+            "title_kk": "Мектеп салу",
+            "title_ru": "Строительство школы",
+            "department": "edu",
+            "deadline": date(2025, 9, 1),
+            "target": "600 мест",
+        }
+    ]
+    for encoding, delimiter in (("utf-8-sig", ";"), ("utf-8", ","), ("cp1251", ";")):
+        parsed = parse_spreadsheet(csv_bytes(data, encoding=encoding, delimiter=delimiter), "a.csv")
+        (row,) = parsed.rows
+        assert (row.title_ru, row.target, row.deadline) == (
+            "Строительство школы",
+            "600 мест",
+            date(2025, 9, 1),
+        )
+
+
+def test_every_row_error_class_with_its_row_number() -> None:
+    good = roadmap_rows(2)
+    broken = [
+        {**good[0]},  # row 4: fine
+        {**good[1], "title_ru": ""},  # 5: missing title
+        {**good[1], "code": "2.1", "deadline": "31.02.2025"},  # 6: impossible date
+        {**good[1], "code": "2.2", "title_kk": "ұ" * 1001},  # 7: over-long text
+        {**good[1], "code": "2.3", "department": ""},  # 8: no department
+        {**good[1], "code": "", "title_kk": "кодсыз"},  # 9: no code
+        {**good[1], "code": "2.4", "deadline": None},  # 10: no deadline
+        {**good[1], "code": "5.5"},  # 11: duplicate of 13
+        {**good[1], "code": "bad code!"},  # 12: characters not allowed
+        {**good[1], "code": "5.5"},  # 13: duplicate of 11
+        {**good[1], "code": "2.5", "target": "x" * 2001},  # 14: over-long target
+        {**good[1], "code": "2.6", "deadline": "завтра"},  # 15: unreadable date
+    ]
+    parsed = parse_spreadsheet(xlsx(broken), "broken.xlsx")
+    found = [(e.row_number, e.problem, e.detail) for e in parsed.errors]
+    assert found == [
+        (5, RowProblem.MISSING_TITLE, Column.TITLE_RU),
+        (6, RowProblem.BAD_DATE, "31.02.2025"),
+        (7, RowProblem.TOO_LONG, Column.TITLE_KK),
+        (8, RowProblem.MISSING_DEPARTMENT, ""),
+        (9, RowProblem.MISSING_CODE, ""),
+        (10, RowProblem.MISSING_DEADLINE, ""),
+        (11, RowProblem.DUPLICATE_CODE, "13"),
+        (12, RowProblem.BAD_CODE, ""),
+        (13, RowProblem.DUPLICATE_CODE, "11"),
+        (14, RowProblem.TOO_LONG, Column.TARGET),
+        (15, RowProblem.BAD_DATE, "завтра"),
+    ]
+    assert [row.code for row in parsed.rows] == ["1.1.1"]
+    assert parsed.data_rows == 12
+
+
+def _too_many_rows() -> bytes:
+    lines = ["code;title_kk;title_ru;department;deadline"]
+    lines += [f"{n}.1;А;Б;edu;01.09.2025" for n in range(MAX_ROWS + 1)]
+    return "\n".join(lines).encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "problem"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "photo.png", FileProblem.NOT_SPREADSHEET),
+        (b"PK\x03\x04 this is not really a zip", "book.xlsx", FileProblem.NOT_SPREADSHEET),
+        (b"some text", "notes.pdf", FileProblem.NOT_SPREADSHEET),
+        (b"", "empty.csv", FileProblem.EMPTY),
+        (b"code;title_kk;title_ru;department;deadline\r\n;;;;\r\n", "h.csv", FileProblem.EMPTY),
+        (cfb_file(), "protected.xlsx", FileProblem.ENCRYPTED),
+        (cfb_file(("Workbook",)), "old.xls", FileProblem.LEGACY_XLS),
+        (_too_many_rows(), "huge.csv", FileProblem.TOO_MANY_ROWS),
+        (b"a" * (TELEGRAM_DOWNLOAD_LIMIT + 1), "big.csv", FileProblem.TOO_LARGE),
+        (b"code;title\r\n1.1;A\r\n", "few.csv", FileProblem.MISSING_COLUMNS),
+    ],
+)
+def test_bad_files_are_refused_with_a_reason(data: bytes, name: str, problem: FileProblem) -> None:
+    with pytest.raises(SpreadsheetFileError) as refused:
+        parse_spreadsheet(data, name)
+    assert refused.value.problem == problem
+
+
+def test_missing_columns_are_named() -> None:
+    with pytest.raises(SpreadsheetFileError) as refused:
+        parse_spreadsheet(b"code;title_ru;deadline\r\n1.1;A;01.09.2025\r\n", "a.csv")
+    assert refused.value.missing == (Column.TITLE_KK, Column.DEPARTMENT)
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+def test_the_template_reads_back(i18n: I18n, locale: str) -> None:
+    with in_locale(i18n, locale):
+        data = build_template()
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert sheet["A1"].value == i18n.gettext("Item code", locale=locale)
+    assert sheet["E2"].is_date and sheet.freeze_panes == "A2"
+    parsed = parse_spreadsheet(data, "t.xlsx", extra_aliases=localized_header_aliases(i18n))
+    (row,) = parsed.rows
+    assert (row.code, row.department, row.deadline) == ("2.3.1", "edu", date(2025, 12, 31))
+
+
+# --- Plan and apply: the database ---
+
+
+async def test_first_load_of_93_items_then_nothing_to_change(
+    session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    departments = await seed_departments(session_maker, clock)
+    data = xlsx(roadmap_rows())
+    plan, result = await load(session_maker, data, clock)
+    assert (len(plan.new), len(plan.updated), len(plan.unchanged), plan.errors) == (93, 0, 0, [])
+    assert (result.created, result.updated) == (93, 0)
+    items = {item.code: item for item in await rows(session_maker, RoadmapItem)}
+    assert len(items) == 93
+    item = items["2.5.6"]  # index 59: department 59 % 8 = 3 (roads), month 12
+    assert item.department_id == departments["roads"]
+    assert (item.deadline, item.year, item.target) == (date(2025, 12, 28), 2025, "69 объектов")
+    audit = await rows(session_maker, AuditLog)
+    assert sum(entry.action == "item.add" for entry in audit) == 93
+    (summary,) = [entry for entry in audit if entry.action == "import.apply"]
+    assert summary.target == "r.xlsx" and summary.details.startswith("new=93 updated=0")
+
+    async with session_maker() as session:
+        again = await plan_import(session, parse_spreadsheet(data, "r.xlsx"))
+    assert (len(again.new), len(again.updated), len(again.unchanged)) == (0, 0, 93)
+
+
+async def test_reimport_updates_titles_departments_and_deadlines(
+    session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    departments = await seed_departments(session_maker, clock)
+    original = roadmap_rows(10)
+    await load(session_maker, xlsx(original), clock)
+    changed = [dict(row) for row in original]
+    changed[0]["title_ru"] = "Новое название"
+    changed[1]["deadline"] = date(2026, 3, 1)
+    changed[2]["department"] = "Управление культуры"  # by name, as a file may spell it
+    changed[3]["target"] = "-5% к плану"
+    changed.append({**original[0], "code": "9.9.9", "department": "nosuch"})
+    clock.set(datetime(2025, 4, 1, 5, 0, tzinfo=UTC))
+
+    async with session_maker() as session:
+        plan = await plan_import(session, parse_spreadsheet(xlsx(changed), "v2.xlsx"))
+    assert [(u.row.code, [c.name for c in u.changes]) for u in plan.updated] == [
+        ("1.1.1", [Column.TITLE_RU]),
+        ("1.1.2", [Column.DEADLINE]),
+        ("1.1.3", [Column.DEPARTMENT]),
+        ("1.1.4", [Column.TARGET]),
+    ]
+    assert len(plan.unchanged) == 6 and plan.new == []
+    (error,) = plan.errors
+    assert (error.code, error.problem, error.detail) == (
+        "9.9.9",
+        RowProblem.UNKNOWN_DEPARTMENT,
+        "nosuch",
+    )
+    # Nothing is written by planning.
+    assert await rows(session_maker, DeadlineChange) == []
+
+    async with session_maker() as session:
+        result = await apply_import(session, plan, actor=None, now=clock.now(), source="v2.xlsx")
+    assert (result.created, result.updated) == (0, 4)
+    items = {item.code: item for item in await rows(session_maker, RoadmapItem)}
+    assert items["1.1.1"].title_ru == "Новое название"
+    assert items["1.1.2"].deadline == date(2026, 3, 1)
+    assert items["1.1.3"].department_id == departments["culture"]
+    assert items["1.1.4"].target == "-5% к плану"
+    assert "9.9.9" not in items
+    (change,) = await rows(session_maker, DeadlineChange)
+    assert (change.old_deadline, change.new_deadline) == (date(2025, 2, 28), date(2026, 3, 1))
+    assert change.item_id == items["1.1.2"].id and change.changed_at == clock.now()
+    audit = {(e.action, e.target): e.details for e in await rows(session_maker, AuditLog)}
+    assert audit[("item.deadline", "1.1.2")] == "2025-02-28 -> 2026-03-01"
+    assert audit[("item.assign", "1.1.3")] == "build -> culture"
+    assert "title_ru" in audit[("item.edit", "1.1.1")]
+
+
+async def test_a_failing_apply_writes_nothing(
+    session_maker: SessionMaker, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await seed_departments(session_maker, clock)
+    async with session_maker() as session:
+        plan = await plan_import(session, parse_spreadsheet(xlsx(roadmap_rows(20)), "r.xlsx"))
+    calls = 0
+    original = __import__("db.queries", fromlist=["add_audit"]).add_audit
+
+    async def failing_audit(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 15:
+            raise RuntimeError("disk full")
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr("bot.spreadsheet_import.queries.add_audit", failing_audit)
+    async with session_maker() as session:
+        with pytest.raises(RuntimeError):
+            await apply_import(session, plan, actor=None, now=clock.now())
+    assert await rows(session_maker, RoadmapItem) == []
+    assert await rows(session_maker, AuditLog) == []
+
+
+# --- The dialog in Telegram ---
+
+
+def document_update(
+    user_id: int, file_id: str, name: str, size: int, caption: str | None = None
+) -> Update:
+    message = Message(
+        message_id=next(_ids),
+        date=datetime.now(UTC),
+        chat=Chat(id=user_id, type="private"),
+        from_user=User(id=user_id, is_bot=False, first_name=f"User{user_id}", language_code="ru"),
+        document=Document(
+            file_id=file_id, file_unique_id=f"u-{file_id}", file_name=name, file_size=size
+        ),
+        caption=caption,
+    )
+    return Update(update_id=next(_ids), message=message)
+
+
+class Files:
+    """Stands in for Telegram's file storage: bot.download(file_id) returns what was 'uploaded'."""
+
+    def __init__(self, bot: MockedBot, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.contents: dict[str, bytes] = {}
+        self.downloads: list[str] = []
+        monkeypatch.setattr(bot, "download", self.download)
+
+    async def download(self, file: str, destination: Any = None, **kwargs: Any) -> io.BytesIO:
+        self.downloads.append(file)
+        return io.BytesIO(self.contents[file])
+
+
+async def send_file(
+    chatter: Chatter, files: Files, file_id: str, data: bytes, name: str, **kw: Any
+) -> list[Any]:
+    files.contents[file_id] = data
+    update = document_update(ADMIN_ID, file_id, name, kw.pop("size", len(data)), **kw)
+    await chatter.dispatcher.feed_update(chatter.bot, update)
+    return chatter.bot.take()
+
+
+def buttons(requests: list[Any]) -> list[str]:
+    return [
+        button.callback_data
+        for request in requests
+        if isinstance(request, SendMessage | EditMessageText) and request.reply_markup
+        for row in request.reply_markup.inline_keyboard
+        for button in row
+    ]
+
+
+def texts(requests: list[Any]) -> list[str]:
+    return [r.text for r in requests if isinstance(r, SendMessage | EditMessageText)]
+
+
+@pytest.fixture
+async def admin(chatter: Chatter, session_maker: SessionMaker, clock: FrozenClock) -> Chatter:
+    await register_admin(chatter, "ru")
+    await seed_departments(session_maker, clock)
+    return chatter
+
+
+@pytest.fixture
+def files(bot: MockedBot, monkeypatch: pytest.MonkeyPatch) -> Files:
+    return Files(bot, monkeypatch)
+
+
+async def test_dry_run_then_cancel_then_apply(
+    admin: Chatter, files: Files, session_maker: SessionMaker, i18n: I18n
+) -> None:
+    prompt = texts(await admin.send(ADMIN_ID, "/import"))
+    assert prompt and "/template" in prompt[0]
+    data = xlsx(
+        [*roadmap_rows()[:92], {**roadmap_rows(1)[0], "code": "7.7", "department": "nosuch"}]
+    )
+    requests = await send_file(admin, files, "F1", data, "roadmap.xlsx")
+    summary = "\n".join(texts(requests))
+    assert "93" in summary and "92" in summary and "nosuch" in summary and "7.7" in summary
+    ok, cancel = buttons(requests)
+    assert ok.startswith("imp:ok:") and cancel.startswith("imp:no:")
+    assert all(len(data.encode()) <= 64 for data in (ok, cancel))
+    assert await rows(session_maker, RoadmapItem) == []  # a dry run writes nothing
+
+    cancelled = await admin.press(ADMIN_ID, cancel)
+    with in_locale(i18n, "ru"):
+        assert texts(cancelled) == [i18n.gettext("Import cancelled. Nothing was changed.")]
+    assert await rows(session_maker, RoadmapItem) == []
+    stale = await admin.press(ADMIN_ID, ok)  # the old buttons no longer apply anything
+    assert any(isinstance(r, AnswerCallbackQuery) and r.show_alert for r in stale)
+    assert await rows(session_maker, RoadmapItem) == []
+
+    await admin.send(ADMIN_ID, "/import")
+    ok, _cancel = buttons(await send_file(admin, files, "F2", data, "roadmap.xlsx"))
+    applied = await admin.press(ADMIN_ID, ok)
+    assert any("92" in text for text in texts(applied))
+    assert len(await rows(session_maker, RoadmapItem)) == 92
+    assert files.downloads == ["F1", "F2", "F2"]  # re-read on Apply
+    assert texts(await admin.press(ADMIN_ID, ok)) == []  # a second press applies nothing more
+    assert len([e for e in await rows(session_maker, AuditLog) if e.action == "import.apply"]) == 1
+
+
+async def test_apply_shows_a_new_check_when_the_road_map_changed(
+    admin: Chatter, files: Files, session_maker: SessionMaker
+) -> None:
+    await admin.send(ADMIN_ID, "/import")
+    ok, _cancel = buttons(await send_file(admin, files, "F1", xlsx(roadmap_rows(5)), "r.xlsx"))
+    await admin.send(ADMIN_ID, "/additem 1.1.1 edu 2025-01-28 Басқа | Другое")
+    requests = await admin.press(ADMIN_ID, ok)
+    new_ok, _new_cancel = buttons(requests)
+    assert new_ok != ok
+    assert [item.code for item in await rows(session_maker, RoadmapItem)] == ["1.1.1"]
+    await admin.press(ADMIN_ID, new_ok)
+    assert len(await rows(session_maker, RoadmapItem)) == 5
+
+
+async def test_bad_files_in_the_dialog(admin: Chatter, files: Files, i18n: I18n) -> None:
+    await admin.send(ADMIN_ID, "/import")
+    too_big = await send_file(
+        admin, files, "BIG", b"", "big.xlsx", size=TELEGRAM_DOWNLOAD_LIMIT + 1
+    )
+    assert files.downloads == []  # refused before downloading
+    assert len(texts(too_big)) == 1 and buttons(too_big) == []
+    protected = await send_file(admin, files, "P", cfb_file(), "secret.xlsx")
+    with in_locale(i18n, "ru"):
+        expected = i18n.gettext(
+            "The workbook is password-protected. Remove the password in Excel and send it again."
+        )
+    assert texts(protected)[-1] == expected and buttons(protected) == []
+    reminder = texts(await admin.send(ADMIN_ID, "вот файл"))
+    assert reminder == [
+        i18n.gettext("Send the spreadsheet as a file (.xlsx or .csv), or /cancel.", locale="ru")
+    ]
+    # The caption form works too: the file sent with /import under it.
+    caption = await send_file(admin, files, "C", xlsx(roadmap_rows(3)), "r.xlsx", caption="/import")
+    assert len(buttons(caption)) == 2
+
+
+async def test_progress_is_shown_on_large_files(
+    admin: Chatter, files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("handlers.spreadsheets.PROGRESS_MIN_INTERVAL", 0.0)
+    lines = ["code;title_kk;title_ru;department;deadline"]
+    lines += [f"{n}.1;Атауы {n};Название {n};edu;01.09.2025" for n in range(1, 2001)]
+    await admin.send(ADMIN_ID, "/import")
+    requests = await send_file(admin, files, "L", "\n".join(lines).encode(), "large.csv")
+    edits = [r.text for r in requests if isinstance(r, EditMessageText)]
+    assert [text for text in edits if "2000" in text and "500" in text]
+    assert len(buttons(requests)) == 2
+
+
+async def test_only_the_secretariat_may_import(
+    chatter: Chatter, session_maker: SessionMaker
+) -> None:
+    await register_admin(chatter, "ru")
+    for command in ("/import", "/template", "/export", "/stats", "/risk_report"):
+        requests = await chatter.send(OUTSIDER, command)
+        assert not any(isinstance(r, SendDocument) for r in requests)
+    refusals = [
+        e for e in await rows(session_maker, AuditLog) if e.action == "refused.secretariat_command"
+    ]
+    assert len(refusals) == 5
+
+
+async def test_template_command_sends_a_workbook(admin: Chatter) -> None:
+    (document,) = [
+        r for r in await admin.send(ADMIN_ID, "/template") if isinstance(r, SendDocument)
+    ]
+    assert document.document.filename == "roadmap-template.xlsx"
+    sheet = load_workbook(io.BytesIO(document.document.data)).active
+    assert sheet.max_row == 2 and sheet["A2"].value == "2.3.1"
+
+
+# --- The command line ---
+
+
+async def test_cli_dry_run_then_apply(
+    settings: Settings,
+    session_maker: SessionMaker,
+    clock: FrozenClock,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await seed_departments(session_maker, clock)
+    path = tmp_path / "roadmap.xlsx"
+    path.write_bytes(xlsx(roadmap_rows()))
+    assert await cli_import(settings, path, apply=False) == 0
+    assert "93" in capsys.readouterr().out
+    assert await rows(session_maker, RoadmapItem) == []
+    assert await cli_import(settings, path, apply=True) == 0
+    assert len(await rows(session_maker, RoadmapItem)) == 93
+
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(
+        b"code;title_kk;title_ru;department;deadline\r\n1.1;A;B;nosuch;01.09.2025\r\n"
+    )
+    assert await cli_import(settings, broken, apply=True) == 1
+    assert "nosuch" in capsys.readouterr().out
+    protected = tmp_path / "secret.xlsx"
+    protected.write_bytes(cfb_file())
+    assert await cli_import(settings, protected, apply=False) == 2
+    assert await cli_import(settings, tmp_path / "missing.xlsx", apply=False) == 2
+
+
+async def test_many_errors_come_as_a_file(admin: Chatter, files: Files) -> None:
+    lines = ["code;title_kk;title_ru;department;deadline"]
+    lines += [f"{n}.1;Атауы {n};Название {n};nosuch;01.09.2025" for n in range(1, 121)]
+    lines.append("999.1;Атауы;Название;edu;01.09.2025")
+    await admin.send(ADMIN_ID, "/import")
+    requests = await send_file(admin, files, "E", "\n".join(lines).encode(), "errors.csv")
+    (attached,) = [r for r in requests if isinstance(r, SendDocument)]
+    listed = attached.document.data.decode("utf-8-sig").splitlines()
+    assert len(listed) == 121  # header and every one of the 120 rows
+    assert listed[1].startswith("2;1.1;") and "nosuch" in listed[1]
+    summary = "\n".join(texts(requests))
+    assert summary.count("nosuch") == 50 and "70" in summary
+    assert len(buttons(requests)) == 2  # the one good row can still be applied

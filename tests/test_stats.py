@@ -1,0 +1,273 @@
+"""Response statistics per department over the last rounds, on a known history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from aiogram.methods import SendMessage
+from aiogram.utils.i18n import I18n
+
+from bot.clock import FrozenClock
+from bot.i18n import in_locale
+from bot.menus import STATS
+from bot.stats import department_stats, latest_updates, risk_labels
+from bot.texts import usage_line
+from db.engine import SessionMaker
+from db.models import (
+    Department,
+    Person,
+    RoadmapItem,
+    Role,
+    RoundRequest,
+    StatusRound,
+    StatusUpdate,
+)
+from tests.conftest import ADMIN_ID, Chatter
+from tests.test_roles_and_invites import register_admin
+
+FORMULA_COMMENT = '=HYPERLINK("http://example.com/x","click")'
+
+
+@dataclass
+class History:
+    departments: dict[str, int]
+    items: dict[str, int]
+    people: dict[str, int]
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+async def seed_history(session_maker: SessionMaker, clock: FrozenClock) -> History:
+    """Five departments, eight items, seven updates and ten weekly rounds (today: 3 March 2025).
+
+    Over the last 8 requests: water never answers; health answers every other one after
+    2 days; build was asked twice and answered once after 3 days; edu always answers, after
+    3..10 hours; culture was never asked.
+    """
+    now = clock.now()
+    async with session_maker() as session:
+        departments = {}
+        for code, kk, ru in (
+            ("edu", "Білім басқармасы", "Управление образования"),
+            ("health", "Денсаулық сақтау басқармасы", "Управление здравоохранения"),
+            ("build", "Құрылыс басқармасы", "Управление строительства"),
+            ("water", "Су ресурстары басқармасы", "Управление водных ресурсов"),
+            ("culture", "Мәдениет басқармасы", "Управление культуры"),
+        ):
+            department = Department(code=code, name_kk=kk, name_ru=ru, created_at=now)
+            session.add(department)
+            await session.flush()
+            departments[code] = department.id
+        people = {}
+        for telegram_id, name, department in (
+            (901, "Айгүл Сейітова", "edu"),
+            (902, "Иван Петров", "health"),
+            (903, "=cmd|' /C calc'!A0", "build"),
+        ):
+            person = Person(
+                telegram_id=telegram_id,
+                display_name=name,
+                role=Role.MEMBER,
+                department_id=departments[department],
+                locale="ru",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(person)
+            await session.flush()
+            people[department] = person.id
+        items = {}
+        for code, department, deadline, archived in (
+            ("1.1", "edu", date(2025, 9, 1), False),
+            ("1.2", "edu", date(2025, 2, 1), False),
+            ("2.1", "health", date(2025, 12, 1), False),
+            ("2.2", "health", date(2025, 1, 31), False),
+            ("3.1", "build", date(2025, 6, 30), False),
+            ("3.2", "build", date(2025, 2, 15), False),
+            ("4.1", "water", date(2025, 5, 1), False),
+            ("5.1", "culture", date(2025, 2, 28), True),
+        ):
+            item = RoadmapItem(
+                code=code,
+                title_kk=f"Тармақ {code}",
+                title_ru=f"Пункт {code}",
+                department_id=departments[department],
+                deadline=deadline,
+                year=2025,
+                target="100%" if code == "1.1" else "",
+                archived=archived,
+                created_at=now,
+            )
+            session.add(item)
+            await session.flush()
+            items[code] = item.id
+        for code, author, status, progress, comment, cause, day in (
+            ("1.1", "edu", "on_track", 20, "Начали", None, date(2025, 2, 10)),
+            ("1.1", "edu", "at_risk", 30, FORMULA_COMMENT, "contractor", date(2025, 2, 20)),
+            ("1.2", "edu", "on_track", 50, None, None, date(2025, 1, 15)),
+            ("2.1", "health", "done", 100, "Сдано", None, date(2025, 2, 25)),
+            ("2.2", "health", "done", 100, None, None, date(2025, 1, 30)),
+            ("3.1", "build", "on_track", 40, "Подрядчик выбран", None, date(2025, 2, 1)),
+            ("3.1", "build", "blocked", 10, None, "funding", date(2025, 3, 1)),
+        ):
+            session.add(
+                StatusUpdate(
+                    item_id=items[code],
+                    author_id=people[author],
+                    status=status,
+                    progress=progress,
+                    comment=comment,
+                    cause=cause,
+                    created_at=_at(day),
+                )
+            )
+        for number in range(1, 11):
+            started = _at(date(2024, 12, 23) + timedelta(weeks=number - 1), 4)
+            status_round = StatusRound(started_at=started, trigger="schedule")
+            session.add(status_round)
+            await session.flush()
+            answers = {
+                "edu": timedelta(hours=number),
+                "health": timedelta(days=2) if number % 2 == 0 else None,
+                "water": None,
+            }
+            if number >= 9:
+                answers["build"] = timedelta(days=3) if number == 10 else None
+            for code, delay in answers.items():
+                session.add(
+                    RoundRequest(
+                        round_id=status_round.id,
+                        department_id=departments[code],
+                        item_count=2,
+                        people_count=1,
+                        requested_at=started,
+                        answered_at=started + delay if delay is not None else None,
+                    )
+                )
+        await session.commit()
+    return History(departments, items, people)
+
+
+async def test_department_stats_over_the_last_rounds(
+    session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    await seed_history(session_maker, clock)
+    async with session_maker() as session:
+        stats = await department_stats(session, today=date(2025, 3, 3))
+    table = [
+        (
+            s.department.code,
+            s.requests,
+            s.answered,
+            s.median_answer,
+            s.last_update.date() if s.last_update else None,
+            s.overdue_items,
+        )
+        for s in stats
+    ]
+    assert table == [
+        ("water", 8, 0, None, None, 0),
+        ("build", 2, 1, timedelta(days=3), date(2025, 3, 1), 1),
+        ("health", 8, 4, timedelta(days=2), date(2025, 2, 25), 0),
+        ("edu", 8, 8, timedelta(hours=6, minutes=30), date(2025, 2, 20), 1),
+        ("culture", 0, 0, None, None, 0),
+    ]
+    assert stats[0].never_answers and not stats[-1].never_answers
+    assert stats[2].share_answered == 0.5
+
+    async with session_maker() as session:
+        two = {
+            s.department.code: s
+            for s in await department_stats(session, today=date(2025, 3, 3), rounds=2)
+        }
+    assert (two["edu"].requests, two["edu"].median_answer) == (2, timedelta(hours=9, minutes=30))
+    assert (two["health"].answered, two["health"].requests) == (1, 2)
+
+
+async def test_latest_update_is_the_newest_by_time_then_id(
+    session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    history = await seed_history(session_maker, clock)
+    async with session_maker() as session:
+        # A second update at the very same moment: the higher id wins.
+        session.add(
+            StatusUpdate(
+                item_id=history.items["1.2"],
+                author_id=history.people["edu"],
+                status="at_risk",
+                progress=50,
+                created_at=_at(date(2025, 1, 15)),
+            )
+        )
+        await session.commit()
+        latest = await latest_updates(session)
+        commented = await latest_updates(session, with_comment=True)
+    assert {
+        code: latest[item_id].status for code, item_id in history.items.items() if item_id in latest
+    } == {
+        "1.1": "at_risk",
+        "1.2": "at_risk",
+        "2.1": "done",
+        "2.2": "done",
+        "3.1": "blocked",
+    }
+    assert commented[history.items["3.1"]].comment == "Подрядчик выбран"
+    assert history.items["1.2"] not in commented
+
+
+async def test_fallback_risk_reasons(
+    session_maker: SessionMaker, clock: FrozenClock, i18n: I18n, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without bot.risk, the adapter falls back to declared risks and passed deadlines."""
+    monkeypatch.setattr("bot.stats._risk_module", lambda: None)
+    history = await seed_history(session_maker, clock)
+    async with session_maker() as session:
+        with in_locale(i18n, "ru"):
+            found = await risk_labels(session, today=date(2025, 3, 3))
+            at_risk = i18n.gettext("at risk of not being met")
+            blocked = i18n.gettext("will not be met")
+            overdue = i18n.gettext("overdue")
+    by_code = {code: found.get(item_id) for code, item_id in history.items.items()}
+    assert by_code == {
+        "1.1": [at_risk],
+        "1.2": [overdue],
+        "2.1": None,
+        "2.2": None,
+        "3.1": [blocked],
+        "3.2": [overdue],
+        "4.1": None,
+        "5.1": None,  # archived
+    }
+
+
+async def test_stats_command(
+    chatter: Chatter, session_maker: SessionMaker, clock: FrozenClock, i18n: I18n
+) -> None:
+    await register_admin(chatter, "ru")
+    await seed_history(session_maker, clock)
+    messages = [
+        r.text for r in await chatter.send(ADMIN_ID, "/stats") if isinstance(r, SendMessage)
+    ]
+    text = "\n".join(messages)
+    order = [
+        text.index(f"<code>{code}</code>")
+        for code in ("water", "build", "health", "edu", "culture")
+    ]
+    assert order == sorted(order)
+    assert "(50%)" in text and "(0%)" in text and "(100%)" in text
+    assert "Управление водных ресурсов" in text
+    with in_locale(i18n, "ru"):
+        usage = usage_line(STATS)
+    for wrong in ("/stats abc", "/stats 0", "/stats 101", "/stats 3 4"):
+        replies = [
+            r.text for r in await chatter.send(ADMIN_ID, wrong) if isinstance(r, SendMessage)
+        ]
+        assert replies == [usage]
+    two = "\n".join(
+        r.text for r in await chatter.send(ADMIN_ID, "/stats 2") if isinstance(r, SendMessage)
+    )
+    assert "(50%)" in two and "2" in two
