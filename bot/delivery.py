@@ -238,13 +238,14 @@ class DeliveryWorker:
             return
         async with self.session_maker() as session:
             person = await session.get(Person, row.person_id)
-            if person is not None and not person.blocked_bot:
-                person.blocked_bot = True
-                person.updated_at = self.clock.now()
-                session.add(person)
-                await session.commit()
-                report.unreachable_people.add(row.person_id)
-        if row.person_id in report.unreachable_people and self.on_unreachable is not None:
+            if person is None or person.blocked_bot:
+                return  # already known: the secretariat has been told
+            person.blocked_bot = True
+            person.updated_at = self.clock.now()
+            session.add(person)
+            await session.commit()
+        report.unreachable_people.add(row.person_id)
+        if self.on_unreachable is not None:
             await self.on_unreachable(row.person_id, row.id)  # type: ignore[arg-type]
 
     async def _finish(

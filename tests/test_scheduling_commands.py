@@ -1,0 +1,127 @@
+"""/schedule and /holiday, the scheduler's wiring, catch-up at start and unreachable people."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+from aiogram.utils.i18n import I18n
+from sqlmodel import select
+
+from bot.clock import FrozenClock
+from bot.config import Settings
+from bot.delivery import DeliveryWorker
+from bot.scheduler import Jobs, WeeklyTime, build_scheduler, round_schedule
+from db.engine import SessionMaker
+from db.models import AuditLog, CalendarOverride, Notification, Person, StatusRound
+from tests.conftest import ADMIN_ID, Chatter
+from tests.mocked_bot import MockedBot
+from tests.test_roles_and_invites import only_text, register_admin, rows
+
+
+@pytest.fixture
+def jobs(
+    session_maker: SessionMaker,
+    i18n: I18n,
+    settings: Settings,
+    clock: FrozenClock,
+    outbox: DeliveryWorker,
+) -> Jobs:
+    return Jobs(
+        session_maker=session_maker, i18n=i18n, settings=settings, clock=clock, outbox=outbox
+    )
+
+
+async def test_schedule_command_persists_and_reschedules(
+    chatter: Chatter, session_maker: SessionMaker, settings: Settings, jobs: Jobs
+) -> None:
+    await register_admin(chatter, "ru")
+    current = only_text(await chatter.send(ADMIN_ID, "/schedule"))
+    assert "понедельник 10:00" in current
+    scheduler = build_scheduler(jobs, WeeklyTime(("mon",), time(10)))
+    chatter.dispatcher["scheduler"] = scheduler
+    saved = only_text(await chatter.send(ADMIN_ID, "/schedule tue,fri 11:30"))
+    assert "вторник, пятница 11:30" in saved
+    trigger = scheduler.get_job("round").trigger
+    moment = trigger.get_next_fire_time(None, datetime(2025, 3, 3, tzinfo=UTC))
+    assert moment.astimezone(UTC) == datetime(2025, 3, 4, 6, 30, tzinfo=UTC)
+    async with session_maker() as session:
+        assert str(await round_schedule(session, settings)) == "tue,fri 11:30"
+    wrong = only_text(await chatter.send(ADMIN_ID, "/schedule every day"))
+    assert "/schedule" in wrong
+    actions = [e.action for e in await rows(session_maker, AuditLog)]
+    assert actions.count("schedule.rounds") == 1
+
+
+async def test_holiday_command(chatter: Chatter, session_maker: SessionMaker) -> None:
+    await register_admin(chatter, "ru")
+    listing = only_text(await chatter.send(ADMIN_ID, "/holiday"))
+    assert "8 марта 2025" in listing.replace("\u202f", " ") or "10 марта 2025" in listing.replace(
+        "\u202f", " "
+    )
+    await chatter.send(ADMIN_ID, "/holiday add 2025-04-02")
+    await chatter.send(ADMIN_ID, "/holiday remove 29.03.2025")
+    overrides = {o.day: o.day_off for o in await rows(session_maker, CalendarOverride)}
+    assert overrides == {date(2025, 4, 2): True, date(2025, 3, 29): False}
+    assert "/holiday" in only_text(await chatter.send(ADMIN_ID, "/holiday add 2025-02-30"))
+
+
+async def test_scheduler_jobs_fire_in_almaty_time(jobs: Jobs) -> None:
+    scheduler = build_scheduler(jobs, WeeklyTime(("mon",), time(10)))
+    start = datetime(2025, 3, 3, 0, 0, tzinfo=UTC)
+    scan = scheduler.get_job("daily_scan").trigger.get_next_fire_time(None, start)
+    assert scan.astimezone(UTC) == datetime(2025, 3, 3, 4, 30, tzinfo=UTC)  # 09:30 UTC+5
+    round_ = scheduler.get_job("round").trigger.get_next_fire_time(None, start)
+    assert round_.astimezone(UTC) == datetime(2025, 3, 3, 5, 0, tzinfo=UTC)
+
+
+async def test_catch_up_runs_a_missed_round_once(
+    jobs: Jobs, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    clock.set(datetime(2025, 3, 4, 8, 0, tzinfo=UTC))  # Tuesday 13:00: Monday's round was missed
+    await jobs.catch_up()
+    await jobs.catch_up()  # a second restart the same day
+    rounds = await rows(session_maker, StatusRound)
+    assert [r.trigger for r in rounds] == ["schedule"]
+
+
+async def test_blocked_person_is_reported_once_and_unblocked_when_they_write(
+    chatter: Chatter,
+    session_maker: SessionMaker,
+    jobs: Jobs,
+    outbox: DeliveryWorker,
+    bot: MockedBot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiogram.exceptions import TelegramForbiddenError
+    from aiogram.methods import SendMessage
+
+    await register_admin(chatter, "ru")
+    await chatter.send(ADMIN_ID, "/adddept edu Білім | Образование")
+    await chatter.send(ADMIN_ID, "/additem 1.1 edu 2025-05-01 Мектеп | Школа")
+    token = only_text(await chatter.send(ADMIN_ID, "/invite edu")).split("?start=")[1].split()[0]
+    await chatter.send(5005, f"/start {token}")
+    await chatter.press(5005, "lang:ru")
+    outbox.on_unreachable = jobs.notify_unreachable
+    original = bot.recording._answer
+
+    def refuse_member(method):  # type: ignore[no-untyped-def]
+        if isinstance(method, SendMessage) and int(method.chat_id) == 5005:
+            raise TelegramForbiddenError(
+                method=method, message="Forbidden: bot was blocked by the user"
+            )
+        return original(method)
+
+    monkeypatch.setattr(bot.recording, "_answer", refuse_member)
+    await chatter.send(ADMIN_ID, "/request_now")
+    await chatter.send(ADMIN_ID, "/request_now")
+    await outbox.drain_all()
+    notices = [n for n in await rows(session_maker, Notification) if n.kind == "unreachable"]
+    assert len(notices) == 1 and notices[0].state == "sent"
+    member = next(p for p in await rows(session_maker, Person) if p.telegram_id == 5005)
+    assert member.blocked_bot is True
+    monkeypatch.setattr(bot.recording, "_answer", original)
+    await chatter.send(5005, "/help")
+    async with session_maker() as session:
+        member = (await session.exec(select(Person).where(Person.telegram_id == 5005))).one()
+    assert member.blocked_bot is False
