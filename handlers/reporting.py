@@ -7,15 +7,17 @@ The dialog state lives in the database FSM storage and survives a restart.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime, time
+from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -186,17 +188,26 @@ class DialogContext:
             return None
 
 
-def _dialog(
-    session: AsyncSession,
-    state: FSMContext,
-    person: Person,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-) -> DialogContext:
-    return DialogContext(
-        session=session, state=state, person=person, clock=clock, settings=settings, bot=bot
-    )
+class DialogMiddleware(BaseMiddleware):
+    """Gives the dialog handlers one `dialog` object instead of six dependencies."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        person = data.get("person")
+        if person is not None:
+            data["dialog"] = DialogContext(
+                session=data["session"],
+                state=data["state"],
+                person=person,
+                clock=data["clock"],
+                settings=data["settings"],
+                bot=data["bot"],
+            )
+        return await handler(event, data)
 
 
 def _is_member(person: Person | None) -> bool:
@@ -275,50 +286,34 @@ async def _begin(
 
 
 async def open_item(
-    query: CallbackQuery,
-    callback_data: OpenItem,
-    person: Person | None,
-    session: AsyncSession,
-    state: FSMContext,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
+    query: CallbackQuery, callback_data: OpenItem, dialog: DialogContext | None = None
 ) -> None:
-    if person is None:
+    if dialog is None:
         await query.answer(_("You do not have access."), show_alert=True)
         return
-    dialog = _dialog(session, state, person, clock, settings, bot)
     edit = query.message if isinstance(query.message, Message) else None
     await _begin(dialog, callback_data.item_id, answer=query, edit=edit)
 
 
 async def report_command(
-    message: Message,
-    command: CommandObject,
-    person: Person | None,
-    session: AsyncSession,
-    state: FSMContext,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
+    message: Message, command: CommandObject, dialog: DialogContext | None = None
 ) -> None:
-    if person is None:
+    if dialog is None:
         await message.answer(no_access_text(message.chat.id))
         return
-    if not _is_member(person):
+    if not _is_member(dialog.person):
         await message.answer(_("This command is for department members."))
         return
     code = parse_one_word(command.args)
     if code is None:
         await message.answer(usage_line(menus.REPORT))
         return
-    item = await queries.item_by_code(session, code)
+    item = await queries.item_by_code(dialog.session, code)
     if item is None:
         await message.answer(
             _("There is no Road Map item with the code {code}.").format(code=quote(code))
         )
         return
-    dialog = _dialog(session, state, person, clock, settings, bot)
     await _begin(dialog, item.id, answer=message, edit=None)  # type: ignore[arg-type]
 
 
@@ -349,14 +344,8 @@ async def _after_progress(
 async def pick_status(
     query: CallbackQuery,
     callback_data: PickStatus,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
+    dialog: DialogContext,
 ) -> None:
-    dialog = _dialog(session, state, person, clock, settings, bot)
     current = await _current(query, callback_data.item_id, dialog)
     if current is None:
         return
@@ -375,14 +364,8 @@ async def pick_status(
 async def pick_progress(
     query: CallbackQuery,
     callback_data: PickProgress,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
+    dialog: DialogContext,
 ) -> None:
-    dialog = _dialog(session, state, person, clock, settings, bot)
     current = await _current(query, callback_data.item_id, dialog)
     if current is None:
         return
@@ -396,14 +379,8 @@ async def pick_progress(
 
 async def typed_progress(
     message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
+    dialog: DialogContext,
 ) -> None:
-    dialog = _dialog(session, state, person, clock, settings, bot)
     draft = await dialog.draft()
     value = parse_progress(message.text)
     if draft is None:
@@ -421,14 +398,8 @@ async def typed_progress(
 async def pick_cause(
     query: CallbackQuery,
     callback_data: PickCause,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
+    dialog: DialogContext,
 ) -> None:
-    dialog = _dialog(session, state, person, clock, settings, bot)
     current = await _current(query, callback_data.item_id, dialog)
     if current is None or callback_data.cause not in set(Cause):
         return
@@ -440,14 +411,8 @@ async def pick_cause(
 
 async def typed_comment(
     message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
+    dialog: DialogContext,
 ) -> None:
-    dialog = _dialog(session, state, person, clock, settings, bot)
     draft = await dialog.draft()
     if draft is None:
         return
@@ -470,14 +435,8 @@ async def comment_not_text(message: Message) -> None:
 
 async def evidence_file(
     message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
+    dialog: DialogContext,
 ) -> None:
-    dialog = _dialog(session, state, person, clock, settings, bot)
     draft = await dialog.draft()
     if draft is None:
         return
@@ -517,14 +476,8 @@ async def use_the_buttons(message: Message) -> None:
 async def dialog_action(
     query: CallbackQuery,
     callback_data: DialogAction,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
+    dialog: DialogContext,
 ) -> None:
-    dialog = _dialog(session, state, person, clock, settings, bot)
     if callback_data.action == "cancel":
         await _cancel(query, dialog)
         return
@@ -532,7 +485,7 @@ async def dialog_action(
     if current is None:
         return
     draft, item = current
-    step = STEP_BY_STATE.get(await state.get_state() or "")
+    step = STEP_BY_STATE.get(await dialog.state.get_state() or "")
     edit = query.message if isinstance(query.message, Message) else None
     if (
         callback_data.action == "skip"
@@ -602,22 +555,13 @@ async def cancel_command(message: Message, state: FSMContext) -> None:
         await message.answer(_("There is nothing to cancel."))
 
 
-async def stale_dialog_button(
-    query: CallbackQuery,
-    person: Person | None,
-    session: AsyncSession,
-    state: FSMContext,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-) -> None:
+async def stale_dialog_button(query: CallbackQuery, dialog: DialogContext | None = None) -> None:
     """A dialog button that does not belong to the active step: show where the dialog is."""
-    if person is None:
+    if dialog is None:
         await query.answer(_("You do not have access."), show_alert=True)
         return
-    dialog = _dialog(session, state, person, clock, settings, bot)
     draft = await dialog.draft()
-    current_state = await state.get_state()
+    current_state = await dialog.state.get_state()
     if draft is None or current_state not in STEP_BY_STATE:
         await query.answer(_("This dialog was closed."), show_alert=False)
         item_id = _item_id_of(query.data)
@@ -641,6 +585,8 @@ def _item_id_of(data: str | None) -> int | None:
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.middleware(DialogMiddleware())
+    router.callback_query.middleware(DialogMiddleware())
     router.message.register(my_items, Command("myitems"))
     router.message.register(report_command, Command("report"))
     router.message.register(cancel_command, Command("cancel"))
