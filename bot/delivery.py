@@ -17,7 +17,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -31,7 +31,8 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile
-from sqlalchemy import update
+from sqlalchemy import exists, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from bot.clock import Clock
@@ -111,12 +112,21 @@ class DeliveryWorker:
 
     async def claim(self) -> list[Notification]:
         now = self.clock.now()
+        earlier = aliased(Notification)
+        blocked_by_earlier = exists().where(  # keep a chat's order across batches and workers
+            earlier.chat_id == Notification.chat_id,
+            earlier.state == "pending",
+            col(earlier.id) < col(Notification.id),
+            ((earlier.attempts > 0) & (earlier.not_before > now))
+            | (col(earlier.claimed_until) >= now),
+        )
         due = (
             select(Notification.id)
             .where(
                 Notification.state == "pending",
                 Notification.not_before <= now,
                 (col(Notification.claimed_until).is_(None)) | (Notification.claimed_until < now),
+                ~blocked_by_earlier,
             )
             .order_by(col(Notification.not_before), col(Notification.id))
             .limit(self.batch_size)
@@ -145,9 +155,11 @@ class DeliveryWorker:
 
         async def drain(chat_rows: list[Notification]) -> None:
             async with gate:
-                for row in chat_rows:
-                    if not await self._deliver(row, report):
-                        break  # keep the chat's order: the rest wait for the next pass
+                for index, row in enumerate(chat_rows):
+                    hold = await self._deliver(row, report)
+                    if hold is not None:  # keep the chat's order: the rest wait behind it
+                        await self._hold(chat_rows[index + 1 :], hold)
+                        break
 
         await asyncio.gather(*(drain(chat_rows) for chat_rows in by_chat.values()))
         return report
@@ -164,33 +176,53 @@ class DeliveryWorker:
                 break
         return total
 
-    async def _deliver(self, row: Notification, report: DeliveryReport) -> bool:
-        """Send one row and record the outcome; False when the chat must wait."""
+    async def _hold(self, rows: list[Notification], until: datetime) -> None:
+        """Release the chat's remaining claimed rows, due just after the retried one."""
+        for offset, row in enumerate(rows, start=1):
+            async with self.session_maker() as session:
+                await session.exec(
+                    update(Notification)
+                    .where(
+                        col(Notification.id) == row.id, Notification.claimed_by == self.worker_id
+                    )
+                    .values(
+                        claimed_by=None,
+                        claimed_until=None,
+                        not_before=until + timedelta(microseconds=offset),
+                    )
+                )
+                await session.commit()
+
+    async def _deliver(self, row: Notification, report: DeliveryReport) -> datetime | None:
+        """Send one row and record the outcome; when the chat must wait, until when."""
         try:
             method = build_method(row.payload)
         except (ValueError, KeyError, TypeError) as error:
             await self._finish(row, state="failed", error=f"bad payload: {error}")
             report.failed += 1
-            return True
+            return None
         await self.limiter.acquire(row.chat_id)
         try:
             result = await self.bot(method)
         except TelegramRetryAfter as error:
             report.throttled += 1
-            await self._retry(row, report, delay=timedelta(seconds=error.retry_after), error=error)
-            return False
+            delay = timedelta(seconds=error.retry_after)
+            return await self._retry(row, report, delay=delay, error=error)
         except (
             TelegramServerError,
             TelegramNetworkError,
             ClientDecodeError,
             TimeoutError,
         ) as error:
-            backoff = min(self.max_backoff, timedelta(seconds=2 ** min(row.attempts, 10)))
-            await self._retry(row, report, delay=backoff, error=error)
-            return False
+            if isinstance(error, TelegramServerError | ClientDecodeError):
+                # Telegram (or its proxy) answered without accepting it: the send did not count.
+                self.limiter.refund(row.chat_id)
+            exponent = max(0, min(row.attempts, 12) - 2)  # 1 s, 1 s, 1 s, then doubling
+            backoff = min(self.max_backoff, timedelta(seconds=2**exponent))
+            return await self._retry(row, report, delay=backoff, error=error)
         except TelegramForbiddenError as error:
             await self._unreachable(row, report, error)
-            return True
+            return None
         except TelegramBadRequest as error:
             if any(marker in error.message for marker in _UNREACHABLE):
                 await self._unreachable(row, report, error)
@@ -198,28 +230,30 @@ class DeliveryWorker:
                 logger.error("Notification %s rejected: %s", row.idempotency_key, error.message)
                 await self._finish(row, state="failed", error=error.message)
                 report.failed += 1
-            return True
+            return None
         message_id = getattr(result, "message_id", None)
         await self._finish(row, state="sent", message_id=message_id)
         report.sent += 1
-        return True
+        return None
 
     async def _retry(
         self, row: Notification, report: DeliveryReport, *, delay: timedelta, error: Exception
-    ) -> None:
+    ) -> datetime | None:
+        """Schedule another attempt; when it is due, or None once the row has failed."""
         attempts = row.attempts + 1
         if attempts >= self.max_attempts:
             logger.error("Notification %s failed after %s attempts", row.idempotency_key, attempts)
             await self._finish(row, state="failed", error=str(error), attempts=attempts)
             report.failed += 1
-            return
+            return None
+        not_before = self.clock.now() + delay
         async with self.session_maker() as session:
             await session.exec(
                 update(Notification)
                 .where(col(Notification.id) == row.id, Notification.claimed_by == self.worker_id)
                 .values(
                     attempts=attempts,
-                    not_before=self.clock.now() + delay,
+                    not_before=not_before,
                     claimed_by=None,
                     claimed_until=None,
                     last_error=str(error)[:500],
@@ -227,6 +261,7 @@ class DeliveryWorker:
             )
             await session.commit()
         report.retried += 1
+        return not_before
 
     async def _unreachable(
         self, row: Notification, report: DeliveryReport, error: Exception

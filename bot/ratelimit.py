@@ -58,12 +58,17 @@ class RateLimiter:
             self._chats[chat_id] = bucket
         return bucket
 
-    def reserve(self, chat_id: int) -> float:
-        """Book the next send to `chat_id`; the delay after which it may go."""
-        now = self.clock()
-        return max(self._global.reserve(now), self._chat_bucket(chat_id, now).reserve(now))
+    def refund(self, chat_id: int) -> None:
+        """Give back the global token of an attempt Telegram answered without counting."""
+        self._global.tokens = min(self._global.burst, self._global.tokens + 1)
 
     async def acquire(self, chat_id: int) -> None:
-        delay = self.reserve(chat_id)
+        """Wait for the chat's slot first, then take a global token at the moment of sending:
+        a global token taken early refills while the chat waits, and the cap is overrun."""
+        now = self.clock()
+        delay = self._chat_bucket(chat_id, now).reserve(now)
+        if delay > 0:
+            await self.sleep(delay)
+        delay = self._global.reserve(self.clock())
         if delay > 0:
             await self.sleep(delay)

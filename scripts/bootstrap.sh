@@ -1,5 +1,7 @@
-# Sourced by run.sh and test.sh: a virtualenv in .venv with the pinned dependencies of the
+#!/usr/bin/env sh
+# Run by run.sh and test.sh: a virtualenv in .venv with the pinned dependencies of the
 # given lock file, re-installed only when the lock file changes, and compiled catalogs.
+set -eu
 lock_file="$1"
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then

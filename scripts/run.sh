@@ -7,5 +7,5 @@ if [ ! -f .env ] && [ -z "${BOT_TOKEN:-}" ]; then
     echo "No .env found: copy .env.example to .env and put your bot token in BOT_TOKEN." >&2
     exit 2
 fi
-. scripts/bootstrap.sh requirements.lock
+sh scripts/bootstrap.sh requirements.lock
 exec .venv/bin/python -m bot "$@"

@@ -3,7 +3,7 @@
 # With TEST_DATABASE_URL=postgresql+asyncpg://... the database tests also run on PostgreSQL.
 set -eu
 cd "$(dirname "$0")/.."
-. scripts/bootstrap.sh requirements-dev.lock
+sh scripts/bootstrap.sh requirements-dev.lock
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 exec .venv/bin/python -m pytest "$@"
