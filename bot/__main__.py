@@ -11,11 +11,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.cli_spreadsheets import cli_export, cli_import
+from bot.clock import SystemClock
 from bot.config import Settings, describe_settings_error
+from bot.demo import DatabaseNotEmptyError, seed_demo
 from bot.factory import run_polling
 from bot.i18n import compile_catalogs
 from bot.logging_setup import configure_logging
-from db.engine import create_engine
+from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 
 
@@ -36,6 +38,24 @@ async def migrate(database_url: str) -> None:
         await engine.dispose()
 
 
+async def seed_demo_command(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with create_session_maker(engine)() as session:
+            result = await seed_demo(session, now=SystemClock().now(), tz=settings.tz)
+    except DatabaseNotEmptyError:
+        print("The database is not empty: seed-demo only loads into an empty one.", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(
+        f"Loaded {result.items} items of {result.departments} departments "
+        f"for {result.load_day.year}, with {result.updates} status updates."
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Road Map status bot")
     commands = parser.add_subparsers(dest="command")
@@ -49,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("--apply", action="store_true", help="write the changes")
     exporter = commands.add_parser("export", help="write the Road Map to an .xlsx file")
     exporter.add_argument("file", type=Path)
+    commands.add_parser("seed-demo", help="load the demo Road Map into an empty database")
     args = parser.parse_args(argv)
 
     if args.command == "compile-catalogs":
@@ -65,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cli_import(settings, args.file, args.apply))
     if args.command == "export":
         return asyncio.run(cli_export(settings, args.file))
+    if args.command == "seed-demo":
+        return asyncio.run(seed_demo_command(settings))
 
     compile_catalogs()
     with contextlib.suppress(KeyboardInterrupt):

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     send_rate_per_second: float = Field(default=25.0, gt=0)
     chat_rate_per_second: float = Field(default=1.0, gt=0)
     group_rate_per_minute: float = Field(default=20.0, gt=0)
+    risk_stale_days: int = Field(default=14, ge=1)
+    risk_missed_rounds: int = Field(default=2, ge=1)
+    risk_behind_plan_points: int = Field(default=25, ge=1, le=100)
+    risk_flat_rounds: int = Field(default=3, ge=2)
+    risk_flat_remaining_fraction: float = Field(default=1 / 3, gt=0, lt=1)
+    alert_check_minutes: int = Field(default=15, ge=1)
     round_schedule: str = "mon 10:00"
     reminder_time: str = "09:30"
     digest_schedule: str = "fri 17:00"

@@ -64,10 +64,11 @@ class DeliveryReport:
         return self.sent + self.retried + self.failed + self.dropped
 
 
-def build_method(payload: str) -> TelegramMethod[Any]:
-    """Turn a stored payload back into an aiogram method; files travel as base64."""
+def build_method(payload: str, chat_id: int) -> TelegramMethod[Any]:
+    """Turn a stored payload back into an aiogram method for the row's chat; files travel
+    as base64."""
     data = json.loads(payload)
-    params = dict(data["params"])
+    params = {**data["params"], "chat_id": chat_id}
     for name in ("photo", "document"):
         value = params.get(name)
         if isinstance(value, dict) and "base64" in value:
@@ -196,7 +197,7 @@ class DeliveryWorker:
     async def _deliver(self, row: Notification, report: DeliveryReport) -> datetime | None:
         """Send one row and record the outcome; when the chat must wait, until when."""
         try:
-            method = build_method(row.payload)
+            method = build_method(row.payload, row.chat_id)
         except (ValueError, KeyError, TypeError) as error:
             await self._finish(row, state="failed", error=f"bad payload: {error}")
             report.failed += 1

@@ -147,6 +147,7 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     )
     dispatcher["i18n"] = i18n
     dispatcher["jobs"] = jobs
+    dispatcher["risk_thresholds"] = jobs.thresholds
     return Application(settings, engine, bot, dispatcher, i18n, outbox)
 
 

@@ -17,14 +17,17 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from babel.dates import get_day_names
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.alerts import enqueue_chair_alerts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery import DeliveryWorker
+from bot.digest import enqueue_weekly_digest
 from bot.i18n import current_locale, in_locale, ngettext
 from bot.reminders import (
     ScanResult,
@@ -32,6 +35,7 @@ from bot.reminders import (
     enqueue_escalations,
     enqueue_nudges,
 )
+from bot.risk import RiskThresholds
 from bot.rounds import run_round
 from bot.texts import quote
 from bot.worktime import WorkCalendar, load_calendar
@@ -188,6 +192,44 @@ class Jobs:
         self._wake()
         return len(outcome.requests)
 
+    @property
+    def thresholds(self) -> RiskThresholds:
+        return RiskThresholds.from_settings(self.settings)
+
+    async def chair_alerts(self) -> int:
+        """Alerts for items that entered or worsened a risk state; delivered in working time."""
+        now = self.clock.now()
+        async with self.session_maker() as session:
+            calendar = await load_calendar(session, self.settings.tz)
+            count = await enqueue_chair_alerts(
+                session,
+                i18n=self.i18n,
+                today=now.astimezone(self.settings.tz).date(),
+                now=now,
+                not_before=calendar.next_working_moment(now),
+                thresholds=self.thresholds,
+                tz=self.settings.tz,
+            )
+        if count:
+            self._wake()
+        return count
+
+    async def weekly_digest(self) -> int:
+        now = self.clock.now()
+        async with self.session_maker() as session:
+            calendar = await load_calendar(session, self.settings.tz)
+            count = await enqueue_weekly_digest(
+                session,
+                i18n=self.i18n,
+                today=now.astimezone(self.settings.tz).date(),
+                now=now,
+                not_before=calendar.next_working_moment(now),
+                thresholds=self.thresholds,
+                tz=self.settings.tz,
+            )
+        self._wake()
+        return count
+
     async def daily_scan(self) -> DailyReport:
         now = self.clock.now()
         report = DailyReport()
@@ -207,6 +249,7 @@ class Jobs:
             report.failure_notices = await enqueue_failure_notices(
                 session, i18n=self.i18n, calendar=calendar, now=now
             )
+        report.alerts = await self.chair_alerts()
         self._wake()
         return report
 
@@ -310,6 +353,13 @@ def build_scheduler(jobs: Jobs, schedule: WeeklyTime) -> AsyncIOScheduler:
         jobs.daily_scan,
         CronTrigger(hour=reminder_time.hour, minute=reminder_time.minute, timezone=tz),
         id="daily_scan",
+    )
+    digest = parse_weekly(settings.digest_schedule) or WeeklyTime(("fri",), time(17))
+    scheduler.add_job(jobs.weekly_digest, digest.trigger(tz), id="digest")
+    scheduler.add_job(
+        jobs.chair_alerts,
+        IntervalTrigger(minutes=settings.alert_check_minutes, timezone=tz),
+        id="alerts",
     )
     return scheduler
 

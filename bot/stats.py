@@ -6,25 +6,22 @@ group"), never by loading every status update into Python.
 
 from __future__ import annotations
 
-import importlib
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
 
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.texts import status_label
+from bot.report_views import cause_label as report_cause_label
+from bot.risk import RiskThresholds, assess_items, reason_label
 from db import queries
 from db.models import Department, ItemStatus, RoadmapItem, RoundRequest, StatusUpdate
 
 DEFAULT_ROUNDS = 8
 MAX_ROUNDS = 100
-DECLARED_RISK = (ItemStatus.AT_RISK, ItemStatus.BLOCKED)
 
 
 async def latest_updates(
@@ -56,66 +53,27 @@ def is_overdue(item: RoadmapItem, latest: StatusUpdate | None, today: date) -> b
     return not item.archived and item.deadline < today and not done
 
 
-# --- Adapters to work landing in parallel: switch them over here, and only here. ---
-
-
-def _risk_module() -> Any | None:
-    """`bot.risk` when it is in place, else None (the fallbacks below are used)."""
-    try:
-        return importlib.import_module("bot.risk")
-    except ModuleNotFoundError as error:
-        if error.name != "bot.risk":
-            raise
-        return None
-
-
 async def risk_labels(
-    session: AsyncSession, *, today: date, year: int | None = None, tz: tzinfo | None = None
+    session: AsyncSession,
+    *,
+    today: date,
+    year: int | None = None,
+    tz: tzinfo | None = None,
+    thresholds: RiskThresholds | None = None,
 ) -> dict[int, list[str]]:
-    """Item id → why the item is at risk, in the current locale; items without risk are absent.
-
-    Uses `bot.risk.assess_items`; without that module, the department's own declaration
-    (at risk, will not be met) and a passed deadline.
-    """
-    risk = _risk_module()
-    if risk is None:
-        return await _declared_or_overdue(session, today=today, year=year)
+    """Item id → why the item is at risk, in the current locale; items without risk are absent."""
     extra = {"tz": tz} if tz is not None else {}
-    assessed = await risk.assess_items(session, today=today, year=year, **extra)
+    assessed = await assess_items(session, today=today, year=year, thresholds=thresholds, **extra)
     return {
-        item_id: [risk.reason_label(reason) for reason in assessment.reasons]
+        item_id: [reason_label(reason) for reason in assessment.reasons]
         for item_id, assessment in assessed.items()
         if assessment.reasons
     }
 
 
 def cause_label(cause: str | None) -> str:
-    """The cause a department chose, in the current locale (as stored without `bot.risk`)."""
-    risk = _risk_module()
-    if risk is None:
-        return cause or ""
-    return str(risk.cause_label(cause))
-
-
-async def _declared_or_overdue(
-    session: AsyncSession, *, today: date, year: int | None
-) -> dict[int, list[str]]:
-    statement = select(RoadmapItem).where(col(RoadmapItem.archived).is_(False))
-    if year is not None:
-        statement = statement.where(RoadmapItem.year == year)
-    items = (await session.exec(statement)).all()
-    latest = await latest_updates(session)
-    found: dict[int, list[str]] = {}
-    for item in items:
-        update = latest.get(item.id)  # type: ignore[arg-type]
-        reasons = []
-        if update is not None and update.status in DECLARED_RISK:
-            reasons.append(status_label(update.status))
-        if is_overdue(item, update, today):
-            reasons.append(_("overdue"))
-        if reasons:
-            found[item.id] = reasons  # type: ignore[index]
-    return found
+    """The cause a department chose, in the current locale."""
+    return report_cause_label(cause) if cause else ""
 
 
 # --- Response statistics ---

@@ -1,9 +1,401 @@
-"""Placeholder router; the feature lands in a following commit."""
+"""The chair's view of the Road Map: summary, departments, items at risk, and dismissals.
+
+/summary and /dept serve the chair and the secretariat; /dismiss is the secretariat's.
+Digest and alert buttons land here too: open an item's card and history, or ask its
+department for an update now.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
+from zoneinfo import ZoneInfo
+
 from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import menus
+from bot.clock import Clock, local_today
+from bot.config import Settings
+from bot.delivery import DeliveryWorker
+from bot.digest import (
+    AskUpdate,
+    Block,
+    ChairDepartment,
+    ChairItem,
+    DigestData,
+    chart_caption,
+    code_key,
+    collect_digest,
+    count_lines,
+    digest_keyboard,
+    reasons_text,
+    render_chart_png,
+    render_digest,
+    short_title,
+    split_blocks,
+    summarize,
+)
+from bot.i18n import format_day
+from bot.risk import (
+    DISMISSIBLE_REASONS,
+    DismissRefusal,
+    DismissRefusedError,
+    ItemRisk,
+    RiskThresholds,
+    assess_items,
+    dismiss_reason,
+    parse_reason,
+    reason_label,
+)
+from bot.roadmap import item_card
+from bot.rounds import run_round
+from bot.texts import department_name, item_card_text, quote, status_label, usage_line
+from bot.worktime import load_calendar
+from db import queries
+from db.models import Department, Person, RoadmapItem, Role
+
+READERS = (Role.CHAIR, Role.SECRETARIAT)
+MAX_DISMISS_TEXT = 500
+
+
+def _reads_summary(person: Person | None) -> bool:
+    return person is not None and person.role in READERS
+
+
+def _refusal() -> str:
+    return _("This is available to the chair and the secretariat only.")
+
+
+def parse_year(args: str | None, default: int) -> int | None:
+    """An optional four-digit year; None when the argument is anything else."""
+    text = (args or "").strip()
+    if not text:
+        return default
+    if len(text) == 4 and text.isdigit() and 2000 <= int(text) <= 2100:
+        return int(text)
+    return None
+
+
+async def send_digest(message: Message, data: DigestData) -> None:
+    for part in render_digest(data.summary, data.departments, year=data.year, today=data.today):
+        await message.answer(part.text, reply_markup=part.markup)
+    if data.summary.total:
+        # Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile.
+        png = await asyncio.to_thread(render_chart_png, data)
+        await message.answer_photo(
+            BufferedInputFile(png, filename="summary.png"), caption=chart_caption(data)
+        )
+
+
+async def summary_command(
+    message: Message,
+    command: CommandObject,
+    person: Person | None,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    risk_thresholds: RiskThresholds | None = None,
+) -> None:
+    if not _reads_summary(person):
+        await message.answer(_refusal())
+        return
+    today = local_today(clock, settings.tz)
+    year = parse_year(command.args, today.year)
+    if year is None:
+        await message.answer(usage_line(menus.SUMMARY))
+        return
+    data = await collect_digest(
+        session, today=today, year=year, thresholds=risk_thresholds, tz=settings.tz
+    )
+    if not data.summary.total:
+        await message.answer(_("There are no Road Map items for {year}.").format(year=year))
+        return
+    await send_digest(message, data)
+
+
+def department_item_line(risk: ItemRisk, today: date) -> str:
+    status = (
+        _("no reports yet")
+        if risk.latest_status is None
+        else f"{status_label(risk.latest_status)}, {risk.latest_progress}%"
+    )
+    code, title, deadline = quote(risk.code), quote(short_title(risk)), format_day(risk.deadline)
+    line = f"• <b>{code}</b> {title} — {quote(status)}, {deadline}"
+    if risk.reasons:
+        line += f" — 🔴 <i>{quote(reasons_text(risk, today))}</i>"
+    return line
+
+
+async def send_department(
+    message: Message,
+    session: AsyncSession,
+    department: Department,
+    *,
+    year: int,
+    today: date,
+    settings: Settings,
+    thresholds: RiskThresholds | None,
+) -> None:
+    risks = await assess_items(
+        session, today=today, year=year, thresholds=thresholds, tz=settings.tz
+    )
+    own = {key: risk for key, risk in risks.items() if risk.department_id == department.id}
+    summary = summarize(own)
+    header = (
+        _("<b>{name}</b>: Road Map {year}").format(
+            name=quote(department_name(department)), year=year
+        ),
+        *count_lines(summary),
+        "",
+    )
+    ordered = sorted(own.values(), key=lambda risk: code_key(risk.code))
+    blocks = [Block(header)]
+    blocks += [
+        Block((department_item_line(risk, today),), (risk.item_id,) if risk.reasons else ())
+        for risk in ordered
+    ]
+    if not ordered:
+        blocks.append(Block((_("The department has no items for {year}.").format(year=year),)))
+    codes = {risk.item_id: risk.code for risk in ordered}
+    for part in split_blocks(blocks):
+        await message.answer(
+            part.text, reply_markup=digest_keyboard(part.item_ids, codes, [], year)
+        )
+
+
+async def department_command(
+    message: Message,
+    command: CommandObject,
+    person: Person | None,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    risk_thresholds: RiskThresholds | None = None,
+) -> None:
+    if not _reads_summary(person):
+        await message.answer(_refusal())
+        return
+    words = (command.args or "").split()
+    if len(words) != 1:
+        await message.answer(usage_line(menus.DEPARTMENT))
+        return
+    department = await queries.department_by_code(session, words[0])
+    if department is None:
+        await message.answer(
+            _("There is no department with the code {code}. See /departments.").format(
+                code=quote(words[0])
+            )
+        )
+        return
+    today = local_today(clock, settings.tz)
+    await send_department(
+        message,
+        session,
+        department,
+        year=today.year,
+        today=today,
+        settings=settings,
+        thresholds=risk_thresholds,
+    )
+
+
+async def department_button(
+    query: CallbackQuery,
+    callback_data: ChairDepartment,
+    person: Person | None,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    risk_thresholds: RiskThresholds | None = None,
+) -> None:
+    if not _reads_summary(person) or not isinstance(query.message, Message):
+        await query.answer(_refusal(), show_alert=True)
+        return
+    department = await session.get(Department, callback_data.department_id)
+    if department is None:
+        await query.answer(_("This department no longer exists."), show_alert=True)
+        return
+    await query.answer()
+    await send_department(
+        query.message,
+        session,
+        department,
+        year=callback_data.year,
+        today=local_today(clock, settings.tz),
+        settings=settings,
+        thresholds=risk_thresholds,
+    )
+
+
+def item_keyboard(item: RoadmapItem) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Ask the department for an update now"),
+        callback_data=AskUpdate(item_id=item.id),  # type: ignore[arg-type]
+    )
+    return builder.as_markup()
+
+
+async def item_button(
+    query: CallbackQuery,
+    callback_data: ChairItem,
+    person: Person | None,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    risk_thresholds: RiskThresholds | None = None,
+) -> None:
+    """The item's card with its latest updates, and why it is at risk."""
+    if not _reads_summary(person) or not isinstance(query.message, Message):
+        await query.answer(_refusal(), show_alert=True)
+        return
+    item = await session.get(RoadmapItem, callback_data.item_id)
+    if item is None:
+        await query.answer(_("This item no longer exists."), show_alert=True)
+        return
+    await query.answer()
+    today = local_today(clock, settings.tz)
+    card = await item_card(session, item.code)
+    text = item_card_text(card, today, settings.tz)
+    risks = await assess_items(
+        session, today=today, year=item.year, thresholds=risk_thresholds, tz=settings.tz
+    )
+    risk = risks.get(item.id)  # type: ignore[arg-type]
+    if risk is not None and risk.reasons:
+        text += "\n\n🔴 " + _("At risk: {reasons}").format(reasons=quote(reasons_text(risk, today)))
+    await query.message.answer(text, reply_markup=item_keyboard(item))
+
+
+async def ask_department_now(
+    session: AsyncSession,
+    *,
+    i18n: I18n,
+    actor: Person,
+    department: Department,
+    clock: Clock,
+    tz: ZoneInfo,
+) -> int:
+    """A round for this one department now, delivered in working time; the people asked."""
+    now = clock.now()
+    calendar = await load_calendar(session, tz)
+    outcome = await run_round(
+        session,
+        i18n=i18n,
+        actor=actor,
+        department=department,
+        now=now,
+        not_before=calendar.next_working_moment(now),
+    )
+    return outcome.people_count
+
+
+async def ask_update_button(
+    query: CallbackQuery,
+    callback_data: AskUpdate,
+    person: Person | None,
+    session: AsyncSession,
+    clock: Clock,
+    i18n: I18n,
+    settings: Settings,
+    outbox: DeliveryWorker,
+) -> None:
+    if not _reads_summary(person) or not isinstance(query.message, Message):
+        await query.answer(_refusal(), show_alert=True)
+        return
+    item = await session.get(RoadmapItem, callback_data.item_id)
+    department = await queries.department_by_id(session, item.department_id) if item else None
+    if item is None or department is None:
+        await query.answer(_("This item no longer exists."), show_alert=True)
+        return
+    asked = await ask_department_now(
+        session,
+        i18n=i18n,
+        actor=person,  # type: ignore[arg-type]
+        department=department,
+        clock=clock,
+        tz=settings.tz,
+    )
+    outbox.wake()
+    name = quote(department_name(department))
+    if asked:
+        text = _("Update requested from {department}.").format(department=name)
+    else:
+        text = _("{department} has nobody registered in the bot to ask.").format(department=name)
+    await query.answer()
+    await query.message.answer(text)
+
+
+def _dismiss_usage() -> str:
+    reasons = ", ".join(
+        f"<code>{reason.value}</code> — {quote(reason_label(reason))}"
+        for reason in sorted(DISMISSIBLE_REASONS)
+    )
+    return usage_line(menus.DISMISS) + "\n" + _("Reasons: {reasons}").format(reasons=reasons)
+
+
+async def dismiss_command(
+    message: Message,
+    command: CommandObject,
+    person: Person | None,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    risk_thresholds: RiskThresholds | None = None,
+) -> None:
+    if person is None or person.role != Role.SECRETARIAT:
+        await message.answer(_("This command is available to the secretariat only."))
+        return
+    parts = (command.args or "").split(maxsplit=2)
+    reason = parse_reason(parts[1]) if len(parts) == 3 else None
+    explanation = parts[2].strip() if len(parts) == 3 else ""
+    if reason is None or not explanation or len(explanation) > MAX_DISMISS_TEXT:
+        await message.answer(_dismiss_usage())
+        return
+    try:
+        item, _dismissal = await dismiss_reason(
+            session,
+            actor=person,
+            item_code=parts[0],
+            reason=reason,
+            text=explanation,
+            today=local_today(clock, settings.tz),
+            now=clock.now(),
+            thresholds=risk_thresholds,
+            tz=settings.tz,
+        )
+    except DismissRefusedError as error:
+        answers = {
+            DismissRefusal.UNKNOWN_ITEM: _(
+                "There is no Road Map item with the code {code}."
+            ).format(code=quote(parts[0])),
+            DismissRefusal.NOT_DISMISSIBLE: _(
+                "A risk declared by the department or an overdue deadline cannot be dismissed."
+            ),
+            DismissRefusal.NOT_APPLICABLE: _(
+                "This reason does not apply to item {code} now."
+            ).format(code=quote(parts[0])),
+        }
+        await message.answer(answers[error.refusal])
+        return
+    await message.answer(
+        _(
+            "Dismissed for item {code}: {reason}. It comes back when the item's data changes."
+        ).format(code=quote(item.code), reason=quote(reason_label(reason)))
+    )
 
 
 def create_router() -> Router:
-    return Router(name=__name__)
+    router = Router(name=__name__)
+    router.message.register(summary_command, Command("summary"))
+    router.message.register(department_command, Command("dept"))
+    router.message.register(dismiss_command, Command("dismiss"))
+    router.callback_query.register(item_button, ChairItem.filter())
+    router.callback_query.register(department_button, ChairDepartment.filter())
+    router.callback_query.register(ask_update_button, AskUpdate.filter())
+    return router

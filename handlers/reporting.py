@@ -52,6 +52,7 @@ from bot.reporting import (
     save_update,
     worklist,
 )
+from bot.scheduler import Jobs
 from bot.texts import no_access_text, quote, usage_line
 from db import queries
 from db.models import ItemStatus, Person, RoadmapItem, Role
@@ -127,6 +128,7 @@ class DialogContext:
         clock: Clock,
         settings: Settings,
         bot: Bot,
+        jobs: Jobs | None = None,
     ) -> None:
         self.session = session
         self.state = state
@@ -134,6 +136,7 @@ class DialogContext:
         self.clock = clock
         self.settings = settings
         self.bot = bot
+        self.jobs = jobs
 
     async def draft(self) -> Draft | None:
         return Draft.from_data(await self.state.get_data())
@@ -206,6 +209,7 @@ class DialogMiddleware(BaseMiddleware):
                 clock=data["clock"],
                 settings=data["settings"],
                 bot=data["bot"],
+                jobs=data.get("jobs"),
             )
         return await handler(event, data)
 
@@ -504,7 +508,7 @@ async def dialog_action(
 async def _save(dialog: DialogContext, draft: Draft, edit: Message | None) -> None:
     now = dialog.clock.now()
     try:
-        await save_update(dialog.session, person=dialog.person, draft=draft, now=now)
+        saved = await save_update(dialog.session, person=dialog.person, draft=draft, now=now)
     except ReportRefusedError as refused:
         await dialog.state.clear()
         text = refusal_text(refused.reason)
@@ -513,7 +517,9 @@ async def _save(dialog: DialogContext, draft: Draft, edit: Message | None) -> No
         else:
             await dialog.bot.send_message(dialog.person.telegram_id, text)
         return
-    saved = "✅ " + _("Saved.") + "\n\n"
+    if saved.risk_event is not None and dialog.jobs is not None:
+        await dialog.jobs.chair_alerts()  # the chair hears of a declared risk at once
+    saved_text = "✅ " + _("Saved.") + "\n\n"
     work = await worklist(
         dialog.session,
         dialog.person.department_id,  # type: ignore[arg-type]
@@ -522,13 +528,13 @@ async def _save(dialog: DialogContext, draft: Draft, edit: Message | None) -> No
     following = work.next_waiting(after_item_id=draft.item_id)
     if following is None:
         await dialog.state.clear()
-        text = saved + _("All items are up to date. Thank you!")
+        text = saved_text + _("All items are up to date. Thank you!")
         if edit is not None:
             await edit.edit_text(text, reply_markup=None)
         else:
             await dialog.bot.send_message(dialog.person.telegram_id, text)
         return
-    prefix = saved + _("Next item:") + "\n"
+    prefix = saved_text + _("Next item:") + "\n"
     await dialog.go(
         ReportDialog.status,
         Draft(item_id=following.id),

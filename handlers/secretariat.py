@@ -286,6 +286,7 @@ async def request_now(
     clock: Clock,
     i18n: I18n,
     outbox: DeliveryWorker,
+    settings: Settings,
 ) -> None:
     code = parse_one_word(command.args) if command.args else None
     if command.args and code is None:
@@ -297,8 +298,15 @@ async def request_now(
         if department is None:
             await message.answer(_unknown_department(code))
             return
+    now = clock.now()
+    calendar = await load_calendar(session, settings.tz)
     outcome = await run_round(
-        session, i18n=i18n, actor=person, department=department, now=clock.now()
+        session,
+        i18n=i18n,
+        actor=person,
+        department=department,
+        now=now,
+        not_before=calendar.next_working_moment(now),
     )
     outbox.wake()
     if not outcome.requests:

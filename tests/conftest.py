@@ -26,6 +26,7 @@ from bot.delivery import DeliveryWorker
 from bot.factory import create_dispatcher
 from bot.i18n import build_i18n, compile_catalogs
 from bot.ratelimit import RateLimiter
+from bot.scheduler import Jobs
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
 from tests.mocked_bot import BOT_ID, MockedBot
@@ -151,17 +152,33 @@ def outbox(
 
 
 @pytest.fixture
+def jobs(
+    session_maker: SessionMaker,
+    i18n: I18n,
+    settings: Settings,
+    clock: FrozenClock,
+    outbox: DeliveryWorker,
+) -> Jobs:
+    return Jobs(
+        session_maker=session_maker, i18n=i18n, settings=settings, clock=clock, outbox=outbox
+    )
+
+
+@pytest.fixture
 def dispatcher(
     settings: Settings,
     session_maker: SessionMaker,
     i18n: I18n,
     clock: FrozenClock,
     outbox: DeliveryWorker,
+    jobs: Jobs,
 ) -> Dispatcher:
     dispatcher = create_dispatcher(
         settings=settings, session_maker=session_maker, i18n=i18n, clock=clock, outbox=outbox
     )
     dispatcher["i18n"] = i18n
+    dispatcher["jobs"] = jobs
+    dispatcher["risk_thresholds"] = jobs.thresholds
     return dispatcher
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 import pytest
-from aiogram.utils.i18n import I18n
 from sqlmodel import select
 
 from bot.clock import FrozenClock
@@ -17,19 +16,6 @@ from db.models import AuditLog, CalendarOverride, Notification, Person, StatusRo
 from tests.conftest import ADMIN_ID, Chatter
 from tests.mocked_bot import MockedBot
 from tests.test_roles_and_invites import only_text, register_admin, rows
-
-
-@pytest.fixture
-def jobs(
-    session_maker: SessionMaker,
-    i18n: I18n,
-    settings: Settings,
-    clock: FrozenClock,
-    outbox: DeliveryWorker,
-) -> Jobs:
-    return Jobs(
-        session_maker=session_maker, i18n=i18n, settings=settings, clock=clock, outbox=outbox
-    )
 
 
 async def test_schedule_command_persists_and_reschedules(

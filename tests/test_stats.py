@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from aiogram.methods import SendMessage
 from aiogram.utils.i18n import I18n
 
 from bot.clock import FrozenClock
 from bot.i18n import in_locale
 from bot.menus import STATS
+from bot.risk import RiskReason, reason_label
 from bot.stats import department_stats, latest_updates, risk_labels
 from bot.texts import usage_line
 from db.engine import SessionMaker
@@ -219,29 +219,20 @@ async def test_latest_update_is_the_newest_by_time_then_id(
     assert history.items["1.2"] not in commented
 
 
-async def test_fallback_risk_reasons(
-    session_maker: SessionMaker, clock: FrozenClock, i18n: I18n, monkeypatch: pytest.MonkeyPatch
+async def test_risk_labels_come_from_the_risk_rules(
+    session_maker: SessionMaker, clock: FrozenClock, i18n: I18n
 ) -> None:
-    """Without bot.risk, the adapter falls back to declared risks and passed deadlines."""
-    monkeypatch.setattr("bot.stats._risk_module", lambda: None)
     history = await seed_history(session_maker, clock)
     async with session_maker() as session:
         with in_locale(i18n, "ru"):
             found = await risk_labels(session, today=date(2025, 3, 3))
-            at_risk = i18n.gettext("at risk of not being met")
-            blocked = i18n.gettext("will not be met")
-            overdue = i18n.gettext("overdue")
-    by_code = {code: found.get(item_id) for code, item_id in history.items.items()}
-    assert by_code == {
-        "1.1": [at_risk],
-        "1.2": [overdue],
-        "2.1": None,
-        "2.2": None,
-        "3.1": [blocked],
-        "3.2": [overdue],
-        "4.1": None,
-        "5.1": None,  # archived
-    }
+            declared = reason_label(RiskReason.DECLARED)
+            overdue = reason_label(RiskReason.OVERDUE)
+    by_code = {code: found.get(item_id) or [] for code, item_id in history.items.items()}
+    assert declared in by_code["1.1"] and declared in by_code["3.1"]
+    assert overdue in by_code["1.2"] and overdue in by_code["3.2"]
+    assert by_code["2.1"] == by_code["2.2"] == []  # done
+    assert by_code["5.1"] == []  # archived
 
 
 async def test_stats_command(

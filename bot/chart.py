@@ -1,0 +1,90 @@
+"""The digest's chart: items per department by category, and at-risk items week by week.
+
+matplotlib is imported inside the function and drawn on an Agg canvas (the object API, no
+pyplot and its global state), so importing this module touches nothing, the bot never needs
+a display, and a chart can be drawn in a worker thread.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiogram.utils.i18n import gettext as _
+
+CATEGORY_COLOURS = (
+    ("done", "#2e7d32"),
+    ("on_track", "#81c784"),
+    ("at_risk", "#f9a825"),
+    ("overdue", "#c62828"),
+    ("not_reported", "#b0bec5"),
+)
+
+
+@dataclass(frozen=True)
+class ChartBar:
+    label: str
+    counts: dict[str, int]
+
+
+def _category_labels() -> dict[str, str]:
+    return {
+        "done": _("done"),
+        "on_track": _("on track"),
+        "at_risk": _("at risk"),
+        "overdue": _("overdue"),
+        "not_reported": _("not reported"),
+    }
+
+
+def render_chart(
+    *, bars: Sequence[ChartBar], weekly: Sequence[tuple[str, int]], year: int
+) -> bytes:
+    """A PNG sized for a phone screen: tall, large type, labels in the reader's language."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    labels = _category_labels()
+    ordered = sorted(bars, key=lambda bar: sum(bar.counts.values()))
+    height = max(4.0, 0.55 * len(ordered) + 2.0)
+    figure = Figure(figsize=(8, height + 3.5), dpi=110)
+    FigureCanvasAgg(figure)
+    top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [height, 3]})
+    names = [textwrap.fill(bar.label, 34) for bar in ordered]
+    positions = range(len(ordered))
+    left = [0] * len(ordered)
+    for key, colour in CATEGORY_COLOURS:
+        values = [bar.counts.get(key, 0) for bar in ordered]
+        top.barh(positions, values, left=left, color=colour, label=labels[key], height=0.7)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    top.set_yticks(list(positions), names, fontsize=9)
+    top.set_xlabel(_("items"), fontsize=10)
+    top.set_title(_("Road Map {year}: items by department").format(year=year), fontsize=12)
+    top.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08 - 0.4 / height),
+        ncol=3,
+        fontsize=9,
+        frameon=False,
+    )
+    top.grid(axis="x", alpha=0.3)
+    top.spines[["top", "right"]].set_visible(False)
+
+    weeks = [label for label, _count in weekly]
+    counts = [count for _label, count in weekly]
+    bottom.plot(weeks, counts, marker="o", color="#c62828", linewidth=2)
+    for x, y in zip(weeks, counts, strict=True):
+        bottom.annotate(
+            str(y), (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=9
+        )
+    bottom.set_title(_("At-risk items week by week"), fontsize=12)
+    bottom.set_ylim(bottom=0, top=max([*counts, 1]) * 1.25)
+    bottom.tick_params(axis="x", labelsize=9, rotation=30)
+    bottom.grid(axis="y", alpha=0.3)
+    bottom.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,155 @@
+"""Chair alerts: enter, stay quiet, worsen, recover and re-enter; one per chair; the outbox."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from aiogram.utils.i18n import I18n
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.alerts import enqueue_chair_alerts
+from bot.digest import AskUpdate, ChairItem
+from db.models import ItemRiskState, Notification, Person, RiskEvent, Role
+from tests.test_risk_assess import NOW, TODAY, World, build_world
+
+LATER = NOW + timedelta(hours=3)
+
+
+@pytest.fixture
+async def world(session: AsyncSession) -> World:
+    world = await build_world(session)
+    for telegram_id, locale, active in (
+        (5001, "ru", True),
+        (5002, "kk", True),
+        (5003, "ru", False),
+    ):
+        session.add(
+            Person(
+                telegram_id=telegram_id,
+                display_name=f"Chair {telegram_id}",
+                role=Role.CHAIR,
+                locale=locale,
+                active=active,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    await session.commit()
+    return world
+
+
+async def run(session: AsyncSession, i18n: I18n, days: int = 0) -> int:
+    return await enqueue_chair_alerts(
+        session,
+        i18n=i18n,
+        today=TODAY + timedelta(days=days),
+        now=NOW + timedelta(days=days),
+        not_before=LATER + timedelta(days=days),
+    )
+
+
+async def alerts(session: AsyncSession) -> list[Notification]:
+    statement = select(Notification).where(Notification.kind == "alert")
+    return list((await session.exec(statement.order_by(Notification.id))).all())
+
+
+async def test_entering_a_risk_state_alerts_each_active_chair_once(
+    world: World, session: AsyncSession, i18n: I18n
+) -> None:
+    assert await run(session, i18n) == 12  # six items at risk, two active chairs
+    rows = await alerts(session)
+    assert {row.chat_id for row in rows} == {5001, 5002}
+    assert all(row.not_before == LATER and row.state == "pending" for row in rows)
+    blocked = [
+        row for row in rows if f"alert:{world.items['1.2'].id}:1:blocked:" in row.idempotency_key
+    ]
+    assert len(blocked) == 2
+    payloads = {row.chat_id: json.loads(row.payload) for row in blocked}
+    ru = payloads[5001]["params"]
+    assert payloads[5001]["method"] == "sendMessage" and ru["parse_mode"] == "HTML"
+    assert "<b>1.2</b>" in ru["text"] and "Управление edu" in ru["text"]
+    assert "Нет &lt;денег&gt; &amp; всё" in ru["text"]
+    assert ru["text"] != payloads[5002]["params"]["text"]  # each chair in their language
+    assert "edu басқармасы" in payloads[5002]["params"]["text"]
+    buttons = [b["callback_data"] for row in ru["reply_markup"]["inline_keyboard"] for b in row]
+    item_id = world.items["1.2"].id
+    assert buttons == [ChairItem(item_id=item_id).pack(), AskUpdate(item_id=item_id).pack()]
+
+    # Same state the next hour and the next day: nothing new.
+    assert await run(session, i18n) == 0
+    assert await run(session, i18n, days=1) == 0
+    assert len(await alerts(session)) == 12
+
+
+async def test_worsening_alerts_again_and_improving_does_not(
+    world: World, session: AsyncSession, i18n: I18n
+) -> None:
+    await run(session, i18n)
+    item = world.items["2.4"]  # at risk: its deadline was postponed
+    await world.update("2.4", TODAY, "blocked", 50, "Нет подрядчика", "contractor")
+    await session.commit()
+    assert await run(session, i18n) == 2
+    await world.update("2.4", TODAY, "at_risk", 55, "Подрядчик найден", "contractor")
+    await session.commit()
+    assert await run(session, i18n) == 0  # better, still at risk: no news for the chair
+    await world.update("1.2", TODAY, "at_risk", 45, "Деньги нашлись частично", "financing")
+    await session.commit()
+    assert await run(session, i18n) == 0  # blocked → at risk: better, so no alert either
+    state = await session.get(ItemRiskState, item.id)
+    assert state is not None and state.state == "at_risk"
+    item.deadline = TODAY - timedelta(days=1)
+    session.add(item)
+    await session.commit()
+    assert await run(session, i18n) == 2  # becomes overdue
+    keys = [
+        row.idempotency_key
+        for row in await alerts(session)
+        if f":{item.id}:" in row.idempotency_key
+    ]
+    assert (
+        sorted(key.split(":")[3] for key in keys)
+        == ["at_risk"] * 2 + ["blocked"] * 2 + ["overdue"] * 2
+    )
+
+
+async def test_recovery_then_a_new_risk_is_a_new_alert(
+    world: World, session: AsyncSession, i18n: I18n
+) -> None:
+    await run(session, i18n)
+    item = world.items["2.2"]  # behind plan
+    await world.update("2.2", TODAY, "on_track", 70)
+    await session.commit()
+    assert await run(session, i18n) == 0
+    state = await session.get(ItemRiskState, item.id)
+    assert state is not None and (state.state, state.episode) == ("none", 1)
+    await world.update("2.2", TODAY, "at_risk", 70, "Задержка поставки", "procurement")
+    await session.commit()
+    assert await run(session, i18n) == 2
+    state = await session.get(ItemRiskState, item.id)
+    assert state is not None and (state.state, state.episode) == ("at_risk", 2)
+
+
+async def test_no_chairs_no_alerts_but_state_and_events_are_kept(
+    world: World, session: AsyncSession, i18n: I18n
+) -> None:
+    for person in (await session.exec(select(Person).where(Person.role == Role.CHAIR))).all():
+        person.active = False
+        session.add(person)
+    update = await world.update("1.1", TODAY, "at_risk", 45, "Дожди", "other")
+    session.add(
+        RiskEvent(
+            item_id=world.items["1.1"].id,  # type: ignore[arg-type]
+            status_update_id=update.id,  # type: ignore[arg-type]
+            kind="declared_at_risk",
+            created_at=NOW,
+        )
+    )
+    await session.commit()
+    assert await run(session, i18n) == 0
+    (event,) = (await session.exec(select(RiskEvent))).all()
+    assert event.handled_at == NOW
+    states = (await session.exec(select(ItemRiskState))).all()
+    assert len([s for s in states if s.state != "none"]) == 7

@@ -1,0 +1,321 @@
+"""The digest: counts and plurals, splitting at item boundaries, /summary, the weekly job."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from aiogram.methods import SendMessage, SendPhoto
+from aiogram.utils.i18n import I18n
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import FrozenClock
+from bot.digest import (
+    Category,
+    ChairDepartment,
+    ChairItem,
+    Summary,
+    category,
+    digest_blocks,
+    enqueue_weekly_digest,
+    render_digest,
+    split_blocks,
+    summarize,
+)
+from bot.i18n import in_locale
+from bot.risk import ItemFacts, ItemRisk, RiskReason, RiskState, assess_items
+from bot.texts import TELEGRAM_TEXT_LIMIT, visible_length
+from db.engine import SessionMaker
+from db.models import Department, Notification, Person, Role
+from tests.conftest import Chatter
+from tests.test_risk_assess import NOW, TODAY, World, build_world
+
+CHAIR = 4001
+SECRETARY = 4002
+MEMBER = 4003
+NASTY = "Школа <№5> & «сад» </b><i> a&amp;b <script>"
+
+
+def fake_risk(
+    n: int, department_id: int, reasons: list[RiskReason], title: str = NASTY
+) -> ItemRisk:
+    facts = ItemFacts(
+        deadline=date(2025, 5, 1),
+        start=date(2025, 1, 1),
+        latest_status="blocked" if RiskReason.DECLARED in reasons else "on_track",
+        latest_progress=10,
+        latest_day=date(2025, 4, 1),
+        flat_streak=3,
+        postponements=2,
+    )
+    return ItemRisk(
+        item_id=n,
+        code=f"{n // 10}.{n % 10}",
+        title_kk=title,
+        title_ru=title + f" {n}",
+        department_id=department_id,
+        deadline=facts.deadline,
+        year=2025,
+        facts=facts,
+        reasons=reasons,
+        state=RiskState.AT_RISK if reasons else RiskState.NONE,
+        latest_update_id=n,
+        latest_status=facts.latest_status,
+        latest_progress=10,
+        latest_cause="contractor",
+    )
+
+
+def departments(count: int) -> dict[int, Department]:
+    return {
+        n: Department(
+            id=n,
+            code=f"d{n}",
+            name_kk=f"Басқарма <{n}> & Ко",
+            name_ru=f"Управление <{n}> & Ко",
+            created_at=NOW,
+        )
+        for n in range(1, count + 1)
+    }
+
+
+def balanced(text: str) -> bool:
+    stack: list[str] = []
+    for match in re.finditer(r"<(/?)([a-z]+)[^>]*>", text):
+        closing, name = match.group(1) == "/", match.group(2)
+        if not closing:
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            return False
+    return not stack
+
+
+def test_categories_are_exclusive_and_at_risk_includes_overdue() -> None:
+    risks = {
+        1: fake_risk(1, 1, [RiskReason.OVERDUE, RiskReason.STALE]),
+        2: fake_risk(2, 1, [RiskReason.STALE]),
+        3: fake_risk(3, 2, []),
+    }
+    never = fake_risk(4, 2, [])
+    never.latest_update_id, never.latest_status = None, None
+    done = fake_risk(5, 2, [])
+    done.latest_status = "done"
+    risks |= {4: never, 5: done}
+    assert [category(risks[n]) for n in range(1, 6)] == [
+        Category.OVERDUE,
+        Category.AT_RISK,
+        Category.ON_TRACK,
+        Category.NOT_REPORTED,
+        Category.DONE,
+    ]
+    summary = summarize(risks)
+    assert (summary.total, summary.at_risk) == (5, 2)
+    assert summary.by_department[2] == Counter(
+        {Category.ON_TRACK: 1, Category.NOT_REPORTED: 1, Category.DONE: 1}
+    )
+
+
+@pytest.mark.parametrize("locale", ["ru", "kk"])
+@pytest.mark.parametrize("count", [1, 2, 5, 21])
+def test_counts_use_plural_forms(i18n: I18n, locale: str, count: int) -> None:
+    risks = {n: fake_risk(n, 1, [RiskReason.STALE]) for n in range(1, count + 1)}
+    with in_locale(i18n, locale):
+        (message,) = render_digest(summarize(risks), departments(1), year=2025, today=TODAY)
+    total = i18n.gettext("{count} item in total", "{count} items in total", count, locale=locale)
+    at_risk = i18n.gettext("{count} item at risk", "{count} items at risk", count, locale=locale)
+    assert total.format(count=count) in message.text
+    assert at_risk.format(count=count) in message.text
+    stale = i18n.gettext(
+        "no update for {count} day", "no update for {count} days", 62, locale=locale
+    )
+    assert stale.format(count=62) in message.text
+
+
+def test_long_digests_split_at_item_boundaries_with_escaped_titles(i18n: I18n) -> None:
+    long_title = (NASTY + " ") * 9  # ~450 characters, cut to the title limit
+    risks = {
+        n: fake_risk(
+            n, n % 7 + 1, [RiskReason.DECLARED, RiskReason.OVERDUE, RiskReason.FLAT], long_title
+        )
+        for n in range(1, 301)
+    }
+    with in_locale(i18n, "ru"):
+        messages = render_digest(summarize(risks), departments(7), year=2025, today=TODAY)
+    assert len(messages) > 3
+    seen: Counter[str] = Counter()
+    for message in messages:
+        assert visible_length(message.text) <= TELEGRAM_TEXT_LIMIT
+        assert balanced(message.text), message.text[:300]
+        assert "<script>" not in message.text and "&lt;script&gt;" in message.text
+        assert "a&amp;amp;b" in message.text  # data is escaped once, as typed
+        for line in message.text.split("\n"):
+            if line.startswith("• "):
+                seen[line.split("</b>")[0]] += 1
+                assert line.endswith("</i>")  # each item whole, on its own line
+        # Every message past the first starts with its department's heading.
+        if message is not messages[0]:
+            assert message.text.startswith("<b>Управление")
+        buttons = [b for row in message.markup.inline_keyboard for b in row]
+        for button in buttons:
+            assert len(button.callback_data.encode()) <= 64
+    assert len(seen) == 300 and set(seen.values()) == {1}
+    last_buttons = [b.callback_data for row in messages[-1].markup.inline_keyboard for b in row]
+    departments_packed = [d for d in last_buttons if d.startswith("cd:")]
+    assert len(departments_packed) == 7
+    assert ChairDepartment.unpack(departments_packed[0]).year == 2025
+
+
+def test_splitter_refuses_nothing_small_and_repeats_headings() -> None:
+    from bot.digest import Block
+
+    blocks = [Block(("head",))] + [
+        Block((f"line {n} " + "x" * 50,), (n,), "cont") for n in range(100)
+    ]
+    parts = split_blocks(blocks, limit=500)
+    assert all(visible_length(part.text) <= 500 for part in parts)
+    assert all(part.text.startswith("cont") for part in parts[1:])
+    assert sum(len(part.item_ids) for part in parts) == 100
+    with pytest.raises(ValueError, match="longer"):
+        split_blocks([Block(("y" * 600,))], limit=500)
+
+
+def test_no_items_at_risk(i18n: I18n) -> None:
+    with in_locale(i18n, "ru"):
+        blocks = digest_blocks(Summary(), {}, year=2025, today=TODAY)
+    assert blocks[-1].lines[-1] == i18n.gettext("No items are at risk.", locale="ru")
+
+
+async def readers(session: AsyncSession, world: World) -> None:
+    for telegram_id, role, locale in (
+        (CHAIR, Role.CHAIR, "ru"),
+        (SECRETARY, Role.SECRETARIAT, "kk"),
+        (MEMBER, Role.MEMBER, "ru"),
+    ):
+        session.add(
+            Person(
+                telegram_id=telegram_id,
+                display_name=f"P{telegram_id}",
+                role=role,
+                locale=locale,
+                department_id=world.departments["edu"].id if role == Role.MEMBER else None,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    await session.commit()
+
+
+@pytest.fixture
+async def digest_world(session: AsyncSession, clock: FrozenClock) -> World:
+    world = await build_world(session)  # the same roadmap as the engine tests
+    await readers(session, world)
+    clock.set(NOW)
+    return world
+
+
+async def test_summary_command_for_the_chair(
+    chatter: Chatter, digest_world: World, i18n: I18n
+) -> None:
+    requests = await chatter.send(CHAIR, "/summary")
+    texts = [r.text for r in requests if isinstance(r, SendMessage)]
+    photos = [r for r in requests if isinstance(r, SendPhoto)]
+    assert len(texts) == 1 and len(photos) == 1
+    (text,) = texts
+    total = i18n.gettext("{count} item in total", "{count} items in total", 9, locale="ru")
+    assert total.format(count=9) in text
+    assert "Нет &lt;денег&gt;" not in text  # comments stay in the alerts and the card
+    for code in ("1.2", "1.3", "2.1", "2.2", "2.3", "2.4"):
+        assert f"<b>{code}</b>" in text
+    assert "<b>1.1</b>" not in text and "<b>2.5</b>" not in text
+    assert photos[0].caption
+    markup = requests[0].reply_markup
+    packed = [b.callback_data for row in markup.inline_keyboard for b in row]
+    assert ChairItem(item_id=digest_world.items["1.2"].id).pack() in packed
+
+
+async def test_summary_for_another_year_and_bad_arguments(
+    chatter: Chatter, digest_world: World, i18n: I18n
+) -> None:
+    replies = await chatter.send(CHAIR, "/summary 2026")
+    texts = [r.text for r in replies if isinstance(r, SendMessage)]
+    assert any("1 " in text for text in texts)  # the single 2026 item
+    empty = await chatter.send(CHAIR, "/summary 2030")
+    assert [r.text for r in empty] == [
+        i18n.gettext("There are no Road Map items for {year}.", locale="ru").format(year=2030)
+    ]
+    bad = await chatter.send(CHAIR, "/summary twenty")
+    assert "/summary" in bad[0].text
+
+
+async def test_summary_is_refused_to_members_and_strangers(
+    chatter: Chatter, digest_world: World, i18n: I18n
+) -> None:
+    refusal = i18n.gettext("This is available to the chair and the secretariat only.", locale="ru")
+    assert [r.text for r in await chatter.send(MEMBER, "/summary")] == [refusal]
+    for command in ("/summary", "/dept edu"):
+        replies = await chatter.send(99999, command)
+        assert all("Тармақ" not in (r.text or "") for r in replies)
+
+
+async def test_department_drill_down_and_item_button(chatter: Chatter, digest_world: World) -> None:
+    replies = await chatter.send(CHAIR, "/dept build")
+    (text,) = [r.text for r in replies if isinstance(r, SendMessage)]
+    assert "2.1" in text and "2.5" in text and "1.2" not in text
+    pressed = await chatter.press(
+        CHAIR, ChairDepartment(department_id=digest_world.departments["edu"].id, year=2025).pack()
+    )
+    assert any("1.2" in (r.text or "") for r in pressed if isinstance(r, SendMessage))
+    opened = await chatter.press(CHAIR, ChairItem(item_id=digest_world.items["1.2"].id).pack())
+    (card,) = [r for r in opened if isinstance(r, SendMessage)]
+    assert "Нет &lt;денег&gt; &amp; всё" in card.text
+    packed = [b.callback_data for row in card.reply_markup.inline_keyboard for b in row]
+    assert packed and packed[0].startswith("cu:")
+
+
+async def test_dismiss_command(
+    chatter: Chatter, digest_world: World, session: AsyncSession
+) -> None:
+    done = await chatter.send(SECRETARY, "/dismiss 2.1 stale Подрядчик отчитается в понедельник")
+    assert "2.1" in done[0].text
+    risks = await assess_items(session, today=TODAY, year=2025)
+    assert risks[digest_world.items["2.1"].id].reasons == []
+    refused = await chatter.send(SECRETARY, "/dismiss 1.3 overdue нет")
+    assert "2.1" not in refused[0].text
+    usage = await chatter.send(SECRETARY, "/dismiss 2.2 behind_plan")
+    assert "/dismiss" in usage[0].text
+    by_chair = await chatter.send(CHAIR, "/dismiss 2.2 behind_plan Почему бы и нет")
+    risks = await assess_items(session, today=TODAY, year=2025)
+    assert risks[digest_world.items["2.2"].id].reasons == [RiskReason.BEHIND_PLAN]
+    assert len(by_chair) == 1
+
+
+async def test_weekly_digest_goes_through_the_outbox_once_a_week(
+    session_maker: SessionMaker, digest_world: World, i18n: I18n
+) -> None:
+    async with session_maker() as session:
+        added = await enqueue_weekly_digest(
+            session, i18n=i18n, today=TODAY, now=NOW, not_before=NOW + timedelta(hours=8)
+        )
+    async with session_maker() as session:
+        rows = (await session.exec(select(Notification))).all()
+    assert added == len(rows) == 4  # chair and secretariat: one message and one chart each
+    keys = sorted(row.idempotency_key for row in rows)
+    week = TODAY.isocalendar()
+    assert keys[0].startswith(f"digest:{week.year}-W{week.week:02d}:")
+    photos = [json.loads(row.payload) for row in rows if "chart" in row.idempotency_key]
+    assert {p["method"] for p in photos} == {"sendPhoto"}
+    assert all(p["params"]["photo"]["filename"] == "summary.png" for p in photos)
+    texts = [
+        json.loads(row.payload)["params"] for row in rows if "chart" not in row.idempotency_key
+    ]
+    assert all(t["parse_mode"] == "HTML" and t["reply_markup"]["inline_keyboard"] for t in texts)
+    assert all(row.not_before == NOW + timedelta(hours=8) for row in rows)
+    async with session_maker() as session:
+        again = await enqueue_weekly_digest(
+            session, i18n=i18n, today=TODAY, now=NOW, not_before=NOW
+        )
+    assert again == 0
