@@ -8,7 +8,6 @@ gets a new alert. Risk events written when an update declares a risk are marked 
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
-from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -20,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.digest import AskUpdate, ChairItem, departments_by_id, reasons_text
 from bot.i18n import format_day, in_locale, pick_name
+from bot.notify import enqueue_message
 from bot.report_views import cause_label
 from bot.risk import (
     DEFAULT_TZ,
@@ -30,7 +30,6 @@ from bot.risk import (
     assess_items,
 )
 from bot.texts import department_name, quote, status_label
-from db import outbox
 from db.models import Department, ItemRiskState, Person, RiskEvent, Role
 
 
@@ -152,21 +151,15 @@ async def _enqueue_alert(
     added = 0
     for person in chairs:
         with in_locale(i18n, person.locale):
-            params: dict[str, Any] = {
-                "text": alert_text(risk, departments.get(risk.department_id), today),
-                "parse_mode": "HTML",
-                "reply_markup": alert_keyboard(risk.item_id).model_dump(
-                    mode="json", exclude_none=True
-                ),
-            }
-        added += await outbox.enqueue(
+            text = alert_text(risk, departments.get(risk.department_id), today)
+            keyboard = alert_keyboard(risk.item_id)
+        added += await enqueue_message(
             session,
             key=f"alert:{risk.item_id}:{episode}:{risk.state}:{person.id}",
             kind="alert",
-            chat_id=person.telegram_id,
-            person_id=person.id,
-            method="sendMessage",
-            params=params,
+            person=person,
+            text=text,
+            keyboard=keyboard,
             now=now,
             not_before=not_before,
         )

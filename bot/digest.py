@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
-from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
@@ -25,6 +24,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import current_locale, format_day, in_locale, ngettext, pick_name
+from bot.notify import enqueue_message
 from bot.report_views import cause_label
 from bot.risk import (
     DEFAULT_TZ,
@@ -379,10 +379,6 @@ def chart_caption(data: DigestData) -> str:
     )
 
 
-def _markup_dict(markup: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
-    return markup.model_dump(mode="json", exclude_none=True) if markup else None
-
-
 async def digest_readers(session: AsyncSession) -> list[Person]:
     statement = (
         select(Person)
@@ -427,18 +423,13 @@ async def enqueue_weekly_digest(
                 charts[locale] = base64.b64encode(render_chart_png(data)).decode("ascii")
             caption = chart_caption(data)
         for number, message in enumerate(messages, start=1):
-            params: dict[str, Any] = {"text": message.text, "parse_mode": "HTML"}
-            markup = _markup_dict(message.markup)
-            if markup:
-                params["reply_markup"] = markup
-            added += await outbox.enqueue(
+            added += await enqueue_message(
                 session,
                 key=f"digest:{week}:{person.id}:{number}",
                 kind="digest",
-                chat_id=person.telegram_id,
-                person_id=person.id,
-                method="sendMessage",
-                params=params,
+                person=person,
+                text=message.text,
+                keyboard=message.markup,
                 now=now,
                 not_before=not_before,
             )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -22,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.callbacks import OpenItem
 from bot.i18n import format_day, in_locale, ngettext, pick_name
+from bot.notify import enqueue_message
 from bot.report_views import worklist_keyboard
 from bot.reporting import department_members, open_items, worklist
 from bot.texts import days_left_text, department_name, quote, split_message
@@ -35,7 +37,6 @@ from db.models import (
     Role,
     RoundRequest,
 )
-from db.outbox import enqueue
 
 BEFORE_DEADLINE_DAYS = (30, 14, 7, 3, 1)
 OVERDUE_REPEAT_DAYS = 7
@@ -75,7 +76,7 @@ class ScanResult:
     steps: list[tuple[int, str, date]] = field(default_factory=list)
 
 
-def _item_buttons(items: Sequence[RoadmapItem]):  # type: ignore[no-untyped-def]
+def _item_buttons(items: Sequence[RoadmapItem]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for item in items[:MAX_ITEM_BUTTONS]:
         title = pick_name(item.title_kk, item.title_ru)
@@ -102,24 +103,20 @@ async def _enqueue_texts(
     kind: str,
     person: Person,
     chunks: list[str],
-    keyboard: object | None,
+    keyboard: InlineKeyboardMarkup | None,
     now: datetime,
     not_before: datetime,
 ) -> bool:
     """Enqueue a message (split if long); the keyboard rides on the last part."""
     added = False
     for number, chunk in enumerate(chunks):
-        params: dict[str, object] = {"chat_id": person.telegram_id, "text": chunk}
-        if keyboard is not None and number == len(chunks) - 1:
-            params["reply_markup"] = keyboard.model_dump(mode="json", exclude_none=True)  # type: ignore[attr-defined]
-        added |= await enqueue(
+        added |= await enqueue_message(
             session,
             key=f"{key}:{number}",
             kind=kind,
-            chat_id=person.telegram_id,
-            person_id=person.id,
-            method="sendMessage",
-            params=params,
+            person=person,
+            text=chunk,
+            keyboard=keyboard if number == len(chunks) - 1 else None,
             now=now,
             not_before=not_before,
         )

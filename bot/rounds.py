@@ -8,10 +8,10 @@ from aiogram.utils.i18n import I18n
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import in_locale
+from bot.notify import enqueue_message
 from bot.report_views import worklist_keyboard, worklist_text
 from bot.reporting import RoundOutcome, start_round, worklist
 from db.models import Department, Person
-from db.outbox import enqueue
 
 
 async def run_round(
@@ -38,17 +38,13 @@ async def run_round(
             with in_locale(i18n, person.locale):
                 text = worklist_text(work, 0)
                 keyboard = worklist_keyboard(work, 0)
-            params: dict[str, object] = {"chat_id": person.telegram_id, "text": text}
-            if keyboard is not None:
-                params["reply_markup"] = keyboard.model_dump(mode="json", exclude_none=True)
-            await enqueue(
+            await enqueue_message(
                 session,
                 key=f"round:{outcome.round.id}:{person.id}",
                 kind="round",
-                chat_id=person.telegram_id,
-                person_id=person.id,
-                method="sendMessage",
-                params=params,
+                person=person,
+                text=text,
+                keyboard=keyboard,
                 now=now,
                 not_before=not_before,
             )

@@ -29,6 +29,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker
 from bot.digest import enqueue_weekly_digest
 from bot.i18n import current_locale, in_locale, ngettext
+from bot.notify import enqueue_message
 from bot.reminders import (
     ScanResult,
     enqueue_deadline_reminders,
@@ -42,7 +43,6 @@ from bot.worktime import WorkCalendar, load_calendar
 from db import queries
 from db.engine import SessionMaker
 from db.models import AppSetting, Notification, Person, Role, StatusRound
-from db.outbox import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -299,14 +299,12 @@ async def enqueue_failure_notices(
                 "{count} notifications could not be delivered in the last 24 hours.",
                 failed,
             ).format(count=failed)
-        count += await enqueue(
+        count += await enqueue_message(
             session,
             key=f"failures:{today}:{person.id}",
             kind="failures",
-            chat_id=person.telegram_id,
-            person_id=person.id,
-            method="sendMessage",
-            params={"chat_id": person.telegram_id, "text": text},
+            person=person,
+            text=text,
             now=now,
             not_before=calendar.next_working_moment(now),
         )
@@ -326,14 +324,12 @@ async def enqueue_unreachable_notice(
                 "{name} (<code>{id}</code>) cannot be reached: they blocked the bot or deleted "
                 "the chat. They will get no more messages until they write to the bot again."
             ).format(name=quote(person.display_name), id=person.telegram_id)
-        await enqueue(
+        await enqueue_message(
             session,
             key=f"unreachable:{person.id}:{cause_id}:{secretary.id}",
             kind="unreachable",
-            chat_id=secretary.telegram_id,
-            person_id=secretary.id,
-            method="sendMessage",
-            params={"chat_id": secretary.telegram_id, "text": text},
+            person=secretary,
+            text=text,
             now=now,
         )
     await session.commit()
