@@ -38,8 +38,3 @@ class FrozenClock:
 
 def local_today(clock: Clock, tz: ZoneInfo) -> date:
     return clock.now().astimezone(tz).date()
-
-
-def days_until(deadline: date, today: date) -> int:
-    """Whole days from today to the deadline: 0 on the day, negative once overdue."""
-    return (deadline - today).days
