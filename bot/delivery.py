@@ -47,6 +47,7 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "sendPhoto": SendPhoto,
     "sendDocument": SendDocument,
 }
+FIRST_RETRY = timedelta(milliseconds=250)
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "PEER_ID_INVALID")
 
 
@@ -215,11 +216,13 @@ class DeliveryWorker:
             ClientDecodeError,
             TimeoutError,
         ) as error:
-            if isinstance(error, TelegramServerError | ClientDecodeError):
-                # Telegram (or its proxy) answered without accepting it: the send did not count.
-                self.limiter.refund(row.chat_id)
-            exponent = max(0, min(row.attempts, 12) - 2)  # 1 s, 1 s, 1 s, then doubling
-            backoff = min(self.max_backoff, timedelta(seconds=2**exponent))
+            # An error or a lost connection is not a delivered message: give the slot back.
+            # If Telegram did count it, the worst case is a 429, which we honour.
+            self.limiter.refund(row.chat_id)
+            # 0.25 s three times, then doubling up to max_backoff: a blip costs little, an
+            # outage is not hammered.
+            exponent = max(0, min(row.attempts, 16) - 2)
+            backoff = min(self.max_backoff, FIRST_RETRY * 2**exponent)
             return await self._retry(row, report, delay=backoff, error=error)
         except TelegramForbiddenError as error:
             await self._unreachable(row, report, error)

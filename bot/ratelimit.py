@@ -59,8 +59,11 @@ class RateLimiter:
         return bucket
 
     def refund(self, chat_id: int) -> None:
-        """Give back the global token of an attempt Telegram answered without counting."""
-        self._global.tokens = min(self._global.burst, self._global.tokens + 1)
+        """Give back the tokens of an attempt that delivered nothing, so its retry need not
+        wait for a slot it never used."""
+        for bucket in (self._global, self._chats.get(chat_id)):
+            if bucket is not None:
+                bucket.tokens = min(bucket.burst, bucket.tokens + 1)
 
     async def acquire(self, chat_id: int) -> None:
         """Wait for the chat's slot first, then take a global token at the moment of sending:
