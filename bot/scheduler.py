@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -197,11 +198,18 @@ class Jobs:
         return RiskThresholds.from_settings(self.settings)
 
     async def chair_alerts(self) -> int:
-        """Alerts for items that entered or worsened a risk state; delivered in working time."""
+        """Alerts for items that entered or worsened a risk state."""
+        return await self._risk_notices(enqueue_chair_alerts)
+
+    async def weekly_digest(self) -> int:
+        return await self._risk_notices(enqueue_weekly_digest)
+
+    async def _risk_notices(self, enqueue_notices: Callable[..., Awaitable[int]]) -> int:
+        """Run a risk-based notice (alerts, digest) for now, delivered in working time."""
         now = self.clock.now()
         async with self.session_maker() as session:
             calendar = await load_calendar(session, self.settings.tz)
-            count = await enqueue_chair_alerts(
+            count = await enqueue_notices(
                 session,
                 i18n=self.i18n,
                 today=now.astimezone(self.settings.tz).date(),
@@ -212,22 +220,6 @@ class Jobs:
             )
         if count:
             self._wake()
-        return count
-
-    async def weekly_digest(self) -> int:
-        now = self.clock.now()
-        async with self.session_maker() as session:
-            calendar = await load_calendar(session, self.settings.tz)
-            count = await enqueue_weekly_digest(
-                session,
-                i18n=self.i18n,
-                today=now.astimezone(self.settings.tz).date(),
-                now=now,
-                not_before=calendar.next_working_moment(now),
-                thresholds=self.thresholds,
-                tz=self.settings.tz,
-            )
-        self._wake()
         return count
 
     async def daily_scan(self) -> DailyReport:

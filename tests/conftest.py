@@ -29,6 +29,7 @@ from bot.ratelimit import RateLimiter
 from bot.scheduler import Jobs
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
+from tests.botapi_emulator import BotApiEmulator
 from tests.mocked_bot import BOT_ID, MockedBot
 
 TEST_TOKEN = f"{BOT_ID}:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz0123"
@@ -180,6 +181,13 @@ def dispatcher(
     dispatcher["jobs"] = jobs
     dispatcher["risk_thresholds"] = jobs.thresholds
     return dispatcher
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    """A Telegram Bot API emulator on a free local port, for tests over real HTTP."""
+    async with BotApiEmulator(TEST_TOKEN) as emulator:
+        yield emulator
 
 
 class Chatter:

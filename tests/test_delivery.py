@@ -41,19 +41,9 @@ FIRST_CHAT = 500_001
 
 
 @pytest_asyncio.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    emulator = BotApiEmulator(TEST_TOKEN)
-    await emulator.start()
-    try:
-        yield emulator
-    finally:
-        await emulator.stop()
-
-
-@pytest_asyncio.fixture
-async def live_bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
+async def live_bot(emulator: BotApiEmulator) -> AsyncIterator[Bot]:
     """A real aiogram Bot talking HTTP to the emulator."""
-    session = FastSession(api=TelegramAPIServer.from_base(emu.base_url))
+    session = FastSession(api=TelegramAPIServer.from_base(emulator.base_url))
     bot = Bot(TEST_TOKEN, session=session)
     try:
         yield bot
@@ -128,8 +118,8 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def texts(emu: BotApiEmulator, chat_id: int) -> list[str]:
-    return [message.text or "" for message in emu.messages(chat_id)]
+def texts(emulator: BotApiEmulator, chat_id: int) -> list[str]:
+    return [message.text or "" for message in emulator.messages(chat_id)]
 
 
 async def drain_until_settled(
@@ -198,14 +188,14 @@ async def test_fan_out_survives_faults_and_a_blocked_person(
     session_maker: SessionMaker,
     clock: FrozenClock,
     timer: VirtualTimer,
-    emu: BotApiEmulator,
+    emulator: BotApiEmulator,
     live_bot: Bot,
 ) -> None:
     chats = [FIRST_CHAT + n for n in range(40)]
     blocked = chats[17]
     for chat_id in chats:
-        emu.add_chat(chat_id)
-    emu.block_bot(blocked)
+        emulator.add_chat(chat_id)
+    emulator.block_bot(blocked)
     people = await add_people(session_maker, clock, chats)
     await enqueue_texts(session_maker, clock, [(c, f"hello {c}") for c in chats], people)
     unreachable: list[tuple[int, int]] = []
@@ -216,17 +206,17 @@ async def test_fan_out_survives_faults_and_a_blocked_person(
     worker = make_worker(
         session_maker, live_bot, clock, timer, on_unreachable=on_unreachable, concurrency=8
     )
-    emu.faults.fail_next(6, "429", method="sendMessage", retry_after=1)
-    emu.faults.fail_next(3, "500", method="sendMessage")
-    emu.faults.fail_next(3, "502", method="sendMessage")
-    emu.faults.fail_next(3, "drop", method="sendMessage")
+    emulator.faults.fail_next(6, "429", method="sendMessage", retry_after=1)
+    emulator.faults.fail_next(3, "500", method="sendMessage")
+    emulator.faults.fail_next(3, "502", method="sendMessage")
+    emulator.faults.fail_next(3, "drop", method="sendMessage")
     start = clock.now()
 
     first = await worker.drain_all()
-    assert emu.faults.pending == 0
+    assert emulator.faults.pending == 0
     assert first.throttled == 6
     assert first.retried == 15
-    throttled_chats = {r.params["chat_id"] for r in emu.requests if r.status == 429}
+    throttled_chats = {r.params["chat_id"] for r in emulator.requests if r.status == 429}
     assert len(throttled_chats) == 6
     rows = {row.chat_id: row for row in await all_rows(session_maker)}
     for chat_id in throttled_chats:  # a 429 moves the row by at least retry_after
@@ -237,15 +227,15 @@ async def test_fan_out_survives_faults_and_a_blocked_person(
     clock.advance(timedelta(milliseconds=999))
     early = await worker.drain_all()
     assert (early.sent, early.throttled) == (9, 0)
-    assert all(texts(emu, chat_id) == [] for chat_id in throttled_chats)
+    assert all(texts(emulator, chat_id) == [] for chat_id in throttled_chats)
 
     await drain_until_settled(worker, session_maker, clock)
     for chat_id in chats:
         expected = [] if chat_id == blocked else [f"hello {chat_id}"]
-        assert texts(emu, chat_id) == expected, chat_id
-    assert max(emu.stats.sent_per_chat.values()) == 1
-    assert sum(emu.stats.sent_per_chat.values()) == 39
-    refusals = {(r.status, r.injected) for r in emu.errors}  # only the scripted ones
+        assert texts(emulator, chat_id) == expected, chat_id
+    assert max(emulator.stats.sent_per_chat.values()) == 1
+    assert sum(emulator.stats.sent_per_chat.values()) == 39
+    refusals = {(r.status, r.injected) for r in emulator.errors}  # only the scripted ones
     assert refusals == {(429, True), (500, True), (502, True), (0, True), (403, False)}
     rows = {row.chat_id: row for row in await all_rows(session_maker)}
     assert rows[blocked].state == "dropped"
@@ -258,14 +248,14 @@ async def test_fan_out_survives_faults_and_a_blocked_person(
     # Nothing is left to send, and running again sends nothing twice.
     clock.advance(timedelta(hours=1))
     assert (await worker.drain_all()).handled == 0
-    assert sum(emu.stats.sent_per_chat.values()) == 39
+    assert sum(emulator.stats.sent_per_chat.values()) == 39
 
 
 async def test_unknown_chat_is_dropped(
     session_maker: SessionMaker,
     clock: FrozenClock,
     timer: VirtualTimer,
-    emu: BotApiEmulator,
+    emulator: BotApiEmulator,
     live_bot: Bot,
 ) -> None:
     """'chat not found' (400) is unreachable like 403: every row for the chat is dropped."""
@@ -284,7 +274,7 @@ async def test_unreachable_person_is_reported_once(
     session_maker: SessionMaker,
     clock: FrozenClock,
     timer: VirtualTimer,
-    emu: BotApiEmulator,
+    emulator: BotApiEmulator,
     live_bot: Bot,
 ) -> None:
     """Two rows dropped in one pass and one in a later pass: the secretariat hears once."""
@@ -307,12 +297,12 @@ async def test_retries_are_bounded(
     session_maker: SessionMaker,
     clock: FrozenClock,
     timer: VirtualTimer,
-    emu: BotApiEmulator,
+    emulator: BotApiEmulator,
     live_bot: Bot,
 ) -> None:
-    emu.add_chat(FIRST_CHAT)
+    emulator.add_chat(FIRST_CHAT)
     await enqueue_texts(session_maker, clock, [(FIRST_CHAT, "never")])
-    emu.faults.fail_next(1000, "500", method="sendMessage")
+    emulator.faults.fail_next(1000, "500", method="sendMessage")
     worker = make_worker(session_maker, live_bot, clock, timer, max_attempts=4)
     delays: list[timedelta] = []
     for _attempt in range(10):
@@ -326,8 +316,8 @@ async def test_retries_are_bounded(
     assert row.attempts == 4
     assert "Internal Server Error" in (row.last_error or "")
     assert delays == [timedelta(milliseconds=250)] * 3  # quick retries, then doubling
-    assert emu.stats.requests_per_method["sendMessage"] == 4
-    assert emu.messages(FIRST_CHAT) == []
+    assert emulator.stats.requests_per_method["sendMessage"] == 4
+    assert emulator.messages(FIRST_CHAT) == []
 
 
 # ---- per-chat order ----------------------------------------------------------------------------
@@ -337,55 +327,55 @@ async def test_per_chat_order_holds_behind_a_429(
     session_maker: SessionMaker,
     clock: FrozenClock,
     timer: VirtualTimer,
-    emu: BotApiEmulator,
+    emulator: BotApiEmulator,
     live_bot: Bot,
 ) -> None:
-    emu.add_chat(FIRST_CHAT)
+    emulator.add_chat(FIRST_CHAT)
     await enqueue_texts(session_maker, clock, [(FIRST_CHAT, t) for t in ("1st", "2nd", "3rd")])
-    emu.faults.fail_next(1, "429", method="sendMessage", retry_after=1)
+    emulator.faults.fail_next(1, "429", method="sendMessage", retry_after=1)
     worker = make_worker(session_maker, live_bot, clock, timer)
 
     report = await worker.deliver_due()
     assert (report.throttled, report.sent) == (1, 0)
-    assert emu.stats.requests_per_method["sendMessage"] == 1  # the other two were held
+    assert emulator.stats.requests_per_method["sendMessage"] == 1  # the other two were held
     assert (await worker.drain_all()).handled == 0  # and stay held at the same moment
-    assert texts(emu, FIRST_CHAT) == []
+    assert texts(emulator, FIRST_CHAT) == []
 
     await drain_until_settled(worker, session_maker, clock)
-    assert texts(emu, FIRST_CHAT) == ["1st", "2nd", "3rd"]
-    assert emu.stats.requests_per_method["sendMessage"] == 4
+    assert texts(emulator, FIRST_CHAT) == ["1st", "2nd", "3rd"]
+    assert emulator.stats.requests_per_method["sendMessage"] == 4
 
 
 async def test_held_rows_go_once_the_retry_is_due(
     session_maker: SessionMaker,
     clock: FrozenClock,
     timer: VirtualTimer,
-    emu: BotApiEmulator,
+    emulator: BotApiEmulator,
     live_bot: Bot,
 ) -> None:
-    emu.add_chat(FIRST_CHAT)
+    emulator.add_chat(FIRST_CHAT)
     await enqueue_texts(session_maker, clock, [(FIRST_CHAT, t) for t in ("1st", "2nd", "3rd")])
-    emu.faults.fail_next(1, "429", method="sendMessage", retry_after=1)
+    emulator.faults.fail_next(1, "429", method="sendMessage", retry_after=1)
     worker = make_worker(session_maker, live_bot, clock, timer)
     await worker.drain_all()
     clock.advance(timedelta(seconds=2))  # well past retry_after, far short of claim_ttl
     await worker.drain_all()
-    assert texts(emu, FIRST_CHAT) == ["1st", "2nd", "3rd"]
+    assert texts(emulator, FIRST_CHAT) == ["1st", "2nd", "3rd"]
 
 
 async def test_order_survives_a_retry_longer_than_the_claim(
     session_maker: SessionMaker,
     clock: FrozenClock,
     timer: VirtualTimer,
-    emu: BotApiEmulator,
+    emulator: BotApiEmulator,
     live_bot: Bot,
 ) -> None:
-    emu.add_chat(FIRST_CHAT)
+    emulator.add_chat(FIRST_CHAT)
     await enqueue_texts(session_maker, clock, [(FIRST_CHAT, t) for t in ("1st", "2nd", "3rd")])
-    emu.faults.fail_next(1, "429", method="sendMessage", retry_after=300)
+    emulator.faults.fail_next(1, "429", method="sendMessage", retry_after=300)
     worker = make_worker(session_maker, live_bot, clock, timer)
     await drain_until_settled(worker, session_maker, clock, step=timedelta(seconds=30))
-    assert texts(emu, FIRST_CHAT) == ["1st", "2nd", "3rd"]
+    assert texts(emulator, FIRST_CHAT) == ["1st", "2nd", "3rd"]
 
 
 # ---- restart safety --------------------------------------------------------------------------
@@ -395,12 +385,12 @@ async def test_claims_of_a_crashed_worker_expire(
     session_maker: SessionMaker,
     clock: FrozenClock,
     timer: VirtualTimer,
-    emu: BotApiEmulator,
+    emulator: BotApiEmulator,
     live_bot: Bot,
 ) -> None:
     chats = [FIRST_CHAT + n for n in range(3)]
     for chat_id in chats:
-        emu.add_chat(chat_id)
+        emulator.add_chat(chat_id)
     await enqueue_texts(session_maker, clock, [(c, f"to {c}") for c in chats])
     ttl = timedelta(minutes=2)
     crashed = make_worker(session_maker, live_bot, clock, timer, worker_id="crashed", claim_ttl=ttl)
@@ -412,12 +402,12 @@ async def test_claims_of_a_crashed_worker_expire(
     assert (await survivor.drain_all()).handled == 0
     clock.advance(ttl - timedelta(seconds=1))
     assert (await survivor.drain_all()).handled == 0
-    assert emu.stats.requests_per_method["sendMessage"] == 0
+    assert emulator.stats.requests_per_method["sendMessage"] == 0
     clock.advance(timedelta(seconds=2))
     assert (await survivor.drain_all()).sent == 3
     assert (await survivor.drain_all()).handled == 0
     for chat_id in chats:
-        assert texts(emu, chat_id) == [f"to {chat_id}"]
+        assert texts(emulator, chat_id) == [f"to {chat_id}"]
     rows = await all_rows(session_maker)
     assert {row.state for row in rows} == {"sent"}
     assert all(row.claimed_by is None and row.claimed_until is None for row in rows)

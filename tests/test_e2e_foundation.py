@@ -10,17 +10,11 @@ from aiogram.utils.i18n import I18n
 from bot.clock import FrozenClock
 from bot.config import Settings
 from tests.botapi_emulator import BotApiEmulator
-from tests.conftest import ADMIN_ID, TEST_TOKEN
+from tests.conftest import ADMIN_ID
 from tests.e2e import LiveBot, live_bot
 
 HEAD = 2001
 OUTSIDER = 3001
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TEST_TOKEN) as emulator:
-        yield emulator
 
 
 @pytest.fixture

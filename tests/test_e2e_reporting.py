@@ -3,8 +3,6 @@ with typed progress, a document as evidence, a forged button and a restart mid-d
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlmodel import select
 
@@ -14,16 +12,10 @@ from bot.config import Settings
 from db.engine import SessionMaker
 from db.models import RoadmapItem, RoundRequest, StatusUpdate
 from tests.botapi_emulator import BotApiEmulator, Message
-from tests.conftest import ADMIN_ID, TEST_TOKEN
+from tests.conftest import ADMIN_ID
 from tests.e2e import live_bot, start_live_bot
 
 EDU, BUILD, HEALTH = 4001, 4002, 4003
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TEST_TOKEN) as emulator:
-        yield emulator
 
 
 @pytest.fixture

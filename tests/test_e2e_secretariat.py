@@ -4,9 +4,7 @@ summary with its chart, and the secretariat exports the workbook and the DOCX re
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 
-import pytest
 from docx import Document
 from openpyxl import load_workbook
 from sqlmodel import func, select
@@ -16,17 +14,11 @@ from bot.config import Settings
 from db.engine import SessionMaker
 from db.models import AuditLog, RoadmapItem
 from tests.botapi_emulator import BotApiEmulator, Message
-from tests.conftest import ADMIN_ID, TEST_TOKEN
+from tests.conftest import ADMIN_ID
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, roadmap_rows, xlsx
 from tests.e2e import live_bot
 
 CHAIR = 6001
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TEST_TOKEN) as emulator:
-        yield emulator
 
 
 async def say(emulator: BotApiEmulator, user: int, text: str) -> Message:
