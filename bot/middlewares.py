@@ -1,12 +1,12 @@
-"""Middlewares: one database session per update, and the secretariat guard."""
+"""Middlewares: one database session per update, and the guards of role-only commands."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Message, TelegramObject, Update
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
@@ -45,25 +45,53 @@ def event_is_from_person(update: TelegramObject) -> bool:
     return isinstance(update, Update) and bool(update.message or update.callback_query)
 
 
-class SecretariatOnlyMiddleware(BaseMiddleware):
-    """Refuses a secretariat command to anyone else, politely and on the record."""
+class RoleGuardMiddleware(BaseMiddleware):
+    """Lets through only people with one of `roles`; anyone else is refused, politely and on
+    the record (an AuditLog row with the command or the button pressed)."""
+
+    def __init__(self, roles: Collection[str], refusal: Callable[[], str], action: str) -> None:
+        self.roles = frozenset(roles)
+        self.refusal = refusal
+        self.action = action
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         person = data.get("person")
-        if person is not None and person.role == Role.SECRETARIAT:
+        if person is not None and person.role in self.roles:
             return await handler(event, data)
         clock: Clock = data["clock"]
         user = data.get("event_from_user")
-        command = event.text.split()[0][:64] if isinstance(event, Message) and event.text else None
+        target = None
+        if isinstance(event, Message) and event.text:
+            target = event.text.split()[0][:64]
+        elif isinstance(event, CallbackQuery):
+            target = (event.data or "")[:64]
         await queries.add_audit(
             data["session"],
             at=clock.now(),
-            action="refused.secretariat_command",
+            action=self.action,
             actor=person,
             actor_telegram_id=user.id if user else None,
-            target=command,
+            target=target,
         )
         await data["session"].commit()
         if isinstance(event, Message):
-            await event.answer(_("This command is available to the secretariat only."))
+            await event.answer(self.refusal())
+        elif isinstance(event, CallbackQuery):
+            await event.answer(self.refusal(), show_alert=True)
         return None
+
+
+def secretariat_only() -> RoleGuardMiddleware:
+    return RoleGuardMiddleware(
+        {Role.SECRETARIAT},
+        lambda: _("This command is available to the secretariat only."),
+        "refused.secretariat_command",
+    )
+
+
+def chair_and_secretariat_only() -> RoleGuardMiddleware:
+    return RoleGuardMiddleware(
+        {Role.CHAIR, Role.SECRETARIAT},
+        lambda: _("This is available to the chair and the secretariat only."),
+        "refused.summary_command",
+    )

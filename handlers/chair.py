@@ -42,6 +42,7 @@ from bot.digest import (
     summarize,
 )
 from bot.i18n import format_day
+from bot.middlewares import chair_and_secretariat_only, secretariat_only
 from bot.risk import (
     DISMISSIBLE_REASONS,
     DismissRefusal,
@@ -58,18 +59,9 @@ from bot.rounds import run_round
 from bot.texts import department_name, item_card_text, quote, status_label, usage_line
 from bot.worktime import load_calendar
 from db import queries
-from db.models import Department, Person, RoadmapItem, Role
+from db.models import Department, Person, RoadmapItem
 
-READERS = (Role.CHAIR, Role.SECRETARIAT)
 MAX_DISMISS_TEXT = 500
-
-
-def _reads_summary(person: Person | None) -> bool:
-    return person is not None and person.role in READERS
-
-
-def _refusal() -> str:
-    return _("This is available to the chair and the secretariat only.")
 
 
 def parse_year(args: str | None, default: int) -> int | None:
@@ -102,9 +94,6 @@ async def summary_command(
     clock: Clock,
     risk_thresholds: RiskThresholds | None = None,
 ) -> None:
-    if not _reads_summary(person):
-        await message.answer(_refusal())
-        return
     today = local_today(clock, settings.tz)
     year = parse_year(command.args, today.year)
     if year is None:
@@ -178,9 +167,6 @@ async def department_command(
     clock: Clock,
     risk_thresholds: RiskThresholds | None = None,
 ) -> None:
-    if not _reads_summary(person):
-        await message.answer(_refusal())
-        return
     words = (command.args or "").split()
     if len(words) != 1:
         await message.answer(usage_line(menus.DEPARTMENT))
@@ -214,8 +200,8 @@ async def department_button(
     clock: Clock,
     risk_thresholds: RiskThresholds | None = None,
 ) -> None:
-    if not _reads_summary(person) or not isinstance(query.message, Message):
-        await query.answer(_refusal(), show_alert=True)
+    if not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     department = await session.get(Department, callback_data.department_id)
     if department is None:
@@ -252,8 +238,8 @@ async def item_button(
     risk_thresholds: RiskThresholds | None = None,
 ) -> None:
     """The item's card with its latest updates, and why it is at risk."""
-    if not _reads_summary(person) or not isinstance(query.message, Message):
-        await query.answer(_refusal(), show_alert=True)
+    if not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     item = await session.get(RoadmapItem, callback_data.item_id)
     if item is None:
@@ -305,8 +291,8 @@ async def ask_update_button(
     settings: Settings,
     outbox: DeliveryWorker,
 ) -> None:
-    if not _reads_summary(person) or not isinstance(query.message, Message):
-        await query.answer(_refusal(), show_alert=True)
+    if not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     item = await session.get(RoadmapItem, callback_data.item_id)
     department = await queries.department_by_id(session, item.department_id) if item else None
@@ -348,9 +334,6 @@ async def dismiss_command(
     clock: Clock,
     risk_thresholds: RiskThresholds | None = None,
 ) -> None:
-    if person is None or person.role != Role.SECRETARIAT:
-        await message.answer(_("This command is available to the secretariat only."))
-        return
     parts = (command.args or "").split(maxsplit=2)
     reason = parse_reason(parts[1]) if len(parts) == 3 else None
     explanation = parts[2].strip() if len(parts) == 3 else ""
@@ -391,11 +374,19 @@ async def dismiss_command(
 
 
 def create_router() -> Router:
+    readers = Router(name=f"{__name__}.readers")
+    for observer in (readers.message, readers.callback_query):
+        observer.middleware(chair_and_secretariat_only())
+    readers.message.register(summary_command, Command("summary"))
+    readers.message.register(department_command, Command("dept"))
+    readers.callback_query.register(item_button, ChairItem.filter())
+    readers.callback_query.register(department_button, ChairDepartment.filter())
+    readers.callback_query.register(ask_update_button, AskUpdate.filter())
+
+    secretariat = Router(name=f"{__name__}.secretariat")
+    secretariat.message.middleware(secretariat_only())
+    secretariat.message.register(dismiss_command, Command("dismiss"))
+
     router = Router(name=__name__)
-    router.message.register(summary_command, Command("summary"))
-    router.message.register(department_command, Command("dept"))
-    router.message.register(dismiss_command, Command("dismiss"))
-    router.callback_query.register(item_button, ChairItem.filter())
-    router.callback_query.register(department_button, ChairDepartment.filter())
-    router.callback_query.register(ask_update_button, AskUpdate.filter())
+    router.include_routers(readers, secretariat)
     return router

@@ -1,6 +1,6 @@
 """Secretariat commands: departments, items, invitations and people.
 
-Every handler here sits behind `SecretariatOnlyMiddleware`, which refuses anyone else and
+Every handler here sits behind the `secretariat_only()` guard, which refuses anyone else and
 records the refusal. Arguments are parsed before anything is written.
 """
 
@@ -32,7 +32,7 @@ from bot.errors import (
 )
 from bot.i18n import format_day, ngettext, pick_name
 from bot.invites import issue_invite
-from bot.middlewares import SecretariatOnlyMiddleware
+from bot.middlewares import secretariat_only
 from bot.parsing import (
     parse_date,
     parse_new_department,
@@ -401,7 +401,7 @@ async def holiday_command(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.middleware(SecretariatOnlyMiddleware())
+    router.message.middleware(secretariat_only())
     router.message.register(invite, Command("invite"))
     router.message.register(departments, Command("departments"))
     router.message.register(add_department_command, Command("adddept"))

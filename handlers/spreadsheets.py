@@ -36,7 +36,7 @@ from bot import menus
 from bot.clock import Clock, local_today
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.i18n import current_locale, format_day, ngettext
-from bot.middlewares import SecretariatOnlyMiddleware
+from bot.middlewares import secretariat_only
 from bot.parsing import parse_one_word
 from bot.risk_report import build_risk_report
 from bot.spreadsheet_export import build_export
@@ -399,8 +399,8 @@ async def risk_report_command(
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.middleware(SecretariatOnlyMiddleware())
-    router.callback_query.middleware(SecretariatOnlyMiddleware())
+    router.message.middleware(secretariat_only())
+    router.callback_query.middleware(secretariat_only())
     router.message.register(import_command, Command("import"))
     router.message.register(
         import_cancel_command,

@@ -235,3 +235,27 @@ async def test_forged_language_callback_is_ignored(chatter: Chatter) -> None:
     stranger = await chatter.press(OUTSIDER, "lang:kk")
     assert [type(r) for r in stranger] == [AnswerCallbackQuery]
     assert stranger[0].show_alert is True
+
+
+async def test_chair_buttons_and_commands_refuse_others_on_the_record(
+    chatter: Chatter, session_maker: SessionMaker, i18n: I18n
+) -> None:
+    from bot.digest import ChairItem
+
+    await register_admin(chatter)
+    await chatter.send(ADMIN_ID, "/adddept edu Білім | Образование")
+    token = invite_token(only_text(await chatter.send(ADMIN_ID, "/invite edu")))
+    await chatter.send(HEAD, f"/start {token}")
+    await chatter.press(HEAD, "lang:ru")
+    refusal = i18n.gettext("This is available to the chair and the secretariat only.", locale="ru")
+    assert only_text(await chatter.send(HEAD, "/summary")) == refusal
+    pressed = await chatter.press(HEAD, ChairItem(item_id=1).pack())
+    assert [(type(r), r.text, r.show_alert) for r in pressed] == [
+        (AnswerCallbackQuery, refusal, True)
+    ]
+    targets = [
+        entry.target
+        for entry in await rows(session_maker, AuditLog)
+        if entry.action == "refused.summary_command"
+    ]
+    assert targets == ["/summary", ChairItem(item_id=1).pack()]
