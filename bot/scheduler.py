@@ -263,6 +263,11 @@ class Jobs:
         if last_fire is not None and (last_round is None or last_round < last_fire):
             logger.info("Catching up the status round due at %s", last_fire)
             await self.scheduled_round()
+        digest = parse_weekly(self.settings.digest_schedule) or WeeklyTime(("fri",), time(17))
+        last_digest = previous_fire_time(digest.trigger(self.settings.tz), now, timedelta(days=7))
+        local_week = now.astimezone(self.settings.tz).isocalendar()[:2]
+        if last_digest is not None and last_digest.isocalendar()[:2] == local_week:
+            await self.weekly_digest()  # keyed by ISO week: a digest already sent stays alone
         reminder_time = parse_daily(self.settings.reminder_time) or time(9, 30)
         if now.astimezone(self.settings.tz).time() >= reminder_time:
             await self.daily_scan()

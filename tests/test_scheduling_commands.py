@@ -111,3 +111,22 @@ async def test_blocked_person_is_reported_once_and_unblocked_when_they_write(
     async with session_maker() as session:
         member = (await session.exec(select(Person).where(Person.telegram_id == 5005))).one()
     assert member.blocked_bot is False
+
+
+async def test_catch_up_sends_a_missed_digest_once_in_its_week(
+    chatter: Chatter, jobs: Jobs, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    await register_admin(chatter, "ru")
+    await chatter.send(ADMIN_ID, "/adddept edu Білім | Образование")
+    await chatter.send(ADMIN_ID, "/additem 1.1 edu 2025-05-01 Мектеп | Школа")
+    clock.set(datetime(2025, 3, 8, 6, 0, tzinfo=UTC))  # Saturday: Friday's digest was missed
+    await jobs.catch_up()
+    await jobs.catch_up()
+    digests = [n for n in await rows(session_maker, Notification) if n.kind == "digest"]
+    assert digests and len({n.idempotency_key for n in digests}) == len(digests)
+    assert all(n.idempotency_key.startswith("digest:2025-W10:") for n in digests)
+    clock.set(datetime(2025, 3, 10, 6, 0, tzinfo=UTC))  # Monday: a new week, nothing to catch up
+    before = len(await rows(session_maker, Notification))
+    await jobs.catch_up()
+    after = [n for n in await rows(session_maker, Notification) if n.kind == "digest"]
+    assert len(after) == len(digests) and before >= len(digests)
