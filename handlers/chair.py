@@ -88,7 +88,7 @@ async def send_digest(message: Message, data: DigestData) -> None:
 async def summary_command(
     message: Message,
     command: CommandObject,
-    person: Person | None,
+    person: Person,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
@@ -161,7 +161,7 @@ async def send_department(
 async def department_command(
     message: Message,
     command: CommandObject,
-    person: Person | None,
+    person: Person,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
@@ -194,7 +194,7 @@ async def department_command(
 async def department_button(
     query: CallbackQuery,
     callback_data: ChairDepartment,
-    person: Person | None,
+    person: Person,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
@@ -231,7 +231,7 @@ def item_keyboard(item: RoadmapItem) -> InlineKeyboardMarkup:
 async def item_button(
     query: CallbackQuery,
     callback_data: ChairItem,
-    person: Person | None,
+    person: Person,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
@@ -284,7 +284,7 @@ async def ask_department_now(
 async def ask_update_button(
     query: CallbackQuery,
     callback_data: AskUpdate,
-    person: Person | None,
+    person: Person,
     session: AsyncSession,
     clock: Clock,
     i18n: I18n,
@@ -302,7 +302,7 @@ async def ask_update_button(
     asked = await ask_department_now(
         session,
         i18n=i18n,
-        actor=person,  # type: ignore[arg-type]
+        actor=person,
         department=department,
         clock=clock,
         tz=settings.tz,
@@ -328,7 +328,7 @@ def _dismiss_usage() -> str:
 async def dismiss_command(
     message: Message,
     command: CommandObject,
-    person: Person | None,
+    person: Person,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
