@@ -58,35 +58,66 @@ async def _require_item(session: AsyncSession, code: str) -> RoadmapItem:
     return item
 
 
+async def record_new_item(
+    session: AsyncSession,
+    *,
+    code: str,
+    title_kk: str,
+    title_ru: str,
+    department: Department,
+    deadline: date,
+    actor: Person | None,
+    now: datetime,
+    target: str = "",
+    note: str = "",
+) -> RoadmapItem:
+    """Add an item of the deadline's year with its audit entry; the caller commits.
+
+    Shared by /additem and the spreadsheet import, whose rows form one transaction. The
+    audit entry flushes, so a duplicate code surfaces here as an IntegrityError.
+    """
+    item = RoadmapItem(
+        code=code,
+        title_kk=title_kk,
+        title_ru=title_ru,
+        department_id=department.id,  # type: ignore[arg-type]
+        deadline=deadline,
+        year=deadline.year,
+        target=target,
+        created_at=now,
+    )
+    session.add(item)
+    await queries.add_audit(
+        session,
+        at=now,
+        action="item.add",
+        actor=actor,
+        target=code,
+        details=f"{department.code} {deadline.isoformat()}" + (f" ({note})" if note else ""),
+    )
+    return item
+
+
 async def add_item(
     session: AsyncSession, *, actor: Person, new: NewItem, now: datetime
 ) -> tuple[RoadmapItem, Department]:
     department = await _require_department(session, new.department_code)
     if await queries.item_by_code(session, new.code) is not None:
         raise DuplicateItemError(new.code)
-    item = RoadmapItem(
-        code=new.code,
-        title_kk=new.title_kk,
-        title_ru=new.title_ru,
-        department_id=department.id,  # type: ignore[arg-type]
-        deadline=new.deadline,
-        year=new.deadline.year,
-        created_at=now,
-    )
-    session.add(item)
     try:
-        await session.flush()
-    except IntegrityError as error:
+        item = await record_new_item(
+            session,
+            code=new.code,
+            title_kk=new.title_kk,
+            title_ru=new.title_ru,
+            department=department,
+            deadline=new.deadline,
+            actor=actor,
+            now=now,
+        )
+    except IntegrityError as error:  # a concurrent /additem with the same code won the race
         await session.rollback()
         raise DuplicateItemError(new.code) from error
-    await queries.add_audit(
-        session,
-        at=now,
-        action="item.add",
-        actor=actor,
-        target=item.code,
-        details=f"{department.code} {new.deadline.isoformat()}",
-    )
     await session.commit()
     return item, department
 

@@ -31,7 +31,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.errors import DomainError, UnknownItemError
 from bot.i18n import N_, ngettext
 from bot.parsing import MAX_TITLE_LENGTH, is_item_code, parse_date
-from bot.roadmap import record_deadline_change
+from bot.roadmap import record_deadline_change, record_new_item
 from db import queries
 from db.models import Department, Person, RoadmapItem
 
@@ -598,25 +598,17 @@ async def apply_import(
     try:
         for planned in plan.new:
             row = planned.row
-            department = departments[planned.department_id]
-            item = RoadmapItem(
+            await record_new_item(
+                session,
                 code=row.code,
                 title_kk=row.title_kk,
                 title_ru=row.title_ru,
-                department_id=planned.department_id,
+                department=departments[planned.department_id],
                 deadline=row.deadline,
-                year=row.deadline.year,
                 target=row.target,
-                created_at=now,
-            )
-            session.add(item)
-            await queries.add_audit(
-                session,
-                at=now,
-                action="item.add",
                 actor=actor,
-                target=row.code,
-                details=f"{department.code} {row.deadline.isoformat()} (import)",
+                now=now,
+                note="import",
             )
         for update in plan.updated:
             await _apply_update(session, update, actor=actor, now=now)
