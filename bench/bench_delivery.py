@@ -36,9 +36,9 @@ from sqlmodel import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
-from bot.clock import SystemClock
-from bot.delivery import DeliveryWorker
-from bot.ratelimit import RateLimiter
+from bot.core.clock import SystemClock
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.worker import DeliveryWorker
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import Notification

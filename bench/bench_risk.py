@@ -23,8 +23,8 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.digest import summarize
-from bot.risk import assess_items
+from bot.risk.assess import assess_items
+from bot.risk.digest import summarize
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import Department, Person, RoadmapItem, StatusUpdate

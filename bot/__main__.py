@@ -10,13 +10,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.cli_spreadsheets import cli_export, cli_import
-from bot.clock import SystemClock
-from bot.config import Settings, describe_settings_error
-from bot.demo import DatabaseNotEmptyError, seed_demo
-from bot.factory import run_polling
-from bot.i18n import compile_catalogs
-from bot.logging_setup import configure_logging
+from bot.app.cli_spreadsheets import cli_export, cli_import
+from bot.app.config import Settings, describe_settings_error
+from bot.app.factory import run_polling
+from bot.app.logs import configure_logging
+from bot.core.clock import SystemClock
+from bot.roadmap.demo import DatabaseNotEmptyError, seed_demo
+from bot.telegram.i18n import compile_catalogs
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 

@@ -1,4 +1,4 @@
-"""Writing notifications into the durable outbox. Delivery is the worker's job (bot/delivery.py).
+"""Writing notifications into the durable outbox; delivery is bot/delivery/worker.py's job.
 
 A notification is a Bot API call (method and parameters) addressed to one chat, stored with
 an idempotency key: enqueueing the same key twice keeps the first row and changes nothing.

@@ -19,11 +19,22 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import menus
-from bot.clock import Clock, local_today
-from bot.config import Settings
-from bot.delivery import DeliveryWorker
-from bot.digest import (
+from bot.app.config import Settings
+from bot.core.clock import Clock, local_today
+from bot.delivery.worker import DeliveryWorker
+from bot.reporting.rounds import run_round
+from bot.risk.assess import (
+    DISMISSIBLE_REASONS,
+    DismissRefusal,
+    DismissRefusedError,
+    ItemRisk,
+    RiskThresholds,
+    assess_items,
+    dismiss_reason,
+    parse_reason,
+    reason_label,
+)
+from bot.risk.digest import (
     AskUpdate,
     Block,
     ChairDepartment,
@@ -41,23 +52,12 @@ from bot.digest import (
     split_blocks,
     summarize,
 )
-from bot.i18n import format_day
-from bot.middlewares import chair_and_secretariat_only, secretariat_only
-from bot.risk import (
-    DISMISSIBLE_REASONS,
-    DismissRefusal,
-    DismissRefusedError,
-    ItemRisk,
-    RiskThresholds,
-    assess_items,
-    dismiss_reason,
-    parse_reason,
-    reason_label,
-)
-from bot.roadmap import item_card
-from bot.rounds import run_round
-from bot.texts import department_name, item_card_text, quote, status_label, usage_line
-from bot.worktime import load_calendar
+from bot.roadmap.service import item_card
+from bot.scheduling.calendar import load_calendar
+from bot.telegram import menus
+from bot.telegram.i18n import format_day
+from bot.telegram.middlewares import chair_and_secretariat_only, secretariat_only
+from bot.telegram.texts import department_name, item_card_text, quote, status_label, usage_line
 from db import queries
 from db.models import Department, Person, RoadmapItem
 

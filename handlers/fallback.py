@@ -6,7 +6,7 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.texts import no_access_text
+from bot.telegram.texts import no_access_text
 from db.models import Person
 
 

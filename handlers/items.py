@@ -8,13 +8,13 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import menus
-from bot.clock import Clock, local_today
-from bot.config import Settings
-from bot.errors import UnknownItemError
-from bot.parsing import parse_one_word
-from bot.roadmap import item_card
-from bot.texts import item_card_text, no_access_text, quote, usage_line
+from bot.app.config import Settings
+from bot.core.clock import Clock, local_today
+from bot.core.errors import UnknownItemError
+from bot.core.parsing import parse_one_word
+from bot.roadmap.service import item_card
+from bot.telegram import menus
+from bot.telegram.texts import item_card_text, no_access_text, quote, usage_line
 from db import queries
 from db.models import Person, Role
 

@@ -21,25 +21,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Telegram
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import menus
-from bot.callbacks import DialogAction, OpenItem, PickCause, PickProgress, PickStatus, WorklistPage
-from bot.clock import Clock, local_today
-from bot.config import Settings
-from bot.filters import HasPerson
-from bot.parsing import parse_one_word
-from bot.report_views import (
-    cause_step,
-    comment_step,
-    confirm_step,
-    evidence_step,
-    item_header,
-    progress_step,
-    restart_keyboard,
-    status_step,
-    worklist_keyboard,
-    worklist_text,
-)
-from bot.reporting import (
+from bot.app.config import Settings
+from bot.core.clock import Clock, local_today
+from bot.core.parsing import parse_one_word
+from bot.reporting.service import (
     TELEGRAM_DOWNLOAD_LIMIT,
     Cause,
     Draft,
@@ -52,8 +37,30 @@ from bot.reporting import (
     save_update,
     worklist,
 )
-from bot.scheduler import Jobs
-from bot.texts import no_access_text, quote, usage_line
+from bot.reporting.views import (
+    cause_step,
+    comment_step,
+    confirm_step,
+    evidence_step,
+    item_header,
+    progress_step,
+    restart_keyboard,
+    status_step,
+    worklist_keyboard,
+    worklist_text,
+)
+from bot.scheduling.jobs import Jobs
+from bot.telegram import menus
+from bot.telegram.callbacks import (
+    DialogAction,
+    OpenItem,
+    PickCause,
+    PickProgress,
+    PickStatus,
+    WorklistPage,
+)
+from bot.telegram.filters import HasPerson
+from bot.telegram.texts import no_access_text, quote, usage_line
 from db import queries
 from db.models import ItemStatus, Person, RoadmapItem, Role
 

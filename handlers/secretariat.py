@@ -17,11 +17,9 @@ from aiogram.utils.i18n import gettext as _
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import menus
-from bot.clock import Clock, local_today
-from bot.config import Settings
-from bot.delivery import DeliveryWorker
-from bot.errors import (
+from bot.app.config import Settings
+from bot.core.clock import Clock, local_today
+from bot.core.errors import (
     DuplicateDepartmentError,
     DuplicateItemError,
     ProtectedPersonError,
@@ -30,10 +28,7 @@ from bot.errors import (
     UnknownItemError,
     UnknownPersonError,
 )
-from bot.i18n import format_day, ngettext, pick_name
-from bot.invites import issue_invite
-from bot.middlewares import secretariat_only
-from bot.parsing import (
+from bot.core.parsing import (
     parse_date,
     parse_new_department,
     parse_new_item,
@@ -41,12 +36,17 @@ from bot.parsing import (
     parse_two_words,
     parse_user_id,
 )
-from bot.people import revoke
-from bot.roadmap import add_department, add_item, assign_item, change_deadline
-from bot.rounds import run_round
-from bot.scheduler import parse_weekly, reschedule_rounds, round_schedule, save_round_schedule
-from bot.texts import department_name, quote, role_label, split_message, usage_line
-from bot.worktime import load_calendar, set_calendar_day
+from bot.delivery.worker import DeliveryWorker
+from bot.people.invites import issue_invite
+from bot.people.service import revoke
+from bot.reporting.rounds import run_round
+from bot.roadmap.service import add_department, add_item, assign_item, change_deadline
+from bot.scheduling.calendar import load_calendar, set_calendar_day
+from bot.scheduling.jobs import parse_weekly, reschedule_rounds, round_schedule, save_round_schedule
+from bot.telegram import menus
+from bot.telegram.i18n import format_day, ngettext, pick_name
+from bot.telegram.middlewares import secretariat_only
+from bot.telegram.texts import department_name, quote, role_label, split_message, usage_line
 from db import queries
 from db.models import Person, Role
 

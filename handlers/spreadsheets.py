@@ -32,15 +32,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import menus
-from bot.clock import Clock, local_today
-from bot.config import SUPPORTED_LOCALES, Settings
-from bot.i18n import current_locale, format_day, ngettext
-from bot.middlewares import secretariat_only
-from bot.parsing import parse_one_word
-from bot.risk_report import build_risk_report
-from bot.spreadsheet_export import build_export
-from bot.spreadsheet_import import (
+from bot.app.config import SUPPORTED_LOCALES, Settings
+from bot.core.clock import Clock, local_today
+from bot.core.parsing import parse_one_word
+from bot.spreadsheets.export import build_export
+from bot.spreadsheets.importer import (
     TELEGRAM_DOWNLOAD_LIMIT,
     FileProblem,
     ImportPlan,
@@ -54,8 +50,12 @@ from bot.spreadsheet_import import (
     plan_import,
     plan_summary_lines,
 )
-from bot.stats import DEFAULT_ROUNDS, MAX_ROUNDS, DepartmentStats, department_stats
-from bot.texts import department_name, quote, split_message, usage_line
+from bot.spreadsheets.risk_report import build_risk_report
+from bot.spreadsheets.stats import DEFAULT_ROUNDS, MAX_ROUNDS, DepartmentStats, department_stats
+from bot.telegram import menus
+from bot.telegram.i18n import current_locale, format_day, ngettext
+from bot.telegram.middlewares import secretariat_only
+from bot.telegram.texts import department_name, quote, split_message, usage_line
 from db.models import Person
 
 PROGRESS_MIN_ROWS = 1000  # smaller files are checked faster than a progress message could help

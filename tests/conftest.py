@@ -20,13 +20,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clock import FrozenClock
-from bot.config import Settings
-from bot.delivery import DeliveryWorker
-from bot.factory import create_dispatcher
-from bot.i18n import build_i18n, compile_catalogs
-from bot.ratelimit import RateLimiter
-from bot.scheduler import Jobs
+from bot.app.config import Settings
+from bot.app.factory import create_dispatcher
+from bot.core.clock import FrozenClock
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.worker import DeliveryWorker
+from bot.scheduling.jobs import Jobs
+from bot.telegram.i18n import build_i18n, compile_catalogs
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
 from tests.botapi_emulator import BotApiEmulator

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from aiogram.client.session.aiohttp import AiohttpSession
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.factory import Application, create_application
+from bot.app.config import Settings
+from bot.app.factory import Application, create_application
+from bot.core.clock import Clock
 from tests.botapi_emulator import BotApiEmulator
 
 

@@ -10,8 +10,8 @@ from aiogram.utils.i18n import I18n
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts import enqueue_chair_alerts
-from bot.digest import AskUpdate, ChairItem
+from bot.risk.alerts import enqueue_chair_alerts
+from bot.risk.digest import AskUpdate, ChairItem
 from db.models import ItemRiskState, Notification, Person, RiskEvent, Role
 from tests.test_risk_assess import NOW, TODAY, World, build_world
 

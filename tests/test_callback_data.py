@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from aiogram.filters.callback_data import CallbackData
 
-from bot.callbacks import (
+from bot.reporting.service import Cause
+from bot.telegram.callbacks import (
     DialogAction,
     LanguageChoice,
     OpenItem,
@@ -14,7 +15,6 @@ from bot.callbacks import (
     PickStatus,
     WorklistPage,
 )
-from bot.reporting import Cause
 from db.models import ItemStatus
 from handlers.spreadsheets import ImportDecision
 

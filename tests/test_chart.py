@@ -8,8 +8,8 @@ from pathlib import Path
 
 from aiogram.utils.i18n import I18n
 
-from bot.chart import ChartBar, render_chart
-from bot.i18n import in_locale
+from bot.risk.chart import ChartBar, render_chart
+from bot.telegram.i18n import in_locale
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -20,9 +20,9 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_matplotlib_is_imported_only_to_draw_and_without_pyplot() -> None:
-    import bot.chart
+    import bot.risk.chart
 
-    source = Path(bot.chart.__file__).read_text(encoding="utf-8")
+    source = Path(bot.risk.chart.__file__).read_text(encoding="utf-8")
     head = source.split("def render_chart", 1)[0]
     assert "import matplotlib" not in head and "from matplotlib" not in head
     assert "import pyplot" not in source and "matplotlib.pyplot" not in source

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bot.config import Settings, describe_settings_error
-from bot.logging_setup import RedactSecretFilter
+from bot.app.config import Settings, describe_settings_error
+from bot.app.logs import RedactSecretFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_TOKEN = "123456789:AAE-abcdefghijklmnopqrstuvwxyz012345"

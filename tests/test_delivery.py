@@ -24,9 +24,9 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.methods import TelegramMethod
 from sqlmodel import col, func, select
 
-from bot.clock import FrozenClock
-from bot.delivery import DeliveryWorker
-from bot.ratelimit import RateLimiter
+from bot.core.clock import FrozenClock
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.worker import DeliveryWorker
 from db.engine import SessionMaker
 from db.models import Notification, Person
 from db.outbox import enqueue

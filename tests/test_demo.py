@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.demo import DatabaseNotEmptyError, load_demo_data, seed_demo
-from bot.digest import summarize
-from bot.risk import DEFAULT_TZ, RiskReason, assess_items
+from bot.risk.assess import DEFAULT_TZ, RiskReason, assess_items
+from bot.risk.digest import summarize
+from bot.roadmap.demo import DatabaseNotEmptyError, load_demo_data, seed_demo
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import Department, Person, RoadmapItem, StatusUpdate

@@ -13,8 +13,9 @@ from aiogram.utils.i18n import I18n
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clock import FrozenClock
-from bot.digest import (
+from bot.core.clock import FrozenClock
+from bot.risk.assess import ItemFacts, ItemRisk, RiskReason, RiskState, assess_items
+from bot.risk.digest import (
     Category,
     ChairDepartment,
     ChairItem,
@@ -26,9 +27,8 @@ from bot.digest import (
     split_blocks,
     summarize,
 )
-from bot.i18n import in_locale
-from bot.risk import ItemFacts, ItemRisk, RiskReason, RiskState, assess_items
-from bot.texts import TELEGRAM_TEXT_LIMIT, visible_length
+from bot.telegram.i18n import in_locale
+from bot.telegram.texts import TELEGRAM_TEXT_LIMIT, visible_length
 from db.engine import SessionMaker
 from db.models import Department, Notification, Person, Role
 from tests.conftest import Chatter
@@ -170,7 +170,7 @@ def test_long_digests_split_at_item_boundaries_with_escaped_titles(i18n: I18n) -
 
 
 def test_splitter_refuses_nothing_small_and_repeats_headings() -> None:
-    from bot.digest import Block
+    from bot.risk.digest import Block
 
     blocks = [Block(("head",))] + [
         Block((f"line {n} " + "x" * 50,), (n,), "cont") for n in range(100)

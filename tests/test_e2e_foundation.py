@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.clock import FrozenClock
-from bot.config import Settings
+from bot.app.config import Settings
+from bot.core.clock import FrozenClock
 from tests.botapi_emulator import BotApiEmulator
 from tests.conftest import ADMIN_ID
 from tests.e2e import LiveBot, live_bot

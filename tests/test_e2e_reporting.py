@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot.callbacks import OpenItem, PickStatus
-from bot.clock import FrozenClock
-from bot.config import Settings
+from bot.app.config import Settings
+from bot.core.clock import FrozenClock
+from bot.telegram.callbacks import OpenItem, PickStatus
 from db.engine import SessionMaker
 from db.models import RoadmapItem, RoundRequest, StatusUpdate
 from tests.botapi_emulator import BotApiEmulator, Message

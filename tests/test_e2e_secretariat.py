@@ -9,8 +9,8 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlmodel import func, select
 
-from bot.clock import FrozenClock
-from bot.config import Settings
+from bot.app.config import Settings
+from bot.core.clock import FrozenClock
 from db.engine import SessionMaker
 from db.models import AuditLog, RoadmapItem
 from tests.botapi_emulator import BotApiEmulator, Message

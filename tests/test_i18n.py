@@ -12,8 +12,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, format_day, in_locale, pick_name
-from bot.texts import days_left_text
+from bot.telegram.i18n import LOCALES_DIR, format_day, in_locale, pick_name
+from bot.telegram.texts import days_left_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("bot", "handlers", "db")

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from bot.parsing import (
+from bot.core.parsing import (
     is_department_code,
     is_item_code,
     parse_date,

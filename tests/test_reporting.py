@@ -9,9 +9,16 @@ from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import Chat, Document, Message, PhotoSize, Sticker, Update, User, Voice
 from aiogram.utils.i18n import I18n
 
-from bot.callbacks import DialogAction, OpenItem, PickCause, PickProgress, PickStatus, WorklistPage
-from bot.clock import FrozenClock
-from bot.delivery import DeliveryWorker
+from bot.core.clock import FrozenClock
+from bot.delivery.worker import DeliveryWorker
+from bot.telegram.callbacks import (
+    DialogAction,
+    OpenItem,
+    PickCause,
+    PickProgress,
+    PickStatus,
+    WorklistPage,
+)
 from db.engine import SessionMaker
 from db.models import Notification, RiskEvent, RoadmapItem, RoundRequest, StatusUpdate
 from tests.conftest import ADMIN_ID, Chatter

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.risk import (
+from bot.risk.assess import (
     DEFAULT_TZ,
     DismissRefusal,
     DismissRefusedError,

@@ -12,11 +12,11 @@ from aiogram.methods import SendDocument, SendMessage
 from aiogram.utils.i18n import I18n
 from docx import Document
 
-from bot.clock import FrozenClock
-from bot.i18n import format_day, in_locale
-from bot.menus import RISK_REPORT
-from bot.risk_report import build_risk_report
-from bot.texts import usage_line
+from bot.core.clock import FrozenClock
+from bot.spreadsheets.risk_report import build_risk_report
+from bot.telegram.i18n import format_day, in_locale
+from bot.telegram.menus import RISK_REPORT
+from bot.telegram.texts import usage_line
 from db.engine import SessionMaker
 from tests.conftest import ADMIN_ID, Chatter
 from tests.test_roles_and_invites import register_admin
@@ -28,14 +28,16 @@ TODAY = date(2025, 3, 3)
 
 @pytest.fixture
 def fixed_risks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reasons come from bot.risk (tested there); here they are fixed, per item code."""
+    """Reasons come from bot.risk.assess (tested there); here they are fixed, per item code."""
 
     async def risk_labels(session: Any, **kwargs: Any) -> dict[int, list[str]]:
         assert kwargs["year"] == 2025
         return {1: ["заявлен риск"], 2: ["просрочено", "нет обновлений"], 5: ["не будет выполнено"]}
 
-    monkeypatch.setattr("bot.risk_report.risk_labels", risk_labels)
-    monkeypatch.setattr("bot.risk_report.cause_label", lambda cause: f"<{cause}>" if cause else "")
+    monkeypatch.setattr("bot.spreadsheets.risk_report.risk_labels", risk_labels)
+    monkeypatch.setattr(
+        "bot.spreadsheets.risk_report.cause_label", lambda cause: f"<{cause}>" if cause else ""
+    )
 
 
 def text_of(document: Any) -> str:
@@ -140,7 +142,7 @@ async def test_report_without_risks_has_no_table(
     async def nothing(session: Any, **kwargs: Any) -> dict[int, list[str]]:
         return {}
 
-    monkeypatch.setattr("bot.risk_report.risk_labels", nothing)
+    monkeypatch.setattr("bot.spreadsheets.risk_report.risk_labels", nothing)
     await seed_history(session_maker, clock)
     async with session_maker() as session:
         with in_locale(i18n, "ru"):

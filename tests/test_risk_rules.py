@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.risk import (
+from bot.risk.assess import (
     ItemFacts,
     RiskReason,
     RiskState,

@@ -8,10 +8,10 @@ import pytest
 from aiogram.methods import SendMessage
 from aiogram.utils.i18n import I18n
 
-from bot.clock import FrozenClock
-from bot.i18n import in_locale
-from bot.menus import ADD_DEPARTMENT, ADD_ITEM, ASSIGN, DEADLINE
-from bot.texts import TELEGRAM_TEXT_LIMIT, usage_line, visible_length
+from bot.core.clock import FrozenClock
+from bot.telegram.i18n import in_locale
+from bot.telegram.menus import ADD_DEPARTMENT, ADD_ITEM, ASSIGN, DEADLINE
+from bot.telegram.texts import TELEGRAM_TEXT_LIMIT, usage_line, visible_length
 from db.engine import SessionMaker
 from db.models import AuditLog, DeadlineChange, Department, RoadmapItem, StatusUpdate
 from tests.conftest import ADMIN_ID, Chatter

@@ -16,9 +16,9 @@ from aiogram.types import BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 from sqlmodel import select
 
-from bot.clock import FrozenClock
-from bot.i18n import in_locale
-from bot.texts import no_access_text
+from bot.core.clock import FrozenClock
+from bot.telegram.i18n import in_locale
+from bot.telegram.texts import no_access_text
 from db.engine import SessionMaker
 from db.models import AuditLog, Department, Invite, Person, Role
 from tests.conftest import ADMIN_ID, Chatter
@@ -240,7 +240,7 @@ async def test_forged_language_callback_is_ignored(chatter: Chatter) -> None:
 async def test_chair_buttons_and_commands_refuse_others_on_the_record(
     chatter: Chatter, session_maker: SessionMaker, i18n: I18n
 ) -> None:
-    from bot.digest import ChairItem
+    from bot.risk.digest import ChairItem
 
     await register_admin(chatter)
     await chatter.send(ADMIN_ID, "/adddept edu Білім | Образование")

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, time
 import pytest
 from sqlmodel import select
 
-from bot.clock import FrozenClock
-from bot.config import Settings
-from bot.delivery import DeliveryWorker
-from bot.scheduler import Jobs, WeeklyTime, build_scheduler, round_schedule
+from bot.app.config import Settings
+from bot.core.clock import FrozenClock
+from bot.delivery.worker import DeliveryWorker
+from bot.scheduling.jobs import Jobs, WeeklyTime, build_scheduler, round_schedule
 from db.engine import SessionMaker
 from db.models import AuditLog, CalendarOverride, Notification, Person, StatusRound
 from tests.conftest import ADMIN_ID, Chatter

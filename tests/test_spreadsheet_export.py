@@ -15,12 +15,12 @@ from aiogram.utils.i18n import I18n
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from bot.cli_spreadsheets import cli_export
-from bot.clock import FrozenClock
-from bot.config import Settings
-from bot.i18n import in_locale
-from bot.spreadsheet_export import build_export
-from bot.spreadsheet_import import localized_header_aliases, parse_spreadsheet, plan_import
+from bot.app.cli_spreadsheets import cli_export
+from bot.app.config import Settings
+from bot.core.clock import FrozenClock
+from bot.spreadsheets.export import build_export
+from bot.spreadsheets.importer import localized_header_aliases, parse_spreadsheet, plan_import
+from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
 from tests.conftest import ADMIN_ID, Chatter
 from tests.test_roles_and_invites import register_admin
@@ -32,13 +32,13 @@ TODAY = date(2025, 3, 3)
 
 @pytest.fixture
 def fixed_risks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Risk reasons belong to bot.risk and are tested there; here they are given."""
+    """Risk reasons belong to bot.risk.assess and are tested there; here they are given."""
 
     async def risk_labels(session: Any, **kwargs: Any) -> dict[int, list[str]]:
         return {1: ["первая причина", "вторая причина"], 6: ["+7 дней"]}
 
-    monkeypatch.setattr("bot.spreadsheet_export.risk_labels", risk_labels)
-    monkeypatch.setattr("bot.spreadsheet_export.cause_label", lambda cause: cause or "")
+    monkeypatch.setattr("bot.spreadsheets.export.risk_labels", risk_labels)
+    monkeypatch.setattr("bot.spreadsheets.export.cause_label", lambda cause: cause or "")
 
 
 def values(sheet: Any) -> list[list[Any]]:

@@ -14,11 +14,10 @@ from aiogram.types import Chat, Document, Message, Update, User
 from aiogram.utils.i18n import I18n
 from openpyxl import load_workbook
 
-from bot.cli_spreadsheets import cli_import
-from bot.clock import FrozenClock
-from bot.config import Settings
-from bot.i18n import in_locale
-from bot.spreadsheet_import import (
+from bot.app.cli_spreadsheets import cli_import
+from bot.app.config import Settings
+from bot.core.clock import FrozenClock
+from bot.spreadsheets.importer import (
     MAX_ROWS,
     TELEGRAM_DOWNLOAD_LIMIT,
     Column,
@@ -31,6 +30,7 @@ from bot.spreadsheet_import import (
     parse_spreadsheet,
     plan_import,
 )
+from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
 from db.models import AuditLog, DeadlineChange, Department, RoadmapItem
 from tests.conftest import ADMIN_ID, Chatter
@@ -283,7 +283,7 @@ async def test_a_failing_apply_writes_nothing(
             raise RuntimeError("disk full")
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr("bot.spreadsheet_import.queries.add_audit", failing_audit)
+    monkeypatch.setattr("bot.spreadsheets.importer.queries.add_audit", failing_audit)
     async with session_maker() as session:
         with pytest.raises(RuntimeError):
             await apply_import(session, plan, actor=None, now=clock.now())

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from aiogram.methods import SendMessage
 from aiogram.utils.i18n import I18n
 
-from bot.clock import FrozenClock
-from bot.i18n import in_locale
-from bot.menus import STATS
-from bot.risk import RiskReason, reason_label
-from bot.stats import department_stats, latest_updates, risk_labels
-from bot.texts import usage_line
+from bot.core.clock import FrozenClock
+from bot.risk.assess import RiskReason, reason_label
+from bot.spreadsheets.stats import department_stats, latest_updates, risk_labels
+from bot.telegram.i18n import in_locale
+from bot.telegram.menus import STATS
+from bot.telegram.texts import usage_line
 from db.engine import SessionMaker
 from db.models import (
     Department,

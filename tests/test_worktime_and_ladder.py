@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.reminders import due_step, ladder
-from bot.scheduler import WeeklyTime, parse_daily, parse_weekly, previous_fire_time
-from bot.worktime import WorkCalendar
+from bot.scheduling.calendar import WorkCalendar
+from bot.scheduling.jobs import WeeklyTime, parse_daily, parse_weekly, previous_fire_time
+from bot.scheduling.reminders import due_step, ladder
 
 ALMATY = ZoneInfo("Asia/Almaty")
 

@@ -14,14 +14,14 @@ from aiogram.methods import SendMessage
 from aiogram.utils.i18n import I18n
 from sqlmodel import col, select
 
-from bot.clock import FrozenClock
-from bot.config import Settings
-from bot.delivery import DeliveryWorker
-from bot.ratelimit import RateLimiter
-from bot.reminders import ladder
-from bot.reporting import Draft, open_items, save_update
-from bot.scheduler import Jobs
-from bot.worktime import WorkCalendar
+from bot.app.config import Settings
+from bot.core.clock import FrozenClock
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.worker import DeliveryWorker
+from bot.reporting.service import Draft, open_items, save_update
+from bot.scheduling.calendar import WorkCalendar
+from bot.scheduling.jobs import Jobs
+from bot.scheduling.reminders import ladder
 from db.engine import SessionMaker
 from db.models import (
     Department,

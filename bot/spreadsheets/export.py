@@ -20,10 +20,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import pick_name
-from bot.spreadsheet_import import COLUMN_HEADERS, Column
-from bot.stats import cause_label, department_stats, latest_updates, risk_labels
-from bot.texts import status_label
+from bot.spreadsheets.importer import COLUMN_HEADERS, Column
+from bot.spreadsheets.stats import cause_label, department_stats, latest_updates, risk_labels
+from bot.telegram.i18n import pick_name
+from bot.telegram.texts import status_label
 from db import queries
 from db.models import Person, RoadmapItem, StatusUpdate
 

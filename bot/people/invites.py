@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import InviteExpiredError, InviteInvalidError, InviteUsedError
+from bot.core.errors import InviteExpiredError, InviteInvalidError, InviteUsedError
 from db import queries
 from db.models import Department, Invite, Person, Role
 

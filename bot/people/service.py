@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import SUPPORTED_LOCALES
-from bot.errors import ProtectedPersonError, UnknownPersonError
-from bot.invites import Newcomer
+from bot.app.config import SUPPORTED_LOCALES
+from bot.core.errors import ProtectedPersonError, UnknownPersonError
+from bot.people.invites import Newcomer
 from db import queries
 from db.models import Person, Role
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from aiogram.utils.i18n import I18n
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import in_locale
-from bot.notify import enqueue_message
-from bot.report_views import worklist_keyboard, worklist_text
-from bot.reporting import RoundOutcome, start_round, worklist
+from bot.delivery.enqueue import enqueue_message
+from bot.reporting.service import RoundOutcome, start_round, worklist
+from bot.reporting.views import worklist_keyboard, worklist_text
+from bot.telegram.i18n import in_locale
 from db.models import Department, Person
 
 

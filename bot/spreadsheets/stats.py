@@ -15,8 +15,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.report_views import cause_label as report_cause_label
-from bot.risk import RiskThresholds, assess_items, reason_label
+from bot.reporting.views import cause_label as report_cause_label
+from bot.risk.assess import RiskThresholds, assess_items, reason_label
 from db import queries
 from db.models import Department, ItemStatus, RoadmapItem, RoundRequest, StatusUpdate
 

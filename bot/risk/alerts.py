@@ -17,11 +17,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.digest import AskUpdate, ChairItem, departments_by_id, reasons_text
-from bot.i18n import format_day, in_locale, pick_name
-from bot.notify import enqueue_message
-from bot.report_views import cause_label
-from bot.risk import (
+from bot.delivery.enqueue import enqueue_message
+from bot.reporting.views import cause_label
+from bot.risk.assess import (
     DEFAULT_TZ,
     SEVERITY,
     ItemRisk,
@@ -29,7 +27,9 @@ from bot.risk import (
     RiskThresholds,
     assess_items,
 )
-from bot.texts import department_name, quote, status_label
+from bot.risk.digest import AskUpdate, ChairItem, departments_by_id, reasons_text
+from bot.telegram.i18n import format_day, in_locale, pick_name
+from bot.telegram.texts import department_name, quote, status_label
 from db.models import Department, ItemRiskState, Person, RiskEvent, Role
 
 

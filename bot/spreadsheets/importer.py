@@ -27,11 +27,11 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import SUPPORTED_LOCALES
-from bot.errors import DomainError, UnknownItemError
-from bot.i18n import N_, ngettext
-from bot.parsing import MAX_TITLE_LENGTH, is_item_code, parse_date
-from bot.roadmap import record_deadline_change, record_new_item
+from bot.app.config import SUPPORTED_LOCALES
+from bot.core.errors import DomainError, UnknownItemError
+from bot.core.parsing import MAX_TITLE_LENGTH, is_item_code, parse_date
+from bot.roadmap.service import record_deadline_change, record_new_item
+from bot.telegram.i18n import N_, ngettext
 from db import queries
 from db.models import Department, Person, RoadmapItem
 

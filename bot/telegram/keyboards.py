@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import LanguageChoice
+from bot.telegram.callbacks import LanguageChoice
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский"}
 

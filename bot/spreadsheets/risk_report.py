@@ -22,8 +22,8 @@ from docx.table import Table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import format_day, pick_name
-from bot.stats import cause_label, is_overdue, latest_updates, risk_labels
+from bot.spreadsheets.stats import cause_label, is_overdue, latest_updates, risk_labels
+from bot.telegram.i18n import format_day, pick_name
 from db import queries
 from db.models import ItemStatus, RoadmapItem
 

@@ -9,9 +9,9 @@ from html import escape, unescape
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import format_day, ngettext, pick_name
-from bot.menus import CommandSpec, commands_for
-from bot.roadmap import ItemCard
+from bot.roadmap.service import ItemCard
+from bot.telegram.i18n import format_day, ngettext, pick_name
+from bot.telegram.menus import CommandSpec, commands_for
 from db.models import Department, ItemStatus, Person, Role, StatusUpdate
 
 TELEGRAM_TEXT_LIMIT = 4096

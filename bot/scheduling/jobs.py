@@ -24,23 +24,23 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.alerts import enqueue_chair_alerts
-from bot.clock import Clock
-from bot.config import Settings
-from bot.delivery import DeliveryWorker
-from bot.digest import enqueue_weekly_digest
-from bot.i18n import current_locale, in_locale, ngettext
-from bot.notify import enqueue_message
-from bot.reminders import (
+from bot.app.config import Settings
+from bot.core.clock import Clock
+from bot.delivery.enqueue import enqueue_message
+from bot.delivery.worker import DeliveryWorker
+from bot.reporting.rounds import run_round
+from bot.risk.alerts import enqueue_chair_alerts
+from bot.risk.assess import RiskThresholds
+from bot.risk.digest import enqueue_weekly_digest
+from bot.scheduling.calendar import WorkCalendar, load_calendar
+from bot.scheduling.reminders import (
     ScanResult,
     enqueue_deadline_reminders,
     enqueue_escalations,
     enqueue_nudges,
 )
-from bot.risk import RiskThresholds
-from bot.rounds import run_round
-from bot.texts import quote
-from bot.worktime import WorkCalendar, load_calendar
+from bot.telegram.i18n import current_locale, in_locale, ngettext
+from bot.telegram.texts import quote
 from db import queries
 from db.engine import SessionMaker
 from db.models import AppSetting, Notification, Person, Role, StatusRound

@@ -35,8 +35,8 @@ from sqlalchemy import exists, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from bot.clock import Clock
-from bot.ratelimit import RateLimiter
+from bot.core.clock import Clock
+from bot.delivery.ratelimit import RateLimiter
 from db.engine import SessionMaker
 from db.models import Notification, Person
 

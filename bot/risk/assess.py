@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import Settings
+from bot.app.config import Settings
 from db import queries
 from db.models import (
     DeadlineChange,

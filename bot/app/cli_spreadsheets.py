@@ -12,11 +12,10 @@ from pathlib import Path
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import SystemClock, local_today
-from bot.config import Settings
-from bot.i18n import build_i18n, compile_catalogs, in_locale
-from bot.spreadsheet_export import build_export
-from bot.spreadsheet_import import (
+from bot.app.config import Settings
+from bot.core.clock import SystemClock, local_today
+from bot.spreadsheets.export import build_export
+from bot.spreadsheets.importer import (
     SpreadsheetFileError,
     apply_import,
     file_problem_text,
@@ -25,6 +24,7 @@ from bot.spreadsheet_import import (
     plan_import,
     plan_summary_lines,
 )
+from bot.telegram.i18n import build_i18n, compile_catalogs, in_locale
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 

@@ -9,7 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from db import queries
 from db.engine import SessionMaker
 from db.models import Role

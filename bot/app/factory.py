@@ -19,14 +19,14 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock, SystemClock
-from bot.config import TELEGRAM_DEFAULT_API_URL, Settings
-from bot.delivery import DeliveryWorker
-from bot.i18n import PersonI18nMiddleware, build_i18n
-from bot.menus import set_default_menus
-from bot.middlewares import DbSessionMiddleware
-from bot.ratelimit import RateLimiter
-from bot.scheduler import Jobs, build_scheduler, round_schedule
+from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
+from bot.core.clock import Clock, SystemClock
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.worker import DeliveryWorker
+from bot.scheduling.jobs import Jobs, build_scheduler, round_schedule
+from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
+from bot.telegram.menus import set_default_menus
+from bot.telegram.middlewares import DbSessionMiddleware
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage
 from db.migrate import upgrade

@@ -23,10 +23,9 @@ from babel.dates import format_date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import current_locale, format_day, in_locale, ngettext, pick_name
-from bot.notify import enqueue_message
-from bot.report_views import cause_label
-from bot.risk import (
+from bot.delivery.enqueue import enqueue_message
+from bot.reporting.views import cause_label
+from bot.risk.assess import (
     DEFAULT_TZ,
     ItemRisk,
     RiskReason,
@@ -37,7 +36,14 @@ from bot.risk import (
     planned_progress,
     reason_label,
 )
-from bot.texts import TELEGRAM_TEXT_LIMIT, department_name, quote, status_label, visible_length
+from bot.telegram.i18n import current_locale, format_day, in_locale, ngettext, pick_name
+from bot.telegram.texts import (
+    TELEGRAM_TEXT_LIMIT,
+    department_name,
+    quote,
+    status_label,
+    visible_length,
+)
 from db import outbox
 from db.models import Department, ItemStatus, Person, Role
 
@@ -362,7 +368,7 @@ async def collect_digest(
 
 def render_chart_png(data: DigestData) -> bytes:
     """The digest's chart in the current locale."""
-    from bot.chart import ChartBar, render_chart
+    from bot.risk.chart import ChartBar, render_chart
 
     bars = [
         ChartBar(label=department_name(data.departments.get(dept)), counts=dict(counts))

@@ -8,7 +8,8 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import (
+from bot.reporting.service import PROGRESS_CHOICES, Cause, Draft, Worklist, needs_explanation
+from bot.telegram.callbacks import (
     DialogAction,
     OpenItem,
     PickCause,
@@ -16,9 +17,8 @@ from bot.callbacks import (
     PickStatus,
     WorklistPage,
 )
-from bot.i18n import format_day, ngettext, pick_name
-from bot.reporting import PROGRESS_CHOICES, Cause, Draft, Worklist, needs_explanation
-from bot.texts import days_left_text, quote, status_label
+from bot.telegram.i18n import format_day, ngettext, pick_name
+from bot.telegram.texts import days_left_text, quote, status_label
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
 BUTTON_TITLE_LENGTH = 40

@@ -8,14 +8,14 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import (
+from bot.core.errors import (
     DuplicateDepartmentError,
     DuplicateItemError,
     UnchangedError,
     UnknownDepartmentError,
     UnknownItemError,
 )
-from bot.parsing import NewDepartment, NewItem
+from bot.core.parsing import NewDepartment, NewItem
 from db import queries
 from db.models import DeadlineChange, Department, Person, RoadmapItem, StatusUpdate
 

@@ -1,0 +1,1 @@
+"""Composition root: settings, the factory (Bot, Dispatcher, outbox, scheduler), the CLI."""

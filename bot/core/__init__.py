@@ -1,0 +1,1 @@
+"""Shared kernel: clock, errors, parsing, text helpers. No aiogram, no database."""

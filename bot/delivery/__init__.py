@@ -1,0 +1,1 @@
+"""The durable outbox's sending side: enqueueing, the worker and the rate limiter."""

@@ -1,0 +1,1 @@
+"""Status collection: rounds, the update service and the dialog's views."""

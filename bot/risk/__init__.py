@@ -1,0 +1,1 @@
+"""Risk: rules, assessment, dismissals, chair alerts, the digest and its chart."""

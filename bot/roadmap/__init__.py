@@ -1,0 +1,1 @@
+"""The roadmap: departments and items, item views, and the demo data."""

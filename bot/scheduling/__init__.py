@@ -1,0 +1,1 @@
+"""Time: the working-day calendar, schedules, reminders and the scheduled jobs."""

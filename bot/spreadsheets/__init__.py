@@ -1,0 +1,1 @@
+"""Office formats: Excel import and export, statistics and the DOCX risk report."""
