@@ -1,9 +1,16 @@
 #!/usr/bin/env sh
-# Install the pinned dependencies and tools, then lint and run the whole test suite.
+# Install the pinned dependencies and tools, then lint, type-check, check the layer contracts
+# and run the whole test suite.
 # With TEST_DATABASE_URL=postgresql+asyncpg://... the database tests also run on PostgreSQL.
+# `--fast`: the quick lane for local work: SQLite only, without the tests marked slow.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/bootstrap.sh requirements-dev.lock
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+if [ "${1:-}" = "--fast" ]; then
+    shift
+    unset TEST_DATABASE_URL
+    exec .venv/bin/python -m pytest -m "not slow" "$@"
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from aiogram.methods import SendMessage
 from aiogram.utils.i18n import I18n
 from sqlmodel import col, select
@@ -143,6 +144,7 @@ def make_jobs(
     return jobs, outbox
 
 
+@pytest.mark.slow
 async def test_a_year_of_reminders_rounds_nudges_and_escalations(
     session_maker: SessionMaker, settings: Settings, i18n: I18n, clock: FrozenClock
 ) -> None:
