@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from aiogram.methods import SendMessage
 from aiogram.utils.i18n import I18n
 
 from bot.core.clock import FrozenClock
-from bot.risk.assess import RiskReason, reason_label
+from bot.risk.labels import reason_label
+from bot.risk.rules import RiskReason, RiskThresholds
 from bot.spreadsheets.stats import department_stats, latest_updates, risk_labels
 from bot.telegram.i18n import in_locale
 from bot.telegram.menus import STATS
@@ -28,6 +30,9 @@ from tests.conftest import ADMIN_ID, Chatter
 from tests.test_roles_and_invites import register_admin
 
 FORMULA_COMMENT = '=HYPERLINK("http://example.com/x","click")'
+
+THRESHOLDS = RiskThresholds()
+TZ = ZoneInfo("Asia/Almaty")
 
 
 @dataclass
@@ -225,7 +230,9 @@ async def test_risk_labels_come_from_the_risk_rules(
     history = await seed_history(session_maker, clock)
     async with session_maker() as session:
         with in_locale(i18n, "ru"):
-            found = await risk_labels(session, today=date(2025, 3, 3))
+            found = await risk_labels(
+                session, today=date(2025, 3, 3), thresholds=THRESHOLDS, tz=TZ, year=None
+            )
             declared = reason_label(RiskReason.DECLARED)
             overdue = reason_label(RiskReason.OVERDUE)
     by_code = {code: found.get(item_id) or [] for code, item_id in history.items.items()}

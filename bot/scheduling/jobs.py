@@ -26,12 +26,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock
+from bot.core.text import quote
 from bot.delivery.enqueue import enqueue_message
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.rounds import run_round
 from bot.risk.alerts import enqueue_chair_alerts
-from bot.risk.assess import RiskThresholds
 from bot.risk.digest import enqueue_weekly_digest
+from bot.risk.rules import RiskThresholds
 from bot.scheduling.calendar import WorkCalendar, load_calendar
 from bot.scheduling.reminders import (
     ScanResult,
@@ -40,7 +41,6 @@ from bot.scheduling.reminders import (
     enqueue_nudges,
 )
 from bot.telegram.i18n import current_locale, in_locale, ngettext
-from bot.telegram.texts import quote
 from db import queries
 from db.engine import SessionMaker
 from db.models import AppSetting, Notification, Person, Role, StatusRound
@@ -195,7 +195,7 @@ class Jobs:
 
     @property
     def thresholds(self) -> RiskThresholds:
-        return RiskThresholds.from_settings(self.settings)
+        return self.settings.risk_thresholds
 
     async def chair_alerts(self) -> int:
         """Alerts for items that entered or worsened a risk state."""

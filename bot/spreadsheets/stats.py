@@ -16,9 +16,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.reporting.views import cause_label as report_cause_label
-from bot.risk.assess import RiskThresholds, assess_items, reason_label
+from bot.risk.assess import assess_items
+from bot.risk.labels import reason_label
+from bot.risk.rules import ItemFacts, RiskThresholds
+from bot.risk.rules import is_overdue as rule_overdue
 from db import queries
-from db.models import Department, ItemStatus, RoadmapItem, RoundRequest, StatusUpdate
+from db.models import Department, RoadmapItem, RoundRequest, StatusUpdate
 
 DEFAULT_ROUNDS = 8
 MAX_ROUNDS = 100
@@ -49,21 +52,23 @@ async def latest_updates(
 
 
 def is_overdue(item: RoadmapItem, latest: StatusUpdate | None, today: date) -> bool:
-    done = latest is not None and latest.status == ItemStatus.DONE
-    return not item.archived and item.deadline < today and not done
+    """The risk rule's overdue, for a non-archived item and its newest update."""
+    facts = ItemFacts(
+        deadline=item.deadline, start=item.deadline, latest_status=latest.status if latest else None
+    )
+    return not item.archived and rule_overdue(facts, today)
 
 
 async def risk_labels(
     session: AsyncSession,
     *,
     today: date,
-    year: int | None = None,
-    tz: tzinfo | None = None,
-    thresholds: RiskThresholds | None = None,
+    year: int | None,
+    tz: tzinfo,
+    thresholds: RiskThresholds,
 ) -> dict[int, list[str]]:
     """Item id → why the item is at risk, in the current locale; items without risk are absent."""
-    extra = {"tz": tz} if tz is not None else {}
-    assessed = await assess_items(session, today=today, year=year, thresholds=thresholds, **extra)
+    assessed = await assess_items(session, today=today, year=year, thresholds=thresholds, tz=tz)
     return {
         item_id: [reason_label(reason) for reason in assessment.reasons]
         for item_id, assessment in assessed.items()
