@@ -313,17 +313,23 @@ async def request_now(
     if not outcome.requests:
         await message.answer(_("No department has open items: nobody was asked."))
         return
-    departments = len(outcome.requests)
+    departments = outcome.departments_asked
     people = outcome.people_count
-    lines = [
-        ngettext(
-            "Status updates requested from {count} department",
-            "Status updates requested from {count} departments",
-            departments,
-        ).format(count=departments)
-        + ", "
-        + ngettext("{count} person asked.", "{count} people asked.", people).format(count=people)
-    ]
+    lines = []
+    if departments:
+        lines.append(
+            ngettext(
+                "Status updates requested from {count} department",
+                "Status updates requested from {count} departments",
+                departments,
+            ).format(count=departments)
+            + ", "
+            + ngettext("{count} person asked.", "{count} people asked.", people).format(
+                count=people
+            )
+        )
+    else:
+        lines.append(_("Nobody was asked."))
     silent = outcome.departments_without_people
     if silent:
         names = ", ".join(quote(department_name(row)) for row in silent)

@@ -323,6 +323,8 @@ def _duration_text(seconds: float) -> str:
 def stats_line(stats: DepartmentStats, settings: Settings) -> str:
     head = f"<code>{quote(stats.department.code)}</code> {quote(department_name(stats.department))}"
     parts = []
+    if stats.nobody_registered:
+        parts.append(_("<b>nobody registered</b>"))
     if stats.requests == 0:
         parts.append(_("no requests yet"))
     else:
@@ -375,6 +377,13 @@ async def stats_command(
         ).format(count=rounds)
     ]
     lines += [stats_line(row, settings) for row in rows]
+    silent = [row.department for row in rows if row.nobody_registered]
+    if silent:
+        names = ", ".join(quote(department_name(row)) for row in silent)
+        lines.append("")
+        lines.append(
+            _("Nobody is registered yet in: {names}. Invite them with /invite.").format(names=names)
+        )
     for chunk in split_message(lines):
         await message.answer(chunk)
 

@@ -182,6 +182,7 @@ async def test_department_stats_over_the_last_rounds(
         ("culture", 0, 0, None, None, 0),
     ]
     assert stats[0].never_answers and not stats[-1].never_answers
+    assert {s.department.code for s in stats if s.nobody_registered} == {"water", "culture"}
     assert stats[2].share_answered == 0.5
 
     async with session_maker() as session:
@@ -258,6 +259,12 @@ async def test_stats_command(
     assert order == sorted(order)
     assert "(50%)" in text and "(0%)" in text and "(100%)" in text
     assert "Управление водных ресурсов" in text
+    nobody = text.split("\n")[-1]
+    with in_locale(i18n, "ru"):
+        expected = i18n.gettext(
+            "Nobody is registered yet in: {names}. Invite them with /invite.", locale="ru"
+        ).format(names="Управление водных ресурсов, Управление культуры")
+    assert nobody == expected
     with in_locale(i18n, "ru"):
         usage = usage_line(STATS)
     for wrong in ("/stats abc", "/stats 0", "/stats 101", "/stats 3 4"):

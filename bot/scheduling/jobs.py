@@ -43,7 +43,7 @@ from bot.scheduling.reminders import (
 from bot.telegram.i18n import current_locale, in_locale, ngettext
 from db import queries
 from db.engine import SessionMaker
-from db.models import AppSetting, Notification, Person, Role, StatusRound
+from db.models import AppSetting, Department, Notification, Person, Role, StatusRound
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +260,11 @@ class Jobs:
                     )
                 )
             ).one()
-        if last_fire is not None and (last_round is None or last_round < last_fire):
+            roadmap_since = (await session.exec(select(func.min(Department.created_at)))).one()
+        # Missed only if the roadmap was in the bot when the round was due: a fresh install
+        # (or one loaded after the last due time) has nothing to catch up.
+        was_due = last_fire is not None and roadmap_since is not None and roadmap_since < last_fire
+        if was_due and (last_round is None or last_round < last_fire):
             logger.info("Catching up the status round due at %s", last_fire)
             await self.scheduled_round()
         digest = parse_weekly(self.settings.digest_schedule) or WeeklyTime(("fri",), time(17))

@@ -21,7 +21,7 @@ from bot.risk.labels import reason_label
 from bot.risk.rules import ItemFacts, RiskThresholds
 from bot.risk.rules import is_overdue as rule_overdue
 from db import queries
-from db.models import Department, RoadmapItem, RoundRequest, StatusUpdate
+from db.models import Department, Person, RoadmapItem, Role, RoundRequest, StatusUpdate
 
 DEFAULT_ROUNDS = 8
 MAX_ROUNDS = 100
@@ -92,6 +92,12 @@ class DepartmentStats:
     median_answer: timedelta | None
     last_update: datetime | None
     overdue_items: int
+    people: int = 0
+
+    @property
+    def nobody_registered(self) -> bool:
+        """Nobody in the department can be asked: the secretariat's matter, not a risk."""
+        return self.people == 0
 
     @property
     def share_answered(self) -> float | None:
@@ -150,6 +156,20 @@ async def department_stats(
         if is_overdue(item, latest.get(item.id), today):  # type: ignore[arg-type]
             overdue[item.department_id] = overdue.get(item.department_id, 0) + 1
 
+    registered = dict(
+        (
+            await session.exec(
+                select(Person.department_id, func.count())
+                .where(
+                    Person.role == Role.MEMBER,
+                    col(Person.active).is_(True),
+                    col(Person.blocked_bot).is_(False),
+                    col(Person.department_id).is_not(None),
+                )
+                .group_by(Person.department_id)
+            )
+        ).all()
+    )
     result = []
     for department in await queries.all_departments(session):
         asked = requests.get(department.id, [])  # type: ignore[arg-type]
@@ -162,6 +182,7 @@ async def department_stats(
                 median_answer=_median(waits),
                 last_update=last_updates.get(department.id),
                 overdue_items=overdue.get(department.id, 0),  # type: ignore[arg-type]
+                people=registered.get(department.id, 0),
             )
         )
     return sorted(result, key=_worst_first)
