@@ -21,43 +21,33 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
+from bot.core.text import Block, quote, split_blocks
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.rounds import run_round
-from bot.risk.assess import (
-    DISMISSIBLE_REASONS,
-    DismissRefusal,
-    DismissRefusedError,
-    ItemRisk,
-    RiskThresholds,
-    assess_items,
-    dismiss_reason,
-    parse_reason,
-    reason_label,
-)
+from bot.risk.assess import assess_items
 from bot.risk.digest import (
-    AskUpdate,
-    Block,
-    ChairDepartment,
-    ChairItem,
     DigestData,
     chart_caption,
     code_key,
     collect_digest,
     count_lines,
     digest_keyboard,
-    reasons_text,
     render_chart_png,
     render_digest,
     short_title,
-    split_blocks,
     summarize,
 )
+from bot.risk.dismissals import DismissRefusal, DismissRefusedError, dismiss_reason
+from bot.risk.labels import reason_label, reasons_text
+from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskThresholds, parse_reason
 from bot.roadmap.service import item_card
+from bot.roadmap.views import item_card_text
 from bot.scheduling.calendar import load_calendar
 from bot.telegram import menus
+from bot.telegram.callbacks import AskUpdate, ChairDepartment, ChairItem
 from bot.telegram.i18n import format_day
 from bot.telegram.middlewares import chair_and_secretariat_only, secretariat_only
-from bot.telegram.texts import department_name, item_card_text, quote, status_label, usage_line
+from bot.telegram.texts import department_name, status_label, usage_line
 from db import queries
 from db.models import Department, Person, RoadmapItem
 
@@ -92,7 +82,7 @@ async def summary_command(
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
-    risk_thresholds: RiskThresholds | None = None,
+    risk_thresholds: RiskThresholds,
 ) -> None:
     today = local_today(clock, settings.tz)
     year = parse_year(command.args, today.year)
@@ -129,7 +119,7 @@ async def send_department(
     year: int,
     today: date,
     settings: Settings,
-    thresholds: RiskThresholds | None,
+    thresholds: RiskThresholds,
 ) -> None:
     risks = await assess_items(
         session, today=today, year=year, thresholds=thresholds, tz=settings.tz
@@ -153,9 +143,7 @@ async def send_department(
         blocks.append(Block((_("The department has no items for {year}.").format(year=year),)))
     codes = {risk.item_id: risk.code for risk in ordered}
     for part in split_blocks(blocks):
-        await message.answer(
-            part.text, reply_markup=digest_keyboard(part.item_ids, codes, [], year)
-        )
+        await message.answer(part.text, reply_markup=digest_keyboard(part.keys, codes, [], year))
 
 
 async def department_command(
@@ -165,7 +153,7 @@ async def department_command(
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
-    risk_thresholds: RiskThresholds | None = None,
+    risk_thresholds: RiskThresholds,
 ) -> None:
     words = (command.args or "").split()
     if len(words) != 1:
@@ -198,7 +186,7 @@ async def department_button(
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
-    risk_thresholds: RiskThresholds | None = None,
+    risk_thresholds: RiskThresholds,
 ) -> None:
     if not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -235,7 +223,7 @@ async def item_button(
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
-    risk_thresholds: RiskThresholds | None = None,
+    risk_thresholds: RiskThresholds,
 ) -> None:
     """The item's card with its latest updates, and why it is at risk."""
     if not isinstance(query.message, Message):
@@ -332,7 +320,7 @@ async def dismiss_command(
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
-    risk_thresholds: RiskThresholds | None = None,
+    risk_thresholds: RiskThresholds,
 ) -> None:
     parts = (command.args or "").split(maxsplit=2)
     reason = parse_reason(parts[1]) if len(parts) == 3 else None

@@ -12,9 +12,11 @@ from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.core.errors import UnknownItemError
 from bot.core.parsing import parse_one_word
+from bot.core.text import quote
 from bot.roadmap.service import item_card
+from bot.roadmap.views import item_card_text
 from bot.telegram import menus
-from bot.telegram.texts import item_card_text, no_access_text, quote, usage_line
+from bot.telegram.texts import no_access_text, usage_line
 from db import queries
 from db.models import Person, Role
 

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.core.parsing import parse_one_word
+from bot.core.text import quote
 from bot.reporting.service import (
     TELEGRAM_DOWNLOAD_LIMIT,
     Cause,
@@ -60,7 +61,7 @@ from bot.telegram.callbacks import (
     WorklistPage,
 )
 from bot.telegram.filters import HasPerson
-from bot.telegram.texts import no_access_text, quote, usage_line
+from bot.telegram.texts import no_access_text, usage_line
 from db import queries
 from db.models import ItemStatus, Person, RoadmapItem, Role
 

@@ -36,6 +36,7 @@ from bot.core.parsing import (
     parse_two_words,
     parse_user_id,
 )
+from bot.core.text import quote, split_message
 from bot.delivery.worker import DeliveryWorker
 from bot.people.invites import issue_invite
 from bot.people.service import revoke
@@ -46,7 +47,7 @@ from bot.scheduling.jobs import parse_weekly, reschedule_rounds, round_schedule,
 from bot.telegram import menus
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.middlewares import secretariat_only
-from bot.telegram.texts import department_name, quote, role_label, split_message, usage_line
+from bot.telegram.texts import department_name, role_label, usage_line
 from db import queries
 from db.models import Person, Role
 
@@ -312,17 +313,23 @@ async def request_now(
     if not outcome.requests:
         await message.answer(_("No department has open items: nobody was asked."))
         return
-    departments = len(outcome.requests)
+    departments = outcome.departments_asked
     people = outcome.people_count
-    lines = [
-        ngettext(
-            "Status updates requested from {count} department",
-            "Status updates requested from {count} departments",
-            departments,
-        ).format(count=departments)
-        + ", "
-        + ngettext("{count} person asked.", "{count} people asked.", people).format(count=people)
-    ]
+    lines = []
+    if departments:
+        lines.append(
+            ngettext(
+                "Status updates requested from {count} department",
+                "Status updates requested from {count} departments",
+                departments,
+            ).format(count=departments)
+            + ", "
+            + ngettext("{count} person asked.", "{count} people asked.", people).format(
+                count=people
+            )
+        )
+    else:
+        lines.append(_("Nobody was asked."))
     silent = outcome.departments_without_people
     if silent:
         names = ", ".join(quote(department_name(row)) for row in silent)

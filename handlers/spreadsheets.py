@@ -35,6 +35,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import SUPPORTED_LOCALES, Settings
 from bot.core.clock import Clock, local_today
 from bot.core.parsing import parse_one_word
+from bot.core.text import quote, split_message
+from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.export import build_export
 from bot.spreadsheets.importer import (
     TELEGRAM_DOWNLOAD_LIMIT,
@@ -55,7 +57,7 @@ from bot.spreadsheets.stats import DEFAULT_ROUNDS, MAX_ROUNDS, DepartmentStats, 
 from bot.telegram import menus
 from bot.telegram.i18n import current_locale, format_day, ngettext
 from bot.telegram.middlewares import secretariat_only
-from bot.telegram.texts import department_name, quote, split_message, usage_line
+from bot.telegram.texts import department_name, usage_line
 from db.models import Person
 
 PROGRESS_MIN_ROWS = 1000  # smaller files are checked faster than a progress message could help
@@ -291,10 +293,14 @@ async def template_command(message: Message) -> None:
 
 
 async def export_command(
-    message: Message, session: AsyncSession, settings: Settings, clock: Clock
+    message: Message,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    risk_thresholds: RiskThresholds,
 ) -> None:
     today = local_today(clock, settings.tz)
-    data = await build_export(session, today=today, tz=settings.tz)
+    data = await build_export(session, today=today, tz=settings.tz, thresholds=risk_thresholds)
     await message.answer_document(
         BufferedInputFile(data, filename=f"roadmap-{today.isoformat()}.xlsx"),
         caption=_("The Road Map on {date}").format(date=format_day(today)),
@@ -317,6 +323,8 @@ def _duration_text(seconds: float) -> str:
 def stats_line(stats: DepartmentStats, settings: Settings) -> str:
     head = f"<code>{quote(stats.department.code)}</code> {quote(department_name(stats.department))}"
     parts = []
+    if stats.nobody_registered:
+        parts.append(_("<b>nobody registered</b>"))
     if stats.requests == 0:
         parts.append(_("no requests yet"))
     else:
@@ -369,6 +377,13 @@ async def stats_command(
         ).format(count=rounds)
     ]
     lines += [stats_line(row, settings) for row in rows]
+    silent = [row.department for row in rows if row.nobody_registered]
+    if silent:
+        names = ", ".join(quote(department_name(row)) for row in silent)
+        lines.append("")
+        lines.append(
+            _("Nobody is registered yet in: {names}. Invite them with /invite.").format(names=names)
+        )
     for chunk in split_message(lines):
         await message.answer(chunk)
 
@@ -380,6 +395,7 @@ async def risk_report_command(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    risk_thresholds: RiskThresholds,
 ) -> None:
     locale = current_locale()
     if command.args:
@@ -390,7 +406,9 @@ async def risk_report_command(
         locale = word
     today = local_today(clock, settings.tz)
     with i18n.use_locale(locale):
-        data = await build_risk_report(session, today=today, tz=settings.tz)
+        data = await build_risk_report(
+            session, today=today, tz=settings.tz, thresholds=risk_thresholds
+        )
     await message.answer_document(
         BufferedInputFile(data, filename=f"risk-report-{today.isoformat()}-{locale}.docx"),
         caption=_("Draft report on at-risk items for the central office. Edit it before sending."),

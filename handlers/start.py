@@ -12,13 +12,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import SUPPORTED_LOCALES, Settings
 from bot.core.clock import Clock
 from bot.core.errors import InviteExpiredError, InviteInvalidError, InviteUsedError
+from bot.core.text import quote
 from bot.people.invites import Newcomer, redeem_invite
 from bot.people.service import ensure_configured_admin, set_locale
 from bot.telegram.callbacks import LanguageChoice
 from bot.telegram.i18n import N_
 from bot.telegram.keyboards import language_keyboard
 from bot.telegram.menus import set_person_menu
-from bot.telegram.texts import help_text, no_access_text, quote
+from bot.telegram.texts import help_text, no_access_text
 from db.models import Person
 
 CHOOSE_LANGUAGE = N_("Choose your language")

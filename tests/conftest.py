@@ -179,7 +179,6 @@ def dispatcher(
     )
     dispatcher["i18n"] = i18n
     dispatcher["jobs"] = jobs
-    dispatcher["risk_thresholds"] = jobs.thresholds
     return dispatcher
 
 

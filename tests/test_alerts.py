@@ -11,9 +11,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.alerts import enqueue_chair_alerts
-from bot.risk.digest import AskUpdate, ChairItem
+from bot.telegram.callbacks import AskUpdate, ChairItem
 from db.models import ItemRiskState, Notification, Person, RiskEvent, Role
-from tests.test_risk_assess import NOW, TODAY, World, build_world
+from tests.test_risk_assess import NOW, THRESHOLDS, TODAY, TZ, World, build_world
 
 LATER = NOW + timedelta(hours=3)
 
@@ -48,6 +48,8 @@ async def run(session: AsyncSession, i18n: I18n, days: int = 0) -> int:
         today=TODAY + timedelta(days=days),
         now=NOW + timedelta(days=days),
         not_before=LATER + timedelta(days=days),
+        thresholds=THRESHOLDS,
+        tz=TZ,
     )
 
 

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.risk.assess import DEFAULT_TZ, RiskReason, assess_items
+from bot.risk.assess import assess_items
 from bot.risk.digest import summarize
+from bot.risk.rules import RiskReason, RiskThresholds
 from bot.roadmap.demo import DatabaseNotEmptyError, load_demo_data, seed_demo
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import Department, Person, RoadmapItem, StatusUpdate
 
 LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)
+TZ = ZoneInfo("Asia/Almaty")
+THRESHOLDS = RiskThresholds()
 
 
 async def picture(session: AsyncSession, moment: datetime) -> dict[str, list[RiskReason]]:
-    today = moment.astimezone(DEFAULT_TZ).date()
-    risks = await assess_items(session, today=today, year=today.year, tz=DEFAULT_TZ)
+    today = moment.astimezone(TZ).date()
+    risks = await assess_items(session, today=today, year=today.year, tz=TZ, thresholds=THRESHOLDS)
     return {risk.code: risk.reasons for risk in risks.values() if risk.reasons}
 
 
@@ -42,7 +46,7 @@ def test_the_data_file_is_a_realistic_roadmap() -> None:
 
 
 async def test_seeded_roadmap_has_twelve_items_at_risk(session: AsyncSession) -> None:
-    result = await seed_demo(session, now=LOAD, tz=DEFAULT_TZ)
+    result = await seed_demo(session, now=LOAD, tz=TZ)
     assert (result.departments, result.items) == (12, 93)
     items = (await session.exec(select(RoadmapItem))).all()
     assert len(items) == 93 and {item.year for item in items} == {2025}
@@ -50,7 +54,9 @@ async def test_seeded_roadmap_has_twelve_items_at_risk(session: AsyncSession) ->
     assert len(at_risk) == 12
     reasons = Counter(reason for found in at_risk.values() for reason in found)
     assert set(reasons) == set(RiskReason)  # every rule shows up at least once
-    summary = summarize(await assess_items(session, today=LOAD.date(), year=2025))
+    summary = summarize(
+        await assess_items(session, today=LOAD.date(), year=2025, thresholds=THRESHOLDS, tz=TZ)
+    )
     assert summary.total == 93 and summary.at_risk == 12
     people = (await session.exec(select(Person))).all()
     assert len(people) == 12 and not any(person.active for person in people)
@@ -61,14 +67,14 @@ async def test_refuses_a_database_that_is_not_empty(session: AsyncSession) -> No
     session.add(Department(code="x", name_kk="x", name_ru="x", created_at=LOAD))
     await session.commit()
     with pytest.raises(DatabaseNotEmptyError):
-        await seed_demo(session, now=LOAD, tz=DEFAULT_TZ)
+        await seed_demo(session, now=LOAD, tz=TZ)
     assert (await session.exec(select(RoadmapItem))).all() == []
 
 
 async def test_loading_twice_is_refused(session: AsyncSession) -> None:
-    await seed_demo(session, now=LOAD, tz=DEFAULT_TZ)
+    await seed_demo(session, now=LOAD, tz=TZ)
     with pytest.raises(DatabaseNotEmptyError):
-        await seed_demo(session, now=LOAD, tz=DEFAULT_TZ)
+        await seed_demo(session, now=LOAD, tz=TZ)
     assert len((await session.exec(select(StatusUpdate))).all()) > 93
 
 
@@ -83,14 +89,14 @@ async def test_loading_twice_is_refused(session: AsyncSession) -> None:
 async def test_the_same_picture_on_another_day(
     session: AsyncSession, database_url: str, tmp_path, other: datetime
 ) -> None:  # type: ignore[no-untyped-def]
-    await seed_demo(session, now=LOAD, tz=DEFAULT_TZ)
+    await seed_demo(session, now=LOAD, tz=TZ)
     first = await picture(session, LOAD)
     # A second, separate database loaded on another day.
     engine: AsyncEngine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
     try:
         await upgrade(engine)
         async with create_session_maker(engine)() as other_session:
-            await seed_demo(other_session, now=other, tz=DEFAULT_TZ)
+            await seed_demo(other_session, now=other, tz=TZ)
             assert await picture(other_session, other) == first
     finally:
         await engine.dispose()
@@ -100,7 +106,7 @@ async def test_early_in_the_year_the_same_items_are_at_risk(session: AsyncSessio
     """In January the year began days ago, so the plan line starts later: the twelve items
     stay at risk (each has a reason that does not depend on the line) and no other joins."""
     january = datetime(2026, 1, 9, 6, 0, tzinfo=UTC)
-    await seed_demo(session, now=january, tz=DEFAULT_TZ)
+    await seed_demo(session, now=january, tz=TZ)
     reference = load_demo_data()
     expected = {
         entry["code"]
@@ -121,7 +127,7 @@ async def test_the_chairs_summary_on_the_demo_roadmap(
     from db.models import Role
 
     clock.set(LOAD)
-    await seed_demo(session, now=LOAD, tz=DEFAULT_TZ)
+    await seed_demo(session, now=LOAD, tz=TZ)
     session.add(
         Person(
             telegram_id=4242,

@@ -14,25 +14,24 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import FrozenClock
-from bot.risk.assess import ItemFacts, ItemRisk, RiskReason, RiskState, assess_items
+from bot.core.text import TELEGRAM_TEXT_LIMIT, Block, split_blocks, visible_length
+from bot.risk.assess import assess_items
 from bot.risk.digest import (
     Category,
-    ChairDepartment,
-    ChairItem,
     Summary,
     category,
     digest_blocks,
     enqueue_weekly_digest,
     render_digest,
-    split_blocks,
     summarize,
 )
+from bot.risk.rules import ItemFacts, ItemRisk, RiskReason, RiskState
+from bot.telegram.callbacks import ChairDepartment, ChairItem
 from bot.telegram.i18n import in_locale
-from bot.telegram.texts import TELEGRAM_TEXT_LIMIT, visible_length
 from db.engine import SessionMaker
 from db.models import Department, Notification, Person, Role
 from tests.conftest import Chatter
-from tests.test_risk_assess import NOW, TODAY, World, build_world
+from tests.test_risk_assess import NOW, THRESHOLDS, TODAY, TZ, World, build_world
 
 CHAIR = 4001
 SECRETARY = 4002
@@ -170,15 +169,13 @@ def test_long_digests_split_at_item_boundaries_with_escaped_titles(i18n: I18n) -
 
 
 def test_splitter_refuses_nothing_small_and_repeats_headings() -> None:
-    from bot.risk.digest import Block
-
     blocks = [Block(("head",))] + [
         Block((f"line {n} " + "x" * 50,), (n,), "cont") for n in range(100)
     ]
     parts = split_blocks(blocks, limit=500)
     assert all(visible_length(part.text) <= 500 for part in parts)
     assert all(part.text.startswith("cont") for part in parts[1:])
-    assert sum(len(part.item_ids) for part in parts) == 100
+    assert sum(len(part.keys) for part in parts) == 100
     with pytest.raises(ValueError, match="longer"):
         split_blocks([Block(("y" * 600,))], limit=500)
 
@@ -281,14 +278,14 @@ async def test_dismiss_command(
 ) -> None:
     done = await chatter.send(SECRETARY, "/dismiss 2.1 stale Подрядчик отчитается в понедельник")
     assert "2.1" in done[0].text
-    risks = await assess_items(session, today=TODAY, year=2025)
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
     assert risks[digest_world.items["2.1"].id].reasons == []
     refused = await chatter.send(SECRETARY, "/dismiss 1.3 overdue нет")
     assert "2.1" not in refused[0].text
     usage = await chatter.send(SECRETARY, "/dismiss 2.2 behind_plan")
     assert "/dismiss" in usage[0].text
     by_chair = await chatter.send(CHAIR, "/dismiss 2.2 behind_plan Почему бы и нет")
-    risks = await assess_items(session, today=TODAY, year=2025)
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
     assert risks[digest_world.items["2.2"].id].reasons == [RiskReason.BEHIND_PLAN]
     assert len(by_chair) == 1
 
@@ -298,7 +295,13 @@ async def test_weekly_digest_goes_through_the_outbox_once_a_week(
 ) -> None:
     async with session_maker() as session:
         added = await enqueue_weekly_digest(
-            session, i18n=i18n, today=TODAY, now=NOW, not_before=NOW + timedelta(hours=8)
+            session,
+            i18n=i18n,
+            today=TODAY,
+            now=NOW,
+            not_before=NOW + timedelta(hours=8),
+            thresholds=THRESHOLDS,
+            tz=TZ,
         )
     async with session_maker() as session:
         rows = (await session.exec(select(Notification))).all()
@@ -316,6 +319,12 @@ async def test_weekly_digest_goes_through_the_outbox_once_a_week(
     assert all(row.not_before == NOW + timedelta(hours=8) for row in rows)
     async with session_maker() as session:
         again = await enqueue_weekly_digest(
-            session, i18n=i18n, today=TODAY, now=NOW, not_before=NOW
+            session,
+            i18n=i18n,
+            today=TODAY,
+            now=NOW,
+            not_before=NOW,
+            thresholds=THRESHOLDS,
+            tz=TZ,
         )
     assert again == 0

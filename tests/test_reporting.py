@@ -74,10 +74,12 @@ async def test_round_asks_every_member_once(
     world: World, outbox: DeliveryWorker, session_maker: SessionMaker, i18n: I18n
 ) -> None:
     confirmation = only_text(await world.chatter.send(ADMIN_ID, "/request_now"))
-    assert "3" in confirmation  # departments
+    assert "у 2 управлений" in confirmation
+    assert "3 " in confirmation  # people
     assert "Управление здравоохранения" in confirmation  # nobody there to ask
     requests = await rows(session_maker, RoundRequest)
-    assert sorted((r.item_count, r.people_count) for r in requests) == [(1, 0), (2, 1), (3, 2)]
+    # No request is recorded where nobody could receive it: it cannot be missed.
+    assert sorted((r.item_count, r.people_count) for r in requests) == [(2, 1), (3, 2)]
 
     report = await outbox.drain_all()
     assert report.sent == 3

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.risk.assess import (
-    DEFAULT_TZ,
-    DismissRefusal,
-    DismissRefusedError,
-    RiskReason,
-    RiskState,
-    assess_items,
-    at_risk_counts,
-    dismiss_reason,
-)
+from bot.risk.assess import assess_items, at_risk_counts
+from bot.risk.dismissals import DismissRefusal, DismissRefusedError, dismiss_reason
+from bot.risk.rules import RiskReason, RiskState, RiskThresholds
 from db.models import (
     AuditLog,
     DeadlineChange,
@@ -32,11 +26,13 @@ from db.models import (
 )
 
 TODAY = date(2025, 6, 2)
-NOW = datetime.combine(TODAY, time(10), tzinfo=DEFAULT_TZ).astimezone(UTC)
+TZ = ZoneInfo("Asia/Almaty")
+THRESHOLDS = RiskThresholds()
+NOW = datetime.combine(TODAY, time(10), tzinfo=TZ).astimezone(UTC)
 
 
 def at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=DEFAULT_TZ).astimezone(UTC)
+    return datetime.combine(day, time(hour), tzinfo=TZ).astimezone(UTC)
 
 
 class World:
@@ -195,7 +191,7 @@ async def build_world(session: AsyncSession) -> World:
 
 
 async def test_each_rule_through_the_database(world: World, session: AsyncSession) -> None:
-    risks = await assess_items(session, today=TODAY, year=2025)
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
     by_code = {risk.code: risk for risk in risks.values()}
     assert set(by_code) == {"1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "2.4", "2.5"}
     assert {code: risk.reasons for code, risk in by_code.items() if risk.reasons} == {
@@ -215,7 +211,7 @@ async def test_each_rule_through_the_database(world: World, session: AsyncSessio
     assert not by_code["2.5"].reported and by_code["2.5"].state == RiskState.NONE
     assert by_code["1.1"].facts.flat_streak == 0  # far from its deadline: not even asked
     assert by_code["2.3"].facts.flat_streak == 3
-    everything = await assess_items(session, today=TODAY)
+    everything = await assess_items(session, today=TODAY, thresholds=THRESHOLDS, tz=TZ, year=None)
     assert len(everything) == 10
 
 
@@ -226,22 +222,26 @@ async def test_unanswered_rounds_make_a_department_stale(
     await world.round_request("edu", TODAY - timedelta(days=13), answered=True)
     await world.round_request("edu", TODAY - timedelta(days=6), answered=False)
     await session.commit()
-    risks = await assess_items(session, today=TODAY, year=2025)
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
     assert RiskReason.STALE not in risks[world.items["1.1"].id].reasons  # one of two answered
     await world.round_request("edu", TODAY - timedelta(days=1), answered=False)
     await session.commit()
-    risks = await assess_items(session, today=TODAY, year=2025)
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
     assert RiskReason.STALE in risks[world.items["1.1"].id].reasons
     assert RiskReason.STALE not in risks[world.items["2.2"].id].reasons  # the other department
 
 
 async def test_history_as_of_an_earlier_day(world: World, session: AsyncSession) -> None:
     earlier = TODAY - timedelta(days=8)
-    risks = await assess_items(session, today=earlier, year=2025, as_of_history=True)
+    risks = await assess_items(
+        session, today=earlier, year=2025, as_of_history=True, thresholds=THRESHOLDS, tz=TZ
+    )
     by_code = {risk.code: risk for risk in risks.values()}
     assert "2.5" not in by_code  # created later
     assert by_code["1.2"].reasons == []  # it was on track a week ago
-    counts = await at_risk_counts(session, days=[earlier, TODAY], year=2025)
+    counts = await at_risk_counts(
+        session, days=[earlier, TODAY], year=2025, thresholds=THRESHOLDS, tz=TZ
+    )
     assert counts[1] == 6 and counts[0] < counts[1]
 
 
@@ -256,20 +256,26 @@ async def test_dismissal_holds_until_the_item_changes(world: World, session: Asy
         text="Подрядчик в отпуске, отчёт будет в понедельник",
         today=TODAY,
         now=NOW,
+        thresholds=THRESHOLDS,
+        tz=TZ,
     )
     assert dismissal.actor_id == secretary.id
-    risks = await assess_items(session, today=TODAY, year=2025)
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
     assert risks[item.id].reasons == [] and risks[item.id].dismissed == [RiskReason.STALE]
     audit = (await session.exec(select(AuditLog).where(AuditLog.action == "risk.dismiss"))).all()
     assert [entry.target for entry in audit] == ["2.1"]
 
     # Still dismissed a week later with no new data…
-    later = await assess_items(session, today=TODAY + timedelta(days=7), year=2025)
+    later = await assess_items(
+        session, today=TODAY + timedelta(days=7), year=2025, thresholds=THRESHOLDS, tz=TZ
+    )
     assert later[item.id].reasons == []
     # …but a new update changes the item's data and the reason comes back when it applies.
     await world.update("2.1", TODAY, "on_track", 50)
     await session.commit()
-    much_later = await assess_items(session, today=TODAY + timedelta(days=20), year=2025)
+    much_later = await assess_items(
+        session, today=TODAY + timedelta(days=20), year=2025, thresholds=THRESHOLDS, tz=TZ
+    )
     assert much_later[item.id].reasons == [RiskReason.STALE]
 
 
@@ -285,13 +291,17 @@ async def test_deadline_or_department_change_revives_a_dismissal(
         text="Перенос согласован с акимом",
         today=TODAY,
         now=NOW,
+        thresholds=THRESHOLDS,
+        tz=TZ,
     )
     item = world.items["2.4"]
-    assert (await assess_items(session, today=TODAY, year=2025))[item.id].reasons == []
+    assert (await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ))[
+        item.id
+    ].reasons == []
     item.department_id = world.departments["edu"].id  # type: ignore[assignment]
     session.add(item)
     await session.commit()
-    risks = await assess_items(session, today=TODAY, year=2025)
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
     assert risks[item.id].reasons == [RiskReason.DEADLINE_MOVED]
 
 
@@ -317,6 +327,8 @@ async def test_what_cannot_be_dismissed(
             text="x",
             today=TODAY,
             now=NOW,
+            thresholds=THRESHOLDS,
+            tz=TZ,
         )
     assert raised.value.refusal == refusal
     assert (await session.exec(select(RiskDismissal))).all() == []

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 from docx import Document
 
 from bot.core.clock import FrozenClock
+from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.risk_report import build_risk_report
 from bot.telegram.i18n import format_day, in_locale
 from bot.telegram.menus import RISK_REPORT
@@ -23,6 +24,7 @@ from tests.test_roles_and_invites import register_admin
 from tests.test_stats import FORMULA_COMMENT, seed_history
 
 TZ = ZoneInfo("Asia/Almaty")
+THRESHOLDS = RiskThresholds()
 TODAY = date(2025, 3, 3)
 
 
@@ -51,7 +53,7 @@ async def test_report_table_and_totals(
     await seed_history(session_maker, clock)
     async with session_maker() as session:
         with in_locale(i18n, "ru"):
-            data = await build_risk_report(session, today=TODAY, tz=TZ)
+            data = await build_risk_report(session, today=TODAY, tz=TZ, thresholds=THRESHOLDS)
             expected_date = format_day(TODAY)
             header = [
                 "№",
@@ -125,7 +127,7 @@ async def test_report_in_kazakh_uses_kazakh_names(
     await seed_history(session_maker, clock)
     async with session_maker() as session:
         with in_locale(i18n, "kk"):
-            data = await build_risk_report(session, today=TODAY, tz=TZ)
+            data = await build_risk_report(session, today=TODAY, tz=TZ, thresholds=THRESHOLDS)
     (table,) = Document(io.BytesIO(data)).tables
     assert table.rows[0].cells[1].text == i18n.gettext("Item", locale="kk")
     assert [row.cells[2].text for row in table.rows[1:]] == [
@@ -146,7 +148,11 @@ async def test_report_without_risks_has_no_table(
     await seed_history(session_maker, clock)
     async with session_maker() as session:
         with in_locale(i18n, "ru"):
-            document = Document(io.BytesIO(await build_risk_report(session, today=TODAY, tz=TZ)))
+            document = Document(
+                io.BytesIO(
+                    await build_risk_report(session, today=TODAY, tz=TZ, thresholds=THRESHOLDS)
+                )
+            )
     assert document.tables == []
     assert i18n.gettext("No items are at risk.", locale="ru") in text_of(document)
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.risk.assess import (
+from bot.risk.rules import (
     ItemFacts,
     RiskReason,
     RiskState,
@@ -154,3 +154,34 @@ def test_fingerprint_and_reason_parsing() -> None:
     assert parse_reason("Behind-Plan") == RiskReason.BEHIND_PLAN
     assert parse_reason("stale") == RiskReason.STALE
     assert parse_reason("late") is None
+
+
+def test_the_rules_know_the_database_statuses_and_import_no_framework() -> None:
+    import ast
+    from pathlib import Path
+
+    from bot.risk import rules
+    from db.models import ItemStatus
+
+    assert (rules.DONE, rules.ON_TRACK, rules.AT_RISK, rules.BLOCKED) == (
+        ItemStatus.DONE,
+        ItemStatus.ON_TRACK,
+        ItemStatus.AT_RISK,
+        ItemStatus.BLOCKED,
+    )
+    tree = ast.parse(Path(rules.__file__).read_text(encoding="utf-8"))
+    imported = {
+        name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in (
+            [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else [a.name for a in node.names]
+        )
+    }
+    assert not {
+        name
+        for name in imported
+        if name.split(".")[0] in {"aiogram", "db", "sqlalchemy", "sqlmodel"}
+    }

@@ -9,9 +9,10 @@ from aiogram.methods import SendMessage
 from aiogram.utils.i18n import I18n
 
 from bot.core.clock import FrozenClock
+from bot.core.text import TELEGRAM_TEXT_LIMIT, visible_length
 from bot.telegram.i18n import in_locale
 from bot.telegram.menus import ADD_DEPARTMENT, ADD_ITEM, ASSIGN, DEADLINE
-from bot.telegram.texts import TELEGRAM_TEXT_LIMIT, usage_line, visible_length
+from bot.telegram.texts import usage_line
 from db.engine import SessionMaker
 from db.models import AuditLog, DeadlineChange, Department, RoadmapItem, StatusUpdate
 from tests.conftest import ADMIN_ID, Chatter

@@ -240,7 +240,7 @@ async def test_forged_language_callback_is_ignored(chatter: Chatter) -> None:
 async def test_chair_buttons_and_commands_refuse_others_on_the_record(
     chatter: Chatter, session_maker: SessionMaker, i18n: I18n
 ) -> None:
-    from bot.risk.digest import ChairItem
+    from bot.telegram.callbacks import ChairItem
 
     await register_admin(chatter)
     await chatter.send(ADMIN_ID, "/adddept edu Білім | Образование")

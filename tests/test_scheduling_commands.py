@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -10,9 +11,18 @@ from sqlmodel import select
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
+from bot.roadmap.demo import seed_demo
 from bot.scheduling.jobs import Jobs, WeeklyTime, build_scheduler, round_schedule
 from db.engine import SessionMaker
-from db.models import AuditLog, CalendarOverride, Notification, Person, StatusRound
+from db.models import (
+    AuditLog,
+    CalendarOverride,
+    Department,
+    Notification,
+    Person,
+    RoundRequest,
+    StatusRound,
+)
 from tests.conftest import ADMIN_ID, Chatter
 from tests.mocked_bot import MockedBot
 from tests.test_roles_and_invites import only_text, register_admin, rows
@@ -64,11 +74,31 @@ async def test_scheduler_jobs_fire_in_almaty_time(jobs: Jobs) -> None:
 async def test_catch_up_runs_a_missed_round_once(
     jobs: Jobs, session_maker: SessionMaker, clock: FrozenClock
 ) -> None:
+    async with session_maker() as session:  # the roadmap was in the bot on Saturday
+        saturday = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
+        session.add(
+            Department(code="edu", name_kk="Білім", name_ru="Образование", created_at=saturday)
+        )
+        await session.commit()
     clock.set(datetime(2025, 3, 4, 8, 0, tzinfo=UTC))  # Tuesday 13:00: Monday's round was missed
     await jobs.catch_up()
     await jobs.catch_up()  # a second restart the same day
     rounds = await rows(session_maker, StatusRound)
     assert [r.trigger for r in rounds] == ["schedule"]
+
+
+async def test_a_fresh_install_has_no_missed_round(
+    jobs: Jobs, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    """The demo loaded on Tuesday: Monday's round was due before the roadmap was in the bot."""
+    tuesday = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
+    clock.set(tuesday)
+    await jobs.catch_up()  # an empty database
+    async with session_maker() as session:
+        await seed_demo(session, now=tuesday, tz=ZoneInfo("Asia/Almaty"))
+    await jobs.catch_up()
+    assert await rows(session_maker, StatusRound) == []
+    assert await rows(session_maker, RoundRequest) == []
 
 
 async def test_blocked_person_is_reported_once_and_unblocked_when_they_write(

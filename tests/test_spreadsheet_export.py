@@ -18,6 +18,7 @@ from openpyxl.workbook.workbook import Workbook
 from bot.app.cli_spreadsheets import cli_export
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
+from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.export import build_export
 from bot.spreadsheets.importer import localized_header_aliases, parse_spreadsheet, plan_import
 from bot.telegram.i18n import in_locale
@@ -27,6 +28,7 @@ from tests.test_roles_and_invites import register_admin
 from tests.test_stats import FORMULA_COMMENT, seed_history
 
 TZ = ZoneInfo("Asia/Almaty")
+THRESHOLDS = RiskThresholds()
 TODAY = date(2025, 3, 3)
 
 
@@ -48,7 +50,7 @@ def values(sheet: Any) -> list[list[Any]]:
 async def export(session_maker: SessionMaker, i18n: I18n, locale: str) -> Workbook:
     async with session_maker() as session:
         with in_locale(i18n, locale):
-            data = await build_export(session, today=TODAY, tz=TZ)
+            data = await build_export(session, today=TODAY, tz=TZ, thresholds=THRESHOLDS)
     return load_workbook(io.BytesIO(data))
 
 
@@ -119,7 +121,7 @@ async def test_no_formula_reaches_the_file(
     await seed_history(session_maker, clock)
     async with session_maker() as session:
         with in_locale(i18n, "kk"):
-            data = await build_export(session, today=TODAY, tz=TZ)
+            data = await build_export(session, today=TODAY, tz=TZ, thresholds=THRESHOLDS)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/")]
         assert len(sheets) == 3
@@ -199,7 +201,7 @@ async def test_an_export_reads_back_as_an_import(
     await seed_history(session_maker, clock)
     async with session_maker() as session:
         with in_locale(i18n, locale):
-            data = await build_export(session, today=TODAY, tz=TZ)
+            data = await build_export(session, today=TODAY, tz=TZ, thresholds=THRESHOLDS)
         parsed = parse_spreadsheet(
             data, "export.xlsx", extra_aliases=localized_header_aliases(i18n)
         )

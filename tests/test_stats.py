@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from aiogram.methods import SendMessage
 from aiogram.utils.i18n import I18n
 
 from bot.core.clock import FrozenClock
-from bot.risk.assess import RiskReason, reason_label
+from bot.risk.labels import reason_label
+from bot.risk.rules import RiskReason, RiskThresholds
 from bot.spreadsheets.stats import department_stats, latest_updates, risk_labels
 from bot.telegram.i18n import in_locale
 from bot.telegram.menus import STATS
@@ -28,6 +30,9 @@ from tests.conftest import ADMIN_ID, Chatter
 from tests.test_roles_and_invites import register_admin
 
 FORMULA_COMMENT = '=HYPERLINK("http://example.com/x","click")'
+
+THRESHOLDS = RiskThresholds()
+TZ = ZoneInfo("Asia/Almaty")
 
 
 @dataclass
@@ -177,6 +182,7 @@ async def test_department_stats_over_the_last_rounds(
         ("culture", 0, 0, None, None, 0),
     ]
     assert stats[0].never_answers and not stats[-1].never_answers
+    assert {s.department.code for s in stats if s.nobody_registered} == {"water", "culture"}
     assert stats[2].share_answered == 0.5
 
     async with session_maker() as session:
@@ -225,7 +231,9 @@ async def test_risk_labels_come_from_the_risk_rules(
     history = await seed_history(session_maker, clock)
     async with session_maker() as session:
         with in_locale(i18n, "ru"):
-            found = await risk_labels(session, today=date(2025, 3, 3))
+            found = await risk_labels(
+                session, today=date(2025, 3, 3), thresholds=THRESHOLDS, tz=TZ, year=None
+            )
             declared = reason_label(RiskReason.DECLARED)
             overdue = reason_label(RiskReason.OVERDUE)
     by_code = {code: found.get(item_id) or [] for code, item_id in history.items.items()}
@@ -251,6 +259,12 @@ async def test_stats_command(
     assert order == sorted(order)
     assert "(50%)" in text and "(0%)" in text and "(100%)" in text
     assert "Управление водных ресурсов" in text
+    nobody = text.split("\n")[-1]
+    with in_locale(i18n, "ru"):
+        expected = i18n.gettext(
+            "Nobody is registered yet in: {names}. Invite them with /invite.", locale="ru"
+        ).format(names="Управление водных ресурсов, Управление культуры")
+    assert nobody == expected
     with in_locale(i18n, "ru"):
         usage = usage_line(STATS)
     for wrong in ("/stats abc", "/stats 0", "/stats 101", "/stats 3 4"):

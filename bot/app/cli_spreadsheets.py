@@ -85,7 +85,9 @@ async def cli_export(settings: Settings, path: Path) -> int:
         with in_locale(i18n, settings.default_locale):
             async with create_session_maker(engine)() as session:
                 today = local_today(SystemClock(), settings.tz)
-                data = await build_export(session, today=today, tz=settings.tz)
+                data = await build_export(
+                    session, today=today, tz=settings.tz, thresholds=settings.risk_thresholds
+                )
             try:
                 await asyncio.to_thread(path.write_bytes, data)
             except OSError as error:

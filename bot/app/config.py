@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.risk.rules import RiskThresholds
+
 SUPPORTED_LOCALES: tuple[str, ...] = ("kk", "ru")
 TELEGRAM_DEFAULT_API_URL = "https://api.telegram.org"
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
@@ -96,6 +98,16 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def risk_thresholds(self) -> RiskThresholds:
+        return RiskThresholds(
+            stale_days=self.risk_stale_days,
+            missed_rounds=self.risk_missed_rounds,
+            behind_plan_points=self.risk_behind_plan_points,
+            flat_rounds=self.risk_flat_rounds,
+            flat_remaining_fraction=self.risk_flat_remaining_fraction,
+        )
 
 
 def describe_settings_error(error: Exception) -> str:

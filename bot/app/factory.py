@@ -73,6 +73,7 @@ def create_dispatcher(
         clock=clock,
         session_maker=session_maker,
         outbox=outbox,
+        risk_thresholds=settings.risk_thresholds,
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))
     PersonI18nMiddleware(i18n).setup(dispatcher)
@@ -147,7 +148,6 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     )
     dispatcher["i18n"] = i18n
     dispatcher["jobs"] = jobs
-    dispatcher["risk_thresholds"] = jobs.thresholds
     return Application(settings, engine, bot, dispatcher, i18n, outbox)
 
 

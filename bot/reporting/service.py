@@ -216,6 +216,10 @@ class RoundOutcome:
     def departments_without_people(self) -> list[Department]:
         return [request.department for request in self.requests if not request.people]
 
+    @property
+    def departments_asked(self) -> int:
+        return sum(1 for request in self.requests if request.people)
+
 
 async def start_round(
     session: AsyncSession,
@@ -245,15 +249,16 @@ async def start_round(
         if not items:
             continue
         people = await department_members(session, target.id)  # type: ignore[arg-type]
-        session.add(
-            RoundRequest(
-                round_id=status_round.id,  # type: ignore[arg-type]
-                department_id=target.id,  # type: ignore[arg-type]
-                item_count=len(items),
-                people_count=len(people),
-                requested_at=now,
+        if people:  # a department can only miss a request that reached someone
+            session.add(
+                RoundRequest(
+                    round_id=status_round.id,  # type: ignore[arg-type]
+                    department_id=target.id,  # type: ignore[arg-type]
+                    item_count=len(items),
+                    people_count=len(people),
+                    requested_at=now,
+                )
             )
-        )
         outcome.requests.append(DepartmentRequest(target, len(items), people))
     await session.flush()
     if actor is not None:

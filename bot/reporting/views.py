@@ -8,6 +8,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.core.text import quote
 from bot.reporting.service import PROGRESS_CHOICES, Cause, Draft, Worklist, needs_explanation
 from bot.telegram.callbacks import (
     DialogAction,
@@ -18,7 +19,7 @@ from bot.telegram.callbacks import (
     WorklistPage,
 )
 from bot.telegram.i18n import format_day, ngettext, pick_name
-from bot.telegram.texts import days_left_text, quote, status_label
+from bot.telegram.texts import days_left_text, status_label
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
 BUTTON_TITLE_LENGTH = 40

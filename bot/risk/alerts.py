@@ -17,19 +17,16 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.text import quote
 from bot.delivery.enqueue import enqueue_message
 from bot.reporting.views import cause_label
-from bot.risk.assess import (
-    DEFAULT_TZ,
-    SEVERITY,
-    ItemRisk,
-    RiskState,
-    RiskThresholds,
-    assess_items,
-)
-from bot.risk.digest import AskUpdate, ChairItem, departments_by_id, reasons_text
+from bot.risk.assess import assess_items
+from bot.risk.digest import departments_by_id
+from bot.risk.labels import reasons_text
+from bot.risk.rules import SEVERITY, ItemRisk, RiskState, RiskThresholds
+from bot.telegram.callbacks import AskUpdate, ChairItem
 from bot.telegram.i18n import format_day, in_locale, pick_name
-from bot.telegram.texts import department_name, quote, status_label
+from bot.telegram.texts import department_name, status_label
 from db.models import Department, ItemRiskState, Person, RiskEvent, Role
 
 
@@ -99,15 +96,15 @@ async def enqueue_chair_alerts(
     today: date,
     now: datetime,
     not_before: datetime,
-    thresholds: RiskThresholds | None = None,
-    tz: tzinfo = DEFAULT_TZ,
+    thresholds: RiskThresholds,
+    tz: tzinfo,
 ) -> int:
     """Compare every item's risk with what the chair was told, alert on transitions, commit.
 
     Returns the number of alerts added to the outbox. Safe to run as often as wanted: the
     stored state and the idempotency keys (item, episode, state, person) prevent repeats.
     """
-    risks = await assess_items(session, today=today, thresholds=thresholds, tz=tz)
+    risks = await assess_items(session, today=today, year=None, thresholds=thresholds, tz=tz)
     known = {row.item_id: row for row in (await session.exec(select(ItemRiskState))).all()}
     chairs = await active_chairs(session)
     departments = await departments_by_id(session)

@@ -9,12 +9,11 @@ from __future__ import annotations
 import base64
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -23,50 +22,19 @@ from babel.dates import format_date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.delivery.enqueue import enqueue_message
-from bot.reporting.views import cause_label
-from bot.risk.assess import (
-    DEFAULT_TZ,
-    ItemRisk,
-    RiskReason,
-    RiskThresholds,
-    assess_items,
-    at_risk_counts,
-    days_without_update,
-    planned_progress,
-    reason_label,
-)
+from bot.core.text import Block, quote, split_blocks
+from bot.delivery.enqueue import enqueue_message, enqueue_photo
+from bot.risk.assess import assess_items, at_risk_counts
+from bot.risk.labels import reasons_text
+from bot.risk.rules import ItemRisk, RiskReason, RiskThresholds
+from bot.telegram.callbacks import ChairDepartment, ChairItem
 from bot.telegram.i18n import current_locale, format_day, in_locale, ngettext, pick_name
-from bot.telegram.texts import (
-    TELEGRAM_TEXT_LIMIT,
-    department_name,
-    quote,
-    status_label,
-    visible_length,
-)
-from db import outbox
+from bot.telegram.texts import department_name
 from db.models import Department, ItemStatus, Person, Role
 
 TITLE_LIMIT = 200
 ITEM_BUTTONS_PER_PART = 40
 CHART_WEEKS = 8
-
-
-class ChairItem(CallbackData, prefix="ci"):
-    """Open an item's card and history from a digest or an alert."""
-
-    item_id: int
-
-
-class ChairDepartment(CallbackData, prefix="cd"):
-    department_id: int
-    year: int
-
-
-class AskUpdate(CallbackData, prefix="cu"):
-    """Ask the item's department for a status update now."""
-
-    item_id: int
 
 
 class Category(StrEnum):
@@ -123,48 +91,6 @@ def summarize(risks: dict[int, ItemRisk]) -> Summary:
     return summary
 
 
-def reason_detail(risk: ItemRisk, reason: RiskReason, today: date) -> str:
-    """The reason with what makes it concrete: the cause, the days, the points."""
-    facts = risk.facts
-    if reason == RiskReason.DECLARED:
-        label = status_label(risk.latest_status or "")
-        return f"{label} ({cause_label(risk.latest_cause)})" if risk.latest_cause else label
-    if reason == RiskReason.OVERDUE:
-        days = (today - risk.deadline).days
-        return ngettext("overdue by {count} day", "overdue by {count} days", days).format(
-            count=days
-        )
-    if reason == RiskReason.STALE:
-        days = days_without_update(facts, today)
-        if facts.latest_day is None:
-            return ngettext("no report for {count} day", "no report for {count} days", days).format(
-                count=days
-            )
-        return ngettext("no update for {count} day", "no update for {count} days", days).format(
-            count=days
-        )
-    if reason == RiskReason.BEHIND_PLAN:
-        expected = round(planned_progress(facts.start, facts.deadline, today))
-        return _("behind plan: {progress}% instead of {expected}%").format(
-            progress=risk.latest_progress, expected=expected
-        )
-    if reason == RiskReason.FLAT:
-        return ngettext(
-            "no progress in {count} report", "no progress in {count} reports", facts.flat_streak
-        ).format(count=facts.flat_streak)
-    if reason == RiskReason.DEADLINE_MOVED:
-        return ngettext(
-            "deadline postponed {count} time",
-            "deadline postponed {count} times",
-            facts.postponements,
-        ).format(count=facts.postponements)
-    return reason_label(reason)
-
-
-def reasons_text(risk: ItemRisk, today: date) -> str:
-    return "; ".join(reason_detail(risk, reason, today) for reason in risk.reasons)
-
-
 def short_title(risk: ItemRisk) -> str:
     title = pick_name(risk.title_kk, risk.title_ru)
     return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
@@ -174,51 +100,6 @@ def item_line(risk: ItemRisk, today: date) -> str:
     """One at-risk item, one line of balanced HTML: the unit messages are split at."""
     code, title, reasons = quote(risk.code), quote(short_title(risk)), reasons_text(risk, today)
     return f"• <b>{code}</b> {title} — <i>{quote(reasons)}</i>"
-
-
-@dataclass(frozen=True)
-class Block:
-    """Lines that stay in one message; `continued` is repeated on top of a new message."""
-
-    lines: tuple[str, ...]
-    item_ids: tuple[int, ...] = ()
-    continued: str | None = None
-
-
-@dataclass
-class Part:
-    text: str
-    item_ids: list[int]
-
-
-def split_blocks(blocks: Iterable[Block], limit: int = TELEGRAM_TEXT_LIMIT) -> list[Part]:
-    """Join blocks into messages within the limit, never cutting a block (an item) in two."""
-    parts: list[Part] = []
-    lines: list[str] = []
-    ids: list[int] = []
-
-    def size(candidate: list[str]) -> int:
-        return visible_length("\n".join(candidate))
-
-    for block in blocks:
-        if lines and size([*lines, *block.lines]) > limit:
-            parts.append(Part("\n".join(lines), ids))
-            lines, ids = [], []
-        if not lines:
-            body = list(block.lines)
-            while body and not body[0].strip():
-                body.pop(0)
-            if block.continued:
-                body.insert(0, block.continued)
-            if size(body) > limit:
-                raise ValueError("a single item is longer than a Telegram message")
-            lines = body
-        else:
-            lines.extend(block.lines)
-        ids.extend(block.item_ids)
-    if lines:
-        parts.append(Part("\n".join(lines), ids))
-    return parts
 
 
 def count_lines(summary: Summary) -> list[str]:
@@ -317,7 +198,7 @@ def render_digest(
     messages = []
     for number, part in enumerate(parts):
         last = number == len(parts) - 1
-        markup = digest_keyboard(part.item_ids, codes, buttons if last else [], year)
+        markup = digest_keyboard(part.keys, codes, buttons if last else [], year)
         messages.append(DigestMessage(part.text, markup))
     return messages
 
@@ -350,8 +231,8 @@ async def collect_digest(
     *,
     today: date,
     year: int,
-    thresholds: RiskThresholds | None = None,
-    tz: tzinfo = DEFAULT_TZ,
+    thresholds: RiskThresholds,
+    tz: tzinfo,
     with_weekly: bool = True,
 ) -> DigestData:
     risks = await assess_items(session, today=today, year=year, thresholds=thresholds, tz=tz)
@@ -405,8 +286,8 @@ async def enqueue_weekly_digest(
     today: date,
     now: datetime,
     not_before: datetime,
-    thresholds: RiskThresholds | None = None,
-    tz: tzinfo = DEFAULT_TZ,
+    thresholds: RiskThresholds,
+    tz: tzinfo,
 ) -> int:
     """The week's digest and chart for every active chair and secretariat person.
 
@@ -440,17 +321,14 @@ async def enqueue_weekly_digest(
                 not_before=not_before,
             )
         if locale in charts:
-            added += await outbox.enqueue(
+            added += await enqueue_photo(
                 session,
                 key=f"digest:{week}:{person.id}:chart",
                 kind="digest",
-                chat_id=person.telegram_id,
-                person_id=person.id,
-                method="sendPhoto",
-                params={
-                    "photo": {"base64": charts[locale], "filename": "summary.png"},
-                    "caption": caption,
-                },
+                person=person,
+                photo=charts[locale],
+                filename="summary.png",
+                caption=caption,
                 now=now,
                 not_before=not_before,
             )

@@ -26,12 +26,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock
+from bot.core.text import quote
 from bot.delivery.enqueue import enqueue_message
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.rounds import run_round
 from bot.risk.alerts import enqueue_chair_alerts
-from bot.risk.assess import RiskThresholds
 from bot.risk.digest import enqueue_weekly_digest
+from bot.risk.rules import RiskThresholds
 from bot.scheduling.calendar import WorkCalendar, load_calendar
 from bot.scheduling.reminders import (
     ScanResult,
@@ -40,10 +41,9 @@ from bot.scheduling.reminders import (
     enqueue_nudges,
 )
 from bot.telegram.i18n import current_locale, in_locale, ngettext
-from bot.telegram.texts import quote
 from db import queries
 from db.engine import SessionMaker
-from db.models import AppSetting, Notification, Person, Role, StatusRound
+from db.models import AppSetting, Department, Notification, Person, Role, StatusRound
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class Jobs:
 
     @property
     def thresholds(self) -> RiskThresholds:
-        return RiskThresholds.from_settings(self.settings)
+        return self.settings.risk_thresholds
 
     async def chair_alerts(self) -> int:
         """Alerts for items that entered or worsened a risk state."""
@@ -260,7 +260,11 @@ class Jobs:
                     )
                 )
             ).one()
-        if last_fire is not None and (last_round is None or last_round < last_fire):
+            roadmap_since = (await session.exec(select(func.min(Department.created_at)))).one()
+        # Missed only if the roadmap was in the bot when the round was due: a fresh install
+        # (or one loaded after the last due time) has nothing to catch up.
+        was_due = last_fire is not None and roadmap_since is not None and roadmap_since < last_fire
+        if was_due and (last_round is None or last_round < last_fire):
             logger.info("Catching up the status round due at %s", last_fire)
             await self.scheduled_round()
         digest = parse_weekly(self.settings.digest_schedule) or WeeklyTime(("fri",), time(17))

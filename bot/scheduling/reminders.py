@@ -21,13 +21,14 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.text import quote, split_message
 from bot.delivery.enqueue import enqueue_message
 from bot.reporting.service import department_members, open_items, worklist
 from bot.reporting.views import worklist_keyboard
 from bot.scheduling.calendar import WorkCalendar
 from bot.telegram.callbacks import OpenItem
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
-from bot.telegram.texts import days_left_text, department_name, quote, split_message
+from bot.telegram.texts import days_left_text, department_name
 from db import queries
 from db.models import (
     Department,

@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.importer import COLUMN_HEADERS, Column
 from bot.spreadsheets.stats import cause_label, department_stats, latest_updates, risk_labels
 from bot.telegram.i18n import pick_name
@@ -61,13 +62,15 @@ def _finish(sheet: Worksheet, widths: Sequence[int]) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH)
 
 
-async def build_export(session: AsyncSession, *, today: date, tz: tzinfo) -> bytes:
+async def build_export(
+    session: AsyncSession, *, today: date, tz: tzinfo, thresholds: RiskThresholds
+) -> bytes:
     """Items, History and Departments sheets, rendered in the current locale."""
     departments = {d.id: d for d in await queries.all_departments(session)}
     people = {p.id: p for p in (await session.exec(select(Person))).all()}
     items = (await session.exec(select(RoadmapItem).order_by(col(RoadmapItem.code)))).all()
     latest = await latest_updates(session)
-    risks = await risk_labels(session, today=today, tz=tz)
+    risks = await risk_labels(session, today=today, year=None, tz=tz, thresholds=thresholds)
 
     workbook = Workbook()
     sheet = workbook.active

@@ -22,6 +22,7 @@ from docx.table import Table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.stats import cause_label, is_overdue, latest_updates, risk_labels
 from bot.telegram.i18n import format_day, pick_name
 from db import queries
@@ -54,7 +55,7 @@ class YearTotals:
 
 
 async def collect_risk_rows(
-    session: AsyncSession, *, today: date, year: int, tz: tzinfo
+    session: AsyncSession, *, today: date, year: int, tz: tzinfo, thresholds: RiskThresholds
 ) -> tuple[YearTotals, list[RiskRow]]:
     """The year's totals and every at-risk item, ordered by department, deadline and code."""
     departments = {d.id: d for d in await queries.all_departments(session)}
@@ -67,7 +68,7 @@ async def collect_risk_rows(
     ).all()
     latest = await latest_updates(session)
     explained = await latest_updates(session, with_comment=True)
-    risks = await risk_labels(session, today=today, year=year, tz=tz)
+    risks = await risk_labels(session, today=today, year=year, tz=tz, thresholds=thresholds)
 
     statuses: Counter[str] = Counter()
     overdue = 0
@@ -190,7 +191,11 @@ def render_risk_report(totals: YearTotals, rows: list[RiskRow], *, today: date, 
     return buffer.getvalue()
 
 
-async def build_risk_report(session: AsyncSession, *, today: date, tz: tzinfo) -> bytes:
+async def build_risk_report(
+    session: AsyncSession, *, today: date, tz: tzinfo, thresholds: RiskThresholds
+) -> bytes:
     """The report for the current year, in the current locale."""
-    totals, rows = await collect_risk_rows(session, today=today, year=today.year, tz=tz)
+    totals, rows = await collect_risk_rows(
+        session, today=today, year=today.year, tz=tz, thresholds=thresholds
+    )
     return render_risk_report(totals, rows, today=today, year=today.year)

@@ -16,9 +16,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.reporting.views import cause_label as report_cause_label
-from bot.risk.assess import RiskThresholds, assess_items, reason_label
+from bot.risk.assess import assess_items
+from bot.risk.labels import reason_label
+from bot.risk.rules import ItemFacts, RiskThresholds
+from bot.risk.rules import is_overdue as rule_overdue
 from db import queries
-from db.models import Department, ItemStatus, RoadmapItem, RoundRequest, StatusUpdate
+from db.models import Department, Person, RoadmapItem, Role, RoundRequest, StatusUpdate
 
 DEFAULT_ROUNDS = 8
 MAX_ROUNDS = 100
@@ -49,21 +52,23 @@ async def latest_updates(
 
 
 def is_overdue(item: RoadmapItem, latest: StatusUpdate | None, today: date) -> bool:
-    done = latest is not None and latest.status == ItemStatus.DONE
-    return not item.archived and item.deadline < today and not done
+    """The risk rule's overdue, for a non-archived item and its newest update."""
+    facts = ItemFacts(
+        deadline=item.deadline, start=item.deadline, latest_status=latest.status if latest else None
+    )
+    return not item.archived and rule_overdue(facts, today)
 
 
 async def risk_labels(
     session: AsyncSession,
     *,
     today: date,
-    year: int | None = None,
-    tz: tzinfo | None = None,
-    thresholds: RiskThresholds | None = None,
+    year: int | None,
+    tz: tzinfo,
+    thresholds: RiskThresholds,
 ) -> dict[int, list[str]]:
     """Item id → why the item is at risk, in the current locale; items without risk are absent."""
-    extra = {"tz": tz} if tz is not None else {}
-    assessed = await assess_items(session, today=today, year=year, thresholds=thresholds, **extra)
+    assessed = await assess_items(session, today=today, year=year, thresholds=thresholds, tz=tz)
     return {
         item_id: [reason_label(reason) for reason in assessment.reasons]
         for item_id, assessment in assessed.items()
@@ -87,6 +92,12 @@ class DepartmentStats:
     median_answer: timedelta | None
     last_update: datetime | None
     overdue_items: int
+    people: int = 0
+
+    @property
+    def nobody_registered(self) -> bool:
+        """Nobody in the department can be asked: the secretariat's matter, not a risk."""
+        return self.people == 0
 
     @property
     def share_answered(self) -> float | None:
@@ -145,6 +156,20 @@ async def department_stats(
         if is_overdue(item, latest.get(item.id), today):  # type: ignore[arg-type]
             overdue[item.department_id] = overdue.get(item.department_id, 0) + 1
 
+    registered = dict(
+        (
+            await session.exec(
+                select(Person.department_id, func.count())
+                .where(
+                    Person.role == Role.MEMBER,
+                    col(Person.active).is_(True),
+                    col(Person.blocked_bot).is_(False),
+                    col(Person.department_id).is_not(None),
+                )
+                .group_by(Person.department_id)
+            )
+        ).all()
+    )
     result = []
     for department in await queries.all_departments(session):
         asked = requests.get(department.id, [])  # type: ignore[arg-type]
@@ -157,6 +182,7 @@ async def department_stats(
                 median_answer=_median(waits),
                 last_update=last_updates.get(department.id),
                 overdue_items=overdue.get(department.id, 0),  # type: ignore[arg-type]
+                people=registered.get(department.id, 0),
             )
         )
     return sorted(result, key=_worst_first)

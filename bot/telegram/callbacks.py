@@ -39,3 +39,20 @@ class DialogAction(CallbackData, prefix="ra"):
 
     item_id: int
     action: str
+
+
+class ChairItem(CallbackData, prefix="ci"):
+    """Open an item's card and history from a digest or an alert."""
+
+    item_id: int
+
+
+class ChairDepartment(CallbackData, prefix="cd"):
+    department_id: int
+    year: int
+
+
+class AskUpdate(CallbackData, prefix="cu"):
+    """Ask the item's department for a status update now."""
+
+    item_id: int

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from datetime import date, tzinfo
-from html import escape, unescape
+from datetime import date
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.roadmap.service import ItemCard
-from bot.telegram.i18n import format_day, ngettext, pick_name
+from bot.core.text import quote
+from bot.telegram.i18n import ngettext, pick_name
 from bot.telegram.menus import CommandSpec, commands_for
-from db.models import Department, ItemStatus, Person, Role, StatusUpdate
-
-TELEGRAM_TEXT_LIMIT = 4096
-
-
-def quote(text: str | None) -> str:
-    """Escape data (titles, names, comments) before it goes into an HTML message."""
-    return escape(text or "", quote=False)
+from db.models import Department, ItemStatus, Person, Role
 
 
 def role_label(role: str) -> str:
@@ -83,79 +73,3 @@ def help_text(person: Person) -> str:
         hint = quote(_(spec.usage)) if spec.usage else "/" + spec.name
         lines.append(f"{hint} — {quote(_(spec.description))}")
     return "\n".join(lines)
-
-
-def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
-    item = card.item
-    lines = [
-        f"<b>{quote(item.code)}</b> {quote(pick_name(item.title_kk, item.title_ru))}",
-        _("Responsible department: {name}").format(name=quote(department_name(card.department))),
-        _("Deadline: {date} ({days_left})").format(
-            date=format_day(item.deadline), days_left=days_left_text(item.deadline, today)
-        ),
-    ]
-    if item.target:
-        lines.append(_("Target: {target}").format(target=quote(item.target)))
-    if item.archived:
-        lines.append(_("The item is archived."))
-    if card.latest is None:
-        lines.append(_("Status: no reports yet"))
-        return "\n".join(lines)
-    latest = card.latest
-    lines.append(
-        _("Status: {status}, {progress}%").format(
-            status=status_label(latest.status), progress=latest.progress
-        )
-    )
-    lines.append("")
-    lines.append("<b>" + _("Latest updates:") + "</b>")
-    for update, author in card.history:
-        lines.append(history_line(update, author, tz))
-    return "\n".join(lines)
-
-
-def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str:
-    """One update on one line: date, status, progress, author, then cause and comment."""
-    line = "{date} — {status}, {progress}% — {author}".format(
-        date=format_day(update.created_at.astimezone(tz).date()),
-        status=status_label(update.status),
-        progress=update.progress,
-        author=quote(author.display_name if author else "—"),
-    )
-    details = [quote(update.comment)] if update.comment else []
-    if update.evidence_kind:
-        details.append("📎")
-    return line + (": " + " ".join(details) if details else "")
-
-
-_TAG = re.compile(r"<[^>]+>")
-
-
-def visible_length(text: str) -> int:
-    """Length as Telegram counts it after HTML parsing, in UTF-16 code units."""
-    plain = unescape(_TAG.sub("", text))
-    return len(plain.encode("utf-16-le")) // 2
-
-
-def split_message(lines: Iterable[str], limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Join lines into messages within Telegram's limit, breaking only between lines.
-
-    Each line must be balanced HTML on its own, so no tag is ever cut in half.
-    """
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in lines:
-        length = visible_length(line)
-        if length > limit:
-            raise ValueError("a single line is longer than a Telegram message")
-        extra = length + (1 if current else 0)
-        if current and size + extra > limit:
-            chunks.append("\n".join(current))
-            current, size = [], 0
-            extra = length
-        current.append(line)
-        size += extra
-    if current:
-        chunks.append("\n".join(current))
-    return chunks

@@ -1,0 +1,105 @@
+"""Text for Telegram's HTML messages: escaping, length as Telegram counts it, and the one
+message splitter. Plain functions: no aiogram, no database."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html import escape, unescape
+
+TELEGRAM_TEXT_LIMIT = 4096
+TELEGRAM_CAPTION_LIMIT = 1024
+ELLIPSIS = "…"
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def quote(text: str | None) -> str:
+    """Escape data (titles, names, comments) before it goes into an HTML message."""
+    return escape(text or "", quote=False)
+
+
+def visible_length(text: str) -> int:
+    """Length as Telegram counts it after HTML parsing, in UTF-16 code units."""
+    plain = unescape(_TAG.sub("", text))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary and marked with «…»."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    boundary = cut.rfind(" ")
+    if boundary > 0:
+        cut = cut[:boundary]
+    return cut.rstrip(" ,.;:—-«(") + ELLIPSIS
+
+
+@dataclass(frozen=True)
+class Block:
+    """Lines that stay in one message, each balanced HTML on its own.
+
+    `keys` travel with the block into the message that holds it (e.g. the items its buttons
+    open); `continued` is put on top when the block starts a new message.
+    """
+
+    lines: tuple[str, ...]
+    keys: tuple[int, ...] = ()
+    continued: str | None = None
+
+
+@dataclass
+class Part:
+    text: str
+    keys: list[int]
+
+
+def split_blocks(blocks: Iterable[Block], limit: int = TELEGRAM_TEXT_LIMIT) -> list[Part]:
+    """Join blocks into messages within the limit, never cutting a block in two.
+
+    Blank lines at the top of a new message are dropped. A block longer than the limit on its
+    own is a programming error (ValueError): callers shorten their lines first.
+    """
+    parts: list[Part] = []
+    lines: list[str] = []
+    keys: list[int] = []
+    size = 0
+
+    def measure(candidate: Iterable[str]) -> tuple[int, int]:
+        lengths = [visible_length(line) for line in candidate]
+        return sum(lengths), len(lengths)
+
+    for block in blocks:
+        added, count = measure(block.lines)
+        if lines and size + added + count > limit:
+            parts.append(Part("\n".join(lines), keys))
+            lines, keys, size = [], [], 0
+        if not lines:
+            body = list(block.lines)
+            while body and not body[0].strip():
+                body.pop(0)
+            if block.continued and body:
+                body.insert(0, block.continued)
+            if not body:
+                keys.extend(block.keys)
+                continue
+            length, count = measure(body)
+            size = length + count - 1
+            if size > limit:
+                raise ValueError("a single block is longer than a Telegram message")
+            lines = body
+        else:
+            lines.extend(block.lines)
+            size += added + count
+        keys.extend(block.keys)
+    if lines:
+        parts.append(Part("\n".join(lines), keys))
+    return parts
+
+
+def split_message(lines: Iterable[str], limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Join lines into messages within Telegram's limit, breaking only between lines."""
+    return [part.text for part in split_blocks((Block((line,)) for line in lines), limit)]

@@ -1,0 +1,56 @@
+"""The item card as people read it: the item, its deadline, status and latest updates."""
+
+from __future__ import annotations
+
+from datetime import date, tzinfo
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.core.text import quote
+from bot.roadmap.service import ItemCard
+from bot.telegram.i18n import format_day, pick_name
+from bot.telegram.texts import days_left_text, department_name, status_label
+from db.models import Person, StatusUpdate
+
+
+def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
+    item = card.item
+    lines = [
+        f"<b>{quote(item.code)}</b> {quote(pick_name(item.title_kk, item.title_ru))}",
+        _("Responsible department: {name}").format(name=quote(department_name(card.department))),
+        _("Deadline: {date} ({days_left})").format(
+            date=format_day(item.deadline), days_left=days_left_text(item.deadline, today)
+        ),
+    ]
+    if item.target:
+        lines.append(_("Target: {target}").format(target=quote(item.target)))
+    if item.archived:
+        lines.append(_("The item is archived."))
+    if card.latest is None:
+        lines.append(_("Status: no reports yet"))
+        return "\n".join(lines)
+    latest = card.latest
+    lines.append(
+        _("Status: {status}, {progress}%").format(
+            status=status_label(latest.status), progress=latest.progress
+        )
+    )
+    lines.append("")
+    lines.append("<b>" + _("Latest updates:") + "</b>")
+    for update, author in card.history:
+        lines.append(history_line(update, author, tz))
+    return "\n".join(lines)
+
+
+def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str:
+    """One update on one line: date, status, progress, author, then cause and comment."""
+    line = "{date} — {status}, {progress}% — {author}".format(
+        date=format_day(update.created_at.astimezone(tz).date()),
+        status=status_label(update.status),
+        progress=update.progress,
+        author=quote(author.display_name if author else "—"),
+    )
+    details = [quote(update.comment)] if update.comment else []
+    if update.evidence_kind:
+        details.append("📎")
+    return line + (": " + " ".join(details) if details else "")
