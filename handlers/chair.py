@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.delivery.worker import DeliveryWorker
-from bot.reporting.rounds import run_round
+from bot.reporting.rounds import request_now
 from bot.risk.assess import (
     DISMISSIBLE_REASONS,
     DismissRefusal,
@@ -53,7 +53,6 @@ from bot.risk.digest import (
     summarize,
 )
 from bot.roadmap.service import item_card
-from bot.scheduling.calendar import load_calendar
 from bot.telegram import menus
 from bot.telegram.i18n import format_day
 from bot.telegram.middlewares import chair_and_secretariat_only, secretariat_only
@@ -268,15 +267,8 @@ async def ask_department_now(
     tz: ZoneInfo,
 ) -> int:
     """A round for this one department now, delivered in working time; the people asked."""
-    now = clock.now()
-    calendar = await load_calendar(session, tz)
-    outcome = await run_round(
-        session,
-        i18n=i18n,
-        actor=actor,
-        department=department,
-        now=now,
-        not_before=calendar.next_working_moment(now),
+    outcome = await request_now(
+        session, i18n=i18n, tz=tz, actor=actor, department=department, now=clock.now()
     )
     return outcome.people_count
 

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.core.parsing import parse_one_word
+from bot.people import audit
 from bot.reporting.service import (
     TELEGRAM_DOWNLOAD_LIMIT,
     Cause,
@@ -277,14 +278,13 @@ async def _begin(
         item = await reportable_item(dialog.session, dialog.person, item_id)
     except ReportRefusedError as refused:
         if refused.reason == ReportRefusal.NOT_YOUR_DEPARTMENT:
-            await queries.add_audit(
+            await audit.refused(
                 dialog.session,
-                at=dialog.clock.now(),
-                action="refused.report",
-                actor=dialog.person,
-                target=str(item_id),
+                dialog.person,
+                "refused.report",
+                str(item_id),
+                now=dialog.clock.now(),
             )
-            await dialog.session.commit()
         text = refusal_text(refused.reason)
         if isinstance(answer, CallbackQuery):
             await answer.answer(text, show_alert=True)

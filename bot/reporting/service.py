@@ -17,6 +17,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.people.recipients import department_members
 from db import queries
 from db.models import (
     Department,
@@ -140,16 +141,6 @@ async def departments_with_open_items(session: AsyncSession) -> Sequence[Departm
     return (await session.exec(statement)).all()
 
 
-async def department_members(session: AsyncSession, department_id: int) -> Sequence[Person]:
-    statement = select(Person).where(
-        Person.department_id == department_id,
-        Person.role == Role.MEMBER,
-        col(Person.active).is_(True),
-        col(Person.blocked_bot).is_(False),
-    )
-    return (await session.exec(statement)).all()
-
-
 async def current_request_time(session: AsyncSession, department_id: int) -> datetime | None:
     statement = select(func.max(RoundRequest.requested_at)).where(
         RoundRequest.department_id == department_id
@@ -207,6 +198,9 @@ class DepartmentRequest:
 class RoundOutcome:
     round: StatusRound
     requests: list[DepartmentRequest] = field(default_factory=list)
+    delivery_at: datetime | None = (
+        None  # when the requests go out: now, or the next working morning
+    )
 
     @property
     def people_count(self) -> int:
