@@ -39,3 +39,17 @@ class DialogAction(CallbackData, prefix="ra"):
 
     item_id: int
     action: str
+
+
+class ConfirmItem(CallbackData, prefix="rn"):
+    """✓ in the worklist: the item has not changed since its last report."""
+
+    item_id: int
+    page: int
+
+
+class ConfirmAll(CallbackData, prefix="rall"):
+    """ "Everything else unchanged": `ask` lists the items, `yes` confirms them all."""
+
+    step: str
+    page: int
