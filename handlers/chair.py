@@ -23,7 +23,7 @@ from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.core.text import Block, quote, split_blocks
 from bot.delivery.worker import DeliveryWorker
-from bot.reporting.rounds import run_round
+from bot.reporting.rounds import request_now
 from bot.risk.assess import assess_items
 from bot.risk.digest import (
     DigestData,
@@ -42,7 +42,6 @@ from bot.risk.labels import reason_label, reasons_text
 from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskThresholds, parse_reason
 from bot.roadmap.service import item_card
 from bot.roadmap.views import item_card_text
-from bot.scheduling.calendar import load_calendar
 from bot.telegram import menus
 from bot.telegram.callbacks import AskUpdate, ChairDepartment, ChairItem
 from bot.telegram.i18n import format_day
@@ -256,15 +255,8 @@ async def ask_department_now(
     tz: ZoneInfo,
 ) -> int:
     """A round for this one department now, delivered in working time; the people asked."""
-    now = clock.now()
-    calendar = await load_calendar(session, tz)
-    outcome = await run_round(
-        session,
-        i18n=i18n,
-        actor=actor,
-        department=department,
-        now=now,
-        not_before=calendar.next_working_moment(now),
+    outcome = await request_now(
+        session, i18n=i18n, tz=tz, actor=actor, department=department, now=clock.now()
     )
     return outcome.people_count
 

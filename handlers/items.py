@@ -13,11 +13,11 @@ from bot.core.clock import Clock, local_today
 from bot.core.errors import UnknownItemError
 from bot.core.parsing import parse_one_word
 from bot.core.text import quote
+from bot.people import audit
 from bot.roadmap.service import item_card
 from bot.roadmap.views import item_card_text
 from bot.telegram import menus
 from bot.telegram.texts import no_access_text, usage_line
-from db import queries
 from db.models import Person, Role
 
 
@@ -48,10 +48,7 @@ async def item_command(
         )
         return
     if not can_see_item(person, card.item.department_id):
-        await queries.add_audit(
-            session, at=clock.now(), action="refused.item", actor=person, target=card.item.code
-        )
-        await session.commit()
+        await audit.refused(session, person, "refused.item", card.item.code, now=clock.now())
         await message.answer(_("You can only see the items of your own department."))
         return
     today = local_today(clock, settings.tz)

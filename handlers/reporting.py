@@ -25,13 +25,18 @@ from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.core.parsing import parse_one_word
 from bot.core.text import quote
+from bot.people import audit
 from bot.reporting.service import (
     TELEGRAM_DOWNLOAD_LIMIT,
     Cause,
     Draft,
+    NothingToConfirmError,
     ReportRefusal,
     ReportRefusedError,
+    Worklist,
     clean_comment,
+    confirm_all_unchanged,
+    confirm_unchanged,
     needs_explanation,
     parse_progress,
     reportable_item,
@@ -41,6 +46,7 @@ from bot.reporting.service import (
 from bot.reporting.views import (
     cause_step,
     comment_step,
+    confirm_all_step,
     confirm_step,
     evidence_step,
     item_header,
@@ -53,6 +59,8 @@ from bot.reporting.views import (
 from bot.scheduling.jobs import Jobs
 from bot.telegram import menus
 from bot.telegram.callbacks import (
+    ConfirmAll,
+    ConfirmItem,
     DialogAction,
     OpenItem,
     PickCause,
@@ -61,9 +69,10 @@ from bot.telegram.callbacks import (
     WorklistPage,
 )
 from bot.telegram.filters import HasPerson
+from bot.telegram.i18n import ngettext
 from bot.telegram.texts import no_access_text, usage_line
 from db import queries
-from db.models import ItemStatus, Person, RoadmapItem, Role
+from db.models import ItemStatus, Person, RoadmapItem, Role, StatusUpdate
 
 
 class ReportDialog(StatesGroup):
@@ -103,16 +112,20 @@ def _start_of_local_day(clock: Clock, settings: Settings) -> datetime:
 
 async def _header(
     session: AsyncSession, item: RoadmapItem, clock: Clock, settings: Settings
-) -> str:
+) -> tuple[str, StatusUpdate | None]:
+    """The item's card for the dialog, and its newest report (what "no change" repeats)."""
     latest = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
     author = await session.get(Person, latest.author_id) if latest else None
-    return item_header(item, latest, author, local_today(clock, settings.tz), settings.tz)
+    header = item_header(item, latest, author, local_today(clock, settings.tz), settings.tz)
+    return header, latest
 
 
-def _render(state_name: str, header: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
+def _render(
+    state_name: str, header: str, draft: Draft, latest: StatusUpdate | None
+) -> tuple[str, InlineKeyboardMarkup]:
     step = STEP_BY_STATE[state_name]
     if step == "status":
-        return status_step(header, draft.item_id)
+        return status_step(header, draft.item_id, latest)
     if step == "progress":
         return progress_step(header, draft.item_id)
     if step == "cause":
@@ -159,8 +172,8 @@ class DialogContext:
         prefix: str = "",
     ) -> None:
         """Move the dialog to `state` and show that step: in place after a tap, else anew."""
-        header = await _header(self.session, item, self.clock, self.settings)
-        text, keyboard = _render(state.state or "", header, draft)
+        header, latest = await _header(self.session, item, self.clock, self.settings)
+        text, keyboard = _render(state.state or "", header, draft, latest)
         text = prefix + text
         data = await self.state.get_data()
         # The state is saved before the step is shown, so the next tap always finds it.
@@ -247,27 +260,93 @@ async def my_items(
 
 
 async def worklist_page(
-    query: CallbackQuery,
-    callback_data: WorklistPage,
-    person: Person | None,
-    session: AsyncSession,
-    clock: Clock,
-    settings: Settings,
+    query: CallbackQuery, callback_data: WorklistPage, dialog: DialogContext | None = None
 ) -> None:
-    if not _is_member(person) or not isinstance(query.message, Message):
+    if dialog is None or not _is_member(dialog.person) or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    work = await worklist(
-        session,
-        person.department_id,  # type: ignore[arg-type, union-attr]
-        _start_of_local_day(clock, settings),
+    await query.answer()
+    await _show_worklist(dialog, query.message, callback_data.page)
+
+
+async def _department_worklist(dialog: DialogContext) -> Worklist:
+    return await worklist(
+        dialog.session,
+        dialog.person.department_id,  # type: ignore[arg-type]
+        _start_of_local_day(dialog.clock, dialog.settings),
+    )
+
+
+async def _show_worklist(
+    dialog: DialogContext, message: Message, page: int, prefix: str = ""
+) -> None:
+    """The worklist in place of `message` (the round's request or the /myitems answer)."""
+    work = await _department_worklist(dialog)
+    with suppress(TelegramBadRequest):  # a double tap leaves the page unchanged
+        await message.edit_text(
+            prefix + worklist_text(work, page), reply_markup=worklist_keyboard(work, page)
+        )
+
+
+async def confirm_item(
+    query: CallbackQuery, callback_data: ConfirmItem, dialog: DialogContext | None = None
+) -> None:
+    """✓ in the worklist: one tap reports that the item has not changed."""
+    if dialog is None or not _is_member(dialog.person) or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    if callback_data.item_id in (await _department_worklist(dialog)).updated_ids:
+        await query.answer(_("Already saved in this round."))  # a second tap, an old message
+        await _show_worklist(dialog, query.message, callback_data.page)
+        return
+    try:
+        await confirm_unchanged(
+            dialog.session,
+            person=dialog.person,
+            item_id=callback_data.item_id,
+            now=dialog.clock.now(),
+        )
+    except ReportRefusedError as refused:
+        await query.answer(refusal_text(refused.reason), show_alert=True)
+        return
+    except NothingToConfirmError:
+        await query.answer(_("This item has no earlier report to confirm."), show_alert=True)
+        return
+    await query.answer(_("Saved: no change."))
+    await _show_worklist(dialog, query.message, callback_data.page)
+
+
+async def confirm_all(
+    query: CallbackQuery, callback_data: ConfirmAll, dialog: DialogContext | None = None
+) -> None:
+    """ "Everything else unchanged": first the list to check, then one tap confirms it."""
+    if dialog is None or not _is_member(dialog.person) or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    work = await _department_worklist(dialog)
+    if callback_data.step != "yes":
+        await query.answer()
+        if not work.confirmable:
+            await _show_worklist(dialog, query.message, callback_data.page)
+            return
+        text, keyboard = confirm_all_step(work, callback_data.page)
+        with suppress(TelegramBadRequest):
+            await query.message.edit_text(text, reply_markup=keyboard)
+        return
+    confirmed = await confirm_all_unchanged(
+        dialog.session, person=dialog.person, items=work.confirmable, now=dialog.clock.now()
     )
     await query.answer()
-    with suppress(TelegramBadRequest):  # a double tap leaves the page unchanged
-        await query.message.edit_text(
-            worklist_text(work, callback_data.page),
-            reply_markup=worklist_keyboard(work, callback_data.page),
-        )
+    prefix = (
+        "✅ "
+        + ngettext(
+            "Saved: {count} item without change.",
+            "Saved: {count} items without change.",
+            len(confirmed),
+        ).format(count=len(confirmed))
+        + "\n\n"
+    )
+    await _show_worklist(dialog, query.message, callback_data.page, prefix)
 
 
 async def _begin(
@@ -278,14 +357,13 @@ async def _begin(
         item = await reportable_item(dialog.session, dialog.person, item_id)
     except ReportRefusedError as refused:
         if refused.reason == ReportRefusal.NOT_YOUR_DEPARTMENT:
-            await queries.add_audit(
+            await audit.refused(
                 dialog.session,
-                at=dialog.clock.now(),
-                action="refused.report",
-                actor=dialog.person,
-                target=str(item_id),
+                dialog.person,
+                "refused.report",
+                str(item_id),
+                now=dialog.clock.now(),
             )
-            await dialog.session.commit()
         text = refusal_text(refused.reason)
         if isinstance(answer, CallbackQuery):
             await answer.answer(text, show_alert=True)
@@ -511,6 +589,8 @@ async def dialog_action(
         await dialog.go(ReportDialog.status, Draft(item_id=draft.item_id), item, edit=edit)
     elif callback_data.action == "save" and step == "confirm":
         await _save(dialog, draft, edit)
+    elif callback_data.action == "same" and step == "status":
+        await _confirm_same(dialog, draft, edit)
 
 
 async def _save(dialog: DialogContext, draft: Draft, edit: Message | None) -> None:
@@ -527,13 +607,39 @@ async def _save(dialog: DialogContext, draft: Draft, edit: Message | None) -> No
         return
     if saved.risk_event is not None and dialog.jobs is not None:
         await dialog.jobs.chair_alerts()  # the chair hears of a declared risk at once
-    saved_text = "✅ " + _("Saved.") + "\n\n"
+    await _next_item(dialog, draft.item_id, edit, "✅ " + _("Saved.") + "\n\n")
+
+
+async def _confirm_same(dialog: DialogContext, draft: Draft, edit: Message | None) -> None:
+    try:
+        await confirm_unchanged(
+            dialog.session, person=dialog.person, item_id=draft.item_id, now=dialog.clock.now()
+        )
+    except (ReportRefusedError, NothingToConfirmError) as refused:
+        await dialog.state.clear()
+        text = (
+            refusal_text(refused.reason)
+            if isinstance(refused, ReportRefusedError)
+            else _("This item has no earlier report to confirm.")
+        )
+        if edit is not None:
+            await edit.edit_text(text, reply_markup=None)
+        else:
+            await dialog.bot.send_message(dialog.person.telegram_id, text)
+        return
+    await _next_item(dialog, draft.item_id, edit, "✅ " + _("Saved: no change.") + "\n\n")
+
+
+async def _next_item(
+    dialog: DialogContext, item_id: int, edit: Message | None, saved_text: str
+) -> None:
+    """After a report: the next waiting item of the department, or the end of the round."""
     work = await worklist(
         dialog.session,
         dialog.person.department_id,  # type: ignore[arg-type]
         _start_of_local_day(dialog.clock, dialog.settings),
     )
-    following = work.next_waiting(after_item_id=draft.item_id)
+    following = work.next_waiting(after_item_id=item_id)
     if following is None:
         await dialog.state.clear()
         text = saved_text + _("All items are up to date. Thank you!")
@@ -605,6 +711,8 @@ def create_router() -> Router:
     router.message.register(report_command, Command("report"))
     router.message.register(cancel_command, Command("cancel"))
     router.callback_query.register(worklist_page, WorklistPage.filter())
+    router.callback_query.register(confirm_item, ConfirmItem.filter())
+    router.callback_query.register(confirm_all, ConfirmAll.filter())
     router.callback_query.register(open_item, OpenItem.filter())
 
     member = HasPerson()
@@ -619,7 +727,9 @@ def create_router() -> Router:
     router.callback_query.register(
         dialog_action,
         DialogAction.filter(),
-        StateFilter(ReportDialog.comment, ReportDialog.evidence, ReportDialog.confirm),
+        StateFilter(
+            ReportDialog.status, ReportDialog.comment, ReportDialog.evidence, ReportDialog.confirm
+        ),
         member,
     )
     router.callback_query.register(

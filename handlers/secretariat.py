@@ -6,11 +6,14 @@ records the refusal. Arguments are parsed before anything is written.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from aiogram import Bot, Router
+from aiogram import BaseMiddleware, Bot, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import Message, TelegramObject
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -40,18 +43,55 @@ from bot.core.text import quote, split_message
 from bot.delivery.worker import DeliveryWorker
 from bot.people.invites import issue_invite
 from bot.people.service import revoke
-from bot.reporting.rounds import run_round
+from bot.reporting.rounds import request_now as start_round_now
 from bot.roadmap.service import add_department, add_item, assign_item, change_deadline
 from bot.scheduling.calendar import load_calendar, set_calendar_day
-from bot.scheduling.jobs import parse_weekly, reschedule_rounds, round_schedule, save_round_schedule
+from bot.scheduling.jobs import reschedule_rounds
+from bot.scheduling.schedule import parse_weekly, round_schedule, save_round_schedule
 from bot.telegram import menus
-from bot.telegram.i18n import format_day, ngettext, pick_name
+from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.middlewares import secretariat_only
 from bot.telegram.texts import department_name, role_label, usage_line
 from db import queries
 from db.models import Person, Role
 
 INVITE_ROLES = {"chair": Role.CHAIR, "secretariat": Role.SECRETARIAT}
+
+
+@dataclass(frozen=True)
+class SecretariatContext:
+    """What secretariat commands need, gathered once per update behind the guard."""
+
+    person: Person
+    session: AsyncSession
+    settings: Settings
+    clock: Clock
+    bot: Bot
+    i18n: I18n
+    outbox: DeliveryWorker
+    scheduler: AsyncIOScheduler | None
+
+
+class SecretariatContextMiddleware(BaseMiddleware):
+    """Builds the `ctx` of secretariat handlers; runs after the role guard let them in."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        data["ctx"] = SecretariatContext(
+            person=data["person"],
+            session=data["session"],
+            settings=data["settings"],
+            clock=data["clock"],
+            bot=data["bot"],
+            i18n=data["i18n"],
+            outbox=data["outbox"],
+            scheduler=data.get("scheduler"),
+        )
+        return await handler(event, data)
 
 
 def _unknown_department(code: str) -> str:
@@ -64,15 +104,7 @@ def _unknown_item(code: str) -> str:
     return _("There is no Road Map item with the code {code}.").format(code=quote(code))
 
 
-async def invite(
-    message: Message,
-    command: CommandObject,
-    person: Person,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    bot: Bot,
-) -> None:
+async def invite(message: Message, command: CommandObject, ctx: SecretariatContext) -> None:
     target = parse_one_word(command.args)
     if target is None:
         await message.answer(usage_line(menus.INVITE))
@@ -80,20 +112,20 @@ async def invite(
     role = INVITE_ROLES.get(target.lower(), Role.MEMBER)
     department = None
     if role == Role.MEMBER:
-        department = await queries.department_by_code(session, target)
+        department = await queries.department_by_code(ctx.session, target)
         if department is None:
             await message.answer(_unknown_department(target))
             return
     issued = await issue_invite(
-        session,
+        ctx.session,
         role=role,
         department=department,
-        actor=person,
-        now=clock.now(),
-        ttl=timedelta(days=settings.invite_ttl_days),
+        actor=ctx.person,
+        now=ctx.clock.now(),
+        ttl=timedelta(days=ctx.settings.invite_ttl_days),
     )
-    link = await create_start_link(bot, issued.token)
-    expires = format_day(issued.invite.expires_at.astimezone(settings.tz).date())
+    link = await create_start_link(ctx.bot, issued.token)
+    expires = format_day(issued.invite.expires_at.astimezone(ctx.settings.tz).date())
     who = role_label(role)
     if department is not None:
         who = f"{who} — {quote(department_name(department))}"
@@ -105,8 +137,8 @@ async def invite(
     )
 
 
-async def departments(message: Message, session: AsyncSession) -> None:
-    rows = await queries.all_departments(session)
+async def departments(message: Message, ctx: SecretariatContext) -> None:
+    rows = await queries.all_departments(ctx.session)
     if not rows:
         await message.answer(_("No departments yet. Add one with /adddept."))
         return
@@ -117,14 +149,16 @@ async def departments(message: Message, session: AsyncSession) -> None:
 
 
 async def add_department_command(
-    message: Message, command: CommandObject, person: Person, session: AsyncSession, clock: Clock
+    message: Message, command: CommandObject, ctx: SecretariatContext
 ) -> None:
     new = parse_new_department(command.args)
     if new is None:
         await message.answer(usage_line(menus.ADD_DEPARTMENT))
         return
     try:
-        department = await add_department(session, actor=person, new=new, now=clock.now())
+        department = await add_department(
+            ctx.session, actor=ctx.person, new=new, now=ctx.clock.now()
+        )
     except DuplicateDepartmentError:
         await message.answer(
             _("A department with the code {code} already exists.").format(code=quote(new.code))
@@ -138,14 +172,16 @@ async def add_department_command(
 
 
 async def add_item_command(
-    message: Message, command: CommandObject, person: Person, session: AsyncSession, clock: Clock
+    message: Message, command: CommandObject, ctx: SecretariatContext
 ) -> None:
     new = parse_new_item(command.args)
     if new is None:
         await message.answer(usage_line(menus.ADD_ITEM))
         return
     try:
-        item, department = await add_item(session, actor=person, new=new, now=clock.now())
+        item, department = await add_item(
+            ctx.session, actor=ctx.person, new=new, now=ctx.clock.now()
+        )
     except UnknownDepartmentError as error:
         await message.answer(_unknown_department(error.code))
         return
@@ -164,9 +200,7 @@ async def add_item_command(
     )
 
 
-async def assign_command(
-    message: Message, command: CommandObject, person: Person, session: AsyncSession, clock: Clock
-) -> None:
+async def assign_command(message: Message, command: CommandObject, ctx: SecretariatContext) -> None:
     words = parse_two_words(command.args)
     if words is None:
         await message.answer(usage_line(menus.ASSIGN))
@@ -174,11 +208,11 @@ async def assign_command(
     item_code, department_code = words
     try:
         item, department = await assign_item(
-            session,
-            actor=person,
+            ctx.session,
+            actor=ctx.person,
             item_code=item_code,
             department_code=department_code,
-            now=clock.now(),
+            now=ctx.clock.now(),
         )
     except UnknownItemError:
         await message.answer(_unknown_item(item_code))
@@ -197,7 +231,7 @@ async def assign_command(
 
 
 async def deadline_command(
-    message: Message, command: CommandObject, person: Person, session: AsyncSession, clock: Clock
+    message: Message, command: CommandObject, ctx: SecretariatContext
 ) -> None:
     words = parse_two_words(command.args)
     deadline = parse_date(words[1]) if words else None
@@ -206,7 +240,11 @@ async def deadline_command(
         return
     try:
         item, change = await change_deadline(
-            session, actor=person, item_code=words[0], deadline=deadline, now=clock.now()
+            ctx.session,
+            actor=ctx.person,
+            item_code=words[0],
+            deadline=deadline,
+            now=ctx.clock.now(),
         )
     except UnknownItemError:
         await message.answer(_unknown_item(words[0]))
@@ -223,9 +261,9 @@ async def deadline_command(
     )
 
 
-async def people(message: Message, session: AsyncSession) -> None:
-    rows = await queries.all_people(session)
-    departments = {row.id: row for row in await queries.all_departments(session)}
+async def people(message: Message, ctx: SecretariatContext) -> None:
+    rows = await queries.all_people(ctx.session)
+    departments = {row.id: row for row in await queries.all_departments(ctx.session)}
     lines = [_("<b>People</b>")]
     for row in rows:
         line = f"<code>{row.telegram_id}</code> {quote(row.display_name)} — {role_label(row.role)}"
@@ -240,26 +278,18 @@ async def people(message: Message, session: AsyncSession) -> None:
         await message.answer(chunk)
 
 
-async def revoke_command(
-    message: Message,
-    command: CommandObject,
-    person: Person,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    bot: Bot,
-) -> None:
+async def revoke_command(message: Message, command: CommandObject, ctx: SecretariatContext) -> None:
     telegram_id = parse_user_id(command.args)
     if telegram_id is None:
         await message.answer(usage_line(menus.REVOKE))
         return
     try:
         revoked = await revoke(
-            session,
-            actor=person,
+            ctx.session,
+            actor=ctx.person,
             telegram_id=telegram_id,
-            admin_ids=settings.admin_ids,
-            now=clock.now(),
+            admin_ids=ctx.settings.admin_ids,
+            now=ctx.clock.now(),
         )
     except UnknownPersonError:
         await message.answer(
@@ -271,7 +301,7 @@ async def revoke_command(
             _("This access cannot be revoked: it is your own or it is set in ADMIN_IDS.")
         )
         return
-    await menus.clear_person_menu(bot, telegram_id)
+    await menus.clear_person_menu(ctx.bot, telegram_id)
     await message.answer(
         _("Access revoked: {name} (<code>{id}</code>).").format(
             name=quote(revoked.display_name), id=telegram_id
@@ -279,37 +309,27 @@ async def revoke_command(
     )
 
 
-async def request_now(
-    message: Message,
-    command: CommandObject,
-    person: Person,
-    session: AsyncSession,
-    clock: Clock,
-    i18n: I18n,
-    outbox: DeliveryWorker,
-    settings: Settings,
-) -> None:
+async def request_now(message: Message, command: CommandObject, ctx: SecretariatContext) -> None:
     code = parse_one_word(command.args) if command.args else None
     if command.args and code is None:
         await message.answer(usage_line(menus.REQUEST_NOW))
         return
     department = None
     if code is not None:
-        department = await queries.department_by_code(session, code)
+        department = await queries.department_by_code(ctx.session, code)
         if department is None:
             await message.answer(_unknown_department(code))
             return
-    now = clock.now()
-    calendar = await load_calendar(session, settings.tz)
-    outcome = await run_round(
-        session,
-        i18n=i18n,
-        actor=person,
+    now = ctx.clock.now()
+    outcome = await start_round_now(
+        ctx.session,
+        i18n=ctx.i18n,
+        tz=ctx.settings.tz,
+        actor=ctx.person,
         department=department,
         now=now,
-        not_before=calendar.next_working_moment(now),
     )
-    outbox.wake()
+    ctx.outbox.wake()
     if not outcome.requests:
         await message.answer(_("No department has open items: nobody was asked."))
         return
@@ -340,19 +360,13 @@ async def request_now(
 
 
 async def schedule_command(
-    message: Message,
-    command: CommandObject,
-    person: Person,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    scheduler: AsyncIOScheduler | None = None,
+    message: Message, command: CommandObject, ctx: SecretariatContext
 ) -> None:
     if not command.args:
-        current = await round_schedule(session, settings)
+        current = await round_schedule(ctx.session, ctx.settings.round_schedule)
         await message.answer(
             _("Status updates are requested every {schedule} ({tz}).").format(
-                schedule=current.describe(), tz=settings.timezone
+                schedule=current.describe(current_locale()), tz=ctx.settings.timezone
             )
             + "\n"
             + usage_line(menus.SCHEDULE)
@@ -362,35 +376,24 @@ async def schedule_command(
     if schedule is None:
         await message.answer(usage_line(menus.SCHEDULE))
         return
-    await save_round_schedule(session, schedule, person, clock.now())
-    if scheduler is not None:
-        reschedule_rounds(scheduler, schedule, settings.tz)
+    await save_round_schedule(ctx.session, schedule, ctx.person, ctx.clock.now())
+    if ctx.scheduler is not None:
+        reschedule_rounds(ctx.scheduler, schedule, ctx.settings.tz)
     await message.answer(
         _("Saved: status updates will be requested every {schedule}.").format(
-            schedule=schedule.describe()
+            schedule=schedule.describe(current_locale())
         )
     )
 
 
 async def holiday_command(
-    message: Message,
-    command: CommandObject,
-    person: Person,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
+    message: Message, command: CommandObject, ctx: SecretariatContext
 ) -> None:
     words = parse_two_words(command.args)
     day = parse_date(words[1]) if words else None
     if words is None or day is None or words[0].lower() not in {"add", "remove"}:
-        calendar = await load_calendar(session, settings.tz)
-        today = local_today(clock, settings.tz)
-        upcoming = [
-            today + timedelta(days=offset)
-            for offset in range(60)
-            if not calendar.is_working_day(today + timedelta(days=offset))
-            and (today + timedelta(days=offset)).weekday() < 5
-        ]
+        calendar = await load_calendar(ctx.session, ctx.settings.tz)
+        upcoming = calendar.weekdays_off(local_today(ctx.clock, ctx.settings.tz), days=60)
         lines = [usage_line(menus.HOLIDAY)]
         if upcoming:
             lines.append(_("Weekdays off in the next 60 days:"))
@@ -398,7 +401,9 @@ async def holiday_command(
         await message.answer("\n".join(lines))
         return
     day_off = words[0].lower() == "add"
-    await set_calendar_day(session, day=day, day_off=day_off, actor=person, now=clock.now())
+    await set_calendar_day(
+        ctx.session, day=day, day_off=day_off, actor=ctx.person, now=ctx.clock.now()
+    )
     if day_off:
         text = _("{date} is now a day off: nothing will be sent that day.")
     else:
@@ -409,6 +414,7 @@ async def holiday_command(
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.middleware(secretariat_only())
+    router.message.middleware(SecretariatContextMiddleware())
     router.message.register(invite, Command("invite"))
     router.message.register(departments, Command("departments"))
     router.message.register(add_department_command, Command("adddept"))

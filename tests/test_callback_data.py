@@ -26,6 +26,7 @@ LONGEST_TEXT: dict[tuple[str, str], str] = {
     ("DialogAction", "action"): "change",
     ("ImportDecision", "action"): "ok",
     ("ImportDecision", "token"): "f" * 8,
+    ("ConfirmAll", "step"): "ask",
 }
 BIGGEST_INT: dict[tuple[str, str], int] = {
     ("PickProgress", "value"): 100,

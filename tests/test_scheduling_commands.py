@@ -12,7 +12,8 @@ from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
 from bot.roadmap.demo import seed_demo
-from bot.scheduling.jobs import Jobs, WeeklyTime, build_scheduler, round_schedule
+from bot.scheduling.jobs import Jobs, build_scheduler
+from bot.scheduling.schedule import WeeklyTime, round_schedule
 from db.engine import SessionMaker
 from db.models import (
     AuditLog,
@@ -42,7 +43,7 @@ async def test_schedule_command_persists_and_reschedules(
     moment = trigger.get_next_fire_time(None, datetime(2025, 3, 3, tzinfo=UTC))
     assert moment.astimezone(UTC) == datetime(2025, 3, 4, 6, 30, tzinfo=UTC)
     async with session_maker() as session:
-        assert str(await round_schedule(session, settings)) == "tue,fri 11:30"
+        assert str(await round_schedule(session, settings.round_schedule)) == "tue,fri 11:30"
     wrong = only_text(await chatter.send(ADMIN_ID, "/schedule every day"))
     assert "/schedule" in wrong
     actions = [e.action for e in await rows(session_maker, AuditLog)]

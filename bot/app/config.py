@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,12 +11,11 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.risk.rules import RiskThresholds
+from bot.scheduling.schedule import WeeklyTime, parse_daily, parse_weekly
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("kk", "ru")
 TELEGRAM_DEFAULT_API_URL = "https://api.telegram.org"
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
-_DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)"
-_WEEKLY = re.compile(rf"^{_DAY}(?:\s*,\s*{_DAY})*\s+([01]?\d|2[0-3]):[0-5]\d$")
 
 
 class Settings(BaseSettings):
@@ -39,23 +39,29 @@ class Settings(BaseSettings):
     risk_flat_rounds: int = Field(default=3, ge=2)
     risk_flat_remaining_fraction: float = Field(default=1 / 3, gt=0, lt=1)
     alert_check_minutes: int = Field(default=15, ge=1)
-    round_schedule: str = "mon 10:00"
-    reminder_time: str = "09:30"
-    digest_schedule: str = "fri 17:00"
+    round_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("mon",), time(10))
+    reminder_time: Annotated[time, NoDecode] = time(9, 30)
+    digest_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("fri",), time(17))
 
-    @field_validator("round_schedule", "digest_schedule")
+    @field_validator("round_schedule", "digest_schedule", mode="before")
     @classmethod
-    def _weekly(cls, value: str) -> str:
-        if not _WEEKLY.fullmatch(value.strip().lower()):
-            raise ValueError("expected days and a time, e.g. 'mon,thu 10:00'")
-        return value.strip().lower()
+    def _weekly(cls, value: object) -> object:
+        if isinstance(value, str):
+            parsed = parse_weekly(value)
+            if parsed is None:
+                raise ValueError("expected days and a time, e.g. 'mon,thu 10:00'")
+            return parsed
+        return value
 
-    @field_validator("reminder_time")
+    @field_validator("reminder_time", mode="before")
     @classmethod
-    def _daily(cls, value: str) -> str:
-        if not re.fullmatch(r"\s*([01]?\d|2[0-3]):[0-5]\d\s*", value):
-            raise ValueError("expected a time, e.g. '09:30'")
-        return value.strip()
+    def _daily(cls, value: object) -> object:
+        if isinstance(value, str):
+            parsed = parse_daily(value)
+            if parsed is None:
+                raise ValueError("expected a time, e.g. '09:30'")
+            return parsed
+        return value
 
     @field_validator("bot_token")
     @classmethod

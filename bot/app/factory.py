@@ -23,7 +23,8 @@ from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
 from bot.core.clock import Clock, SystemClock
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
-from bot.scheduling.jobs import Jobs, build_scheduler, round_schedule
+from bot.scheduling.jobs import Jobs, build_scheduler
+from bot.scheduling.schedule import round_schedule
 from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
@@ -94,7 +95,7 @@ async def _on_startup(
     await bot.delete_webhook(drop_pending_updates=False)
     await set_default_menus(bot, i18n)
     async with session_maker() as session:
-        schedule = await round_schedule(session, jobs.settings)
+        schedule = await round_schedule(session, jobs.settings.round_schedule)
     scheduler = build_scheduler(jobs, schedule)
     scheduler.start()
     dispatcher["scheduler"] = scheduler

@@ -13,6 +13,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import InviteExpiredError, InviteInvalidError, InviteUsedError
+from bot.people import audit
 from db import queries
 from db.models import Department, Invite, Person, Role
 
@@ -104,18 +105,20 @@ async def redeem_invite(
     person.active = True
     person.blocked_bot = False
     person.updated_at = now
-    session.add(person)
-    await session.flush()
-
-    claimed = await session.exec(
-        update(Invite)
-        .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
-        .values(used_at=now, used_by_id=person.id)
-    )
-    if claimed.rowcount != 1:
-        await session.rollback()
+    try:
+        async with session.begin_nested():
+            session.add(person)
+            await session.flush()
+            claimed = await session.exec(
+                update(Invite)
+                .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
+                .values(used_at=now, used_by_id=person.id)
+            )
+            if claimed.rowcount != 1:
+                raise InviteUsedError  # someone else claimed it first: undo this registration
+    except InviteUsedError:
         await _refuse(session, newcomer, now, "invite.reused", f"#{invite.id}")
-        raise InviteUsedError
+        raise
     await queries.add_audit(
         session,
         at=now,
@@ -131,11 +134,12 @@ async def redeem_invite(
 async def _refuse(
     session: AsyncSession, newcomer: Newcomer, now: datetime, action: str, details: str = ""
 ) -> None:
-    await queries.add_audit(
+    await audit.refused(
         session,
-        at=now,
-        action=action,
-        actor_telegram_id=newcomer.telegram_id,
+        None,
+        action,
+        None,
+        now=now,
+        telegram_id=newcomer.telegram_id,
         details=details or None,
     )
-    await session.commit()

@@ -46,6 +46,14 @@ async def ensure_configured_admin(
     return person
 
 
+async def mark_reachable(session: AsyncSession, person: Person) -> None:
+    """They wrote to the bot, so their chat works again: messages may go to them."""
+    if person.blocked_bot:
+        person.blocked_bot = False
+        session.add(person)
+        await session.commit()
+
+
 async def set_locale(session: AsyncSession, person: Person, locale: str, now: datetime) -> None:
     if locale not in SUPPORTED_LOCALES:
         raise ValueError(locale)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -10,19 +11,51 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.delivery.enqueue import enqueue_message
 from bot.reporting.service import RoundOutcome, start_round, worklist
 from bot.reporting.views import worklist_keyboard, worklist_text
+from bot.scheduling.calendar import load_calendar
 from bot.telegram.i18n import in_locale
 from db.models import Department, Person
 
 
-async def run_round(
+async def request_now(
+    session: AsyncSession,
+    *,
+    i18n: I18n,
+    tz: ZoneInfo,
+    actor: Person | None,
+    department: Department | None,
+    now: datetime,
+    trigger: str = "manual",
+) -> RoundOutcome:
+    """Run a round now (one department or all), its messages delivered in working time.
+
+    The one use case behind /request_now, the chair's "ask now" button and the weekly
+    schedule. Outside working hours the requests wait for the next working morning, which
+    the outcome reports as `delivery_at`.
+    """
+    calendar = await load_calendar(session, tz)
+    delivery_at = calendar.next_working_moment(now)
+    outcome = await _run_round(
+        session,
+        i18n=i18n,
+        actor=actor,
+        department=department,
+        now=now,
+        trigger=trigger,
+        not_before=delivery_at,
+    )
+    outcome.delivery_at = delivery_at
+    return outcome
+
+
+async def _run_round(
     session: AsyncSession,
     *,
     i18n: I18n,
     actor: Person | None,
     department: Department | None,
     now: datetime,
-    trigger: str = "manual",
-    not_before: datetime | None = None,
+    trigger: str,
+    not_before: datetime,
 ) -> RoundOutcome:
     """Start a round and enqueue its requests in one transaction, then commit.
 

@@ -8,7 +8,7 @@ believed when it started.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -17,6 +17,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.people.recipients import department_members
 from db import queries
 from db.models import (
     Department,
@@ -140,16 +141,6 @@ async def departments_with_open_items(session: AsyncSession) -> Sequence[Departm
     return (await session.exec(statement)).all()
 
 
-async def department_members(session: AsyncSession, department_id: int) -> Sequence[Person]:
-    statement = select(Person).where(
-        Person.department_id == department_id,
-        Person.role == Role.MEMBER,
-        col(Person.active).is_(True),
-        col(Person.blocked_bot).is_(False),
-    )
-    return (await session.exec(statement)).all()
-
-
 async def current_request_time(session: AsyncSession, department_id: int) -> datetime | None:
     statement = select(func.max(RoundRequest.requested_at)).where(
         RoundRequest.department_id == department_id
@@ -159,14 +150,24 @@ async def current_request_time(session: AsyncSession, department_id: int) -> dat
 
 @dataclass(frozen=True)
 class Worklist:
-    """A department's open items and which of them were updated in the current round."""
+    """A department's open items, which of them were updated in the current round, and each
+    item's newest report (what a "no change" would confirm)."""
 
     items: Sequence[RoadmapItem]
     updated_ids: frozenset[int]
+    latest: Mapping[int, StatusUpdate] = field(default_factory=dict)
 
     @property
     def waiting(self) -> list[RoadmapItem]:
         return [item for item in self.items if item.id not in self.updated_ids]
+
+    def can_confirm(self, item: RoadmapItem) -> bool:
+        """Waiting, with an earlier report that is not "done": ✓ may repeat it."""
+        return item.id not in self.updated_ids and confirmable(self.latest.get(item.id))  # type: ignore[arg-type]
+
+    @property
+    def confirmable(self) -> list[RoadmapItem]:
+        return [item for item in self.items if self.can_confirm(item)]
 
     def page(self, number: int) -> tuple[list[RoadmapItem], int, int]:
         """The items of one page, the page number actually shown, and the number of pages."""
@@ -193,7 +194,8 @@ async def worklist(session: AsyncSession, department_id: int, since: datetime) -
             .distinct()
         )
         updated = set((await session.exec(statement)).all())
-    return Worklist(items=items, updated_ids=frozenset(updated))
+    latest = await latest_updates(session, ids)  # type: ignore[arg-type]
+    return Worklist(items=items, updated_ids=frozenset(updated), latest=latest)
 
 
 @dataclass
@@ -207,6 +209,9 @@ class DepartmentRequest:
 class RoundOutcome:
     round: StatusRound
     requests: list[DepartmentRequest] = field(default_factory=list)
+    delivery_at: datetime | None = (
+        None  # when the requests go out: now, or the next working morning
+    )
 
     @property
     def people_count(self) -> int:
@@ -341,10 +346,17 @@ async def save_update(
         )
         session.add(risk_event)
 
+    await _answer_current_request(session, item.department_id, now)
+    await session.commit()
+    return SavedUpdate(update=update, risk_event=risk_event)
+
+
+async def _answer_current_request(session: AsyncSession, department_id: int, now: datetime) -> None:
+    """The department's newest request counts as answered from its first report."""
     current = (
         await session.exec(
             select(RoundRequest)
-            .where(RoundRequest.department_id == item.department_id)
+            .where(RoundRequest.department_id == department_id)
             .order_by(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc())
             .limit(1)
         )
@@ -352,5 +364,79 @@ async def save_update(
     if current is not None and current.answered_at is None and current.requested_at <= now:
         current.answered_at = now
         session.add(current)
+
+
+class NothingToConfirmError(Exception):
+    """The item has no earlier report (or is done): there is no status to confirm."""
+
+
+def confirmable(previous: StatusUpdate | None) -> bool:
+    return previous is not None and previous.status != ItemStatus.DONE
+
+
+async def _add_confirmation(
+    session: AsyncSession, *, person: Person, item: RoadmapItem, now: datetime
+) -> StatusUpdate:
+    previous = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
+    if previous is None or not confirmable(previous):
+        raise NothingToConfirmError
+    update = StatusUpdate(
+        item_id=item.id,  # type: ignore[arg-type]
+        author_id=person.id,  # type: ignore[arg-type]
+        status=previous.status,
+        progress=previous.progress,
+        cause=previous.cause,
+        confirmation=True,
+        created_at=now,
+    )
+    session.add(update)
+    return update
+
+
+async def confirm_unchanged(
+    session: AsyncSession, *, person: Person, item_id: int, now: datetime
+) -> StatusUpdate:
+    """ "No change": a new history entry repeating the last status and progress, by `person`.
+
+    It is a report like any other for staleness and the round's response; it declares no
+    new risk, since nothing changed.
+    """
+    item = await reportable_item(session, person, item_id)
+    update = await _add_confirmation(session, person=person, item=item, now=now)
+    await session.flush()
+    await _answer_current_request(session, item.department_id, now)
     await session.commit()
-    return SavedUpdate(update=update, risk_event=risk_event)
+    return update
+
+
+async def confirm_all_unchanged(
+    session: AsyncSession, *, person: Person, items: Sequence[RoadmapItem], now: datetime
+) -> list[StatusUpdate]:
+    """Confirm every item of `items` that has something to confirm, in one transaction."""
+    confirmed = []
+    for listed in items:
+        item = await reportable_item(session, person, listed.id)  # type: ignore[arg-type]
+        try:
+            confirmed.append(await _add_confirmation(session, person=person, item=item, now=now))
+        except NothingToConfirmError:
+            continue
+    if confirmed:
+        await session.flush()
+        await _answer_current_request(session, person.department_id, now)  # type: ignore[arg-type]
+    await session.commit()
+    return confirmed
+
+
+async def latest_updates(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, StatusUpdate]:
+    """The newest update of each item (items without one are missing)."""
+    newest: dict[int, StatusUpdate] = {}
+    if not item_ids:
+        return newest
+    statement = (
+        select(StatusUpdate)
+        .where(col(StatusUpdate.item_id).in_(list(item_ids)))
+        .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))
+    )
+    for update in (await session.exec(statement)).all():
+        newest[update.item_id] = update
+    return newest

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from datetime import date, tzinfo
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core.text import quote
-from bot.reporting.service import PROGRESS_CHOICES, Cause, Draft, Worklist, needs_explanation
+from bot.reporting.service import (
+    PROGRESS_CHOICES,
+    Cause,
+    Draft,
+    Worklist,
+    confirmable,
+    needs_explanation,
+)
 from bot.telegram.callbacks import (
+    ConfirmAll,
+    ConfirmItem,
     DialogAction,
     OpenItem,
     PickCause,
@@ -23,6 +32,7 @@ from bot.telegram.texts import days_left_text, status_label
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
 BUTTON_TITLE_LENGTH = 40
+PAIRED_TITLE_LENGTH = 22  # beside a ✓ button, which takes half of the row
 
 
 def cause_label(cause: str) -> str:
@@ -52,6 +62,8 @@ def worklist_text(worklist: Worklist, page: int) -> str:
     else:
         header = _("All items are up to date. Thank you!")
     lines = [f"<b>{header}</b>", _("Tap an item to report its status.")]
+    if worklist.confirmable:
+        lines.append(_("✓ — nothing has changed since the last report."))
     _items, shown, pages = worklist.page(page)
     if pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=shown + 1, pages=pages))
@@ -59,23 +71,93 @@ def worklist_text(worklist: Worklist, page: int) -> str:
 
 
 def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | None:
+    """One row per item: the item (opens the dialog) and, when it can be, ✓ with the progress
+    it confirms; then "everything else unchanged" and the page arrows."""
     items, shown, pages = worklist.page(page)
     if not items:
         return None
     builder = InlineKeyboardBuilder()
     for item in items:
+        assert item.id is not None
         mark = "✅ " if item.id in worklist.updated_ids else ""
-        title = _short(pick_name(item.title_kk, item.title_ru))
-        builder.button(text=f"{mark}{item.code} · {title}", callback_data=OpenItem(item_id=item.id))
-    sizes = [1] * len(items)
-    if pages > 1:
-        if shown > 0:
-            builder.button(text="◀", callback_data=WorklistPage(page=shown - 1))
-        if shown < pages - 1:
-            builder.button(text="▶", callback_data=WorklistPage(page=shown + 1))
-        sizes.append(2 if 0 < shown < pages - 1 else 1)
-    builder.adjust(*sizes)
+        row = []
+        if worklist.can_confirm(item):
+            title = _short(pick_name(item.title_kk, item.title_ru), PAIRED_TITLE_LENGTH)
+            row.append(
+                InlineKeyboardButton(
+                    text=f"{item.code} · {title}", callback_data=OpenItem(item_id=item.id).pack()
+                )
+            )
+            row.append(
+                InlineKeyboardButton(
+                    text=f"✓ {worklist.latest[item.id].progress}%",
+                    callback_data=ConfirmItem(item_id=item.id, page=shown).pack(),
+                )
+            )
+        else:
+            title = _short(pick_name(item.title_kk, item.title_ru))
+            row.append(
+                InlineKeyboardButton(
+                    text=f"{mark}{item.code} · {title}",
+                    callback_data=OpenItem(item_id=item.id).pack(),
+                )
+            )
+        builder.row(*row)
+    if len(worklist.confirmable) > 1:
+        builder.row(
+            InlineKeyboardButton(
+                text="✓ " + _("Everything else unchanged"),
+                callback_data=ConfirmAll(step="ask", page=shown).pack(),
+            )
+        )
+    arrows = []
+    if pages > 1 and shown > 0:
+        arrows.append(
+            InlineKeyboardButton(text="◀", callback_data=WorklistPage(page=shown - 1).pack())
+        )
+    if pages > 1 and shown < pages - 1:
+        arrows.append(
+            InlineKeyboardButton(text="▶", callback_data=WorklistPage(page=shown + 1).pack())
+        )
+    if arrows:
+        builder.row(*arrows)
     return builder.as_markup()
+
+
+def confirm_all_step(worklist: Worklist, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    """The list a head checks before confirming every remaining item at once."""
+    items = worklist.confirmable
+    lines = [
+        "<b>"
+        + ngettext(
+            "Confirm that {count} item has not changed?",
+            "Confirm that {count} items have not changed?",
+            len(items),
+        ).format(count=len(items))
+        + "</b>"
+    ]
+    for item in items:
+        latest = worklist.latest[item.id]  # type: ignore[index]
+        lines.append(
+            f"{quote(item.code)} {quote(_short(pick_name(item.title_kk, item.title_ru)))} — "
+            f"{status_label(latest.status)}, {latest.progress}%"
+        )
+    without = [item for item in worklist.waiting if item not in items]
+    if without:
+        lines.append(
+            ngettext(
+                "{count} more item has no report yet: open it to report.",
+                "{count} more items have no report yet: open them to report.",
+                len(without),
+            ).format(count=len(without))
+        )
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Yes, nothing has changed"), callback_data=ConfirmAll(step="yes", page=page)
+    )
+    builder.button(text=_("Back"), callback_data=WorklistPage(page=page))
+    builder.adjust(1)
+    return "\n".join(lines), builder.as_markup()
 
 
 def item_header(
@@ -111,15 +193,32 @@ def _cancel_row(builder: InlineKeyboardBuilder, item_id: int) -> None:
     builder.button(text=_("Cancel"), callback_data=DialogAction(item_id=item_id, action="cancel"))
 
 
-def status_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
+def no_change_label(previous: StatusUpdate) -> str:
+    """«Без изменений — по плану, 60%»: what one tap on it confirms."""
+    return _("No change — {status}, {progress}%").format(
+        status=status_label(previous.status), progress=previous.progress
+    )
+
+
+def status_step(
+    header: str, item_id: int, previous: StatusUpdate | None
+) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
+    sizes = [2, 2, 1]
+    if confirmable(previous):
+        assert previous is not None
+        builder.button(
+            text=no_change_label(previous),
+            callback_data=DialogAction(item_id=item_id, action="same"),
+        )
+        sizes.insert(0, 1)
     for status in ItemStatus:
         builder.button(
             text=status_label(status).capitalize(),
             callback_data=PickStatus(item_id=item_id, status=status),
         )
     _cancel_row(builder, item_id)
-    builder.adjust(2, 2, 1)
+    builder.adjust(*sizes)
     return f"{header}\n\n" + _("What is the status of the item?"), builder.as_markup()
 
 

@@ -26,11 +26,11 @@ async def add_department(
     if await queries.department_by_code(session, new.code) is not None:
         raise DuplicateDepartmentError(new.code)
     department = Department(code=new.code, name_kk=new.name_kk, name_ru=new.name_ru, created_at=now)
-    session.add(department)
     try:
-        await session.flush()
+        async with session.begin_nested():  # only the savepoint is undone, not the request
+            session.add(department)
+            await session.flush()
     except IntegrityError as error:  # a concurrent /adddept with the same code won the race
-        await session.rollback()
         raise DuplicateDepartmentError(new.code) from error
     await queries.add_audit(
         session,
@@ -105,18 +105,18 @@ async def add_item(
     if await queries.item_by_code(session, new.code) is not None:
         raise DuplicateItemError(new.code)
     try:
-        item = await record_new_item(
-            session,
-            code=new.code,
-            title_kk=new.title_kk,
-            title_ru=new.title_ru,
-            department=department,
-            deadline=new.deadline,
-            actor=actor,
-            now=now,
-        )
+        async with session.begin_nested():  # only the savepoint is undone, not the request
+            item = await record_new_item(
+                session,
+                code=new.code,
+                title_kk=new.title_kk,
+                title_ru=new.title_ru,
+                department=department,
+                deadline=new.deadline,
+                actor=actor,
+                now=now,
+            )
     except IntegrityError as error:  # a concurrent /additem with the same code won the race
-        await session.rollback()
         raise DuplicateItemError(new.code) from error
     await session.commit()
     return item, department

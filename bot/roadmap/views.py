@@ -51,6 +51,8 @@ def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str
         author=quote(author.display_name if author else "—"),
     )
     details = [quote(update.comment)] if update.comment else []
+    if update.confirmation:
+        details.append(_("no change"))
     if update.evidence_kind:
         details.append("📎")
     return line + (": " + " ".join(details) if details else "")

@@ -62,6 +62,11 @@ class WorkCalendar:
             day += timedelta(days=1)
         return datetime.combine(day, self.start, tzinfo=self.tz)
 
+    def weekdays_off(self, start: date, days: int) -> list[date]:
+        """Monday-to-Friday dates that are days off, from `start` for `days` days."""
+        ahead = (start + timedelta(days=offset) for offset in range(days))
+        return [day for day in ahead if day.weekday() < 5 and not self.is_working_day(day)]
+
     def add_working_days(self, moment: datetime, days: int) -> datetime:
         """The same local time `days` working days later (weekends and holidays skipped)."""
         local = moment.astimezone(self.tz)

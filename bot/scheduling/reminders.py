@@ -23,7 +23,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.text import quote, split_message
 from bot.delivery.enqueue import enqueue_message
-from bot.reporting.service import department_members, open_items, worklist
+from bot.people import recipients
+from bot.reporting.service import open_items, worklist
 from bot.reporting.views import worklist_keyboard
 from bot.scheduling.calendar import WorkCalendar
 from bot.telegram.callbacks import OpenItem
@@ -35,7 +36,6 @@ from db.models import (
     Person,
     ReminderLog,
     RoadmapItem,
-    Role,
     RoundRequest,
 )
 
@@ -169,7 +169,7 @@ async def enqueue_deadline_reminders(
         fingerprint = hashlib.sha256(
             ",".join(f"{item.id}:{step.name}:{step.on}" for item, step in entries).encode()
         ).hexdigest()[:16]
-        for person in await department_members(session, department_id):
+        for person in await recipients.department_members(session, department_id):
             with in_locale(i18n, person.locale):
                 chunks = split_message(reminder_lines(items, today))
                 keyboard = _item_buttons(items)
@@ -241,7 +241,7 @@ async def enqueue_nudges(
         waiting = len(work.waiting)
         if not waiting:
             continue
-        for person in await department_members(session, department.id):  # type: ignore[arg-type]
+        for person in await recipients.department_members(session, department.id):  # type: ignore[arg-type]
             with in_locale(i18n, person.locale):
                 text = "🔔 " + ngettext(
                     "Reminder: {count} item of your department is still waiting for an update.",
@@ -270,7 +270,7 @@ async def enqueue_escalations(
     """Tell the chair, once per silence, about a department that missed two rounds in a row."""
     count = 0
     not_before = calendar.next_working_moment(now)
-    chairs = await queries.active_people_with_role(session, Role.CHAIR)
+    chairs = await recipients.chairs(session)
     if not chairs:
         return 0
     for department in await queries.all_departments(session):
@@ -282,8 +282,6 @@ async def enqueue_escalations(
         first_missed = silent[-1]
         items = await open_items(session, department.id)  # type: ignore[arg-type]
         for chair in chairs:
-            if chair.blocked_bot:
-                continue
             with in_locale(i18n, chair.locale):
                 chunks = split_message(_escalation_lines(department, silent, items, calendar.tz))
             if await _enqueue_texts(

@@ -56,3 +56,17 @@ class AskUpdate(CallbackData, prefix="cu"):
     """Ask the item's department for a status update now."""
 
     item_id: int
+
+
+class ConfirmItem(CallbackData, prefix="rn"):
+    """✓ in the worklist: the item has not changed since its last report."""
+
+    item_id: int
+    page: int
+
+
+class ConfirmAll(CallbackData, prefix="rall"):
+    """ "Everything else unchanged": `ask` lists the items, `yes` confirms them all."""
+
+    step: str
+    page: int

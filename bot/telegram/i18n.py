@@ -19,7 +19,6 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app.config import SUPPORTED_LOCALES
 
@@ -70,10 +69,7 @@ class PersonI18nMiddleware(I18nMiddleware):
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         person = data.get("person")
-        try:
-            saved = person.locale if person is not None else None
-        except SQLAlchemyError:  # a rolled-back session may leave the person detached
-            saved = None
+        saved = person.locale if person is not None else None
         if saved in self.i18n.available_locales:
             return str(saved)
         return locale_from_telegram(data.get("event_from_user"), self.i18n.default_locale)

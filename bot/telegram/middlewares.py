@@ -10,6 +10,8 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.clock import Clock
+from bot.people import audit
+from bot.people.service import mark_reachable
 from db import queries
 from db.engine import SessionMaker
 from db.models import Role
@@ -31,10 +33,8 @@ class DbSessionMiddleware(BaseMiddleware):
         async with self.session_maker() as session:
             user = data.get("event_from_user")
             person = await queries.person_by_telegram_id(session, user.id) if user else None
-            if person is not None and person.blocked_bot and event_is_from_person(event):
-                person.blocked_bot = False  # they wrote to us: the chat works again
-                session.add(person)
-                await session.commit()
+            if person is not None and event_is_from_person(event):
+                await mark_reachable(session, person)
             data["session"] = session
             data["person"] = person if person is not None and person.active else None
             return await handler(event, data)
@@ -65,15 +65,14 @@ class RoleGuardMiddleware(BaseMiddleware):
             target = event.text.split()[0][:64]
         elif isinstance(event, CallbackQuery):
             target = (event.data or "")[:64]
-        await queries.add_audit(
+        await audit.refused(
             data["session"],
-            at=clock.now(),
-            action=self.action,
-            actor=person,
-            actor_telegram_id=user.id if user else None,
-            target=target,
+            person,
+            self.action,
+            target,
+            now=clock.now(),
+            telegram_id=user.id if user else None,
         )
-        await data["session"].commit()
         if isinstance(event, Message):
             await event.answer(self.refusal())
         elif isinstance(event, CallbackQuery):
