@@ -23,9 +23,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
+from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import parse_one_word
 from bot.reporting.service import (
-    TELEGRAM_DOWNLOAD_LIMIT,
     Cause,
     Draft,
     ReportRefusal,

@@ -34,24 +34,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import SUPPORTED_LOCALES, Settings
 from bot.core.clock import Clock, local_today
+from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import parse_one_word
+from bot.spreadsheets.apply import apply_import
 from bot.spreadsheets.export import build_export
-from bot.spreadsheets.importer import (
-    TELEGRAM_DOWNLOAD_LIMIT,
-    FileProblem,
-    ImportPlan,
-    SpreadsheetFileError,
-    apply_import,
+from bot.spreadsheets.parse import FileProblem, SpreadsheetFileError, parse_spreadsheet
+from bot.spreadsheets.plan import ImportPlan, plan_import
+from bot.spreadsheets.risk_report import build_risk_report
+from bot.spreadsheets.stats import DEFAULT_ROUNDS, MAX_ROUNDS, DepartmentStats, department_stats
+from bot.spreadsheets.texts import (
     build_template,
     errors_csv,
     file_problem_text,
     localized_header_aliases,
-    parse_spreadsheet,
-    plan_import,
     plan_summary_lines,
 )
-from bot.spreadsheets.risk_report import build_risk_report
-from bot.spreadsheets.stats import DEFAULT_ROUNDS, MAX_ROUNDS, DepartmentStats, department_stats
 from bot.telegram import menus
 from bot.telegram.i18n import current_locale, format_day, ngettext
 from bot.telegram.middlewares import secretariat_only

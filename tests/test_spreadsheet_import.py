@@ -17,19 +17,18 @@ from openpyxl import load_workbook
 from bot.app.cli_spreadsheets import cli_import
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.spreadsheets.importer import (
+from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
+from bot.spreadsheets.apply import apply_import
+from bot.spreadsheets.parse import (
     MAX_ROWS,
-    TELEGRAM_DOWNLOAD_LIMIT,
     Column,
     FileProblem,
     RowProblem,
     SpreadsheetFileError,
-    apply_import,
-    build_template,
-    localized_header_aliases,
     parse_spreadsheet,
-    plan_import,
 )
+from bot.spreadsheets.plan import plan_import
+from bot.spreadsheets.texts import build_template, localized_header_aliases
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
 from db.models import AuditLog, DeadlineChange, Department, RoadmapItem
@@ -283,7 +282,7 @@ async def test_a_failing_apply_writes_nothing(
             raise RuntimeError("disk full")
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr("bot.spreadsheets.importer.queries.add_audit", failing_audit)
+    monkeypatch.setattr("bot.spreadsheets.apply.queries.add_audit", failing_audit)
     async with session_maker() as session:
         with pytest.raises(RuntimeError):
             await apply_import(session, plan, actor=None, now=clock.now())
