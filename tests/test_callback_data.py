@@ -8,6 +8,8 @@ from aiogram.filters.callback_data import CallbackData
 from bot.reporting.service import Cause
 from bot.telegram.callbacks import (
     DialogAction,
+    ImportDecision,
+    ImportSheet,
     LanguageChoice,
     OpenItem,
     PickCause,
@@ -16,7 +18,6 @@ from bot.telegram.callbacks import (
     WorklistPage,
 )
 from db.models import ItemStatus
-from handlers.spreadsheets import ImportDecision
 
 BIGGEST_ID = 2**63 - 1  # a BIGINT primary key, far beyond any roadmap
 LONGEST_CAUSE = max(Cause, key=len)
@@ -34,6 +35,7 @@ LONGEST_STATUS = max(ItemStatus, key=len)
         PickCause(item_id=BIGGEST_ID, cause=LONGEST_CAUSE),
         DialogAction(item_id=BIGGEST_ID, action="change"),
         ImportDecision(action="ok", token="f" * 8),
+        ImportSheet(index=BIGGEST_ID, token="f" * 8),
     ],
     ids=lambda data: type(data).__name__,
 )

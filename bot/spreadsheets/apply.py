@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import UnknownItemError
@@ -12,7 +13,7 @@ from bot.roadmap.service import record_deadline_change, record_new_item
 from bot.spreadsheets.parse import Column
 from bot.spreadsheets.plan import ImportPlan, PlannedUpdate
 from db import queries
-from db.models import Person, RoadmapItem
+from db.models import ItemCoExecutor, Person, RoadmapItem
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ async def apply_import(
     try:
         for planned in plan.new:
             row = planned.row
-            await record_new_item(
+            item = await record_new_item(
                 session,
                 code=row.code,
                 title_kk=row.title_kk,
@@ -46,6 +47,9 @@ async def apply_import(
                 now=now,
                 note="import",
             )
+            item.deadline_text = row.deadline_text
+            session.add(item)
+            await _set_co_executors(session, item, planned.co_executor_ids)
         for update in plan.updated:
             await _apply_update(session, update, actor=actor, now=now)
         await queries.add_audit(
@@ -82,6 +86,16 @@ async def _apply_update(
             await record_deadline_change(
                 session, item=item, deadline=update.row.deadline, actor=actor, now=now
             )
+        elif change.name == Column.CO_EXECUTORS:
+            await _set_co_executors(session, item, update.co_executor_ids)
+            await queries.add_audit(
+                session,
+                at=now,
+                action="item.co_executors",
+                actor=actor,
+                target=item.code,
+                details=f"{change.old} -> {change.new}",
+            )
         elif change.name == Column.DEPARTMENT:
             item.department_id = update.department_id
             await queries.add_audit(
@@ -105,3 +119,19 @@ async def _apply_update(
             target=item.code,
             details="\n".join(edits),
         )
+
+
+async def _set_co_executors(
+    session: AsyncSession, item: RoadmapItem, department_ids: tuple[int, ...]
+) -> None:
+    """Replaces the item's co-executors; flushes first so a new item has its id."""
+    await session.flush()
+    assert item.id is not None
+    current = await session.exec(
+        select(ItemCoExecutor).where(col(ItemCoExecutor.item_id) == item.id)
+    )
+    for link in current.all():
+        await session.delete(link)
+    await session.flush()
+    for department_id in department_ids:
+        session.add(ItemCoExecutor(item_id=item.id, department_id=department_id))

@@ -39,3 +39,15 @@ class DialogAction(CallbackData, prefix="ra"):
 
     item_id: int
     action: str
+
+
+class ImportDecision(CallbackData, prefix="imp"):
+    action: str  # ok | no
+    token: str  # binds the buttons to one dry run, so an old message cannot apply a new file
+
+
+class ImportSheet(CallbackData, prefix="ims"):
+    """Which of two equally likely sheets holds the Road Map: its place in the offered list."""
+
+    index: int
+    token: str
