@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-import itertools
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendDocument, SendMessage
-from aiogram.types import Chat, Document, Message, Update, User
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendDocument
 from aiogram.utils.i18n import I18n
 from openpyxl import load_workbook
 
@@ -33,10 +31,9 @@ from bot.spreadsheets.plan import plan_import
 from bot.spreadsheets.texts import build_template, localized_header_aliases
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
-from db.models import AuditLog, DeadlineChange, Department, RoadmapItem
+from db.models import AuditLog, DeadlineChange, RoadmapItem
 from tests.conftest import ADMIN_ID, Chatter
 from tests.data.spreadsheets.workbooks import (
-    DEPARTMENTS,
     EN_HEADERS,
     KK_HEADERS,
     cfb_file,
@@ -44,21 +41,11 @@ from tests.data.spreadsheets.workbooks import (
     roadmap_rows,
     xlsx,
 )
+from tests.helpers.import_dialog import Files, buttons, seed_departments, send_file, texts
 from tests.mocked_bot import MockedBot
 from tests.test_roles_and_invites import register_admin, rows
 
 OUTSIDER = 555
-_ids = itertools.count(100_000)
-
-
-async def seed_departments(session_maker: SessionMaker, clock: FrozenClock) -> dict[str, int]:
-    async with session_maker() as session:
-        for code, (name_kk, name_ru) in DEPARTMENTS.items():
-            session.add(
-                Department(code=code, name_kk=name_kk, name_ru=name_ru, created_at=clock.now())
-            )
-        await session.commit()
-    return {d.code: d.id for d in await rows(session_maker, Department)}
 
 
 async def load(session_maker: SessionMaker, data: bytes, clock: FrozenClock, name: str = "r.xlsx"):  # type: ignore[no-untyped-def]
@@ -304,58 +291,6 @@ async def test_a_failing_apply_writes_nothing(
 
 
 # --- The dialog in Telegram ---
-
-
-def document_update(
-    user_id: int, file_id: str, name: str, size: int, caption: str | None = None
-) -> Update:
-    message = Message(
-        message_id=next(_ids),
-        date=datetime.now(UTC),
-        chat=Chat(id=user_id, type="private"),
-        from_user=User(id=user_id, is_bot=False, first_name=f"User{user_id}", language_code="ru"),
-        document=Document(
-            file_id=file_id, file_unique_id=f"u-{file_id}", file_name=name, file_size=size
-        ),
-        caption=caption,
-    )
-    return Update(update_id=next(_ids), message=message)
-
-
-class Files:
-    """Stands in for Telegram's file storage: bot.download(file_id) returns what was 'uploaded'."""
-
-    def __init__(self, bot: MockedBot, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.contents: dict[str, bytes] = {}
-        self.downloads: list[str] = []
-        monkeypatch.setattr(bot, "download", self.download)
-
-    async def download(self, file: str, destination: Any = None, **kwargs: Any) -> io.BytesIO:
-        self.downloads.append(file)
-        return io.BytesIO(self.contents[file])
-
-
-async def send_file(
-    chatter: Chatter, files: Files, file_id: str, data: bytes, name: str, **kw: Any
-) -> list[Any]:
-    files.contents[file_id] = data
-    update = document_update(ADMIN_ID, file_id, name, kw.pop("size", len(data)), **kw)
-    await chatter.dispatcher.feed_update(chatter.bot, update)
-    return chatter.bot.take()
-
-
-def buttons(requests: list[Any]) -> list[str]:
-    return [
-        button.callback_data
-        for request in requests
-        if isinstance(request, SendMessage | EditMessageText) and request.reply_markup
-        for row in request.reply_markup.inline_keyboard
-        for button in row
-    ]
-
-
-def texts(requests: list[Any]) -> list[str]:
-    return [r.text for r in requests if isinstance(r, SendMessage | EditMessageText)]
 
 
 @pytest.fixture

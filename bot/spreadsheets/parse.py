@@ -513,7 +513,8 @@ def _choose_sheet(
     if len(best) > 1 and top[0]:
         raise SheetChoiceNeeded([grid.name for grid, _header in best])
     grid, header = best[0]
-    return grid, header, [other for other, _h in candidates if other is not grid]
+    others = [other for other, found_header in found if found_header and other is not grid]
+    return grid, header, others
 
 
 def _kazakh_share(grid: Grid, header: _Header, index: int) -> float:
