@@ -568,12 +568,13 @@ def _assign_columns(grid: Grid, header: _Header) -> tuple[dict[Column, int], lis
         if column is None:
             continue
         how = languages.get(index, ("", "header"))[1] if kind == Kind.TITLE else "header"
+        letter = get_column_letter(index + 1)
         guesses.append(
             Guess(
                 GuessKind.COLUMN,
-                header.row,
-                f"{get_column_letter(index + 1)}{header.row}",
-                {"header": text, "column": column.value, "how": how},
+                0,
+                f"{letter}{header.row}",
+                {"letter": letter, "header": text, "column": column.value, "how": how},
             )
         )
     for present, absent in ((Column.TITLE_KK, Column.TITLE_RU), (Column.TITLE_RU, Column.TITLE_KK)):
@@ -582,7 +583,7 @@ def _assign_columns(grid: Grid, header: _Header) -> tuple[dict[Column, int], lis
             guesses.append(
                 Guess(
                     GuessKind.TITLE_FALLBACK,
-                    header.row,
+                    0,
                     f"{get_column_letter(mapping[present] + 1)}{header.row}",
                     {"present": present.value, "absent": absent.value},
                 )

@@ -150,7 +150,7 @@ def _deadline_reason(guess: Guess) -> str:
         Precision.YEARLY.value: _("every year: the end of the Road Map's year"),
     }
     reason = reasons[guess.args["precision"]]
-    if guess.args.get("assumed"):
+    if guess.args.get("assumed") and guess.args["precision"] != Precision.YEARLY.value:
         reason = _("{reason}, in the Road Map's year").format(reason=reason)
     return reason
 
@@ -170,13 +170,16 @@ def guess_text(guess: Guess) -> str:
     if kind == GuessKind.COLUMN:
         column = column_label(args["column"])
         header = _short(args["header"], 60)
+        letter = args["letter"]
         if args["how"] == "cells":
-            return _("column «{header}»: {column} (the language judged by its text)").format(
-                header=header, column=column
-            )
-        return _("column «{header}»: {column}").format(header=header, column=column)
+            return _(
+                "Column {letter} «{header}»: {column} (the language judged by its text)"
+            ).format(letter=letter, header=header, column=column)
+        return _("Column {letter} «{header}»: {column}").format(
+            letter=letter, header=header, column=column
+        )
     if kind == GuessKind.TITLE_FALLBACK:
-        return _("there is only one title column: «{absent}» is taken from «{present}»").format(
+        return _("There is only one title column: «{absent}» is taken from «{present}»").format(
             absent=column_label(args["absent"]), present=column_label(args["present"])
         )
     if kind == GuessKind.NUMBER_ROW:
