@@ -65,8 +65,19 @@ class RoadmapItem(SQLModel, table=True):
     deadline: date = Field(index=True)
     year: int = Field(index=True)
     target: str = Field(default="", sa_type=sa.Text)
+    # The deadline as the Road Map words it («IV тоқсан»), when that is less precise than a day.
+    deadline_text: str = Field(default="", sa_type=sa.String(200))
     archived: bool = False
     created_at: datetime
+
+
+class ItemCoExecutor(SQLModel, table=True):
+    """A department that shares an item with its lead department (listed after it in the file)."""
+
+    __tablename__ = "item_co_executor"
+
+    item_id: int = Field(foreign_key="roadmap_item.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True, index=True)
 
 
 class DeadlineChange(SQLModel, table=True):

@@ -23,11 +23,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
+from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import parse_one_word
 from bot.core.text import quote
 from bot.people import audit
 from bot.reporting.service import (
-    TELEGRAM_DOWNLOAD_LIMIT,
     Cause,
     Draft,
     NothingToConfirmError,

@@ -17,7 +17,6 @@ from contextlib import suppress
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -34,27 +33,30 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import SUPPORTED_LOCALES, Settings
 from bot.core.clock import Clock, local_today
+from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import parse_one_word
 from bot.core.text import quote, split_message
 from bot.risk.rules import RiskThresholds
+from bot.spreadsheets.annotate import annotated_workbook
+from bot.spreadsheets.apply import apply_import
 from bot.spreadsheets.export import build_export
-from bot.spreadsheets.importer import (
-    TELEGRAM_DOWNLOAD_LIMIT,
+from bot.spreadsheets.parse import (
     FileProblem,
-    ImportPlan,
+    SheetChoiceNeeded,
     SpreadsheetFileError,
-    apply_import,
-    build_template,
-    errors_csv,
-    file_problem_text,
-    localized_header_aliases,
     parse_spreadsheet,
-    plan_import,
-    plan_summary_lines,
 )
+from bot.spreadsheets.plan import ImportPlan, plan_import
 from bot.spreadsheets.risk_report import build_risk_report
 from bot.spreadsheets.stats import DEFAULT_ROUNDS, MAX_ROUNDS, DepartmentStats, department_stats
+from bot.spreadsheets.texts import (
+    build_template,
+    file_problem_text,
+    localized_header_aliases,
+    plan_summary_lines,
+)
 from bot.telegram import menus
+from bot.telegram.callbacks import ImportDecision, ImportSheet
 from bot.telegram.i18n import current_locale, format_day, ngettext
 from bot.telegram.middlewares import secretariat_only
 from bot.telegram.texts import department_name, usage_line
@@ -67,12 +69,8 @@ MAX_ERRORS_IN_CHAT = 50  # beyond this the full list comes as a file, not a floo
 
 class ImportDialog(StatesGroup):
     waiting_file = State()
+    choosing_sheet = State()
     confirming = State()
-
-
-class ImportDecision(CallbackData, prefix="imp"):
-    action: str  # ok | no
-    token: str  # binds the buttons to one dry run, so an old message cannot apply a new file
 
 
 def _decision_keyboard(token: str) -> InlineKeyboardMarkup:
@@ -109,15 +107,44 @@ async def _read_plan(
     *,
     file_id: str,
     file_name: str,
+    sheet: str | None = None,
     progress: _ProgressMessage | None = None,
-) -> ImportPlan:
+) -> tuple[ImportPlan, bytes]:
     """Download, parse (in a thread: a big workbook takes seconds) and plan; writes nothing."""
     buffer = await bot.download(file_id)
     data = buffer.getvalue() if buffer is not None else b""
     parsed = await asyncio.to_thread(
-        parse_spreadsheet, data, file_name, extra_aliases=localized_header_aliases(i18n)
+        parse_spreadsheet,
+        data,
+        file_name,
+        extra_aliases=localized_header_aliases(i18n),
+        sheet=sheet,
     )
-    return await plan_import(session, parsed, progress=progress)
+    return await plan_import(session, parsed, progress=progress), data
+
+
+def _sheet_keyboard(sheets: tuple[str, ...], token: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for index, name in enumerate(sheets):
+        builder.button(text=name[:60], callback_data=ImportSheet(index=index, token=token))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+async def _ask_sheet(
+    status: Message, bot: Bot, state: FSMContext, choice: SheetChoiceNeeded, file_id: str, name: str
+) -> None:
+    token = secrets.token_hex(4)
+    await state.set_state(ImportDialog.choosing_sheet)
+    await state.set_data(
+        {"file_id": file_id, "file_name": name, "sheets": list(choice.sheets), "token": token}
+    )
+    await bot.edit_message_text(
+        text=quote(_("Several sheets look like the Road Map. Which one should I read?")),
+        chat_id=status.chat.id,
+        message_id=status.message_id,
+        reply_markup=_sheet_keyboard(choice.sheets, token),
+    )
 
 
 def _dry_run_lines(plan: ImportPlan, file_name: str) -> list[str]:
@@ -134,24 +161,41 @@ def _dry_run_lines(plan: ImportPlan, file_name: str) -> list[str]:
 
 
 async def _show_dry_run(
-    message: Message, bot: Bot, plan: ImportPlan, file_name: str, state: FSMContext, file_id: str
+    message: Message,
+    bot: Bot,
+    plan: ImportPlan,
+    data: bytes,
+    file_name: str,
+    state: FSMContext,
+    file_id: str,
 ) -> None:
-    """Replaces the progress message with the summary; the buttons go on the last part."""
+    """Replaces the progress message with the summary; the buttons go on the last part.
+
+    When rows were skipped or guessed, the file comes back with a comment column.
+    """
     chunks = split_message(_dry_run_lines(plan, file_name))
     markup = None
     if plan.has_changes:
         token = secrets.token_hex(4)
         await state.set_state(ImportDialog.confirming)
         await state.set_data(
-            {"file_id": file_id, "file_name": file_name, "digest": plan.digest(), "token": token}
+            {
+                "file_id": file_id,
+                "file_name": file_name,
+                "sheet": plan.sheet,
+                "digest": plan.digest(),
+                "token": token,
+            }
         )
         markup = _decision_keyboard(token)
     else:
         await state.clear()
-    if len(plan.errors) > MAX_ERRORS_IN_CHAT:
+    if plan.errors or any(guess.row_number > plan.header_row for guess in plan.guesses):
+        annotated = await asyncio.to_thread(annotated_workbook, data, plan)
         await bot.send_document(
             message.chat.id,
-            BufferedInputFile(errors_csv(plan), filename="import-errors.csv"),
+            BufferedInputFile(annotated, filename="import-check.xlsx"),
+            caption=_("Your file with a comment on each skipped or guessed row."),
         )
     for index, chunk in enumerate(chunks):
         last = index == len(chunks) - 1
@@ -180,16 +224,83 @@ async def _check_document(
     status = await message.answer(_("Reading the file…"))
     file_name = document.file_name or "file"
     progress = _ProgressMessage(bot, status.chat.id, status.message_id)
+    await _check_file(
+        status,
+        state,
+        bot,
+        session,
+        i18n,
+        file_id=document.file_id,
+        file_name=file_name,
+        progress=progress,
+    )
+
+
+async def _check_file(
+    status: Message,
+    state: FSMContext,
+    bot: Bot,
+    session: AsyncSession,
+    i18n: I18n,
+    *,
+    file_id: str,
+    file_name: str,
+    sheet: str | None = None,
+    progress: _ProgressMessage | None = None,
+) -> None:
+    """The dry run in the status message, or why the file cannot be read, or which sheet."""
     try:
-        plan = await _read_plan(
-            bot, session, i18n, file_id=document.file_id, file_name=file_name, progress=progress
+        plan, data = await _read_plan(
+            bot,
+            session,
+            i18n,
+            file_id=file_id,
+            file_name=file_name,
+            sheet=sheet,
+            progress=progress,
         )
+    except SheetChoiceNeeded as choice:
+        await _ask_sheet(status, bot, state, choice, file_id, file_name)
+        return
     except SpreadsheetFileError as error:
         await bot.edit_message_text(
-            text=file_problem_text(error), chat_id=status.chat.id, message_id=status.message_id
+            text=quote(file_problem_text(error)),
+            chat_id=status.chat.id,
+            message_id=status.message_id,
         )
         return
-    await _show_dry_run(status, bot, plan, file_name, state, document.file_id)
+    await _show_dry_run(status, bot, plan, data, file_name, state, file_id)
+
+
+async def import_sheet_choice(
+    callback: CallbackQuery,
+    callback_data: ImportSheet,
+    state: FSMContext,
+    bot: Bot,
+    session: AsyncSession,
+    i18n: I18n,
+) -> None:
+    data = await state.get_data()
+    sheets = data.get("sheets") or []
+    if (
+        await state.get_state() != ImportDialog.choosing_sheet.state
+        or data.get("token") != callback_data.token
+        or not 0 <= callback_data.index < len(sheets)
+    ):
+        await callback.answer(_("This check is out of date. Send /import again."), show_alert=True)
+        return
+    await callback.answer()
+    status = await bot.send_message(callback.from_user.id, _("Reading the file…"))
+    await _check_file(
+        status,
+        state,
+        bot,
+        session,
+        i18n,
+        file_id=str(data["file_id"]),
+        file_name=str(data.get("file_name", "")),
+        sheet=str(sheets[callback_data.index]),
+    )
 
 
 async def import_command(
@@ -259,12 +370,22 @@ async def import_decision(
     await callback.answer(_("Applying…"))
     file_name = str(data.get("file_name", ""))
     try:
-        plan = await _read_plan(
-            bot, session, i18n, file_id=str(data["file_id"]), file_name=file_name
+        plan, content = await _read_plan(
+            bot,
+            session,
+            i18n,
+            file_id=str(data["file_id"]),
+            file_name=file_name,
+            sheet=str(data.get("sheet") or "") or None,
         )
-    except SpreadsheetFileError as error:
+    except (SpreadsheetFileError, SheetChoiceNeeded) as error:
         await state.clear()
-        await bot.send_message(callback.from_user.id, file_problem_text(error))
+        reason = (
+            file_problem_text(error)
+            if isinstance(error, SpreadsheetFileError)
+            else _("The file or the Road Map changed after the check. Send /import again.")
+        )
+        await bot.send_message(callback.from_user.id, quote(reason))
         return
     if plan.digest() != data.get("digest"):
         if isinstance(message, Message):
@@ -272,7 +393,7 @@ async def import_decision(
                 _("The file or the Road Map changed after the check. Here is a new check.")
             )
         status = await bot.send_message(callback.from_user.id, _("Reading the file…"))
-        await _show_dry_run(status, bot, plan, file_name, state, str(data["file_id"]))
+        await _show_dry_run(status, bot, plan, content, file_name, state, str(data["file_id"]))
         return
     result = await apply_import(session, plan, actor=person, now=clock.now(), source=file_name)
     await state.clear()
@@ -430,9 +551,15 @@ def create_router() -> Router:
         Command("cancel"),
         ImportDialog.confirming,
     )
+    router.message.register(
+        import_cancel_command,
+        Command("cancel"),
+        ImportDialog.choosing_sheet,
+    )
     router.message.register(import_file, ImportDialog.waiting_file, F.document)
     router.message.register(import_not_a_file, ImportDialog.waiting_file, ~F.text.startswith("/"))
     router.callback_query.register(import_decision, ImportDecision.filter())
+    router.callback_query.register(import_sheet_choice, ImportSheet.filter())
     router.message.register(template_command, Command("template"))
     router.message.register(export_command, Command("export"))
     router.message.register(stats_command, Command("stats"))

@@ -27,6 +27,7 @@ LONGEST_TEXT: dict[tuple[str, str], str] = {
     ("ImportDecision", "action"): "ok",
     ("ImportDecision", "token"): "f" * 8,
     ("ConfirmAll", "step"): "ask",
+    ("ImportSheet", "token"): "f" * 8,
 }
 BIGGEST_INT: dict[tuple[str, str], int] = {
     ("PickProgress", "value"): 100,

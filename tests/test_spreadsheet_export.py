@@ -20,7 +20,9 @@ from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.export import build_export
-from bot.spreadsheets.importer import localized_header_aliases, parse_spreadsheet, plan_import
+from bot.spreadsheets.parse import parse_spreadsheet
+from bot.spreadsheets.plan import plan_import
+from bot.spreadsheets.texts import localized_header_aliases
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
 from tests.conftest import ADMIN_ID, Chatter

@@ -3,39 +3,37 @@
 from __future__ import annotations
 
 import io
-import itertools
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendDocument, SendMessage
-from aiogram.types import Chat, Document, Message, Update, User
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendDocument
 from aiogram.utils.i18n import I18n
 from openpyxl import load_workbook
 
 from bot.app.cli_spreadsheets import cli_import
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.spreadsheets.importer import (
+from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
+from bot.spreadsheets.apply import apply_import
+from bot.spreadsheets.parse import (
     MAX_ROWS,
-    TELEGRAM_DOWNLOAD_LIMIT,
+    TEMPLATE_COLUMNS,
     Column,
     FileProblem,
+    GuessKind,
     RowProblem,
     SpreadsheetFileError,
-    apply_import,
-    build_template,
-    localized_header_aliases,
     parse_spreadsheet,
-    plan_import,
 )
+from bot.spreadsheets.plan import plan_import
+from bot.spreadsheets.texts import build_template, localized_header_aliases
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
-from db.models import AuditLog, DeadlineChange, Department, RoadmapItem
+from db.models import AuditLog, DeadlineChange, RoadmapItem
 from tests.conftest import ADMIN_ID, Chatter
 from tests.data.spreadsheets.workbooks import (
-    DEPARTMENTS,
     EN_HEADERS,
     KK_HEADERS,
     cfb_file,
@@ -43,21 +41,11 @@ from tests.data.spreadsheets.workbooks import (
     roadmap_rows,
     xlsx,
 )
+from tests.helpers.import_dialog import Files, buttons, seed_departments, send_file, texts
 from tests.mocked_bot import MockedBot
 from tests.test_roles_and_invites import register_admin, rows
 
 OUTSIDER = 555
-_ids = itertools.count(100_000)
-
-
-async def seed_departments(session_maker: SessionMaker, clock: FrozenClock) -> dict[str, int]:
-    async with session_maker() as session:
-        for code, (name_kk, name_ru) in DEPARTMENTS.items():
-            session.add(
-                Department(code=code, name_kk=name_kk, name_ru=name_ru, created_at=clock.now())
-            )
-        await session.commit()
-    return {d.code: d.id for d in await rows(session_maker, Department)}
 
 
 async def load(session_maker: SessionMaker, data: bytes, clock: FrozenClock, name: str = "r.xlsx"):  # type: ignore[no-untyped-def]
@@ -119,7 +107,7 @@ def test_every_row_error_class_with_its_row_number() -> None:
         {**good[1], "code": "2.1", "deadline": "31.02.2025"},  # 6: impossible date
         {**good[1], "code": "2.2", "title_kk": "ұ" * 1001},  # 7: over-long text
         {**good[1], "code": "2.3", "department": ""},  # 8: no department
-        {**good[1], "code": "", "title_kk": "кодсыз"},  # 9: no code
+        {**good[1], "code": "", "title_kk": "кодсыз"},  # 9: no code: one is proposed
         {**good[1], "code": "2.4", "deadline": None},  # 10: no deadline
         {**good[1], "code": "5.5"},  # 11: duplicate of 13
         {**good[1], "code": "bad code!"},  # 12: characters not allowed
@@ -134,7 +122,6 @@ def test_every_row_error_class_with_its_row_number() -> None:
         (6, RowProblem.BAD_DATE, "31.02.2025"),
         (7, RowProblem.TOO_LONG, Column.TITLE_KK),
         (8, RowProblem.MISSING_DEPARTMENT, ""),
-        (9, RowProblem.MISSING_CODE, ""),
         (10, RowProblem.MISSING_DEADLINE, ""),
         (11, RowProblem.DUPLICATE_CODE, "13"),
         (12, RowProblem.BAD_CODE, ""),
@@ -142,7 +129,9 @@ def test_every_row_error_class_with_its_row_number() -> None:
         (14, RowProblem.TOO_LONG, Column.TARGET),
         (15, RowProblem.BAD_DATE, "завтра"),
     ]
-    assert [row.code for row in parsed.rows] == ["1.1.1"]
+    assert [row.code for row in parsed.rows] == ["1.1.1", "6"]  # the 6th row, no sections
+    (proposed,) = [g for g in parsed.guesses if g.kind == GuessKind.CODE_PROPOSED]
+    assert (proposed.row_number, proposed.cell, proposed.args) == (9, "A9", {"code": "6"})
     assert parsed.data_rows == 12
 
 
@@ -176,7 +165,8 @@ def test_bad_files_are_refused_with_a_reason(data: bytes, name: str, problem: Fi
 def test_missing_columns_are_named() -> None:
     with pytest.raises(SpreadsheetFileError) as refused:
         parse_spreadsheet(b"code;title_ru;deadline\r\n1.1;A;01.09.2025\r\n", "a.csv")
-    assert refused.value.missing == (Column.TITLE_KK, Column.DEPARTMENT)
+    # One title column is enough (the other language falls back to it): the department is not.
+    assert refused.value.missing == (Column.DEPARTMENT,)
 
 
 @pytest.mark.parametrize("locale", ["kk", "ru"])
@@ -186,9 +176,18 @@ def test_the_template_reads_back(i18n: I18n, locale: str) -> None:
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet["A1"].value == i18n.gettext("Item code", locale=locale)
     assert sheet["E2"].is_date and sheet.freeze_panes == "A2"
+    assert sheet["A2"].comment is not None and sheet["A2"].fill.fgColor.rgb.endswith("D9D9D9")
     parsed = parse_spreadsheet(data, "t.xlsx", extra_aliases=localized_header_aliases(i18n))
-    (row,) = parsed.rows
-    assert (row.code, row.department, row.deadline) == ("2.3.1", "edu", date(2025, 12, 31))
+    assert parsed.rows == []  # the example row is never imported
+    (example,) = parsed.errors
+    assert (example.row_number, example.code, example.problem) == (
+        2,
+        "2.3.1",
+        RowProblem.EXAMPLE_ROW,
+    )
+    # The template's headers read back as the template's columns.
+    columns = {g.args["column"] for g in parsed.guesses if g.kind == GuessKind.COLUMN}
+    assert columns == {column.value for column in TEMPLATE_COLUMNS}
 
 
 # --- Plan and apply: the database ---
@@ -283,7 +282,7 @@ async def test_a_failing_apply_writes_nothing(
             raise RuntimeError("disk full")
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr("bot.spreadsheets.importer.queries.add_audit", failing_audit)
+    monkeypatch.setattr("bot.spreadsheets.apply.queries.add_audit", failing_audit)
     async with session_maker() as session:
         with pytest.raises(RuntimeError):
             await apply_import(session, plan, actor=None, now=clock.now())
@@ -292,58 +291,6 @@ async def test_a_failing_apply_writes_nothing(
 
 
 # --- The dialog in Telegram ---
-
-
-def document_update(
-    user_id: int, file_id: str, name: str, size: int, caption: str | None = None
-) -> Update:
-    message = Message(
-        message_id=next(_ids),
-        date=datetime.now(UTC),
-        chat=Chat(id=user_id, type="private"),
-        from_user=User(id=user_id, is_bot=False, first_name=f"User{user_id}", language_code="ru"),
-        document=Document(
-            file_id=file_id, file_unique_id=f"u-{file_id}", file_name=name, file_size=size
-        ),
-        caption=caption,
-    )
-    return Update(update_id=next(_ids), message=message)
-
-
-class Files:
-    """Stands in for Telegram's file storage: bot.download(file_id) returns what was 'uploaded'."""
-
-    def __init__(self, bot: MockedBot, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.contents: dict[str, bytes] = {}
-        self.downloads: list[str] = []
-        monkeypatch.setattr(bot, "download", self.download)
-
-    async def download(self, file: str, destination: Any = None, **kwargs: Any) -> io.BytesIO:
-        self.downloads.append(file)
-        return io.BytesIO(self.contents[file])
-
-
-async def send_file(
-    chatter: Chatter, files: Files, file_id: str, data: bytes, name: str, **kw: Any
-) -> list[Any]:
-    files.contents[file_id] = data
-    update = document_update(ADMIN_ID, file_id, name, kw.pop("size", len(data)), **kw)
-    await chatter.dispatcher.feed_update(chatter.bot, update)
-    return chatter.bot.take()
-
-
-def buttons(requests: list[Any]) -> list[str]:
-    return [
-        button.callback_data
-        for request in requests
-        if isinstance(request, SendMessage | EditMessageText) and request.reply_markup
-        for row in request.reply_markup.inline_keyboard
-        for button in row
-    ]
-
-
-def texts(requests: list[Any]) -> list[str]:
-    return [r.text for r in requests if isinstance(r, SendMessage | EditMessageText)]
 
 
 @pytest.fixture
@@ -501,9 +448,15 @@ async def test_many_errors_come_as_a_file(admin: Chatter, files: Files) -> None:
     await admin.send(ADMIN_ID, "/import")
     requests = await send_file(admin, files, "E", "\n".join(lines).encode(), "errors.csv")
     (attached,) = [r for r in requests if isinstance(r, SendDocument)]
-    listed = attached.document.data.decode("utf-8-sig").splitlines()
-    assert len(listed) == 121  # header and every one of the 120 rows
-    assert listed[1].startswith("2;1.1;") and "nosuch" in listed[1]
+    assert attached.document.filename == "import-check.xlsx"
+    sheet = load_workbook(io.BytesIO(attached.document.data)).active
+    # The file as sent, with a comment column: every one of the 120 rows is listed.
+    assert [cell.value for cell in sheet[1]][:5] == lines[0].split(";")
+    comments = {row: sheet.cell(row, 6).value for row in range(2, sheet.max_row + 1)}
+    listed = {row: text for row, text in comments.items() if text}
+    assert sorted(listed) == list(range(2, 122))
+    assert "1.1" in listed[2] and "nosuch" in listed[2] and "D2" in listed[2]
+    assert comments[122] is None
     summary = "\n".join(texts(requests))
     assert summary.count("nosuch") == 50 and "70" in summary
     assert len(buttons(requests)) == 2  # the one good row can still be applied

@@ -14,16 +14,11 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.app.config import Settings
 from bot.core.clock import SystemClock, local_today
+from bot.spreadsheets.apply import apply_import
 from bot.spreadsheets.export import build_export
-from bot.spreadsheets.importer import (
-    SpreadsheetFileError,
-    apply_import,
-    file_problem_text,
-    localized_header_aliases,
-    parse_spreadsheet,
-    plan_import,
-    plan_summary_lines,
-)
+from bot.spreadsheets.parse import SpreadsheetFileError, parse_spreadsheet
+from bot.spreadsheets.plan import plan_import
+from bot.spreadsheets.texts import file_problem_text, localized_header_aliases, plan_summary_lines
 from bot.telegram.i18n import build_i18n, compile_catalogs, in_locale
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade

@@ -33,7 +33,6 @@ from db.models import (
 
 PAGE_SIZE = 8
 MAX_COMMENT_LENGTH = 1000
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 PROGRESS_CHOICES = (0, 25, 50, 75, 100)
 RISK_STATUSES = frozenset({ItemStatus.AT_RISK, ItemStatus.BLOCKED})
 _PROGRESS_TEXT = re.compile(r"^\s*(\d{1,3})\s*%?\s*$")

@@ -22,6 +22,8 @@ def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
             date=format_day(item.deadline), days_left=days_left_text(item.deadline, today)
         ),
     ]
+    if item.deadline_text:
+        lines.append(_("As the Road Map words it: «{text}»").format(text=quote(item.deadline_text)))
     if item.target:
         lines.append(_("Target: {target}").format(target=quote(item.target)))
     if item.archived:

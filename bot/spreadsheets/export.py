@@ -21,8 +21,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.rules import RiskThresholds
-from bot.spreadsheets.importer import COLUMN_HEADERS, Column
+from bot.spreadsheets.parse import Column
 from bot.spreadsheets.stats import cause_label, department_stats, latest_updates, risk_labels
+from bot.spreadsheets.texts import COLUMN_HEADERS
 from bot.telegram.i18n import pick_name
 from bot.telegram.texts import status_label
 from db import queries

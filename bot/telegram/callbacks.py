@@ -70,3 +70,15 @@ class ConfirmAll(CallbackData, prefix="rall"):
 
     step: str
     page: int
+
+
+class ImportDecision(CallbackData, prefix="imp"):
+    action: str  # ok | no
+    token: str  # binds the buttons to one dry run, so an old message cannot apply a new file
+
+
+class ImportSheet(CallbackData, prefix="ims"):
+    """Which of two equally likely sheets holds the Road Map: its place in the offered list."""
+
+    index: int
+    token: str
