@@ -23,6 +23,7 @@ from babel.dates import format_date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.parsing import DbId, SmallInt
 from bot.delivery.enqueue import enqueue_message
 from bot.reporting.views import cause_label
 from bot.risk.assess import (
@@ -55,18 +56,18 @@ CHART_WEEKS = 8
 class ChairItem(CallbackData, prefix="ci"):
     """Open an item's card and history from a digest or an alert."""
 
-    item_id: int
+    item_id: DbId
 
 
 class ChairDepartment(CallbackData, prefix="cd"):
-    department_id: int
-    year: int
+    department_id: DbId
+    year: SmallInt
 
 
 class AskUpdate(CallbackData, prefix="cu"):
     """Ask the item's department for a status update now."""
 
-    item_id: int
+    item_id: DbId
 
 
 class Category(StrEnum):
