@@ -14,7 +14,13 @@ from bot.core.errors import UnknownItemError
 from bot.core.parsing import parse_one_word
 from bot.roadmap.service import item_card
 from bot.telegram import menus
-from bot.telegram.texts import item_card_text, no_access_text, quote, usage_line
+from bot.telegram.texts import (
+    hidden_item_text,
+    item_card_text,
+    no_access_text,
+    quote,
+    usage_line,
+)
 from db import queries
 from db.models import Person, Role
 
@@ -38,9 +44,13 @@ async def item_command(
     if code is None:
         await message.answer(usage_line(menus.ITEM))
         return
+    sees_all = person.role in (Role.SECRETARIAT, Role.CHAIR)
     try:
         card = await item_card(session, code)
     except UnknownItemError:
+        if not sees_all:
+            await message.answer(hidden_item_text(code))
+            return
         await message.answer(
             _("There is no Road Map item with the code {code}.").format(code=quote(code))
         )
@@ -50,7 +60,7 @@ async def item_command(
             session, at=clock.now(), action="refused.item", actor=person, target=card.item.code
         )
         await session.commit()
-        await message.answer(_("You can only see the items of your own department."))
+        await message.answer(hidden_item_text(code))
         return
     today = local_today(clock, settings.tz)
     await message.answer(item_card_text(card, today, settings.tz))
