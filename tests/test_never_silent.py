@@ -248,3 +248,12 @@ async def test_members_cannot_probe_other_departments(council: World, i18n: I18n
     assert foreign_tap[0].text == i18n.gettext(
         "This item is not among your department's items.", locale="ru"
     )
+
+
+@pytest.mark.parametrize("command", ["/summary ²⁰²⁵", "/summary 2O25", "/stats ²", "/stats 9" * 9])
+async def test_numbers_int_refuses_get_the_usage_line(
+    council: World, command: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    replies = texts(await council.chatter.send(ADMIN_ID, command))
+    assert len(replies) == 1 and ERROR_TEXT not in replies[0]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
