@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
+from bot.core.parsing import parse_int
 from bot.core.text import Block, quote, split_blocks
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.rounds import request_now
@@ -58,9 +59,7 @@ def parse_year(args: str | None, default: int) -> int | None:
     text = (args or "").strip()
     if not text:
         return default
-    if len(text) == 4 and text.isdigit() and 2000 <= int(text) <= 2100:
-        return int(text)
-    return None
+    return parse_int(text, 2000, 2100)
 
 
 async def send_digest(message: Message, data: DigestData) -> None:

@@ -1,32 +1,63 @@
-"""The last line: an unexpected error is logged and the person still gets an answer."""
+"""The last line: an unexpected error is logged and the person still gets one answer.
+
+The database session of the update has been rolled back by then, so whatever the person had
+saved before is intact and trying again is safe: the answer says so.
+"""
 
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import ErrorEvent
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import gettext as _
+
+from bot.telegram.session import guard_of
 
 logger = logging.getLogger(__name__)
 
 
+def error_text() -> str:
+    return _(
+        "Sorry, something went wrong on our side. Nothing was lost: please try again. "
+        "If it happens again, tell the secretariat."
+    )
+
+
 async def unexpected_error(event: ErrorEvent, bot: Bot) -> None:
-    logger.exception(
-        "Unhandled error in update %s", event.update.update_id, exc_info=event.exception
-    )
-    text = _(
-        "Sorry, something went wrong on our side. "
-        "Please try again; if it happens again, tell the secretariat."
-    )
     update = event.update
-    with suppress(TelegramAPIError):
-        if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
-        elif update.message is not None:
-            await bot.send_message(update.message.chat.id, text)
+    # The update id and the exception only: no texts, names or ids of the person, and the
+    # logging filter (bot/app/logs.py) hides the token should a library print it.
+    logger.error(
+        "Update %s (%s) failed: %s",
+        update.update_id,
+        update.event_type,
+        type(event.exception).__name__,
+        exc_info=event.exception,
+    )
+    try:
+        await _tell_the_person(update, bot)
+    except TelegramAPIError as error:
+        logger.warning("Update %s: the apology failed too: %s", update.update_id, error)
+
+
+async def _tell_the_person(update: Update, bot: Bot) -> None:
+    """An alert on the button if it is still unanswered, else one message in the chat."""
+    text = error_text()
+    query = update.callback_query
+    if query is not None:
+        guard = guard_of(bot)
+        if guard is None or not guard.answered(query.id):
+            try:
+                await query.answer(text, show_alert=True)
+                return
+            except TelegramBadRequest:  # too old, or answered after all: say it in the chat
+                pass
+        chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+        await bot.send_message(chat_id, text)
+    elif update.message is not None:
+        await bot.send_message(update.message.chat.id, text)
 
 
 def create_router() -> Router:

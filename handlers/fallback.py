@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
+from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -26,6 +27,7 @@ async def stale_button(query: CallbackQuery, person: Person | None) -> None:
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(anything_else)
+    # In a group the bot hears only what is meant for it; the rest of the talk needs no answer.
+    router.message.register(anything_else, F.chat.type == ChatType.PRIVATE)
     router.callback_query.register(stale_button)
     return router

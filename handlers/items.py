@@ -17,7 +17,7 @@ from bot.people import audit
 from bot.roadmap.service import item_card
 from bot.roadmap.views import item_card_text
 from bot.telegram import menus
-from bot.telegram.texts import no_access_text, usage_line
+from bot.telegram.texts import hidden_item_text, no_access_text, usage_line
 from db.models import Person, Role
 
 
@@ -40,16 +40,20 @@ async def item_command(
     if code is None:
         await message.answer(usage_line(menus.ITEM))
         return
+    sees_all = person.role in (Role.SECRETARIAT, Role.CHAIR)
     try:
         card = await item_card(session, code)
     except UnknownItemError:
+        if not sees_all:
+            await message.answer(hidden_item_text(code))
+            return
         await message.answer(
             _("There is no Road Map item with the code {code}.").format(code=quote(code))
         )
         return
     if not can_see_item(person, card.item.department_id):
         await audit.refused(session, person, "refused.item", card.item.code, now=clock.now())
-        await message.answer(_("You can only see the items of your own department."))
+        await message.answer(hidden_item_text(code))
         return
     today = local_today(clock, settings.tz)
     await message.answer(item_card_text(card, today, settings.tz))

@@ -24,8 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
-from bot.core.parsing import parse_one_word
-from bot.core.text import quote
+from bot.core.parsing import DB_ID_MAX, parse_int, parse_one_word
 from bot.people import audit
 from bot.reporting.service import (
     Cause,
@@ -70,7 +69,7 @@ from bot.telegram.callbacks import (
 )
 from bot.telegram.filters import HasPerson
 from bot.telegram.i18n import ngettext
-from bot.telegram.texts import no_access_text, usage_line
+from bot.telegram.texts import hidden_item_text, no_access_text, usage_line
 from db import queries
 from db.models import ItemStatus, Person, RoadmapItem, Role, StatusUpdate
 
@@ -84,6 +83,7 @@ class ReportDialog(StatesGroup):
     confirm = State()
 
 
+STATE_BY_NAME = {state.state: state for state in ReportDialog.__states__}
 STEP_BY_STATE = {
     ReportDialog.status.state: "status",
     ReportDialog.progress.state: "progress",
@@ -96,10 +96,8 @@ STEP_BY_STATE = {
 
 def refusal_text(reason: ReportRefusal) -> str:
     texts = {
-        ReportRefusal.NOT_FOUND: _("This item no longer exists."),
-        ReportRefusal.NOT_YOUR_DEPARTMENT: _(
-            "You can only report on the items of your own department."
-        ),
+        ReportRefusal.NOT_FOUND: hidden_item_text(),
+        ReportRefusal.NOT_YOUR_DEPARTMENT: hidden_item_text(),
         ReportRefusal.ARCHIVED: _("This item has been archived; it needs no more updates."),
         ReportRefusal.ALREADY_DONE: _("This item is already done."),
     }
@@ -350,7 +348,12 @@ async def confirm_all(
 
 
 async def _begin(
-    dialog: DialogContext, item_id: int, *, answer: Message | CallbackQuery, edit: Message | None
+    dialog: DialogContext,
+    item_id: int,
+    *,
+    answer: Message | CallbackQuery,
+    edit: Message | None,
+    code: str | None = None,
 ) -> None:
     draft = Draft(item_id=item_id)
     try:
@@ -364,7 +367,8 @@ async def _begin(
                 str(item_id),
                 now=dialog.clock.now(),
             )
-        text = refusal_text(refused.reason)
+        hidden = refused.reason in (ReportRefusal.NOT_FOUND, ReportRefusal.NOT_YOUR_DEPARTMENT)
+        text = hidden_item_text(code) if hidden and code else refusal_text(refused.reason)
         if isinstance(answer, CallbackQuery):
             await answer.answer(text, show_alert=True)
         else:
@@ -400,11 +404,9 @@ async def report_command(
         return
     item = await queries.item_by_code(dialog.session, code)
     if item is None:
-        await message.answer(
-            _("There is no Road Map item with the code {code}.").format(code=quote(code))
-        )
+        await message.answer(hidden_item_text(code))
         return
-    await _begin(dialog, item.id, answer=message, edit=None)  # type: ignore[arg-type]
+    await _begin(dialog, item.id, answer=message, edit=None, code=code)  # type: ignore[arg-type]
 
 
 async def _current(
@@ -666,9 +668,11 @@ async def _cancel(query: CallbackQuery, dialog: DialogContext) -> None:
             await query.message.edit_text(_("Cancelled. Nothing was saved."), reply_markup=None)
 
 
-async def cancel_command(message: Message, state: FSMContext) -> None:
-    had_dialog = await state.get_state() is not None
-    await state.clear()
+async def cancel_command(message: Message, state: FSMContext | None = None) -> None:
+    """`state` is missing when the message has no sender (an anonymous group admin)."""
+    had_dialog = state is not None and await state.get_state() is not None
+    if state is not None:
+        await state.clear()
     if had_dialog:
         await message.answer(_("Cancelled. Nothing was saved."))
     else:
@@ -695,12 +699,12 @@ async def stale_dialog_button(query: CallbackQuery, dialog: DialogContext | None
     await query.answer(_("This button is no longer valid. The current step is below."))
     item = await dialog.item_or_explain(draft, query)
     if item is not None:
-        await dialog.go(State(state=current_state), draft, item)
+        await dialog.go(STATE_BY_NAME[current_state], draft, item)
 
 
 def _item_id_of(data: str | None) -> int | None:
     parts = (data or "").split(":")
-    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    return parse_int(parts[1], 1, DB_ID_MAX) if len(parts) > 1 else None
 
 
 def create_router() -> Router:

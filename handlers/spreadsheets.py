@@ -34,7 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import SUPPORTED_LOCALES, Settings
 from bot.core.clock import Clock, local_today
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
-from bot.core.parsing import parse_one_word
+from bot.core.parsing import parse_int, parse_one_word
 from bot.core.text import quote, split_message
 from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.annotate import annotated_workbook
@@ -482,10 +482,11 @@ async def stats_command(
     rounds = DEFAULT_ROUNDS
     if command.args:
         word = parse_one_word(command.args)
-        if word is None or not word.isdigit() or not 1 <= int(word) <= MAX_ROUNDS:
+        parsed = parse_int(word, 1, MAX_ROUNDS)
+        if parsed is None:
             await message.answer(usage_line(menus.STATS))
             return
-        rounds = int(word)
+        rounds = parsed
     rows = await department_stats(session, today=local_today(clock, settings.tz), rounds=rounds)
     if not rows:
         await message.answer(_("No departments yet. Add one with /adddept."))

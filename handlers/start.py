@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
@@ -114,9 +115,12 @@ async def choose_language(
         await query.answer(_("Language saved."))
         text = _("Done! I will write to you in this language.") + "\n\n" + help_text(person)
         if isinstance(query.message, Message):
-            await query.message.edit_text(text, reply_markup=None)
-        else:
-            await bot.send_message(person.telegram_id, text)
+            try:  # a double tap is "not modified", which the request guard takes as success
+                await query.message.edit_text(text, reply_markup=None)
+                return
+            except TelegramBadRequest:  # older than 48 hours, or deleted: write anew
+                pass
+        await bot.send_message(person.telegram_id, text)
 
 
 async def language(message: Message, person: Person | None) -> None:

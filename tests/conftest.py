@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
-from bot.app.factory import create_dispatcher
+from bot.app.factory import create_dispatcher, protect
 from bot.core.clock import FrozenClock
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
@@ -119,11 +119,6 @@ def i18n() -> I18n:
     return build_i18n("kk")
 
 
-@pytest.fixture
-def bot() -> MockedBot:
-    return MockedBot()
-
-
 class VirtualTimer:
     """A monotonic clock whose sleep moves time instead of waiting."""
 
@@ -142,6 +137,14 @@ class VirtualTimer:
 @pytest.fixture
 def timer() -> VirtualTimer:
     return VirtualTimer()
+
+
+@pytest.fixture
+def bot(settings: Settings, timer: VirtualTimer) -> MockedBot:
+    """Behind the same request guard as the production bot, on virtual time."""
+    bot = MockedBot()
+    protect(bot, settings, clock=timer.monotonic, sleep=timer.sleep)
+    return bot
 
 
 @pytest.fixture

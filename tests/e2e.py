@@ -49,7 +49,10 @@ async def start_live_bot(settings: Settings, clock: Clock, emulator: BotApiEmula
 
 def _fast_session(session: object) -> FastSession:
     assert isinstance(session, AiohttpSession)
-    return FastSession(api=session.api)
+    fast = FastSession(api=session.api)
+    for middleware in session.middleware:  # the request guard stays in front
+        fast.middleware(middleware)
+    return fast
 
 
 @contextlib.asynccontextmanager

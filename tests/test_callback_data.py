@@ -12,10 +12,19 @@ import pytest
 from aiogram.filters.callback_data import CallbackData
 
 import handlers
+from bot.core.parsing import DB_ID_MAX
 from bot.reporting.service import Cause
+from bot.telegram.callbacks import (
+    AskUpdate,
+    ChairDepartment,
+    ChairItem,
+    OpenItem,
+    PickStatus,
+    WorklistPage,
+)
 from db.models import ItemStatus
 
-BIGGEST_ID = 2**63 - 1  # a BIGINT primary key, far beyond any roadmap
+BIGGEST_ID = DB_ID_MAX  # the largest INTEGER primary key (PostgreSQL's 32 bits)
 LONGEST_CAUSE = max(Cause, key=len)
 LONGEST_STATUS = max(ItemStatus, key=len)
 # The longest value each text field takes; a new text field must be added here.
@@ -75,3 +84,24 @@ def test_packed_callback_data_fits_64_bytes(cls: type[CallbackData]) -> None:
     packed = data.pack()
     assert len(packed.encode()) <= 64, packed
     assert cls.unpack(packed) == data
+
+
+@pytest.mark.parametrize(
+    ("factory", "data"),
+    [
+        (OpenItem, "ri:9223372036854775808"),  # defect 6: OverflowError in the item lookup
+        (OpenItem, f"ri:{DB_ID_MAX + 1}"),
+        (OpenItem, "ri:0"),
+        (OpenItem, "ri:-1"),
+        (PickStatus, "rs:99999999999999999999999:done"),
+        (ChairItem, f"ci:{2**64}"),
+        (AskUpdate, "cu:-5"),
+        (ChairDepartment, f"cd:{DB_ID_MAX + 1}:2025"),
+        (WorklistPage, "wp:-1"),
+    ],
+)
+def test_ids_beyond_the_database_range_do_not_unpack(
+    factory: type[CallbackData], data: str
+) -> None:
+    with pytest.raises(ValueError):
+        factory.unpack(data)

@@ -5,9 +5,11 @@ from datetime import date
 import pytest
 
 from bot.core.parsing import (
+    DB_ID_MAX,
     is_department_code,
     is_item_code,
     parse_date,
+    parse_int,
     parse_new_department,
     parse_new_item,
     parse_user_id,
@@ -64,3 +66,42 @@ def test_user_id() -> None:
     assert (
         parse_user_id("-5") is None and parse_user_id("12 13") is None and parse_user_id("") is None
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9223372036854775808",  # defect 5: OverflowError in the database driver
+        str(2**52),  # beyond Telegram's 52-bit ids
+        "²",  # defect 5: isdigit() is true, int() refuses it
+        "１２３",  # fullwidth digits
+        "٣٤٥",  # Arabic-Indic digits
+        "0",
+        "1" * 5000,  # beyond int()'s digit limit
+        "+5",
+    ],
+)
+def test_user_id_refuses_what_is_not_a_telegram_id(text: str) -> None:
+    assert parse_user_id(text) is None
+
+
+def test_user_id_range_edges() -> None:
+    assert parse_user_id(str(2**52 - 1)) == 2**52 - 1
+    assert parse_user_id("1") == 1
+
+
+def test_parse_int_ranges() -> None:
+    assert parse_int("7", 1, 10) == 7
+    assert parse_int(" 10 ", 1, 10) == 10
+    assert parse_int("11", 1, 10) is None
+    assert parse_int("0", 1, 10) is None
+    assert parse_int("²", 0, 10) is None
+    assert parse_int(None, 0, 10) is None
+    assert parse_int(str(DB_ID_MAX + 1), 1, DB_ID_MAX) is None
+
+
+def test_dates_outside_the_plausible_range() -> None:
+    assert parse_date("1999-12-31") is None
+    assert parse_date("2101-01-01") is None
+    assert parse_date("2000-01-01") == date(2000, 1, 1)
+    assert parse_date("２０２５-09-01") is None

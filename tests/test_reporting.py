@@ -294,7 +294,7 @@ async def test_item_reassigned_while_the_dialog_is_open(
     await chatter.send(ADMIN_ID, "/assign 1.1 build")
     answer = await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="skip").pack())
     assert answer[0].text == i18n.gettext(
-        "You can only report on the items of your own department.", locale="kk"
+        "This item is not among your department's items.", locale="kk"
     )
     assert await rows(session_maker, StatusUpdate) == []
 

@@ -139,7 +139,11 @@ async def test_member_sees_only_their_department(
     own = only_text(await admin.send(HEAD, "/item 1.1"))
     assert "Мектеп" in own
     other = only_text(await admin.send(HEAD, "/item 2.1"))
-    assert other == i18n.gettext("You can only see the items of your own department.", locale="kk")
+    # the same answer as for a code that does not exist: nothing learned about other departments
+    hidden = i18n.gettext("There is no item {code} among your department's items.", locale="kk")
+    assert other == hidden.format(code="2.1")
+    missing = only_text(await admin.send(HEAD, "/item 9.9"))
+    assert missing == hidden.format(code="9.9")
     assert "Көпір" not in other
     refusals = [e for e in await rows(session_maker, AuditLog) if e.action == "refused.item"]
     assert [e.target for e in refusals] == ["2.1"]
@@ -176,7 +180,7 @@ async def test_unexpected_error_still_gets_an_answer(
     monkeypatch.setattr("handlers.items.item_card", broken)
     reply = only_text(await admin.send(ADMIN_ID, "/item 1.1"))
     assert reply == i18n.gettext(
-        "Sorry, something went wrong on our side. "
-        "Please try again; if it happens again, tell the secretariat.",
+        "Sorry, something went wrong on our side. Nothing was lost: please try again. "
+        "If it happens again, tell the secretariat.",
         locale="ru",
     )

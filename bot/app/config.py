@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     send_rate_per_second: float = Field(default=25.0, gt=0)
     chat_rate_per_second: float = Field(default=1.0, gt=0)
     group_rate_per_minute: float = Field(default=20.0, gt=0)
+    request_retries: int = Field(default=3, ge=0, le=10)
+    request_max_wait_seconds: float = Field(default=30.0, gt=0, le=600)
     risk_stale_days: int = Field(default=14, ge=1)
     risk_missed_rounds: int = Field(default=2, ge=1)
     risk_behind_plan_points: int = Field(default=25, ge=1, le=100)

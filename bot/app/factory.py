@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
@@ -16,18 +18,20 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import LinkPreviewOptions
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
 from bot.core.clock import Clock, SystemClock
-from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.ratelimit import RateLimiter, Sleep
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.jobs import Jobs, build_scheduler
 from bot.scheduling.schedule import round_schedule
 from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
+from bot.telegram.session import install_guard
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage
 from db.migrate import upgrade
@@ -36,14 +40,39 @@ from handlers import get_routers
 logger = logging.getLogger(__name__)
 
 
-def create_bot(settings: Settings) -> Bot:
+# `link_preview` alone: `link_preview_is_disabled` would also send the deprecated
+# `disable_web_page_preview` with every message.
+DEFAULT_PROPERTIES = DefaultBotProperties(
+    parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)
+)
+
+
+def create_bot(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+) -> Bot:
     session = AiohttpSession()
     if settings.telegram_api_url != TELEGRAM_DEFAULT_API_URL:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(
-        token=settings.bot_token.get_secret_value(),
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    bot = Bot(
+        token=settings.bot_token.get_secret_value(), session=session, default=DEFAULT_PROPERTIES
+    )
+    protect(bot, settings, clock=clock, sleep=sleep)
+    return bot
+
+
+def protect(bot: Bot, settings: Settings, *, clock: Callable[[], float], sleep: Sleep) -> None:
+    """Every request through the one guard (429s, blips, pacing); see bot/telegram/session.py."""
+    install_guard(
+        bot,
+        max_retries=settings.request_retries,
+        max_wait=settings.request_max_wait_seconds,
+        chat_per_second=settings.chat_rate_per_second,
+        group_per_minute=settings.group_rate_per_minute,
+        clock=clock,
+        sleep=sleep,
     )
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field
 
 DEPARTMENT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 ITEM_CODE = re.compile(r"^[0-9A-Za-z](?:[0-9A-Za-z._-]{0,30}[0-9A-Za-z])?$")
@@ -12,16 +15,46 @@ RESERVED_DEPARTMENT_CODES = frozenset({"chair", "secretariat"})
 MAX_NAME_LENGTH = 300
 MAX_TITLE_LENGTH = 1000
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+# Telegram promises that user and chat ids fit in 52 bits.
+TELEGRAM_ID_MAX = 2**52 - 1
+# Primary keys are INTEGER columns: PostgreSQL's 32-bit range is the narrower of the backends.
+DB_ID_MAX = 2**31 - 1
+# The programme runs 2023–2027; a date far outside is a typo, not a plan.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+_ASCII_DIGITS = re.compile(r"^[0-9]+$")
+
+# A database id inside callback data: anything else is a forged button and matches no filter.
+DbId = Annotated[int, Field(ge=1, le=DB_ID_MAX)]
+# A small non-negative number inside callback data (a page, a year, a percentage).
+SmallInt = Annotated[int, Field(ge=0, le=DB_ID_MAX)]
+
+
+def parse_int(text: str | None, low: int, high: int) -> int | None:
+    """ASCII digits only (`isdigit()` accepts `²`, which `int()` refuses), within low..high."""
+    word = (text or "").strip()
+    if not _ASCII_DIGITS.fullmatch(word) or len(word) > len(str(high)):
+        return None
+    value = int(word)
+    return value if low <= value <= high else None
+
+
+def fits_db_id(value: int) -> bool:
+    return 1 <= value <= DB_ID_MAX
 
 
 def parse_date(text: str) -> date | None:
-    """`2025-09-01` or `01.09.2025`; None for anything else, including impossible dates."""
+    """`2025-09-01` or `01.09.2025` between EARLIEST_DATE and LATEST_DATE; None for anything
+    else, including impossible dates and digits other than ASCII ones."""
     text = text.strip()
+    if not text.isascii():
+        return None
     for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(text, fmt).date()
+            parsed = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        return parsed if EARLIEST_DATE <= parsed <= LATEST_DATE else None
     return None
 
 
@@ -96,7 +129,6 @@ def parse_one_word(args: str | None) -> str | None:
 
 
 def parse_user_id(args: str | None) -> int | None:
+    """One Telegram user id: a positive whole number below 2**52."""
     word = parse_one_word(args)
-    if word is None or not word.isdigit() or len(word) > 19:
-        return None
-    return int(word)
+    return None if word is None else parse_int(word, 1, TELEGRAM_ID_MAX)

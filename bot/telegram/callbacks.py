@@ -1,8 +1,14 @@
-"""Callback data factories. Prefixes are short: Telegram allows 64 bytes per button."""
+"""Callback data factories. Prefixes are short: Telegram allows 64 bytes per button.
+
+Ids are bounded (`DbId`): a forged button with an id beyond the database's range matches no
+filter and gets the fallback's answer instead of an OverflowError in the query.
+"""
 
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
+
+from bot.core.parsing import DbId, SmallInt
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
@@ -12,64 +18,64 @@ class LanguageChoice(CallbackData, prefix="lang"):
 class OpenItem(CallbackData, prefix="ri"):
     """Start (or restart) the status dialog for one item."""
 
-    item_id: int
+    item_id: DbId
 
 
 class WorklistPage(CallbackData, prefix="wp"):
-    page: int
+    page: SmallInt
 
 
 class PickStatus(CallbackData, prefix="rs"):
-    item_id: int
+    item_id: DbId
     status: str
 
 
 class PickProgress(CallbackData, prefix="rp"):
-    item_id: int
-    value: int
+    item_id: DbId
+    value: SmallInt
 
 
 class PickCause(CallbackData, prefix="rc"):
-    item_id: int
+    item_id: DbId
     cause: str
 
 
 class DialogAction(CallbackData, prefix="ra"):
     """skip (comment or evidence), save, change, cancel."""
 
-    item_id: int
+    item_id: DbId
     action: str
 
 
 class ChairItem(CallbackData, prefix="ci"):
     """Open an item's card and history from a digest or an alert."""
 
-    item_id: int
+    item_id: DbId
 
 
 class ChairDepartment(CallbackData, prefix="cd"):
-    department_id: int
-    year: int
+    department_id: DbId
+    year: SmallInt
 
 
 class AskUpdate(CallbackData, prefix="cu"):
     """Ask the item's department for a status update now."""
 
-    item_id: int
+    item_id: DbId
 
 
 class ConfirmItem(CallbackData, prefix="rn"):
     """✓ in the worklist: the item has not changed since its last report."""
 
-    item_id: int
-    page: int
+    item_id: DbId
+    page: SmallInt
 
 
 class ConfirmAll(CallbackData, prefix="rall"):
     """ "Everything else unchanged": `ask` lists the items, `yes` confirms them all."""
 
     step: str
-    page: int
+    page: SmallInt
 
 
 class ImportDecision(CallbackData, prefix="imp"):
@@ -80,5 +86,5 @@ class ImportDecision(CallbackData, prefix="imp"):
 class ImportSheet(CallbackData, prefix="ims"):
     """Which of two equally likely sheets holds the Road Map: its place in the offered list."""
 
-    index: int
+    index: SmallInt
     token: str

@@ -54,6 +54,14 @@ def usage_line(spec: CommandSpec) -> str:
     return _("Usage: {usage}").format(usage=quote(usage))
 
 
+def hidden_item_text(code: str | None = None) -> str:
+    """One answer for "no such item" and "another department's item": a member must not learn
+    which codes exist elsewhere by trying them."""
+    if code is None:
+        return _("This item is not among your department's items.")
+    return _("There is no item {code} among your department's items.").format(code=quote(code))
+
+
 def no_access_text(telegram_id: int) -> str:
     return _(
         "Hello! This bot collects status updates on the city's Road Map items "
