@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SUPPORTED_LOCALES: tuple[str, ...] = ("kk", "ru")
+from bot.core.catalogs import SUPPORTED_LOCALES as SUPPORTED_LOCALES
+
 TELEGRAM_DEFAULT_API_URL = "https://api.telegram.org"
+TOKEN_PLACEHOLDERS = frozenset({"", "put-your-token-from-botfather-here"})
+PLACEHOLDER_TOKEN_ERROR = "token_placeholder"
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
 _DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)"
 _WEEKLY = re.compile(rf"^{_DAY}(?:\s*,\s*{_DAY})*\s+([01]?\d|2[0-3]):[0-5]\d$")
@@ -40,6 +45,7 @@ class Settings(BaseSettings):
     round_schedule: str = "mon 10:00"
     reminder_time: str = "09:30"
     digest_schedule: str = "fri 17:00"
+    heartbeat_file: Path = Path("data/last-poll")
 
     @field_validator("round_schedule", "digest_schedule")
     @classmethod
@@ -58,6 +64,10 @@ class Settings(BaseSettings):
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().strip().lower() in TOKEN_PLACEHOLDERS:
+            raise PydanticCustomError(
+                PLACEHOLDER_TOKEN_ERROR, "put the token from @BotFather into BOT_TOKEN in .env"
+            )
         if not _TOKEN_PATTERN.fullmatch(value.get_secret_value().strip()):
             raise ValueError("malformed: expected <digits>:<secret> as issued by @BotFather")
         return SecretStr(value.get_secret_value().strip())
@@ -107,6 +117,9 @@ def describe_settings_error(error: Exception) -> str:
     problems = []
     for item in error.errors():
         variable = str(item["loc"][0]).upper() if item["loc"] else "?"
+        if item["type"] == PLACEHOLDER_TOKEN_ERROR:
+            problems.append(item["msg"])
+            continue
         reason = "is required" if item["type"] == "missing" else "is invalid"
         message = item.get("msg", "")
         if item["type"] != "missing" and message:
