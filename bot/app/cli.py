@@ -72,10 +72,14 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings()
     import asyncio
+    import logging
 
     from bot.app.logs import configure_logging
 
-    configure_logging(settings.bot_token.get_secret_value())
+    quiet = args.command == "doctor"  # its checklist is the output; library chatter hides it
+    configure_logging(
+        settings.bot_token.get_secret_value(), logging.WARNING if quiet else logging.INFO
+    )
     locale = getattr(args, "locale", None) or settings.default_locale
     if args.command == "migrate":
         from bot.app.commands import migrate

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from babel.support import Translations
+    from babel.support import NullTranslations
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("kk", "ru")
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
@@ -39,8 +39,8 @@ def stale_catalogs(path: Path = LOCALES_DIR) -> list[Path]:
     return stale
 
 
-def load_translations(locale: str, path: Path = LOCALES_DIR) -> Translations:
-    """One locale's compiled catalog, for texts printed outside of aiogram's i18n context."""
+def load_translations(locale: str, path: Path = LOCALES_DIR) -> NullTranslations:
+    """One locale's compiled catalog (English ids if it is not compiled), without aiogram."""
     from babel.support import Translations
 
     return Translations.load(str(path), [locale], DOMAIN)
