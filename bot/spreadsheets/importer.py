@@ -20,10 +20,6 @@ from typing import Any
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -275,6 +271,8 @@ def _cell_date(value: object) -> date | None:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         if 36526 <= value <= 73051:  # 2000-01-01 .. 2099-12-31 as Excel serials
+            from openpyxl.utils.datetime import from_excel  # openpyxl loads on first use
+
             converted = from_excel(value)
             return converted.date() if isinstance(converted, datetime) else None
         return None
@@ -306,6 +304,9 @@ def _sniff_kind(data: bytes, filename: str) -> str:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[object, ...]]:
+    from openpyxl import load_workbook  # openpyxl loads on first use
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
@@ -777,6 +778,9 @@ def errors_csv(plan: ImportPlan) -> bytes:
 
 def build_template() -> bytes:
     """An empty workbook with the expected headers in the reader's language and one example."""
+    from openpyxl import Workbook  # openpyxl loads on first use
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Road Map")
