@@ -51,6 +51,16 @@ def script_heads(versions: Path = MIGRATIONS_DIR / "versions") -> frozenset[str]
     return heads or None
 
 
+def expected_heads() -> frozenset[str]:
+    """The revisions a database at the latest schema carries."""
+    heads = script_heads()
+    if heads is None:
+        from alembic.script import ScriptDirectory
+
+        heads = frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return heads
+
+
 def _current_revisions(connection: Connection) -> frozenset[str]:
     if not inspect(connection).has_table("alembic_version"):
         return frozenset()
@@ -64,10 +74,8 @@ async def current_revisions(engine: AsyncEngine) -> frozenset[str]:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    if revision == "head":
-        heads = script_heads()
-        if heads is not None and await current_revisions(engine) == heads:
-            return
+    if revision == "head" and await current_revisions(engine) == expected_heads():
+        return
     from alembic import command
 
     config = alembic_config()

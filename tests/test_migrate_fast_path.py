@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 
 from db.engine import create_engine
-from db.migrate import alembic_config, current_revisions, script_heads, upgrade
+from db.migrate import alembic_config, current_revisions, expected_heads, script_heads, upgrade
 
 
 def test_heads_from_the_files_match_alembic() -> None:
@@ -39,3 +40,10 @@ async def test_current_revisions_before_and_after_upgrade(database_url: str) -> 
         assert await current_revisions(engine) == script_heads()
     finally:
         await engine.dispose()
+
+
+def test_expected_heads_fall_back_to_alembic(monkeypatch: pytest.MonkeyPatch) -> None:
+    import db.migrate
+
+    monkeypatch.setattr(db.migrate, "script_heads", lambda: None)
+    assert expected_heads() == set(ScriptDirectory.from_config(alembic_config()).get_heads())

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from babel.dates import format_date, format_time
 from sqlalchemy import func
@@ -26,11 +26,8 @@ from bot.core.heartbeat import last_poll
 from bot.scheduling.calendar import WorkCalendar, load_calendar
 from db import queries
 from db.engine import create_engine, create_session_maker
-from db.migrate import alembic_config
+from db.migrate import current_revisions, expected_heads
 from db.models import Notification, Role
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -104,21 +101,11 @@ async def check_token(settings: Settings, tr: Texts, get_me: GetMe) -> Check:
     )
 
 
-def _schema_revisions(connection: Connection) -> tuple[set[str], set[str]]:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    current = set(MigrationContext.configure(connection).get_current_heads())
-    expected = set(ScriptDirectory.from_config(alembic_config()).get_heads())
-    return current, expected
-
-
 async def check_database(engine: AsyncEngine, tr: Texts) -> Check:
     """Reachable, and at the schema this code expects (the bot migrates at start)."""
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT):
-            async with engine.connect() as connection:
-                current, expected = await connection.run_sync(_schema_revisions)
+            current = await current_revisions(engine)
     except Exception as error:  # whatever the driver raises, the answer is "not reachable"
         return Check(
             False,
@@ -130,6 +117,7 @@ async def check_database(engine: AsyncEngine, tr: Texts) -> Check:
                 "user and password are right."
             ),
         )
+    expected = expected_heads()
     if current != expected:
         return Check(
             False,
