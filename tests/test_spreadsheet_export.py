@@ -191,7 +191,7 @@ async def test_export_command_and_cli(
     assert workbook.worksheets[0].max_row == 9
 
     path = tmp_path / "out.xlsx"
-    assert await cli_export(settings, path) == 0
+    assert await cli_export(settings, path, locale="kk") == 0
     assert load_workbook(path).worksheets[0]["A2"].value == "1.1"
 
 

@@ -423,22 +423,22 @@ async def test_cli_dry_run_then_apply(
     await seed_departments(session_maker, clock)
     path = tmp_path / "roadmap.xlsx"
     path.write_bytes(xlsx(roadmap_rows()))
-    assert await cli_import(settings, path, apply=False) == 0
+    assert await cli_import(settings, path, apply=False, locale="kk") == 0
     assert "93" in capsys.readouterr().out
     assert await rows(session_maker, RoadmapItem) == []
-    assert await cli_import(settings, path, apply=True) == 0
+    assert await cli_import(settings, path, apply=True, locale="kk") == 0
     assert len(await rows(session_maker, RoadmapItem)) == 93
 
     broken = tmp_path / "broken.csv"
     broken.write_bytes(
         b"code;title_kk;title_ru;department;deadline\r\n1.1;A;B;nosuch;01.09.2025\r\n"
     )
-    assert await cli_import(settings, broken, apply=True) == 1
+    assert await cli_import(settings, broken, apply=True, locale="kk") == 1
     assert "nosuch" in capsys.readouterr().out
     protected = tmp_path / "secret.xlsx"
     protected.write_bytes(cfb_file())
-    assert await cli_import(settings, protected, apply=False) == 2
-    assert await cli_import(settings, tmp_path / "missing.xlsx", apply=False) == 2
+    assert await cli_import(settings, protected, apply=False, locale="kk") == 2
+    assert await cli_import(settings, tmp_path / "missing.xlsx", apply=False, locale="kk") == 2
 
 
 async def test_many_errors_come_as_a_file(admin: Chatter, files: Files) -> None:

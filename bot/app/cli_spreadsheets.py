@@ -1,7 +1,8 @@
 """`python -m bot import FILE [--apply]` and `python -m bot export FILE`: the first load by hand.
 
-Texts are printed in the configured default language; changes are audited without a person
-(the command line has no Telegram account), with the file name as the target.
+Texts are printed in the language given by `--locale` (default: DEFAULT_LOCALE); changes are
+audited without a person (the command line has no Telegram account), with the file name as the
+target.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ EXIT_ROW_ERRORS = 1
 EXIT_FILE_ERROR = 2
 
 
-async def cli_import(settings: Settings, path: Path, apply: bool) -> int:
+async def cli_import(settings: Settings, path: Path, apply: bool, *, locale: str) -> int:
     """Dry run by default; with `apply`, writes the valid rows. 1 if some rows had errors."""
     compile_catalogs()
     i18n = build_i18n(settings.default_locale)
-    with in_locale(i18n, settings.default_locale):
+    with in_locale(i18n, locale):
         try:
             data = await asyncio.to_thread(path.read_bytes)
         except OSError as error:
@@ -70,14 +71,14 @@ async def cli_import(settings: Settings, path: Path, apply: bool) -> int:
     return EXIT_ROW_ERRORS if plan.errors else EXIT_OK
 
 
-async def cli_export(settings: Settings, path: Path) -> int:
-    """Writes the same workbook as /export, in the default language."""
+async def cli_export(settings: Settings, path: Path, *, locale: str) -> int:
+    """Writes the same workbook as /export, in the given language."""
     compile_catalogs()
     i18n = build_i18n(settings.default_locale)
     engine = create_engine(settings.database_url)
     try:
         await upgrade(engine)
-        with in_locale(i18n, settings.default_locale):
+        with in_locale(i18n, locale):
             async with create_session_maker(engine)() as session:
                 today = local_today(SystemClock(), settings.tz)
                 data = await build_export(

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.risk.rules import RiskThresholds
-from bot.scheduling.schedule import WeeklyTime, parse_daily, parse_weekly
+from bot.core.catalogs import SUPPORTED_LOCALES as SUPPORTED_LOCALES
+from bot.core.weekly import WeeklyTime, parse_daily, parse_weekly
 
-SUPPORTED_LOCALES: tuple[str, ...] = ("kk", "ru")
+if TYPE_CHECKING:
+    from bot.risk.rules import RiskThresholds
+
 TELEGRAM_DEFAULT_API_URL = "https://api.telegram.org"
+TOKEN_PLACEHOLDERS = frozenset({"", "put-your-token-from-botfather-here"})
+PLACEHOLDER_TOKEN_ERROR = "token_placeholder"
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
 
 
@@ -44,6 +50,7 @@ class Settings(BaseSettings):
     round_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("mon",), time(10))
     reminder_time: Annotated[time, NoDecode] = time(9, 30)
     digest_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("fri",), time(17))
+    heartbeat_file: Path = Path("data/last-poll")
 
     @field_validator("round_schedule", "digest_schedule", mode="before")
     @classmethod
@@ -68,6 +75,10 @@ class Settings(BaseSettings):
     @field_validator("bot_token")
     @classmethod
     def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().strip().lower() in TOKEN_PLACEHOLDERS:
+            raise PydanticCustomError(
+                PLACEHOLDER_TOKEN_ERROR, "put the token from @BotFather into BOT_TOKEN in .env"
+            )
         if not _TOKEN_PATTERN.fullmatch(value.get_secret_value().strip()):
             raise ValueError("malformed: expected <digits>:<secret> as issued by @BotFather")
         return SecretStr(value.get_secret_value().strip())
@@ -109,6 +120,8 @@ class Settings(BaseSettings):
 
     @property
     def risk_thresholds(self) -> RiskThresholds:
+        from bot.risk.rules import RiskThresholds  # the rules load only when asked for
+
         return RiskThresholds(
             stale_days=self.risk_stale_days,
             missed_rounds=self.risk_missed_rounds,
@@ -127,6 +140,9 @@ def describe_settings_error(error: Exception) -> str:
     problems = []
     for item in error.errors():
         variable = str(item["loc"][0]).upper() if item["loc"] else "?"
+        if item["type"] == PLACEHOLDER_TOKEN_ERROR:
+            problems.append(item["msg"])
+            continue
         reason = "is required" if item["type"] == "missing" else "is invalid"
         message = item.get("msg", "")
         if item["type"] != "missing" and message:

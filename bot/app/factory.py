@@ -28,6 +28,7 @@ from bot.delivery.ratelimit import RateLimiter, Sleep
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.jobs import Jobs, build_scheduler
 from bot.scheduling.schedule import round_schedule
+from bot.telegram.heartbeat import PollHeartbeat
 from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
@@ -182,7 +183,9 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
 
 
 async def run_polling(settings: Settings) -> None:
-    application = await create_application(settings)
+    clock = SystemClock()
+    application = await create_application(settings, clock)
+    application.bot.session.middleware(PollHeartbeat(settings.heartbeat_file, clock))
     try:
         await application.dispatcher.start_polling(application.bot)
     finally:

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,6 +34,8 @@ class WorkCalendar:
         self.overrides = dict(overrides or {})  # date -> is a day off
         self.start = start
         self.end = end
+        import holidays  # about 19 MiB: loaded when a calendar is first needed
+
         self._public = holidays.country_holidays("KZ")
 
     def is_working_day(self, day: date) -> bool:

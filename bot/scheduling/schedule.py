@@ -1,5 +1,5 @@
-"""When things run: weekly and daily times as typed values, parsed once, and the stored
-round schedule that `/schedule` changes.
+"""When things run: the stored round schedule that `/schedule` changes (the weekly and daily
+value types live in `bot.core.weekly`).
 
 Settings parse `ROUND_SCHEDULE`, `DIGEST_SCHEDULE` and `REMINDER_TIME` with the same
 functions `/schedule` uses, so a value the bot accepts at start is one it accepts in a chat.
@@ -7,62 +7,19 @@ functions `/schedule` uses, so a value the bot accepts at start is one it accept
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
-from babel.dates import get_day_names
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.core.weekly import DAYS as DAYS
+from bot.core.weekly import WeeklyTime as WeeklyTime
+from bot.core.weekly import parse_daily as parse_daily
+from bot.core.weekly import parse_weekly as parse_weekly
 from db import queries
 from db.models import AppSetting, Person
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WEEKLY = re.compile(r"^\s*([a-z]{3}(?:\s*,\s*[a-z]{3})*)\s+(\d{1,2}):(\d{2})\s*$")
-_DAILY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 ROUND_SCHEDULE_KEY = "round_schedule"
-
-
-@dataclass(frozen=True)
-class WeeklyTime:
-    """Days of the week and a local time, e.g. `mon,thu 10:00`."""
-
-    days: tuple[str, ...]
-    at: time
-
-    def trigger(self, tz: ZoneInfo) -> CronTrigger:
-        return CronTrigger(
-            day_of_week=",".join(self.days), hour=self.at.hour, minute=self.at.minute, timezone=tz
-        )
-
-    def __str__(self) -> str:
-        return f"{','.join(self.days)} {self.at:%H:%M}"
-
-    def describe(self, locale: str) -> str:
-        """In the reader's language: «понедельник, четверг 10:00»."""
-        names = get_day_names("wide", locale=locale)
-        return ", ".join(names[DAYS.index(day)] for day in self.days) + f" {self.at:%H:%M}"
-
-
-def parse_weekly(text: str) -> WeeklyTime | None:
-    match = _WEEKLY.fullmatch(text.lower())
-    if match is None:
-        return None
-    days = tuple(day.strip() for day in match.group(1).split(","))
-    hour, minute = int(match.group(2)), int(match.group(3))
-    if any(day not in DAYS for day in days) or hour > 23 or minute > 59:
-        return None
-    ordered = tuple(day for day in DAYS if day in days)
-    return WeeklyTime(ordered, time(hour, minute))
-
-
-def parse_daily(text: str) -> time | None:
-    match = _DAILY.fullmatch(text)
-    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        return None
-    return time(int(match.group(1)), int(match.group(2)))
 
 
 def previous_fire_time(trigger: CronTrigger, now: datetime, lookback: timedelta) -> datetime | None:

@@ -9,14 +9,9 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import date, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.utils.i18n import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +23,9 @@ from bot.telegram.i18n import pick_name
 from bot.telegram.texts import status_label
 from db import queries
 from db.models import Person, RoadmapItem, StatusUpdate
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 DATE_FORMAT = "DD.MM.YYYY"
@@ -42,6 +40,8 @@ def _local(moment: datetime, tz: tzinfo) -> datetime:
 
 def _write_row(sheet: Worksheet, values: Sequence[Any]) -> None:
     """Appends a row; strings that look like formulas stay text, dates get a date format."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # openpyxl loads on first use
+
     sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
@@ -55,6 +55,9 @@ def _write_row(sheet: Worksheet, values: Sequence[Any]) -> None:
 
 def _finish(sheet: Worksheet, widths: Sequence[int]) -> None:
     """Bold header, frozen header row, filters on every column, readable widths."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
@@ -72,6 +75,8 @@ async def build_export(
     items = (await session.exec(select(RoadmapItem).order_by(col(RoadmapItem.code)))).all()
     latest = await latest_updates(session)
     risks = await risk_labels(session, today=today, year=None, tz=tz, thresholds=thresholds)
+
+    from openpyxl import Workbook  # openpyxl loads on first use
 
     workbook = Workbook()
     sheet = workbook.active

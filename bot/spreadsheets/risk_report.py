@@ -11,14 +11,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, tzinfo
+from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import gettext as _
-from docx import Document
-from docx.enum.section import WD_ORIENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
-from docx.table import Table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +22,9 @@ from bot.spreadsheets.stats import cause_label, is_overdue, latest_updates, risk
 from bot.telegram.i18n import format_day, pick_name
 from db import queries
 from db.models import ItemStatus, RoadmapItem
+
+if TYPE_CHECKING:
+    from docx.table import Table
 
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -113,6 +111,9 @@ async def collect_risk_rows(
 
 def _repeat_header(table: Table) -> None:
     """The header row repeats on every page of a long table; python-docx has no API for it."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     properties = table.rows[0]._tr.get_or_add_trPr()
     marker = OxmlElement("w:tblHeader")
     marker.set(qn("w:val"), "true")
@@ -121,6 +122,10 @@ def _repeat_header(table: Table) -> None:
 
 def render_risk_report(totals: YearTotals, rows: list[RiskRow], *, today: date, year: int) -> bytes:
     """A landscape A4 draft: title, date, totals, the table of at-risk items."""
+    from docx import Document  # python-docx loads on first use
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm, Pt
+
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE

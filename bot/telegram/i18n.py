@@ -17,13 +17,10 @@ from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from bot.app.config import SUPPORTED_LOCALES
-
-LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
-DOMAIN = "messages"
+from bot.core.catalogs import DOMAIN, LOCALES_DIR
+from bot.core.catalogs import compile_catalogs as compile_catalogs
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
@@ -34,21 +31,6 @@ def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker nam
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Plural-aware translation in the current locale (Russian has three forms)."""
     return _(singular, plural, n)
-
-
-def compile_catalogs(path: Path = LOCALES_DIR) -> list[Path]:
-    """Compile every `.po` into its `.mo` when the binary is missing or older than the source."""
-    written: list[Path] = []
-    for po_path in sorted(path.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file, locale=po_path.parent.parent.name)
-        with mo_path.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
-        written.append(mo_path)
-    return written
 
 
 def build_i18n(default_locale: str, path: Path = LOCALES_DIR) -> I18n:

@@ -1,0 +1,47 @@
+"""The set-up commands and the bot's start, imported by the CLI only when they are run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+
+from bot.app.config import Settings
+from bot.app.factory import run_polling
+from bot.core.catalogs import compile_catalogs
+from bot.core.clock import SystemClock
+from bot.roadmap.demo import DatabaseNotEmptyError, seed_demo
+from db.engine import create_engine, create_session_maker
+from db.migrate import upgrade
+
+
+async def migrate(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def seed_demo_command(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with create_session_maker(engine)() as session:
+            result = await seed_demo(session, now=SystemClock().now(), tz=settings.tz)
+    except DatabaseNotEmptyError:
+        print("The database is not empty: seed-demo only loads into an empty one.", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(
+        f"Loaded {result.items} items of {result.departments} departments "
+        f"for {result.load_day.year}, with {result.updates} status updates."
+    )
+    return 0
+
+
+def run_bot(settings: Settings) -> None:
+    compile_catalogs()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_polling(settings))

@@ -1,0 +1,42 @@
+"""A Bot session middleware that records each successful getUpdates for `doctor --quick`."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.methods import GetUpdates
+
+from bot.core.clock import Clock
+from bot.core.heartbeat import record_poll
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
+    from aiogram.methods import Response, TelegramMethod
+
+MIN_INTERVAL = timedelta(seconds=5)  # a busy bot polls many times a second
+
+
+class PollHeartbeat(BaseRequestMiddleware):
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self.path = path
+        self.clock = clock
+        self._written_at: datetime | None = None
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[Any],
+        bot: Bot,
+        method: TelegramMethod[Any],
+    ) -> Response[Any]:
+        response = await make_request(bot, method)
+        if isinstance(method, GetUpdates):
+            now = self.clock.now()
+            if self._written_at is None or now - self._written_at >= MIN_INTERVAL:
+                await asyncio.to_thread(record_poll, self.path, now)
+                self._written_at = now
+        return response
