@@ -38,7 +38,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile
-from sqlalchemy import Table, Update, bindparam, exists, select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlmodel import col
 
 from bot.core.clock import Clock
@@ -102,12 +102,21 @@ def claim_statement(batch_size: int) -> Update:
     table = _TABLE
     earlier = table.alias("earlier")
     now = bindparam("now", type_=table.c.not_before.type)
-    blocked_by_earlier = exists().where(
-        earlier.c.chat_id == table.c.chat_id,
-        earlier.c.state == "pending",
-        earlier.c.id < table.c.id,
-        ((earlier.c.attempts > 0) & (earlier.c.not_before > now))
-        | (earlier.c.claimed_until >= now),
+    # A scalar subquery, not EXISTS: PostgreSQL may turn EXISTS into an anti-join, and on a
+    # table without statistics it chose one that rescans every pending row for each due row.
+    # A correlated scalar subquery is always probed per due row, with the chat id bound, on
+    # the per-chat index.
+    earlier_on_its_way = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.chat_id == table.c.chat_id,
+            earlier.c.state == "pending",
+            earlier.c.id < table.c.id,
+            ((earlier.c.attempts > 0) & (earlier.c.not_before > now))
+            | (earlier.c.claimed_until >= now),
+        )
+        .limit(1)
+        .scalar_subquery()
     )
     due = (
         select(table.c.id)
@@ -115,7 +124,7 @@ def claim_statement(batch_size: int) -> Update:
             table.c.state == "pending",
             table.c.not_before <= now,
             table.c.claimed_until.is_(None) | (table.c.claimed_until < now),
-            ~blocked_by_earlier,
+            earlier_on_its_way.is_(None),
         )
         .order_by(table.c.not_before, table.c.id)
         .limit(batch_size)
