@@ -214,7 +214,12 @@ class Notification(SQLModel, table=True):
     """
 
     __tablename__ = "notification"
-    __table_args__ = (sa.Index("ix_notification_due", "state", "not_before"),)
+    __table_args__ = (
+        # The claim walks the due rows in order ...
+        sa.Index("ix_notification_due", "state", "not_before", "id"),
+        # ... and for each asks "is an earlier message to this chat still on its way?"
+        sa.Index("ix_notification_chat_order", "chat_id", "state", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(sa_type=sa.String(200), unique=True)

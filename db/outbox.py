@@ -7,6 +7,8 @@ an idempotency key: enqueueing the same key twice keeps the first row and change
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +17,62 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import Notification
+
+# Rows per INSERT: 10 columns each stays far below SQLite's 32,766 bound parameters.
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One notification to store: a Bot API call for one chat, under an idempotency key."""
+
+    key: str
+    kind: str
+    chat_id: int
+    method: str
+    params: dict[str, Any] = field(hash=False)
+    not_before: datetime | None = None
+    person_id: int | None = None
+
+
+def _values(message: Outgoing, now: datetime) -> dict[str, Any]:
+    return {
+        "idempotency_key": message.key[:200],
+        "kind": message.kind,
+        "person_id": message.person_id,
+        "chat_id": message.chat_id,
+        "payload": json.dumps(
+            {"method": message.method, "params": message.params}, ensure_ascii=False
+        ),
+        "state": "pending",
+        "attempts": 0,
+        "not_before": message.not_before or now,
+        "created_at": now,
+    }
+
+
+async def enqueue_many(
+    session: AsyncSession, messages: Iterable[Outgoing], *, now: datetime
+) -> int:
+    """Add every notification whose key is new, in a few multi-row INSERTs; how many were
+    added. A round for a thousand people is a handful of statements, not a thousand.
+
+    Runs inside the caller's transaction, so the notifications are stored together with the
+    change that caused them, or not at all. The caller commits.
+    """
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [_values(message, now) for message in messages]
+    added = 0
+    for start in range(0, len(rows), _CHUNK):
+        statement = (
+            insert(Notification)
+            .values(rows[start : start + _CHUNK])
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        result = await session.exec(statement)
+        added += int(result.rowcount or 0)
+    return added
 
 
 async def enqueue(
@@ -31,26 +89,7 @@ async def enqueue(
 ) -> bool:
     """Add a notification unless one with this key exists; True when a row was added.
 
-    Runs inside the caller's transaction, so a notification is stored together with the
-    change that caused it, or not at all. The caller commits.
+    Runs inside the caller's transaction (see `enqueue_many`). The caller commits.
     """
-    values = {
-        "idempotency_key": key[:200],
-        "kind": kind,
-        "person_id": person_id,
-        "chat_id": chat_id,
-        "payload": json.dumps({"method": method, "params": params}, ensure_ascii=False),
-        "state": "pending",
-        "attempts": 0,
-        "not_before": not_before or now,
-        "created_at": now,
-    }
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(Notification)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    )
-    result = await session.exec(statement)
-    return bool(result.rowcount)
+    message = Outgoing(key, kind, chat_id, method, params, not_before, person_id)
+    return await enqueue_many(session, [message], now=now) == 1

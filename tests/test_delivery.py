@@ -226,7 +226,9 @@ async def test_fan_out_survives_faults_and_a_blocked_person(
     # the throttled ones still wait.
     clock.advance(timedelta(milliseconds=999))
     early = await worker.drain_all()
-    assert (early.sent, early.throttled) == (9, 0)
+    # (Which chats draw the scripted faults depends on the interleaving of the concurrent
+    # sends; the blocked chat may be among them, and is then dropped here.)
+    assert (early.sent + early.dropped, early.retried, early.throttled) == (9, 0, 0)
     assert all(texts(emulator, chat_id) == [] for chat_id in throttled_chats)
 
     await drain_until_settled(worker, session_maker, clock)

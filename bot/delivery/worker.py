@@ -1,9 +1,14 @@
 """The outbox delivery worker: claims due notifications, sends them, records the outcome.
 
 Every outcome is written right after its send, one row at a time, so a restart resends at
-most the messages that were in flight. Claims expire, so rows held by a crashed process are
-picked up by another; on PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED, so several
-processes can drain one outbox without sending anything twice.
+most the messages that were in flight. A claim is a short lease (`claim_ttl`, 15 s) carrying
+the worker's identity (host, pid, a random tag); a running worker renews its leases every few
+seconds (`heartbeat`), so a live replica's claims are respected however long its round takes,
+while the rows of a process that was killed move on within one lease. A worker gives its
+claims back when it stops, so a restart after a clean stop resumes at once. Before each send
+the worker confirms that the row is still its own: a worker that stalled past its lease never
+sends a row another worker took over. On PostgreSQL rows are claimed with FOR UPDATE SKIP
+LOCKED, so several processes can drain one outbox without sending anything twice.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import base64
 import contextlib
 import json
 import logging
+import os
+import socket
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -31,9 +38,8 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile
-from sqlalchemy import exists, update
-from sqlalchemy.orm import aliased
-from sqlmodel import col, select
+from sqlalchemy import Table, Update, bindparam, select, update
+from sqlmodel import col
 
 from bot.core.clock import Clock
 from bot.delivery.ratelimit import RateLimiter
@@ -65,6 +71,76 @@ class DeliveryReport:
         return self.sent + self.retried + self.failed + self.dropped
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """What the worker needs of a claimed row (plain values: no ORM object per message)."""
+
+    id: int
+    idempotency_key: str
+    chat_id: int
+    person_id: int | None
+    payload: str
+    attempts: int
+    not_before: datetime
+    claimed_by: str
+
+
+_TABLE: Table = Notification.__table__  # type: ignore[attr-defined]
+_CLAIMED_COLUMNS = [_TABLE.c[name] for name in Claimed.__annotations__]
+
+
+def claim_statement(batch_size: int) -> Update:
+    """Claim due rows, skipping any chat with an earlier message still on its way (claimed,
+    or waiting for its retry), so one chat's messages keep their order across batches and
+    workers. Built once per worker, with the moment and the owner as parameters.
+
+    Both halves are served by an index (migration 0005): the due rows are walked in order on
+    `ix_notification_due` (state, not_before, id), and the "earlier message to this chat"
+    check is a range on `ix_notification_chat_order` (chat_id, state, id), so a claim costs
+    the same at 1,000 or 30,000 pending rows, with or without fresh statistics.
+    """
+    table = _TABLE
+    earlier = table.alias("earlier")
+    now = bindparam("now", type_=table.c.not_before.type)
+    # A scalar subquery, not EXISTS: PostgreSQL may turn EXISTS into an anti-join, and on a
+    # table without statistics it chose one that rescans every pending row for each due row.
+    # A correlated scalar subquery is always probed per due row, with the chat id bound, on
+    # the per-chat index.
+    earlier_on_its_way = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.chat_id == table.c.chat_id,
+            earlier.c.state == "pending",
+            earlier.c.id < table.c.id,
+            ((earlier.c.attempts > 0) & (earlier.c.not_before > now))
+            | (earlier.c.claimed_until >= now),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    due = (
+        select(table.c.id)
+        .where(
+            table.c.state == "pending",
+            table.c.not_before <= now,
+            table.c.claimed_until.is_(None) | (table.c.claimed_until < now),
+            earlier_on_its_way.is_(None),
+        )
+        .order_by(table.c.not_before, table.c.id)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(table)
+        .where(table.c.id.in_(due.scalar_subquery()))
+        .values(
+            claimed_by=bindparam("owner", type_=table.c.claimed_by.type),
+            claimed_until=bindparam("until", type_=table.c.claimed_until.type),
+        )
+        .returning(*_CLAIMED_COLUMNS)
+    )
+
+
 def build_method(payload: str, chat_id: int) -> TelegramMethod[Any]:
     """Turn a stored payload back into an aiogram method for the row's chat; files travel
     as base64."""
@@ -90,7 +166,7 @@ class DeliveryWorker:
         worker_id: str | None = None,
         batch_size: int = 100,
         concurrency: int = 16,
-        claim_ttl: timedelta = timedelta(minutes=2),
+        claim_ttl: timedelta = timedelta(seconds=15),
         max_attempts: int = 10,
         max_backoff: timedelta = timedelta(minutes=10),
         on_unreachable: Callable[[int, int], Awaitable[None]] | None = None,
@@ -99,7 +175,7 @@ class DeliveryWorker:
         self.bot = bot
         self.clock = clock
         self.limiter = limiter
-        self.worker_id = worker_id or uuid.uuid4().hex[:16]
+        self.worker_id = worker_id or default_worker_id()
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.claim_ttl = claim_ttl
@@ -107,55 +183,81 @@ class DeliveryWorker:
         self.max_backoff = max_backoff
         self.on_unreachable = on_unreachable  # (person id, notification id) -> tell someone
         self._wake = asyncio.Event()
+        self._claim_statement = claim_statement(batch_size)
 
     def wake(self) -> None:
         """Tell the running worker that new notifications are waiting."""
         self._wake.set()
 
-    async def claim(self) -> list[Notification]:
-        now = self.clock.now()
-        earlier = aliased(Notification)
-        blocked_by_earlier = exists().where(  # keep a chat's order across batches and workers
-            earlier.chat_id == Notification.chat_id,
-            earlier.state == "pending",
-            col(earlier.id) < col(Notification.id),
-            ((earlier.attempts > 0) & (earlier.not_before > now))
-            | (col(earlier.claimed_until) >= now),
-        )
-        due = (
-            select(Notification.id)
-            .where(
-                Notification.state == "pending",
-                Notification.not_before <= now,
-                (col(Notification.claimed_until).is_(None)) | (Notification.claimed_until < now),
-                ~blocked_by_earlier,
-            )
-            .order_by(col(Notification.not_before), col(Notification.id))
-            .limit(self.batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        statement = (
-            update(Notification)
-            .where(col(Notification.id).in_(due.scalar_subquery()))
-            .values(claimed_by=self.worker_id, claimed_until=now + self.claim_ttl)
-            .returning(Notification)
-        )
+    async def heartbeat(self) -> int:
+        """Renew the lease on every row this worker holds; how many it holds."""
         async with self.session_maker() as session:
-            result = await session.exec(statement)
-            rows = [row for (row,) in result.all()]
+            result = await session.exec(
+                update(Notification)
+                .where(
+                    col(Notification.claimed_by) == self.worker_id,
+                    col(Notification.state) == "pending",
+                    col(Notification.claimed_until).is_not(None),
+                )
+                .values(claimed_until=self.clock.now() + self.claim_ttl)
+            )
             await session.commit()
-        return sorted(rows, key=lambda row: (row.not_before, row.id or 0))
+        return int(result.rowcount or 0)
+
+    async def release(self) -> int:
+        """Give back every claim this worker holds (on a clean stop): the next process to
+        start need not wait for the leases to run out."""
+        async with self.session_maker() as session:
+            result = await session.exec(
+                update(Notification)
+                .where(
+                    col(Notification.claimed_by) == self.worker_id,
+                    col(Notification.state) == "pending",
+                )
+                .values(claimed_by=None, claimed_until=None)
+            )
+            await session.commit()
+        return int(result.rowcount or 0)
+
+    async def _confirm(self, row: Claimed) -> bool:
+        """Renew this row's lease if it is still ours; False when another worker took it over
+        (this worker stalled past its lease), so it must not be sent twice."""
+        async with self.session_maker() as session:
+            result = await session.exec(
+                update(Notification)
+                .where(
+                    col(Notification.id) == row.id,
+                    col(Notification.claimed_by) == self.worker_id,
+                    col(Notification.state) == "pending",
+                )
+                .values(claimed_until=self.clock.now() + self.claim_ttl)
+            )
+            await session.commit()
+        return bool(result.rowcount)
+
+    async def claim(self) -> list[Claimed]:
+        """Take up to `batch_size` due rows for this worker, in the order they are due."""
+        now = self.clock.now()
+        values = {"now": now, "owner": self.worker_id, "until": now + self.claim_ttl}
+        async with self.session_maker() as session:
+            result = await session.exec(self._claim_statement, params=values)
+            rows = [Claimed(*row) for row in result.all()]
+            await session.commit()
+        return sorted(rows, key=lambda row: (row.not_before, row.id))
 
     async def deliver_due(self) -> DeliveryReport:
         """Claim and send everything due now; one chat's messages go out in order."""
+        return await self.deliver(await self.claim())
+
+    async def deliver(self, rows: list[Claimed]) -> DeliveryReport:
+        """Send rows this worker claimed; one chat's messages go out in order."""
         report = DeliveryReport()
-        rows = await self.claim()
-        by_chat: dict[int, list[Notification]] = defaultdict(list)
+        by_chat: dict[int, list[Claimed]] = defaultdict(list)
         for row in rows:
             by_chat[row.chat_id].append(row)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def drain(chat_rows: list[Notification]) -> None:
+        async def drain(chat_rows: list[Claimed]) -> None:
             async with gate:
                 for index, row in enumerate(chat_rows):
                     hold = await self._deliver(row, report)
@@ -178,14 +280,15 @@ class DeliveryWorker:
                 break
         return total
 
-    async def _hold(self, rows: list[Notification], until: datetime) -> None:
+    async def _hold(self, rows: list[Claimed], until: datetime) -> None:
         """Release the chat's remaining claimed rows, due just after the retried one."""
         for offset, row in enumerate(rows, start=1):
             async with self.session_maker() as session:
                 await session.exec(
                     update(Notification)
                     .where(
-                        col(Notification.id) == row.id, Notification.claimed_by == self.worker_id
+                        col(Notification.id) == row.id,
+                        col(Notification.claimed_by) == self.worker_id,
                     )
                     .values(
                         claimed_by=None,
@@ -195,7 +298,7 @@ class DeliveryWorker:
                 )
                 await session.commit()
 
-    async def _deliver(self, row: Notification, report: DeliveryReport) -> datetime | None:
+    async def _deliver(self, row: Claimed, report: DeliveryReport) -> datetime | None:
         """Send one row and record the outcome; when the chat must wait, until when."""
         try:
             method = build_method(row.payload, row.chat_id)
@@ -204,6 +307,10 @@ class DeliveryWorker:
             report.failed += 1
             return None
         await self.limiter.acquire(row.chat_id)
+        if not await self._confirm(row):
+            self.limiter.refund(row.chat_id)
+            logger.warning("Notification %s was taken over; not sending", row.idempotency_key)
+            return None
         try:
             result = await self.bot(method)
         except TelegramRetryAfter as error:
@@ -241,7 +348,7 @@ class DeliveryWorker:
         return None
 
     async def _retry(
-        self, row: Notification, report: DeliveryReport, *, delay: timedelta, error: Exception
+        self, row: Claimed, report: DeliveryReport, *, delay: timedelta, error: Exception
     ) -> datetime | None:
         """Schedule another attempt; when it is due, or None once the row has failed."""
         attempts = row.attempts + 1
@@ -254,7 +361,9 @@ class DeliveryWorker:
         async with self.session_maker() as session:
             await session.exec(
                 update(Notification)
-                .where(col(Notification.id) == row.id, Notification.claimed_by == self.worker_id)
+                .where(
+                    col(Notification.id) == row.id, col(Notification.claimed_by) == self.worker_id
+                )
                 .values(
                     attempts=attempts,
                     not_before=not_before,
@@ -267,9 +376,7 @@ class DeliveryWorker:
         report.retried += 1
         return not_before
 
-    async def _unreachable(
-        self, row: Notification, report: DeliveryReport, error: Exception
-    ) -> None:
+    async def _unreachable(self, row: Claimed, report: DeliveryReport, error: Exception) -> None:
         """The person blocked the bot or the chat is gone: stop trying, mark the person."""
         await self._finish(row, state="dropped", error=str(error))
         report.dropped += 1
@@ -289,7 +396,7 @@ class DeliveryWorker:
 
     async def _finish(
         self,
-        row: Notification,
+        row: Claimed,
         *,
         state: str,
         error: str | None = None,
@@ -311,15 +418,39 @@ class DeliveryWorker:
             await session.commit()
 
     async def run(self, idle_interval: float = 5.0) -> None:
-        """Deliver forever: after every wake-up, and every `idle_interval` seconds."""
+        """Deliver forever: after every wake-up, and every `idle_interval` seconds, with the
+        leases renewed beside it; the claims are given back when the task is cancelled."""
+        beat = asyncio.create_task(self._beat(), name="outbox-heartbeat")
+        try:
+            while True:
+                try:
+                    report = await self.deliver_due()
+                except Exception:
+                    logger.exception("Outbox delivery pass failed; retrying")
+                    report = DeliveryReport()
+                if report.handled:
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=idle_interval)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.release())
+
+    async def _beat(self) -> None:
+        """Renew the leases three times per lease, so one missed beat costs nothing."""
         while True:
+            await asyncio.sleep(self.claim_ttl.total_seconds() / 3)
             try:
-                report = await self.deliver_due()
+                await self.heartbeat()
             except Exception:
-                logger.exception("Outbox delivery pass failed; retrying")
-                report = DeliveryReport()
-            if report.handled:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=idle_interval)
+                logger.exception("Outbox heartbeat failed; retrying")
+
+
+def default_worker_id() -> str:
+    """Who holds a claim, readable in the table: host, process id and a random tag (a
+    restarted process may get the same pid in a container)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,211 @@
+"""Outbox claim latency with many pending rows, with the project's indexes and without.
+
+Fills the outbox with N pending notifications (three per chat, in the order a round and its
+reminders would be enqueued) and times the worker's real `claim()` (100 rows a claim, the
+default) ten times in a row, marking each claimed batch sent before the next claim, as the
+drain does. Each size runs twice in the same process: with the schema as migrated (the
+per-chat ordering index of 0005) and, as the baseline, with that index dropped and the due
+index as it was in 0004. On PostgreSQL every case also runs on a fresh table before ANALYZE
+(autovacuum off for that table, so the statistics stay absent) and after ANALYZE.
+
+Run by hand: `.venv/bin/python bench/bench_outbox.py [--sizes 1000,10000,30000]`.
+SQLite in a temp dir always; BENCH_DATABASE_URL (a PostgreSQL server URL) adds PostgreSQL,
+in a scratch database per case, created and dropped. A baseline claim slower than
+--baseline-limit seconds stops the baseline at the larger sizes (it is quadratic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiogram import Bot
+from sqlalchemy import text, update
+from sqlalchemy.engine import make_url
+from sqlmodel import col
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.core.clock import FrozenClock
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.worker import DeliveryWorker
+from db.engine import SessionMaker, create_engine, create_session_maker
+from db.migrate import upgrade
+from db.models import Notification
+from db.outbox import Outgoing, enqueue_many
+
+TOKEN = "7000000001:BENCH_token_abcdefghijklmnopqrstuvwxyz012"
+PER_CHAT = 3
+CLAIMS = 10
+
+
+@dataclass
+class Case:
+    backend: str
+    schema: str  # "0005" or "0004 (baseline)"
+    statistics: str
+    size: int
+    median_ms: float
+    max_ms: float
+    claimed: int
+
+    def show(self) -> None:
+        print(
+            f"{self.backend:<10} {self.schema:<16} {self.statistics:<14} {self.size:>7,} pending  "
+            f"claim p50 {self.median_ms:8.2f} ms  max {self.max_ms:8.2f} ms  "
+            f"({self.claimed} rows in {CLAIMS} claims)"
+        )
+
+
+@contextlib.asynccontextmanager
+async def scratch(backend: str) -> AsyncIterator[str]:
+    if backend == "SQLite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        return
+    base = make_url(os.environ["BENCH_DATABASE_URL"])
+    name = f"roadmap_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+        await admin.dispose()
+
+
+async def use_0004_indexes(session_maker: SessionMaker) -> None:
+    async with session_maker() as session:
+        await session.exec(text("DROP INDEX ix_notification_chat_order"))  # type: ignore[call-overload]
+        await session.exec(text("DROP INDEX ix_notification_due"))  # type: ignore[call-overload]
+        await session.exec(
+            text("CREATE INDEX ix_notification_due ON notification (state, not_before)")  # type: ignore[call-overload]
+        )
+        await session.commit()
+
+
+async def fill(session_maker: SessionMaker, clock: FrozenClock, size: int) -> None:
+    chats = size // PER_CHAT
+    messages = [
+        Outgoing(
+            key=f"bench:{turn}:{chat}",
+            kind="bench",
+            chat_id=1_000_001 + chat,
+            method="sendMessage",
+            params={"text": f"Notification {turn} for {chat}"},
+            not_before=clock.now() + timedelta(microseconds=turn * chats + chat),
+        )
+        for turn in range(PER_CHAT)
+        for chat in range(chats)
+    ]
+    async with session_maker() as session:
+        await enqueue_many(session, messages, now=clock.now())
+        await session.commit()
+
+
+async def run_case(backend: str, size: int, *, baseline: bool, analysed: bool) -> Case:
+    async with scratch(backend) as url:
+        engine = create_engine(url)
+        try:
+            await upgrade(engine)
+            session_maker = create_session_maker(engine)
+            if baseline:
+                await use_0004_indexes(session_maker)
+            if backend == "PostgreSQL" and not analysed:
+                async with session_maker() as session:
+                    await session.exec(
+                        text("ALTER TABLE notification SET (autovacuum_enabled = false)")  # type: ignore[call-overload]
+                    )
+                    await session.commit()
+            clock = FrozenClock(datetime(2025, 3, 3, 4, 0, tzinfo=UTC))
+            await fill(session_maker, clock, size)
+            if analysed:
+                async with session_maker() as session:
+                    await session.exec(text("ANALYZE"))  # type: ignore[call-overload]
+                    await session.commit()
+            clock.advance(timedelta(seconds=1))
+            worker = DeliveryWorker(
+                session_maker=session_maker,
+                bot=Bot(TOKEN),
+                clock=clock,
+                limiter=RateLimiter(),
+                worker_id="bench",
+            )
+            times: list[float] = []
+            claimed = 0
+            for _claim in range(CLAIMS):
+                start = time.perf_counter()
+                rows = await worker.claim()
+                times.append(time.perf_counter() - start)
+                claimed += len(rows)
+                async with session_maker() as session:
+                    await session.exec(
+                        update(Notification)
+                        .where(col(Notification.id).in_([row.id for row in rows]))
+                        .values(state="sent", claimed_by=None, claimed_until=None)
+                    )
+                    await session.commit()
+        finally:
+            await engine.dispose()
+    return Case(
+        backend=backend,
+        schema="0004 (baseline)" if baseline else "0005",
+        statistics="analysed" if analysed else "no statistics",
+        size=size,
+        median_ms=statistics.median(times) * 1000,
+        max_ms=max(times) * 1000,
+        claimed=claimed,
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    backends = ["SQLite"] + (["PostgreSQL"] if os.environ.get("BENCH_DATABASE_URL") else [])
+    print(
+        f"claim latency: {PER_CHAT} pending per chat, batch 100, {CLAIMS} consecutive claims; "
+        "0005 = the project's indexes, 0004 = the baseline without the per-chat index"
+    )
+    for backend in backends:
+        for analysed in (False, True):
+            if backend == "SQLite" and analysed:
+                continue  # SQLite plans without statistics unless ANALYZE ran; see below
+            for baseline in (False, True):
+                for size in args.sizes:
+                    case = await run_case(backend, size, baseline=baseline, analysed=analysed)
+                    case.show()
+                    if baseline and case.max_ms / 1000 > args.baseline_limit:
+                        print(
+                            f"{'':<10} baseline stopped: a claim took over {args.baseline_limit}s"
+                        )
+                        break
+        if backend == "SQLite":
+            for size in args.sizes:
+                (await run_case(backend, size, baseline=False, analysed=True)).show()
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes",
+        type=lambda s: [int(x) for x in s.split(",") if x],
+        default=[1_000, 10_000, 30_000],
+    )
+    parser.add_argument("--baseline-limit", type=float, default=5.0)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args()))
