@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0005_outbox_index"
-down_revision = "0004"
+down_revision = "0005_co_executors"
 branch_labels = None
 depends_on = None
 
