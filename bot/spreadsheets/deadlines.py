@@ -124,10 +124,11 @@ def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:
     years = _YEAR.findall(value)
     if len(set(years)) > 1:
         return None  # «2025–2026»: a span, not a deadline
-    year = int(years[0]) if years else roadmap_year
+    known_year = int(years[0]) if years else roadmap_year
     assumed = not years
-    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+    if known_year is None or not MIN_YEAR <= known_year <= MAX_YEAR:
         return None
+    year = known_year
     rest = _YEAR.sub(" ", stripped)
     if _YEARLY.search(value):
         return Deadline(date(year, 12, 31), Precision.YEARLY, assumed)
@@ -141,9 +142,9 @@ def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:
             day_text = match.group(1) if pattern is _DAY_MONTH else match.groups()[-1]
             found = _safe_date(year, _month_of(match), int(day_text))
             return Deadline(found, Precision.DAY, assumed) if found else None
-    month = _MONTH_ONLY.search(rest)
-    if month:
-        return Deadline(_last_day(year, _month_of(month)), Precision.MONTH, assumed)
+    month_match = _MONTH_ONLY.search(rest)
+    if month_match:
+        return Deadline(_last_day(year, _month_of(month_match)), Precision.MONTH, assumed)
     if years and not re.search(r"[0-9a-zа-яәғқңөұүһі]", rest.replace(" ", "")):
         return Deadline(date(year, 12, 31), Precision.YEAR, False)
     return None

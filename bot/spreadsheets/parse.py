@@ -606,11 +606,10 @@ def _roadmap_year(
         if found:
             return int(found.group(1)), text[:80]
     index = mapping.get(Column.DEADLINE)
-    years = Counter(
-        row[index].year
-        for row in grid.rows[header.row :]
-        if index is not None and index < len(row) and isinstance(row[index], date | datetime)
+    cells = (
+        row[index] for row in grid.rows[header.row :] if index is not None and index < len(row)
     )
+    years = Counter(cell.year for cell in cells if isinstance(cell, date | datetime))
     if years:
         year, _count = years.most_common(1)[0]
         return year, ""
