@@ -18,18 +18,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
-
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from bot.core.errors import DomainError
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import MAX_TITLE_LENGTH, is_item_code
 from bot.spreadsheets.deadlines import Precision, read_deadline
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
 
 MAX_ROWS = 10_000
 MAX_CODE_LENGTH = 32
@@ -328,6 +326,15 @@ def _sniff_kind(data: bytes, filename: str) -> str:
     raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET)
 
 
+def column_letter(number: int) -> str:
+    """Excel's column name for a 1-based column number: 1 → A, 27 → AA."""
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
 def _formula_cells(data: bytes, names: Sequence[str]) -> dict[str, frozenset[tuple[int, int]]]:
     """Cells holding a formula, by sheet; read only when a sheet's XML has formulas at all."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -337,6 +344,9 @@ def _formula_cells(data: bytes, names: Sequence[str]) -> dict[str, frozenset[tup
             if entry.startswith("xl/worksheets/") and entry.endswith(".xml")
         ):
             return {}
+    from openpyxl import load_workbook  # openpyxl loads on the first import, not at start
+    from openpyxl.worksheet.worksheet import Worksheet
+
     workbook = load_workbook(io.BytesIO(data), data_only=False)
     try:
         return {
@@ -403,6 +413,10 @@ def _xlsx_grids(data: bytes) -> list[Grid]:
                 raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET)
     except zipfile.BadZipFile as error:
         raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET) from error
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl.worksheet.worksheet import Worksheet
+
     try:
         workbook = load_workbook(io.BytesIO(data), data_only=True)
     except InvalidFileException as error:
@@ -568,7 +582,7 @@ def _assign_columns(grid: Grid, header: _Header) -> tuple[dict[Column, int], lis
         if column is None:
             continue
         how = languages.get(index, ("", "header"))[1] if kind == Kind.TITLE else "header"
-        letter = get_column_letter(index + 1)
+        letter = column_letter(index + 1)
         guesses.append(
             Guess(
                 GuessKind.COLUMN,
@@ -584,7 +598,7 @@ def _assign_columns(grid: Grid, header: _Header) -> tuple[dict[Column, int], lis
                 Guess(
                     GuessKind.TITLE_FALLBACK,
                     0,
-                    f"{get_column_letter(mapping[present] + 1)}{header.row}",
+                    f"{column_letter(mapping[present] + 1)}{header.row}",
                     {"present": present.value, "absent": absent.value},
                 )
             )
@@ -640,6 +654,8 @@ def _cell_date(value: object) -> date | None:
         return value
     # 2000-01-01 .. 2099-12-31 as Excel serials
     if isinstance(value, int | float) and not isinstance(value, bool) and 36526 <= value <= 73051:
+        from openpyxl.utils.datetime import from_excel
+
         converted = from_excel(value)
         return converted.date() if isinstance(converted, datetime) else None
     return None
@@ -664,7 +680,7 @@ class _Reader:
 
     def cell(self, column: Column, number: int) -> str:
         index = self.mapping.get(column)
-        return "" if index is None else f"{get_column_letter(index + 1)}{number}"
+        return "" if index is None else f"{column_letter(index + 1)}{number}"
 
     def value(self, row: Sequence[object], column: Column) -> object:
         index = self.mapping.get(column)
@@ -855,7 +871,7 @@ def _merged_guesses(grid: Grid, header: _Header, mapping: Mapping[Column, int]) 
                 Guess(
                     GuessKind.MERGED,
                     min_row,
-                    f"{get_column_letter(min_col)}{min_row}",
+                    f"{column_letter(min_col)}{min_row}",
                     {"first": str(min_row), "last": str(max_row)},
                 )
             )

@@ -8,9 +8,6 @@ from datetime import date
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
 
 from bot.app.config import SUPPORTED_LOCALES
 from bot.spreadsheets.deadlines import Precision
@@ -318,6 +315,10 @@ def build_template() -> bytes:
 
     The example row is grey and carries a note; the import recognises the note and skips it.
     """
+    from openpyxl import Workbook  # openpyxl loads on first use, not at start
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Road Map")
