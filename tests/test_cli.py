@@ -66,3 +66,24 @@ def test_export_speaks_the_given_language(configured: Path, flag: list[str], loc
     sheet = load_translations(locale).gettext(ITEMS)
     assert sheet != ITEMS
     assert load_workbook(target).sheetnames[0] == sheet
+
+
+@pytest.mark.parametrize("token", ["", "  ", "put-your-token-from-BotFather-here"])
+def test_an_unedited_token_says_where_to_put_the_real_one(token: str) -> None:
+    from pydantic import ValidationError
+
+    from bot.app.config import Settings, describe_settings_error
+
+    with pytest.raises(ValidationError) as error:
+        Settings(_env_file=None, bot_token=token)  # type: ignore[call-arg]
+    assert describe_settings_error(error.value) == (
+        "Configuration error: put the token from @BotFather into BOT_TOKEN in .env"
+    )
+
+
+def test_the_example_env_file_holds_the_placeholder() -> None:
+    from bot.app.config import TOKEN_PLACEHOLDERS
+
+    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    (line,) = [line for line in example.splitlines() if line.startswith("BOT_TOKEN=")]
+    assert line.removeprefix("BOT_TOKEN=").lower() in TOKEN_PLACEHOLDERS

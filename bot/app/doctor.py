@@ -75,7 +75,7 @@ async def telegram_get_me(settings: Settings) -> str:
 
 
 async def check_token(settings: Settings, tr: Texts, get_me: GetMe) -> Check:
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
     try:
         username = await get_me(settings)
@@ -88,7 +88,7 @@ async def check_token(settings: Settings, tr: Texts, get_me: GetMe) -> Check:
                 "the new one), then restart the bot."
             ),
         )
-    except (TelegramNetworkError, OSError, TimeoutError) as error:
+    except (TelegramAPIError, OSError, TimeoutError) as error:  # network errors and 5xx
         return Check(
             False,
             tr.gettext("Telegram is not reachable at {url}: {error}").format(

@@ -15,11 +15,14 @@ DOMAIN = "messages"
 
 def compile_catalogs(path: Path = LOCALES_DIR) -> list[Path]:
     """Compile every `.po` into its `.mo` when the binary is missing or older than the source."""
+    stale = stale_catalogs(path)
+    if not stale:
+        return []
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
     written: list[Path] = []
-    for po_path in stale_catalogs(path):
+    for po_path in stale:
         mo_path = po_path.with_suffix(".mo")
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
