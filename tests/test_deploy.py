@@ -92,6 +92,7 @@ def python_for(as_user: list[str], env: dict[str, str]) -> str | None:
     return None
 
 
+@pytest.mark.slow
 def test_install_script_in_a_fresh_venv_as_a_non_root_user(scratch: Path) -> None:
     app = scratch / "app"
     app.mkdir()

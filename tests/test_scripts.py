@@ -107,6 +107,7 @@ def test_a_missing_python_gets_the_same_line(repo: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_a_venv_from_another_python_is_rebuilt_then_installed_once(repo: Path) -> None:
     stub(repo / ".venv" / "bin", "python", 'echo "3.10"')
     first = run(repo, "bootstrap.sh", "requirements.lock")
@@ -131,6 +132,7 @@ def test_a_venv_from_another_python_is_rebuilt_then_installed_once(repo: Path) -
     assert len((repo / "install-calls.log").read_text().splitlines()) == 2
 
 
+@pytest.mark.slow
 def test_a_broken_venv_is_rebuilt(repo: Path) -> None:
     (repo / ".venv" / "bin").mkdir(parents=True)
     (repo / ".venv" / "bin" / "python").symlink_to("/nonexistent/python3.10")
