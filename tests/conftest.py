@@ -38,6 +38,10 @@ ADMIN_ID = 111
 START_MOMENT = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: long runs for CI, outside the fast lane")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     compile_catalogs()
 
