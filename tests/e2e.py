@@ -37,7 +37,13 @@ class LiveBot:
 
 
 async def start_live_bot(settings: Settings, clock: Clock, emulator: BotApiEmulator) -> LiveBot:
-    """Start the bot exactly as `python -m bot` does, only pointed at the emulator."""
+    """Start the bot exactly as `python -m bot` does, only pointed at the emulator.
+
+    The people here type at machine speed and the emulator sets no per-chat limit, so the
+    per-chat pacing (real seconds here; tested on virtual time in test_request_guard.py) is
+    lifted: otherwise every step would wait a second and overrun the tests' timeouts.
+    """
+    settings = settings.model_copy(update={"chat_rate_per_second": 1000.0})
     application = await create_application(settings, clock=clock)
     application.bot.session = _fast_session(application.bot.session)
     task = asyncio.create_task(

@@ -24,6 +24,7 @@ from bot.telegram.session import guard_of
 from tests.botapi_emulator import BotApiEmulator
 from tests.conftest import VirtualTimer
 from tests.e2e import FastSession
+from tests.mocked_bot import MockedBot
 from tests.test_digest import CHAIR, readers
 from tests.test_risk_assess import NOW, World
 
@@ -128,9 +129,12 @@ async def test_link_previews_use_the_current_parameter(
     assert "is_disabled" in str(request.params["link_preview_options"])
 
 
-async def test_answered_callback_queries_are_remembered(http_bot: Bot) -> None:
-    guard = guard_of(http_bot)
-    assert guard is not None and not guard.answered("q1")
+async def test_answered_callback_queries_are_remembered(bot: MockedBot) -> None:
+    """What the error handler asks before answering a button (a second answer fails)."""
+    guard = guard_of(bot)
+    assert guard is not None
+    await bot.answer_callback_query("q1")
+    assert guard.answered("q1") and not guard.answered("q2")
 
 
 # ---- through the dispatcher: replies are not lost ---------------------------------------------
