@@ -18,6 +18,7 @@ from aiogram.filters import Command, CommandObject, StateFilter, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,10 +40,13 @@ from bot.reporting.service import (
     needs_explanation,
     parse_progress,
     reportable_item,
+    sanity_warnings,
     save_update,
     worklist,
 )
 from bot.reporting.views import (
+    NO_CHANGE,
+    cause_choices,
     cause_step,
     comment_step,
     confirm_all_step,
@@ -51,7 +55,10 @@ from bot.reporting.views import (
     item_header,
     progress_step,
     restart_keyboard,
+    save_choices,
+    status_choices,
     status_step,
+    typed_choice,
     worklist_keyboard,
     worklist_text,
 )
@@ -148,8 +155,10 @@ class DialogContext:
         clock: Clock,
         settings: Settings,
         bot: Bot,
+        i18n: I18n,
         jobs: Jobs | None = None,
     ) -> None:
+        self.i18n = i18n
         self.session = session
         self.state = state
         self.person = person
@@ -172,7 +181,12 @@ class DialogContext:
     ) -> None:
         """Move the dialog to `state` and show that step: in place after a tap, else anew."""
         header, latest = await _header(self.session, item, self.clock, self.settings)
-        text, keyboard = _render(state.state or "", header, draft, latest)
+        if state == ReportDialog.confirm:
+            today = local_today(self.clock, self.settings.tz)
+            warnings = sanity_warnings(draft, item, latest, today) if draft.warned else []
+            text, keyboard = confirm_step(header, draft, warnings)
+        else:
+            text, keyboard = _render(state.state or "", header, draft, latest)
         text = prefix + text
         data = await self.state.get_data()
         # The state is saved before the step is shown, so the next tap always finds it.
@@ -229,6 +243,7 @@ class DialogMiddleware(BaseMiddleware):
                 clock=data["clock"],
                 settings=data["settings"],
                 bot=data["bot"],
+                i18n=data["i18n"],
                 jobs=data.get("jobs"),
             )
         return await handler(event, data)
@@ -427,7 +442,20 @@ async def _after_progress(
     if needs_explanation(draft.status or ""):
         await dialog.go(ReportDialog.cause, draft, item, edit=edit)
     else:
-        await dialog.go(ReportDialog.comment, draft, item, edit=edit)
+        await dialog.go(ReportDialog.confirm, draft, item, edit=edit)
+
+
+async def _choose_status(
+    dialog: DialogContext, draft: Draft, item: RoadmapItem, status: str, edit: Message | None
+) -> None:
+    draft.status, draft.warned = status, False
+    if status == ItemStatus.DONE:
+        draft.progress, draft.cause = 100, None  # done is 100%: straight to the summary
+        await dialog.go(ReportDialog.confirm, draft, item, edit=edit)
+        return
+    if not needs_explanation(status):
+        draft.cause = None
+    await dialog.go(ReportDialog.progress, draft, item, edit=edit)
 
 
 async def pick_status(
@@ -441,13 +469,26 @@ async def pick_status(
     draft, item = current
     if callback_data.status not in set(ItemStatus):
         return
-    draft.status = callback_data.status
     edit = query.message if isinstance(query.message, Message) else None
-    if draft.status == ItemStatus.DONE:
-        draft.progress, draft.cause = 100, None
-        await dialog.go(ReportDialog.comment, draft, item, edit=edit)
+    await _choose_status(dialog, draft, item, callback_data.status, edit)
+
+
+async def typed_status(message: Message, dialog: DialogContext) -> None:
+    """A typed button label («по плану», «жоспар бойынша», «без изменений») is a tap."""
+    draft = await dialog.draft()
+    if draft is None:
         return
-    await dialog.go(ReportDialog.progress, draft, item, edit=edit)
+    choice = typed_choice(dialog.i18n, message.text, status_choices)
+    if choice is None:
+        await message.answer(_("Please choose one of the buttons above."))
+        return
+    item = await dialog.item_or_explain(draft, message)
+    if item is None:
+        return
+    if choice == NO_CHANGE:
+        await _confirm_same(dialog, draft, None)
+    else:
+        await _choose_status(dialog, draft, item, choice, None)
 
 
 async def pick_progress(
@@ -461,7 +502,7 @@ async def pick_progress(
     draft, item = current
     if not 0 <= callback_data.value <= 100:
         return
-    draft.progress = callback_data.value
+    draft.progress, draft.warned = callback_data.value, False
     edit = query.message if isinstance(query.message, Message) else None
     await _after_progress(dialog, draft, item, edit)
 
@@ -480,7 +521,7 @@ async def typed_progress(
     item = await dialog.item_or_explain(draft, message)
     if item is None:
         return
-    draft.progress = value
+    draft.progress, draft.warned = value, False
     await _after_progress(dialog, draft, item, None)
 
 
@@ -495,7 +536,30 @@ async def pick_cause(
     draft, item = current
     draft.cause = callback_data.cause
     edit = query.message if isinstance(query.message, Message) else None
-    await dialog.go(ReportDialog.comment, draft, item, edit=edit)
+    await _after_cause(dialog, draft, item, edit)
+
+
+async def _after_cause(
+    dialog: DialogContext, draft: Draft, item: RoadmapItem, edit: Message | None
+) -> None:
+    """A risk needs a comment: ask for it unless it was typed already."""
+    next_state = ReportDialog.confirm if draft.comment else ReportDialog.comment
+    await dialog.go(next_state, draft, item, edit=edit)
+
+
+async def typed_cause(message: Message, dialog: DialogContext) -> None:
+    draft = await dialog.draft()
+    if draft is None:
+        return
+    cause = typed_choice(dialog.i18n, message.text, cause_choices)
+    if cause is None:
+        await message.answer(_("Please choose one of the buttons above."))
+        return
+    item = await dialog.item_or_explain(draft, message)
+    if item is None:
+        return
+    draft.cause = cause
+    await _after_cause(dialog, draft, item, None)
 
 
 async def typed_comment(
@@ -515,7 +579,27 @@ async def typed_comment(
     if item is None:
         return
     draft.comment = comment
-    await dialog.go(ReportDialog.evidence, draft, item)
+    await dialog.go(ReportDialog.confirm, draft, item)
+
+
+async def typed_at_confirm(message: Message, dialog: DialogContext) -> None:
+    """At the summary: the Save label saves, a number is the progress, other text the comment."""
+    draft = await dialog.draft()
+    if draft is None:
+        return
+    if typed_choice(dialog.i18n, message.text, save_choices) is not None:
+        item = await dialog.item_or_explain(draft, message)
+        if item is not None:
+            await _save(dialog, draft, item, None)
+        return
+    value = parse_progress(message.text)
+    if value is not None and draft.status != ItemStatus.DONE:
+        item = await dialog.item_or_explain(draft, message)
+        if item is not None:
+            draft.progress, draft.warned = value, False
+            await dialog.go(ReportDialog.confirm, draft, item)
+        return
+    await typed_comment(message, dialog)
 
 
 async def comment_not_text(message: Message) -> None:
@@ -529,6 +613,7 @@ async def evidence_file(
     draft = await dialog.draft()
     if draft is None:
         return
+    name = None
     if message.photo:
         photo = message.photo[-1]
         kind, file_id, unique_id, size = (
@@ -541,7 +626,7 @@ async def evidence_file(
         document = message.document
         assert document is not None  # the filter guarantees a photo or a document
         kind, file_id, unique_id = "document", document.file_id, document.file_unique_id
-        size = document.file_size
+        size, name = document.file_size, document.file_name
     if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
         await message.answer(
             _("This file is larger than 20 MB, the limit for bots. Please send a smaller one.")
@@ -551,11 +636,12 @@ async def evidence_file(
     if item is None:
         return
     draft.evidence_kind, draft.evidence_file_id, draft.evidence_unique_id = kind, file_id, unique_id
+    draft.evidence_name = name[:200] if name else None
     await dialog.go(ReportDialog.confirm, draft, item)
 
 
 async def evidence_not_file(message: Message) -> None:
-    await message.answer(_("Please send a photo or a document, or tap Skip."))
+    await message.answer(_("Please send a photo or a document, or tap Back."))
 
 
 async def use_the_buttons(message: Message) -> None:
@@ -576,24 +662,38 @@ async def dialog_action(
     draft, item = current
     step = STEP_BY_STATE.get(await dialog.state.get_state() or "")
     edit = query.message if isinstance(query.message, Message) else None
-    if (
-        callback_data.action == "skip"
-        and step == "comment"
-        and not needs_explanation(draft.status or "")
-    ):
-        await dialog.go(ReportDialog.evidence, draft, item, edit=edit)
-    elif callback_data.action == "skip" and step == "evidence":
+    action = "back" if callback_data.action == "skip" else callback_data.action  # older buttons
+    optional_comment = step == "comment" and not needs_explanation(draft.status or "")
+    if action == "back" and (optional_comment or step == "evidence"):
         await dialog.go(ReportDialog.confirm, draft, item, edit=edit)
-    elif callback_data.action == "change" and step == "confirm":
-        await dialog.go(ReportDialog.status, Draft(item_id=draft.item_id), item, edit=edit)
-    elif callback_data.action == "save" and step == "confirm":
-        await _save(dialog, draft, edit)
-    elif callback_data.action == "same" and step == "status":
+    elif step != "confirm" and step != "status":
+        return
+    elif action == "same" and step == "status":
         await _confirm_same(dialog, draft, edit)
+    elif step != "confirm":
+        return
+    elif action == "change":
+        await dialog.go(ReportDialog.status, Draft(item_id=draft.item_id), item, edit=edit)
+    elif action == "comment":
+        await dialog.go(ReportDialog.comment, draft, item, edit=edit)
+    elif action == "file":
+        await dialog.go(ReportDialog.evidence, draft, item, edit=edit)
+    elif action == "save":
+        await _save(dialog, draft, item, edit)
 
 
-async def _save(dialog: DialogContext, draft: Draft, edit: Message | None) -> None:
+async def _save(
+    dialog: DialogContext, draft: Draft, item: RoadmapItem, edit: Message | None
+) -> None:
+    """Save, unless the draft looks like a slip the head has not yet seen (then warn once)."""
     now = dialog.clock.now()
+    if not draft.warned:
+        previous = await queries.latest_update(dialog.session, draft.item_id)
+        today = local_today(dialog.clock, dialog.settings.tz)
+        if sanity_warnings(draft, item, previous, today):
+            draft.warned = True
+            await dialog.go(ReportDialog.confirm, draft, item, edit=edit)
+            return
     try:
         saved = await save_update(dialog.session, person=dialog.person, draft=draft, now=now)
     except ReportRefusedError as refused:
@@ -736,11 +836,15 @@ def create_router() -> Router:
         or_f(PickStatus.filter(), PickProgress.filter(), PickCause.filter(), DialogAction.filter()),
     )
 
+    router.message.register(typed_status, ReportDialog.status, F.text, member)
     router.message.register(typed_progress, ReportDialog.progress, F.text, member)
+    router.message.register(typed_cause, ReportDialog.cause, F.text, member)
     router.message.register(typed_comment, ReportDialog.comment, F.text, member)
     router.message.register(comment_not_text, ReportDialog.comment)
     router.message.register(evidence_file, ReportDialog.evidence, F.photo | F.document, member)
     router.message.register(evidence_not_file, ReportDialog.evidence)
+    router.message.register(typed_at_confirm, ReportDialog.confirm, F.text, member)
+    router.message.register(evidence_file, ReportDialog.confirm, F.photo | F.document, member)
     router.message.register(typed_progress, ReportDialog.progress, member)
     router.message.register(
         use_the_buttons, StateFilter(ReportDialog.status, ReportDialog.cause, ReportDialog.confirm)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import func, or_
@@ -83,6 +83,28 @@ def needs_explanation(status: str) -> bool:
     return status in RISK_STATUSES
 
 
+class SanityWarning(StrEnum):
+    ON_TRACK_PAST_DEADLINE = "on_track_past_deadline"
+    PROGRESS_BACK = "progress_back"
+
+
+def sanity_warnings(
+    draft: Draft, item: RoadmapItem, previous: StatusUpdate | None, today: date
+) -> list[SanityWarning]:
+    """What looks like a slip before Save: the head confirms it with one more tap."""
+    warnings = []
+    if draft.status == ItemStatus.ON_TRACK and item.deadline < today:
+        warnings.append(SanityWarning.ON_TRACK_PAST_DEADLINE)
+    if (
+        previous is not None
+        and draft.progress is not None
+        and draft.status != ItemStatus.DONE
+        and draft.progress < previous.progress
+    ):
+        warnings.append(SanityWarning.PROGRESS_BACK)
+    return warnings
+
+
 @dataclass
 class Draft:
     """What the dialog has collected so far; kept in FSM data between steps."""
@@ -95,6 +117,8 @@ class Draft:
     evidence_kind: str | None = None
     evidence_file_id: str | None = None
     evidence_unique_id: str | None = None
+    evidence_name: str | None = None
+    warned: bool = False  # the head has seen this draft's sanity warnings once
 
     def to_data(self) -> dict[str, object]:
         return {"draft": self.__dict__.copy()}
