@@ -55,6 +55,7 @@ from bot.reporting.views import (
     item_header,
     progress_step,
     restart_keyboard,
+    round_summary,
     save_choices,
     status_choices,
     status_step,
@@ -360,6 +361,9 @@ async def confirm_all(
         ).format(count=len(confirmed))
         + "\n\n"
     )
+    work = await _department_worklist(dialog)
+    if not work.waiting:
+        prefix += round_summary(work) + "\n\n"
     await _show_worklist(dialog, query.message, callback_data.page, prefix)
 
 
@@ -741,7 +745,7 @@ async def _next_item(
     following = work.next_waiting(after_item_id=item_id)
     if following is None:
         await dialog.state.clear()
-        text = saved_text + _("All items are up to date. Thank you!")
+        text = saved_text + _("All items are up to date. Thank you!") + "\n" + round_summary(work)
         if edit is not None:
             await edit.edit_text(text, reply_markup=None)
         else:

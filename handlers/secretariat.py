@@ -334,15 +334,34 @@ async def request_now(message: Message, command: CommandObject, ctx: Secretariat
         return
     departments = len(outcome.requests)
     people = outcome.people_count
-    lines = [
-        ngettext(
-            "Status updates requested from {count} department",
-            "Status updates requested from {count} departments",
-            departments,
-        ).format(count=departments)
-        + ", "
-        + ngettext("{count} person asked.", "{count} people asked.", people).format(count=people)
-    ]
+    delivery_at = outcome.delivery_at or now
+    if delivery_at > now:  # outside working hours: say when the messages will really go
+        local = delivery_at.astimezone(ctx.settings.tz)
+        lines = [
+            ngettext(
+                "It is outside working hours: the request to {count} department",
+                "It is outside working hours: the request to {count} departments",
+                departments,
+            ).format(count=departments)
+            + " "
+            + ngettext(
+                "({count} person) will go out on {date} at {time}.",
+                "({count} people) will go out on {date} at {time}.",
+                people,
+            ).format(count=people, date=format_day(local.date()), time=f"{local:%H:%M}")
+        ]
+    else:
+        lines = [
+            ngettext(
+                "Status updates requested from {count} department",
+                "Status updates requested from {count} departments",
+                departments,
+            ).format(count=departments)
+            + ", "
+            + ngettext("{count} person asked.", "{count} people asked.", people).format(
+                count=people
+            )
+        ]
     silent = outcome.departments_without_people
     if silent:
         names = ", ".join(quote(department_name(row)) for row in silent)

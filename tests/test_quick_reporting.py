@@ -9,8 +9,10 @@ from aiogram.types import Chat, Document, Message, Update, User
 from sqlmodel import select
 
 from bot.core.clock import FrozenClock
+from bot.delivery.worker import DeliveryWorker
 from bot.reporting.service import Draft, SanityWarning, sanity_warnings
 from bot.risk.assess import RiskReason, assess_items
+from bot.risk.digest import AskUpdate
 from bot.telegram.callbacks import (
     ConfirmAll,
     ConfirmItem,
@@ -21,7 +23,7 @@ from bot.telegram.callbacks import (
     PickStatus,
 )
 from db.engine import SessionMaker
-from db.models import Person, RoadmapItem, RoundRequest, StatusUpdate
+from db.models import Notification, Person, RoadmapItem, RoundRequest, StatusUpdate
 from tests import test_reporting
 from tests.conftest import ADMIN_ID
 from tests.test_reporting import EDU_DEPUTY, EDU_HEAD, World, buttons
@@ -318,3 +320,54 @@ def test_sanity_warnings_rules() -> None:
     assert sanity_warnings(draft, item, None, after) == [SanityWarning.ON_TRACK_PAST_DEADLINE]
     assert sanity_warnings(Draft(1, "at_risk", 70), item, earlier, after) == []
     assert sanity_warnings(Draft(1, "done", 100), item, earlier, after) == []
+
+
+async def test_after_the_last_item_a_one_line_summary(
+    world: World, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    await _seed_reports(
+        session_maker, clock, world, {"1.1": ("on_track", 60, None), "1.2": ("on_track", 10, None)}
+    )
+    chatter = world.chatter
+    await chatter.send(ADMIN_ID, "/request_now edu")
+    clock.advance(timedelta(minutes=1))
+    for code in ("1.1", "1.2"):
+        await chatter.press(EDU_DEPUTY, ConfirmItem(item_id=world.items[code], page=0).pack())
+    item = world.items["1.3"]
+    await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
+    await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="on_track").pack())
+    await chatter.press(EDU_DEPUTY, PickProgress(item_id=item, value=60).pack())
+    last = _taps_and_last(
+        await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="save").pack())
+    )
+    assert "3 пункта: 2 — без изменений; 1 — по плану, 60%" in last.text
+
+
+async def test_ask_for_an_update_on_one_item_names_who_asks(
+    world: World, session_maker: SessionMaker, outbox: DeliveryWorker
+) -> None:
+    chatter = world.chatter
+    await chatter.press(ADMIN_ID, AskUpdate(item_id=world.items["1.2"]).pack())
+    assert await rows(session_maker, RoundRequest) == []  # not a round: statistics untouched
+    await outbox.drain_all()
+    sent = [r for r in chatter.bot.take() if isinstance(r, SendMessage)]
+    by_chat = {int(r.chat_id): r for r in sent}
+    assert set(by_chat) >= {EDU_HEAD, EDU_DEPUTY}
+    ru = by_chat[EDU_DEPUTY]
+    assert f"User{ADMIN_ID} (секретариат) просит обновить статус этого пункта" in ru.text
+    assert "1.2" in ru.text
+    assert buttons(ru) == [OpenItem(item_id=world.items["1.2"]).pack()]
+    assert "осы тармақтың жай-күйін жаңартуды сұрайды" in by_chat[EDU_HEAD].text
+
+
+async def test_request_now_outside_working_hours_says_when(
+    world: World, clock: FrozenClock, session_maker: SessionMaker
+) -> None:
+    clock.set(datetime(2025, 3, 15, 7, 0, tzinfo=UTC))  # Saturday 12:00 in Almaty
+    reply = (await world.chatter.send(ADMIN_ID, "/request_now edu"))[-1].text
+    assert reply.startswith("Сейчас нерабочее время: запрос в 1 управление (2 человека)")
+    assert "17 марта 2025\u202fг. в 09:00" in reply
+    notifications = await rows(session_maker, Notification)
+    assert {n.not_before.replace(tzinfo=UTC) for n in notifications} == {
+        datetime(2025, 3, 17, 4, 0, tzinfo=UTC)
+    }

@@ -31,7 +31,7 @@ from bot.telegram.callbacks import (
 )
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.keyboards import adjust_to_labels
-from bot.telegram.texts import days_left_text, quote, status_label
+from bot.telegram.texts import days_left_text, quote, role_label, status_label
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
 BUTTON_TITLE_LENGTH = 40
@@ -163,6 +163,53 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
     if arrows:
         builder.row(*arrows)
     return builder.as_markup()
+
+
+def item_request_message(actor: Person, item: RoadmapItem) -> tuple[str, InlineKeyboardMarkup]:
+    """The chair's or the secretariat's "update now" on one item, naming who asks."""
+    text = "\n".join(
+        [
+            "<b>"
+            + _("{name} ({role}) asks for a status update on this item:").format(
+                name=quote(actor.display_name), role=role_label(actor.role)
+            )
+            + "</b>",
+            f"<b>{quote(item.code)}</b> {quote(pick_name(item.title_kk, item.title_ru))}",
+            _("Deadline: {date}").format(date=format_day(item.deadline)),
+        ]
+    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Report the status"), callback_data=OpenItem(item_id=item.id))
+    return text, builder.as_markup()
+
+
+def round_summary(worklist: Worklist) -> str:
+    """One line on what the department sent this round: «9 пунктов: 7 — без изменений; 1 — по
+    плану, 60%; 1 — есть риск невыполнения»."""
+    reported = [worklist.latest[i] for i in sorted(worklist.updated_ids) if i in worklist.latest]
+    unchanged = sum(1 for update in reported if update.confirmation)
+    groups: dict[str, list[int]] = {}
+    for update in reported:
+        if not update.confirmation:
+            groups.setdefault(update.status, []).append(update.progress)
+    parts = []
+    if unchanged:
+        parts.append(_("{count} without change").format(count=unchanged))
+    for status in ItemStatus:
+        progress = groups.get(status, [])
+        if len(progress) == 1 and status != ItemStatus.DONE:
+            parts.append(
+                _("{count} — {status}, {progress}%").format(
+                    count=1, status=status_label(status), progress=progress[0]
+                )
+            )
+        elif progress:
+            parts.append(
+                _("{count} — {status}").format(count=len(progress), status=status_label(status))
+            )
+    total = len(reported)
+    head = ngettext("{count} item", "{count} items", total).format(count=total)
+    return head + ": " + "; ".join(parts) if parts else head
 
 
 def confirm_all_step(worklist: Worklist, page: int) -> tuple[str, InlineKeyboardMarkup]:
