@@ -403,13 +403,18 @@ async def holiday_command(
 ) -> None:
     words = parse_two_words(command.args)
     day = parse_date(words[1]) if words else None
-    if words is None or day is None or words[0].lower() not in {"add", "remove"}:
+    if words is None or day is None or words[0].lower() not in {"add", "remove", "workday"}:
         calendar = await load_calendar(ctx.session, ctx.settings.tz)
-        upcoming = calendar.weekdays_off(local_today(ctx.clock, ctx.settings.tz), days=60)
+        today = local_today(ctx.clock, ctx.settings.tz)
+        upcoming = calendar.weekdays_off(today, days=60)
+        working = calendar.working_weekend_days(today, days=60)
         lines = [usage_line(menus.HOLIDAY)]
         if upcoming:
             lines.append(_("Weekdays off in the next 60 days:"))
             lines.extend(format_day(day_off) for day_off in upcoming)
+        if working:
+            lines.append(_("Working Saturdays and Sundays in the next 60 days:"))
+            lines.extend(format_day(workday) for workday in working)
         await message.answer("\n".join(lines))
         return
     day_off = words[0].lower() == "add"
@@ -419,7 +424,10 @@ async def holiday_command(
     if day_off:
         text = _("{date} is now a day off: nothing will be sent that day.")
     else:
-        text = _("{date} is now a working day.")
+        text = _(
+            "{date} is now a working day: requests, reminders and nudges go out as on any "
+            "working day."
+        )
     await message.answer(text.format(date=format_day(day)))
 
 

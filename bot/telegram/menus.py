@@ -70,8 +70,8 @@ SCHEDULE = CommandSpec(
 )
 HOLIDAY = CommandSpec(
     "holiday",
-    N_("Add or remove a day off"),
-    N_("/holiday add|remove <date>"),
+    N_("Add or remove a day off, or add a working day"),
+    N_("/holiday add|remove|workday <date>"),
 )
 SUMMARY = CommandSpec("summary", N_("Summary of the Road Map"), N_("/summary [year]"))
 DEPARTMENT = CommandSpec("dept", N_("A department's items"), N_("/dept <department code>"))
