@@ -101,6 +101,7 @@ class StatusUpdate(SQLModel, table=True):
     evidence_kind: str | None = Field(default=None, sa_type=sa.String(16))
     evidence_file_id: str | None = Field(default=None, sa_type=sa.String(256))
     evidence_unique_id: str | None = Field(default=None, sa_type=sa.String(128))
+    evidence_name: str | None = Field(default=None, sa_type=sa.String(256))  # a document's name
     # "No change": the author confirmed the previous status and progress (counts as a report).
     confirmation: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime

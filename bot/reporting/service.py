@@ -347,6 +347,7 @@ async def save_update(
         evidence_kind=draft.evidence_kind,
         evidence_file_id=draft.evidence_file_id,
         evidence_unique_id=draft.evidence_unique_id,
+        evidence_name=draft.evidence_name,
         created_at=now,
     )
     session.add(update)
@@ -444,6 +445,14 @@ async def confirm_all_unchanged(
         await _answer_current_request(session, person.department_id, now)  # type: ignore[arg-type]
     await session.commit()
     return confirmed
+
+
+async def update_with_item(
+    session: AsyncSession, update_id: int
+) -> tuple[StatusUpdate, RoadmapItem] | None:
+    update = await session.get(StatusUpdate, update_id)
+    item = await session.get(RoadmapItem, update.item_id) if update else None
+    return (update, item) if update is not None and item is not None else None
 
 
 async def latest_updates(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, StatusUpdate]:

@@ -27,11 +27,12 @@ from bot.telegram.callbacks import (
     PickCause,
     PickProgress,
     PickStatus,
+    ResendEvidence,
     WorklistPage,
 )
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.keyboards import adjust_to_labels
-from bot.telegram.texts import days_left_text, quote, role_label, status_label
+from bot.telegram.texts import days_left_text, evidence_label, quote, role_label, status_label
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
 BUTTON_TITLE_LENGTH = 40
@@ -181,6 +182,28 @@ def item_request_message(actor: Person, item: RoadmapItem) -> tuple[str, InlineK
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Report the status"), callback_data=OpenItem(item_id=item.id))
     return text, builder.as_markup()
+
+
+EVIDENCE_BUTTONS = 5
+
+
+def evidence_keyboard(
+    history: Sequence[tuple[StatusUpdate, Person | None]], tz: tzinfo
+) -> InlineKeyboardMarkup | None:
+    """One button per update with evidence (newest first, at most five): it sends the file."""
+    builder = InlineKeyboardBuilder()
+    with_files = [update for update, _author in history if update.evidence_file_id][
+        :EVIDENCE_BUTTONS
+    ]
+    for update in with_files:
+        label = evidence_label(update.evidence_kind, update.evidence_name)
+        day = format_day(update.created_at.astimezone(tz).date())
+        builder.button(
+            text=_short(f"📎 {day}: {label}", BUTTON_TITLE_LENGTH),
+            callback_data=ResendEvidence(update_id=update.id),  # type: ignore[arg-type]
+        )
+    builder.adjust(1)
+    return builder.as_markup() if with_files else None
 
 
 def round_summary(worklist: Worklist) -> str:
@@ -353,12 +376,6 @@ def evidence_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]
     return f"{header}\n\n{question}", builder.as_markup()
 
 
-def evidence_label(kind: str | None, name: str | None) -> str:
-    """«фото» / «файл», with the file's name when Telegram gave one."""
-    label = _("photo") if kind == "photo" else _("file")
-    return f"{label} «{quote(name)}»" if name else label
-
-
 def draft_summary(draft: Draft) -> str:
     lines = [
         _("Status: {status}, {progress}%").format(
@@ -372,7 +389,7 @@ def draft_summary(draft: Draft) -> str:
     if draft.evidence_kind:
         lines.append(
             _("Evidence: {file}").format(
-                file=evidence_label(draft.evidence_kind, draft.evidence_name)
+                file=quote(evidence_label(draft.evidence_kind, draft.evidence_name))
             )
         )
     return "\n".join(lines)

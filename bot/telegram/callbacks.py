@@ -53,3 +53,9 @@ class ConfirmAll(CallbackData, prefix="rall"):
 
     step: str
     page: int
+
+
+class ResendEvidence(CallbackData, prefix="ev"):
+    """Send an update's photo or document again, by its Telegram file id."""
+
+    update_id: int

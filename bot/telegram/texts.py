@@ -114,6 +114,12 @@ def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
     return "\n".join(lines)
 
 
+def evidence_label(kind: str | None, name: str | None) -> str:
+    """«фото» / «файл», with the file's name when Telegram gave one (plain text)."""
+    label = _("photo") if kind == "photo" else _("file")
+    return f"{label} «{name}»" if name else label
+
+
 def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str:
     """One update on one line: date, status, progress, author, then cause and comment."""
     line = "{date} — {status}, {progress}% — {author}".format(
@@ -126,7 +132,7 @@ def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str
     if update.confirmation:
         details.append(_("no change"))
     if update.evidence_kind:
-        details.append("📎")
+        details.append("📎 " + quote(evidence_label(update.evidence_kind, update.evidence_name)))
     return line + (": " + " ".join(details) if details else "")
 
 

@@ -1,4 +1,4 @@
-"""status updates that confirm the previous one ("no change")
+"""status updates that confirm the previous one ("no change"), and the evidence's file name
 
 Revision ID: 0005_confirmations
 Revises: 0004
@@ -21,8 +21,10 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("confirmation", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch_op.add_column(sa.Column("evidence_name", sa.String(length=256), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("status_update", schema=None) as batch_op:
+        batch_op.drop_column("evidence_name")
         batch_op.drop_column("confirmation")
