@@ -93,6 +93,11 @@ class SecretariatContextMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+def _zone_name(timezone: str) -> str:
+    """«Алматы уақыты» / «время Алматы» rather than the technical Asia/Almaty."""
+    return _("Almaty time") if timezone == "Asia/Almaty" else timezone
+
+
 def _unknown_department(code: str) -> str:
     return _("There is no department with the code {code}. See /departments.").format(
         code=quote(code)
@@ -378,7 +383,7 @@ async def schedule_command(
         current = await round_schedule(ctx.session, ctx.settings.round_schedule)
         await message.answer(
             _("Status updates are requested every {schedule} ({tz}).").format(
-                schedule=current.describe(current_locale()), tz=ctx.settings.timezone
+                schedule=current.describe(current_locale()), tz=_zone_name(ctx.settings.timezone)
             )
             + "\n"
             + usage_line(menus.SCHEDULE)

@@ -6,11 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import Chat, Document, Message, Update, User
+from aiogram.utils.i18n import I18n
 from sqlmodel import select
 
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.service import Draft, SanityWarning, sanity_warnings
+from bot.reporting.views import cause_step, confirm_step, status_step
 from bot.risk.assess import RiskReason, assess_items
 from bot.risk.digest import AskUpdate
 from bot.telegram.callbacks import (
@@ -22,6 +24,8 @@ from bot.telegram.callbacks import (
     PickProgress,
     PickStatus,
 )
+from bot.telegram.i18n import in_locale
+from bot.telegram.keyboards import SHORT_LABEL
 from db.engine import SessionMaker
 from db.models import Notification, Person, RoadmapItem, RoundRequest, StatusUpdate
 from tests import test_reporting
@@ -370,4 +374,36 @@ async def test_request_now_outside_working_hours_says_when(
     notifications = await rows(session_maker, Notification)
     assert {n.not_before.replace(tzinfo=UTC) for n in notifications} == {
         datetime(2025, 3, 17, 4, 0, tzinfo=UTC)
+    }
+
+
+def test_long_labels_get_a_row_of_their_own_in_both_languages(i18n: I18n) -> None:
+    previous = StatusUpdate(item_id=1, author_id=1, status="at_risk", progress=40, created_at=NOW)
+    draft = Draft(item_id=1, status="on_track", progress=50, comment="x")
+    for locale in ("kk", "ru"):
+        with in_locale(i18n, locale):
+            keyboards = [
+                status_step("h", 1, previous)[1],
+                cause_step("h", 1)[1],
+                confirm_step("h", draft)[1],
+            ]
+        for keyboard in keyboards:
+            for row in keyboard.inline_keyboard:
+                if len(row) > 1:
+                    assert all(len(button.text) <= SHORT_LABEL for button in row), row
+
+
+def test_the_request_reads_as_the_review_suggests(i18n: I18n) -> None:
+    texts = {
+        locale: i18n.gettext(
+            "{count} item is waiting for your update.",
+            "{count} items are waiting for your update.",
+            5,
+            locale=locale,
+        ).format(count=5)
+        for locale in ("kk", "ru")
+    }
+    assert texts == {
+        "kk": "5 тармақтың жай-күйін жаңарту қажет.",
+        "ru": "5 пунктов ждут обновления статуса.",
     }

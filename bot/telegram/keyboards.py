@@ -18,7 +18,7 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-SHORT_LABEL = 20  # a half-width button on a 360–400 dp phone shows about this many letters
+SHORT_LABEL = 18  # a half-width button on a 360–400 dp phone shows 16–20 Cyrillic letters
 
 
 def adjust_to_labels(
