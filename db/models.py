@@ -50,6 +50,9 @@ class Person(SQLModel, table=True):
     department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
     active: bool = True
     blocked_bot: bool = False
+    # Time away (/away): back on `away_until`; meanwhile requests go to the deputy, if any.
+    away_until: date | None = None
+    deputy_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime
     updated_at: datetime
 
@@ -179,6 +182,8 @@ class RoundRequest(SQLModel, table=True):
     people_count: int
     requested_at: datetime = Field(index=True)
     answered_at: datetime | None = None
+    # Everybody in the department was away: the request is not a missed round.
+    excused: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class RiskEvent(SQLModel, table=True):

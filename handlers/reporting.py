@@ -24,8 +24,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
-from bot.core.parsing import parse_one_word
+from bot.core.errors import AwayDateError, InvalidDeputyError, UnknownPersonError
+from bot.core.parsing import parse_away, parse_one_word
 from bot.people import audit
+from bot.people.service import set_away
 from bot.reporting.service import (
     TELEGRAM_DOWNLOAD_LIMIT,
     Cause,
@@ -77,7 +79,7 @@ from bot.telegram.callbacks import (
 )
 from bot.telegram.filters import HasPerson
 from bot.telegram.i18n import ngettext
-from bot.telegram.texts import no_access_text, quote, usage_line
+from bot.telegram.texts import away_refusal_text, away_text, no_access_text, quote, usage_line
 from db import queries
 from db.models import ItemStatus, Person, RoadmapItem, Role, StatusUpdate
 
@@ -272,6 +274,36 @@ async def my_items(
         await message.answer(_("Your department has no open items. Thank you!"))
         return
     await message.answer(worklist_text(work, 0), reply_markup=worklist_keyboard(work, 0))
+
+
+async def away_command(
+    message: Message, command: CommandObject, dialog: DialogContext | None = None
+) -> None:
+    """/away <date back> [deputy] or /away off: hand the requests over while away."""
+    if dialog is None:
+        await message.answer(no_access_text(message.chat.id))
+        return
+    if not _is_member(dialog.person):
+        await message.answer(_("This command is for department members."))
+        return
+    request = parse_away(command.args)
+    if request is None:
+        await message.answer(usage_line(menus.AWAY))
+        return
+    try:
+        deputy = await set_away(
+            dialog.session,
+            person=dialog.person,
+            back=request.back,
+            deputy_handle=request.deputy,
+            actor=dialog.person,
+            today=local_today(dialog.clock, dialog.settings.tz),
+            now=dialog.clock.now(),
+        )
+    except (AwayDateError, InvalidDeputyError, UnknownPersonError) as error:
+        await message.answer(away_refusal_text(error))
+        return
+    await message.answer(away_text(dialog.person, deputy))
 
 
 async def worklist_page(
@@ -811,6 +843,7 @@ def create_router() -> Router:
     router.message.middleware(DialogMiddleware())
     router.callback_query.middleware(DialogMiddleware())
     router.message.register(my_items, Command("myitems"))
+    router.message.register(away_command, Command("away"))
     router.message.register(report_command, Command("report"))
     router.message.register(cancel_command, Command("cancel"))
     router.callback_query.register(worklist_page, WorklistPage.filter())

@@ -23,8 +23,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.core.errors import (
+    AwayDateError,
     DuplicateDepartmentError,
     DuplicateItemError,
+    InvalidDeputyError,
     ProtectedPersonError,
     UnchangedError,
     UnknownDepartmentError,
@@ -32,6 +34,7 @@ from bot.core.errors import (
     UnknownPersonError,
 )
 from bot.core.parsing import (
+    parse_away,
     parse_date,
     parse_new_department,
     parse_new_item,
@@ -41,7 +44,7 @@ from bot.core.parsing import (
 )
 from bot.delivery.worker import DeliveryWorker
 from bot.people.invites import issue_invite
-from bot.people.service import revoke
+from bot.people.service import revoke, set_away
 from bot.reporting.rounds import request_now as start_round_now
 from bot.roadmap.service import add_department, add_item, assign_item, change_deadline
 from bot.scheduling.calendar import load_calendar, set_calendar_day
@@ -50,7 +53,15 @@ from bot.scheduling.schedule import parse_weekly, round_schedule, save_round_sch
 from bot.telegram import menus
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.middlewares import secretariat_only
-from bot.telegram.texts import department_name, quote, role_label, split_message, usage_line
+from bot.telegram.texts import (
+    away_refusal_text,
+    away_text,
+    department_name,
+    quote,
+    role_label,
+    split_message,
+    usage_line,
+)
 from db import queries
 from db.models import Person, Role
 
@@ -436,6 +447,35 @@ async def holiday_command(
     await message.answer(text.format(date=format_day(day)))
 
 
+async def setaway_command(
+    message: Message, command: CommandObject, ctx: SecretariatContext
+) -> None:
+    """/setaway <Telegram ID> <date back> [deputy] | off: time away for a member."""
+    words = (command.args or "").split(maxsplit=1)
+    request = parse_away(words[1]) if len(words) == 2 else None
+    if request is None or not words[0].isdigit():
+        await message.answer(usage_line(menus.SET_AWAY))
+        return
+    person = await queries.person_by_telegram_id(ctx.session, int(words[0]))
+    if person is None or person.role != Role.MEMBER or not person.active:
+        await message.answer(_("This is not an active department member."))
+        return
+    try:
+        deputy = await set_away(
+            ctx.session,
+            person=person,
+            back=request.back,
+            deputy_handle=request.deputy,
+            actor=ctx.person,
+            today=local_today(ctx.clock, ctx.settings.tz),
+            now=ctx.clock.now(),
+        )
+    except (AwayDateError, InvalidDeputyError, UnknownPersonError) as error:
+        await message.answer(away_refusal_text(error))
+        return
+    await message.answer(away_text(person, deputy))
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.middleware(secretariat_only())
@@ -451,4 +491,5 @@ def create_router() -> Router:
     router.message.register(request_now, Command("request_now"))
     router.message.register(schedule_command, Command("schedule"))
     router.message.register(holiday_command, Command("holiday"))
+    router.message.register(setaway_command, Command("setaway"))
     return router

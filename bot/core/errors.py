@@ -55,3 +55,11 @@ class InviteUsedError(DomainError):
 
 class InviteExpiredError(DomainError):
     pass
+
+
+class AwayDateError(DomainError):
+    """The date one is back must be later than today."""
+
+
+class InvalidDeputyError(DomainError):
+    """A deputy must be another active member of the same department, not away themselves."""

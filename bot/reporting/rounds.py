@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
@@ -45,6 +45,7 @@ async def request_now(
         now=now,
         trigger=trigger,
         not_before=delivery_at,
+        delivery_day=delivery_at.astimezone(tz).date(),  # who is away is judged on that day
     )
     outcome.delivery_at = delivery_at
     return outcome
@@ -59,6 +60,7 @@ async def _run_round(
     now: datetime,
     trigger: str,
     not_before: datetime,
+    delivery_day: date,
 ) -> RoundOutcome:
     """Start a round and enqueue its requests in one transaction, then commit.
 
@@ -66,7 +68,12 @@ async def _run_round(
     the first page of items as buttons. The idempotency key is the round and the person.
     """
     outcome = await start_round(
-        session, actor=actor, department=department, now=now, trigger=trigger
+        session,
+        actor=actor,
+        department=department,
+        now=now,
+        today=delivery_day,
+        trigger=trigger,
     )
     for request in outcome.requests:
         work = await worklist(session, request.department.id, now)  # type: ignore[arg-type]
@@ -111,7 +118,9 @@ async def request_item_update(
     """
     calendar = await load_calendar(session, tz)
     delivery_at = calendar.next_working_moment(now)
-    people = await recipients.department_members(session, item.department_id)
+    people = await recipients.request_recipients(
+        session, item.department_id, delivery_at.astimezone(tz).date()
+    )
     for person in people:
         with in_locale(i18n, person.locale):
             text, keyboard = item_request_message(actor, item)

@@ -17,7 +17,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.people.recipients import department_members
+from bot.people.recipients import department_audience
 from db import queries
 from db.models import (
     Department,
@@ -252,6 +252,7 @@ async def start_round(
     actor: Person | None,
     department: Department | None,
     now: datetime,
+    today: date,
     trigger: str = "manual",
 ) -> RoundOutcome:
     """Record a round for one department or every department with open items.
@@ -273,7 +274,8 @@ async def start_round(
         items = await open_items(session, target.id)  # type: ignore[arg-type]
         if not items:
             continue
-        people = await department_members(session, target.id)  # type: ignore[arg-type]
+        audience = await department_audience(session, target.id, today)  # type: ignore[arg-type]
+        people = audience.people
         session.add(
             RoundRequest(
                 round_id=status_round.id,  # type: ignore[arg-type]
@@ -281,6 +283,7 @@ async def start_round(
                 item_count=len(items),
                 people_count=len(people),
                 requested_at=now,
+                excused=audience.everybody_away,
             )
         )
         outcome.requests.append(DepartmentRequest(target, len(items), people))
