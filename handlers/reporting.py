@@ -784,12 +784,9 @@ async def _next_item(
             await dialog.bot.send_message(dialog.person.telegram_id, text)
         return
     prefix = saved_text + _("Next item:") + "\n"
+    assert following.id is not None
     await dialog.go(
-        ReportDialog.status,
-        Draft(item_id=following.id),
-        following,
-        edit=edit,
-        prefix=prefix,  # type: ignore[arg-type]
+        ReportDialog.status, Draft(item_id=following.id), following, edit=edit, prefix=prefix
     )
 
 

@@ -32,7 +32,7 @@ class DuplicateItemError(DomainError):
 
 
 class UnknownPersonError(DomainError):
-    def __init__(self, telegram_id: int) -> None:
+    def __init__(self, telegram_id: int | str) -> None:  # an ID, or a typed @username
         super().__init__(telegram_id)
         self.telegram_id = telegram_id
 

@@ -128,7 +128,24 @@ class Draft:
         raw = data.get("draft")
         if not isinstance(raw, dict) or not isinstance(raw.get("item_id"), int):
             return None
-        return cls(**{key: raw.get(key) for key in cls.__dataclass_fields__})
+
+        def text(key: str) -> str | None:
+            value = raw.get(key)
+            return value if isinstance(value, str) else None
+
+        progress = raw.get("progress")
+        return cls(
+            item_id=raw["item_id"],
+            status=text("status"),
+            progress=progress if isinstance(progress, int) else None,
+            cause=text("cause"),
+            comment=text("comment"),
+            evidence_kind=text("evidence_kind"),
+            evidence_file_id=text("evidence_file_id"),
+            evidence_unique_id=text("evidence_unique_id"),
+            evidence_name=text("evidence_name"),
+            warned=raw.get("warned") is True,
+        )
 
 
 def _latest_status_subquery():  # type: ignore[no-untyped-def]

@@ -40,7 +40,7 @@ PAIRED_TITLE_LENGTH = 22  # beside a ✓ button, which takes half of the row
 
 
 def cause_label(cause: str) -> str:
-    labels = {
+    labels: dict[str, str] = {
         Cause.FINANCING: _("financing"),
         Cause.CONTRACTOR: _("contractor"),
         Cause.LAND_PERMITS: _("land or permits"),
@@ -179,6 +179,7 @@ def item_request_message(actor: Person, item: RoadmapItem) -> tuple[str, InlineK
             _("Deadline: {date}").format(date=format_day(item.deadline)),
         ]
     )
+    assert item.id is not None
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Report the status"), callback_data=OpenItem(item_id=item.id))
     return text, builder.as_markup()
@@ -396,7 +397,7 @@ def draft_summary(draft: Draft) -> str:
 
 
 def warning_text(warning: str) -> str:
-    texts = {
+    texts: dict[str, str] = {
         SanityWarning.ON_TRACK_PAST_DEADLINE: _(
             "The deadline has passed, but the status is “on track”. Is that right?"
         ),
