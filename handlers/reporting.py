@@ -877,7 +877,9 @@ def create_router() -> Router:
     router.message.register(comment_not_text, ReportDialog.comment)
     router.message.register(evidence_file, ReportDialog.evidence, F.photo | F.document, member)
     router.message.register(evidence_not_file, ReportDialog.evidence)
-    router.message.register(typed_at_confirm, ReportDialog.confirm, F.text, member)
+    router.message.register(
+        typed_at_confirm, ReportDialog.confirm, F.text, ~F.text.startswith("/"), member
+    )
     router.message.register(evidence_file, ReportDialog.confirm, F.photo | F.document, member)
     router.message.register(typed_progress, ReportDialog.progress, member)
     router.message.register(

@@ -215,6 +215,8 @@ async def test_a_changed_item_takes_four_taps_and_extras_are_optional(
     assert "Статус: по плану, 55%" in screen.text
     screen = _taps_and_last(await chatter.send(EDU_DEPUTY, "Фундамент готов"))
     assert "Комментарий: Фундамент готов" in screen.text
+    command = _taps_and_last(await chatter.send(EDU_DEPUTY, "/unknown"))
+    assert "/unknown" not in command.text  # a command is never taken for a comment
     # The optional file by its button, then back to the summary.
     await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="file").pack())
     document = Document(file_id="d1", file_unique_id="du1", file_name="акт <1>.pdf", file_size=10)
