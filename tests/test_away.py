@@ -13,6 +13,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.people import recipients
 from bot.risk.assess import RiskThresholds, _unanswered_rounds
 from bot.scheduling.jobs import Jobs
+from bot.spreadsheets.stats import department_stats
 from db.engine import SessionMaker
 from db.models import Notification, Person, RoundRequest
 from tests import test_reporting
@@ -56,7 +57,10 @@ async def test_everybody_away_is_not_a_missed_round(
     assert [(r.people_count, r.excused) for r in requests] == [(0, True), (0, True)]
     async with session_maker() as session:
         unanswered = await _unanswered_rounds(session, RiskThresholds().missed_rounds, None)
+        stats = await department_stats(session, today=date(2025, 3, 10))
     assert unanswered.get(requests[0].department_id, 0) == 0
+    edu = next(row for row in stats if row.department.code == "edu")
+    assert (edu.requests, edu.answered) == (0, 0)  # not two unanswered requests
     clock.set(datetime(2025, 3, 14, 4, 30, tzinfo=UTC))
     report = await jobs.daily_scan()
     assert (report.nudges, report.escalations) == (0, 0)
