@@ -50,6 +50,9 @@ class Person(SQLModel, table=True):
     department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
     active: bool = True
     blocked_bot: bool = False
+    # Time away (/away): back on `away_until`; meanwhile requests go to the deputy, if any.
+    away_until: date | None = None
+    deputy_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime
     updated_at: datetime
 
@@ -112,6 +115,7 @@ class StatusUpdate(SQLModel, table=True):
     evidence_kind: str | None = Field(default=None, sa_type=sa.String(16))
     evidence_file_id: str | None = Field(default=None, sa_type=sa.String(256))
     evidence_unique_id: str | None = Field(default=None, sa_type=sa.String(128))
+    evidence_name: str | None = Field(default=None, sa_type=sa.String(256))  # a document's name
     # "No change": the author confirmed the previous status and progress (counts as a report).
     confirmation: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime
@@ -189,6 +193,8 @@ class RoundRequest(SQLModel, table=True):
     people_count: int
     requested_at: datetime = Field(index=True)
     answered_at: datetime | None = None
+    # Everybody in the department was away: the request is not a missed round.
+    excused: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class RiskEvent(SQLModel, table=True):

@@ -105,3 +105,15 @@ async def add_audit(
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def person_by_handle(session: AsyncSession, handle: str) -> Person | None:
+    """A person by Telegram ID (digits) or @username."""
+    handle = handle.strip()
+    if handle.isdigit() and len(handle) <= 19:
+        return await person_by_telegram_id(session, int(handle))
+    username = handle.removeprefix("@")
+    if not username:
+        return None
+    statement = select(Person).where(func.lower(Person.username) == username.lower())
+    return (await session.exec(statement)).first()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -24,7 +23,7 @@ from bot.core.clock import Clock, local_today
 from bot.core.parsing import parse_int
 from bot.core.text import Block, quote, split_blocks
 from bot.delivery.worker import DeliveryWorker
-from bot.reporting.rounds import request_now
+from bot.reporting.rounds import request_item_update
 from bot.risk.assess import assess_items
 from bot.risk.digest import (
     DigestData,
@@ -244,22 +243,6 @@ async def item_button(
     await query.message.answer(text, reply_markup=item_keyboard(item))
 
 
-async def ask_department_now(
-    session: AsyncSession,
-    *,
-    i18n: I18n,
-    actor: Person,
-    department: Department,
-    clock: Clock,
-    tz: ZoneInfo,
-) -> int:
-    """A round for this one department now, delivered in working time; the people asked."""
-    outcome = await request_now(
-        session, i18n=i18n, tz=tz, actor=actor, department=department, now=clock.now()
-    )
-    return outcome.people_count
-
-
 async def ask_update_button(
     query: CallbackQuery,
     callback_data: AskUpdate,
@@ -278,14 +261,11 @@ async def ask_update_button(
     if item is None or department is None:
         await query.answer(_("This item no longer exists."), show_alert=True)
         return
-    asked = await ask_department_now(
-        session,
-        i18n=i18n,
-        actor=person,
-        department=department,
-        clock=clock,
-        tz=settings.tz,
-    )
+    asked = (
+        await request_item_update(
+            session, i18n=i18n, tz=settings.tz, actor=person, item=item, now=clock.now()
+        )
+    ).people
     outbox.wake()
     name = quote(department_name(department))
     if asked:

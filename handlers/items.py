@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,9 +15,13 @@ from bot.core.errors import UnknownItemError
 from bot.core.parsing import parse_one_word
 from bot.core.text import quote
 from bot.people import audit
+from bot.reporting.service import update_with_item
+from bot.reporting.views import evidence_keyboard
 from bot.roadmap.service import item_card
 from bot.roadmap.views import item_card_text
 from bot.telegram import menus
+from bot.telegram.callbacks import ResendEvidence
+from bot.telegram.i18n import pick_name
 from bot.telegram.texts import hidden_item_text, no_access_text, usage_line
 from db.models import Person, Role
 
@@ -56,10 +61,47 @@ async def item_command(
         await message.answer(hidden_item_text(code))
         return
     today = local_today(clock, settings.tz)
-    await message.answer(item_card_text(card, today, settings.tz))
+    await message.answer(
+        item_card_text(card, today, settings.tz),
+        reply_markup=evidence_keyboard(card.history, settings.tz),
+    )
+
+
+async def resend_evidence(
+    query: CallbackQuery,
+    callback_data: ResendEvidence,
+    person: Person | None,
+    session: AsyncSession,
+    clock: Clock,
+    bot: Bot,
+) -> None:
+    """The photo or document of an update again, to whoever may see the item."""
+    found = await update_with_item(session, callback_data.update_id)
+    if person is None or found is None or not found[0].evidence_file_id:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    update, item = found
+    if not can_see_item(person, item.department_id):
+        await audit.refused(session, person, "refused.evidence", item.code, now=clock.now())
+        # the same answer as for a button that leads nowhere: a stranger learns nothing
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    caption = quote(f"{item.code} · {pick_name(item.title_kk, item.title_ru)}")[:1024]
+    file_id = update.evidence_file_id
+    assert file_id is not None
+    try:
+        if update.evidence_kind == "photo":
+            await bot.send_photo(person.telegram_id, file_id, caption=caption)
+        else:
+            await bot.send_document(person.telegram_id, file_id, caption=caption)
+    except TelegramBadRequest:
+        await query.answer(_("Telegram no longer has this file."), show_alert=True)
+        return
+    await query.answer()
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(item_command, Command("item"))
+    router.callback_query.register(resend_evidence, ResendEvidence.filter())
     return router

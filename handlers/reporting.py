@@ -18,14 +18,17 @@ from aiogram.filters import Command, CommandObject, StateFilter, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
+from bot.core.errors import AwayDateError, InvalidDeputyError, UnknownPersonError
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
-from bot.core.parsing import DB_ID_MAX, parse_int, parse_one_word
+from bot.core.parsing import DB_ID_MAX, parse_away, parse_int, parse_one_word
 from bot.people import audit
+from bot.people.service import set_away
 from bot.reporting.service import (
     Cause,
     Draft,
@@ -39,10 +42,13 @@ from bot.reporting.service import (
     needs_explanation,
     parse_progress,
     reportable_item,
+    sanity_warnings,
     save_update,
     worklist,
 )
 from bot.reporting.views import (
+    NO_CHANGE,
+    cause_choices,
     cause_step,
     comment_step,
     confirm_all_step,
@@ -51,7 +57,11 @@ from bot.reporting.views import (
     item_header,
     progress_step,
     restart_keyboard,
+    round_summary,
+    save_choices,
+    status_choices,
     status_step,
+    typed_choice,
     worklist_keyboard,
     worklist_text,
 )
@@ -69,7 +79,13 @@ from bot.telegram.callbacks import (
 )
 from bot.telegram.filters import HasPerson
 from bot.telegram.i18n import ngettext
-from bot.telegram.texts import hidden_item_text, no_access_text, usage_line
+from bot.telegram.texts import (
+    away_refusal_text,
+    away_text,
+    hidden_item_text,
+    no_access_text,
+    usage_line,
+)
 from db import queries
 from db.models import ItemStatus, Person, RoadmapItem, Role, StatusUpdate
 
@@ -147,8 +163,10 @@ class DialogContext:
         clock: Clock,
         settings: Settings,
         bot: Bot,
+        i18n: I18n,
         jobs: Jobs | None = None,
     ) -> None:
+        self.i18n = i18n
         self.session = session
         self.state = state
         self.person = person
@@ -171,7 +189,12 @@ class DialogContext:
     ) -> None:
         """Move the dialog to `state` and show that step: in place after a tap, else anew."""
         header, latest = await _header(self.session, item, self.clock, self.settings)
-        text, keyboard = _render(state.state or "", header, draft, latest)
+        if state == ReportDialog.confirm:
+            today = local_today(self.clock, self.settings.tz)
+            warnings = sanity_warnings(draft, item, latest, today) if draft.warned else []
+            text, keyboard = confirm_step(header, draft, warnings)
+        else:
+            text, keyboard = _render(state.state or "", header, draft, latest)
         text = prefix + text
         data = await self.state.get_data()
         # The state is saved before the step is shown, so the next tap always finds it.
@@ -228,6 +251,7 @@ class DialogMiddleware(BaseMiddleware):
                 clock=data["clock"],
                 settings=data["settings"],
                 bot=data["bot"],
+                i18n=data["i18n"],
                 jobs=data.get("jobs"),
             )
         return await handler(event, data)
@@ -255,6 +279,36 @@ async def my_items(
         await message.answer(_("Your department has no open items. Thank you!"))
         return
     await message.answer(worklist_text(work, 0), reply_markup=worklist_keyboard(work, 0))
+
+
+async def away_command(
+    message: Message, command: CommandObject, dialog: DialogContext | None = None
+) -> None:
+    """/away <date back> [deputy] or /away off: hand the requests over while away."""
+    if dialog is None:
+        await message.answer(no_access_text(message.chat.id))
+        return
+    if not _is_member(dialog.person):
+        await message.answer(_("This command is for department members."))
+        return
+    request = parse_away(command.args)
+    if request is None:
+        await message.answer(usage_line(menus.AWAY))
+        return
+    try:
+        deputy = await set_away(
+            dialog.session,
+            person=dialog.person,
+            back=request.back,
+            deputy_handle=request.deputy,
+            actor=dialog.person,
+            today=local_today(dialog.clock, dialog.settings.tz),
+            now=dialog.clock.now(),
+        )
+    except (AwayDateError, InvalidDeputyError, UnknownPersonError) as error:
+        await message.answer(away_refusal_text(error))
+        return
+    await message.answer(away_text(dialog.person, deputy))
 
 
 async def worklist_page(
@@ -344,6 +398,9 @@ async def confirm_all(
         ).format(count=len(confirmed))
         + "\n\n"
     )
+    work = await _department_worklist(dialog)
+    if not work.waiting:
+        prefix += round_summary(work) + "\n\n"
     await _show_worklist(dialog, query.message, callback_data.page, prefix)
 
 
@@ -430,7 +487,20 @@ async def _after_progress(
     if needs_explanation(draft.status or ""):
         await dialog.go(ReportDialog.cause, draft, item, edit=edit)
     else:
-        await dialog.go(ReportDialog.comment, draft, item, edit=edit)
+        await dialog.go(ReportDialog.confirm, draft, item, edit=edit)
+
+
+async def _choose_status(
+    dialog: DialogContext, draft: Draft, item: RoadmapItem, status: str, edit: Message | None
+) -> None:
+    draft.status, draft.warned = status, False
+    if status == ItemStatus.DONE:
+        draft.progress, draft.cause = 100, None  # done is 100%: straight to the summary
+        await dialog.go(ReportDialog.confirm, draft, item, edit=edit)
+        return
+    if not needs_explanation(status):
+        draft.cause = None
+    await dialog.go(ReportDialog.progress, draft, item, edit=edit)
 
 
 async def pick_status(
@@ -444,13 +514,26 @@ async def pick_status(
     draft, item = current
     if callback_data.status not in set(ItemStatus):
         return
-    draft.status = callback_data.status
     edit = query.message if isinstance(query.message, Message) else None
-    if draft.status == ItemStatus.DONE:
-        draft.progress, draft.cause = 100, None
-        await dialog.go(ReportDialog.comment, draft, item, edit=edit)
+    await _choose_status(dialog, draft, item, callback_data.status, edit)
+
+
+async def typed_status(message: Message, dialog: DialogContext) -> None:
+    """A typed button label («по плану», «жоспар бойынша», «без изменений») is a tap."""
+    draft = await dialog.draft()
+    if draft is None:
         return
-    await dialog.go(ReportDialog.progress, draft, item, edit=edit)
+    choice = typed_choice(dialog.i18n, message.text, status_choices)
+    if choice is None:
+        await message.answer(_("Please choose one of the buttons above."))
+        return
+    item = await dialog.item_or_explain(draft, message)
+    if item is None:
+        return
+    if choice == NO_CHANGE:
+        await _confirm_same(dialog, draft, None)
+    else:
+        await _choose_status(dialog, draft, item, choice, None)
 
 
 async def pick_progress(
@@ -464,7 +547,7 @@ async def pick_progress(
     draft, item = current
     if not 0 <= callback_data.value <= 100:
         return
-    draft.progress = callback_data.value
+    draft.progress, draft.warned = callback_data.value, False
     edit = query.message if isinstance(query.message, Message) else None
     await _after_progress(dialog, draft, item, edit)
 
@@ -483,7 +566,7 @@ async def typed_progress(
     item = await dialog.item_or_explain(draft, message)
     if item is None:
         return
-    draft.progress = value
+    draft.progress, draft.warned = value, False
     await _after_progress(dialog, draft, item, None)
 
 
@@ -498,7 +581,30 @@ async def pick_cause(
     draft, item = current
     draft.cause = callback_data.cause
     edit = query.message if isinstance(query.message, Message) else None
-    await dialog.go(ReportDialog.comment, draft, item, edit=edit)
+    await _after_cause(dialog, draft, item, edit)
+
+
+async def _after_cause(
+    dialog: DialogContext, draft: Draft, item: RoadmapItem, edit: Message | None
+) -> None:
+    """A risk needs a comment: ask for it unless it was typed already."""
+    next_state = ReportDialog.confirm if draft.comment else ReportDialog.comment
+    await dialog.go(next_state, draft, item, edit=edit)
+
+
+async def typed_cause(message: Message, dialog: DialogContext) -> None:
+    draft = await dialog.draft()
+    if draft is None:
+        return
+    cause = typed_choice(dialog.i18n, message.text, cause_choices)
+    if cause is None:
+        await message.answer(_("Please choose one of the buttons above."))
+        return
+    item = await dialog.item_or_explain(draft, message)
+    if item is None:
+        return
+    draft.cause = cause
+    await _after_cause(dialog, draft, item, None)
 
 
 async def typed_comment(
@@ -518,7 +624,27 @@ async def typed_comment(
     if item is None:
         return
     draft.comment = comment
-    await dialog.go(ReportDialog.evidence, draft, item)
+    await dialog.go(ReportDialog.confirm, draft, item)
+
+
+async def typed_at_confirm(message: Message, dialog: DialogContext) -> None:
+    """At the summary: the Save label saves, a number is the progress, other text the comment."""
+    draft = await dialog.draft()
+    if draft is None:
+        return
+    if typed_choice(dialog.i18n, message.text, save_choices) is not None:
+        item = await dialog.item_or_explain(draft, message)
+        if item is not None:
+            await _save(dialog, draft, item, None)
+        return
+    value = parse_progress(message.text)
+    if value is not None and draft.status != ItemStatus.DONE:
+        item = await dialog.item_or_explain(draft, message)
+        if item is not None:
+            draft.progress, draft.warned = value, False
+            await dialog.go(ReportDialog.confirm, draft, item)
+        return
+    await typed_comment(message, dialog)
 
 
 async def comment_not_text(message: Message) -> None:
@@ -532,6 +658,7 @@ async def evidence_file(
     draft = await dialog.draft()
     if draft is None:
         return
+    name = None
     if message.photo:
         photo = message.photo[-1]
         kind, file_id, unique_id, size = (
@@ -544,7 +671,7 @@ async def evidence_file(
         document = message.document
         assert document is not None  # the filter guarantees a photo or a document
         kind, file_id, unique_id = "document", document.file_id, document.file_unique_id
-        size = document.file_size
+        size, name = document.file_size, document.file_name
     if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
         await message.answer(
             _("This file is larger than 20 MB, the limit for bots. Please send a smaller one.")
@@ -554,11 +681,12 @@ async def evidence_file(
     if item is None:
         return
     draft.evidence_kind, draft.evidence_file_id, draft.evidence_unique_id = kind, file_id, unique_id
+    draft.evidence_name = name[:200] if name else None
     await dialog.go(ReportDialog.confirm, draft, item)
 
 
 async def evidence_not_file(message: Message) -> None:
-    await message.answer(_("Please send a photo or a document, or tap Skip."))
+    await message.answer(_("Please send a photo or a document, or tap Back."))
 
 
 async def use_the_buttons(message: Message) -> None:
@@ -579,24 +707,38 @@ async def dialog_action(
     draft, item = current
     step = STEP_BY_STATE.get(await dialog.state.get_state() or "")
     edit = query.message if isinstance(query.message, Message) else None
-    if (
-        callback_data.action == "skip"
-        and step == "comment"
-        and not needs_explanation(draft.status or "")
-    ):
-        await dialog.go(ReportDialog.evidence, draft, item, edit=edit)
-    elif callback_data.action == "skip" and step == "evidence":
+    action = "back" if callback_data.action == "skip" else callback_data.action  # older buttons
+    optional_comment = step == "comment" and not needs_explanation(draft.status or "")
+    if action == "back" and (optional_comment or step == "evidence"):
         await dialog.go(ReportDialog.confirm, draft, item, edit=edit)
-    elif callback_data.action == "change" and step == "confirm":
-        await dialog.go(ReportDialog.status, Draft(item_id=draft.item_id), item, edit=edit)
-    elif callback_data.action == "save" and step == "confirm":
-        await _save(dialog, draft, edit)
-    elif callback_data.action == "same" and step == "status":
+    elif step != "confirm" and step != "status":
+        return
+    elif action == "same" and step == "status":
         await _confirm_same(dialog, draft, edit)
+    elif step != "confirm":
+        return
+    elif action == "change":
+        await dialog.go(ReportDialog.status, Draft(item_id=draft.item_id), item, edit=edit)
+    elif action == "comment":
+        await dialog.go(ReportDialog.comment, draft, item, edit=edit)
+    elif action == "file":
+        await dialog.go(ReportDialog.evidence, draft, item, edit=edit)
+    elif action == "save":
+        await _save(dialog, draft, item, edit)
 
 
-async def _save(dialog: DialogContext, draft: Draft, edit: Message | None) -> None:
+async def _save(
+    dialog: DialogContext, draft: Draft, item: RoadmapItem, edit: Message | None
+) -> None:
+    """Save, unless the draft looks like a slip the head has not yet seen (then warn once)."""
     now = dialog.clock.now()
+    if not draft.warned:
+        previous = await queries.latest_update(dialog.session, draft.item_id)
+        today = local_today(dialog.clock, dialog.settings.tz)
+        if sanity_warnings(draft, item, previous, today):
+            draft.warned = True
+            await dialog.go(ReportDialog.confirm, draft, item, edit=edit)
+            return
     try:
         saved = await save_update(dialog.session, person=dialog.person, draft=draft, now=now)
     except ReportRefusedError as refused:
@@ -644,19 +786,16 @@ async def _next_item(
     following = work.next_waiting(after_item_id=item_id)
     if following is None:
         await dialog.state.clear()
-        text = saved_text + _("All items are up to date. Thank you!")
+        text = saved_text + _("All items are up to date. Thank you!") + "\n" + round_summary(work)
         if edit is not None:
             await edit.edit_text(text, reply_markup=None)
         else:
             await dialog.bot.send_message(dialog.person.telegram_id, text)
         return
     prefix = saved_text + _("Next item:") + "\n"
+    assert following.id is not None
     await dialog.go(
-        ReportDialog.status,
-        Draft(item_id=following.id),
-        following,
-        edit=edit,
-        prefix=prefix,  # type: ignore[arg-type]
+        ReportDialog.status, Draft(item_id=following.id), following, edit=edit, prefix=prefix
     )
 
 
@@ -712,6 +851,7 @@ def create_router() -> Router:
     router.message.middleware(DialogMiddleware())
     router.callback_query.middleware(DialogMiddleware())
     router.message.register(my_items, Command("myitems"))
+    router.message.register(away_command, Command("away"))
     router.message.register(report_command, Command("report"))
     router.message.register(cancel_command, Command("cancel"))
     router.callback_query.register(worklist_page, WorklistPage.filter())
@@ -741,11 +881,17 @@ def create_router() -> Router:
         or_f(PickStatus.filter(), PickProgress.filter(), PickCause.filter(), DialogAction.filter()),
     )
 
+    router.message.register(typed_status, ReportDialog.status, F.text, member)
     router.message.register(typed_progress, ReportDialog.progress, F.text, member)
+    router.message.register(typed_cause, ReportDialog.cause, F.text, member)
     router.message.register(typed_comment, ReportDialog.comment, F.text, member)
     router.message.register(comment_not_text, ReportDialog.comment)
     router.message.register(evidence_file, ReportDialog.evidence, F.photo | F.document, member)
     router.message.register(evidence_not_file, ReportDialog.evidence)
+    router.message.register(
+        typed_at_confirm, ReportDialog.confirm, F.text, ~F.text.startswith("/"), member
+    )
+    router.message.register(evidence_file, ReportDialog.confirm, F.photo | F.document, member)
     router.message.register(typed_progress, ReportDialog.progress, member)
     router.message.register(
         use_the_buttons, StateFilter(ReportDialog.status, ReportDialog.cause, ReportDialog.confirm)

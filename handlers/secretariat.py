@@ -23,8 +23,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.core.errors import (
+    AwayDateError,
     DuplicateDepartmentError,
     DuplicateItemError,
+    InvalidDeputyError,
     ProtectedPersonError,
     UnchangedError,
     UnknownDepartmentError,
@@ -32,6 +34,7 @@ from bot.core.errors import (
     UnknownPersonError,
 )
 from bot.core.parsing import (
+    parse_away,
     parse_date,
     parse_new_department,
     parse_new_item,
@@ -42,7 +45,7 @@ from bot.core.parsing import (
 from bot.core.text import quote, split_message
 from bot.delivery.worker import DeliveryWorker
 from bot.people.invites import issue_invite
-from bot.people.service import revoke
+from bot.people.service import revoke, set_away
 from bot.reporting.rounds import request_now as start_round_now
 from bot.roadmap.service import add_department, add_item, assign_item, change_deadline
 from bot.scheduling.calendar import load_calendar, set_calendar_day
@@ -51,7 +54,7 @@ from bot.scheduling.schedule import parse_weekly, round_schedule, save_round_sch
 from bot.telegram import menus
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.middlewares import secretariat_only
-from bot.telegram.texts import department_name, role_label, usage_line
+from bot.telegram.texts import away_refusal_text, away_text, department_name, role_label, usage_line
 from db import queries
 from db.models import Person, Role
 
@@ -92,6 +95,11 @@ class SecretariatContextMiddleware(BaseMiddleware):
             scheduler=data.get("scheduler"),
         )
         return await handler(event, data)
+
+
+def _zone_name(timezone: str) -> str:
+    """«Алматы уақыты» / «время Алматы» rather than the technical Asia/Almaty."""
+    return _("Almaty time") if timezone == "Asia/Almaty" else timezone
 
 
 def _unknown_department(code: str) -> str:
@@ -336,7 +344,25 @@ async def request_now(message: Message, command: CommandObject, ctx: Secretariat
     departments = outcome.departments_asked
     people = outcome.people_count
     lines = []
-    if departments:
+    delivery_at = outcome.delivery_at or now
+    if not departments:
+        lines.append(_("Nobody was asked."))
+    elif delivery_at > now:  # outside working hours: say when the messages will really go
+        local = delivery_at.astimezone(ctx.settings.tz)
+        lines.append(
+            ngettext(
+                "It is outside working hours: the request to {count} department",
+                "It is outside working hours: the request to {count} departments",
+                departments,
+            ).format(count=departments)
+            + " "
+            + ngettext(
+                "({count} person) will go out on {date} at {time}.",
+                "({count} people) will go out on {date} at {time}.",
+                people,
+            ).format(count=people, date=format_day(local.date()), time=f"{local:%H:%M}")
+        )
+    else:
         lines.append(
             ngettext(
                 "Status updates requested from {count} department",
@@ -348,8 +374,6 @@ async def request_now(message: Message, command: CommandObject, ctx: Secretariat
                 count=people
             )
         )
-    else:
-        lines.append(_("Nobody was asked."))
     silent = outcome.departments_without_people
     if silent:
         names = ", ".join(quote(department_name(row)) for row in silent)
@@ -366,7 +390,7 @@ async def schedule_command(
         current = await round_schedule(ctx.session, ctx.settings.round_schedule)
         await message.answer(
             _("Status updates are requested every {schedule} ({tz}).").format(
-                schedule=current.describe(current_locale()), tz=ctx.settings.timezone
+                schedule=current.describe(current_locale()), tz=_zone_name(ctx.settings.timezone)
             )
             + "\n"
             + usage_line(menus.SCHEDULE)
@@ -391,13 +415,18 @@ async def holiday_command(
 ) -> None:
     words = parse_two_words(command.args)
     day = parse_date(words[1]) if words else None
-    if words is None or day is None or words[0].lower() not in {"add", "remove"}:
+    if words is None or day is None or words[0].lower() not in {"add", "remove", "workday"}:
         calendar = await load_calendar(ctx.session, ctx.settings.tz)
-        upcoming = calendar.weekdays_off(local_today(ctx.clock, ctx.settings.tz), days=60)
+        today = local_today(ctx.clock, ctx.settings.tz)
+        upcoming = calendar.weekdays_off(today, days=60)
+        working = calendar.working_weekend_days(today, days=60)
         lines = [usage_line(menus.HOLIDAY)]
         if upcoming:
             lines.append(_("Weekdays off in the next 60 days:"))
             lines.extend(format_day(day_off) for day_off in upcoming)
+        if working:
+            lines.append(_("Working Saturdays and Sundays in the next 60 days:"))
+            lines.extend(format_day(workday) for workday in working)
         await message.answer("\n".join(lines))
         return
     day_off = words[0].lower() == "add"
@@ -407,8 +436,40 @@ async def holiday_command(
     if day_off:
         text = _("{date} is now a day off: nothing will be sent that day.")
     else:
-        text = _("{date} is now a working day.")
+        text = _(
+            "{date} is now a working day: requests, reminders and nudges go out as on any "
+            "working day."
+        )
     await message.answer(text.format(date=format_day(day)))
+
+
+async def setaway_command(
+    message: Message, command: CommandObject, ctx: SecretariatContext
+) -> None:
+    """/setaway <Telegram ID> <date back> [deputy] | off: time away for a member."""
+    words = (command.args or "").split(maxsplit=1)
+    request = parse_away(words[1]) if len(words) == 2 else None
+    if request is None or not words[0].isdigit():
+        await message.answer(usage_line(menus.SET_AWAY))
+        return
+    person = await queries.person_by_telegram_id(ctx.session, int(words[0]))
+    if person is None or person.role != Role.MEMBER or not person.active:
+        await message.answer(_("This is not an active department member."))
+        return
+    try:
+        deputy = await set_away(
+            ctx.session,
+            person=person,
+            back=request.back,
+            deputy_handle=request.deputy,
+            actor=ctx.person,
+            today=local_today(ctx.clock, ctx.settings.tz),
+            now=ctx.clock.now(),
+        )
+    except (AwayDateError, InvalidDeputyError, UnknownPersonError) as error:
+        await message.answer(away_refusal_text(error))
+        return
+    await message.answer(away_text(person, deputy))
 
 
 def create_router() -> Router:
@@ -426,4 +487,5 @@ def create_router() -> Router:
     router.message.register(request_now, Command("request_now"))
     router.message.register(schedule_command, Command("schedule"))
     router.message.register(holiday_command, Command("holiday"))
+    router.message.register(setaway_command, Command("setaway"))
     return router

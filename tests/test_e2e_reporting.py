@@ -65,11 +65,9 @@ async def set_up_roadmap(emulator: BotApiEmulator) -> None:
 
 
 async def report_on_track(emulator: BotApiEmulator, user: int, screen: Message) -> Message:
-    """Status, progress, no comment, no evidence, save: five taps, all buttons."""
+    """Status, progress, save: three taps after opening, all buttons."""
     screen = await tap(emulator, user, screen, screen.buttons[0][1][0])  # on track
     screen = await tap(emulator, user, screen, "50%")
-    screen = await tap(emulator, user, screen, screen.buttons[0][0][0])  # skip comment
-    screen = await tap(emulator, user, screen, screen.buttons[0][0][0])  # skip evidence
     return await tap(emulator, user, screen, screen.buttons[0][0][0])  # save
 
 

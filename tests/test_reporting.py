@@ -117,8 +117,6 @@ async def test_full_dialog_by_buttons_only(
     assert "Детский сад &lt;№7&gt; &amp; ясли" in step.text
     await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="on_track").pack())
     await chatter.press(EDU_DEPUTY, PickProgress(item_id=item, value=75).pack())
-    await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="skip").pack())  # comment
-    await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="skip").pack())  # evidence
     saved = await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="save").pack())
     edit = next(r for r in saved if isinstance(r, EditMessageText))
     assert "Строительство школы" in edit.text  # the next item of the round
@@ -143,11 +141,12 @@ async def test_at_risk_needs_cause_and_comment_then_done_skips_progress(
     cause_step = await chatter.press(EDU_HEAD, PickCause(item_id=item, cause="contractor").pack())
     edit = next(r for r in cause_step if isinstance(r, EditMessageText))
     skip = DialogAction(item_id=item, action="skip").pack()
-    assert skip not in buttons(edit)  # a comment is required
-    refused = await chatter.press(EDU_HEAD, skip)
-    assert not any(isinstance(r, EditMessageText) for r in refused)
+    back = DialogAction(item_id=item, action="back").pack()
+    assert skip not in buttons(edit) and back not in buttons(edit)  # a comment is required
+    for forged in (skip, back):
+        refused = await chatter.press(EDU_HEAD, forged)
+        assert not any(isinstance(r, EditMessageText) for r in refused)
     await chatter.send(EDU_HEAD, "Мердігер <ЖШС> жұмысты тоқтатты & қаржы керек")
-    await chatter.press(EDU_HEAD, skip)  # evidence
     await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="save").pack())
     (update,) = await rows(session_maker, StatusUpdate)
     assert (update.status, update.progress, update.cause) == ("at_risk", 40, "contractor")
@@ -158,9 +157,8 @@ async def test_at_risk_needs_cause_and_comment_then_done_skips_progress(
     await chatter.press(EDU_HEAD, OpenItem(item_id=item).pack())
     progress_skipped = await chatter.press(EDU_HEAD, PickStatus(item_id=item, status="done").pack())
     edit = next(r for r in progress_skipped if isinstance(r, EditMessageText))
-    assert skip in buttons(edit)  # straight to the optional comment
-    await chatter.press(EDU_HEAD, skip)
-    await chatter.press(EDU_HEAD, skip)
+    save = DialogAction(item_id=item, action="save").pack()
+    assert save in buttons(edit)  # straight to the summary: comment and file are optional
     await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="save").pack())
     updates = await rows(session_maker, StatusUpdate)
     assert [(u.status, u.progress) for u in updates] == [("at_risk", 40), ("done", 100)]
@@ -170,13 +168,16 @@ async def test_progress_backwards_is_a_risk_event(
     world: World, session_maker: SessionMaker
 ) -> None:
     chatter, item = world.chatter, world.items["2.1"]
+    save = DialogAction(item_id=item, action="save").pack()
     for value in (60, 30):
         await chatter.press(BUILD_HEAD, OpenItem(item_id=item).pack())
         await chatter.press(BUILD_HEAD, PickStatus(item_id=item, status="on_track").pack())
         await chatter.press(BUILD_HEAD, PickProgress(item_id=item, value=value).pack())
-        await chatter.press(BUILD_HEAD, DialogAction(item_id=item, action="skip").pack())
-        await chatter.press(BUILD_HEAD, DialogAction(item_id=item, action="skip").pack())
-        await chatter.press(BUILD_HEAD, DialogAction(item_id=item, action="save").pack())
+        first = await chatter.press(BUILD_HEAD, save)
+    (warning,) = [r for r in first if isinstance(r, EditMessageText)]  # lower than 60: warned
+    assert "⚠️" in warning.text and save in buttons(warning)
+    assert len(await rows(session_maker, StatusUpdate)) == 1
+    await chatter.press(BUILD_HEAD, save)  # "save anyway"
     (event,) = await rows(session_maker, RiskEvent)
     assert (event.kind, event.previous_progress) == ("progress_back", 60)
 
@@ -215,7 +216,7 @@ async def test_wrong_kinds_of_input_are_explained(
 ) -> None:
     chatter, item = world.chatter, world.items["1.1"]
     await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
-    text_instead_of_button = only_text(await chatter.send(EDU_DEPUTY, "по плану"))
+    text_instead_of_button = only_text(await chatter.send(EDU_DEPUTY, "как обычно"))
     assert text_instead_of_button == i18n.gettext(
         "Please choose one of the buttons above.", locale="ru"
     )
@@ -292,7 +293,7 @@ async def test_item_reassigned_while_the_dialog_is_open(
     await chatter.press(EDU_HEAD, PickStatus(item_id=item, status="on_track").pack())
     await chatter.press(EDU_HEAD, PickProgress(item_id=item, value=50).pack())
     await chatter.send(ADMIN_ID, "/assign 1.1 build")
-    answer = await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="skip").pack())
+    answer = await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="save").pack())
     assert answer[0].text == i18n.gettext(
         "This item is not among your department's items.", locale="kk"
     )
@@ -306,8 +307,6 @@ async def test_two_members_update_the_same_item(world: World, session_maker: Ses
         await chatter.press(member, PickStatus(item_id=item, status="on_track").pack())
         await chatter.press(member, PickProgress(item_id=item, value=25).pack())
     for member in (EDU_HEAD, EDU_DEPUTY):
-        await chatter.press(member, DialogAction(item_id=item, action="skip").pack())
-        await chatter.press(member, DialogAction(item_id=item, action="skip").pack())
         await chatter.press(member, DialogAction(item_id=item, action="save").pack())
     updates = await rows(session_maker, StatusUpdate)
     assert len(updates) == 2 and len({u.author_id for u in updates}) == 2
@@ -333,8 +332,6 @@ async def test_worklist_pages_and_item_history(
         await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
         await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="on_track").pack())
         await chatter.send(EDU_DEPUTY, str(value))
-        await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="skip").pack())
-        await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="skip").pack())
         await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="save").pack())
     card = only_text(await chatter.send(ADMIN_ID, "/item 1.2"))
     assert card.count("%") >= 10 and "55%" in card

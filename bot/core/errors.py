@@ -32,7 +32,7 @@ class DuplicateItemError(DomainError):
 
 
 class UnknownPersonError(DomainError):
-    def __init__(self, telegram_id: int) -> None:
+    def __init__(self, telegram_id: int | str) -> None:  # an ID, or a typed @username
         super().__init__(telegram_id)
         self.telegram_id = telegram_id
 
@@ -55,3 +55,11 @@ class InviteUsedError(DomainError):
 
 class InviteExpiredError(DomainError):
     pass
+
+
+class AwayDateError(DomainError):
+    """The date one is back must be later than today."""
+
+
+class InvalidDeputyError(DomainError):
+    """A deputy must be another active member of the same department, not away themselves."""

@@ -132,3 +132,23 @@ def parse_user_id(args: str | None) -> int | None:
     """One Telegram user id: a positive whole number below 2**52."""
     word = parse_one_word(args)
     return None if word is None else parse_int(word, 1, TELEGRAM_ID_MAX)
+
+
+@dataclass(frozen=True)
+class AwayRequest:
+    """`/away <date back> [deputy]` or `/away off`: `back` is None for "off"."""
+
+    back: date | None
+    deputy: str | None  # a Telegram ID or @username, resolved by the service
+
+
+def parse_away(args: str | None) -> AwayRequest | None:
+    parts = (args or "").split()
+    if len(parts) == 1 and parts[0].lower() == "off":
+        return AwayRequest(back=None, deputy=None)
+    if not 1 <= len(parts) <= 2:
+        return None
+    back = parse_date(parts[0])
+    if back is None:
+        return None
+    return AwayRequest(back=back, deputy=parts[1] if len(parts) == 2 else None)

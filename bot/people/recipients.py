@@ -2,11 +2,15 @@
 
 A person may be messaged when their access is active and their chat works: someone who
 blocked the bot is skipped until they write to it again (the middleware clears the mark).
+A department's requests, reminders and nudges skip members who are away (/away): their
+deputy gets them instead, or simply the other members.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
@@ -50,3 +54,45 @@ async def department_members(session: AsyncSession, department_id: int) -> list[
         .order_by(col(Person.id))
     )
     return list((await session.exec(statement)).all())
+
+
+def is_away(person: Person, today: date) -> bool:
+    """Away until the date they are back (`away_until`), which ends the absence by itself."""
+    return person.away_until is not None and today < person.away_until
+
+
+@dataclass(frozen=True)
+class DepartmentAudience:
+    """Who gets a department's request today, and whether everybody there is away."""
+
+    people: list[Person]
+    everybody_away: bool
+
+
+async def department_audience(
+    session: AsyncSession, department_id: int, today: date
+) -> DepartmentAudience:
+    """Members who are here, plus the deputies of those away (once each, if reachable and
+    here themselves). Nobody here and no deputy: `everybody_away`, so the request is excused."""
+    members = await department_members(session, department_id)
+    present = [person for person in members if not is_away(person, today)]
+    chosen = {person.id: person for person in present}
+    for person in members:
+        if not is_away(person, today) or person.deputy_id is None:
+            continue
+        deputy = await session.get(Person, person.deputy_id)
+        if (
+            deputy is not None
+            and deputy.active
+            and not deputy.blocked_bot
+            and not is_away(deputy, today)
+        ):
+            chosen.setdefault(deputy.id, deputy)
+    people = sorted(chosen.values(), key=lambda person: person.id or 0)
+    return DepartmentAudience(people, everybody_away=bool(members) and not people)
+
+
+async def request_recipients(
+    session: AsyncSession, department_id: int, today: date
+) -> list[Person]:
+    return (await department_audience(session, department_id, today)).people

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import SUPPORTED_LOCALES
-from bot.core.errors import ProtectedPersonError, UnknownPersonError
+from bot.core.errors import (
+    AwayDateError,
+    InvalidDeputyError,
+    ProtectedPersonError,
+    UnknownPersonError,
+)
 from bot.people.invites import Newcomer
 from db import queries
 from db.models import Person, Role
@@ -84,3 +89,51 @@ async def revoke(
     )
     await session.commit()
     return person
+
+
+async def set_away(
+    session: AsyncSession,
+    *,
+    person: Person,
+    back: date | None,
+    deputy_handle: str | None,
+    actor: Person,
+    today: date,
+    now: datetime,
+) -> Person | None:
+    """Time away until `back` (None: back now), with an optional deputy; returns the deputy.
+
+    While away the person gets no requests, reminders or nudges; the deputy (or the other
+    members) get them. It ends by itself on `back`.
+    """
+    deputy = None
+    if back is not None and back <= today:
+        raise AwayDateError
+    if back is not None and deputy_handle is not None:
+        deputy = await queries.person_by_handle(session, deputy_handle)
+        if deputy is None:
+            raise UnknownPersonError(deputy_handle)
+        if (
+            deputy.id == person.id
+            or not deputy.active
+            or deputy.role != Role.MEMBER
+            or deputy.department_id != person.department_id
+            or (deputy.away_until is not None and today < deputy.away_until)
+        ):
+            raise InvalidDeputyError
+    person.away_until = back
+    person.deputy_id = deputy.id if deputy else None
+    person.updated_at = now
+    session.add(person)
+    await queries.add_audit(
+        session,
+        at=now,
+        action="person.away" if back else "person.back",
+        actor=actor,
+        target=str(person.telegram_id),
+        details=f"until {back.isoformat()}, deputy {deputy.telegram_id if deputy else '-'}"
+        if back
+        else None,
+    )
+    await session.commit()
+    return deputy

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.enqueue import enqueue_message
+from bot.people import recipients
 from bot.reporting.service import RoundOutcome, start_round, worklist
-from bot.reporting.views import worklist_keyboard, worklist_text
+from bot.reporting.views import item_request_message, worklist_keyboard, worklist_text
 from bot.scheduling.calendar import load_calendar
 from bot.telegram.i18n import in_locale
-from db.models import Department, Person
+from db import queries
+from db.models import Department, Person, RoadmapItem
 
 
 async def request_now(
@@ -42,6 +45,7 @@ async def request_now(
         now=now,
         trigger=trigger,
         not_before=delivery_at,
+        delivery_day=delivery_at.astimezone(tz).date(),  # who is away is judged on that day
     )
     outcome.delivery_at = delivery_at
     return outcome
@@ -56,6 +60,7 @@ async def _run_round(
     now: datetime,
     trigger: str,
     not_before: datetime,
+    delivery_day: date,
 ) -> RoundOutcome:
     """Start a round and enqueue its requests in one transaction, then commit.
 
@@ -63,7 +68,12 @@ async def _run_round(
     the first page of items as buttons. The idempotency key is the round and the person.
     """
     outcome = await start_round(
-        session, actor=actor, department=department, now=now, trigger=trigger
+        session,
+        actor=actor,
+        department=department,
+        now=now,
+        today=delivery_day,
+        trigger=trigger,
     )
     for request in outcome.requests:
         work = await worklist(session, request.department.id, now)  # type: ignore[arg-type]
@@ -83,3 +93,49 @@ async def _run_round(
             )
     await session.commit()
     return outcome
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    people: int
+    delivery_at: datetime
+
+
+async def request_item_update(
+    session: AsyncSession,
+    *,
+    i18n: I18n,
+    tz: ZoneInfo,
+    actor: Person,
+    item: RoadmapItem,
+    now: datetime,
+) -> ItemRequest:
+    """ "Ask for an update now" on one item: its department's members get a message that
+    names who asks and opens that item's dialog, delivered in working time.
+
+    It is not a round: the department's other items and its round statistics are untouched.
+    A second tap within the same minute sends nothing twice.
+    """
+    calendar = await load_calendar(session, tz)
+    delivery_at = calendar.next_working_moment(now)
+    people = await recipients.request_recipients(
+        session, item.department_id, delivery_at.astimezone(tz).date()
+    )
+    for person in people:
+        with in_locale(i18n, person.locale):
+            text, keyboard = item_request_message(actor, item)
+        await enqueue_message(
+            session,
+            key=f"ask:{item.id}:{actor.id}:{person.id}:{now:%Y%m%d%H%M}",
+            kind="item_request",
+            person=person,
+            text=text,
+            keyboard=keyboard,
+            now=now,
+            not_before=delivery_at,
+        )
+    await queries.add_audit(
+        session, at=now, action="round.item_request", actor=actor, target=item.code
+    )
+    await session.commit()
+    return ItemRequest(people=len(people), delivery_at=delivery_at)

@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.people.recipients import department_members
+from bot.people.recipients import department_audience
 from db import queries
 from db.models import (
     Department,
@@ -82,6 +82,28 @@ def needs_explanation(status: str) -> bool:
     return status in RISK_STATUSES
 
 
+class SanityWarning(StrEnum):
+    ON_TRACK_PAST_DEADLINE = "on_track_past_deadline"
+    PROGRESS_BACK = "progress_back"
+
+
+def sanity_warnings(
+    draft: Draft, item: RoadmapItem, previous: StatusUpdate | None, today: date
+) -> list[SanityWarning]:
+    """What looks like a slip before Save: the head confirms it with one more tap."""
+    warnings = []
+    if draft.status == ItemStatus.ON_TRACK and item.deadline < today:
+        warnings.append(SanityWarning.ON_TRACK_PAST_DEADLINE)
+    if (
+        previous is not None
+        and draft.progress is not None
+        and draft.status != ItemStatus.DONE
+        and draft.progress < previous.progress
+    ):
+        warnings.append(SanityWarning.PROGRESS_BACK)
+    return warnings
+
+
 @dataclass
 class Draft:
     """What the dialog has collected so far; kept in FSM data between steps."""
@@ -94,6 +116,8 @@ class Draft:
     evidence_kind: str | None = None
     evidence_file_id: str | None = None
     evidence_unique_id: str | None = None
+    evidence_name: str | None = None
+    warned: bool = False  # the head has seen this draft's sanity warnings once
 
     def to_data(self) -> dict[str, object]:
         return {"draft": self.__dict__.copy()}
@@ -103,7 +127,24 @@ class Draft:
         raw = data.get("draft")
         if not isinstance(raw, dict) or not isinstance(raw.get("item_id"), int):
             return None
-        return cls(**{key: raw.get(key) for key in cls.__dataclass_fields__})
+
+        def text(key: str) -> str | None:
+            value = raw.get(key)
+            return value if isinstance(value, str) else None
+
+        progress = raw.get("progress")
+        return cls(
+            item_id=raw["item_id"],
+            status=text("status"),
+            progress=progress if isinstance(progress, int) else None,
+            cause=text("cause"),
+            comment=text("comment"),
+            evidence_kind=text("evidence_kind"),
+            evidence_file_id=text("evidence_file_id"),
+            evidence_unique_id=text("evidence_unique_id"),
+            evidence_name=text("evidence_name"),
+            warned=raw.get("warned") is True,
+        )
 
 
 def _latest_status_subquery():  # type: ignore[no-untyped-def]
@@ -231,6 +272,7 @@ async def start_round(
     actor: Person | None,
     department: Department | None,
     now: datetime,
+    today: date,
     trigger: str = "manual",
 ) -> RoundOutcome:
     """Record a round for one department or every department with open items.
@@ -252,8 +294,11 @@ async def start_round(
         items = await open_items(session, target.id)  # type: ignore[arg-type]
         if not items:
             continue
-        people = await department_members(session, target.id)  # type: ignore[arg-type]
-        if people:  # a department can only miss a request that reached someone
+        audience = await department_audience(session, target.id, today)  # type: ignore[arg-type]
+        people = audience.people
+        # A department can only miss a request that reached someone; one whose people are all
+        # away is recorded as excused, so the away window is not counted against it.
+        if people or audience.everybody_away:
             session.add(
                 RoundRequest(
                     round_id=status_round.id,  # type: ignore[arg-type]
@@ -261,6 +306,7 @@ async def start_round(
                     item_count=len(items),
                     people_count=len(people),
                     requested_at=now,
+                    excused=audience.everybody_away,
                 )
             )
         outcome.requests.append(DepartmentRequest(target, len(items), people))
@@ -327,6 +373,7 @@ async def save_update(
         evidence_kind=draft.evidence_kind,
         evidence_file_id=draft.evidence_file_id,
         evidence_unique_id=draft.evidence_unique_id,
+        evidence_name=draft.evidence_name,
         created_at=now,
     )
     session.add(update)
@@ -424,6 +471,14 @@ async def confirm_all_unchanged(
         await _answer_current_request(session, person.department_id, now)  # type: ignore[arg-type]
     await session.commit()
     return confirmed
+
+
+async def update_with_item(
+    session: AsyncSession, update_id: int
+) -> tuple[StatusUpdate, RoadmapItem] | None:
+    update = await session.get(StatusUpdate, update_id)
+    item = await session.get(RoadmapItem, update.item_id) if update else None
+    return (update, item) if update is not None and item is not None else None
 
 
 async def latest_updates(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, StatusUpdate]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, tzinfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -13,6 +15,7 @@ from bot.reporting.service import (
     PROGRESS_CHOICES,
     Cause,
     Draft,
+    SanityWarning,
     Worklist,
     confirmable,
     needs_explanation,
@@ -25,10 +28,12 @@ from bot.telegram.callbacks import (
     PickCause,
     PickProgress,
     PickStatus,
+    ResendEvidence,
     WorklistPage,
 )
-from bot.telegram.i18n import format_day, ngettext, pick_name
-from bot.telegram.texts import days_left_text, status_label
+from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
+from bot.telegram.keyboards import adjust_to_labels
+from bot.telegram.texts import days_left_text, evidence_label, role_label, status_label
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
 BUTTON_TITLE_LENGTH = 40
@@ -36,7 +41,7 @@ PAIRED_TITLE_LENGTH = 22  # beside a ✓ button, which takes half of the row
 
 
 def cause_label(cause: str) -> str:
-    labels = {
+    labels: dict[str, str] = {
         Cause.FINANCING: _("financing"),
         Cause.CONTRACTOR: _("contractor"),
         Cause.LAND_PERMITS: _("land or permits"),
@@ -45,6 +50,44 @@ def cause_label(cause: str) -> str:
         Cause.OTHER: _("other"),
     }
     return labels.get(cause, cause)
+
+
+NO_CHANGE = "same"
+_PUNCTUATION = " .!,;:«»\"'"
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.casefold().replace("ё", "е").split()).strip(_PUNCTUATION)
+
+
+def status_choices() -> dict[str, str]:
+    """What the status buttons say, in the current language, and the "no change" words."""
+    choices = {status_label(status): str(status) for status in ItemStatus}
+    choices[_("no change")] = NO_CHANGE
+    return choices
+
+
+def cause_choices() -> dict[str, str]:
+    return {cause_label(cause): str(cause) for cause in Cause}
+
+
+def save_choices() -> dict[str, str]:
+    return {_("Save"): "save", _("Save anyway"): "save"}
+
+
+def typed_choice(
+    i18n: I18n, text: str | None, choices: Callable[[], Mapping[str, str]]
+) -> str | None:
+    """The value of the button whose label was typed, in either language; None otherwise."""
+    typed = _normal(text or "")
+    if not typed:
+        return None
+    for locale in i18n.available_locales:
+        with in_locale(i18n, locale):
+            labels = {_normal(label): value for label, value in choices().items()}
+        if typed in labels:
+            return labels[typed]
+    return None
 
 
 def _short(text: str, limit: int = BUTTON_TITLE_LENGTH) -> str:
@@ -122,6 +165,76 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
     if arrows:
         builder.row(*arrows)
     return builder.as_markup()
+
+
+def item_request_message(actor: Person, item: RoadmapItem) -> tuple[str, InlineKeyboardMarkup]:
+    """The chair's or the secretariat's "update now" on one item, naming who asks."""
+    text = "\n".join(
+        [
+            "<b>"
+            + _("{name} ({role}) asks for a status update on this item:").format(
+                name=quote(actor.display_name), role=role_label(actor.role)
+            )
+            + "</b>",
+            f"<b>{quote(item.code)}</b> {quote(pick_name(item.title_kk, item.title_ru))}",
+            _("Deadline: {date}").format(date=format_day(item.deadline)),
+        ]
+    )
+    assert item.id is not None
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Report the status"), callback_data=OpenItem(item_id=item.id))
+    return text, builder.as_markup()
+
+
+EVIDENCE_BUTTONS = 5
+
+
+def evidence_keyboard(
+    history: Sequence[tuple[StatusUpdate, Person | None]], tz: tzinfo
+) -> InlineKeyboardMarkup | None:
+    """One button per update with evidence (newest first, at most five): it sends the file."""
+    builder = InlineKeyboardBuilder()
+    with_files = [update for update, _author in history if update.evidence_file_id][
+        :EVIDENCE_BUTTONS
+    ]
+    for update in with_files:
+        label = evidence_label(update.evidence_kind, update.evidence_name)
+        day = format_day(update.created_at.astimezone(tz).date())
+        builder.button(
+            text=_short(f"📎 {day}: {label}", BUTTON_TITLE_LENGTH),
+            callback_data=ResendEvidence(update_id=update.id),  # type: ignore[arg-type]
+        )
+    builder.adjust(1)
+    return builder.as_markup() if with_files else None
+
+
+def round_summary(worklist: Worklist) -> str:
+    """One line on what the department sent this round: «9 пунктов: 7 — без изменений; 1 — по
+    плану, 60%; 1 — есть риск невыполнения»."""
+    reported = [worklist.latest[i] for i in sorted(worklist.updated_ids) if i in worklist.latest]
+    unchanged = sum(1 for update in reported if update.confirmation)
+    groups: dict[str, list[int]] = {}
+    for update in reported:
+        if not update.confirmation:
+            groups.setdefault(update.status, []).append(update.progress)
+    parts = []
+    if unchanged:
+        parts.append(_("{count} without change").format(count=unchanged))
+    for status in ItemStatus:
+        progress = groups.get(status, [])
+        if len(progress) == 1 and status != ItemStatus.DONE:
+            parts.append(
+                _("{count} — {status}, {progress}%").format(
+                    count=1, status=status_label(status), progress=progress[0]
+                )
+            )
+        elif progress:
+            parts.append(
+                _("{count} — {status}").format(count=len(progress), status=status_label(status))
+            )
+    total = len(reported)
+    head = ngettext("{count} item", "{count} items", total).format(count=total)
+    return head + ": " + "; ".join(parts) if parts else head
 
 
 def confirm_all_step(worklist: Worklist, page: int) -> tuple[str, InlineKeyboardMarkup]:
@@ -204,21 +317,19 @@ def status_step(
     header: str, item_id: int, previous: StatusUpdate | None
 ) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
-    sizes = [2, 2, 1]
     if confirmable(previous):
         assert previous is not None
         builder.button(
             text=no_change_label(previous),
             callback_data=DialogAction(item_id=item_id, action="same"),
         )
-        sizes.insert(0, 1)
     for status in ItemStatus:
         builder.button(
             text=status_label(status).capitalize(),
             callback_data=PickStatus(item_id=item_id, status=status),
         )
     _cancel_row(builder, item_id)
-    builder.adjust(*sizes)
+    adjust_to_labels(builder)
     return f"{header}\n\n" + _("What is the status of the item?"), builder.as_markup()
 
 
@@ -240,7 +351,7 @@ def cause_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
             callback_data=PickCause(item_id=item_id, cause=cause),
         )
     _cancel_row(builder, item_id)
-    builder.adjust(2, 2, 2, 1)
+    adjust_to_labels(builder)
     return f"{header}\n\n" + _("What is the cause?"), builder.as_markup()
 
 
@@ -249,9 +360,9 @@ def comment_step(header: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
     if needs_explanation(draft.status or ""):
         question = _("Write a comment: what is blocking the item and what help is needed?")
     else:
-        question = _("Write a comment, or skip this step.")
+        question = _("Write a comment.")
         builder.button(
-            text=_("Skip"), callback_data=DialogAction(item_id=draft.item_id, action="skip")
+            text=_("Back"), callback_data=DialogAction(item_id=draft.item_id, action="back")
         )
     _cancel_row(builder, draft.item_id)
     builder.adjust(1)
@@ -260,10 +371,10 @@ def comment_step(header: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
 
 def evidence_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("Skip"), callback_data=DialogAction(item_id=item_id, action="skip"))
+    builder.button(text=_("Back"), callback_data=DialogAction(item_id=item_id, action="back"))
     _cancel_row(builder, item_id)
     builder.adjust(1)
-    question = _("Attach a photo or a document as evidence, or skip this step.")
+    question = _("Send a photo or a document as evidence.")
     return f"{header}\n\n{question}", builder.as_markup()
 
 
@@ -277,23 +388,52 @@ def draft_summary(draft: Draft) -> str:
         lines.append(_("Cause: {cause}").format(cause=cause_label(draft.cause)))
     if draft.comment:
         lines.append(_("Comment: {comment}").format(comment=quote(draft.comment)))
-    if draft.evidence_kind == "photo":
-        lines.append(_("Evidence: photo"))
-    elif draft.evidence_kind == "document":
-        lines.append(_("Evidence: document"))
+    if draft.evidence_kind:
+        lines.append(
+            _("Evidence: {file}").format(
+                file=quote(evidence_label(draft.evidence_kind, draft.evidence_name))
+            )
+        )
     return "\n".join(lines)
 
 
-def confirm_step(header: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
+def warning_text(warning: str) -> str:
+    texts: dict[str, str] = {
+        SanityWarning.ON_TRACK_PAST_DEADLINE: _(
+            "The deadline has passed, but the status is “on track”. Is that right?"
+        ),
+        SanityWarning.PROGRESS_BACK: _("The progress is lower than in the last report."),
+    }
+    return texts.get(warning, warning)
+
+
+def confirm_step(
+    header: str, draft: Draft, warnings: Sequence[str] = ()
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The summary with Save; a comment and a file are optional buttons, not steps. With
+    warnings (shown after the first Save) the button says "Save anyway"."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("Save"), callback_data=DialogAction(item_id=draft.item_id, action="save"))
+    save = _("Save anyway") if warnings else _("Save")
+    builder.button(text=save, callback_data=DialogAction(item_id=draft.item_id, action="save"))
+    comment = _("Edit the comment") if draft.comment else _("Add a comment")
+    builder.button(
+        text=comment, callback_data=DialogAction(item_id=draft.item_id, action="comment")
+    )
+    attach = _("Replace the file") if draft.evidence_kind else _("Attach a file")
+    builder.button(text=attach, callback_data=DialogAction(item_id=draft.item_id, action="file"))
     builder.button(
         text=_("Change"), callback_data=DialogAction(item_id=draft.item_id, action="change")
     )
     _cancel_row(builder, draft.item_id)
-    builder.adjust(2, 1)
+    adjust_to_labels(builder, first_alone=True)
     title = _("This will be saved:")
     text = f"{header}\n\n<b>{title}</b>\n{draft_summary(draft)}"
+    if warnings:
+        text += "\n\n" + "\n".join("⚠️ " + warning_text(warning) for warning in warnings)
+    else:
+        text += "\n\n" + _(
+            "You can also type a comment or a new progress figure, or send a photo or a document."
+        )
     return text, builder.as_markup()
 
 

@@ -329,6 +329,7 @@ async def _unanswered_rounds(
         case((answered, literal(0)), else_=literal(1)).label("open"),
         rank,
     )
+    ranked_query = ranked_query.where(col(RoundRequest.excused).is_(False))  # all were away
     if until is not None:
         ranked_query = ranked_query.where(RoundRequest.requested_at < until)
     ranked = ranked_query.subquery()

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.core.text import quote
 from bot.roadmap.service import ItemCard
 from bot.telegram.i18n import format_day, pick_name
-from bot.telegram.texts import days_left_text, department_name, status_label
+from bot.telegram.texts import days_left_text, department_name, evidence_label, status_label
 from db.models import Person, StatusUpdate
 
 
@@ -56,5 +56,5 @@ def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str
     if update.confirmation:
         details.append(_("no change"))
     if update.evidence_kind:
-        details.append("📎")
+        details.append("📎 " + quote(evidence_label(update.evidence_kind, update.evidence_name)))
     return line + (": " + " ".join(details) if details else "")

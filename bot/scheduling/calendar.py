@@ -1,7 +1,8 @@
 """Kazakhstan working time: which days are working days and when a notification may go out.
 
-Public holidays and transferred days off come from the `holidays` package (KZ); the
-secretariat can declare any date a day off or a working day (`/holiday`). Notifications are
+Public holidays and transferred days off come from the `holidays` package (KZ), the weekend
+days made working days by those transfers from `transfers.py`; the secretariat can declare
+any date a day off or a working day (`/holiday`). Notifications are
 delivered only between 09:00 and 18:00 on working days; anything else waits for the next
 working morning.
 """
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.scheduling.transfers import working_weekends
 from db import queries
 from db.models import CalendarOverride, Person
 
@@ -37,11 +39,21 @@ class WorkCalendar:
         import holidays  # about 19 MiB: loaded when a calendar is first needed
 
         self._public = holidays.country_holidays("KZ")
+        self._working_weekends: dict[int, frozenset[date]] = {}
+
+    def _is_working_weekend(self, day: date) -> bool:
+        if day.year not in self._working_weekends:
+            self._working_weekends[day.year] = working_weekends([day.year])
+        return day in self._working_weekends[day.year]
 
     def is_working_day(self, day: date) -> bool:
+        """Overrides from /holiday first; then a weekend day a decree made a working day;
+        then Monday to Friday except public holidays and moved days off."""
         if day in self.overrides:
             return not self.overrides[day]
-        return day.weekday() < 5 and day not in self._public
+        if day.weekday() >= 5:
+            return self._is_working_weekend(day)
+        return day not in self._public
 
     def holiday_name(self, day: date) -> str | None:
         return self._public.get(day)
@@ -67,6 +79,11 @@ class WorkCalendar:
         """Monday-to-Friday dates that are days off, from `start` for `days` days."""
         ahead = (start + timedelta(days=offset) for offset in range(days))
         return [day for day in ahead if day.weekday() < 5 and not self.is_working_day(day)]
+
+    def working_weekend_days(self, start: date, days: int) -> list[date]:
+        """Saturdays and Sundays that are working days, from `start` for `days` days."""
+        ahead = (start + timedelta(days=offset) for offset in range(days))
+        return [day for day in ahead if day.weekday() >= 5 and self.is_working_day(day)]
 
     def add_working_days(self, moment: datetime, days: int) -> datetime:
         """The same local time `days` working days later (weekends and holidays skipped)."""

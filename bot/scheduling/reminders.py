@@ -169,7 +169,7 @@ async def enqueue_deadline_reminders(
         fingerprint = hashlib.sha256(
             ",".join(f"{item.id}:{step.name}:{step.on}" for item, step in entries).encode()
         ).hexdigest()[:16]
-        for person in await recipients.department_members(session, department_id):
+        for person in await recipients.request_recipients(session, department_id, today):
             with in_locale(i18n, person.locale):
                 chunks = split_message(reminder_lines(items, today))
                 keyboard = _item_buttons(items)
@@ -215,7 +215,10 @@ async def _silent_streak(session: AsyncSession, department_id: int) -> list[Roun
             )
         )
     ).one()
-    statement = select(RoundRequest).where(RoundRequest.department_id == department_id)
+    statement = select(RoundRequest).where(
+        RoundRequest.department_id == department_id,
+        col(RoundRequest.excused).is_(False),  # everybody was away: not a missed round
+    )
     if last_answered is not None:
         statement = statement.where(RoundRequest.requested_at > last_answered)
     statement = statement.order_by(
@@ -232,7 +235,7 @@ async def enqueue_nudges(
     not_before = calendar.next_working_moment(now)
     for department in await queries.all_departments(session):
         newest = await _requests_newest_first(session, department.id, 1)  # type: ignore[arg-type]
-        if not newest or newest[0].answered_at is not None:
+        if not newest or newest[0].answered_at is not None or newest[0].excused:
             continue
         request = newest[0]
         if calendar.add_working_days(request.requested_at, NUDGE_AFTER_WORKING_DAYS) > now:
@@ -241,7 +244,9 @@ async def enqueue_nudges(
         waiting = len(work.waiting)
         if not waiting:
             continue
-        for person in await recipients.department_members(session, department.id):  # type: ignore[arg-type]
+        today = now.astimezone(calendar.tz).date()
+        audience = await recipients.request_recipients(session, department.id, today)  # type: ignore[arg-type]
+        for person in audience:
             with in_locale(i18n, person.locale):
                 text = "🔔 " + ngettext(
                     "Reminder: {count} item of your department is still waiting for an update.",

@@ -20,7 +20,7 @@ from bot.spreadsheets.parse import Column
 from bot.spreadsheets.stats import cause_label, department_stats, latest_updates, risk_labels
 from bot.spreadsheets.texts import COLUMN_HEADERS
 from bot.telegram.i18n import pick_name
-from bot.telegram.texts import status_label
+from bot.telegram.texts import evidence_label, status_label
 from db import queries
 from db.models import Person, RoadmapItem, StatusUpdate
 
@@ -173,7 +173,9 @@ async def _history_sheet(
                 update.progress,
                 update.comment or "",
                 cause_label(update.cause),
-                update.evidence_kind or "",
+                evidence_label(update.evidence_kind, update.evidence_name)
+                if update.evidence_kind
+                else "",
             ],
         )
     _finish(sheet, (10, 16, 30, 20, 20, 10, 60, 20, 12))

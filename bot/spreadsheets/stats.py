@@ -118,7 +118,7 @@ async def department_stats(
     session: AsyncSession, *, today: date, rounds: int = DEFAULT_ROUNDS
 ) -> list[DepartmentStats]:
     """Per department over its last `rounds` requests; departments that never answer first."""
-    ranked = select(
+    ranking = select(
         RoundRequest.department_id,
         RoundRequest.requested_at,
         RoundRequest.answered_at,
@@ -128,7 +128,8 @@ async def department_stats(
             order_by=(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc()),
         )
         .label("rank"),
-    ).subquery()
+    ).where(col(RoundRequest.excused).is_(False))  # everybody was away: not a request missed
+    ranked = ranking.subquery()
     recent = await session.exec(
         select(ranked.c.department_id, ranked.c.requested_at, ranked.c.answered_at).where(
             ranked.c.rank <= rounds

@@ -88,3 +88,9 @@ class ImportSheet(CallbackData, prefix="ims"):
 
     index: SmallInt
     token: str
+
+
+class ResendEvidence(CallbackData, prefix="ev"):
+    """Send an update's photo or document again, by its Telegram file id."""
+
+    update_id: DbId

@@ -70,8 +70,8 @@ SCHEDULE = CommandSpec(
 )
 HOLIDAY = CommandSpec(
     "holiday",
-    N_("Add or remove a day off"),
-    N_("/holiday add|remove <date>"),
+    N_("Add or remove a day off, or add a working day"),
+    N_("/holiday add|remove|workday <date>"),
 )
 SUMMARY = CommandSpec("summary", N_("Summary of the Road Map"), N_("/summary [year]"))
 DEPARTMENT = CommandSpec("dept", N_("A department's items"), N_("/dept <department code>"))
@@ -90,9 +90,20 @@ RISK_REPORT = CommandSpec(
     N_("/risk_report [kk|ru]"),
 )
 
+AWAY = CommandSpec(
+    "away",
+    N_("Time away: requests go to your deputy"),
+    N_("/away <date you are back> [deputy's Telegram ID or @username] | off"),
+)
+SET_AWAY = CommandSpec(
+    "setaway",
+    N_("Time away for a department member"),
+    N_("/setaway <Telegram ID> <date back> [deputy's Telegram ID or @username] | off"),
+)
+
 UNREGISTERED_COMMANDS: tuple[CommandSpec, ...] = (START, HELP)
 COMMANDS_BY_ROLE: dict[str, tuple[CommandSpec, ...]] = {
-    Role.MEMBER: (MY_ITEMS, REPORT, ITEM, CANCEL, LANGUAGE, HELP),
+    Role.MEMBER: (MY_ITEMS, REPORT, ITEM, AWAY, CANCEL, LANGUAGE, HELP),
     Role.CHAIR: (SUMMARY, DEPARTMENT, ITEM, LANGUAGE, HELP),
     Role.SECRETARIAT: (
         SUMMARY,
@@ -115,6 +126,7 @@ COMMANDS_BY_ROLE: dict[str, tuple[CommandSpec, ...]] = {
         INVITE,
         PEOPLE,
         REVOKE,
+        SET_AWAY,
         LANGUAGE,
         HELP,
     ),

@@ -6,8 +6,9 @@ from datetime import date
 
 from aiogram.utils.i18n import gettext as _
 
+from bot.core.errors import AwayDateError, InvalidDeputyError
 from bot.core.text import quote
-from bot.telegram.i18n import ngettext, pick_name
+from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.menus import CommandSpec, commands_for
 from db.models import Department, ItemStatus, Person, Role
 
@@ -81,3 +82,37 @@ def help_text(person: Person) -> str:
         hint = quote(_(spec.usage)) if spec.usage else "/" + spec.name
         lines.append(f"{hint} — {quote(_(spec.description))}")
     return "\n".join(lines)
+
+
+def evidence_label(kind: str | None, name: str | None) -> str:
+    """«фото» / «файл», with the file's name when Telegram gave one (plain text)."""
+    label = _("photo") if kind == "photo" else _("file")
+    return f"{label} «{name}»" if name else label
+
+
+def away_text(person: Person, deputy: Person | None) -> str:
+    """What /away and /setaway answer: until when, and who gets the requests meanwhile."""
+    if person.away_until is None:
+        return _("{name} is back: requests, reminders and nudges go to them again.").format(
+            name=quote(person.display_name)
+        )
+    if deputy is not None:
+        text = _("{name} is away until {date}: requests, reminders and nudges go to {deputy}.")
+    else:
+        text = _(
+            "{name} is away until {date}: requests, reminders and nudges go to the other "
+            "members of the department."
+        )
+    return text.format(
+        name=quote(person.display_name),
+        date=format_day(person.away_until),
+        deputy=quote(deputy.display_name) if deputy else "",
+    )
+
+
+def away_refusal_text(error: Exception) -> str:
+    if isinstance(error, AwayDateError):
+        return _("The date of return must be later than today.")
+    if isinstance(error, InvalidDeputyError):
+        return _("A deputy must be another member of the same department who is not away.")
+    return _("Nobody with this Telegram ID or username is registered.")

@@ -1,0 +1,85 @@
+"""Evidence people can see: /item says which update has a file and sends it again by its
+Telegram file id; the export names it «фото» / «файл» with the file's name."""
+
+from __future__ import annotations
+
+import io
+
+from aiogram.methods import SendDocument, SendMessage, SendPhoto
+from aiogram.types import Chat, Document, Message, PhotoSize, Update, User
+from openpyxl import load_workbook
+
+from bot.telegram.callbacks import DialogAction, OpenItem, PickProgress, PickStatus, ResendEvidence
+from db.engine import SessionMaker
+from db.models import AuditLog, StatusUpdate
+from tests import test_reporting
+from tests.conftest import ADMIN_ID, START_MOMENT
+from tests.test_reporting import BUILD_HEAD, EDU_DEPUTY, World, buttons
+from tests.test_roles_and_invites import rows
+
+world = test_reporting.world
+
+
+def _media(user_id: int, **content: object) -> Update:
+    return Update(
+        update_id=30_000 + user_id,
+        message=Message(
+            message_id=700,
+            date=START_MOMENT,
+            chat=Chat(id=user_id, type="private"),
+            from_user=User(id=user_id, is_bot=False, first_name="U", language_code="ru"),
+            **content,
+        ),
+    )
+
+
+async def _report_with(world: World, item: int, **content: object) -> None:
+    chatter = world.chatter
+    await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
+    await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="on_track").pack())
+    await chatter.press(EDU_DEPUTY, PickProgress(item_id=item, value=50).pack())
+    await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="file").pack())
+    await chatter.dispatcher.feed_update(chatter.bot, _media(EDU_DEPUTY, **content))
+    chatter.bot.take()
+    await chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="save").pack())
+
+
+async def test_item_card_offers_the_evidence_again(
+    world: World, session_maker: SessionMaker
+) -> None:
+    chatter = world.chatter
+    document = Document(file_id="doc-1", file_unique_id="u1", file_name="акт.pdf", file_size=9)
+    await _report_with(world, world.items["1.1"], document=document)
+    photo = [PhotoSize(file_id="photo-1", file_unique_id="p1", width=10, height=10)]
+    await _report_with(world, world.items["1.2"], photo=photo)
+
+    (update,) = [
+        u for u in await rows(session_maker, StatusUpdate) if u.evidence_kind == "document"
+    ]
+    assert update.evidence_name == "акт.pdf"
+    (card,) = [r for r in await chatter.send(ADMIN_ID, "/item 1.1") if isinstance(r, SendMessage)]
+    assert "📎 файл «акт.pdf»" in card.text
+    assert buttons(card) == [ResendEvidence(update_id=update.id).pack()]  # type: ignore[arg-type]
+    sent = await chatter.press(ADMIN_ID, ResendEvidence(update_id=update.id).pack())  # type: ignore[arg-type]
+    (again,) = [r for r in sent if isinstance(r, SendDocument)]
+    assert again.document == "doc-1" and int(again.chat_id) == ADMIN_ID
+
+    (photo_update,) = [
+        u for u in await rows(session_maker, StatusUpdate) if u.evidence_kind == "photo"
+    ]
+    sent = await chatter.press(EDU_DEPUTY, ResendEvidence(update_id=photo_update.id).pack())  # type: ignore[arg-type]
+    (photo_again,) = [r for r in sent if isinstance(r, SendPhoto)]
+    assert photo_again.photo == "photo-1"
+
+    # Another department's member may not have it: refused and on the record.
+    refused = await chatter.press(BUILD_HEAD, ResendEvidence(update_id=update.id).pack())  # type: ignore[arg-type]
+    assert not any(isinstance(r, SendDocument) for r in refused)
+    actions = [entry.action for entry in await rows(session_maker, AuditLog)]
+    assert "refused.evidence" in actions
+
+    # The export's History sheet names the file in the reader's language.
+    (export,) = [r for r in await chatter.send(ADMIN_ID, "/export") if isinstance(r, SendDocument)]
+    workbook = load_workbook(io.BytesIO(export.document.data))
+    cells = [cell.value for row in workbook.worksheets[1].iter_rows() for cell in row]
+    assert "файл «акт.pdf»" in cells and "фото" in cells
+    assert "document" not in cells and "photo" not in cells
