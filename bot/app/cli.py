@@ -54,7 +54,7 @@ def load_settings() -> Settings:
     from bot.app.config import Settings, describe_settings_error
 
     try:
-        return Settings()  # type: ignore[call-arg]
+        return Settings()
     except ValidationError as error:
         print(describe_settings_error(error), file=sys.stderr)
         raise SystemExit(EXIT_CONFIG_ERROR) from None

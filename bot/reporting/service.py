@@ -147,7 +147,7 @@ class Draft:
         )
 
 
-def _latest_status_subquery():  # type: ignore[no-untyped-def]
+def _latest_status_subquery():
     return (
         select(StatusUpdate.status)
         .where(StatusUpdate.item_id == RoadmapItem.id)
@@ -158,7 +158,7 @@ def _latest_status_subquery():  # type: ignore[no-untyped-def]
     )
 
 
-def _open_condition():  # type: ignore[no-untyped-def]
+def _open_condition():
     latest = _latest_status_subquery()
     return (col(RoadmapItem.archived).is_(False)) & or_(latest.is_(None), latest != ItemStatus.DONE)
 

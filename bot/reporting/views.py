@@ -202,7 +202,7 @@ def evidence_keyboard(
         day = format_day(update.created_at.astimezone(tz).date())
         builder.button(
             text=_short(f"📎 {day}: {label}", BUTTON_TITLE_LENGTH),
-            callback_data=ResendEvidence(update_id=update.id),  # type: ignore[arg-type]
+            callback_data=ResendEvidence(update_id=update.id),
         )
     builder.adjust(1)
     return builder.as_markup() if with_files else None

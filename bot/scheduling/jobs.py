@@ -174,7 +174,7 @@ class Jobs:
         # Missed only if the roadmap was in the bot when the round was due: a fresh install
         # (or one loaded after the last due time) has nothing to catch up.
         was_due = last_fire is not None and roadmap_since is not None and roadmap_since < last_fire
-        if was_due and (last_round is None or last_round < last_fire):
+        if was_due and last_fire is not None and (last_round is None or last_round < last_fire):
             logger.info("Catching up the status round due at %s", last_fire)
             await self.scheduled_round()
         digest = self.settings.digest_schedule

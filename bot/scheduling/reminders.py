@@ -82,7 +82,7 @@ def _item_buttons(items: Sequence[RoadmapItem]) -> InlineKeyboardMarkup:
     for item in items[:MAX_ITEM_BUTTONS]:
         title = pick_name(item.title_kk, item.title_ru)
         label = f"{item.code} · {title}"
-        builder.button(text=label[:60], callback_data=OpenItem(item_id=item.id))  # type: ignore[arg-type]
+        builder.button(text=label[:60], callback_data=OpenItem(item_id=item.id))
     builder.adjust(1)
     return builder.as_markup()
 

@@ -65,7 +65,7 @@ def in_locale(i18n: I18n, locale: str | None) -> Iterator[None]:
 
 
 def current_locale() -> str:
-    return I18n.get_current().current_locale
+    return I18n.get_current(no_error=False).current_locale
 
 
 def format_day(day: date, locale: str | None = None) -> str:

@@ -14,7 +14,7 @@ from db.models import Department, ItemStatus, Person, Role
 
 
 def role_label(role: str) -> str:
-    labels = {
+    labels: dict[str, str] = {
         Role.SECRETARIAT: _("secretariat"),
         Role.CHAIR: _("chair"),
         Role.MEMBER: _("department member"),
@@ -23,7 +23,7 @@ def role_label(role: str) -> str:
 
 
 def status_label(status: str) -> str:
-    labels = {
+    labels: dict[str, str] = {
         ItemStatus.DONE: _("done"),
         ItemStatus.ON_TRACK: _("on track"),
         ItemStatus.AT_RISK: _("at risk of not being met"),
