@@ -24,7 +24,7 @@ from bot.core.clock import Clock, local_today
 from bot.core.text import Block, quote, split_blocks
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.rounds import run_round
-from bot.risk.assess import assess_items
+from bot.risk.assess import assess_item, assess_items
 from bot.risk.digest import (
     DigestData,
     chart_caption,
@@ -38,7 +38,7 @@ from bot.risk.digest import (
     summarize,
 )
 from bot.risk.dismissals import DismissRefusal, DismissRefusedError, dismiss_reason
-from bot.risk.labels import reason_label, reasons_text
+from bot.risk.labels import reason_label, reasons_text, risk_section
 from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskThresholds, parse_reason
 from bot.roadmap.service import item_card
 from bot.roadmap.views import item_card_text
@@ -237,12 +237,16 @@ async def item_button(
     today = local_today(clock, settings.tz)
     card = await item_card(session, item.code)
     text = item_card_text(card, today, settings.tz)
-    risks = await assess_items(
-        session, today=today, year=item.year, thresholds=risk_thresholds, tz=settings.tz
+    risk = await assess_item(
+        session,
+        item_id=item.id,  # type: ignore[arg-type]
+        year=item.year,
+        today=today,
+        thresholds=risk_thresholds,
+        tz=settings.tz,
     )
-    risk = risks.get(item.id)  # type: ignore[arg-type]
     if risk is not None and risk.reasons:
-        text += "\n\n🔴 " + _("At risk: {reasons}").format(reasons=quote(reasons_text(risk, today)))
+        text += "\n\n" + risk_section(risk, today)
     await query.message.answer(text, reply_markup=item_keyboard(item))
 
 

@@ -12,7 +12,10 @@ from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.core.errors import UnknownItemError
 from bot.core.parsing import parse_one_word
-from bot.core.text import quote
+from bot.core.text import quote, split_message
+from bot.risk.assess import assess_item
+from bot.risk.labels import risk_section
+from bot.risk.rules import RiskThresholds
 from bot.roadmap.service import item_card
 from bot.roadmap.views import item_card_text
 from bot.telegram import menus
@@ -32,6 +35,7 @@ async def item_command(
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
+    risk_thresholds: RiskThresholds,
 ) -> None:
     if person is None:
         await message.answer(no_access_text(message.chat.id))
@@ -55,7 +59,19 @@ async def item_command(
         await message.answer(_("You can only see the items of your own department."))
         return
     today = local_today(clock, settings.tz)
-    await message.answer(item_card_text(card, today, settings.tz))
+    text = item_card_text(card, today, settings.tz)
+    risk = await assess_item(
+        session,
+        item_id=card.item.id,  # type: ignore[arg-type]
+        year=card.item.year,
+        today=today,
+        thresholds=risk_thresholds,
+        tz=settings.tz,
+    )
+    if risk is not None and risk.reasons:
+        text += "\n\n" + risk_section(risk, today)
+    for chunk in split_message(text.split("\n")):
+        await message.answer(chunk)
 
 
 def create_router() -> Router:

@@ -27,7 +27,7 @@ from bot.risk.digest import (
 )
 from bot.risk.rules import ItemFacts, ItemRisk, RiskReason, RiskState
 from bot.telegram.callbacks import ChairDepartment, ChairItem
-from bot.telegram.i18n import in_locale
+from bot.telegram.i18n import format_day, in_locale
 from db.engine import SessionMaker
 from db.models import Department, Notification, Person, Role
 from tests.conftest import Chatter
@@ -62,6 +62,7 @@ def fake_risk(
         facts=facts,
         reasons=reasons,
         state=RiskState.AT_RISK if reasons else RiskState.NONE,
+        thresholds=THRESHOLDS,
         latest_update_id=n,
         latest_status=facts.latest_status,
         latest_progress=10,
@@ -129,9 +130,12 @@ def test_counts_use_plural_forms(i18n: I18n, locale: str, count: int) -> None:
     assert total.format(count=count) in message.text
     assert at_risk.format(count=count) in message.text
     stale = i18n.gettext(
-        "no update for {count} day", "no update for {count} days", 62, locale=locale
+        "last update on {date}, {count} day ago",
+        "last update on {date}, {count} days ago",
+        62,
+        locale=locale,
     )
-    assert stale.format(count=62) in message.text
+    assert stale.format(date=format_day(date(2025, 4, 1), locale), count=62) in message.text
 
 
 def test_long_digests_split_at_item_boundaries_with_escaped_titles(i18n: I18n) -> None:
@@ -328,3 +332,18 @@ async def test_weekly_digest_goes_through_the_outbox_once_a_week(
             tz=TZ,
         )
     assert again == 0
+
+
+async def test_item_command_explains_each_reason_with_its_threshold(
+    chatter: Chatter, digest_world: World, i18n: I18n
+) -> None:
+    (card,) = [r for r in await chatter.send(CHAIR, "/item 2.1") if isinstance(r, SendMessage)]
+    heading = i18n.gettext("At risk:", locale="ru")
+    assert f"🔴 <b>{heading}</b>" in card.text
+    (reason,) = [line for line in card.text.split("\n") if line.startswith("• ")]
+    assert "20 дней назад" in reason and "дней без обновлений — 14" in reason
+    (healthy,) = [r for r in await chatter.send(CHAIR, "/item 1.1") if isinstance(r, SendMessage)]
+    assert heading not in healthy.text
+    opened = await chatter.press(CHAIR, ChairItem(item_id=digest_world.items["2.1"].id).pack())
+    (button_card,) = [r for r in opened if isinstance(r, SendMessage)]
+    assert reason in button_card.text
