@@ -526,7 +526,7 @@ async def _save(dialog: DialogContext, draft: Draft, edit: Message | None) -> No
             await dialog.bot.send_message(dialog.person.telegram_id, text)
         return
     if saved.risk_event is not None and dialog.jobs is not None:
-        await dialog.jobs.chair_alerts()  # the chair hears of a declared risk at once
+        dialog.jobs.alert_soon()  # the chair hears of a declared risk at once, Save does not wait
     saved_text = "✅ " + _("Saved.") + "\n\n"
     work = await worklist(
         dialog.session,
