@@ -27,11 +27,11 @@ from bot.reporting.rounds import run_round
 from bot.risk.assess import assess_item, assess_items
 from bot.risk.digest import (
     DigestData,
-    chart_caption,
+    chart_with_caption,
     code_key,
     collect_digest,
     count_lines,
-    digest_keyboard,
+    items_keyboard,
     render_chart_png,
     render_digest,
     short_title,
@@ -65,14 +65,19 @@ def parse_year(args: str | None, default: int) -> int | None:
 
 
 async def send_digest(message: Message, data: DigestData) -> None:
-    for part in render_digest(data.summary, data.departments, year=data.year, today=data.today):
-        await message.answer(part.text, reply_markup=part.markup)
+    """The chart first, with the summary as its caption when it fits; else the summary after."""
+    messages = render_digest(data.summary, data.departments, year=data.year, today=data.today)
     if data.summary.total:
         # Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile.
         png = await asyncio.to_thread(render_chart_png, data)
+        caption, messages = chart_with_caption(data, messages)
         await message.answer_photo(
-            BufferedInputFile(png, filename="summary.png"), caption=chart_caption(data)
+            BufferedInputFile(png, filename="summary.png"),
+            caption=caption.text,
+            reply_markup=caption.markup,
         )
+    for part in messages:
+        await message.answer(part.text, reply_markup=part.markup)
 
 
 async def summary_command(
@@ -143,7 +148,7 @@ async def send_department(
         blocks.append(Block((_("The department has no items for {year}.").format(year=year),)))
     codes = {risk.item_id: risk.code for risk in ordered}
     for part in split_blocks(blocks):
-        await message.answer(part.text, reply_markup=digest_keyboard(part.keys, codes, [], year))
+        await message.answer(part.text, reply_markup=items_keyboard(part.keys, codes))
 
 
 async def department_command(
