@@ -21,6 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
+from bot.core.errors import UnknownDepartmentError
+from bot.core.parsing import parse_new_department
 from bot.core.text import Block, quote, split_blocks
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.rounds import run_round
@@ -40,7 +42,7 @@ from bot.risk.digest import (
 from bot.risk.dismissals import DismissRefusal, DismissRefusedError, dismiss_reason
 from bot.risk.labels import reason_label, reasons_text, risk_section
 from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskThresholds, parse_reason
-from bot.roadmap.service import item_card
+from bot.roadmap.service import SHORT_NAME_LENGTH, item_card, set_short_names
 from bot.roadmap.views import item_card_text
 from bot.scheduling.calendar import load_calendar
 from bot.telegram import menus
@@ -370,6 +372,38 @@ async def dismiss_command(
     )
 
 
+async def short_name_command(
+    message: Message, command: CommandObject, person: Person, session: AsyncSession, clock: Clock
+) -> None:
+    parsed = parse_new_department(command.args)
+    if parsed is None or max(len(parsed.name_kk), len(parsed.name_ru)) > SHORT_NAME_LENGTH:
+        await message.answer(usage_line(menus.SHORT_NAME))
+        return
+    try:
+        department = await set_short_names(
+            session,
+            actor=person,
+            code=parsed.code,
+            kk=parsed.name_kk,
+            ru=parsed.name_ru,
+            now=clock.now(),
+        )
+    except UnknownDepartmentError:
+        await message.answer(
+            _("There is no department with the code {code}. See /departments.").format(
+                code=quote(parsed.code)
+            )
+        )
+        return
+    await message.answer(
+        _("Department <code>{code}</code> is now shown as: {kk} | {ru}").format(
+            code=quote(department.code),
+            kk=quote(department.short_name_kk),
+            ru=quote(department.short_name_ru),
+        )
+    )
+
+
 def create_router() -> Router:
     readers = Router(name=f"{__name__}.readers")
     for observer in (readers.message, readers.callback_query):
@@ -383,6 +417,7 @@ def create_router() -> Router:
     secretariat = Router(name=f"{__name__}.secretariat")
     secretariat.message.middleware(secretariat_only())
     secretariat.message.register(dismiss_command, Command("dismiss"))
+    secretariat.message.register(short_name_command, Command("shortname"))
 
     router = Router(name=__name__)
     router.include_routers(readers, secretariat)

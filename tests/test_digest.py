@@ -30,7 +30,7 @@ from bot.risk.rules import ItemFacts, ItemRisk, RiskReason, RiskState
 from bot.telegram.callbacks import ChairDepartment, ChairItem
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
-from db.models import Department, Notification, Person, Role
+from db.models import AuditLog, Department, Notification, Person, Role
 from tests.conftest import Chatter
 from tests.test_risk_assess import NOW, THRESHOLDS, TODAY, TZ, World, build_world
 
@@ -354,3 +354,22 @@ async def test_item_command_explains_each_reason_with_its_threshold(
     opened = await chatter.press(CHAIR, ChairItem(item_id=digest_world.items["2.1"].id).pack())
     (button_card,) = [r for r in opened if isinstance(r, SendMessage)]
     assert reason in button_card.text
+
+
+async def test_the_secretariat_sets_a_department_short_name(
+    chatter: Chatter, digest_world: World, session: AsyncSession, i18n: I18n
+) -> None:
+    done = await chatter.send(SECRETARY, "/shortname build Құрылыс | Стройка")
+    assert "Стройка" in done[0].text
+    refused = await chatter.send(CHAIR, "/shortname build X | Y")
+    assert "Стройка" not in refused[0].text
+    assert "/shortname" in (await chatter.send(SECRETARY, "/shortname build Құрылыс"))[0].text
+    assert "nope" in (await chatter.send(SECRETARY, "/shortname nope A | B"))[0].text
+    summary = await chatter.send(CHAIR, "/summary")
+    labels = [b.text for row in summary[0].reply_markup.inline_keyboard for b in row]
+    assert labels[0] == "Стройка · 4"
+    assert "<b>Стройка</b>" in summary[0].caption
+    audit = (
+        await session.exec(select(AuditLog).where(AuditLog.action == "department.short_name"))
+    ).all()
+    assert [entry.target for entry in audit] == ["build"]
