@@ -183,11 +183,11 @@ async def _reporters(session: AsyncSession, risks: list[ItemRisk]) -> dict[int, 
     if not update_ids:
         return {}
     rows = await session.exec(
-        select(StatusUpdate.id, Person.display_name)
+        select(col(StatusUpdate.id), col(Person.display_name))
         .join(Person, col(Person.id) == StatusUpdate.author_id)
         .where(col(StatusUpdate.id).in_(list(update_ids)))
     )
-    return {update_ids[update_id]: name for update_id, name in rows.all()}
+    return {update_ids[update_id]: name for update_id, name in rows.all() if update_id}
 
 
 async def _sent_within_the_hour(session: AsyncSession, person: Person, now: datetime) -> int:

@@ -275,7 +275,7 @@ async def stored_weeks(
 ) -> list[tuple[date, int]]:
     """The at-risk counts the weekly job stored before `before`, oldest first."""
     statement = (
-        select(RiskSnapshot.day, RiskSnapshot.at_risk)
+        select(col(RiskSnapshot.day), col(RiskSnapshot.at_risk))
         .where(RiskSnapshot.year == year, col(RiskSnapshot.day) < before)
         .order_by(col(RiskSnapshot.day).desc())
         .limit(weeks)
@@ -315,7 +315,10 @@ def render_chart_png(data: DigestData) -> bytes:
     from bot.risk.chart import ChartBar, render_chart
 
     bars = [
-        ChartBar(label=department_short_name(data.departments.get(dept)), counts=dict(counts))
+        ChartBar(
+            label=department_short_name(data.departments.get(dept)),
+            counts={str(kind): count for kind, count in counts.items()},
+        )
         for dept, counts in data.summary.by_department.items()
     ]
     locale = current_locale()

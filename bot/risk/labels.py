@@ -21,7 +21,7 @@ from bot.telegram.texts import status_label
 
 def reason_label(reason: RiskReason | str) -> str:
     """The reason's short name in the current locale."""
-    labels = {
+    labels: dict[str, str] = {
         RiskReason.DECLARED: _("risk declared by the department"),
         RiskReason.OVERDUE: _("overdue"),
         RiskReason.STALE: _("no recent update"),
@@ -29,7 +29,7 @@ def reason_label(reason: RiskReason | str) -> str:
         RiskReason.FLAT: _("no progress"),
         RiskReason.DEADLINE_MOVED: _("deadline postponed"),
     }
-    return labels.get(reason, str(reason))  # type: ignore[call-overload]
+    return labels.get(reason, str(reason))
 
 
 def reason_detail(risk: ItemRisk, reason: RiskReason, today: date) -> str:
