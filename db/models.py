@@ -35,6 +35,9 @@ class Department(SQLModel, table=True):
     code: str = Field(sa_type=sa.String(32), unique=True, index=True)
     name_kk: str = Field(sa_type=sa.String(300))
     name_ru: str = Field(sa_type=sa.String(300))
+    # What buttons, the summary and the chart show; the secretariat sets them with /shortname.
+    short_name_kk: str | None = Field(default=None, sa_type=sa.String(80))
+    short_name_ru: str | None = Field(default=None, sa_type=sa.String(80))
     created_at: datetime
 
 
@@ -309,4 +312,23 @@ class ReminderLog(SQLModel, table=True):
     item_id: int = Field(foreign_key="roadmap_item.id", index=True)
     step: str = Field(sa_type=sa.String(16))
     step_date: date
+    created_at: datetime
+
+
+class RiskSnapshot(SQLModel, table=True):
+    """The year's counts as the weekly digest saw them: the chart's trend reads these, so a
+    past week is never recomputed with today's deadlines."""
+
+    __tablename__ = "risk_snapshot"
+    __table_args__ = (sa.UniqueConstraint("year", "day", name="uq_risk_snapshot_year_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    day: date
+    total: int
+    done: int
+    on_track: int
+    at_risk: int
+    overdue: int
+    not_reported: int
     created_at: datetime

@@ -20,27 +20,28 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
-from bot.core.parsing import parse_int
+from bot.core.errors import UnknownDepartmentError
+from bot.core.parsing import parse_int, parse_new_department
 from bot.core.text import Block, quote, split_blocks
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.rounds import request_item_update
-from bot.risk.assess import assess_items
+from bot.risk.assess import assess_item, assess_items
 from bot.risk.digest import (
     DigestData,
-    chart_caption,
+    chart_with_caption,
     code_key,
     collect_digest,
     count_lines,
-    digest_keyboard,
+    items_keyboard,
     render_chart_png,
     render_digest,
     short_title,
     summarize,
 )
 from bot.risk.dismissals import DismissRefusal, DismissRefusedError, dismiss_reason
-from bot.risk.labels import reason_label, reasons_text
+from bot.risk.labels import reason_label, reasons_text, risk_section
 from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskThresholds, parse_reason
-from bot.roadmap.service import item_card
+from bot.roadmap.service import SHORT_NAME_LENGTH, item_card, set_short_names
 from bot.roadmap.views import item_card_text
 from bot.telegram import menus
 from bot.telegram.callbacks import AskUpdate, ChairDepartment, ChairItem
@@ -62,14 +63,19 @@ def parse_year(args: str | None, default: int) -> int | None:
 
 
 async def send_digest(message: Message, data: DigestData) -> None:
-    for part in render_digest(data.summary, data.departments, year=data.year, today=data.today):
-        await message.answer(part.text, reply_markup=part.markup)
+    """The chart first, with the summary as its caption when it fits; else the summary after."""
+    messages = render_digest(data.summary, data.departments, year=data.year, today=data.today)
     if data.summary.total:
         # Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile.
         png = await asyncio.to_thread(render_chart_png, data)
+        caption, messages = chart_with_caption(data, messages)
         await message.answer_photo(
-            BufferedInputFile(png, filename="summary.png"), caption=chart_caption(data)
+            BufferedInputFile(png, filename="summary.png"),
+            caption=caption.text,
+            reply_markup=caption.markup,
         )
+    for part in messages:
+        await message.answer(part.text, reply_markup=part.markup)
 
 
 async def summary_command(
@@ -140,7 +146,7 @@ async def send_department(
         blocks.append(Block((_("The department has no items for {year}.").format(year=year),)))
     codes = {risk.item_id: risk.code for risk in ordered}
     for part in split_blocks(blocks):
-        await message.answer(part.text, reply_markup=digest_keyboard(part.keys, codes, [], year))
+        await message.answer(part.text, reply_markup=items_keyboard(part.keys, codes))
 
 
 async def department_command(
@@ -234,12 +240,16 @@ async def item_button(
     today = local_today(clock, settings.tz)
     card = await item_card(session, item.code)
     text = item_card_text(card, today, settings.tz)
-    risks = await assess_items(
-        session, today=today, year=item.year, thresholds=risk_thresholds, tz=settings.tz
+    risk = await assess_item(
+        session,
+        item_id=item.id,  # type: ignore[arg-type]
+        year=item.year,
+        today=today,
+        thresholds=risk_thresholds,
+        tz=settings.tz,
     )
-    risk = risks.get(item.id)  # type: ignore[arg-type]
     if risk is not None and risk.reasons:
-        text += "\n\n🔴 " + _("At risk: {reasons}").format(reasons=quote(reasons_text(risk, today)))
+        text += "\n\n" + risk_section(risk, today)
     await query.message.answer(text, reply_markup=item_keyboard(item))
 
 
@@ -332,6 +342,38 @@ async def dismiss_command(
     )
 
 
+async def short_name_command(
+    message: Message, command: CommandObject, person: Person, session: AsyncSession, clock: Clock
+) -> None:
+    parsed = parse_new_department(command.args)
+    if parsed is None or max(len(parsed.name_kk), len(parsed.name_ru)) > SHORT_NAME_LENGTH:
+        await message.answer(usage_line(menus.SHORT_NAME))
+        return
+    try:
+        department = await set_short_names(
+            session,
+            actor=person,
+            code=parsed.code,
+            kk=parsed.name_kk,
+            ru=parsed.name_ru,
+            now=clock.now(),
+        )
+    except UnknownDepartmentError:
+        await message.answer(
+            _("There is no department with the code {code}. See /departments.").format(
+                code=quote(parsed.code)
+            )
+        )
+        return
+    await message.answer(
+        _("Department <code>{code}</code> is now shown as: {kk} | {ru}").format(
+            code=quote(department.code),
+            kk=quote(department.short_name_kk),
+            ru=quote(department.short_name_ru),
+        )
+    )
+
+
 def create_router() -> Router:
     readers = Router(name=f"{__name__}.readers")
     for observer in (readers.message, readers.callback_query):
@@ -345,6 +387,7 @@ def create_router() -> Router:
     secretariat = Router(name=f"{__name__}.secretariat")
     secretariat.message.middleware(secretariat_only())
     secretariat.message.register(dismiss_command, Command("dismiss"))
+    secretariat.message.register(short_name_command, Command("shortname"))
 
     router = Router(name=__name__)
     router.include_routers(readers, secretariat)

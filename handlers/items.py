@@ -13,10 +13,13 @@ from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
 from bot.core.errors import UnknownItemError
 from bot.core.parsing import parse_one_word
-from bot.core.text import quote
+from bot.core.text import quote, split_message
 from bot.people import audit
 from bot.reporting.service import update_with_item
 from bot.reporting.views import evidence_keyboard
+from bot.risk.assess import assess_item
+from bot.risk.labels import risk_section
+from bot.risk.rules import RiskThresholds
 from bot.roadmap.service import item_card
 from bot.roadmap.views import item_card_text
 from bot.telegram import menus
@@ -37,6 +40,7 @@ async def item_command(
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
+    risk_thresholds: RiskThresholds,
 ) -> None:
     if person is None:
         await message.answer(no_access_text(message.chat.id))
@@ -61,10 +65,21 @@ async def item_command(
         await message.answer(hidden_item_text(code))
         return
     today = local_today(clock, settings.tz)
-    await message.answer(
-        item_card_text(card, today, settings.tz),
-        reply_markup=evidence_keyboard(card.history, settings.tz),
+    text = item_card_text(card, today, settings.tz)
+    risk = await assess_item(
+        session,
+        item_id=card.item.id,  # type: ignore[arg-type]
+        year=card.item.year,
+        today=today,
+        thresholds=risk_thresholds,
+        tz=settings.tz,
     )
+    if risk is not None and risk.reasons:
+        text += "\n\n" + risk_section(risk, today)
+    *chunks, last = split_message(text.split("\n"))
+    for chunk in chunks:
+        await message.answer(chunk)
+    await message.answer(last, reply_markup=evidence_keyboard(card.history, settings.tz))
 
 
 async def resend_evidence(

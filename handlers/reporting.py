@@ -750,7 +750,7 @@ async def _save(
             await dialog.bot.send_message(dialog.person.telegram_id, text)
         return
     if saved.risk_event is not None and dialog.jobs is not None:
-        await dialog.jobs.chair_alerts()  # the chair hears of a declared risk at once
+        dialog.jobs.alert_soon()  # the chair hears of a declared risk at once, Save does not wait
     await _next_item(dialog, draft.item_id, edit, "✅ " + _("Saved.") + "\n\n")
 
 

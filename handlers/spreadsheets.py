@@ -47,7 +47,6 @@ from bot.spreadsheets.parse import (
     parse_spreadsheet,
 )
 from bot.spreadsheets.plan import ImportPlan, plan_import
-from bot.spreadsheets.risk_report import build_risk_report
 from bot.spreadsheets.stats import DEFAULT_ROUNDS, MAX_ROUNDS, DepartmentStats, department_stats
 from bot.spreadsheets.texts import (
     build_template,
@@ -526,6 +525,9 @@ async def risk_report_command(
             await message.answer(usage_line(menus.RISK_REPORT))
             return
         locale = word
+    # python-docx loads with the first report, not at the bot's start
+    from bot.spreadsheets.risk_report import build_risk_report
+
     today = local_today(clock, settings.tz)
     with i18n.use_locale(locale):
         data = await build_risk_report(

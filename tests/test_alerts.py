@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.alerts import enqueue_chair_alerts
 from bot.telegram.callbacks import AskUpdate, ChairItem
+from bot.telegram.i18n import format_day, in_locale
 from db.models import ItemRiskState, Notification, Person, RiskEvent, Role
 from tests.test_risk_assess import NOW, THRESHOLDS, TODAY, TZ, World, build_world
 
@@ -41,15 +42,18 @@ async def world(session: AsyncSession) -> World:
     return world
 
 
-async def run(session: AsyncSession, i18n: I18n, days: int = 0) -> int:
+async def run(
+    session: AsyncSession, i18n: I18n, days: int = 0, hours: int = 0, cap: int = 100
+) -> int:
     return await enqueue_chair_alerts(
         session,
         i18n=i18n,
         today=TODAY + timedelta(days=days),
-        now=NOW + timedelta(days=days),
+        now=NOW + timedelta(days=days, hours=hours),
         not_before=LATER + timedelta(days=days),
         thresholds=THRESHOLDS,
         tz=TZ,
+        hourly_cap=cap,
     )
 
 
@@ -61,29 +65,76 @@ async def alerts(session: AsyncSession) -> list[Notification]:
 async def test_entering_a_risk_state_alerts_each_active_chair_once(
     world: World, session: AsyncSession, i18n: I18n
 ) -> None:
-    assert await run(session, i18n) == 12  # six items at risk, two active chairs
+    # Six items at risk at once: ONE grouped message for each of the two active chairs.
+    assert await run(session, i18n) == 2
     rows = await alerts(session)
     assert {row.chat_id for row in rows} == {5001, 5002}
     assert all(row.not_before == LATER and row.state == "pending" for row in rows)
-    blocked = [
-        row for row in rows if f"alert:{world.items['1.2'].id}:1:blocked:" in row.idempotency_key
-    ]
-    assert len(blocked) == 2
-    payloads = {row.chat_id: json.loads(row.payload) for row in blocked}
+    payloads = {row.chat_id: json.loads(row.payload) for row in rows}
     ru = payloads[5001]["params"]
     assert payloads[5001]["method"] == "sendMessage" and ru["parse_mode"] == "HTML"
-    assert "<b>1.2</b>" in ru["text"] and "Управление edu" in ru["text"]
-    assert "Нет &lt;денег&gt; &amp; всё" in ru["text"]
+    headline = i18n.gettext(
+        "{count} item newly at risk", "{count} items newly at risk", 6, locale="ru"
+    ).format(count=6)
+    assert ru["text"].startswith(f"⚠️ <b>{headline}</b>")
+    for code in ("1.2", "1.3", "2.1", "2.2", "2.3", "2.4"):
+        assert f"<b>{code}</b>" in ru["text"]
+    assert "<b>Управление build</b> — 4" in ru["text"] and "<b>Управление edu</b> — 2" in ru["text"]
     assert ru["text"] != payloads[5002]["params"]["text"]  # each chair in their language
     assert "edu басқармасы" in payloads[5002]["params"]["text"]
     buttons = [b["callback_data"] for row in ru["reply_markup"]["inline_keyboard"] for b in row]
-    item_id = world.items["1.2"].id
-    assert buttons == [ChairItem(item_id=item_id).pack(), AskUpdate(item_id=item_id).pack()]
+    assert sorted(buttons) == sorted(
+        ChairItem(item_id=world.items[code].id).pack()
+        for code in ("1.2", "1.3", "2.1", "2.2", "2.3", "2.4")
+    )
 
     # Same state the next hour and the next day: nothing new.
     assert await run(session, i18n) == 0
     assert await run(session, i18n, days=1) == 0
-    assert len(await alerts(session)) == 12
+    assert len(await alerts(session)) == 2
+
+
+async def test_one_transition_is_one_alert_naming_who_reported_and_when(
+    world: World, session: AsyncSession, i18n: I18n
+) -> None:
+    await run(session, i18n)
+    await world.update("1.1", TODAY, "blocked", 45, "Нет <денег> & всё", "financing")
+    await session.commit()
+    assert await run(session, i18n) == 2
+    item_id = world.items["1.1"].id
+    rows = [row for row in await alerts(session) if row.idempotency_key.startswith("alert:")]
+    assert sorted(row.idempotency_key for row in rows) == [
+        f"alert:{item_id}:1:blocked:{person}" for person in sorted({r.person_id for r in rows})
+    ]
+    payloads = {row.chat_id: json.loads(row.payload) for row in rows}
+    ru = payloads[5001]["params"]["text"]
+    assert "<b>1.1</b>" in ru and "Управление edu" in ru
+    assert "Нет &lt;денег&gt; &amp; всё" in ru
+    cause = i18n.gettext("financing", locale="ru")
+    assert ru.count(cause) == 1  # the cause is stated once
+    reported = i18n.gettext("Reported by {author} on {date}", locale="ru")
+    with in_locale(i18n, "ru"):
+        assert reported.format(author="Author", date=format_day(TODAY)) in ru
+    buttons = [
+        b["callback_data"]
+        for row in payloads[5001]["params"]["reply_markup"]["inline_keyboard"]
+        for b in row
+    ]
+    assert buttons == [ChairItem(item_id=item_id).pack(), AskUpdate(item_id=item_id).pack()]
+
+
+async def test_an_hourly_cap_holds_back_further_alerts(
+    world: World, session: AsyncSession, i18n: I18n
+) -> None:
+    assert await run(session, i18n, cap=1) == 2  # the grouped message, one per chair
+    await world.update("1.1", TODAY, "blocked", 45, "Дожди", "other")
+    await session.commit()
+    assert await run(session, i18n, hours=0, cap=1) == 0  # the cap is reached this hour
+    state = await session.get(ItemRiskState, world.items["1.1"].id)
+    assert state is not None and state.state == "blocked"  # recorded: no alert later either
+    await world.update("1.4", TODAY, "blocked", 10, "Дожди", "other")
+    await session.commit()
+    assert await run(session, i18n, hours=2, cap=1) == 2  # an hour later the cap has room
 
 
 async def test_worsening_alerts_again_and_improving_does_not(
@@ -111,10 +162,8 @@ async def test_worsening_alerts_again_and_improving_does_not(
         for row in await alerts(session)
         if f":{item.id}:" in row.idempotency_key
     ]
-    assert (
-        sorted(key.split(":")[3] for key in keys)
-        == ["at_risk"] * 2 + ["blocked"] * 2 + ["overdue"] * 2
-    )
+    # Entering "at risk" was part of the first, grouped message; then one alert per step.
+    assert sorted(key.split(":")[3] for key in keys) == ["blocked"] * 2 + ["overdue"] * 2
 
 
 async def test_recovery_then_a_new_risk_is_a_new_alert(

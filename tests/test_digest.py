@@ -17,6 +17,7 @@ from bot.core.clock import FrozenClock
 from bot.core.text import TELEGRAM_TEXT_LIMIT, Block, split_blocks, visible_length
 from bot.risk.assess import assess_items
 from bot.risk.digest import (
+    DEPARTMENT_BUTTONS,
     Category,
     Summary,
     category,
@@ -29,7 +30,7 @@ from bot.risk.rules import ItemFacts, ItemRisk, RiskReason, RiskState
 from bot.telegram.callbacks import ChairDepartment, ChairItem
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
-from db.models import Department, Notification, Person, Role
+from db.models import AuditLog, Department, Notification, Person, Role
 from tests.conftest import Chatter
 from tests.test_risk_assess import NOW, THRESHOLDS, TODAY, TZ, World, build_world
 
@@ -62,6 +63,7 @@ def fake_risk(
         facts=facts,
         reasons=reasons,
         state=RiskState.AT_RISK if reasons else RiskState.NONE,
+        thresholds=THRESHOLDS,
         latest_update_id=n,
         latest_status=facts.latest_status,
         latest_progress=10,
@@ -128,44 +130,47 @@ def test_counts_use_plural_forms(i18n: I18n, locale: str, count: int) -> None:
     at_risk = i18n.gettext("{count} item at risk", "{count} items at risk", count, locale=locale)
     assert total.format(count=count) in message.text
     assert at_risk.format(count=count) in message.text
-    stale = i18n.gettext(
-        "no update for {count} day", "no update for {count} days", 62, locale=locale
-    )
-    assert stale.format(count=62) in message.text
+    stale = i18n.gettext("no recent update", locale=locale)  # the summary's short reason
+    assert f"<i>{stale}</i>" in message.text
 
 
 def test_long_digests_split_at_item_boundaries_with_escaped_titles(i18n: I18n) -> None:
     long_title = (NASTY + " ") * 9  # ~450 characters, cut to the title limit
     risks = {
         n: fake_risk(
-            n, n % 7 + 1, [RiskReason.DECLARED, RiskReason.OVERDUE, RiskReason.FLAT], long_title
+            n, n % 60 + 1, [RiskReason.DECLARED, RiskReason.OVERDUE, RiskReason.FLAT], long_title
         )
         for n in range(1, 301)
     }
     with in_locale(i18n, "ru"):
-        messages = render_digest(summarize(risks), departments(7), year=2025, today=TODAY)
-    assert len(messages) > 3
+        messages = render_digest(summarize(risks), departments(60), year=2025, today=TODAY)
+    assert len(messages) > 1
     seen: Counter[str] = Counter()
+    headings: Counter[str] = Counter()
     for message in messages:
         assert visible_length(message.text) <= TELEGRAM_TEXT_LIMIT
         assert balanced(message.text), message.text[:300]
         assert "<script>" not in message.text and "&lt;script&gt;" in message.text
         assert "a&amp;amp;b" in message.text  # data is escaped once, as typed
-        for line in message.text.split("\n"):
+        lines = message.text.split("\n")
+        for line in lines:
             if line.startswith("• "):
                 seen[line.split("</b>")[0]] += 1
                 assert line.endswith("</i>")  # each item whole, on its own line
-        # Every message past the first starts with its department's heading.
+            if line.startswith("<b>Управление"):
+                headings[line] += 1
+        # Every message past the first starts with a department's heading, whole.
         if message is not messages[0]:
             assert message.text.startswith("<b>Управление")
-        buttons = [b for row in message.markup.inline_keyboard for b in row]
-        for button in buttons:
-            assert len(button.callback_data.encode()) <= 64
-    assert len(seen) == 300 and set(seen.values()) == {1}
-    last_buttons = [b.callback_data for row in messages[-1].markup.inline_keyboard for b in row]
-    departments_packed = [d for d in last_buttons if d.startswith("cd:")]
-    assert len(departments_packed) == 7
-    assert ChairDepartment.unpack(departments_packed[0]).year == 2025
+        if message is not messages[-1]:
+            assert message.markup is None  # the department buttons come with the last
+    assert len(headings) == 60 and set(headings.values()) == {1}  # 5 items each
+    assert len(seen) == 60 * 3 and set(seen.values()) == {1}  # the worst three of each
+    assert sum("…" in line for m in messages for line in m.text.split("\n")) >= 60
+    last_buttons = [b for row in messages[-1].markup.inline_keyboard for b in row]
+    assert all(len(b.callback_data.encode()) <= 64 for b in last_buttons)
+    assert len(last_buttons) == DEPARTMENT_BUTTONS  # the departments with the most first
+    assert ChairDepartment.unpack(last_buttons[0].callback_data).year == 2025
 
 
 def test_splitter_refuses_nothing_small_and_repeats_headings() -> None:
@@ -218,27 +223,34 @@ async def test_summary_command_for_the_chair(
     chatter: Chatter, digest_world: World, i18n: I18n
 ) -> None:
     requests = await chatter.send(CHAIR, "/summary")
-    texts = [r.text for r in requests if isinstance(r, SendMessage)]
-    photos = [r for r in requests if isinstance(r, SendPhoto)]
-    assert len(texts) == 1 and len(photos) == 1
-    (text,) = texts
+    # ONE message: the chart, with the summary as its caption, and the department buttons.
+    assert len(requests) == 1 and isinstance(requests[0], SendPhoto)
+    text = requests[0].caption
     total = i18n.gettext("{count} item in total", "{count} items in total", 9, locale="ru")
     assert total.format(count=9) in text
     assert "Нет &lt;денег&gt;" not in text  # comments stay in the alerts and the card
-    for code in ("1.2", "1.3", "2.1", "2.2", "2.3", "2.4"):
+    # build has four items at risk, each for one reason: three by code, then "…and 1 more";
+    # in edu the overdue item comes before the declared one.
+    for code in ("1.3", "1.2", "2.1", "2.2", "2.3"):
         assert f"<b>{code}</b>" in text
-    assert "<b>1.1</b>" not in text and "<b>2.5</b>" not in text
-    assert photos[0].caption
+    assert text.index("<b>1.3</b>") < text.index("<b>1.2</b>")
+    assert "<b>1.1</b>" not in text and "<b>2.5</b>" not in text and "<b>2.4</b>" not in text
+    assert i18n.gettext("…and {count} more", locale="ru").format(count=1) in text
     markup = requests[0].reply_markup
     packed = [b.callback_data for row in markup.inline_keyboard for b in row]
-    assert ChairItem(item_id=digest_world.items["1.2"].id).pack() in packed
+    assert packed == [
+        ChairDepartment(department_id=digest_world.departments[code].id, year=2025).pack()
+        for code in ("build", "edu")
+    ]
+    labels = [b.text for row in markup.inline_keyboard for b in row]
+    assert labels == ["Управление build · 4", "Управление edu · 2"]
 
 
 async def test_summary_for_another_year_and_bad_arguments(
     chatter: Chatter, digest_world: World, i18n: I18n
 ) -> None:
     replies = await chatter.send(CHAIR, "/summary 2026")
-    texts = [r.text for r in replies if isinstance(r, SendMessage)]
+    texts = [r.text if isinstance(r, SendMessage) else r.caption for r in replies]
     assert any("1 " in text for text in texts)  # the single 2026 item
     empty = await chatter.send(CHAIR, "/summary 2030")
     assert [r.text for r in empty] == [
@@ -305,17 +317,16 @@ async def test_weekly_digest_goes_through_the_outbox_once_a_week(
         )
     async with session_maker() as session:
         rows = (await session.exec(select(Notification))).all()
-    assert added == len(rows) == 4  # chair and secretariat: one message and one chart each
+    assert added == len(rows) == 2  # chair and secretariat: the chart with the summary each
     keys = sorted(row.idempotency_key for row in rows)
     week = TODAY.isocalendar()
     assert keys[0].startswith(f"digest:{week.year}-W{week.week:02d}:")
     photos = [json.loads(row.payload) for row in rows if "chart" in row.idempotency_key]
     assert {p["method"] for p in photos} == {"sendPhoto"}
     assert all(p["params"]["photo"]["filename"] == "summary.png" for p in photos)
-    texts = [
-        json.loads(row.payload)["params"] for row in rows if "chart" not in row.idempotency_key
-    ]
-    assert all(t["parse_mode"] == "HTML" and t["reply_markup"]["inline_keyboard"] for t in texts)
+    captions = [p["params"] for p in photos]
+    assert all(c["parse_mode"] == "HTML" and c["reply_markup"]["inline_keyboard"] for c in captions)
+    assert all(c["caption"].startswith("<b>") for c in captions)
     assert all(row.not_before == NOW + timedelta(hours=8) for row in rows)
     async with session_maker() as session:
         again = await enqueue_weekly_digest(
@@ -328,3 +339,37 @@ async def test_weekly_digest_goes_through_the_outbox_once_a_week(
             tz=TZ,
         )
     assert again == 0
+
+
+async def test_item_command_explains_each_reason_with_its_threshold(
+    chatter: Chatter, digest_world: World, i18n: I18n
+) -> None:
+    (card,) = [r for r in await chatter.send(CHAIR, "/item 2.1") if isinstance(r, SendMessage)]
+    heading = i18n.gettext("At risk:", locale="ru")
+    assert f"🔴 <b>{heading}</b>" in card.text
+    (reason,) = [line for line in card.text.split("\n") if line.startswith("• ")]
+    assert "20 дней назад" in reason and "дней без обновлений — 14" in reason
+    (healthy,) = [r for r in await chatter.send(CHAIR, "/item 1.1") if isinstance(r, SendMessage)]
+    assert heading not in healthy.text
+    opened = await chatter.press(CHAIR, ChairItem(item_id=digest_world.items["2.1"].id).pack())
+    (button_card,) = [r for r in opened if isinstance(r, SendMessage)]
+    assert reason in button_card.text
+
+
+async def test_the_secretariat_sets_a_department_short_name(
+    chatter: Chatter, digest_world: World, session: AsyncSession, i18n: I18n
+) -> None:
+    done = await chatter.send(SECRETARY, "/shortname build Құрылыс | Стройка")
+    assert "Стройка" in done[0].text
+    refused = await chatter.send(CHAIR, "/shortname build X | Y")
+    assert "Стройка" not in refused[0].text
+    assert "/shortname" in (await chatter.send(SECRETARY, "/shortname build Құрылыс"))[0].text
+    assert "nope" in (await chatter.send(SECRETARY, "/shortname nope A | B"))[0].text
+    summary = await chatter.send(CHAIR, "/summary")
+    labels = [b.text for row in summary[0].reply_markup.inline_keyboard for b in row]
+    assert labels[0] == "Стройка · 4"
+    assert "<b>Стройка</b>" in summary[0].caption
+    audit = (
+        await session.exec(select(AuditLog).where(AuditLog.action == "department.short_name"))
+    ).all()
+    assert [entry.target for entry in audit] == ["build"]

@@ -55,10 +55,18 @@ def _media(user_id: int, **content: object) -> Update:
 async def _seed_reports(
     session_maker: SessionMaker, clock: FrozenClock, world: World, reports: dict[str, tuple]
 ) -> None:
-    """Earlier reports by the head, 20 days ago: what a confirmation will repeat."""
+    """Earlier reports by the head, 20 days ago: what a confirmation will repeat.
+
+    The items are dated back to then too: an item cannot be reported on before it exists.
+    """
+    reported_at = clock.now() - timedelta(days=20)
     async with session_maker() as session:
         head = (await session.exec(select(Person).where(Person.telegram_id == EDU_HEAD))).one()
         for code, (status, progress, cause) in reports.items():
+            item = await session.get(RoadmapItem, world.items[code])
+            assert item is not None
+            item.created_at = min(item.created_at, reported_at)
+            session.add(item)
             session.add(
                 StatusUpdate(
                     item_id=world.items[code],
@@ -67,7 +75,7 @@ async def _seed_reports(
                     progress=progress,
                     cause=cause,
                     comment="earlier",
-                    created_at=clock.now() - timedelta(days=20),
+                    created_at=reported_at,
                 )
             )
         await session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import pytest
@@ -11,6 +12,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
+from bot.scheduling.jobs import Jobs
 from bot.telegram.callbacks import (
     DialogAction,
     OpenItem,
@@ -340,3 +342,33 @@ async def test_worklist_pages_and_item_history(
     ).replace("45%", "")  # only the last 10 of 12 updates are listed
     foreign = only_text(await chatter.send(BUILD_HEAD, "/item 1.2"))
     assert "55%" not in foreign
+
+
+async def test_save_does_not_wait_for_the_alert_scan(
+    world: World, jobs: Jobs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head's Save answers at once; the chair's alert scan runs in the background."""
+    release = asyncio.Event()
+    scans: list[str] = []
+
+    async def slow_scan() -> int:
+        scans.append("started")
+        await release.wait()
+        scans.append("finished")
+        return 0
+
+    monkeypatch.setattr(jobs, "chair_alerts", slow_scan)
+    chatter, item = world.chatter, world.items["2.1"]
+    await chatter.press(BUILD_HEAD, OpenItem(item_id=item).pack())
+    await chatter.press(BUILD_HEAD, PickStatus(item_id=item, status="blocked").pack())
+    await chatter.send(BUILD_HEAD, "10")
+    await chatter.press(BUILD_HEAD, PickCause(item_id=item, cause="contractor").pack())
+    await chatter.send(BUILD_HEAD, "Подрядчик ушёл")
+    await chatter.press(BUILD_HEAD, DialogAction(item_id=item, action="skip").pack())
+    saved = await chatter.press(BUILD_HEAD, DialogAction(item_id=item, action="save").pack())
+    assert any(isinstance(r, EditMessageText) and "✅" in r.text for r in saved)
+    await asyncio.sleep(0)  # let the background task start
+    assert scans == ["started"]  # Save answered while the scan was still running
+    release.set()
+    await jobs.settle()
+    assert scans == ["started", "finished"]

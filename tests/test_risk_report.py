@@ -61,18 +61,22 @@ async def test_report_table_and_totals(
                 i18n.gettext("Responsible department"),
                 i18n.gettext("Deadline"),
                 i18n.gettext("Risk reasons"),
-                i18n.gettext("Cause"),
+                i18n.gettext("Cause given by the department"),
                 i18n.gettext("Department's latest explanation"),
             ]
+            # Exclusive counts that add up: 2 done + 0 on track + 3 at risk + 2 no reports = 7.
             totals = [
                 i18n.gettext("Items in the Road Map: {count}").format(count=7),
                 i18n.gettext("Done: {count}").format(count=2),
-                i18n.gettext("Declared at risk: {count}").format(count=1),
-                i18n.gettext("Declared as not to be met: {count}").format(count=1),
+                i18n.gettext("On track: {count}").format(count=0),
+                i18n.gettext("At risk of not being met: {count}").format(count=3),
+                i18n.gettext(
+                    "of them overdue: {overdue}; declared by the department: {declared}"
+                ).format(overdue=1, declared=2),
                 i18n.gettext("No reports yet: {count}").format(count=2),
-                i18n.gettext("Overdue: {count}").format(count=2),
-                i18n.gettext("At risk for any reason: {count}").format(count=3),
             ]
+            addressee = i18n.gettext("To: ____________________________________")
+            bot_line = "Draft prepared by the Road Map bot: check and edit it before sending."
     document = Document(io.BytesIO(data))
     text = text_of(document)
     assert (
@@ -84,29 +88,38 @@ async def test_report_table_and_totals(
     assert expected_date in text
     for line in totals:
         assert line in text
+    assert text.startswith(
+        i18n.gettext("Road Map {year}: items at risk of not being met", locale="ru").format(
+            year=2025
+        )
+    )
+    assert addressee in text and i18n.gettext(bot_line, locale="ru") not in text
+    assert text.rstrip().endswith(i18n.gettext("Date: ____________", locale="ru"))
+    footer = document.sections[0].footer.paragraphs[0]._p.xml
+    assert 'w:instr="PAGE"' in footer  # page numbers
 
     (table,) = document.tables
     cells = [[cell.text for cell in row.cells] for row in table.rows]
     assert cells[0] == header
-    # Ordered by department name in the reader's language, then deadline.
+    # Ordered by code.
     assert cells[1:] == [
         [
             "1",
-            "1.2 Пункт 1.2",
-            "Управление образования",
-            format_day(date(2025, 2, 1), "ru"),
-            "просрочено; нет обновлений",
-            "",
-            "",
-        ],
-        [
-            "2",
             "1.1 Пункт 1.1",
             "Управление образования",
             format_day(date(2025, 9, 1), "ru"),
             "заявлен риск",
             "<contractor>",
             f"{FORMULA_COMMENT} ({format_day(date(2025, 2, 20), 'ru')})",
+        ],
+        [
+            "2",
+            "1.2 Пункт 1.2",
+            "Управление образования",
+            format_day(date(2025, 2, 1), "ru"),
+            "просрочено; нет обновлений",
+            "",
+            "",
         ],
         [
             "3",
@@ -135,7 +148,7 @@ async def test_report_in_kazakh_uses_kazakh_names(
         "Білім басқармасы",
         "Құрылыс басқармасы",
     ]
-    assert table.rows[1].cells[1].text == "1.2 Тармақ 1.2"
+    assert table.rows[1].cells[1].text == "1.1 Тармақ 1.1"
 
 
 async def test_report_without_risks_has_no_table(

@@ -77,10 +77,14 @@ def test_stale_counts_from_the_start_when_nobody_reported() -> None:
 
 
 def test_stale_when_the_last_two_rounds_went_unanswered() -> None:
-    assert not is_stale(replace(HEALTHY, unanswered_rounds=1), TODAY, T)
-    assert is_stale(replace(HEALTHY, unanswered_rounds=2), TODAY, T)
+    assert not is_stale(replace(HEALTHY, missed_requests=(date(2025, 5, 26),)), TODAY, T)
+    assert is_stale(
+        replace(HEALTHY, missed_requests=(date(2025, 5, 26), date(2025, 5, 19))), TODAY, T
+    )
     assert not is_stale(
-        replace(HEALTHY, unanswered_rounds=2), TODAY, RiskThresholds(missed_rounds=3)
+        replace(HEALTHY, missed_requests=(date(2025, 5, 26), date(2025, 5, 19))),
+        TODAY,
+        RiskThresholds(missed_rounds=3),
     )
 
 

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     risk_flat_rounds: int = Field(default=3, ge=2)
     risk_flat_remaining_fraction: float = Field(default=1 / 3, gt=0, lt=1)
     alert_check_minutes: int = Field(default=15, ge=1)
+    alert_hourly_cap: int = Field(default=4, ge=1)
     round_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("mon",), time(10))
     reminder_time: Annotated[time, NoDecode] = time(9, 30)
     digest_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("fri",), time(17))

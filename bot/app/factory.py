@@ -137,7 +137,7 @@ async def _on_startup(
     logger.info("Bot @%s is up; status rounds: %s", me.username, schedule)
 
 
-async def _on_shutdown(dispatcher: Dispatcher) -> None:
+async def _on_shutdown(dispatcher: Dispatcher, jobs: Jobs) -> None:
     scheduler = dispatcher.workflow_data.pop("scheduler", None)
     if scheduler is not None:
         scheduler.shutdown(wait=False)
@@ -145,6 +145,7 @@ async def _on_shutdown(dispatcher: Dispatcher) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await jobs.settle()
 
 
 @dataclass

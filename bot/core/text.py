@@ -38,6 +38,18 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,.;:—-«(") + ELLIPSIS
 
 
+_CITY = re.compile(
+    r"^\s*Шымкент\s+қаласының\s+|\s+(?:города|г\.)\s*Шымкент(?:а)?\s*$", re.IGNORECASE
+)
+
+
+def without_city(name: str) -> str:
+    """A department's name without «Шымкент қаласының» / «города Шымкент»: every department
+    is the city's, so the words only hide what tells them apart."""
+    short = _CITY.sub("", name).strip()
+    return short[:1].upper() + short[1:] if short else name.strip()
+
+
 @dataclass(frozen=True)
 class Block:
     """Lines that stay in one message, each balanced HTML on its own.

@@ -1,36 +1,62 @@
-"""Chair alerts: one message per chair when an item enters a risk state or gets worse.
+"""Chair alerts: the chair hears when an item enters a risk state or gets worse.
 
 The level each item was last reported at is kept in ItemRiskState, so an item that stays
 at risk is not announced again; a recovered item that falls back starts a new episode and
-gets a new alert. Risk events written when an update declares a risk are marked handled here.
+gets a new alert. One transition is one alert; several at once (after a round, an import, a
+deadline change or the first scan) are ONE grouped message per chair. A chair gets at most
+`ALERT_HOURLY_CAP` alert messages an hour: transitions beyond it are recorded but not sent,
+and the next weekly digest lists them with every other item at risk. Risk events written
+when an update declares a risk are marked handled here.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.text import quote
+from bot.core.text import quote, shorten
 from bot.delivery.enqueue import enqueue_message
 from bot.reporting.views import cause_label
 from bot.risk.assess import assess_items
-from bot.risk.digest import departments_by_id
-from bot.risk.labels import reasons_text
-from bot.risk.rules import SEVERITY, ItemRisk, RiskState, RiskThresholds
+from bot.risk.digest import code_key, departments_by_id, short_title
+from bot.risk.labels import reasons_text, short_reasons
+from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskState, RiskThresholds
 from bot.telegram.callbacks import AskUpdate, ChairItem
-from bot.telegram.i18n import format_day, in_locale, pick_name
+from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.texts import department_name, status_label
-from db.models import Department, ItemRiskState, Person, RiskEvent, Role
+from db.models import Department, ItemRiskState, Notification, Person, RiskEvent, Role, StatusUpdate
+
+ALERT_KIND = "alert"
+GROUP_ITEM_LIMIT = 30  # items listed (and buttons) in one grouped message
+BUTTON_LIMIT = 32  # characters of an item button
+HEADLINES = {
+    RiskState.AT_RISK: "⚠️",
+    RiskState.BLOCKED: "⛔",
+    RiskState.OVERDUE: "⏰",
+}
 
 
-def alert_text(risk: ItemRisk, department: Department | None, today: date) -> str:
+@dataclass(frozen=True)
+class Transition:
+    """An item that entered a risk state or a worse one in this scan."""
+
+    risk: ItemRisk
+    episode: int
+    reporter: str | None
+
+
+def alert_text(
+    risk: ItemRisk, department: Department | None, today: date, reporter: str | None = None
+) -> str:
     headlines = {
         RiskState.AT_RISK: "⚠️ " + _("<b>A Road Map item is at risk of not being met</b>"),
         RiskState.BLOCKED: "⛔ " + _("<b>The department says the item will not be met</b>"),
@@ -52,7 +78,13 @@ def alert_text(risk: ItemRisk, department: Department | None, today: date) -> st
                 status=status_label(risk.latest_status), progress=risk.latest_progress
             )
         )
-    if risk.latest_cause:
+        if risk.facts.latest_day is not None:
+            lines.append(
+                _("Reported by {author} on {date}").format(
+                    author=quote(reporter or "—"), date=format_day(risk.facts.latest_day)
+                )
+            )
+    if risk.latest_cause and RiskReason.DECLARED not in risk.reasons:  # the reason names it
         lines.append(_("Cause: {cause}").format(cause=quote(cause_label(risk.latest_cause))))
     if risk.latest_comment:
         lines.append(_("Comment: {comment}").format(comment=quote(risk.latest_comment)))
@@ -98,6 +130,7 @@ async def enqueue_chair_alerts(
     not_before: datetime,
     thresholds: RiskThresholds,
     tz: tzinfo,
+    hourly_cap: int,
 ) -> int:
     """Compare every item's risk with what the chair was told, alert on transitions, commit.
 
@@ -106,9 +139,7 @@ async def enqueue_chair_alerts(
     """
     risks = await assess_items(session, today=today, year=None, thresholds=thresholds, tz=tz)
     known = {row.item_id: row for row in (await session.exec(select(ItemRiskState))).all()}
-    chairs = await active_chairs(session)
-    departments = await departments_by_id(session)
-    added = 0
+    pending: list[tuple[ItemRisk, int]] = []
     for item_id, risk in risks.items():
         state = known.get(item_id)
         reasons = ",".join(risk.reasons)
@@ -124,8 +155,20 @@ async def enqueue_chair_alerts(
         state.state, state.reasons, state.updated_at = risk.state, reasons, now
         session.add(state)
         if alert:
-            added += await _enqueue_alert(
-                session, risk, state.episode, chairs, departments, i18n, today, now, not_before
+            pending.append((risk, state.episode))
+    added = 0
+    if pending:
+        reporters = await _reporters(session, [risk for risk, _episode in pending])
+        transitions = sorted(
+            (Transition(risk, episode, reporters.get(risk.item_id)) for risk, episode in pending),
+            key=lambda t: (-SEVERITY[t.risk.state], code_key(t.risk.code)),
+        )
+        departments = await departments_by_id(session)
+        for person in await active_chairs(session):
+            if await _sent_within_the_hour(session, person, now) >= hourly_cap:
+                continue  # folded into the next digest, which lists every item at risk
+            added += await _enqueue_for(
+                session, person, transitions, departments, i18n, today, now, not_before
             )
     await session.exec(
         update(RiskEvent).where(col(RiskEvent.handled_at).is_(None)).values(handled_at=now)
@@ -134,30 +177,111 @@ async def enqueue_chair_alerts(
     return added
 
 
-async def _enqueue_alert(
+async def _reporters(session: AsyncSession, risks: list[ItemRisk]) -> dict[int, str]:
+    """Item id → the name of whoever wrote its newest update."""
+    update_ids = {risk.latest_update_id: risk.item_id for risk in risks if risk.latest_update_id}
+    if not update_ids:
+        return {}
+    rows = await session.exec(
+        select(col(StatusUpdate.id), col(Person.display_name))
+        .join(Person, col(Person.id) == StatusUpdate.author_id)
+        .where(col(StatusUpdate.id).in_(list(update_ids)))
+    )
+    return {update_ids[update_id]: name for update_id, name in rows.all() if update_id}
+
+
+async def _sent_within_the_hour(session: AsyncSession, person: Person, now: datetime) -> int:
+    statement = select(func.count()).where(
+        Notification.person_id == person.id,
+        Notification.kind == ALERT_KIND,
+        col(Notification.created_at) > now - timedelta(hours=1),
+    )
+    return int((await session.exec(statement)).one())
+
+
+async def _enqueue_for(
     session: AsyncSession,
-    risk: ItemRisk,
-    episode: int,
-    chairs: list[Person],
+    person: Person,
+    transitions: list[Transition],
     departments: dict[int, Department],
     i18n: I18n,
     today: date,
     now: datetime,
     not_before: datetime,
 ) -> int:
-    added = 0
-    for person in chairs:
-        with in_locale(i18n, person.locale):
-            text = alert_text(risk, departments.get(risk.department_id), today)
+    """One alert for one transition; one grouped message for several."""
+    with in_locale(i18n, person.locale):
+        if len(transitions) == 1:
+            (single,) = transitions
+            risk = single.risk
+            key = f"alert:{risk.item_id}:{single.episode}:{risk.state}:{person.id}"
+            text = alert_text(risk, departments.get(risk.department_id), today, single.reporter)
             keyboard = alert_keyboard(risk.item_id)
-        added += await enqueue_message(
-            session,
-            key=f"alert:{risk.item_id}:{episode}:{risk.state}:{person.id}",
-            kind="alert",
-            person=person,
-            text=text,
-            keyboard=keyboard,
-            now=now,
-            not_before=not_before,
+        else:
+            key = f"alerts:{_group_stamp(transitions)}:{person.id}"
+            text = group_text(transitions, departments)
+            keyboard = group_keyboard(transitions)
+    added = await enqueue_message(
+        session,
+        key=key,
+        kind=ALERT_KIND,
+        person=person,
+        text=text,
+        keyboard=keyboard,
+        now=now,
+        not_before=not_before,
+    )
+    return int(added)
+
+
+def _group_stamp(transitions: list[Transition]) -> str:
+    """The same transitions give the same key: a repeated scan adds nothing."""
+    parts = sorted(f"{t.risk.item_id}:{t.episode}:{t.risk.state}" for t in transitions)
+    return hashlib.sha256(",".join(parts).encode()).hexdigest()[:24]
+
+
+def group_text(transitions: list[Transition], departments: dict[int, Department]) -> str:
+    """Several items newly at risk: a count, then the items by department, worst first."""
+    count = len(transitions)
+    lines = [
+        "⚠️ <b>"
+        + ngettext("{count} item newly at risk", "{count} items newly at risk", count).format(
+            count=count
         )
-    return added
+        + "</b>"
+    ]
+    shown = transitions[:GROUP_ITEM_LIMIT]
+    grouped: dict[int, list[Transition]] = {}
+    for transition in shown:
+        grouped.setdefault(transition.risk.department_id, []).append(transition)
+    order = sorted(grouped, key=lambda dept: (-len(grouped[dept]), _name(departments, dept)))
+    for dept in order:
+        lines.append("")
+        lines.append(f"<b>{quote(_name(departments, dept))}</b> — {len(grouped[dept])}")
+        for transition in grouped[dept]:
+            risk = transition.risk
+            lines.append(
+                f"{HEADLINES[risk.state]} <b>{quote(risk.code)}</b> "
+                f"{quote(shorten(short_title(risk), 80))} — <i>{quote(short_reasons(risk))}</i>"
+            )
+    if count > len(shown):
+        lines.append("")
+        lines.append(_("…and {count} more: see /summary.").format(count=count - len(shown)))
+    return "\n".join(lines)
+
+
+def _name(departments: dict[int, Department], department_id: int) -> str:
+    return department_name(departments.get(department_id))
+
+
+def group_keyboard(transitions: list[Transition]) -> InlineKeyboardMarkup:
+    """A button per listed item, opening its card and history."""
+    builder = InlineKeyboardBuilder()
+    for transition in transitions[:GROUP_ITEM_LIMIT]:
+        risk = transition.risk
+        label = f"{risk.code} {pick_name(risk.title_kk, risk.title_ru)}"
+        builder.button(
+            text=shorten(label, BUTTON_LIMIT), callback_data=ChairItem(item_id=risk.item_id)
+        )
+    builder.adjust(2)
+    return builder.as_markup()

@@ -81,11 +81,11 @@ async def assess_items(
     if not rows:
         return {}
     postponed = await _postponements(session, item_ids, until)
-    unanswered = await _unanswered_rounds(session, thresholds.missed_rounds, until)
+    requests = await _recent_requests(session, thresholds.missed_rounds, until)
     dismissals = await _dismissals(session, item_ids, until)
 
     with _collector_paused():
-        return _assess_rows(rows, today, thresholds, tz, postponed, unanswered, dismissals)
+        return _assess_rows(rows, today, thresholds, tz, postponed, requests, dismissals)
 
 
 @contextmanager
@@ -125,6 +125,33 @@ def _as_utc(moment: datetime | None) -> datetime | None:
     return moment
 
 
+def _utc(moment: datetime | str) -> datetime:
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _missed_reader(
+    requests: dict[int, list[tuple[datetime, bool]]], tz: tzinfo
+) -> Callable[[int, datetime | str], tuple[date, ...]]:
+    """The days of the department's unanswered requests among its newest ones, counting only
+    requests made after the item was added (an item cannot miss a request made before it)."""
+    seen: dict[tuple[int, Any], tuple[date, ...]] = {}
+
+    def missed(department_id: int, created: datetime | str) -> tuple[date, ...]:
+        key = (department_id, created)
+        found = seen.get(key)
+        if found is None:
+            since = _utc(created)
+            found = seen[key] = tuple(
+                requested.astimezone(tz).date()
+                for requested, unanswered in requests.get(department_id, ())
+                if unanswered and requested >= since
+            )
+        return found
+
+    return missed
+
+
 _MISSING = object()
 _NO_RISK = RiskState.NONE
 
@@ -135,12 +162,13 @@ def _assess_rows(
     thresholds: RiskThresholds,
     tz: tzinfo,
     postponed: dict[int, int],
-    unanswered: dict[int, int],
+    requests: dict[int, list[tuple[datetime, bool]]],
     dismissals: dict[int, list[tuple[str, str]]],
 ) -> dict[int, ItemRisk]:
     result: dict[int, ItemRisk] = {}
     year_starts: dict[int, date] = {}
     day_of = _day_reader(tz)
+    missed_by = _missed_reader(requests, tz)
     for row in rows:
         (
             item_id,
@@ -171,7 +199,8 @@ def _assess_rows(
             day_of(latest_at),
             streak or 0,
             postponed.get(item_id, 0),
-            unanswered.get(department_id, 0),
+            missed_by(department_id, created),
+            created_day,
         )
         reasons = risk_reasons(facts, today, thresholds)
         dismissed: list[RiskReason] = []
@@ -195,6 +224,7 @@ def _assess_rows(
             facts,
             reasons,
             risk_state(reasons, status) if reasons else _NO_RISK,
+            thresholds,
             dismissed,
             latest_id,
             status,
@@ -307,10 +337,11 @@ async def _postponements(
     return {item_id: count for item_id, count in (await session.exec(statement)).all()}
 
 
-async def _unanswered_rounds(
+async def _recent_requests(
     session: AsyncSession, rounds: int, until: datetime | None
-) -> dict[int, int]:
-    """Per department: unanswered requests among its newest `rounds` round requests."""
+) -> dict[int, list[tuple[datetime, bool]]]:
+    """Per department: its newest `rounds` round requests, newest first, and whether each is
+    still unanswered (as of `until`)."""
     if rounds <= 0:
         return {}
     rank = (
@@ -326,6 +357,7 @@ async def _unanswered_rounds(
         answered = and_(answered, col(RoundRequest.answered_at) < until)
     ranked_query = select(
         RoundRequest.department_id,
+        RoundRequest.requested_at,
         case((answered, literal(0)), else_=literal(1)).label("open"),
         rank,
     )
@@ -334,11 +366,14 @@ async def _unanswered_rounds(
         ranked_query = ranked_query.where(RoundRequest.requested_at < until)
     ranked = ranked_query.subquery()
     statement = (
-        select(ranked.c.department_id, func.sum(ranked.c.open))
+        select(ranked.c.department_id, ranked.c.requested_at, ranked.c.open)
         .where(ranked.c.rn <= rounds)
-        .group_by(ranked.c.department_id)
+        .order_by(ranked.c.department_id, ranked.c.rn)
     )
-    return {dept: int(count or 0) for dept, count in (await session.exec(statement)).all()}
+    result: dict[int, list[tuple[datetime, bool]]] = {}
+    for dept, requested, unanswered in (await session.exec(statement)).all():
+        result.setdefault(dept, []).append((_utc(requested), bool(unanswered)))
+    return result
 
 
 async def _dismissals(
@@ -371,3 +406,17 @@ async def at_risk_counts(
         )
         counts.append(sum(1 for risk in risks.values() if risk.at_risk))
     return counts
+
+
+async def assess_item(
+    session: AsyncSession,
+    *,
+    item_id: int,
+    year: int,
+    today: date,
+    thresholds: RiskThresholds,
+    tz: tzinfo,
+) -> ItemRisk | None:
+    """One item's assessment, taken from its year's (the same numbers every view shows)."""
+    risks = await assess_items(session, today=today, year=year, thresholds=thresholds, tz=tz)
+    return risks.get(item_id)

@@ -11,6 +11,7 @@ import io
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
@@ -42,36 +43,51 @@ def _category_labels() -> dict[str, str]:
 def render_chart(
     *, bars: Sequence[ChartBar], weekly: Sequence[tuple[str, int]], year: int
 ) -> bytes:
-    """A PNG sized for a phone screen: tall, large type, labels in the reader's language."""
+    """A PNG sized for a phone screen: tall, large type, labels in the reader's language.
+
+    The legend stands beside the bars; the week-by-week panel appears once there are at
+    least two stored weeks to compare (a single point says nothing a count does not).
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     labels = _category_labels()
     ordered = sorted(bars, key=lambda bar: sum(bar.counts.values()))
-    height = max(4.0, 0.55 * len(ordered) + 2.0)
-    figure = Figure(figsize=(8, height + 3.5), dpi=110)
+    height = max(4.0, 0.6 * len(ordered) + 1.5)
+    trend = len(weekly) >= 2
+    figure = Figure(figsize=(9, height + (3.2 if trend else 0.4)), dpi=110)
     FigureCanvasAgg(figure)
-    top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [height, 3]})
-    names = [textwrap.fill(bar.label, 34) for bar in ordered]
+    if trend:
+        top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [height, 2.6]})
+    else:
+        top, bottom = figure.subplots(1, 1), None
+    names = [textwrap.fill(bar.label, 26) for bar in ordered]
     positions = range(len(ordered))
     left = [0] * len(ordered)
     for key, colour in CATEGORY_COLOURS:
         values = [bar.counts.get(key, 0) for bar in ordered]
         top.barh(positions, values, left=left, color=colour, label=labels[key], height=0.7)
         left = [a + b for a, b in zip(left, values, strict=True)]
-    top.set_yticks(list(positions), names, fontsize=9)
-    top.set_xlabel(_("items"), fontsize=10)
-    top.set_title(_("Road Map {year}: items by department").format(year=year), fontsize=12)
-    top.legend(
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.08 - 0.4 / height),
-        ncol=3,
-        fontsize=9,
-        frameon=False,
+    top.set_yticks(list(positions), names, fontsize=11)
+    top.set_xlabel(_("items"), fontsize=11)
+    top.set_title(
+        textwrap.fill(_("Road Map {year}: items by department").format(year=year), 48),
+        fontsize=14,
+        fontweight="bold",
+        loc="left",
     )
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11, frameon=False)
     top.grid(axis="x", alpha=0.3)
     top.spines[["top", "right"]].set_visible(False)
+    if bottom is not None:
+        _trend(bottom, weekly)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
 
+
+def _trend(bottom: Any, weekly: Sequence[tuple[str, int]]) -> None:
     weeks = [label for label, _count in weekly]
     counts = [count for _label, count in weekly]
     bottom.plot(weeks, counts, marker="o", color="#c62828", linewidth=2)
@@ -79,12 +95,8 @@ def render_chart(
         bottom.annotate(
             str(y), (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=9
         )
-    bottom.set_title(_("At-risk items week by week"), fontsize=12)
+    bottom.set_title(_("At-risk items week by week"), fontsize=13, loc="left")
     bottom.set_ylim(bottom=0, top=max([*counts, 1]) * 1.25)
-    bottom.tick_params(axis="x", labelsize=9, rotation=30)
+    bottom.tick_params(axis="x", labelsize=10, rotation=30)
     bottom.grid(axis="y", alpha=0.3)
     bottom.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()

@@ -22,17 +22,28 @@ from babel.dates import format_date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.text import Block, quote, split_blocks
+from bot.core.text import (
+    TELEGRAM_CAPTION_LIMIT,
+    Block,
+    quote,
+    shorten,
+    split_blocks,
+    visible_length,
+)
 from bot.delivery.enqueue import enqueue_message, enqueue_photo
-from bot.risk.assess import assess_items, at_risk_counts
-from bot.risk.labels import reasons_text
-from bot.risk.rules import ItemRisk, RiskReason, RiskThresholds
+from bot.risk.assess import assess_items
+from bot.risk.labels import reasons_text, short_reasons
+from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskThresholds
 from bot.telegram.callbacks import ChairDepartment, ChairItem
 from bot.telegram.i18n import current_locale, format_day, in_locale, ngettext, pick_name
-from bot.telegram.texts import department_name
-from db.models import Department, ItemStatus, Person, Role
+from bot.telegram.texts import department_short_name
+from db.models import Department, ItemStatus, Person, RiskSnapshot, Role
 
 TITLE_LIMIT = 200
+SUMMARY_TITLE_LIMIT = 70
+WORST_PER_DEPARTMENT = 3
+DEPARTMENT_BUTTON_LIMIT = 26
+DEPARTMENT_BUTTONS = 40  # Telegram shows at most 100 buttons; /departments lists the rest
 ITEM_BUTTONS_PER_PART = 40
 CHART_WEEKS = 8
 
@@ -92,8 +103,7 @@ def summarize(risks: dict[int, ItemRisk]) -> Summary:
 
 
 def short_title(risk: ItemRisk) -> str:
-    title = pick_name(risk.title_kk, risk.title_ru)
-    return title if len(title) <= TITLE_LIMIT else title[: TITLE_LIMIT - 1].rstrip() + "…"
+    return shorten(pick_name(risk.title_kk, risk.title_ru), TITLE_LIMIT)
 
 
 def item_line(risk: ItemRisk, today: date) -> str:
@@ -119,9 +129,21 @@ def count_lines(summary: Summary) -> list[str]:
     return lines
 
 
+def worst_first(risk: ItemRisk) -> tuple[int, int, tuple[tuple[int, int | str], ...]]:
+    """Overdue before "will not be met" before at risk; more reasons first; then by code."""
+    return (-SEVERITY[risk.state], -len(risk.reasons), code_key(risk.code))
+
+
+def summary_line(risk: ItemRisk) -> str:
+    """One of a department's worst items in the summary: code, a short title, short reasons."""
+    title = shorten(pick_name(risk.title_kk, risk.title_ru), SUMMARY_TITLE_LIMIT)
+    return f"• <b>{quote(risk.code)}</b> {quote(title)} — <i>{quote(short_reasons(risk))}</i>"
+
+
 def digest_blocks(
     summary: Summary, departments: dict[int, Department], *, year: int, today: date
 ) -> list[Block]:
+    """Totals, then per department (most at-risk first): the count and its worst few items."""
     header = [
         _("<b>Road Map {year}: summary as of {date}</b>").format(year=year, date=format_day(today)),
         *count_lines(summary),
@@ -131,27 +153,32 @@ def digest_blocks(
         blocks.append(Block(("", _("No items are at risk."))))
         return blocks
     blocks.append(Block(("", _("<b>At-risk items by department</b>"))))
+    for dept, risks in at_risk_by_department(summary, departments):
+        name = quote(department_short_name(departments.get(dept)))
+        count = ngettext("{count} item at risk", "{count} items at risk", len(risks)).format(
+            count=len(risks)
+        )
+        lines = ["", f"<b>{name}</b> — {count}"]
+        lines += [summary_line(risk) for risk in risks[:WORST_PER_DEPARTMENT]]
+        if len(risks) > WORST_PER_DEPARTMENT:
+            more = len(risks) - WORST_PER_DEPARTMENT
+            lines.append(_("…and {count} more").format(count=more))
+        blocks.append(Block(tuple(lines), (dept,)))
+    return blocks
+
+
+def at_risk_by_department(
+    summary: Summary, departments: dict[int, Department]
+) -> list[tuple[int, list[ItemRisk]]]:
+    """Departments with items at risk, most first, each with its items worst first."""
     grouped: dict[int, list[ItemRisk]] = {}
     for risk in summary.at_risk_items:
         grouped.setdefault(risk.department_id, []).append(risk)
     order = sorted(
         grouped,
-        key=lambda dept: (-len(grouped[dept]), department_name(departments.get(dept)).lower()),
+        key=lambda dept: (-len(grouped[dept]), department_short_name(departments.get(dept))),
     )
-    for dept in order:
-        risks = grouped[dept]
-        name = quote(department_name(departments.get(dept)))
-        heading = "<b>{name}</b> — {count}".format(
-            name=name,
-            count=ngettext("{count} item at risk", "{count} items at risk", len(risks)).format(
-                count=len(risks)
-            ),
-        )
-        continued = _("<b>{name}</b> (continued)").format(name=name)
-        first, *rest = risks
-        blocks.append(Block(("", heading, item_line(first, today)), (first.item_id,)))
-        blocks.extend(Block((item_line(risk, today),), (risk.item_id,), continued) for risk in rest)
-    return blocks
+    return [(dept, sorted(grouped[dept], key=worst_first)) for dept in order]
 
 
 @dataclass
@@ -160,47 +187,47 @@ class DigestMessage:
     markup: InlineKeyboardMarkup | None
 
 
-def digest_keyboard(
-    item_ids: Sequence[int],
-    codes: dict[int, str],
-    departments: Sequence[tuple[int, str]],
-    year: int,
-) -> InlineKeyboardMarkup | None:
-    builder = InlineKeyboardBuilder()
+def items_keyboard(item_ids: Sequence[int], codes: dict[int, str]) -> InlineKeyboardMarkup | None:
+    """A button per item (its code), four to a row: a department's view."""
     shown = list(item_ids)[:ITEM_BUTTONS_PER_PART]
+    if not shown:
+        return None
+    builder = InlineKeyboardBuilder()
     for item_id in shown:
         builder.button(text=codes[item_id], callback_data=ChairItem(item_id=item_id))
-    sizes = [4] * (len(shown) // 4) + ([len(shown) % 4] if len(shown) % 4 else [])
-    for department_id, label in departments:
-        builder.button(
-            text=label, callback_data=ChairDepartment(department_id=department_id, year=year)
-        )
-    sizes += [1] * len(departments)
-    if not sizes:
+    builder.adjust(4)
+    return builder.as_markup()
+
+
+def department_keyboard(
+    counts: Sequence[tuple[int, int]], departments: dict[int, Department], year: int
+) -> InlineKeyboardMarkup | None:
+    """A button per department with items at risk, for the drill-down, two to a row."""
+    if not counts:
         return None
-    builder.adjust(*sizes)
+    builder = InlineKeyboardBuilder()
+    for dept, count in counts[:DEPARTMENT_BUTTONS]:
+        name = shorten(department_short_name(departments.get(dept)), DEPARTMENT_BUTTON_LIMIT)
+        builder.button(
+            text=f"{name} · {count}",
+            callback_data=ChairDepartment(department_id=dept, year=year),
+        )
+    builder.adjust(2)
     return builder.as_markup()
 
 
 def render_digest(
     summary: Summary, departments: dict[int, Department], *, year: int, today: date
 ) -> list[DigestMessage]:
-    """The digest in the current locale: messages with item buttons, departments on the last."""
+    """The digest in the current locale: as few messages as fit (one for the demo), with the
+    department buttons on the last."""
     parts = split_blocks(digest_blocks(summary, departments, year=year, today=today))
-    codes = {risk.item_id: risk.code for risk in summary.at_risk_items}
-    department_ids = []
-    for risk in summary.at_risk_items:
-        if risk.department_id not in department_ids:
-            department_ids.append(risk.department_id)
-    buttons = [
-        (dept, "🏛 " + department_name(departments.get(dept))[:60]) for dept in department_ids
+    counts = [(dept, len(risks)) for dept, risks in at_risk_by_department(summary, departments)]
+    keyboard = department_keyboard(counts, departments, year)
+    return [
+        DigestMessage(part.text, keyboard if number == len(parts) - 1 else None)
+        for number, part in enumerate(parts)
     ]
-    messages = []
-    for number, part in enumerate(parts):
-        last = number == len(parts) - 1
-        markup = digest_keyboard(part.keys, codes, buttons if last else [], year)
-        messages.append(DigestMessage(part.text, markup))
-    return messages
 
 
 async def departments_by_id(session: AsyncSession) -> dict[int, Department]:
@@ -239,12 +266,48 @@ async def collect_digest(
     summary = summarize(risks)
     weekly: list[tuple[date, int]] = []
     if with_weekly and summary.total:
-        days = chart_days(today, year)
-        counts = await at_risk_counts(
-            session, days=days[:-1], year=year, thresholds=thresholds, tz=tz
-        )
-        weekly = [*zip(days[:-1], counts, strict=True), (days[-1], summary.at_risk)]
+        weekly = [*await stored_weeks(session, year=year, before=today), (today, summary.at_risk)]
     return DigestData(year, today, summary, await departments_by_id(session), weekly)
+
+
+async def stored_weeks(
+    session: AsyncSession, *, year: int, before: date, weeks: int = CHART_WEEKS - 1
+) -> list[tuple[date, int]]:
+    """The at-risk counts the weekly job stored before `before`, oldest first."""
+    statement = (
+        select(col(RiskSnapshot.day), col(RiskSnapshot.at_risk))
+        .where(RiskSnapshot.year == year, col(RiskSnapshot.day) < before)
+        .order_by(col(RiskSnapshot.day).desc())
+        .limit(weeks)
+    )
+    return [(day, count) for day, count in reversed((await session.exec(statement)).all())]
+
+
+async def save_snapshot(session: AsyncSession, data: DigestData, now: datetime) -> None:
+    """Store today's counts for the trend (once per day; a rerun updates them)."""
+    counts = data.summary.counts
+    statement = select(RiskSnapshot).where(
+        RiskSnapshot.year == data.year, RiskSnapshot.day == data.today
+    )
+    snapshot = (await session.exec(statement)).first() or RiskSnapshot(
+        year=data.year,
+        day=data.today,
+        created_at=now,
+        total=0,
+        done=0,
+        on_track=0,
+        at_risk=0,
+        overdue=0,
+        not_reported=0,
+    )
+    snapshot.total = data.summary.total
+    snapshot.done = counts[Category.DONE]
+    snapshot.on_track = counts[Category.ON_TRACK]
+    snapshot.at_risk = data.summary.at_risk
+    snapshot.overdue = counts[Category.OVERDUE]
+    snapshot.not_reported = counts[Category.NOT_REPORTED]
+    snapshot.created_at = now
+    session.add(snapshot)
 
 
 def render_chart_png(data: DigestData) -> bytes:
@@ -252,7 +315,10 @@ def render_chart_png(data: DigestData) -> bytes:
     from bot.risk.chart import ChartBar, render_chart
 
     bars = [
-        ChartBar(label=department_name(data.departments.get(dept)), counts=dict(counts))
+        ChartBar(
+            label=department_short_name(data.departments.get(dept)),
+            counts={str(kind): count for kind, count in counts.items()},
+        )
         for dept, counts in data.summary.by_department.items()
     ]
     locale = current_locale()
@@ -264,6 +330,16 @@ def chart_caption(data: DigestData) -> str:
     return _("Road Map {year}: items by department and at-risk items week by week").format(
         year=data.year
     )
+
+
+def chart_with_caption(
+    data: DigestData, messages: list[DigestMessage]
+) -> tuple[DigestMessage, list[DigestMessage]]:
+    """The chart's caption and what still goes as messages after it: a one-message summary
+    that fits Telegram's caption limit becomes the caption itself, with its buttons."""
+    if len(messages) == 1 and visible_length(messages[0].text) <= TELEGRAM_CAPTION_LIMIT:
+        return messages[0], []
+    return DigestMessage(chart_caption(data), None), messages
 
 
 async def digest_readers(session: AsyncSession) -> list[Person]:
@@ -294,10 +370,10 @@ async def enqueue_weekly_digest(
     Keys carry the ISO week, so running the job twice in a week adds nothing. Returns the
     number of notifications added.
     """
-    readers = await digest_readers(session)
-    if not readers:
-        return 0
     data = await collect_digest(session, today=today, year=today.year, thresholds=thresholds, tz=tz)
+    if data.summary.total:
+        await save_snapshot(session, data, now)
+    readers = await digest_readers(session)
     iso = today.isocalendar()
     week = f"{iso.year}-W{iso.week:02d}"
     added = 0
@@ -306,9 +382,22 @@ async def enqueue_weekly_digest(
         locale = person.locale or i18n.default_locale
         with in_locale(i18n, locale):
             messages = render_digest(data.summary, data.departments, year=data.year, today=today)
-            if data.summary.total and locale not in charts:
+            if data.summary.total and locale not in charts:  # drawn once per language
                 charts[locale] = base64.b64encode(render_chart_png(data)).decode("ascii")
-            caption = chart_caption(data)
+            caption, messages = chart_with_caption(data, messages)
+        if locale in charts:  # the chart first, the text as its caption when it fits
+            added += await enqueue_photo(
+                session,
+                key=f"digest:{week}:{person.id}:chart",
+                kind="digest",
+                person=person,
+                photo=charts[locale],
+                filename="summary.png",
+                caption=caption.text,
+                keyboard=caption.markup,
+                now=now,
+                not_before=not_before,
+            )
         for number, message in enumerate(messages, start=1):
             added += await enqueue_message(
                 session,
@@ -317,18 +406,6 @@ async def enqueue_weekly_digest(
                 person=person,
                 text=message.text,
                 keyboard=message.markup,
-                now=now,
-                not_before=not_before,
-            )
-        if locale in charts:
-            added += await enqueue_photo(
-                session,
-                key=f"digest:{week}:{person.id}:chart",
-                kind="digest",
-                person=person,
-                photo=charts[locale],
-                filename="summary.png",
-                caption=caption,
                 now=now,
                 not_before=not_before,
             )

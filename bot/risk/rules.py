@@ -60,8 +60,9 @@ class ItemFacts:
 
     `flat_streak`: how many of the item's newest `flat_rounds` updates say "on track" with the
     newest update's progress (left 0 when the deadline is too far for the flat rule).
-    `unanswered_rounds`: unanswered requests among the department's newest `missed_rounds`
-    round requests.
+    `missed_requests`: the days of the unanswered requests among the department's newest
+    `missed_rounds` round requests made since the item was added. `created`: the day the item
+    was added or imported.
     """
 
     deadline: date
@@ -71,7 +72,21 @@ class ItemFacts:
     latest_day: date | None = None
     flat_streak: int = 0
     postponements: int = 0
-    unanswered_rounds: int = 0
+    missed_requests: tuple[date, ...] = ()
+    created: date | None = None
+
+    @property
+    def unanswered_rounds(self) -> int:
+        return len(self.missed_requests)
+
+    @property
+    def quiet_since(self) -> date:
+        """The day staleness counts from: the later of the last update and the day the item was
+        added; an item never reported counts from `start` (nobody reports ahead of its year)."""
+        if self.latest_day is None:
+            return self.start
+        added = self.created or self.latest_day
+        return added if added > self.latest_day else self.latest_day
 
 
 # The values of the database's item statuses (tests/test_risk_rules.py keeps them equal): the
@@ -106,8 +121,9 @@ def is_overdue(facts: ItemFacts, today: date) -> bool:
 
 
 def days_without_update(facts: ItemFacts, today: date) -> int:
-    """Days since the newest update, or since the item's start when nobody reported yet."""
-    return (today - (facts.latest_day or facts.start)).days
+    """Days since the newest update or since the item was added, whichever is later; never
+    negative (an item added in advance of its year is not "late" yet)."""
+    return max(0, (today - facts.quiet_since).days)
 
 
 def is_stale(facts: ItemFacts, today: date, thresholds: RiskThresholds) -> bool:
@@ -194,6 +210,7 @@ class ItemRisk:
     facts: ItemFacts
     reasons: list[RiskReason]
     state: RiskState
+    thresholds: RiskThresholds
     dismissed: list[RiskReason] = field(default_factory=list)
     latest_update_id: int | None = None
     latest_status: str | None = None

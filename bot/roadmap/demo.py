@@ -79,7 +79,12 @@ async def seed_demo(
     reporters: dict[str, Person] = {}
     for number, entry in enumerate(data["departments"], start=1):
         department = Department(
-            code=entry["code"], name_kk=entry["name_kk"], name_ru=entry["name_ru"], created_at=now
+            code=entry["code"],
+            name_kk=entry["name_kk"],
+            name_ru=entry["name_ru"],
+            short_name_kk=entry.get("short_name_kk"),
+            short_name_ru=entry.get("short_name_ru"),
+            created_at=now,
         )
         session.add(department)
         await session.flush()

@@ -206,3 +206,28 @@ async def item_card(session: AsyncSession, code: str, history: int = 10) -> Item
     department = await queries.department_by_id(session, item.department_id)
     updates = await queries.recent_updates(session, item.id, history)  # type: ignore[arg-type]
     return ItemCard(item=item, department=department, history=updates)
+
+
+SHORT_NAME_LENGTH = 80
+
+
+async def set_short_names(
+    session: AsyncSession, *, actor: Person, code: str, kk: str, ru: str, now: datetime
+) -> Department:
+    """The names buttons, summaries and the chart show for a department; audited."""
+    department = await queries.department_by_code(session, code)
+    if department is None:
+        raise UnknownDepartmentError(code)
+    before = f"{department.short_name_kk or ''} | {department.short_name_ru or ''}"
+    department.short_name_kk, department.short_name_ru = kk, ru
+    session.add(department)
+    await queries.add_audit(
+        session,
+        at=now,
+        action="department.short_name",
+        actor=actor,
+        target=department.code,
+        details=f"was {before}",
+    )
+    await session.commit()
+    return department

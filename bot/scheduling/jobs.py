@@ -7,10 +7,12 @@ the council's time zone. Everything they produce goes through the idempotent out
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
@@ -66,6 +68,25 @@ class Jobs:
         self.settings = settings
         self.clock = clock
         self.outbox = outbox
+        self._background: set[asyncio.Task[None]] = set()
+        self._alert_lock = asyncio.Lock()
+
+    def alert_soon(self) -> None:
+        """Scan for chair alerts in the background: a head's Save answers without waiting."""
+        task = asyncio.get_running_loop().create_task(self._alert_quietly(), name="chair-alerts")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def settle(self) -> None:
+        """Wait for the background scans started so far (at shutdown, and in tests)."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def _alert_quietly(self) -> None:
+        try:
+            await self.chair_alerts()
+        except Exception:  # a background task has nobody to raise to
+            logger.exception("The background alert scan failed; the next scan retries")
 
     def _wake(self) -> None:
         if self.outbox is not None:
@@ -108,8 +129,11 @@ class Jobs:
         return self.settings.risk_thresholds
 
     async def chair_alerts(self) -> int:
-        """Alerts for items that entered or worsened a risk state."""
-        return await self._risk_notices(enqueue_chair_alerts)
+        """Alerts for items that entered or worsened a risk state; one scan at a time."""
+        async with self._alert_lock:
+            return await self._risk_notices(
+                partial(enqueue_chair_alerts, hourly_cap=self.settings.alert_hourly_cap)
+            )
 
     async def weekly_digest(self) -> int:
         return await self._risk_notices(enqueue_weekly_digest)

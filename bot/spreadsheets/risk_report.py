@@ -11,20 +11,27 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, tzinfo
-from typing import TYPE_CHECKING
+from typing import Any
 
 from aiogram.utils.i18n import gettext as _
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.table import Table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.risk.digest import code_key
 from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.stats import cause_label, is_overdue, latest_updates, risk_labels
 from bot.telegram.i18n import format_day, pick_name
 from db import queries
 from db.models import ItemStatus, RoadmapItem
 
-if TYPE_CHECKING:
-    from docx.table import Table
+DECLARED = frozenset({ItemStatus.AT_RISK, ItemStatus.BLOCKED})
 
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -42,20 +49,22 @@ class RiskRow:
 
 @dataclass(frozen=True)
 class YearTotals:
+    """items = done + on_track + at_risk + no_reports; overdue and declared are parts of
+    at_risk."""
+
     items: int
     done: int
     on_track: int
-    declared_at_risk: int
-    blocked: int
+    at_risk: int
     no_reports: int
     overdue: int
-    at_risk: int
+    declared: int
 
 
 async def collect_risk_rows(
     session: AsyncSession, *, today: date, year: int, tz: tzinfo, thresholds: RiskThresholds
 ) -> tuple[YearTotals, list[RiskRow]]:
-    """The year's totals and every at-risk item, ordered by department, deadline and code."""
+    """The year's totals and every at-risk item, ordered by code."""
     departments = {d.id: d for d in await queries.all_departments(session)}
     items = (
         await session.exec(
@@ -68,14 +77,22 @@ async def collect_risk_rows(
     explained = await latest_updates(session, with_comment=True)
     risks = await risk_labels(session, today=today, year=year, tz=tz, thresholds=thresholds)
 
-    statuses: Counter[str] = Counter()
-    overdue = 0
+    kinds: Counter[str] = Counter()  # exclusive, so that the totals add up
     rows: list[RiskRow] = []
     for item in items:
         update = latest.get(item.id)  # type: ignore[arg-type]
-        statuses[update.status if update else ""] += 1
-        overdue += is_overdue(item, update, today)
         reasons = risks.get(item.id)  # type: ignore[arg-type]
+        if update is not None and update.status == ItemStatus.DONE:
+            kinds["done"] += 1
+        elif reasons:
+            kinds["at_risk"] += 1
+            kinds["overdue"] += is_overdue(item, update, today)
+            declared = update is not None and update.status in DECLARED
+            kinds["declared"] += declared
+        elif update is None:
+            kinds["no_reports"] += 1
+        else:
+            kinds["on_track"] += 1
         if not reasons:
             continue
         department = departments.get(item.department_id)
@@ -95,16 +112,15 @@ async def collect_risk_rows(
                 explanation=explanation,
             )
         )
-    rows.sort(key=lambda row: (row.department, row.deadline, row.code))
+    rows.sort(key=lambda row: code_key(row.code))
     totals = YearTotals(
         items=len(items),
-        done=statuses[ItemStatus.DONE],
-        on_track=statuses[ItemStatus.ON_TRACK],
-        declared_at_risk=statuses[ItemStatus.AT_RISK],
-        blocked=statuses[ItemStatus.BLOCKED],
-        no_reports=statuses[""],
-        overdue=overdue,
-        at_risk=len(rows),
+        done=kinds["done"],
+        on_track=kinds["on_track"],
+        at_risk=kinds["at_risk"],
+        no_reports=kinds["no_reports"],
+        overdue=kinds["overdue"],
+        declared=kinds["declared"],
     )
     return totals, rows
 
@@ -122,9 +138,6 @@ def _repeat_header(table: Table) -> None:
 
 def render_risk_report(totals: YearTotals, rows: list[RiskRow], *, today: date, year: int) -> bytes:
     """A landscape A4 draft: title, date, totals, the table of at-risk items."""
-    from docx import Document  # python-docx loads on first use
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm, Pt
 
     document = Document()
     section = document.sections[0]
@@ -137,22 +150,22 @@ def render_risk_report(totals: YearTotals, rows: list[RiskRow], *, today: date, 
     document.add_heading(
         _("Road Map {year}: items at risk of not being met").format(year=year), level=1
     )
+    _page_numbers(section)
+    document.add_paragraph(_("To: ____________________________________"))
     document.add_paragraph(_("As of {date}").format(date=format_day(today)))
-    draft = document.add_paragraph().add_run(
-        _("Draft prepared by the Road Map bot: check and edit it before sending.")
-    )
-    draft.italic = True
 
     document.add_heading(_("Totals for the year"), level=2)
+    document.add_paragraph(_("Items in the Road Map: {count}").format(count=totals.items))
     for line in (
-        _("Items in the Road Map: {count}").format(count=totals.items),
         _("Done: {count}").format(count=totals.done),
         _("On track: {count}").format(count=totals.on_track),
-        _("Declared at risk: {count}").format(count=totals.declared_at_risk),
-        _("Declared as not to be met: {count}").format(count=totals.blocked),
+        _("At risk of not being met: {count}").format(count=totals.at_risk)
+        + " ("
+        + _("of them overdue: {overdue}; declared by the department: {declared}").format(
+            overdue=totals.overdue, declared=totals.declared
+        )
+        + ")",
         _("No reports yet: {count}").format(count=totals.no_reports),
-        _("Overdue: {count}").format(count=totals.overdue),
-        _("At risk for any reason: {count}").format(count=totals.at_risk),
     ):
         document.add_paragraph(line, style="List Bullet")
 
@@ -166,7 +179,7 @@ def render_risk_report(totals: YearTotals, rows: list[RiskRow], *, today: date, 
             _("Responsible department"),
             _("Deadline"),
             _("Risk reasons"),
-            _("Cause"),
+            _("Cause given by the department"),
             _("Department's latest explanation"),
         )
         table = document.add_table(rows=1, cols=len(headers))
@@ -191,9 +204,28 @@ def render_risk_report(totals: YearTotals, rows: list[RiskRow], *, today: date, 
             for cell in column.cells:
                 cell.width = Cm(width)
 
+    document.add_paragraph()
+    document.add_paragraph(
+        _("Position: ________________   Signature: ____________   Full name: ________________")
+    )
+    document.add_paragraph(_("Date: ____________"))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def _page_numbers(section: Any) -> None:
+    """A PAGE field centred in the footer: Word fills in the number on every page."""
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
 
 
 async def build_risk_report(

@@ -80,6 +80,11 @@ DISMISS = CommandSpec(
     N_("Dismiss a computed risk reason for an item"),
     N_("/dismiss <item code> <reason> <explanation>"),
 )
+SHORT_NAME = CommandSpec(
+    "shortname",
+    N_("Set the short name a department is shown by"),
+    N_("/shortname <code> <short name in Kazakh> | <short name in Russian>"),
+)
 IMPORT = CommandSpec("import", N_("Load the Road Map from Excel or CSV"))
 TEMPLATE = CommandSpec("template", N_("Empty import template"))
 EXPORT = CommandSpec("export", N_("Export to Excel"))
@@ -111,6 +116,7 @@ COMMANDS_BY_ROLE: dict[str, tuple[CommandSpec, ...]] = {
         ITEM,
         DEPARTMENT,
         DISMISS,
+        SHORT_NAME,
         IMPORT,
         TEMPLATE,
         EXPORT,

@@ -7,7 +7,7 @@ from datetime import date
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.errors import AwayDateError, InvalidDeputyError
-from bot.core.text import quote
+from bot.core.text import quote, without_city
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.menus import CommandSpec, commands_for
 from db.models import Department, ItemStatus, Person, Role
@@ -48,6 +48,17 @@ def department_name(department: Department | None) -> str:
     if department is None:
         return "—"
     return pick_name(department.name_kk, department.name_ru)
+
+
+def department_short_name(department: Department | None) -> str:
+    """The name buttons, summaries and charts show: the stored short name, else the full name
+    without the city's name."""
+    if department is None:
+        return "—"
+    return pick_name(
+        department.short_name_kk or without_city(department.name_kk),
+        department.short_name_ru or without_city(department.name_ru),
+    )
 
 
 def usage_line(spec: CommandSpec) -> str:

@@ -1,7 +1,7 @@
 """status updates that confirm the previous one ("no change"), the evidence's file name,
 time away with a deputy, and round requests excused because everybody was away
 
-Revision ID: 0005_confirmations
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 22:10:00.000000
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_confirmations"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

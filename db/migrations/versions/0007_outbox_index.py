@@ -1,7 +1,7 @@
 """outbox indexes for the claim: due order, and a chat's earlier pending messages
 
-Revision ID: 0005_outbox_index
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 22:10:00.000000
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0005_outbox_index"
-down_revision = "0005_co_executors"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

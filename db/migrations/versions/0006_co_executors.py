@@ -1,7 +1,7 @@
 """co-executor departments of an item and the deadline as the Road Map words it
 
-Revision ID: 0005_co_executors
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 22:10:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_co_executors"
-down_revision = "0005_confirmations"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,106 @@
+"""End to end over HTTP, following the README's first steps: seed the demo, start the bot,
+/request_now with nobody invited, then with one department head invited. The chair sees
+exactly 12 items at risk and gets no alert until a real transition, and then exactly one."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.app.config import Settings
+from bot.core.clock import FrozenClock
+from bot.roadmap.demo import seed_demo
+from bot.scheduling.jobs import Jobs
+from db.engine import SessionMaker
+from tests.botapi_emulator import BotApiEmulator
+from tests.conftest import ADMIN_ID
+from tests.e2e import start_live_bot
+from tests.test_e2e_reporting import join, say, tap
+
+CHAIR, HEAD = 4101, 4102
+# Tuesday 10 June 2025, 11:00 in Almaty: a working day, after the daily scan's time.
+LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
+    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
+
+
+async def summary_text(emulator: BotApiEmulator) -> str:
+    """/summary: the chart first (drawing it may take seconds), the text as its caption or next."""
+    emulator.send_text(CHAIR, "/summary")
+    chart = await emulator.next_message(CHAIR, timeout=60)
+    assert chart.kind == "photo"
+    if chart.buttons:  # the summary is the caption, with its department buttons
+        return chart.caption or ""
+    return (await emulator.next_message(CHAIR)).text or ""
+
+
+async def nothing_for(emulator: BotApiEmulator, user: int) -> bool:
+    await emulator.wait_idle()
+    try:
+        await emulator.next_message(user, timeout=0.3)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def test_the_readme_first_steps_give_the_chair_twelve_and_no_false_alarm(
+    live_settings: Settings,
+    clock: FrozenClock,
+    emulator: BotApiEmulator,
+    session_maker: SessionMaker,
+) -> None:
+    clock.set(LOAD)
+    async with session_maker() as session:  # ./scripts/run.sh seed-demo
+        await seed_demo(session, now=LOAD, tz=live_settings.tz)
+    running = await start_live_bot(live_settings, clock, emulator)
+    try:
+        dispatcher = running.application.dispatcher
+        await asyncio.gather(*dispatcher.workflow_data["background_tasks"][1:])  # catch-up
+        jobs: Jobs = dispatcher["jobs"]
+
+        prompt = await say(emulator, ADMIN_ID, "/start")
+        await tap(emulator, ADMIN_ID, prompt, "Русский")
+        await join(emulator, CHAIR, "chair", "Русский")
+
+        # /request_now with nobody invited: nobody asked, the departments named, no risk.
+        confirmation = await say(emulator, ADMIN_ID, "/request_now")
+        assert "Никому запрос не отправлен" in confirmation.text
+        assert "никто не зарегистрирован" in confirmation.text
+        assert await jobs.chair_alerts() == 0
+        assert await nothing_for(emulator, CHAIR)
+
+        assert "есть риск невыполнения: 12 " in await summary_text(emulator)
+
+        # One head invited in one department, asked: still no alert.
+        await join(emulator, HEAD, "education", "Русский")
+        asked = await say(emulator, ADMIN_ID, "/request_now education")
+        assert "1" in asked.text
+        request = await emulator.next_message(HEAD)
+        assert await jobs.chair_alerts() == 0
+        assert await nothing_for(emulator, CHAIR)
+
+        # A real transition: the head says an on-track item will not be met. One alert.
+        screen = await tap(emulator, HEAD, request, "5.2.1")
+        screen = await tap(emulator, HEAD, screen, "Не будет")
+        emulator.send_text(HEAD, "20")
+        screen = await emulator.next_message(HEAD)
+        screen = await tap(emulator, HEAD, screen, screen.buttons[0][1][0])  # a cause
+        emulator.send_text(HEAD, "Подрядчик расторг договор")
+        screen = await emulator.next_message(HEAD)
+        screen = await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # no evidence
+        await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # save
+        await jobs.settle()
+        alert = await emulator.next_message(CHAIR)
+        assert "<b>5.2.1</b>" in alert.source and "Подрядчик расторг договор" in alert.text
+        assert await nothing_for(emulator, CHAIR)
+
+        assert "есть риск невыполнения: 13 " in await summary_text(emulator)
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+    finally:
+        await running.stop()
