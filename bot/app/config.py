@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     bot_token: SecretStr
     telegram_api_url: str = TELEGRAM_DEFAULT_API_URL
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
+    database_pool_size: int = Field(default=5, ge=1, le=100)
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     timezone: str = "Asia/Almaty"
     default_locale: str = "kk"

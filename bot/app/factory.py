@@ -131,7 +131,7 @@ class Application:
 
 async def create_application(settings: Settings, clock: Clock | None = None) -> Application:
     """Everything the bot needs, with the database migrated to the latest schema."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     await upgrade(engine)
     i18n = build_i18n(settings.default_locale)
     clock = clock or SystemClock()
