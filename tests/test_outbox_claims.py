@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, select
 
 from bot.core.clock import FrozenClock
+from bot.delivery.enqueue import PersonMessage, enqueue_messages
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
 from db.engine import SessionMaker
-from db.models import Notification
+from db.models import Notification, Person
 from db.outbox import Outgoing, enqueue, enqueue_many
 from tests.conftest import VirtualTimer
 
@@ -316,3 +317,46 @@ async def test_a_clean_stop_gives_the_claims_back(
     assert Counter(stopping_bot.chats + next_bot.chats) == Counter(
         FIRST_CHAT + n for n in range(20)
     )
+
+
+async def test_a_round_for_a_thousand_people_is_a_few_statements(
+    engine: AsyncEngine, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    async with session_maker() as session:
+        people = [
+            Person(
+                telegram_id=FIRST_CHAT + n,
+                display_name=f"P{n}",
+                role="member",
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+            for n in range(1000)
+        ]
+        session.add_all(people)
+        await session.commit()
+    messages = [
+        PersonMessage(f"round:1:{person.id}", "round", person, f"<b>{person.display_name}</b>")
+        for person in people
+    ]
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with session_maker() as session:
+            assert await enqueue_messages(session, messages, now=clock.now()) == 1000
+            await session.commit()
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert len(statements) <= 2  # 500 rows an INSERT
+    async with session_maker() as session:
+        first = (
+            await session.exec(
+                select(Notification).where(Notification.idempotency_key == messages[0].key)
+            )
+        ).one()
+    assert first.chat_id == FIRST_CHAT and first.person_id == people[0].id
+    assert '"parse_mode": "HTML"' in first.payload and "<b>P0</b>" in first.payload
