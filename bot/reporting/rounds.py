@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.delivery.enqueue import enqueue_message
+from bot.delivery.enqueue import PersonMessage, enqueue_messages
 from bot.reporting.service import RoundOutcome, start_round, worklist
 from bot.reporting.views import worklist_keyboard, worklist_text
 from bot.telegram.i18n import in_locale
@@ -32,21 +33,17 @@ async def run_round(
     outcome = await start_round(
         session, actor=actor, department=department, now=now, trigger=trigger
     )
+    messages: list[PersonMessage] = []
     for request in outcome.requests:
         work = await worklist(session, request.department.id, now)  # type: ignore[arg-type]
+        rendered: dict[str | None, tuple[str, InlineKeyboardMarkup | None]] = {}  # per language
         for person in request.people:
-            with in_locale(i18n, person.locale):
-                text = worklist_text(work, 0)
-                keyboard = worklist_keyboard(work, 0)
-            await enqueue_message(
-                session,
-                key=f"round:{outcome.round.id}:{person.id}",
-                kind="round",
-                person=person,
-                text=text,
-                keyboard=keyboard,
-                now=now,
-                not_before=not_before,
-            )
+            if person.locale not in rendered:
+                with in_locale(i18n, person.locale):
+                    rendered[person.locale] = (worklist_text(work, 0), worklist_keyboard(work, 0))
+            text, keyboard = rendered[person.locale]
+            key = f"round:{outcome.round.id}:{person.id}"
+            messages.append(PersonMessage(key, "round", person, text, not_before, keyboard))
+    await enqueue_messages(session, messages, now=now)
     await session.commit()
     return outcome
