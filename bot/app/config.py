@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     default_locale: str = "kk"
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
-    send_rate_per_second: float = Field(default=25.0, gt=0)
+    send_rate_per_second: float = Field(default=29.0, gt=0)
     chat_rate_per_second: float = Field(default=1.0, gt=0)
     group_rate_per_minute: float = Field(default=20.0, gt=0)
     risk_stale_days: int = Field(default=14, ge=1)
