@@ -6,7 +6,9 @@ clock, real sleeps) over real HTTP. One clean run per limiter rate, then a run a
 rate with 10% 5xx (half 500, half 502 HTML) and 5% dropped connections, injected by a seeded
 RNG so the fault sequence is the same every time.
 
-Run by hand: `.venv/bin/python bench/bench_delivery.py [--rates 30,29.5] [--fault-rate 29.5]`.
+Run by hand: `.venv/bin/python bench/bench_delivery.py [--rates 29,30] [--fault-rate 29]`; by
+default the clean runs use the bot's default SEND_RATE_PER_SECOND and 30, the fault run the
+default.
 SQLite in a temp dir by default; BENCH_DATABASE_URL (a PostgreSQL server URL) uses a scratch
 database there, created and dropped per run.
 """
@@ -36,6 +38,7 @@ from sqlmodel import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
+from bot.app.config import Settings
 from bot.core.clock import SystemClock
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
@@ -50,6 +53,8 @@ TOKEN = "7000000001:BENCH_token_abcdefghijklmnopqrstuvwxyz012"
 TELEGRAM_GLOBAL = 30.0  # what the emulator enforces, as Telegram does
 TELEGRAM_PER_CHAT = 1.0
 FIRST_CHAT = 1_000_001
+# What the bot sends at when SEND_RATE_PER_SECOND is not set.
+DEFAULT_RATE = float(Settings.model_fields["send_rate_per_second"].default)
 
 
 class RandomFaults(FaultPlan):
@@ -265,10 +270,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--rates",
         type=lambda s: [float(x) for x in s.split(",") if x],
-        default=[30.0, 29.5],
-        help="limiter rates for the clean runs, comma-separated",
+        default=[DEFAULT_RATE, 30.0],
+        help="limiter rates for the clean runs, comma-separated (default: the bot's default)",
     )
-    parser.add_argument("--fault-rate", type=float, default=29.5, help="limiter rate, fault run")
+    parser.add_argument(
+        "--fault-rate", type=float, default=DEFAULT_RATE, help="limiter rate, fault run"
+    )
     parser.add_argument("--seed", type=int, default=20250303)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=16)

@@ -1,25 +1,57 @@
 """aiogram FSM storage in the bot's own database, so a dialog survives a restart.
 
 SQLite deployments have no Redis; keeping the state beside the data also keeps one backup.
+
+State and data live in one row per key. aiogram asks for them piecemeal (the state before
+the handler, then get_data, set_state, set_data, update_data inside it), which would be a
+round trip and a commit each. Inside a *step* — one update, while the dispatcher holds the
+key's isolation lock (`StepIsolation`) — the row is read once, on the first question, and
+written once, with one commit, when the update is done. Outside a step (a scheduled job, a
+test) every call goes to the database at once, as before.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
     BaseStorage,
     DefaultKeyBuilder,
     KeyBuilder,
     StateType,
     StorageKey,
 )
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
 
 from db.engine import SessionMaker
 from db.models import FsmRecord
+
+_EMPTY = "{}"
+
+
+@dataclass
+class _Row:
+    """The key's row as the step sees it: what the database held, and what it should hold."""
+
+    existed: bool
+    state: str | None
+    data: str  # JSON, so a value reads back exactly as it will after the next restart
+    dirty: bool = False
+    open: bool = True
+
+
+_steps: ContextVar[dict[str, _Row] | None] = ContextVar("fsm_steps", default=None)
 
 
 class DatabaseStorage(BaseStorage):
@@ -27,39 +59,117 @@ class DatabaseStorage(BaseStorage):
         self.session_maker = session_maker
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
 
-    async def _write(self, key: StorageKey, **values: Any) -> None:
+    @asynccontextmanager
+    async def step(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        """Serve this key from one read and store it with one write when the block ends.
+        The caller guarantees that nobody else handles the same key meanwhile (the lock)."""
         record_key = self.key_builder.build(key)
-        async with self.session_maker() as session:
-            record = await session.get(FsmRecord, record_key)
-            if record is None:
-                record = FsmRecord(key=record_key)
-            for name, value in values.items():
-                setattr(record, name, value)
-            if record.state is None and record.data == "{}":
-                if record in session:
-                    await session.delete(record)
-            else:
-                session.add(record)
-            await session.commit()
+        steps = _steps.get()
+        token = None
+        if steps is None:
+            steps = {}
+            token = _steps.set(steps)
+        try:
+            yield  # an update that fails stores nothing of its step: nothing half-written
+            row = steps.get(record_key)
+            if row is not None and row.dirty:
+                await self._store(record_key, row)
+        finally:
+            row = steps.pop(record_key, None)
+            if row is not None:
+                row.open = False
+            if token is not None:
+                _steps.reset(token)
 
-    async def _read(self, key: StorageKey) -> FsmRecord | None:
+    async def _load(self, record_key: str) -> _Row:
         async with self.session_maker() as session:
-            return await session.get(FsmRecord, self.key_builder.build(key))
+            result = await session.exec(
+                select(FsmRecord.state, FsmRecord.data).where(col(FsmRecord.key) == record_key)
+            )
+            found = result.first()
+        if found is None:
+            return _Row(existed=False, state=None, data=_EMPTY)
+        return _Row(existed=True, state=found[0], data=found[1])
+
+    async def _row(self, key: StorageKey) -> tuple[str, _Row, bool]:
+        """The key's row, the step's copy when one is open; and whether it is the step's."""
+        record_key = self.key_builder.build(key)
+        steps = _steps.get()
+        if steps is not None:
+            row = steps.get(record_key)
+            if row is None or not row.open:
+                row = await self._load(record_key)
+                steps[record_key] = row
+            return record_key, row, True
+        return record_key, await self._load(record_key), False
+
+    async def _store(self, record_key: str, row: _Row) -> None:
+        """One statement and one commit: delete an emptied row, update or insert the rest."""
+        empty = row.state is None and row.data == _EMPTY
+        async with self.session_maker() as session:
+            if empty:
+                if not row.existed:
+                    return
+                statement: Any = delete(FsmRecord).where(col(FsmRecord.key) == record_key)
+            elif row.existed:
+                statement = (
+                    update(FsmRecord)
+                    .where(col(FsmRecord.key) == record_key)
+                    .values(state=row.state, data=row.data)
+                )
+            else:  # an upsert: a job may have written the key since it was read
+                dialect = session.bind.dialect.name if session.bind else "sqlite"
+                insert = pg_insert if dialect == "postgresql" else sqlite_insert
+                statement = (
+                    insert(FsmRecord)
+                    .values(key=record_key, state=row.state, data=row.data)
+                    .on_conflict_do_update(
+                        index_elements=["key"], set_={"state": row.state, "data": row.data}
+                    )
+                )
+            await session.exec(statement)
+            await session.commit()
+        row.existed, row.dirty = not empty, False
+
+    async def _write(self, key: StorageKey, **values: Any) -> None:
+        record_key, row, in_step = await self._row(key)
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.dirty = True
+        if not in_step:
+            await self._store(record_key, row)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         await self._write(key, state=value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        record = await self._read(key)
-        return record.state if record else None
+        return (await self._row(key))[1].state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(key, data=json.dumps(dict(data), ensure_ascii=False))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        record = await self._read(key)
-        return json.loads(record.data) if record else {}
+        data: dict[str, Any] = json.loads((await self._row(key))[1].data)
+        return data
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
+
+
+class StepIsolation(BaseEventIsolation):
+    """aiogram's one-update-at-a-time-per-key lock, with the key's storage step inside it:
+    the dispatcher takes this lock before it reads the state and releases it after the
+    handlers, so the whole update is one step."""
+
+    def __init__(self, storage: DatabaseStorage) -> None:
+        self.storage = storage
+        self._locks = SimpleEventIsolation()
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        async with self._locks.lock(key), self.storage.step(key):
+            yield
+
+    async def close(self) -> None:
+        await self._locks.close()

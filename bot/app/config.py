@@ -32,11 +32,12 @@ class Settings(BaseSettings):
     bot_token: SecretStr
     telegram_api_url: str = TELEGRAM_DEFAULT_API_URL
     database_url: str = "sqlite+aiosqlite:///data/bot.db"
+    database_pool_size: int = Field(default=5, ge=1, le=100)
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     timezone: str = "Asia/Almaty"
     default_locale: str = "kk"
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
-    send_rate_per_second: float = Field(default=25.0, gt=0)
+    send_rate_per_second: float = Field(default=29.0, gt=0)
     chat_rate_per_second: float = Field(default=1.0, gt=0)
     group_rate_per_minute: float = Field(default=20.0, gt=0)
     request_retries: int = Field(default=3, ge=0, le=10)

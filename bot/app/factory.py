@@ -17,7 +17,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import LinkPreviewOptions
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,7 +33,7 @@ from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import install_guard
 from db.engine import SessionMaker, create_engine, create_session_maker
-from db.fsm_storage import DatabaseStorage
+from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
 from handlers import get_routers
 
@@ -96,10 +95,12 @@ def create_dispatcher(
     clock: Clock,
     outbox: DeliveryWorker,
 ) -> Dispatcher:
+    storage = DatabaseStorage(session_maker)
     dispatcher = Dispatcher(
-        storage=DatabaseStorage(session_maker),
+        storage=storage,
         # One update at a time per person: a quick second tap must see the first one's state.
-        events_isolation=SimpleEventIsolation(),
+        # Each update is one storage step: the dialog row read once, written once.
+        events_isolation=StepIsolation(storage),
         settings=settings,
         clock=clock,
         session_maker=session_maker,
@@ -164,7 +165,7 @@ class Application:
 
 async def create_application(settings: Settings, clock: Clock | None = None) -> Application:
     """Everything the bot needs, with the database migrated to the latest schema."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     await upgrade(engine)
     i18n = build_i18n(settings.default_locale)
     clock = clock or SystemClock()

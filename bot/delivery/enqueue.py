@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from aiogram.types import InlineKeyboardMarkup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import Person
-from db.outbox import enqueue
+from db.outbox import Outgoing, enqueue, enqueue_many
+
+
+@dataclass(frozen=True)
+class PersonMessage:
+    """An HTML text (and buttons) for one person, under an idempotency key."""
+
+    key: str
+    kind: str
+    person: Person
+    text: str
+    not_before: datetime | None = None
+    keyboard: InlineKeyboardMarkup | None = None
+
+    def outgoing(self) -> Outgoing:
+        params: dict[str, object] = {"text": self.text, "parse_mode": "HTML"}
+        if self.keyboard is not None:
+            params["reply_markup"] = self.keyboard.model_dump(mode="json", exclude_none=True)
+        return Outgoing(
+            key=self.key,
+            kind=self.kind,
+            chat_id=self.person.telegram_id,
+            method="sendMessage",
+            params=params,
+            not_before=self.not_before,
+            person_id=self.person.id,
+        )
+
+
+async def enqueue_messages(
+    session: AsyncSession, messages: Iterable[PersonMessage], *, now: datetime
+) -> int:
+    """Many messages in a few multi-row INSERTs (a round for 1,000 people); how many keys
+    were new. In the caller's transaction; the caller commits, then wakes the worker."""
+    return await enqueue_many(session, (message.outgoing() for message in messages), now=now)
 
 
 async def enqueue_message(
@@ -23,20 +59,8 @@ async def enqueue_message(
     keyboard: InlineKeyboardMarkup | None = None,
 ) -> bool:
     """An HTML text (and buttons) for `person`; False when the key was enqueued before."""
-    params: dict[str, object] = {"text": text, "parse_mode": "HTML"}
-    if keyboard is not None:
-        params["reply_markup"] = keyboard.model_dump(mode="json", exclude_none=True)
-    return await enqueue(
-        session,
-        key=key,
-        kind=kind,
-        chat_id=person.telegram_id,
-        person_id=person.id,
-        method="sendMessage",
-        params=params,
-        now=now,
-        not_before=not_before,
-    )
+    message = PersonMessage(key, kind, person, text, not_before, keyboard)
+    return await enqueue_messages(session, [message], now=now) == 1
 
 
 async def enqueue_photo(

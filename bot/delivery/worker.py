@@ -38,7 +38,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile
-from sqlalchemy import Table, Update, bindparam, select, update
+from sqlalchemy import Table, Update, bindparam, select, text, update
 from sqlmodel import col
 
 from bot.core.clock import Clock
@@ -240,6 +240,10 @@ class DeliveryWorker:
         now = self.clock.now()
         values = {"now": now, "owner": self.worker_id, "until": now + self.claim_ttl}
         async with self.session_maker() as session:
+            if session.bind and session.bind.dialect.name == "postgresql":
+                # Without statistics PostgreSQL may fetch every due row, check each one and
+                # sort them all for the first hundred; the due index yields them in order.
+                await session.exec(text("SET LOCAL enable_sort = off"))  # type: ignore[call-overload]
             result = await session.exec(self._claim_statement, params=values)
             rows = [Claimed(*row) for row in result.all()]
             await session.commit()

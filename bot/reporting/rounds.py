@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.delivery.enqueue import enqueue_message
+from bot.delivery.enqueue import PersonMessage, enqueue_message, enqueue_messages
 from bot.people import recipients
 from bot.reporting.service import RoundOutcome, start_round, worklist
 from bot.reporting.views import item_request_message, worklist_keyboard, worklist_text
@@ -75,22 +76,18 @@ async def _run_round(
         today=delivery_day,
         trigger=trigger,
     )
+    messages: list[PersonMessage] = []
     for request in outcome.requests:
         work = await worklist(session, request.department.id, now)  # type: ignore[arg-type]
+        rendered: dict[str | None, tuple[str, InlineKeyboardMarkup | None]] = {}  # per language
         for person in request.people:
-            with in_locale(i18n, person.locale):
-                text = worklist_text(work, 0)
-                keyboard = worklist_keyboard(work, 0)
-            await enqueue_message(
-                session,
-                key=f"round:{outcome.round.id}:{person.id}",
-                kind="round",
-                person=person,
-                text=text,
-                keyboard=keyboard,
-                now=now,
-                not_before=not_before,
-            )
+            if person.locale not in rendered:
+                with in_locale(i18n, person.locale):
+                    rendered[person.locale] = (worklist_text(work, 0), worklist_keyboard(work, 0))
+            text, keyboard = rendered[person.locale]
+            key = f"round:{outcome.round.id}:{person.id}"
+            messages.append(PersonMessage(key, "round", person, text, not_before, keyboard))
+    await enqueue_messages(session, messages, now=now)
     await session.commit()
     return outcome
 
