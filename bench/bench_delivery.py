@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not i
 
 from bot.app.config import Settings
 from bot.core.clock import SystemClock
-from bot.delivery.ratelimit import RateLimiter
+from bot.core.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade

@@ -34,7 +34,7 @@ from bench.bench_delivery import scratch_database
 from bot.app.config import Settings
 from bot.app.factory import create_dispatcher
 from bot.core.clock import FrozenClock
-from bot.delivery.ratelimit import RateLimiter
+from bot.core.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.jobs import Jobs
 from bot.telegram.callbacks import DialogAction, OpenItem, PickProgress, PickStatus

@@ -38,7 +38,7 @@ from sqlmodel import col
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.core.clock import FrozenClock
-from bot.delivery.ratelimit import RateLimiter
+from bot.core.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade

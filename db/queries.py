@@ -39,6 +39,14 @@ async def all_departments(session: AsyncSession) -> Sequence[Department]:
     return (await session.exec(select(Department).order_by(col(Department.code)))).all()
 
 
+async def item_by_id(session: AsyncSession, item_id: int) -> RoadmapItem | None:
+    return await session.get(RoadmapItem, item_id)
+
+
+async def person_by_id(session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
+
+
 async def item_by_code(session: AsyncSession, code: str) -> RoadmapItem | None:
     statement = select(RoadmapItem).where(func.lower(RoadmapItem.code) == code.strip().lower())
     return (await session.exec(statement)).first()

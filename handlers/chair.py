@@ -16,7 +16,6 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
@@ -49,6 +48,7 @@ from bot.telegram.i18n import format_day
 from bot.telegram.middlewares import chair_and_secretariat_only, secretariat_only
 from bot.telegram.texts import department_name, status_label, usage_line
 from db import queries
+from db.engine import AsyncSession
 from db.models import Department, Person, RoadmapItem
 
 MAX_DISMISS_TEXT = 500
@@ -81,7 +81,6 @@ async def send_digest(message: Message, data: DigestData) -> None:
 async def summary_command(
     message: Message,
     command: CommandObject,
-    person: Person,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
@@ -152,7 +151,6 @@ async def send_department(
 async def department_command(
     message: Message,
     command: CommandObject,
-    person: Person,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
@@ -185,7 +183,6 @@ async def department_command(
 async def department_button(
     query: CallbackQuery,
     callback_data: ChairDepartment,
-    person: Person,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
@@ -194,7 +191,7 @@ async def department_button(
     if not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    department = await session.get(Department, callback_data.department_id)
+    department = await queries.department_by_id(session, callback_data.department_id)
     if department is None:
         await query.answer(_("This department no longer exists."), show_alert=True)
         return
@@ -214,7 +211,7 @@ def item_keyboard(item: RoadmapItem) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("Ask the department for an update now"),
-        callback_data=AskUpdate(item_id=item.id),  # type: ignore[arg-type]
+        callback_data=AskUpdate(item_id=item.id),
     )
     return builder.as_markup()
 
@@ -222,7 +219,6 @@ def item_keyboard(item: RoadmapItem) -> InlineKeyboardMarkup:
 async def item_button(
     query: CallbackQuery,
     callback_data: ChairItem,
-    person: Person,
     session: AsyncSession,
     settings: Settings,
     clock: Clock,
@@ -232,7 +228,7 @@ async def item_button(
     if not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    item = await session.get(RoadmapItem, callback_data.item_id)
+    item = await queries.item_by_id(session, callback_data.item_id)
     if item is None:
         await query.answer(_("This item no longer exists."), show_alert=True)
         return
@@ -266,7 +262,7 @@ async def ask_update_button(
     if not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    item = await session.get(RoadmapItem, callback_data.item_id)
+    item = await queries.item_by_id(session, callback_data.item_id)
     department = await queries.department_by_id(session, item.department_id) if item else None
     if item is None or department is None:
         await query.answer(_("This item no longer exists."), show_alert=True)

@@ -7,7 +7,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
@@ -26,6 +25,7 @@ from bot.telegram import menus
 from bot.telegram.callbacks import ResendEvidence
 from bot.telegram.i18n import pick_name
 from bot.telegram.texts import hidden_item_text, no_access_text, usage_line
+from db.engine import AsyncSession
 from db.models import Person, Role
 
 

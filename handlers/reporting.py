@@ -20,7 +20,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
@@ -87,6 +86,7 @@ from bot.telegram.texts import (
     usage_line,
 )
 from db import queries
+from db.engine import AsyncSession
 from db.models import ItemStatus, Person, RoadmapItem, Role, StatusUpdate
 
 
@@ -129,7 +129,7 @@ async def _header(
 ) -> tuple[str, StatusUpdate | None]:
     """The item's card for the dialog, and its newest report (what "no change" repeats)."""
     latest = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
-    author = await session.get(Person, latest.author_id) if latest else None
+    author = await queries.person_by_id(session, latest.author_id) if latest else None
     header = item_header(item, latest, author, local_today(clock, settings.tz), settings.tz)
     return header, latest
 

@@ -18,7 +18,6 @@ from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
@@ -48,14 +47,15 @@ from bot.people.invites import issue_invite
 from bot.people.service import revoke, set_away
 from bot.reporting.rounds import request_now as start_round_now
 from bot.roadmap.service import add_department, add_item, assign_item, change_deadline
-from bot.scheduling.calendar import load_calendar, set_calendar_day
 from bot.scheduling.jobs import reschedule_rounds
 from bot.scheduling.schedule import parse_weekly, round_schedule, save_round_schedule
 from bot.telegram import menus
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.middlewares import secretariat_only
 from bot.telegram.texts import away_refusal_text, away_text, department_name, role_label, usage_line
+from bot.workdays.calendar import load_calendar, set_calendar_day
 from db import queries
+from db.engine import AsyncSession
 from db.models import Person, Role
 
 INVITE_ROLES = {"chair": Role.CHAIR, "secretariat": Role.SECRETARIAT}

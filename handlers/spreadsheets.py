@@ -29,7 +29,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import SUPPORTED_LOCALES, Settings
 from bot.core.clock import Clock, local_today
@@ -59,6 +58,7 @@ from bot.telegram.callbacks import ImportDecision, ImportSheet
 from bot.telegram.i18n import current_locale, format_day, ngettext
 from bot.telegram.middlewares import secretariat_only
 from bot.telegram.texts import department_name, usage_line
+from db.engine import AsyncSession
 from db.models import Person
 
 PROGRESS_MIN_ROWS = 1000  # smaller files are checked faster than a progress message could help

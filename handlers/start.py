@@ -8,7 +8,6 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import SUPPORTED_LOCALES, Settings
 from bot.core.clock import Clock
@@ -21,6 +20,7 @@ from bot.telegram.i18n import N_
 from bot.telegram.keyboards import language_keyboard
 from bot.telegram.menus import set_person_menu
 from bot.telegram.texts import help_text, no_access_text
+from db.engine import AsyncSession
 from db.models import Person
 
 CHOOSE_LANGUAGE = N_("Choose your language")

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 sh scripts/bootstrap.sh requirements-dev.lock
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/lint-imports --no-cache
 if [ "${1:-}" = "--fast" ]; then
     shift
     unset TEST_DATABASE_URL

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import Settings
 from bot.app.factory import create_dispatcher, protect
 from bot.core.clock import FrozenClock
-from bot.delivery.ratelimit import RateLimiter
+from bot.core.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.jobs import Jobs
 from bot.telegram.i18n import build_i18n, compile_catalogs

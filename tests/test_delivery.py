@@ -25,7 +25,7 @@ from aiogram.methods import TelegramMethod
 from sqlmodel import col, func, select
 
 from bot.core.clock import FrozenClock
-from bot.delivery.ratelimit import RateLimiter
+from bot.core.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
 from db.engine import SessionMaker
 from db.models import Notification, Person

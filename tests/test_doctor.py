@@ -32,8 +32,8 @@ from bot.app.doctor import (
 from bot.core.catalogs import LOCALES_DIR, compile_catalogs, load_translations
 from bot.core.clock import FrozenClock
 from bot.core.heartbeat import last_poll, record_poll
-from bot.scheduling.calendar import WorkCalendar
 from bot.telegram.heartbeat import PollHeartbeat
+from bot.workdays.calendar import WorkCalendar
 from db.engine import SessionMaker, create_engine
 from db.models import Notification, Person, Role
 from tests.botapi_emulator import BotApiEmulator

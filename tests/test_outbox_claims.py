@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, select
 
 from bot.core.clock import FrozenClock
+from bot.core.ratelimit import RateLimiter
 from bot.delivery.enqueue import PersonMessage, enqueue_messages
-from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
 from db.engine import SessionMaker
 from db.models import Notification, Person

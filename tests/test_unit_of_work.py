@@ -14,7 +14,7 @@ from bot.core.parsing import NewDepartment
 from bot.people import audit, recipients
 from bot.reporting.rounds import request_now
 from bot.roadmap import service as roadmap
-from bot.scheduling.calendar import WorkCalendar
+from bot.workdays.calendar import WorkCalendar
 from db.engine import SessionMaker
 from db.models import AuditLog, Department, Notification, Person, RoadmapItem, Role
 

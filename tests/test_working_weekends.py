@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import FrozenClock
-from bot.scheduling.calendar import WorkCalendar
 from bot.scheduling.jobs import Jobs
-from bot.scheduling.transfers import OFFICIAL_WORKING_WEEKENDS, working_weekends
+from bot.workdays.calendar import WorkCalendar
+from bot.workdays.transfers import OFFICIAL_WORKING_WEEKENDS, working_weekends
 from db.engine import SessionMaker
 from db.models import CalendarOverride
 from tests.conftest import ADMIN_ID, Chatter

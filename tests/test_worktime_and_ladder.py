@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.scheduling.calendar import WorkCalendar
 from bot.scheduling.reminders import due_step, ladder
 from bot.scheduling.schedule import WeeklyTime, parse_daily, parse_weekly, previous_fire_time
+from bot.workdays.calendar import WorkCalendar
 
 ALMATY = ZoneInfo("Asia/Almaty")
 

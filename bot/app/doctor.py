@@ -23,7 +23,7 @@ from bot.app.config import Settings
 from bot.core.catalogs import LOCALES_DIR, SUPPORTED_LOCALES, load_translations, stale_catalogs
 from bot.core.clock import Clock, SystemClock
 from bot.core.heartbeat import last_poll
-from bot.scheduling.calendar import WorkCalendar, load_calendar
+from bot.workdays.calendar import WorkCalendar, load_calendar
 from db import queries
 from db.engine import create_engine, create_session_maker
 from db.migrate import current_revisions, expected_heads

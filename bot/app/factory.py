@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
 from bot.core.clock import Clock, SystemClock
-from bot.delivery.ratelimit import RateLimiter, Sleep
+from bot.core.ratelimit import RateLimiter, Sleep
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.jobs import Jobs, build_scheduler
 from bot.scheduling.schedule import round_schedule

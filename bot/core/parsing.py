@@ -51,7 +51,7 @@ def parse_date(text: str) -> date | None:
         return None
     for fmt in _DATE_FORMATS:
         try:
-            parsed = datetime.strptime(text, fmt).date()
+            parsed = datetime.strptime(text, fmt).date()  # noqa: DTZ007 - only the day is kept
         except ValueError:
             continue
         return parsed if EARLIEST_DATE <= parsed <= LATEST_DATE else None

@@ -13,8 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.text import quote
 from bot.delivery.enqueue import enqueue_message
 from bot.people import recipients
-from bot.scheduling.calendar import WorkCalendar
 from bot.telegram.i18n import in_locale, ngettext
+from bot.workdays.calendar import WorkCalendar
 from db.models import Notification, Person
 
 

@@ -42,7 +42,7 @@ from sqlalchemy import Table, Update, bindparam, select, text, update
 from sqlmodel import col
 
 from bot.core.clock import Clock
-from bot.delivery.ratelimit import RateLimiter
+from bot.core.ratelimit import RateLimiter
 from db.engine import SessionMaker
 from db.models import Notification, Person
 
@@ -396,7 +396,7 @@ class DeliveryWorker:
             await session.commit()
         report.unreachable_people.add(row.person_id)
         if self.on_unreachable is not None:
-            await self.on_unreachable(row.person_id, row.id)  # type: ignore[arg-type]
+            await self.on_unreachable(row.person_id, row.id)
 
     async def _finish(
         self,

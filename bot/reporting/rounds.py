@@ -14,8 +14,8 @@ from bot.delivery.enqueue import PersonMessage, enqueue_message, enqueue_message
 from bot.people import recipients
 from bot.reporting.service import RoundOutcome, start_round, worklist
 from bot.reporting.views import item_request_message, worklist_keyboard, worklist_text
-from bot.scheduling.calendar import load_calendar
 from bot.telegram.i18n import in_locale
+from bot.workdays.calendar import load_calendar
 from db import queries
 from db.models import Department, Person, RoadmapItem
 

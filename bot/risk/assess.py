@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import and_, case, func, literal, type_coerce
 from sqlalchemy.orm import aliased
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.rules import (
@@ -40,6 +40,12 @@ from db.models import (
 )
 
 
+def _table(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a model (SQLModel's class attribute is untyped)."""
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
 def _end_of_day(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
 
@@ -59,11 +65,11 @@ async def assess_items(
     known at the end of `today` counts (for week-by-week charts); deadlines stay current.
     """
     until = _end_of_day(today, tz) if as_of_history else None
-    item_filter = [col(RoadmapItem.archived).is_(False)]
+    item_filter: list[sa.ColumnElement[bool]] = [col(RoadmapItem.archived).is_(False)]
     if year is not None:
-        item_filter.append(RoadmapItem.year == year)
+        item_filter.append(col(RoadmapItem.year) == year)
     if until is not None:
-        item_filter.append(RoadmapItem.created_at < until)
+        item_filter.append(col(RoadmapItem.created_at) < until)
     item_ids = select(RoadmapItem.id).where(*item_filter)
 
     connection = await session.connection()
@@ -274,16 +280,14 @@ def _items_with_newest_update(
     if lateral:
         newest: Any = newest_first(select(StatusUpdate), StatusUpdate).limit(1).lateral("newest")
         latest = newest.c
-        select_from = RoadmapItem.__table__.outerjoin(newest, sa.true())
+        select_from = _table(RoadmapItem).outerjoin(newest, sa.true())
     else:
         newer = aliased(StatusUpdate)
         newest_id = (
             newest_first(select(newer.id), newer).limit(1).correlate(RoadmapItem).scalar_subquery()
         )
-        latest = StatusUpdate.__table__.c
-        select_from = RoadmapItem.__table__.outerjoin(
-            StatusUpdate.__table__, latest.id == newest_id
-        )
+        latest = _table(StatusUpdate).c
+        select_from = _table(RoadmapItem).outerjoin(_table(StatusUpdate), latest.id == newest_id)
     recent = aliased(StatusUpdate)
     newest_few = (
         newest_first(select(recent.status, recent.progress), recent)
@@ -302,14 +306,14 @@ def _items_with_newest_update(
     if flat_cutoff is not None:
         may_be_flat.append(col(RoadmapItem.deadline) < flat_cutoff)
     return (
-        select(
-            RoadmapItem.id,
-            RoadmapItem.code,
-            RoadmapItem.title_kk,
-            RoadmapItem.title_ru,
-            RoadmapItem.department_id,
-            RoadmapItem.deadline,
-            RoadmapItem.year,
+        sa.select(  # more columns than sqlmodel's typed select() takes
+            col(RoadmapItem.id),
+            col(RoadmapItem.code),
+            col(RoadmapItem.title_kk),
+            col(RoadmapItem.title_ru),
+            col(RoadmapItem.department_id),
+            col(RoadmapItem.deadline),
+            col(RoadmapItem.year),
             type_coerce(RoadmapItem.created_at, sa.DateTime()).label("item_created_at"),
             latest.id.label("update_id"),
             latest.status,
@@ -333,7 +337,7 @@ async def _postponements(
     )
     if until is not None:
         statement = statement.where(DeadlineChange.changed_at < until)
-    statement = statement.group_by(DeadlineChange.item_id)
+    statement = statement.group_by(col(DeadlineChange.item_id))
     return {item_id: count for item_id, count in (await session.exec(statement)).all()}
 
 
@@ -347,7 +351,7 @@ async def _recent_requests(
     rank = (
         func.row_number()
         .over(
-            partition_by=RoundRequest.department_id,
+            partition_by=col(RoundRequest.department_id),
             order_by=(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc()),
         )
         .label("rn")

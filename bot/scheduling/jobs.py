@@ -30,7 +30,6 @@ from bot.reporting.rounds import request_now
 from bot.risk.alerts import enqueue_chair_alerts
 from bot.risk.digest import enqueue_weekly_digest
 from bot.risk.rules import RiskThresholds
-from bot.scheduling.calendar import WorkCalendar, load_calendar
 from bot.scheduling.reminders import (
     ScanResult,
     enqueue_deadline_reminders,
@@ -38,6 +37,7 @@ from bot.scheduling.reminders import (
     enqueue_nudges,
 )
 from bot.scheduling.schedule import WeeklyTime, previous_fire_time, round_schedule
+from bot.workdays.calendar import WorkCalendar, load_calendar
 from db.engine import SessionMaker
 from db.models import Department, Person, StatusRound
 

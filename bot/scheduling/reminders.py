@@ -26,10 +26,10 @@ from bot.delivery.enqueue import enqueue_message
 from bot.people import recipients
 from bot.reporting.service import open_items, worklist
 from bot.reporting.views import worklist_keyboard
-from bot.scheduling.calendar import WorkCalendar
 from bot.telegram.callbacks import OpenItem
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.texts import days_left_text, department_name
+from bot.workdays.calendar import WorkCalendar
 from db import queries
 from db.models import (
     Department,

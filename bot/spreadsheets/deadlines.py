@@ -93,7 +93,7 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:
+def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:  # noqa: C901 - one branch per office habit or format case
     """The deadline a text means, or None when it names no readable date.
 
     Without a year in the text, `roadmap_year` is taken; without that either, None.
@@ -117,7 +117,7 @@ def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:
         return Deadline(found, Precision.DAY, False) if found else None
     for fmt in ("%d/%m/%Y",):
         try:
-            parsed = datetime.strptime(stripped, fmt).date()
+            parsed = datetime.strptime(stripped, fmt).date()  # noqa: DTZ007 - only the day is kept
         except ValueError:
             continue
         return Deadline(parsed, Precision.DAY, False) if parsed.year >= MIN_YEAR else None

@@ -543,7 +543,7 @@ def _kazakh_share(grid: Grid, header: _Header, index: int) -> float:
     return sum(any(ch in _KAZAKH_LETTERS for ch in text) for text in texts) / len(texts)
 
 
-def _assign_columns(grid: Grid, header: _Header) -> tuple[dict[Column, int], list[Guess]]:
+def _assign_columns(grid: Grid, header: _Header) -> tuple[dict[Column, int], list[Guess]]:  # noqa: C901 - one branch per office habit or format case
     """Map kinds to columns, deciding the language of each title column and stating it."""
     mapping: dict[Column, int] = {}
     guesses: list[Guess] = []
@@ -772,7 +772,7 @@ class _Reader:
             return f"{parent}.{int(last) * 10}"
         return code
 
-    def check(self, number: int, row: Sequence[object], code: str) -> ImportRow | RowError:
+    def check(self, number: int, row: Sequence[object], code: str) -> ImportRow | RowError:  # noqa: C901 - one branch per office habit or format case
         if len(code) > MAX_CODE_LENGTH:
             return RowError(
                 number,

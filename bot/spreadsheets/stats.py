@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+import sqlalchemy as sa
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,17 +32,16 @@ async def latest_updates(
     session: AsyncSession, *, with_comment: bool = False
 ) -> dict[int, StatusUpdate]:
     """Item id → its newest update (by time, then id); optionally the newest with a comment."""
-    ranked = select(
+    with_text = [col(StatusUpdate.comment).is_not(None), col(StatusUpdate.comment) != ""]
+    ranked = sa.select(  # labels: sqlmodel's typed select() cannot say what they return
         col(StatusUpdate.id).label("update_id"),
         func.row_number()
         .over(
-            partition_by=StatusUpdate.item_id,
+            partition_by=col(StatusUpdate.item_id),
             order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
         )
         .label("rank"),
-    )
-    if with_comment:
-        ranked = ranked.where(col(StatusUpdate.comment).is_not(None), StatusUpdate.comment != "")
+    ).where(*(with_text if with_comment else []))
     subquery = ranked.subquery()
     statement = (
         select(StatusUpdate)
@@ -124,7 +124,7 @@ async def department_stats(
         RoundRequest.answered_at,
         func.row_number()
         .over(
-            partition_by=RoundRequest.department_id,
+            partition_by=col(RoundRequest.department_id),
             order_by=(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc()),
         )
         .label("rank"),
@@ -144,7 +144,7 @@ async def department_stats(
             await session.exec(
                 select(RoadmapItem.department_id, func.max(StatusUpdate.created_at))
                 .join(StatusUpdate, col(StatusUpdate.item_id) == RoadmapItem.id)
-                .group_by(RoadmapItem.department_id)
+                .group_by(col(RoadmapItem.department_id))
             )
         ).all()
     )
@@ -167,7 +167,7 @@ async def department_stats(
                     col(Person.blocked_bot).is_(False),
                     col(Person.department_id).is_not(None),
                 )
-                .group_by(Person.department_id)
+                .group_by(col(Person.department_id))
             )
         ).all()
     )
@@ -181,7 +181,7 @@ async def department_stats(
                 requests=len(asked),
                 answered=len(waits),
                 median_answer=_median(waits),
-                last_update=last_updates.get(department.id),
+                last_update=last_updates.get(department.id),  # type: ignore[arg-type]
                 overdue_items=overdue.get(department.id, 0),  # type: ignore[arg-type]
                 people=registered.get(department.id, 0),
             )

@@ -11,5 +11,5 @@ from db.models import Person
 class HasPerson(Filter):
     """The sender is a registered, active person (revoked people keep no dialog)."""
 
-    async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool:
+    async def __call__(self, _event: TelegramObject, person: Person | None = None) -> bool:
         return person is not None

@@ -49,7 +49,7 @@ def locale_from_telegram(user: User | None, default_locale: str) -> str:
 class PersonI18nMiddleware(I18nMiddleware):
     """The person's saved language first, then their Telegram client's, then the default."""
 
-    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:  # noqa: ARG002 - aiogram's signature
         person = data.get("person")
         saved = person.locale if person is not None else None
         if saved in self.i18n.available_locales:

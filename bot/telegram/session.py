@@ -30,7 +30,7 @@ from aiogram.exceptions import (
 from aiogram.methods import AnswerCallbackQuery, Response, SendChatAction, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from bot.delivery.ratelimit import Sleep
+from bot.core.ratelimit import Sleep
 
 logger = logging.getLogger(__name__)
 

@@ -213,7 +213,7 @@ RU_LAYOUT = {
 SECTION_SIZES = (24, 23, 23, 23)  # 93 items
 
 
-def office_workbook(layout: Mapping[str, Any] = KK_LAYOUT, year: int = 2025) -> Built:
+def office_workbook(layout: Mapping[str, Any] = KK_LAYOUT, year: int = 2025) -> Built:  # noqa: C901 - one branch per office habit or format case
     """93 items on the second sheet, with every shape a real office file has."""
     workbook = Workbook()
     cover = workbook.active

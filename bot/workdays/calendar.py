@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.scheduling.transfers import working_weekends
+from bot.workdays.transfers import working_weekends
 from db import queries
 from db.models import CalendarOverride, Person
 

@@ -1,0 +1,2 @@
+"""The working-day calendar: Kazakhstan's public holidays, the official transfers of days off,
+and the secretariat's own days off and working days."""
