@@ -42,9 +42,8 @@ from bot.telegram.i18n import build_i18n, compile_catalogs
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import RoadmapItem
-from tests.conftest import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter
+from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, invite_token, only_text
 from tests.mocked_bot import MockedBot
-from tests.test_roles_and_invites import invite_token, only_text
 
 MEMBER = 2002
 

@@ -3,17 +3,14 @@ a frozen clock, and a Dispatcher built by the production factory around a record
 
 from __future__ import annotations
 
-import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiogram import Dispatcher
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from aiogram.utils.i18n import I18n
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -30,12 +27,10 @@ from bot.telegram.i18n import build_i18n, compile_catalogs
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
 from tests.botapi_emulator import BotApiEmulator
-from tests.mocked_bot import BOT_ID, MockedBot
+from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, VirtualTimer
+from tests.mocked_bot import MockedBot
 
-TEST_TOKEN = f"{BOT_ID}:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz0123"
-ADMIN_ID = 111
 # Monday 3 March 2025, 09:00 in Almaty.
-START_MOMENT = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -119,21 +114,6 @@ def i18n() -> I18n:
     return build_i18n("kk")
 
 
-class VirtualTimer:
-    """A monotonic clock whose sleep moves time instead of waiting."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def timer() -> VirtualTimer:
     return VirtualTimer()
@@ -190,54 +170,6 @@ async def emulator() -> AsyncIterator[BotApiEmulator]:
     """A Telegram Bot API emulator on a free local port, for tests over real HTTP."""
     async with BotApiEmulator(TEST_TOKEN) as emulator:
         yield emulator
-
-
-class Chatter:
-    """Feeds updates from simulated people into the Dispatcher and collects the replies."""
-
-    def __init__(self, dispatcher: Dispatcher, bot: MockedBot) -> None:
-        self.dispatcher = dispatcher
-        self.bot = bot
-        self._ids = itertools.count(1)
-
-    def _user(self, user_id: int, language_code: str | None) -> User:
-        return User(
-            id=user_id, is_bot=False, first_name=f"User{user_id}", language_code=language_code
-        )
-
-    async def send(self, user_id: int, text: str, *, language_code: str | None = "ru") -> list[Any]:
-        message = Message(
-            message_id=next(self._ids),
-            date=datetime.now(UTC),
-            chat=Chat(id=user_id, type="private"),
-            from_user=self._user(user_id, language_code),
-            text=text,
-        )
-        await self.dispatcher.feed_update(
-            self.bot, Update(update_id=next(self._ids), message=message)
-        )
-        return self.bot.take()
-
-    async def press(
-        self, user_id: int, data: str, *, message_id: int = 1, language_code: str | None = "ru"
-    ) -> list[Any]:
-        message = Message(
-            message_id=message_id,
-            date=datetime.now(UTC),
-            chat=Chat(id=user_id, type="private"),
-            text="…",
-        )
-        query = CallbackQuery(
-            id=str(next(self._ids)),
-            from_user=self._user(user_id, language_code),
-            chat_instance="ci",
-            message=message,
-            data=data,
-        )
-        await self.dispatcher.feed_update(
-            self.bot, Update(update_id=next(self._ids), callback_query=query)
-        )
-        return self.bot.take()
 
 
 @pytest.fixture

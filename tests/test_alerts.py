@@ -14,7 +14,7 @@ from bot.risk.alerts import enqueue_chair_alerts
 from bot.telegram.callbacks import AskUpdate, ChairItem
 from bot.telegram.i18n import format_day, in_locale
 from db.models import ItemRiskState, Notification, Person, RiskEvent, Role
-from tests.test_risk_assess import NOW, THRESHOLDS, TODAY, TZ, World, build_world
+from tests.helpers.risk_world import NOW, THRESHOLDS, TODAY, TZ, World, build_world
 
 LATER = NOW + timedelta(hours=3)
 

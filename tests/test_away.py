@@ -18,9 +18,8 @@ from bot.spreadsheets.stats import department_stats
 from db.engine import SessionMaker
 from db.models import Notification, Person, RoundRequest
 from tests import test_reporting
-from tests.conftest import ADMIN_ID
+from tests.helpers.chat import ADMIN_ID, rows
 from tests.test_reporting import BUILD_HEAD, EDU_DEPUTY, EDU_HEAD, World
-from tests.test_roles_and_invites import rows
 
 world = test_reporting.world
 

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from bot.app.cli import build_parser, main
 from bot.core.catalogs import load_translations
-from tests.conftest import TEST_TOKEN
+from tests.helpers.chat import TEST_TOKEN
 
 EMPTY = "The file is empty: there are no rows to import."
 ITEMS = "Items"

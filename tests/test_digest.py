@@ -31,8 +31,8 @@ from bot.telegram.callbacks import ChairDepartment, ChairItem
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
 from db.models import AuditLog, Department, Notification, Person, Role
-from tests.conftest import Chatter
-from tests.test_risk_assess import NOW, THRESHOLDS, TODAY, TZ, World, build_world
+from tests.helpers.chat import Chatter
+from tests.helpers.risk_world import NOW, THRESHOLDS, TODAY, TZ, World, build_world
 
 CHAIR = 4001
 SECRETARY = 4002

@@ -37,7 +37,7 @@ from bot.workdays.calendar import WorkCalendar
 from db.engine import SessionMaker, create_engine
 from db.models import Notification, Person, Role
 from tests.botapi_emulator import BotApiEmulator
-from tests.conftest import ADMIN_ID, START_MOMENT, TEST_TOKEN
+from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 EN = load_translations("en")  # no catalog: the English message ids

@@ -12,8 +12,8 @@ from bot.telegram.callbacks import OpenItem, PickStatus
 from db.engine import SessionMaker
 from db.models import RoadmapItem, RoundRequest, StatusUpdate
 from tests.botapi_emulator import BotApiEmulator, Message
-from tests.conftest import ADMIN_ID
 from tests.e2e import live_bot, start_live_bot
+from tests.helpers.chat import ADMIN_ID
 
 EDU, BUILD, HEALTH = 4001, 4002, 4003
 

@@ -14,9 +14,9 @@ from bot.core.clock import FrozenClock
 from db.engine import SessionMaker
 from db.models import AuditLog, RoadmapItem
 from tests.botapi_emulator import BotApiEmulator, Message
-from tests.conftest import ADMIN_ID
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, roadmap_rows, xlsx
 from tests.e2e import live_bot
+from tests.helpers.chat import ADMIN_ID
 
 CHAIR = 6001
 

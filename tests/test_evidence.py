@@ -13,9 +13,8 @@ from bot.telegram.callbacks import DialogAction, OpenItem, PickProgress, PickSta
 from db.engine import SessionMaker
 from db.models import AuditLog, StatusUpdate
 from tests import test_reporting
-from tests.conftest import ADMIN_ID, START_MOMENT
+from tests.helpers.chat import ADMIN_ID, START_MOMENT, rows
 from tests.test_reporting import BUILD_HEAD, EDU_DEPUTY, World, buttons
-from tests.test_roles_and_invites import rows
 
 world = test_reporting.world
 

@@ -75,7 +75,7 @@ from db.models import (
     StatusRound,
     StatusUpdate,
 )
-from tests.conftest import ADMIN_ID, Chatter
+from tests.helpers.chat import ADMIN_ID, Chatter
 from tests.mocked_bot import MockedBot
 from tests.test_reporting import BUILD_HEAD, EDU_DEPUTY, EDU_HEAD
 

@@ -20,10 +20,9 @@ from bot.telegram.callbacks import OpenItem, PickProgress, PickStatus
 from bot.telegram.texts import usage_line
 from db.engine import SessionMaker
 from db.models import RoadmapItem
-from tests.conftest import ADMIN_ID, TEST_TOKEN, Chatter
+from tests.helpers.chat import ADMIN_ID, TEST_TOKEN, Chatter, register_admin, rows
 from tests.mocked_bot import MockedBot
 from tests.test_reporting import BUILD_HEAD, EDU_DEPUTY, EDU_HEAD, World, join
-from tests.test_roles_and_invites import register_admin, rows
 
 ERROR_TEXT = (
     "Sorry, something went wrong on our side. Nothing was lost: please try again. "

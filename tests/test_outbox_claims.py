@@ -26,7 +26,7 @@ from bot.delivery.worker import DeliveryWorker
 from db.engine import SessionMaker
 from db.models import Notification, Person
 from db.outbox import Outgoing, enqueue, enqueue_many
-from tests.conftest import VirtualTimer
+from tests.helpers.chat import VirtualTimer
 
 FIRST_CHAT = 700_001
 LEASE = timedelta(seconds=15)

@@ -31,9 +31,8 @@ from bot.telegram.keyboards import SHORT_LABEL
 from db.engine import SessionMaker
 from db.models import Notification, Person, RoadmapItem, RoundRequest, StatusUpdate
 from tests import test_reporting
-from tests.conftest import ADMIN_ID
+from tests.helpers.chat import ADMIN_ID, rows
 from tests.test_reporting import EDU_DEPUTY, EDU_HEAD, World, buttons
-from tests.test_roles_and_invites import rows
 
 world = test_reporting.world  # the same fixture: three departments, two edu members
 NOW = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)

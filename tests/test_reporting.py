@@ -23,8 +23,7 @@ from bot.telegram.callbacks import (
 )
 from db.engine import SessionMaker
 from db.models import Notification, RiskEvent, RoadmapItem, RoundRequest, StatusUpdate
-from tests.conftest import ADMIN_ID, Chatter
-from tests.test_roles_and_invites import invite_token, only_text, register_admin, rows
+from tests.helpers.chat import ADMIN_ID, Chatter, invite_token, only_text, register_admin, rows
 
 EDU_HEAD, EDU_DEPUTY, BUILD_HEAD, HEALTH_HEAD = 2001, 2002, 2003, 2004
 

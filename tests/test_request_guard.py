@@ -23,11 +23,11 @@ from bot.app.factory import create_bot
 from bot.core.clock import FrozenClock
 from bot.telegram.session import guard_of
 from tests.botapi_emulator import BotApiEmulator
-from tests.conftest import VirtualTimer
 from tests.e2e import FastSession
+from tests.helpers.chat import VirtualTimer
+from tests.helpers.risk_world import NOW, World
 from tests.mocked_bot import MockedBot
 from tests.test_digest import CHAIR, readers
-from tests.test_risk_assess import NOW, World
 
 USER = 5001
 

@@ -19,9 +19,8 @@ from bot.telegram.i18n import format_day, in_locale
 from bot.telegram.menus import RISK_REPORT
 from bot.telegram.texts import usage_line
 from db.engine import SessionMaker
-from tests.conftest import ADMIN_ID, Chatter
-from tests.test_roles_and_invites import register_admin
-from tests.test_stats import FORMULA_COMMENT, seed_history
+from tests.helpers.chat import ADMIN_ID, Chatter, register_admin
+from tests.helpers.history import FORMULA_COMMENT, seed_history
 
 TZ = ZoneInfo("Asia/Almaty")
 THRESHOLDS = RiskThresholds()

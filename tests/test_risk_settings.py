@@ -23,7 +23,7 @@ from bot.risk.rules import RiskThresholds
 from bot.roadmap.demo import seed_demo
 from bot.scheduling.jobs import Jobs
 from db.models import Notification, Person, Role
-from tests.conftest import ADMIN_ID, TEST_TOKEN, Chatter
+from tests.helpers.chat import ADMIN_ID, TEST_TOKEN, Chatter
 
 LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)
 CHAIR = 5001

@@ -15,8 +15,7 @@ from bot.telegram.menus import ADD_DEPARTMENT, ADD_ITEM, ASSIGN, DEADLINE
 from bot.telegram.texts import usage_line
 from db.engine import SessionMaker
 from db.models import AuditLog, DeadlineChange, Department, RoadmapItem, StatusUpdate
-from tests.conftest import ADMIN_ID, Chatter
-from tests.test_roles_and_invites import invite_token, only_text, register_admin, rows
+from tests.helpers.chat import ADMIN_ID, Chatter, invite_token, only_text, register_admin, rows
 
 HEAD = 777
 

@@ -14,37 +14,16 @@ from aiogram.methods import (
 )
 from aiogram.types import BotCommandScopeChat
 from aiogram.utils.i18n import I18n
-from sqlmodel import select
 
 from bot.core.clock import FrozenClock
 from bot.telegram.i18n import in_locale
 from bot.telegram.texts import no_access_text
 from db.engine import SessionMaker
 from db.models import AuditLog, Department, Invite, Person, Role
-from tests.conftest import ADMIN_ID, Chatter
+from tests.helpers.chat import ADMIN_ID, Chatter, invite_token, only_text, register_admin, rows
 
 OUTSIDER = 555
 HEAD = 777
-
-
-def only_text(requests: list) -> str:
-    texts = [r.text for r in requests if isinstance(r, SendMessage | EditMessageText)]
-    assert len(texts) == 1, requests
-    return texts[0]
-
-
-async def rows(session_maker: SessionMaker, model: type) -> list:
-    async with session_maker() as session:
-        return list((await session.exec(select(model))).all())
-
-
-async def register_admin(chatter: Chatter, locale: str = "ru") -> None:
-    await chatter.send(ADMIN_ID, "/start")
-    await chatter.press(ADMIN_ID, f"lang:{locale}")
-
-
-def invite_token(text: str) -> str:
-    return text.split("?start=")[1].split()[0]
 
 
 async def test_stranger_gets_their_id_in_their_language(chatter: Chatter, i18n: I18n) -> None:

@@ -24,9 +24,8 @@ from db.models import (
     RoundRequest,
     StatusRound,
 )
-from tests.conftest import ADMIN_ID, Chatter
+from tests.helpers.chat import ADMIN_ID, Chatter, only_text, register_admin, rows
 from tests.mocked_bot import MockedBot
-from tests.test_roles_and_invites import only_text, register_admin, rows
 
 
 async def test_schedule_command_persists_and_reschedules(

@@ -25,9 +25,8 @@ from bot.spreadsheets.plan import plan_import
 from bot.spreadsheets.texts import localized_header_aliases
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
-from tests.conftest import ADMIN_ID, Chatter
-from tests.test_roles_and_invites import register_admin
-from tests.test_stats import FORMULA_COMMENT, seed_history
+from tests.helpers.chat import ADMIN_ID, Chatter, register_admin
+from tests.helpers.history import FORMULA_COMMENT, seed_history
 
 TZ = ZoneInfo("Asia/Almaty")
 THRESHOLDS = RiskThresholds()

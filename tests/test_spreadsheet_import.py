@@ -32,7 +32,6 @@ from bot.spreadsheets.texts import build_template, localized_header_aliases
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
 from db.models import AuditLog, DeadlineChange, RoadmapItem
-from tests.conftest import ADMIN_ID, Chatter
 from tests.data.spreadsheets.workbooks import (
     EN_HEADERS,
     KK_HEADERS,
@@ -41,9 +40,9 @@ from tests.data.spreadsheets.workbooks import (
     roadmap_rows,
     xlsx,
 )
+from tests.helpers.chat import ADMIN_ID, Chatter, register_admin, rows
 from tests.helpers.import_dialog import Files, buttons, seed_departments, send_file, texts
 from tests.mocked_bot import MockedBot
-from tests.test_roles_and_invites import register_admin, rows
 
 OUTSIDER = 555
 

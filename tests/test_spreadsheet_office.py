@@ -40,8 +40,8 @@ from bot.spreadsheets.texts import file_problem_text, guess_lines, plan_summary_
 from bot.telegram.i18n import format_day, in_locale
 from db.engine import SessionMaker
 from db.models import AuditLog, Department, ItemCoExecutor, RoadmapItem
-from tests.conftest import ADMIN_ID, Chatter
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, cfb_file
+from tests.helpers.chat import ADMIN_ID, Chatter, register_admin, rows
 from tests.helpers.import_dialog import Files, buttons, seed_departments, send_file, texts
 from tests.helpers.office_workbooks import (
     KK_LAYOUT,
@@ -51,7 +51,6 @@ from tests.helpers.office_workbooks import (
     simple_workbook,
 )
 from tests.mocked_bot import MockedBot
-from tests.test_roles_and_invites import register_admin, rows
 
 
 @pytest.fixture

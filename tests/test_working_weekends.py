@@ -12,8 +12,7 @@ from bot.workdays.calendar import WorkCalendar
 from bot.workdays.transfers import OFFICIAL_WORKING_WEEKENDS, working_weekends
 from db.engine import SessionMaker
 from db.models import CalendarOverride
-from tests.conftest import ADMIN_ID, Chatter
-from tests.test_roles_and_invites import only_text, register_admin, rows
+from tests.helpers.chat import ADMIN_ID, Chatter, only_text, register_admin, rows
 
 ALMATY = ZoneInfo("Asia/Almaty")
 

@@ -34,7 +34,7 @@ from db.models import (
     RoundRequest,
     StatusUpdate,
 )
-from tests.conftest import VirtualTimer
+from tests.helpers.chat import VirtualTimer
 from tests.mocked_bot import MockedBot
 
 ALMATY = ZoneInfo("Asia/Almaty")

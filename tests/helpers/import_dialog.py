@@ -15,8 +15,8 @@ from sqlmodel import select
 from bot.core.clock import FrozenClock
 from db.engine import SessionMaker
 from db.models import Department
-from tests.conftest import ADMIN_ID, Chatter
 from tests.data.spreadsheets.workbooks import DEPARTMENTS
+from tests.helpers.chat import ADMIN_ID, Chatter
 from tests.mocked_bot import MockedBot
 
 _ids = itertools.count(100_000)
