@@ -261,15 +261,23 @@ def _is_member(person: Person | None) -> bool:
     return person is not None and person.role == Role.MEMBER and person.department_id is not None
 
 
+async def _member_may_use(message: Message, person: Person | None) -> bool:
+    """Members' commands: a stranger gets their id, anyone else is told whom they are for."""
+    if person is None:
+        await message.answer(no_access_text(message.chat.id))
+        return False
+    if not _is_member(person):
+        await message.answer(_("This command is for department members."))
+        return False
+    return True
+
+
 async def my_items(
     message: Message, person: Person | None, session: AsyncSession, clock: Clock, settings: Settings
 ) -> None:
-    if person is None:
-        await message.answer(no_access_text(message.chat.id))
+    if not await _member_may_use(message, person):
         return
-    if not _is_member(person):
-        await message.answer(_("This command is for department members."))
-        return
+    assert person is not None
     work = await worklist(
         session,
         person.department_id,  # type: ignore[arg-type]
@@ -285,12 +293,9 @@ async def away_command(
     message: Message, command: CommandObject, dialog: DialogContext | None = None
 ) -> None:
     """/away <date back> [deputy] or /away off: hand the requests over while away."""
-    if dialog is None:
-        await message.answer(no_access_text(message.chat.id))
+    if not await _member_may_use(message, dialog.person if dialog else None):
         return
-    if not _is_member(dialog.person):
-        await message.answer(_("This command is for department members."))
-        return
+    assert dialog is not None
     request = parse_away(command.args)
     if request is None:
         await message.answer(usage_line(menus.AWAY))
@@ -449,12 +454,9 @@ async def open_item(
 async def report_command(
     message: Message, command: CommandObject, dialog: DialogContext | None = None
 ) -> None:
-    if dialog is None:
-        await message.answer(no_access_text(message.chat.id))
+    if not await _member_may_use(message, dialog.person if dialog else None):
         return
-    if not _is_member(dialog.person):
-        await message.answer(_("This command is for department members."))
-        return
+    assert dialog is not None
     code = parse_one_word(command.args)
     if code is None:
         await message.answer(usage_line(menus.REPORT))
