@@ -97,6 +97,7 @@ def test_packed_callback_data_fits_64_bytes(cls: type[CallbackData]) -> None:
         (ChairItem, f"ci:{2**64}"),
         (AskUpdate, "cu:-5"),
         (ChairDepartment, f"cd:{DB_ID_MAX + 1}:2025"),
+        (ChairDepartment, "cd:1:0"),  # found by the long fuzzing run: year 0 is out of range
         (WorklistPage, "wp:-1"),
     ],
 )

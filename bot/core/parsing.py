@@ -26,8 +26,10 @@ _ASCII_DIGITS = re.compile(r"^[0-9]+$")
 
 # A database id inside callback data: anything else is a forged button and matches no filter.
 DbId = Annotated[int, Field(ge=1, le=DB_ID_MAX)]
-# A small non-negative number inside callback data (a page, a year, a percentage).
+# A small non-negative number inside callback data (a page, a percentage).
 SmallInt = Annotated[int, Field(ge=0, le=DB_ID_MAX)]
+# A roadmap year inside callback data: the years a date may have (a forged 0 matches nothing).
+Year = Annotated[int, Field(ge=EARLIEST_DATE.year, le=LATEST_DATE.year)]
 
 
 def parse_int(text: str | None, low: int, high: int) -> int | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.core.parsing import DbId, SmallInt
+from bot.core.parsing import DbId, SmallInt, Year
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
@@ -55,7 +55,7 @@ class ChairItem(CallbackData, prefix="ci"):
 
 class ChairDepartment(CallbackData, prefix="cd"):
     department_id: DbId
-    year: SmallInt
+    year: Year
 
 
 class AskUpdate(CallbackData, prefix="cu"):
