@@ -67,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     importer.add_argument("file", type=Path)
     importer.add_argument("--apply", action="store_true", help="write the changes")
+    importer.add_argument("--sheet", help="the sheet to read when several look like the Road Map")
+    importer.add_argument(
+        "--comments", type=Path, help="write the file back with a comment on each skipped row"
+    )
     exporter = commands.add_parser("export", help="write the Road Map to an .xlsx file")
     exporter.add_argument("file", type=Path)
     commands.add_parser("seed-demo", help="load the demo Road Map into an empty database")
@@ -83,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(migrate(settings.database_url))
         return 0
     if args.command == "import":
-        return asyncio.run(cli_import(settings, args.file, args.apply))
+        return asyncio.run(
+            cli_import(settings, args.file, args.apply, sheet=args.sheet, comments=args.comments)
+        )
     if args.command == "export":
         return asyncio.run(cli_export(settings, args.file))
     if args.command == "seed-demo":

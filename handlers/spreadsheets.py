@@ -110,7 +110,7 @@ async def _read_plan(
 ) -> tuple[ImportPlan, bytes]:
     """Download, parse (in a thread: a big workbook takes seconds) and plan; writes nothing."""
     buffer = await bot.download(file_id)
-    data = buffer.getvalue() if buffer is not None else b""
+    data = buffer.read() if buffer is not None else b""
     parsed = await asyncio.to_thread(
         parse_spreadsheet,
         data,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from aiogram.methods import EditMessageText, SendDocument, SendMessage
@@ -15,6 +16,8 @@ from aiogram.utils.i18n import I18n
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from bot.app.cli_spreadsheets import cli_import
+from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.roadmap.service import item_card
@@ -545,3 +548,25 @@ def test_the_annotated_file_of_a_csv_is_a_workbook(i18n: I18n) -> None:
     assert sheet["B2"].data_type != "f"  # a CSV cell never becomes a formula
     assert "=Ремонт" in sheet["B2"].value
     assert "D2" in sheet["E2"].value and "завтра" in sheet["E2"].value
+
+
+async def test_the_command_line_asks_for_a_sheet_and_writes_the_comments(
+    settings: Settings,
+    session_maker: SessionMaker,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await _seed(session_maker)
+    headers = ["Код", "Атауы (қаз)", "Наименование (рус)", "Басқарма", "Мерзімі"]
+    path = tmp_path / "two.xlsx"
+    path.write_bytes(
+        simple_workbook(
+            headers, [["1.1", "Жөндеу", "Ремонт", "nosuch", "01.09.2025"]], sheets=("2024", "2025")
+        )
+    )
+    assert await cli_import(settings, path, apply=False) == 2
+    assert "«2024», «2025»" in capsys.readouterr().err
+    comments = tmp_path / "comments.xlsx"
+    assert await cli_import(settings, path, apply=False, sheet="2025", comments=comments) == 1
+    sheet = load_workbook(comments)["2025"]
+    assert "nosuch" in sheet.cell(2, 6).value

@@ -124,10 +124,17 @@ def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:
     years = _YEAR.findall(value)
     if len(set(years)) > 1:
         return None  # «2025–2026»: a span, not a deadline
-    year = int(years[0]) if years else roadmap_year
+    named = int(years[0]) if years else roadmap_year
     assumed = not years
-    if year is None or not MIN_YEAR <= year <= MAX_YEAR:
+    if named is None or not MIN_YEAR <= named <= MAX_YEAR:
         return None
+    return _in_year(stripped, value, named, assumed, bool(years))
+
+
+def _in_year(
+    stripped: str, value: str, year: int, assumed: bool, has_year: bool
+) -> Deadline | None:
+    """A month, a quarter, a day and month, or the year itself, within `year`."""
     rest = _YEAR.sub(" ", stripped)
     if _YEARLY.search(value):
         return Deadline(date(year, 12, 31), Precision.YEARLY, assumed)
@@ -141,9 +148,9 @@ def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:
             day_text = match.group(1) if pattern is _DAY_MONTH else match.groups()[-1]
             found = _safe_date(year, _month_of(match), int(day_text))
             return Deadline(found, Precision.DAY, assumed) if found else None
-    month = _MONTH_ONLY.search(rest)
-    if month:
-        return Deadline(_last_day(year, _month_of(month)), Precision.MONTH, assumed)
-    if years and not re.search(r"[0-9a-zа-яәғқңөұүһі]", rest.replace(" ", "")):
+    month_match = _MONTH_ONLY.search(rest)
+    if month_match:
+        return Deadline(_last_day(year, _month_of(month_match)), Precision.MONTH, assumed)
+    if has_year and not re.search(r"[0-9a-zа-яәғқңөұүһі]", rest.replace(" ", "")):
         return Deadline(date(year, 12, 31), Precision.YEAR, False)
     return None

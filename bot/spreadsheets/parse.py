@@ -606,11 +606,11 @@ def _roadmap_year(
         if found:
             return int(found.group(1)), text[:80]
     index = mapping.get(Column.DEADLINE)
-    years = Counter(
-        row[index].year
-        for row in grid.rows[header.row :]
-        if index is not None and index < len(row) and isinstance(row[index], date | datetime)
-    )
+    years: Counter[int] = Counter()
+    for row in grid.rows[header.row :]:
+        value = row[index] if index is not None and index < len(row) else None
+        if isinstance(value, date):  # a datetime is a date too
+            years[value.year] += 1
     if years:
         year, _count = years.most_common(1)[0]
         return year, ""
