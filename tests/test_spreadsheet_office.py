@@ -7,6 +7,7 @@ from, so every test compares the import with what each row must become.
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from bot.spreadsheets.apply import apply_import
 from bot.spreadsheets.deadlines import Precision, read_deadline
 from bot.spreadsheets.parse import (
     MAX_ROWS,
+    MAX_UNPACKED_SIZE,
     Column,
     FileProblem,
     GuessKind,
@@ -314,6 +316,21 @@ def _over_the_download_limit() -> bytes:
     return b"PK\x03\x04" + b"\x00" * TELEGRAM_DOWNLOAD_LIMIT
 
 
+def _zip_bomb() -> bytes:
+    """A workbook whose sheet unpacks to more than the importer will read: a few KB sent."""
+    data = simple_workbook(["Код", "Наименование", "Исполнитель", "Срок"], [])
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for entry in source.namelist():
+            out.writestr(entry, source.read(entry))
+        with out.open("xl/media/padding.bin", "w") as padding:
+            chunk = b"\x00" * (1024 * 1024)
+            for _ in range(MAX_UNPACKED_SIZE // len(chunk) + 1):
+                padding.write(chunk)
+    return target.getvalue()
+
+
 def _too_many_xlsx_rows() -> bytes:
     rows = [[f"{n}.1", "Ремонт", "edu", "01.09.2025"] for n in range(MAX_ROWS + 1)]
     return simple_workbook(["Код", "Наименование", "Исполнитель", "Срок"], rows)
@@ -337,11 +354,8 @@ def _too_many_xlsx_rows() -> bytes:
         (lambda: cfb_file(("Workbook",)), "old.xls", FileProblem.LEGACY_XLS),
         (cfb_file, "secret.xlsx", FileProblem.ENCRYPTED),
         (_too_many_xlsx_rows, "huge.xlsx", FileProblem.TOO_MANY_ROWS),
-        (
-            lambda: b"PK\x03\x04" + b"\x00" * (TELEGRAM_DOWNLOAD_LIMIT),
-            "big.xlsx",
-            FileProblem.TOO_LARGE,
-        ),
+        (_over_the_download_limit, "big.xlsx", FileProblem.TOO_LARGE),
+        (_zip_bomb, "bomb.xlsx", FileProblem.TOO_LARGE),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )

@@ -32,6 +32,7 @@ from bot.core.parsing import MAX_TITLE_LENGTH, is_item_code
 from bot.spreadsheets.deadlines import Precision, read_deadline
 
 MAX_ROWS = 10_000
+MAX_UNPACKED_SIZE = 400 * 1024 * 1024  # a real 10,000-row workbook unpacks to a few dozen MB
 MAX_CODE_LENGTH = 32
 MAX_TARGET_LENGTH = 2000
 HEADER_SEARCH_ROWS = 20
@@ -401,6 +402,8 @@ def _xlsx_grids(data: bytes) -> list[Grid]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if "xl/workbook.xml" not in archive.namelist():
                 raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET)
+            if sum(entry.file_size for entry in archive.infolist()) > MAX_UNPACKED_SIZE:
+                raise SpreadsheetFileError(FileProblem.TOO_LARGE)  # a zip bomb, or near one
     except zipfile.BadZipFile as error:
         raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET) from error
     try:
