@@ -25,18 +25,17 @@ from bot.roadmap.service import item_card
 from bot.spreadsheets.annotate import annotated_workbook
 from bot.spreadsheets.apply import apply_import
 from bot.spreadsheets.deadlines import Precision, read_deadline
+from bot.spreadsheets.headers import Kind, classify_header
 from bot.spreadsheets.parse import (
     MAX_ROWS,
     MAX_UNPACKED_SIZE,
     Column,
     FileProblem,
     GuessKind,
-    Kind,
     ParsedFile,
     RowProblem,
     SheetChoiceNeeded,
     SpreadsheetFileError,
-    classify_header,
     parse_spreadsheet,
 )
 from bot.spreadsheets.plan import DepartmentMatcher, ImportPlan, plan_import

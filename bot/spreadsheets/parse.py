@@ -30,6 +30,7 @@ from bot.core.errors import DomainError
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import MAX_TITLE_LENGTH, is_item_code
 from bot.spreadsheets.deadlines import Precision, read_deadline
+from bot.spreadsheets.headers import Kind, classify_header, normalize_header
 
 MAX_ROWS = 10_000
 MAX_UNPACKED_SIZE = 400 * 1024 * 1024  # a real 10,000-row workbook unpacks to a few dozen MB
@@ -74,113 +75,6 @@ REQUIRED_COLUMNS = (
     Column.DEPARTMENT,
     Column.DEADLINE,
 )
-
-
-class Kind(StrEnum):
-    """What a header names, before the language of a title column is decided."""
-
-    CODE = "code"
-    TITLE = "title"
-    DEPARTMENT = "department"
-    DEADLINE = "deadline"
-    TARGET = "target"
-
-
-# Word stems of headers in both languages (and English), matched at the start of each word.
-# Checked in this order: «Срок исполнения» is a deadline, «Код управления» a department.
-_STEMS: tuple[tuple[Kind, tuple[str, ...]], ...] = (
-    (Kind.DEADLINE, ("срок", "мерзім", "мерзiм", "дата", "deadline", "due", "date")),
-    (
-        Kind.DEPARTMENT,
-        (
-            "управлен",
-            "басқарм",
-            "исполнител",
-            "жауапты",
-            "ответствен",
-            "орган",
-            "орындаушы",
-            "department",
-            "dept",
-            "responsible",
-            "executor",
-        ),
-    ),
-    (
-        Kind.TARGET,
-        (
-            "результат",
-            "нәтиже",
-            "показател",
-            "көрсеткіш",
-            "цель",
-            "целев",
-            "мақсат",
-            "форма",
-            "нысан",
-            "завершен",
-            "аяқта",
-            "target",
-            "indicator",
-            "result",
-        ),
-    ),
-    (
-        Kind.TITLE,
-        (
-            "наименован",
-            "назван",
-            "атау",
-            "шара",
-            "мероприят",
-            "мазмұн",
-            "содержан",
-            "title",
-            "name",
-        ),
-    ),
-    (
-        Kind.CODE,
-        ("№", "no", "nr", "код", "коды", "code", "номер", "нөмір", "тармақ", "пункт", "item", "п"),
-    ),
-)
-_KK_MARKERS = ("каз", "қаз", "kazakh", "мемлекеттік", "мемлекеттiк", "государствен", "kk")
-_RU_MARKERS = ("рус", "орыс", "russian", "ru")
-
-
-def normalize_header(text: object) -> str:
-    """Lower case, no punctuation, single spaces: «Наименование (каз.)» → «наименование каз»."""
-    value = str(text or "").lower().replace("ё", "е").replace("_", " ")
-    value = re.sub(r"[^\w\s№]", " ", value)
-    return " ".join(value.split())
-
-
-def header_language(words: Sequence[str]) -> str | None:
-    """«(на русском языке)», «(мемлекеттік тілде)», «каз.»: the language a header names."""
-    for word in words:
-        if word in ("kk", "ru"):
-            return word
-        if any(word.startswith(marker) for marker in _KK_MARKERS if len(marker) > 2):
-            return "kk"
-        if any(word.startswith(marker) for marker in _RU_MARKERS if len(marker) > 2):
-            return "ru"
-    return None
-
-
-def classify_header(text: object) -> tuple[Kind, str | None] | None:
-    """What a header cell names, and the language it names for a title; None if nothing."""
-    normalized = normalize_header(text)
-    words = normalized.replace("№", " № ").split()
-    if not words or len(normalized) > 200:
-        return None
-    for kind, stems in _STEMS:
-        for word in words:
-            if kind == Kind.CODE:
-                if word in stems or word in ("р", "с", "пп", "n"):
-                    return kind, None
-            elif any(word.startswith(stem) for stem in stems):
-                return kind, header_language(words) if kind == Kind.TITLE else None
-    return None
 
 
 class FileProblem(StrEnum):

@@ -14,6 +14,7 @@ from openpyxl.styles import Font, PatternFill
 
 from bot.app.config import SUPPORTED_LOCALES
 from bot.spreadsheets.deadlines import Precision
+from bot.spreadsheets.headers import normalize_header
 from bot.spreadsheets.parse import (
     EXAMPLE_AUTHOR,
     MAX_ROWS,
@@ -25,7 +26,6 @@ from bot.spreadsheets.parse import (
     RowError,
     RowProblem,
     SpreadsheetFileError,
-    normalize_header,
 )
 from bot.spreadsheets.plan import ImportPlan, PlannedUpdate
 from bot.telegram.i18n import N_, format_day, ngettext
