@@ -7,7 +7,9 @@ from, so every test compares the import with what each row must become.
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from aiogram.methods import EditMessageText, SendDocument, SendMessage
@@ -15,6 +17,8 @@ from aiogram.utils.i18n import I18n
 from openpyxl import load_workbook
 from sqlmodel import select
 
+from bot.app.cli_spreadsheets import cli_import
+from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.roadmap.service import item_card
@@ -22,17 +26,17 @@ from bot.roadmap.views import item_card_text
 from bot.spreadsheets.annotate import annotated_workbook
 from bot.spreadsheets.apply import apply_import
 from bot.spreadsheets.deadlines import Precision, read_deadline
+from bot.spreadsheets.headers import Kind, classify_header
 from bot.spreadsheets.parse import (
     MAX_ROWS,
+    MAX_UNPACKED_SIZE,
     Column,
     FileProblem,
     GuessKind,
-    Kind,
     ParsedFile,
     RowProblem,
     SheetChoiceNeeded,
     SpreadsheetFileError,
-    classify_header,
     parse_spreadsheet,
 )
 from bot.spreadsheets.plan import DepartmentMatcher, ImportPlan, plan_import
@@ -310,6 +314,21 @@ def _over_the_download_limit() -> bytes:
     return b"PK\x03\x04" + b"\x00" * TELEGRAM_DOWNLOAD_LIMIT
 
 
+def _zip_bomb() -> bytes:
+    """A workbook whose sheet unpacks to more than the importer will read: a few KB sent."""
+    data = simple_workbook(["Код", "Наименование", "Исполнитель", "Срок"], [])
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for entry in source.namelist():
+            out.writestr(entry, source.read(entry))
+        with out.open("xl/media/padding.bin", "w") as padding:
+            chunk = b"\x00" * (1024 * 1024)
+            for _ in range(MAX_UNPACKED_SIZE // len(chunk) + 1):
+                padding.write(chunk)
+    return target.getvalue()
+
+
 def _too_many_xlsx_rows() -> bytes:
     rows = [[f"{n}.1", "Ремонт", "edu", "01.09.2025"] for n in range(MAX_ROWS + 1)]
     return simple_workbook(["Код", "Наименование", "Исполнитель", "Срок"], rows)
@@ -333,11 +352,8 @@ def _too_many_xlsx_rows() -> bytes:
         (lambda: cfb_file(("Workbook",)), "old.xls", FileProblem.LEGACY_XLS),
         (cfb_file, "secret.xlsx", FileProblem.ENCRYPTED),
         (_too_many_xlsx_rows, "huge.xlsx", FileProblem.TOO_MANY_ROWS),
-        (
-            lambda: b"PK\x03\x04" + b"\x00" * (TELEGRAM_DOWNLOAD_LIMIT),
-            "big.xlsx",
-            FileProblem.TOO_LARGE,
-        ),
+        (_over_the_download_limit, "big.xlsx", FileProblem.TOO_LARGE),
+        (_zip_bomb, "bomb.xlsx", FileProblem.TOO_LARGE),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
@@ -544,3 +560,35 @@ def test_the_annotated_file_of_a_csv_is_a_workbook(i18n: I18n) -> None:
     assert sheet["B2"].data_type != "f"  # a CSV cell never becomes a formula
     assert "=Ремонт" in sheet["B2"].value
     assert "D2" in sheet["E2"].value and "завтра" in sheet["E2"].value
+
+
+async def test_the_command_line_asks_for_a_sheet_and_writes_the_comments(
+    settings: Settings,
+    session_maker: SessionMaker,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await _seed(session_maker)
+    headers = ["Код", "Атауы (қаз)", "Наименование (рус)", "Басқарма", "Мерзімі"]
+    path = tmp_path / "two.xlsx"
+    path.write_bytes(
+        simple_workbook(
+            headers, [["1.1", "Жөндеу", "Ремонт", "nosuch", "01.09.2025"]], sheets=("2024", "2025")
+        )
+    )
+    assert await cli_import(settings, path, apply=False, locale=settings.default_locale) == 2
+    assert "«2024», «2025»" in capsys.readouterr().err
+    comments = tmp_path / "comments.xlsx"
+    assert (
+        await cli_import(
+            settings,
+            path,
+            apply=False,
+            locale=settings.default_locale,
+            sheet="2025",
+            comments=comments,
+        )
+        == 1
+    )
+    sheet = load_workbook(comments)["2025"]
+    assert "nosuch" in sheet.cell(2, 6).value

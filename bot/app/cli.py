@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("file", type=Path)
     importer.add_argument("--apply", action="store_true", help="write the changes")
+    importer.add_argument("--sheet", help="the sheet to read when several look like the Road Map")
+    importer.add_argument(
+        "--comments", type=Path, help="write the file back with a comment on each skipped row"
+    )
     exporter = commands.add_parser("export", help="write the Road Map to an .xlsx file")
     exporter.add_argument("file", type=Path)
     commands.add_parser("seed-demo", help="load the demo Road Map into an empty database")
@@ -89,7 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import":
         from bot.app.cli_spreadsheets import cli_import
 
-        return asyncio.run(cli_import(settings, args.file, args.apply, locale=locale))
+        return asyncio.run(
+            cli_import(
+                settings,
+                args.file,
+                args.apply,
+                locale=locale,
+                sheet=args.sheet,
+                comments=args.comments,
+            )
+        )
     if args.command == "export":
         from bot.app.cli_spreadsheets import cli_export
 

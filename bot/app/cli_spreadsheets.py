@@ -15,9 +15,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.app.config import Settings
 from bot.core.clock import SystemClock, local_today
+from bot.spreadsheets.annotate import annotated_workbook
 from bot.spreadsheets.apply import apply_import
 from bot.spreadsheets.export import build_export
-from bot.spreadsheets.parse import SpreadsheetFileError, parse_spreadsheet
+from bot.spreadsheets.parse import SheetChoiceNeeded, SpreadsheetFileError, parse_spreadsheet
 from bot.spreadsheets.plan import plan_import
 from bot.spreadsheets.texts import file_problem_text, localized_header_aliases, plan_summary_lines
 from bot.telegram.i18n import build_i18n, compile_catalogs, in_locale
@@ -29,8 +30,19 @@ EXIT_ROW_ERRORS = 1
 EXIT_FILE_ERROR = 2
 
 
-async def cli_import(settings: Settings, path: Path, apply: bool, *, locale: str) -> int:
-    """Dry run by default; with `apply`, writes the valid rows. 1 if some rows had errors."""
+async def cli_import(
+    settings: Settings,
+    path: Path,
+    apply: bool,
+    *,
+    locale: str,
+    sheet: str | None = None,
+    comments: Path | None = None,
+) -> int:
+    """Dry run by default; with `apply`, writes the valid rows. 1 if some rows had errors.
+
+    With `comments`, the file is written back with a comment column, as the bot sends it.
+    """
     compile_catalogs()
     i18n = build_i18n(settings.default_locale)
     with in_locale(i18n, locale):
@@ -41,10 +53,18 @@ async def cli_import(settings: Settings, path: Path, apply: bool, *, locale: str
             return EXIT_FILE_ERROR
         try:
             parsed = parse_spreadsheet(
-                data, path.name, extra_aliases=localized_header_aliases(i18n)
+                data, path.name, extra_aliases=localized_header_aliases(i18n), sheet=sheet
             )
         except SpreadsheetFileError as error:
             print(file_problem_text(error), file=sys.stderr)
+            return EXIT_FILE_ERROR
+        except SheetChoiceNeeded as choice:
+            print(
+                _(
+                    "Several sheets look like the Road Map: {sheets}. Choose one with --sheet."
+                ).format(sheets=", ".join(f"«{name}»" for name in choice.sheets)),
+                file=sys.stderr,
+            )
             return EXIT_FILE_ERROR
         engine = create_engine(settings.database_url)
         try:
@@ -53,6 +73,16 @@ async def cli_import(settings: Settings, path: Path, apply: bool, *, locale: str
                 plan = await plan_import(session, parsed)
                 for line in plan_summary_lines(plan):
                     print(line)
+                if comments is not None:
+                    annotated = annotated_workbook(data, plan)
+                    try:
+                        await asyncio.to_thread(comments.write_bytes, annotated)
+                    except OSError as error:
+                        message = _("Cannot write {path}: {error}").format(
+                            path=comments, error=error
+                        )
+                        print(message, file=sys.stderr)
+                        return EXIT_FILE_ERROR
                 if not apply:
                     print(_("Dry run: nothing was written. Add --apply to write the changes."))
                 elif plan.has_changes:

@@ -93,7 +93,7 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
-def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:  # noqa: C901 - one branch per office habit or format case
+def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:
     """The deadline a text means, or None when it names no readable date.
 
     Without a year in the text, `roadmap_year` is taken; without that either, None.
@@ -124,11 +124,17 @@ def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:  # no
     years = _YEAR.findall(value)
     if len(set(years)) > 1:
         return None  # «2025–2026»: a span, not a deadline
-    known_year = int(years[0]) if years else roadmap_year
+    named = int(years[0]) if years else roadmap_year
     assumed = not years
-    if known_year is None or not MIN_YEAR <= known_year <= MAX_YEAR:
+    if named is None or not MIN_YEAR <= named <= MAX_YEAR:
         return None
-    year = known_year
+    return _in_year(stripped, value, named, assumed, bool(years))
+
+
+def _in_year(
+    stripped: str, value: str, year: int, assumed: bool, has_year: bool
+) -> Deadline | None:
+    """A month, a quarter, a day and month, or the year itself, within `year`."""
     rest = _YEAR.sub(" ", stripped)
     if _YEARLY.search(value):
         return Deadline(date(year, 12, 31), Precision.YEARLY, assumed)
@@ -145,6 +151,6 @@ def read_deadline(text: str, roadmap_year: int | None) -> Deadline | None:  # no
     month_match = _MONTH_ONLY.search(rest)
     if month_match:
         return Deadline(_last_day(year, _month_of(month_match)), Precision.MONTH, assumed)
-    if years and not re.search(r"[0-9a-zа-яәғқңөұүһі]", rest.replace(" ", "")):
+    if has_year and not re.search(r"[0-9a-zа-яәғқңөұүһі]", rest.replace(" ", "")):
         return Deadline(date(year, 12, 31), Precision.YEAR, False)
     return None

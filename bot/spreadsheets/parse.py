@@ -24,12 +24,14 @@ from bot.core.errors import DomainError
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import MAX_TITLE_LENGTH, is_item_code
 from bot.spreadsheets.deadlines import Precision, read_deadline
+from bot.spreadsheets.headers import Kind, classify_header, normalize_header
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
 
 MAX_ROWS = 10_000
+MAX_UNPACKED_SIZE = 400 * 1024 * 1024  # a real 10,000-row workbook unpacks to a few dozen MB
 MAX_CODE_LENGTH = 32
 MAX_TARGET_LENGTH = 2000
 HEADER_SEARCH_ROWS = 20
@@ -71,113 +73,6 @@ REQUIRED_COLUMNS = (
     Column.DEPARTMENT,
     Column.DEADLINE,
 )
-
-
-class Kind(StrEnum):
-    """What a header names, before the language of a title column is decided."""
-
-    CODE = "code"
-    TITLE = "title"
-    DEPARTMENT = "department"
-    DEADLINE = "deadline"
-    TARGET = "target"
-
-
-# Word stems of headers in both languages (and English), matched at the start of each word.
-# Checked in this order: «Срок исполнения» is a deadline, «Код управления» a department.
-_STEMS: tuple[tuple[Kind, tuple[str, ...]], ...] = (
-    (Kind.DEADLINE, ("срок", "мерзім", "мерзiм", "дата", "deadline", "due", "date")),
-    (
-        Kind.DEPARTMENT,
-        (
-            "управлен",
-            "басқарм",
-            "исполнител",
-            "жауапты",
-            "ответствен",
-            "орган",
-            "орындаушы",
-            "department",
-            "dept",
-            "responsible",
-            "executor",
-        ),
-    ),
-    (
-        Kind.TARGET,
-        (
-            "результат",
-            "нәтиже",
-            "показател",
-            "көрсеткіш",
-            "цель",
-            "целев",
-            "мақсат",
-            "форма",
-            "нысан",
-            "завершен",
-            "аяқта",
-            "target",
-            "indicator",
-            "result",
-        ),
-    ),
-    (
-        Kind.TITLE,
-        (
-            "наименован",
-            "назван",
-            "атау",
-            "шара",
-            "мероприят",
-            "мазмұн",
-            "содержан",
-            "title",
-            "name",
-        ),
-    ),
-    (
-        Kind.CODE,
-        ("№", "no", "nr", "код", "коды", "code", "номер", "нөмір", "тармақ", "пункт", "item", "п"),
-    ),
-)
-_KK_MARKERS = ("каз", "қаз", "kazakh", "мемлекеттік", "мемлекеттiк", "государствен", "kk")
-_RU_MARKERS = ("рус", "орыс", "russian", "ru")
-
-
-def normalize_header(text: object) -> str:
-    """Lower case, no punctuation, single spaces: «Наименование (каз.)» → «наименование каз»."""
-    value = str(text or "").lower().replace("ё", "е").replace("_", " ")
-    value = re.sub(r"[^\w\s№]", " ", value)
-    return " ".join(value.split())
-
-
-def header_language(words: Sequence[str]) -> str | None:
-    """«(на русском языке)», «(мемлекеттік тілде)», «каз.»: the language a header names."""
-    for word in words:
-        if word in ("kk", "ru"):
-            return word
-        if any(word.startswith(marker) for marker in _KK_MARKERS if len(marker) > 2):
-            return "kk"
-        if any(word.startswith(marker) for marker in _RU_MARKERS if len(marker) > 2):
-            return "ru"
-    return None
-
-
-def classify_header(text: object) -> tuple[Kind, str | None] | None:
-    """What a header cell names, and the language it names for a title; None if nothing."""
-    normalized = normalize_header(text)
-    words = normalized.replace("№", " № ").split()
-    if not words or len(normalized) > 200:
-        return None
-    for kind, stems in _STEMS:
-        for word in words:
-            if kind == Kind.CODE:
-                if word in stems or word in ("р", "с", "пп", "n"):
-                    return kind, None
-            elif any(word.startswith(stem) for stem in stems):
-                return kind, header_language(words) if kind == Kind.TITLE else None
-    return None
 
 
 class FileProblem(StrEnum):
@@ -411,6 +306,8 @@ def _xlsx_grids(data: bytes) -> list[Grid]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if "xl/workbook.xml" not in archive.namelist():
                 raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET)
+            if sum(entry.file_size for entry in archive.infolist()) > MAX_UNPACKED_SIZE:
+                raise SpreadsheetFileError(FileProblem.TOO_LARGE)  # a zip bomb, or near one
     except zipfile.BadZipFile as error:
         raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET) from error
     from openpyxl import load_workbook
@@ -620,10 +517,11 @@ def _roadmap_year(
         if found:
             return int(found.group(1)), text[:80]
     index = mapping.get(Column.DEADLINE)
-    cells = (
-        row[index] for row in grid.rows[header.row :] if index is not None and index < len(row)
-    )
-    years = Counter(cell.year for cell in cells if isinstance(cell, date | datetime))
+    years: Counter[int] = Counter()
+    for row in grid.rows[header.row :]:
+        value = row[index] if index is not None and index < len(row) else None
+        if isinstance(value, date):  # a datetime is a date too
+            years[value.year] += 1
     if years:
         year, _count = years.most_common(1)[0]
         return year, ""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.spreadsheets.headers import normalize_header
 from bot.spreadsheets.parse import (
     Column,
     Guess,
@@ -22,7 +23,6 @@ from bot.spreadsheets.parse import (
     ParsedFile,
     RowError,
     RowProblem,
-    normalize_header,
 )
 from db import queries
 from db.models import Department, ItemCoExecutor, RoadmapItem

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.app.config import SUPPORTED_LOCALES
 from bot.spreadsheets.deadlines import Precision
+from bot.spreadsheets.headers import normalize_header
 from bot.spreadsheets.parse import (
     EXAMPLE_AUTHOR,
     MAX_ROWS,
@@ -22,7 +23,6 @@ from bot.spreadsheets.parse import (
     RowError,
     RowProblem,
     SpreadsheetFileError,
-    normalize_header,
 )
 from bot.spreadsheets.plan import ImportPlan, PlannedUpdate
 from bot.telegram.i18n import N_, format_day, ngettext

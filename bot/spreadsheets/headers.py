@@ -1,0 +1,119 @@
+"""What a header cell names, in the office's own Kazakh or Russian words (or English).
+
+Headers are matched by normalised words, not exact strings: lower case, no punctuation, and
+word stems that survive the endings («мерзімі», «исполнителя»). A title header may name its
+language: «(на русском языке)», «(мемлекеттік тілде)», «каз.».
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a header names, before the language of a title column is decided."""
+
+    CODE = "code"
+    TITLE = "title"
+    DEPARTMENT = "department"
+    DEADLINE = "deadline"
+    TARGET = "target"
+
+
+# Word stems of headers in both languages (and English), matched at the start of each word.
+# Checked in this order: «Срок исполнения» is a deadline, «Код управления» a department.
+_STEMS: tuple[tuple[Kind, tuple[str, ...]], ...] = (
+    (Kind.DEADLINE, ("срок", "мерзім", "мерзiм", "дата", "deadline", "due", "date")),
+    (
+        Kind.DEPARTMENT,
+        (
+            "управлен",
+            "басқарм",
+            "исполнител",
+            "жауапты",
+            "ответствен",
+            "орган",
+            "орындаушы",
+            "department",
+            "dept",
+            "responsible",
+            "executor",
+        ),
+    ),
+    (
+        Kind.TARGET,
+        (
+            "результат",
+            "нәтиже",
+            "показател",
+            "көрсеткіш",
+            "цель",
+            "целев",
+            "мақсат",
+            "форма",
+            "нысан",
+            "завершен",
+            "аяқта",
+            "target",
+            "indicator",
+            "result",
+        ),
+    ),
+    (
+        Kind.TITLE,
+        (
+            "наименован",
+            "назван",
+            "атау",
+            "шара",
+            "мероприят",
+            "мазмұн",
+            "содержан",
+            "title",
+            "name",
+        ),
+    ),
+    (
+        Kind.CODE,
+        ("№", "no", "nr", "код", "коды", "code", "номер", "нөмір", "тармақ", "пункт", "item", "п"),
+    ),
+)
+_KK_MARKERS = ("каз", "қаз", "kazakh", "мемлекеттік", "мемлекеттiк", "государствен", "kk")
+_RU_MARKERS = ("рус", "орыс", "russian", "ru")
+
+
+def normalize_header(text: object) -> str:
+    """Lower case, no punctuation, single spaces: «Наименование (каз.)» → «наименование каз»."""
+    value = str(text or "").lower().replace("ё", "е").replace("_", " ")
+    value = re.sub(r"[^\w\s№]", " ", value)
+    return " ".join(value.split())
+
+
+def header_language(words: Sequence[str]) -> str | None:
+    """«(на русском языке)», «(мемлекеттік тілде)», «каз.»: the language a header names."""
+    for word in words:
+        if word in ("kk", "ru"):
+            return word
+        if any(word.startswith(marker) for marker in _KK_MARKERS if len(marker) > 2):
+            return "kk"
+        if any(word.startswith(marker) for marker in _RU_MARKERS if len(marker) > 2):
+            return "ru"
+    return None
+
+
+def classify_header(text: object) -> tuple[Kind, str | None] | None:
+    """What a header cell names, and the language it names for a title; None if nothing."""
+    normalized = normalize_header(text)
+    words = normalized.replace("№", " № ").split()
+    if not words or len(normalized) > 200:
+        return None
+    for kind, stems in _STEMS:
+        for word in words:
+            if kind == Kind.CODE:
+                if word in stems or word in ("р", "с", "пп", "n"):
+                    return kind, None
+            elif any(word.startswith(stem) for stem in stems):
+                return kind, header_language(words) if kind == Kind.TITLE else None
+    return None
