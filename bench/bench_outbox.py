@@ -3,10 +3,12 @@
 Fills the outbox with N pending notifications (three per chat, in the order a round and its
 reminders would be enqueued) and times the worker's real `claim()` (100 rows a claim, the
 default) ten times in a row, marking each claimed batch sent before the next claim, as the
-drain does. Each size runs twice in the same process: with the schema as migrated (the
-per-chat ordering index of 0005) and, as the baseline, with that index dropped and the due
-index as it was in 0004. On PostgreSQL every case also runs on a fresh table before ANALYZE
-(autovacuum off for that table, so the statistics stay absent) and after ANALYZE.
+drain does. Each size runs in the same process with the schema as migrated (the per-chat
+ordering index and the due index of 0007) and, as the baselines: on PostgreSQL, the same
+claim with JIT compilation left to the server (as it was before the claim turned it off),
+and with the per-chat index dropped and the due index as it was in 0004. On PostgreSQL
+every case also runs on a fresh table before ANALYZE (autovacuum off for that table, so the
+statistics stay absent) and after ANALYZE.
 
 Run by hand: `.venv/bin/python bench/bench_outbox.py [--sizes 1000,10000,30000]`.
 SQLite in a temp dir always; BENCH_DATABASE_URL (a PostgreSQL server URL) adds PostgreSQL,
@@ -25,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.core.clock import FrozenClock
 from bot.core.ratelimit import RateLimiter
+from bot.delivery import worker as worker_module
 from bot.delivery.worker import DeliveryWorker
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
@@ -53,7 +56,7 @@ CLAIMS = 10
 @dataclass
 class Case:
     backend: str
-    schema: str  # "0005" or "0004 (baseline)"
+    schema: str  # "0007", "0007 JIT on" or "0004" (the last two: baselines)
     statistics: str
     size: int
     median_ms: float
@@ -117,7 +120,28 @@ async def fill(session_maker: SessionMaker, clock: FrozenClock, size: int) -> No
         await session.commit()
 
 
-async def run_case(backend: str, size: int, *, baseline: bool, analysed: bool) -> Case:
+# The claim's planner settings before JIT was turned off for it (baseline "0007 JIT on").
+JIT_ON = text("SET LOCAL enable_sort = off")
+
+
+@contextlib.contextmanager
+def claim_settings(variant: str) -> Iterator[None]:
+    settings = worker_module._PLANNER_SETTINGS
+    if variant == "0007 JIT on":
+        worker_module._PLANNER_SETTINGS = JIT_ON
+    try:
+        yield
+    finally:
+        worker_module._PLANNER_SETTINGS = settings
+
+
+async def run_case(backend: str, size: int, *, variant: str, analysed: bool) -> Case:
+    baseline = variant == "0004"
+    with claim_settings(variant):
+        return await _run_case(backend, size, baseline=baseline, analysed=analysed, label=variant)
+
+
+async def _run_case(backend: str, size: int, *, baseline: bool, analysed: bool, label: str) -> Case:
     async with scratch(backend) as url:
         engine = create_engine(url)
         try:
@@ -163,7 +187,7 @@ async def run_case(backend: str, size: int, *, baseline: bool, analysed: bool) -
             await engine.dispose()
     return Case(
         backend=backend,
-        schema="0004 (baseline)" if baseline else "0005",
+        schema=label,
         statistics="analysed" if analysed else "no statistics",
         size=size,
         median_ms=statistics.median(times) * 1000,
@@ -176,24 +200,26 @@ async def main(args: argparse.Namespace) -> None:
     backends = ["SQLite"] + (["PostgreSQL"] if os.environ.get("BENCH_DATABASE_URL") else [])
     print(
         f"claim latency: {PER_CHAT} pending per chat, batch 100, {CLAIMS} consecutive claims; "
-        "0005 = the project's indexes, 0004 = the baseline without the per-chat index"
+        "0007 = the project's claim and indexes; baselines: 0007 JIT on = the same claim with "
+        "JIT left to the server (before), 0004 = without the per-chat index"
     )
     for backend in backends:
+        variants = ["0007", "0007 JIT on", "0004"] if backend == "PostgreSQL" else ["0007", "0004"]
         for analysed in (False, True):
             if backend == "SQLite" and analysed:
                 continue  # SQLite plans without statistics unless ANALYZE ran; see below
-            for baseline in (False, True):
+            for variant in variants:
                 for size in args.sizes:
-                    case = await run_case(backend, size, baseline=baseline, analysed=analysed)
+                    case = await run_case(backend, size, variant=variant, analysed=analysed)
                     case.show()
-                    if baseline and case.max_ms / 1000 > args.baseline_limit:
+                    if variant == "0004" and case.max_ms / 1000 > args.baseline_limit:
                         print(
                             f"{'':<10} baseline stopped: a claim took over {args.baseline_limit}s"
                         )
                         break
         if backend == "SQLite":
             for size in args.sizes:
-                (await run_case(backend, size, baseline=False, analysed=True)).show()
+                (await run_case(backend, size, variant="0007", analysed=True)).show()
 
 
 def parse_args() -> argparse.Namespace:

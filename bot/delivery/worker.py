@@ -89,6 +89,16 @@ _TABLE: Table = Notification.__table__  # type: ignore[attr-defined]
 _CLAIMED_COLUMNS = [_TABLE.c[name] for name in Claimed.__annotations__]
 
 
+# For the claim's transaction only, in one round trip. enable_sort: without statistics
+# PostgreSQL may fetch every due row, check each one and sort them all for the first hundred;
+# the due index yields them in order. jit: with statistics the claim's estimate (every
+# pending row times the per-chat probe) passes jit_above_cost, and compiling the plan took
+# 15-25 ms at 30,000 pending rows against well under 1 ms of running it.
+_PLANNER_SETTINGS = text(
+    "SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)"
+)
+
+
 def claim_statement(batch_size: int) -> Update:
     """Claim due rows, skipping any chat with an earlier message still on its way (claimed,
     or waiting for its retry), so one chat's messages keep their order across batches and
@@ -241,9 +251,7 @@ class DeliveryWorker:
         values = {"now": now, "owner": self.worker_id, "until": now + self.claim_ttl}
         async with self.session_maker() as session:
             if session.bind and session.bind.dialect.name == "postgresql":
-                # Without statistics PostgreSQL may fetch every due row, check each one and
-                # sort them all for the first hundred; the due index yields them in order.
-                await session.exec(text("SET LOCAL enable_sort = off"))  # type: ignore[call-overload]
+                await session.exec(_PLANNER_SETTINGS)  # type: ignore[call-overload]
             result = await session.exec(self._claim_statement, params=values)
             rows = [Claimed(*row) for row in result.all()]
             await session.commit()
