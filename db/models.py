@@ -177,6 +177,9 @@ class StatusRound(SQLModel, table=True):
     started_by_id: int | None = Field(default=None, foreign_key="person.id")
     department_id: int | None = Field(default=None, foreign_key="department.id")
     trigger: str = Field(default="manual", sa_type=sa.String(16))  # manual | schedule
+    # When its requests were put into the outbox; None: recorded, requests still to queue
+    # (a crash in between is resumed at the next start).
+    queued_at: datetime | None = None
 
 
 class RoundRequest(SQLModel, table=True):

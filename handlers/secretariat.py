@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Router
@@ -45,7 +45,8 @@ from bot.core.text import quote, split_message
 from bot.delivery.worker import DeliveryWorker
 from bot.people.invites import issue_invite
 from bot.people.service import revoke, set_away
-from bot.reporting.rounds import request_now as start_round_now
+from bot.reporting import rounds
+from bot.reporting.service import RoundOutcome
 from bot.roadmap.service import add_department, add_item, assign_item, change_deadline
 from bot.scheduling.jobs import reschedule_rounds
 from bot.scheduling.schedule import parse_weekly, round_schedule, save_round_schedule
@@ -329,18 +330,21 @@ async def request_now(message: Message, command: CommandObject, ctx: Secretariat
             await message.answer(_unknown_department(code))
             return
     now = ctx.clock.now()
-    outcome = await start_round_now(
-        ctx.session,
-        i18n=ctx.i18n,
-        tz=ctx.settings.tz,
-        actor=ctx.person,
-        department=department,
-        now=now,
+    # The round is recorded first and the secretariat told; its requests are queued right
+    # after (a stop in between is resumed at the next start: see bot/reporting/rounds.py).
+    outcome = await rounds.record_round(
+        ctx.session, tz=ctx.settings.tz, actor=ctx.person, department=department, now=now
     )
-    ctx.outbox.wake()
+    try:
+        await message.answer(_round_confirmation(outcome, now, ctx))
+    finally:  # queued whether or not the confirmation got through
+        await rounds.queue_requests(ctx.session, i18n=ctx.i18n, outcome=outcome, now=now)
+        ctx.outbox.wake()
+
+
+def _round_confirmation(outcome: RoundOutcome, now: datetime, ctx: SecretariatContext) -> str:
     if not outcome.requests:
-        await message.answer(_("No department has open items: nobody was asked."))
-        return
+        return _("No department has open items: nobody was asked.")
     departments = outcome.departments_asked
     people = outcome.people_count
     lines = []
@@ -380,7 +384,7 @@ async def request_now(message: Message, command: CommandObject, ctx: Secretariat
         lines.append(
             _("Nobody is registered yet in: {names}. Invite them with /invite.").format(names=names)
         )
-    await message.answer("\n".join(lines))
+    return "\n".join(lines)
 
 
 async def schedule_command(

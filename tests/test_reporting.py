@@ -12,6 +12,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
+from bot.reporting import rounds
 from bot.scheduling.jobs import Jobs
 from bot.telegram.callbacks import (
     DialogAction,
@@ -22,7 +23,14 @@ from bot.telegram.callbacks import (
     WorklistPage,
 )
 from db.engine import SessionMaker
-from db.models import Notification, RiskEvent, RoadmapItem, RoundRequest, StatusUpdate
+from db.models import (
+    Notification,
+    RiskEvent,
+    RoadmapItem,
+    RoundRequest,
+    StatusRound,
+    StatusUpdate,
+)
 from tests.helpers.chat import ADMIN_ID, Chatter, invite_token, only_text, register_admin, rows
 
 EDU_HEAD, EDU_DEPUTY, BUILD_HEAD, HEALTH_HEAD = 2001, 2002, 2003, 2004
@@ -371,3 +379,38 @@ async def test_save_does_not_wait_for_the_alert_scan(
     release.set()
     await jobs.settle()
     assert scans == ["started", "finished"]
+
+
+async def test_a_round_confirmed_before_its_requests_were_queued_is_queued_at_the_next_start(
+    world: World,
+    outbox: DeliveryWorker,
+    jobs: Jobs,
+    session_maker: SessionMaker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The confirmation goes out as soon as the round is recorded; the process dies before
+    the requests reach the outbox. The next start queues them, once."""
+
+    async def killed(*_args: object, **_kwargs: object) -> int:
+        raise asyncio.CancelledError  # the process stops here
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rounds, "queue_requests", killed)
+        with pytest.raises(asyncio.CancelledError):
+            await world.chatter.send(ADMIN_ID, "/request_now")
+    assert "у 2 управлений" in only_text(world.chatter.bot.take())
+    assert await rows(session_maker, Notification) == []
+    (recorded,) = await rows(session_maker, StatusRound)
+    assert recorded.queued_at is None
+
+    await jobs.catch_up()
+    assert sorted(n.chat_id for n in await rows(session_maker, Notification)) == [
+        EDU_HEAD,
+        EDU_DEPUTY,
+        BUILD_HEAD,
+    ]
+    (recorded,) = await rows(session_maker, StatusRound)
+    assert recorded.queued_at is not None
+    await jobs.catch_up()  # a second start finds nothing to resume
+    assert len(await rows(session_maker, Notification)) == 3
+    assert (await outbox.drain_all()).sent == 3

@@ -24,10 +24,13 @@ class PersonMessage:
     not_before: datetime | None = None
     keyboard: InlineKeyboardMarkup | None = None
 
-    def outgoing(self) -> Outgoing:
+    def outgoing(self, markup: dict[str, object] | None = None) -> Outgoing:
+        """The stored call; `markup` is the keyboard already dumped, when the caller has it."""
         params: dict[str, object] = {"text": self.text, "parse_mode": "HTML"}
         if self.keyboard is not None:
-            params["reply_markup"] = self.keyboard.model_dump(mode="json", exclude_none=True)
+            params["reply_markup"] = markup or self.keyboard.model_dump(
+                mode="json", exclude_none=True
+            )
         return Outgoing(
             key=self.key,
             kind=self.kind,
@@ -43,8 +46,23 @@ async def enqueue_messages(
     session: AsyncSession, messages: Iterable[PersonMessage], *, now: datetime
 ) -> int:
     """Many messages in a few multi-row INSERTs (a round for 1,000 people); how many keys
-    were new. In the caller's transaction; the caller commits, then wakes the worker."""
-    return await enqueue_many(session, (message.outgoing() for message in messages), now=now)
+    were new. In the caller's transaction; the caller commits, then wakes the worker.
+
+    A round gives one keyboard object to everyone of a department who reads the same
+    language: it is dumped once, not once per person.
+    """
+    # By identity; each keyboard is kept here beside its dump, so no id is ever reused.
+    markups: dict[int, tuple[InlineKeyboardMarkup, dict[str, object]]] = {}
+
+    def outgoing(message: PersonMessage) -> Outgoing:
+        keyboard = message.keyboard
+        if keyboard is None:
+            return message.outgoing()
+        if id(keyboard) not in markups:
+            markups[id(keyboard)] = (keyboard, keyboard.model_dump(mode="json", exclude_none=True))
+        return message.outgoing(markups[id(keyboard)][1])
+
+    return await enqueue_many(session, (outgoing(message) for message in messages), now=now)
 
 
 async def enqueue_message(

@@ -1,23 +1,24 @@
-"""A status round end to end: record it and put one request per person into the outbox."""
+"""A status round end to end: record it, then put one request per person into the outbox."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.delivery.enqueue import PersonMessage, enqueue_message, enqueue_messages
 from bot.people import recipients
-from bot.reporting.service import RoundOutcome, start_round, worklists
+from bot.reporting.service import RoundOutcome, recorded_round, start_round, worklists
 from bot.reporting.views import item_request_message, worklist_keyboard, worklist_text
 from bot.telegram.i18n import in_locale
 from bot.workdays.calendar import load_calendar
 from db import queries
-from db.models import Department, Person, RoadmapItem
+from db.models import Department, Person, RoadmapItem, StatusRound
 
 
 async def request_now(
@@ -33,55 +34,63 @@ async def request_now(
     """Run a round now (one department or all), its messages delivered in working time.
 
     The one use case behind /request_now, the chair's "ask now" button and the weekly
-    schedule. Outside working hours the requests wait for the next working morning, which
-    the outcome reports as `delivery_at`.
+    schedule: `record_round`, then `queue_requests`. Outside working hours the requests wait
+    for the next working morning, which the outcome reports as `delivery_at`.
     """
-    calendar = await load_calendar(session, tz)
-    delivery_at = calendar.next_working_moment(now)
-    outcome = await _run_round(
-        session,
-        i18n=i18n,
-        actor=actor,
-        department=department,
-        now=now,
-        trigger=trigger,
-        not_before=delivery_at,
-        delivery_day=delivery_at.astimezone(tz).date(),  # who is away is judged on that day
+    outcome = await record_round(
+        session, tz=tz, actor=actor, department=department, now=now, trigger=trigger
     )
-    outcome.delivery_at = delivery_at
+    await queue_requests(session, i18n=i18n, outcome=outcome, now=now)
     return outcome
 
 
-async def _run_round(
+async def record_round(
     session: AsyncSession,
     *,
-    i18n: I18n,
+    tz: ZoneInfo,
     actor: Person | None,
     department: Department | None,
     now: datetime,
-    trigger: str,
-    not_before: datetime,
-    delivery_day: date,
+    trigger: str = "manual",
 ) -> RoundOutcome:
-    """Start a round and enqueue its requests in one transaction, then commit.
+    """Record a round and who it asks, and commit: all that the secretariat's confirmation
+    reports, so it need not wait while a thousand requests are rendered and stored.
 
-    Each member gets one message in their language: how many items wait for an update, and
-    the first page of items as buttons. The idempotency key is the round and the person.
+    The round is not queued yet (`queued_at` is None): `queue_requests` follows at once, and
+    if the process stops in between, `resume_rounds` queues it at the next start. A recorded
+    round is never lost, and never sent twice (its keys are the round and the person).
     """
+    calendar = await load_calendar(session, tz)
+    delivery_at = calendar.next_working_moment(now)
     outcome = await start_round(
         session,
         actor=actor,
         department=department,
         now=now,
-        today=delivery_day,
+        today=delivery_at.astimezone(tz).date(),  # who is away is judged on that day
         trigger=trigger,
     )
+    outcome.delivery_at = delivery_at
+    await session.commit()
+    return outcome
+
+
+async def queue_requests(
+    session: AsyncSession, *, i18n: I18n, outcome: RoundOutcome, now: datetime
+) -> int:
+    """Put a recorded round's requests into the outbox and mark the round queued, in one
+    transaction; how many messages were new.
+
+    Each member gets one message in their language: how many items wait for an update, and
+    the first page of items as buttons, rendered once per department and language.
+    """
     asked = [request for request in outcome.requests if request.people]
     works = await worklists(
         session,
         {request.department.id: request.items for request in asked},  # type: ignore[misc]
         now,
     )
+    not_before = outcome.delivery_at or now
     messages: list[PersonMessage] = []
     for request in asked:
         work = works[request.department.id]  # type: ignore[index]
@@ -93,9 +102,27 @@ async def _run_round(
             text, keyboard = rendered[person.locale]
             key = f"round:{outcome.round.id}:{person.id}"
             messages.append(PersonMessage(key, "round", person, text, not_before, keyboard))
-    await enqueue_messages(session, messages, now=now)
+    added = await enqueue_messages(session, messages, now=now)
+    outcome.round.queued_at = now
+    session.add(outcome.round)
     await session.commit()
-    return outcome
+    return added
+
+
+async def resume_rounds(session: AsyncSession, *, i18n: I18n, tz: ZoneInfo, now: datetime) -> int:
+    """Queue every round that was recorded but not queued (the process stopped between
+    `record_round` and `queue_requests`); how many messages were added.
+
+    Its people are the departments' audiences now, delivered in working time from now.
+    """
+    statement = select(StatusRound).where(col(StatusRound.queued_at).is_(None))
+    added = 0
+    for status_round in (await session.exec(statement)).all():
+        delivery_at = (await load_calendar(session, tz)).next_working_moment(now)
+        outcome = await recorded_round(session, status_round, delivery_at.astimezone(tz).date())
+        outcome.delivery_at = delivery_at
+        added += await queue_requests(session, i18n=i18n, outcome=outcome, now=now)
+    return added
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ believed when it started.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.people.recipients import department_audiences
+from bot.people.recipients import DepartmentAudience, department_audiences
 from db import queries
 from db.models import (
     Department,
@@ -317,30 +317,22 @@ async def start_round(
     session.add(status_round)
     await session.flush()
     outcome = RoundOutcome(round=status_round)
-    target_ids: list[int] = [target.id for target in targets]  # type: ignore[misc]
-    open_by_department = await open_items_by_department(session, target_ids)
-    audiences = await department_audiences(session, target_ids, today)
     recorded: list[dict[str, object]] = []
-    for target in targets:
-        items = open_by_department[target.id]  # type: ignore[index]
-        if not items:
-            continue
-        audience = audiences[target.id]  # type: ignore[index]
-        people = audience.people
+    async for request, audience in _department_requests(session, targets, today):
         # A department can only miss a request that reached someone; one whose people are all
         # away is recorded as excused, so the away window is not counted against it.
-        if people or audience.everybody_away:
+        if request.people or audience.everybody_away:
             recorded.append(
                 {
                     "round_id": status_round.id,
-                    "department_id": target.id,
-                    "item_count": len(items),
-                    "people_count": len(people),
+                    "department_id": request.department.id,
+                    "item_count": request.item_count,
+                    "people_count": len(request.people),
                     "requested_at": now,
                     "excused": audience.everybody_away,
                 }
             )
-        outcome.requests.append(DepartmentRequest(target, len(items), people, items))
+        outcome.requests.append(request)
     if recorded:  # one executemany, not one INSERT per department as ORM objects would be
         connection = await session.connection()
         await connection.execute(insert(RoundRequest), recorded)
@@ -354,6 +346,39 @@ async def start_round(
             details=f"round #{status_round.id}: {len(outcome.requests)} departments, "
             f"{outcome.people_count} people",
         )
+    return outcome
+
+
+async def _department_requests(
+    session: AsyncSession, targets: Sequence[Department], today: date
+) -> AsyncIterator[tuple[DepartmentRequest, DepartmentAudience]]:
+    """Each target with open items, with who gets its request `today`: a few queries for
+    every department at once."""
+    target_ids: list[int] = [target.id for target in targets]  # type: ignore[misc]
+    open_by_department = await open_items_by_department(session, target_ids)
+    audiences = await department_audiences(session, target_ids, today)
+    for target in targets:
+        items = open_by_department[target.id]  # type: ignore[index]
+        if items:
+            audience = audiences[target.id]  # type: ignore[index]
+            yield DepartmentRequest(target, len(items), audience.people, items), audience
+
+
+async def recorded_round(
+    session: AsyncSession, status_round: StatusRound, today: date
+) -> RoundOutcome:
+    """A round recorded earlier, as `start_round` returned it: the departments it asked,
+    with their open items and who gets the request `today`."""
+    asked = select(RoundRequest.department_id).where(
+        RoundRequest.round_id == status_round.id, col(RoundRequest.people_count) > 0
+    )
+    statement = (
+        select(Department).where(col(Department.id).in_(asked)).order_by(col(Department.code))
+    )
+    targets = (await session.exec(statement)).all()
+    outcome = RoundOutcome(round=status_round)
+    async for request, _audience in _department_requests(session, targets, today):
+        outcome.requests.append(request)
     return outcome
 
 

@@ -26,7 +26,7 @@ from bot.app.config import Settings
 from bot.core.clock import Clock
 from bot.delivery.notices import enqueue_failure_notices, enqueue_unreachable_notice
 from bot.delivery.worker import DeliveryWorker
-from bot.reporting.rounds import request_now
+from bot.reporting.rounds import request_now, resume_rounds
 from bot.risk.alerts import enqueue_chair_alerts
 from bot.risk.digest import enqueue_weekly_digest
 from bot.risk.rules import RiskThresholds
@@ -182,6 +182,10 @@ class Jobs:
     async def catch_up(self) -> None:
         """At start: run what was missed while the bot was down, once."""
         now = self.clock.now()
+        async with self.session_maker() as session:
+            # A round recorded (and confirmed) just before a stop, whose requests were not queued.
+            if await resume_rounds(session, i18n=self.i18n, tz=self.settings.tz, now=now):
+                self._wake()
         async with self.session_maker() as session:
             schedule = await round_schedule(session, self.settings.round_schedule)
             last_fire = previous_fire_time(
