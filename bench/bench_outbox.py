@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import statistics
 import sys
@@ -31,10 +32,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from aiogram import Bot
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -62,13 +65,34 @@ class Case:
     median_ms: float
     max_ms: float
     claimed: int
+    server: str = ""  # PostgreSQL's own account of one more claim (EXPLAIN ANALYZE)
 
     def show(self) -> None:
         print(
             f"{self.backend:<10} {self.schema:<16} {self.statistics:<14} {self.size:>7,} pending  "
             f"claim p50 {self.median_ms:8.2f} ms  max {self.max_ms:8.2f} ms  "
-            f"({self.claimed} rows in {CLAIMS} claims)"
+            f"({self.claimed} rows in {CLAIMS} claims){self.server}"
         )
+
+
+async def server_side(engine: AsyncEngine, claim: tuple[str, Any]) -> str:
+    """One more claim as PostgreSQL accounts for it, rolled back: execution, JIT and
+    buffers are the server's own figures, steadier than wall time on a loaded machine."""
+    statement, parameters = claim
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        await connection.execute(worker_module._PLANNER_SETTINGS)
+        explained = await connection.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", parameters
+        )
+        raw = explained.scalar()
+        await transaction.rollback()
+    (plan,) = json.loads(raw) if isinstance(raw, str) else raw
+    jit = plan.get("JIT", {}).get("Timing", {}).get("Total", 0.0)
+    return (
+        f"\n{'':<10} server: execution {plan['Execution Time']:.2f} ms (JIT {jit:.2f} ms), "
+        f"planning {plan['Planning Time']:.2f} ms, {plan['Plan']['Shared Hit Blocks']} buffers"
+    )
 
 
 @contextlib.asynccontextmanager
@@ -171,6 +195,13 @@ async def _run_case(backend: str, size: int, *, baseline: bool, analysed: bool, 
             )
             times: list[float] = []
             claimed = 0
+            captured: list[tuple[str, Any]] = []
+
+            def capture(_conn: Any, _cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
+                if sql.lstrip().upper().startswith("UPDATE") and not captured:
+                    captured.append((sql, parameters))
+
+            event.listen(engine.sync_engine, "before_cursor_execute", capture)
             for _claim in range(CLAIMS):
                 start = time.perf_counter()
                 rows = await worker.claim()
@@ -183,6 +214,8 @@ async def _run_case(backend: str, size: int, *, baseline: bool, analysed: bool, 
                         .values(state="sent", claimed_by=None, claimed_until=None)
                     )
                     await session.commit()
+            event.remove(engine.sync_engine, "before_cursor_execute", capture)
+            server = await server_side(engine, captured[0]) if backend == "PostgreSQL" else ""
         finally:
             await engine.dispose()
     return Case(
@@ -193,6 +226,7 @@ async def _run_case(backend: str, size: int, *, baseline: bool, analysed: bool, 
         median_ms=statistics.median(times) * 1000,
         max_ms=max(times) * 1000,
         claimed=claimed,
+        server=server,
     )
 
 

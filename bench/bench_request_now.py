@@ -100,6 +100,12 @@ class Series:
         if counts:
             line += f"   SQL until the confirmation {statistics.median(counts):.0f}"
         print(line)
+        runs = ", ".join(
+            f"{s.confirmation * 1000:.0f}"
+            + (f"/{s.first_member * 1000:.0f}" if s.first_member is not None else "")
+            for s in self.samples
+        )
+        print(f"{'':<28} each run, ms (confirmation/first member): {runs}")
 
 
 @contextlib.asynccontextmanager
