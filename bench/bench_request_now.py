@@ -46,7 +46,15 @@ from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
-from db.models import Department, Notification, Person, RoadmapItem, Role, StatusUpdate
+from db.models import (
+    Department,
+    Notification,
+    Person,
+    RoadmapItem,
+    Role,
+    StatusRound,
+    StatusUpdate,
+)
 from tests.botapi_emulator import BotApiEmulator
 from tests.e2e import FastSession, start_live_bot
 
@@ -240,8 +248,19 @@ async def request_now(
 
 
 async def finish_round(session_maker: SessionMaker) -> int:
-    """Mark the rest of the round sent, so the next repetition starts with an idle outbox
-    (a row no longer pending is never sent: the worker checks before each send)."""
+    """Once the round is wholly queued, mark the rest of it sent, so the next repetition
+    starts with an idle outbox (a row no longer pending is never sent: the worker checks
+    before each send)."""
+    while True:
+        async with session_maker() as session:
+            waiting = await session.exec(
+                select(func.count())
+                .select_from(StatusRound)
+                .where(col(StatusRound.queued_at).is_(None))
+            )
+            if not waiting.one():
+                break
+        await asyncio.sleep(0.01)
     async with session_maker() as session:
         result = await session.exec(
             update(Notification)
@@ -255,9 +274,7 @@ async def finish_round(session_maker: SessionMaker) -> int:
 async def round_rows(session_maker: SessionMaker) -> int:
     async with session_maker() as session:
         result = await session.exec(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.kind == "round", Notification.state != "pending")
+            select(func.count()).select_from(Notification).where(Notification.kind == "round")
         )
         return int(result.one())
 

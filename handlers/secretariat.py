@@ -338,7 +338,9 @@ async def request_now(message: Message, command: CommandObject, ctx: Secretariat
     try:
         await message.answer(_round_confirmation(outcome, now, ctx))
     finally:  # queued whether or not the confirmation got through
-        await rounds.queue_requests(ctx.session, i18n=ctx.i18n, outcome=outcome, now=now)
+        await rounds.queue_requests(
+            ctx.session, i18n=ctx.i18n, outcome=outcome, now=now, wake=ctx.outbox.wake
+        )
         ctx.outbox.wake()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from aiogram.methods import EditMessageText, SendMessage
@@ -413,4 +414,38 @@ async def test_a_round_confirmed_before_its_requests_were_queued_is_queued_at_th
     assert recorded.queued_at is not None
     await jobs.catch_up()  # a second start finds nothing to resume
     assert len(await rows(session_maker, Notification)) == 3
+    assert (await outbox.drain_all()).sent == 3
+
+
+async def test_a_stop_after_the_first_batch_of_a_round_is_resumed_without_duplicates(
+    world: World,
+    outbox: DeliveryWorker,
+    jobs: Jobs,
+    session_maker: SessionMaker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first batch is committed (and may already be sending) before the rest is
+    stored; a stop in between leaves the round to resume, and the stored keys are kept."""
+    calls = 0
+    enqueue = rounds.enqueue_messages
+
+    async def stops_at_the_second_batch(*args: Any, **kwargs: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise asyncio.CancelledError
+        return await enqueue(*args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rounds, "FIRST_BATCH", 1)
+        patched.setattr(rounds, "enqueue_messages", stops_at_the_second_batch)
+        with pytest.raises(asyncio.CancelledError):
+            await world.chatter.send(ADMIN_ID, "/request_now")
+    (first,) = await rows(session_maker, Notification)
+    assert (await rows(session_maker, StatusRound))[0].queued_at is None
+
+    await jobs.catch_up()
+    notifications = await rows(session_maker, Notification)
+    assert sorted(n.chat_id for n in notifications) == [EDU_HEAD, EDU_DEPUTY, BUILD_HEAD]
+    assert first.idempotency_key in {n.idempotency_key for n in notifications}
     assert (await outbox.drain_all()).sent == 3

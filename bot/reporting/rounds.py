@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +20,9 @@ from bot.telegram.i18n import in_locale
 from bot.workdays.calendar import load_calendar
 from db import queries
 from db.models import Department, Person, RoadmapItem, StatusRound
+
+# Messages committed before the rest of a round: one claim of the outbox worker.
+FIRST_BATCH = 100
 
 
 async def request_now(
@@ -76,13 +80,19 @@ async def record_round(
 
 
 async def queue_requests(
-    session: AsyncSession, *, i18n: I18n, outcome: RoundOutcome, now: datetime
+    session: AsyncSession,
+    *,
+    i18n: I18n,
+    outcome: RoundOutcome,
+    now: datetime,
+    wake: Callable[[], None] | None = None,
 ) -> int:
     """Put a recorded round's requests into the outbox and mark the round queued, in one
     transaction; how many messages were new.
 
     Each member gets one message in their language: how many items wait for an update, and
-    the first page of items as buttons, rendered once per department and language.
+    the first page of items as buttons, rendered once per department and language. `wake`
+    tells the outbox worker as soon as the first messages can go.
     """
     asked = [request for request in outcome.requests if request.people]
     works = await worklists(
@@ -102,7 +112,17 @@ async def queue_requests(
             text, keyboard = rendered[person.locale]
             key = f"round:{outcome.round.id}:{person.id}"
             messages.append(PersonMessage(key, "round", person, text, not_before, keyboard))
-    added = await enqueue_messages(session, messages, now=now)
+    # The first worker batch is committed (and the worker woken) before the rest is stored,
+    # so sending starts while the others are written; `queued_at` is set with the last one.
+    # A stop in between is resumed like any other, and the keys already stored are skipped.
+    first, rest = messages[:FIRST_BATCH], messages[FIRST_BATCH:]
+    added = 0
+    if rest:
+        added += await enqueue_messages(session, first, now=now)
+        await session.commit()
+        if wake is not None:
+            wake()
+    added += await enqueue_messages(session, rest or first, now=now)
     outcome.round.queued_at = now
     session.add(outcome.round)
     await session.commit()
