@@ -87,8 +87,8 @@ async def queue_requests(
     now: datetime,
     wake: Callable[[], None] | None = None,
 ) -> int:
-    """Put a recorded round's requests into the outbox and mark the round queued, in one
-    transaction; how many messages were new.
+    """Put a recorded round's requests into the outbox and mark the round queued with the
+    last of them; how many messages were new.
 
     Each member gets one message in their language: how many items wait for an update, and
     the first page of items as buttons, rendered once per department and language. `wake`
