@@ -104,7 +104,7 @@ def claim_statement(batch_size: int) -> Update:
     or waiting for its retry), so one chat's messages keep their order across batches and
     workers. Built once per worker, with the moment and the owner as parameters.
 
-    Both halves are served by an index (migration 0005): the due rows are walked in order on
+    Both halves are served by an index (migration 0007): the due rows are walked in order on
     `ix_notification_due` (state, not_before, id), and the "earlier message to this chat"
     check is a range on `ix_notification_chat_order` (chat_id, state, id), so a claim costs
     the same at 1,000 or 30,000 pending rows, with or without fresh statistics.
