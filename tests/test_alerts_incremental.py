@@ -201,9 +201,11 @@ async def test_a_mark_written_during_the_scan_waits_for_the_next_one(
     assert await marks(session) == [(second, None)]
 
 
-async def test_a_department_mark_reassesses_its_items(
+async def test_a_request_mark_reassesses_what_requests_can_change(
     session: AsyncSession, i18n: I18n, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Requests count toward staleness only once the newest two are all unanswered: below
+    that, only the department's items last seen stale are re-assessed; at it, every item."""
     world = await populate(session)
     await scan(session, i18n, NOW, only_changed=True)
     seen: list[Any] = []
@@ -213,22 +215,27 @@ async def test_a_department_mark_reassesses_its_items(
         seen.append(kwargs["item_ids"])
         return await real_assess(*args, **kwargs)
 
+    async def mark_build() -> None:
+        await queries.mark_risk_dirty(session, now=NOW, department_id=build.id)
+        await session.commit()
+        await scan(session, i18n, NOW, only_changed=True)
+
     monkeypatch.setattr(alerts_module, "assess_items", spy)
-    await queries.mark_risk_dirty(session, now=NOW, department_id=world.departments["edu"].id)
-    await session.commit()
-    await scan(session, i18n, NOW, only_changed=True)
-    edu = {
-        item.id
-        for item in world.items.values()
-        if item.department_id == world.departments["edu"].id
-    }
-    assert seen == [edu]
+    build = world.departments["build"]
+    await mark_build()
+    assert seen == [{world.items["2.1"].id}]  # the one stale item of the department
+
+    await world.round_request("build", TODAY - timedelta(days=7), answered=False)
+    await mark_build()
+    assert seen[1:] == [{world.items["2.1"].id}]  # one missed request of two: still below
+    await world.round_request("build", TODAY, answered=False)
+    await mark_build()
+    every = {item.id for item in world.items.values() if item.department_id == build.id}
+    assert seen[2:] == [every] and len(every) == 6
 
     monkeypatch.setattr(alerts_module, "INCREMENTAL_LIMIT", 2)  # too many: one full scan
-    await queries.mark_risk_dirty(session, now=NOW, department_id=world.departments["edu"].id)
-    await session.commit()
-    await scan(session, i18n, NOW, only_changed=True)
-    assert seen[1] is None and await marks(session) == []
+    await mark_build()
+    assert seen[3] is None and await marks(session) == []
 
 
 async def test_a_new_day_or_new_thresholds_make_the_next_scan_full(

@@ -28,6 +28,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,7 +50,9 @@ from db.models import (
     Notification,
     Person,
     RiskEvent,
+    RoadmapItem,
     Role,
+    RoundRequest,
     StatusUpdate,
 )
 
@@ -167,7 +170,7 @@ async def enqueue_chair_alerts(
     scope: set[int] | None = None
     if only_changed and not await _full_scan_due(session, full_stamp):
         scope = set(marks.item_ids)
-        scope |= await queries.department_item_ids(session, marks.department_ids)
+        scope |= await _request_scope(session, marks.department_ids, thresholds)
         if not scope:
             return 0
         if len(scope) > INCREMENTAL_LIMIT:
@@ -245,6 +248,52 @@ async def _alert_chairs(
     return added
 
 
+async def _request_scope(
+    session: AsyncSession, department_ids: frozenset[int], thresholds: RiskThresholds
+) -> set[int]:
+    """The items of departments with a new or newly answered request whose reasons may move.
+
+    Requests count toward one reason only, stale, and only once all of the department's newest
+    `missed_rounds` requests are unanswered (the rule in rules.py, as assess.py counts them;
+    an item counts a subset, those made since it was added). So while a department is below
+    that, none of its items is stale by requests: only those the chair was last told are stale
+    may have changed. At or above it, every item of the department may have.
+    """
+    scope: set[int] = set()
+    quiet: list[int] = []
+    for department_id in sorted(department_ids):
+        if await _missed_every_recent_request(session, department_id, thresholds.missed_rounds):
+            scope |= await queries.department_item_ids(session, [department_id])
+        else:
+            quiet.append(department_id)
+    if quiet:
+        stale = (
+            select(ItemRiskState.item_id)
+            .join(RoadmapItem, col(RoadmapItem.id) == ItemRiskState.item_id)
+            .where(
+                col(RoadmapItem.department_id).in_(quiet),
+                col(ItemRiskState.reasons).contains(RiskReason.STALE.value),
+            )
+        )
+        scope.update((await session.exec(stale)).all())
+    return scope
+
+
+async def _missed_every_recent_request(
+    session: AsyncSession, department_id: int, rounds: int
+) -> bool:
+    if rounds <= 0:
+        return False
+    newest = (
+        select(RoundRequest.answered_at)
+        .where(RoundRequest.department_id == department_id, col(RoundRequest.excused).is_(False))
+        .order_by(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc())
+        .limit(rounds)
+    )
+    answers = (await session.exec(newest)).all()
+    return len(answers) >= rounds and all(answered is None for answered in answers)
+
+
 async def _full_scan_due(session: AsyncSession, stamp: str) -> bool:
     stored = await session.get(AppSetting, FULL_SCAN_KEY)
     return stored is None or stored.value != stamp
@@ -252,10 +301,15 @@ async def _full_scan_due(session: AsyncSession, stamp: str) -> bool:
 
 async def _record_full_scan(session: AsyncSession, stamp: str, now: datetime) -> None:
     stored = await session.get(AppSetting, FULL_SCAN_KEY)
-    if stored is None:
-        stored = AppSetting(key=FULL_SCAN_KEY, value=stamp, updated_at=now)
-    stored.value, stored.updated_at = stamp, now
-    session.add(stored)
+    if stored is not None:
+        stored.value, stored.updated_at = stamp, now
+        session.add(stored)
+        return
+    try:
+        async with session.begin_nested():  # another process's first full scan may win
+            session.add(AppSetting(key=FULL_SCAN_KEY, value=stamp, updated_at=now))
+    except IntegrityError:
+        pass  # it recorded a full scan just now: the same day, the same thresholds
 
 
 async def _known_states(
