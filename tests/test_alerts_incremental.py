@@ -29,7 +29,7 @@ from bot.reporting.service import (
 )
 from bot.risk.alerts import enqueue_chair_alerts
 from bot.risk.dismissals import DismissRefusedError, dismiss_reason
-from bot.risk.rules import DISMISSIBLE_REASONS, RiskReason
+from bot.risk.rules import DISMISSIBLE_REASONS, RiskReason, RiskThresholds
 from bot.roadmap.service import add_item, assign_item, change_deadline
 from bot.scheduling.jobs import NIGHTLY_ALERTS, Jobs, build_scheduler
 from bot.scheduling.schedule import WeeklyTime
@@ -260,7 +260,7 @@ async def test_a_new_day_or_new_thresholds_make_the_next_scan_full(
         today=TODAY + timedelta(days=1),
         now=NOW + timedelta(days=1),
         not_before=NOW,
-        thresholds=THRESHOLDS.__class__(stale_days=30),
+        thresholds=RiskThresholds(stale_days=30),
         tz=TZ,
         hourly_cap=2,
         only_changed=True,
