@@ -284,6 +284,25 @@ class ItemRiskState(SQLModel, table=True):
     updated_at: datetime
 
 
+class RiskDirty(SQLModel, table=True):
+    """An item, or every item of a department, whose risk inputs changed since the alert scan
+    last looked at them.
+
+    Written in the transaction of the change (an update, a deadline, an import, a round ...), so
+    a crash before the scan loses nothing; the scan deletes exactly the rows it read, by id, so
+    a mark added while it runs waits for the next one. Append-only and short-lived: no foreign
+    keys, and AUTOINCREMENT so SQLite never hands a consumed id to a new mark.
+    """
+
+    __tablename__ = "risk_dirty"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int | None = None
+    department_id: int | None = None  # a round or its answer: every item of the department
+    created_at: datetime
+
+
 class CalendarOverride(SQLModel, table=True):
     """A date the secretariat declared a day off, or a working day, against the calendar."""
 

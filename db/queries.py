@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,6 +15,7 @@ from db.models import (
     Department,
     Invite,
     Person,
+    RiskDirty,
     RoadmapItem,
     StatusUpdate,
 )
@@ -125,3 +127,61 @@ async def person_by_handle(session: AsyncSession, handle: str) -> Person | None:
         return None
     statement = select(Person).where(func.lower(Person.username) == username.lower())
     return (await session.exec(statement)).first()
+
+
+async def mark_risk_dirty(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    item_ids: Iterable[int | None] = (),
+    department_id: int | None = None,
+) -> None:
+    """Note that these items (or every item of the department) need re-assessing for chair
+    alerts. Call it in the transaction that makes the change: the mark commits with it."""
+    marks = [RiskDirty(item_id=item_id, created_at=now) for item_id in item_ids if item_id]
+    if department_id is not None:
+        marks.append(RiskDirty(department_id=department_id, created_at=now))
+    session.add_all(marks)
+
+
+@dataclass(frozen=True)
+class RiskMarks:
+    """The marks one scan read: the rows to consume, the items and departments they name."""
+
+    ids: tuple[int, ...]
+    item_ids: frozenset[int]
+    department_ids: frozenset[int]
+
+
+async def risk_marks(session: AsyncSession) -> RiskMarks:
+    rows = (
+        await session.exec(select(RiskDirty.id, RiskDirty.item_id, RiskDirty.department_id))
+    ).all()
+    return RiskMarks(
+        ids=tuple(mark_id for mark_id, _item, _department in rows if mark_id is not None),
+        item_ids=frozenset(item for _id, item, _department in rows if item is not None),
+        department_ids=frozenset(dept for _id, _item, dept in rows if dept is not None),
+    )
+
+
+_DELETE_CHUNK = 1000  # ids per DELETE: far below SQLite's and asyncpg's parameter limits
+
+
+async def consume_risk_marks(session: AsyncSession, marks: RiskMarks) -> None:
+    """Delete exactly the marks that were read; one written meanwhile stays for the next scan."""
+    for start in range(0, len(marks.ids), _DELETE_CHUNK):
+        chunk = list(marks.ids[start : start + _DELETE_CHUNK])
+        await session.exec(delete(RiskDirty).where(col(RiskDirty.id).in_(chunk)))
+
+
+async def department_item_ids(
+    session: AsyncSession, department_ids: Iterable[int]
+) -> frozenset[int]:
+    """The non-archived items of these departments."""
+    departments = list(department_ids)
+    if not departments:
+        return frozenset()
+    statement = select(RoadmapItem.id).where(
+        col(RoadmapItem.department_id).in_(departments), col(RoadmapItem.archived).is_(False)
+    )
+    return frozenset(item_id for item_id in (await session.exec(statement)).all() if item_id)

@@ -4,7 +4,6 @@ a frozen clock, and a Dispatcher built by the production factory around a record
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,6 @@ from typing import Any
 import pytest
 from aiogram import Dispatcher
 from aiogram.utils.i18n import I18n
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +25,7 @@ from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
 from tests.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, VirtualTimer
+from tests.helpers.databases import scratch_database
 from tests.mocked_bot import MockedBot
 
 # Monday 3 March 2025, 09:00 in Almaty.
@@ -57,22 +55,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
     """A fresh, empty database: a SQLite file, or a PostgreSQL database of its own."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-        return
-    base_url = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"roadmap_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        base_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with scratch_database(backend, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -332,6 +332,8 @@ async def start_round(
                     "excused": audience.everybody_away,
                 }
             )
+            # A new request may count as missed for every item of the department.
+            await queries.mark_risk_dirty(session, now=now, department_id=request.department.id)
         outcome.requests.append(request)
     if recorded:  # one executemany, not one INSERT per department as ORM objects would be
         connection = await session.connection()
@@ -436,6 +438,7 @@ async def save_update(
     )
     session.add(update)
     await session.flush()
+    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
 
     risk_event = None
     kind = _risk_kind(update.status, update.progress, previous)
@@ -468,6 +471,8 @@ async def _answer_current_request(session: AsyncSession, department_id: int, now
     if current is not None and current.answered_at is None and current.requested_at <= now:
         current.answered_at = now
         session.add(current)
+        # No longer a missed request: every item of the department may change.
+        await queries.mark_risk_dirty(session, now=now, department_id=department_id)
 
 
 class NothingToConfirmError(Exception):
@@ -494,6 +499,7 @@ async def _add_confirmation(
         created_at=now,
     )
     session.add(update)
+    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
     return update
 
 

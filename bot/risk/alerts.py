@@ -7,6 +7,14 @@ deadline change or the first scan) are ONE grouped message per chair. A chair ge
 `ALERT_HOURLY_CAP` alert messages an hour: transitions beyond it are recorded but not sent,
 and the next weekly digest lists them with every other item at risk. Risk events written
 when an update declares a risk are marked handled here.
+
+Most scans are incremental: every change to an item's risk inputs (an update, a deadline, an
+import, a dismissal, a round or its answer for a department) leaves a mark in `risk_dirty` in
+its own transaction, and the scan re-assesses only the marked items, then deletes the marks it
+read. The rules also read the day (staleness, the plan line, overdue), which no mark records,
+so the first scan of each day, like the nightly one, assesses every item; so does one after the
+thresholds changed. Both kinds give the same states and alerts for the same changes
+(tests/test_alerts_incremental.py).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,9 +42,25 @@ from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskState, RiskThresh
 from bot.telegram.callbacks import AskUpdate, ChairItem
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.texts import department_name, status_label
-from db.models import Department, ItemRiskState, Notification, Person, RiskEvent, Role, StatusUpdate
+from db import queries
+from db.models import (
+    AppSetting,
+    Department,
+    ItemRiskState,
+    Notification,
+    Person,
+    RiskEvent,
+    RoadmapItem,
+    Role,
+    RoundRequest,
+    StatusUpdate,
+)
 
 ALERT_KIND = "alert"
+FULL_SCAN_KEY = "risk_full_scan"  # app_setting: the day and thresholds of the last full scan
+# Beyond this many changed items (an import, a round for everyone) one full assessment is as
+# cheap as a filtered one, and the item list stays far below the databases' parameter limits.
+INCREMENTAL_LIMIT = 10_000
 GROUP_ITEM_LIMIT = 30  # items listed (and buttons) in one grouped message
 BUTTON_LIMIT = 32  # characters of an item button
 HEADLINES = {
@@ -131,14 +156,52 @@ async def enqueue_chair_alerts(
     thresholds: RiskThresholds,
     tz: tzinfo,
     hourly_cap: int,
+    only_changed: bool = False,
 ) -> int:
-    """Compare every item's risk with what the chair was told, alert on transitions, commit.
+    """Compare items' risk with what the chair was told, alert on transitions, commit.
 
-    Returns the number of alerts added to the outbox. Safe to run as often as wanted: the
-    stored state and the idempotency keys (item, episode, state, person) prevent repeats.
+    Every item, or with `only_changed` the items marked since the last scan (every item
+    all the same when no full scan has run today with these thresholds). Returns the number
+    of alerts added to the outbox. Safe to run as often as wanted: the stored state and the
+    idempotency keys (item, episode, state, person) prevent repeats.
     """
-    risks = await assess_items(session, today=today, year=None, thresholds=thresholds, tz=tz)
-    known = {row.item_id: row for row in (await session.exec(select(ItemRiskState))).all()}
+    marks = await queries.risk_marks(session)
+    full_stamp = f"{today.isoformat()} {thresholds!r}"
+    scope: set[int] | None = None
+    if only_changed and not await _full_scan_due(session, full_stamp):
+        scope = set(marks.item_ids)
+        scope |= await _request_scope(session, marks.department_ids, thresholds)
+        if not scope:
+            return 0
+        if len(scope) > INCREMENTAL_LIMIT:
+            scope = None
+    risks = await assess_items(
+        session, today=today, year=None, thresholds=thresholds, tz=tz, item_ids=scope
+    )
+    pending = _record_states(session, risks, await _known_states(session, scope), now)
+    added = 0
+    if pending:
+        added = await _alert_chairs(
+            session, pending, i18n, today, now, not_before, hourly_cap=hourly_cap
+        )
+    handled = update(RiskEvent).where(col(RiskEvent.handled_at).is_(None))
+    if scope is not None:
+        handled = handled.where(col(RiskEvent.item_id).in_(list(scope)))
+    await session.exec(handled.values(handled_at=now))
+    await queries.consume_risk_marks(session, marks)
+    if scope is None:
+        await _record_full_scan(session, full_stamp, now)
+    await session.commit()
+    return added
+
+
+def _record_states(
+    session: AsyncSession,
+    risks: dict[int, ItemRisk],
+    known: dict[int, ItemRiskState],
+    now: datetime,
+) -> list[tuple[ItemRisk, int]]:
+    """Store each assessed item's new level; the transitions worth an alert, with episodes."""
     pending: list[tuple[ItemRisk, int]] = []
     for item_id, risk in risks.items():
         state = known.get(item_id)
@@ -156,25 +219,107 @@ async def enqueue_chair_alerts(
         session.add(state)
         if alert:
             pending.append((risk, state.episode))
-    added = 0
-    if pending:
-        reporters = await _reporters(session, [risk for risk, _episode in pending])
-        transitions = sorted(
-            (Transition(risk, episode, reporters.get(risk.item_id)) for risk, episode in pending),
-            key=lambda t: (-SEVERITY[t.risk.state], code_key(t.risk.code)),
-        )
-        departments = await departments_by_id(session)
-        for person in await active_chairs(session):
-            if await _sent_within_the_hour(session, person, now) >= hourly_cap:
-                continue  # folded into the next digest, which lists every item at risk
-            added += await _enqueue_for(
-                session, person, transitions, departments, i18n, today, now, not_before
-            )
-    await session.exec(
-        update(RiskEvent).where(col(RiskEvent.handled_at).is_(None)).values(handled_at=now)
+    return pending
+
+
+async def _alert_chairs(
+    session: AsyncSession,
+    pending: list[tuple[ItemRisk, int]],
+    i18n: I18n,
+    today: date,
+    now: datetime,
+    not_before: datetime,
+    *,
+    hourly_cap: int,
+) -> int:
+    reporters = await _reporters(session, [risk for risk, _episode in pending])
+    transitions = sorted(
+        (Transition(risk, episode, reporters.get(risk.item_id)) for risk, episode in pending),
+        key=lambda t: (-SEVERITY[t.risk.state], code_key(t.risk.code)),
     )
-    await session.commit()
+    departments = await departments_by_id(session)
+    added = 0
+    for person in await active_chairs(session):
+        if await _sent_within_the_hour(session, person, now) >= hourly_cap:
+            continue  # folded into the next digest, which lists every item at risk
+        added += await _enqueue_for(
+            session, person, transitions, departments, i18n, today, now, not_before
+        )
     return added
+
+
+async def _request_scope(
+    session: AsyncSession, department_ids: frozenset[int], thresholds: RiskThresholds
+) -> set[int]:
+    """The items of departments with a new or newly answered request whose reasons may move.
+
+    Requests count toward one reason only, stale, and only once all of the department's newest
+    `missed_rounds` requests are unanswered (the rule in rules.py, as assess.py counts them;
+    an item counts a subset, those made since it was added). So while a department is below
+    that, none of its items is stale by requests: only those the chair was last told are stale
+    may have changed. At or above it, every item of the department may have.
+    """
+    scope: set[int] = set()
+    quiet: list[int] = []
+    for department_id in sorted(department_ids):
+        if await _missed_every_recent_request(session, department_id, thresholds.missed_rounds):
+            scope |= await queries.department_item_ids(session, [department_id])
+        else:
+            quiet.append(department_id)
+    if quiet:
+        stale = (
+            select(ItemRiskState.item_id)
+            .join(RoadmapItem, col(RoadmapItem.id) == ItemRiskState.item_id)
+            .where(
+                col(RoadmapItem.department_id).in_(quiet),
+                col(ItemRiskState.reasons).contains(RiskReason.STALE.value),
+            )
+        )
+        scope.update((await session.exec(stale)).all())
+    return scope
+
+
+async def _missed_every_recent_request(
+    session: AsyncSession, department_id: int, rounds: int
+) -> bool:
+    if rounds <= 0:
+        return False
+    newest = (
+        select(RoundRequest.answered_at)
+        .where(RoundRequest.department_id == department_id, col(RoundRequest.excused).is_(False))
+        .order_by(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc())
+        .limit(rounds)
+    )
+    answers = (await session.exec(newest)).all()
+    return len(answers) >= rounds and all(answered is None for answered in answers)
+
+
+async def _full_scan_due(session: AsyncSession, stamp: str) -> bool:
+    stored = await session.get(AppSetting, FULL_SCAN_KEY)
+    return stored is None or stored.value != stamp
+
+
+async def _record_full_scan(session: AsyncSession, stamp: str, now: datetime) -> None:
+    stored = await session.get(AppSetting, FULL_SCAN_KEY)
+    if stored is not None:
+        stored.value, stored.updated_at = stamp, now
+        session.add(stored)
+        return
+    try:
+        async with session.begin_nested():  # another process's first full scan may win
+            session.add(AppSetting(key=FULL_SCAN_KEY, value=stamp, updated_at=now))
+    except IntegrityError:
+        pass  # it recorded a full scan just now: the same day, the same thresholds
+
+
+async def _known_states(
+    session: AsyncSession, item_ids: set[int] | None
+) -> dict[int, ItemRiskState]:
+    """What the chair was last told about these items (every item when None)."""
+    statement = select(ItemRiskState)
+    if item_ids is not None:
+        statement = statement.where(col(ItemRiskState.item_id).in_(list(item_ids)))
+    return {row.item_id: row for row in (await session.exec(statement)).all()}
 
 
 async def _reporters(session: AsyncSession, risks: list[ItemRisk]) -> dict[int, str]:

@@ -8,7 +8,7 @@ departments' newest round requests) and never walks the status history row by ro
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -58,19 +58,25 @@ async def assess_items(
     thresholds: RiskThresholds,
     tz: tzinfo,
     as_of_history: bool = False,
+    item_ids: Collection[int] | None = None,
 ) -> dict[int, ItemRisk]:
     """Every non-archived item of the year (all years when None), keyed by item id.
 
     Items with an empty `reasons` list are not at risk. With `as_of_history`, only what was
     known at the end of `today` counts (for week-by-week charts); deadlines stay current.
+    `item_ids` narrows it to those items (the chair-alert scan re-assesses changed ones only).
     """
+    if item_ids is not None and not item_ids:
+        return {}
     until = _end_of_day(today, tz) if as_of_history else None
     item_filter: list[sa.ColumnElement[bool]] = [col(RoadmapItem.archived).is_(False)]
+    if item_ids is not None:
+        item_filter.append(col(RoadmapItem.id).in_(list(item_ids)))
     if year is not None:
         item_filter.append(col(RoadmapItem.year) == year)
     if until is not None:
         item_filter.append(col(RoadmapItem.created_at) < until)
-    item_ids = select(RoadmapItem.id).where(*item_filter)
+    selected = select(RoadmapItem.id).where(*item_filter)
 
     connection = await session.connection()
     postgres = connection.dialect.name == "postgresql"
@@ -86,9 +92,9 @@ async def assess_items(
         rows = result.all()
     if not rows:
         return {}
-    postponed = await _postponements(session, item_ids, until)
+    postponed = await _postponements(session, selected, until)
     requests = await _recent_requests(session, thresholds.missed_rounds, until)
-    dismissals = await _dismissals(session, item_ids, until)
+    dismissals = await _dismissals(session, selected, until)
 
     with _collector_paused():
         return _assess_rows(rows, today, thresholds, tz, postponed, requests, dismissals)

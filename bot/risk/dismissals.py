@@ -56,6 +56,7 @@ async def dismiss_reason(
         item_fingerprint=risk.fingerprint,
     )
     session.add(dismissal)
+    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
     await queries.add_audit(
         session, at=now, action="risk.dismiss", actor=actor, target=item.code, details=reason
     )

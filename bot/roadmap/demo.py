@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db import queries
 from db.models import (
     DeadlineChange,
     Department,
@@ -116,6 +117,7 @@ async def seed_demo(
         )
         session.add(item)
         await session.flush()
+        await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
         for change in entry.get("deadline_changes", ()):
             session.add(
                 DeadlineChange(

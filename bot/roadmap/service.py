@@ -95,6 +95,7 @@ async def record_new_item(
         target=code,
         details=f"{department.code} {deadline.isoformat()}" + (f" ({note})" if note else ""),
     )
+    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])  # flushed: it has an id
     return item
 
 
@@ -140,6 +141,7 @@ async def assign_item(
         target=item.code,
         details=f"{previous.code if previous else '?'} -> {department.code}",
     )
+    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
     await session.commit()
     return item, department
 
@@ -168,6 +170,7 @@ async def record_deadline_change(
         target=item.code,
         details=f"{change.old_deadline.isoformat()} -> {change.new_deadline.isoformat()}",
     )
+    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
     return change
 
 

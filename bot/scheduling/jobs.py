@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,10 @@ from db.engine import SessionMaker
 from db.models import Department, Person, StatusRound
 
 logger = logging.getLogger(__name__)
+
+# The full alert scan of each new day: early, so a day's overdue and stale items are known
+# (and their alerts wait in the outbox for 09:00) before the first Save of the morning.
+NIGHTLY_ALERTS = time(0, 5)
 
 
 @dataclass
@@ -128,12 +132,25 @@ class Jobs:
     def thresholds(self) -> RiskThresholds:
         return self.settings.risk_thresholds
 
-    async def chair_alerts(self) -> int:
-        """Alerts for items that entered or worsened a risk state; one scan at a time."""
+    async def chair_alerts(self, *, full: bool = False) -> int:
+        """Alerts for items that entered or worsened a risk state; one scan at a time.
+
+        Re-assesses only the items whose data changed since the last scan, unless `full` (or
+        no full scan has run today: the rules also read the day).
+        """
         async with self._alert_lock:
             return await self._risk_notices(
-                partial(enqueue_chair_alerts, hourly_cap=self.settings.alert_hourly_cap)
+                partial(
+                    enqueue_chair_alerts,
+                    hourly_cap=self.settings.alert_hourly_cap,
+                    only_changed=not full,
+                )
             )
+
+    async def nightly_alerts(self) -> int:
+        """Every item against the new day, before anyone is at work; the alerts it finds wait
+        for the working morning, like any other."""
+        return await self.chair_alerts(full=True)
 
     async def weekly_digest(self) -> int:
         return await self._risk_notices(enqueue_weekly_digest)
@@ -212,6 +229,7 @@ class Jobs:
             await self.weekly_digest()  # keyed by ISO week: a digest already sent stays alone
         if now.astimezone(self.settings.tz).time() >= self.settings.reminder_time:
             await self.daily_scan()
+        await self.chair_alerts()  # changes saved before a crash, or today's first full scan
 
 
 def build_scheduler(jobs: Jobs, schedule: WeeklyTime) -> AsyncIOScheduler:
@@ -234,6 +252,11 @@ def build_scheduler(jobs: Jobs, schedule: WeeklyTime) -> AsyncIOScheduler:
         jobs.chair_alerts,
         IntervalTrigger(minutes=settings.alert_check_minutes, timezone=tz),
         id="alerts",
+    )
+    scheduler.add_job(
+        jobs.nightly_alerts,
+        CronTrigger(hour=NIGHTLY_ALERTS.hour, minute=NIGHTLY_ALERTS.minute, timezone=tz),
+        id="alerts_nightly",
     )
     return scheduler
 

@@ -110,6 +110,7 @@ async def _apply_update(
             setattr(item, str(change.name), change.new)
             edits.append(f"{change.name}: {change.old!r} -> {change.new!r}")
     session.add(item)
+    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
     if edits:
         await queries.add_audit(
             session,
