@@ -47,7 +47,7 @@ from bot.telegram.callbacks import DialogAction, OpenItem, PickProgress, PickSta
 from bot.telegram.i18n import build_i18n, compile_catalogs
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
-from db.models import RoadmapItem
+from db.models import RoadmapItem, StatusUpdate
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, invite_token, only_text
 from tests.mocked_bot import MockedBot
 
@@ -176,6 +176,10 @@ async def project(steps: int, log: bool) -> tuple[dict[str, Kind], GcPauses]:
                         print("   ", " ".join(sql.split())[:160])
         finally:
             gc.callbacks.remove(pauses)
+        async with session_maker() as session:
+            saved = len((await session.exec(select(StatusUpdate))).all())
+        if saved != len(kinds["save"].times):  # a step that failed would make the figures lie
+            raise SystemExit(f"{saved} updates saved in {len(kinds['save'].times)} cycles")
         await engine.dispose()
         return kinds, pauses
 

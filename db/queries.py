@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +24,49 @@ from db.models import (
 async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | None:
     result = await session.exec(select(Person).where(Person.telegram_id == telegram_id))
     return result.first()
+
+
+@dataclass(frozen=True)
+class ItemSnapshot:
+    """An item as a dialog step shows it: the item, its newest report and that report's author,
+    read in one statement at the start of the update (never kept beyond it)."""
+
+    item: RoadmapItem
+    latest: StatusUpdate | None
+    author: Person | None
+
+
+def _newest_update_id():
+    return (
+        select(StatusUpdate.id)
+        .where(StatusUpdate.item_id == RoadmapItem.id)
+        .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
+        .limit(1)
+        .correlate(RoadmapItem)
+        .scalar_subquery()
+    )
+
+
+async def person_with_item(
+    session: AsyncSession, telegram_id: int, item_id: int
+) -> tuple[Person | None, ItemSnapshot | None]:
+    """The sender and the item their update is about, with its newest report and author, in
+    one statement; the rows land in the session, so `session.get` finds them without SQL."""
+    latest = aliased(StatusUpdate)
+    author = aliased(Person)
+    statement = (
+        select(Person, RoadmapItem, latest, author)
+        .select_from(Person)
+        .join(RoadmapItem, col(RoadmapItem.id) == item_id, isouter=True)
+        .join(latest, col(latest.id) == _newest_update_id(), isouter=True)
+        .join(author, col(author.id) == latest.author_id, isouter=True)
+        .where(Person.telegram_id == telegram_id)
+    )
+    found = (await session.exec(statement)).first()
+    if found is None:
+        return None, None
+    person, item, newest, newest_author = found
+    return person, ItemSnapshot(item, newest, newest_author) if item is not None else None
 
 
 async def department_by_code(session: AsyncSession, code: str) -> Department | None:
