@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,14 +38,26 @@ class ItemSnapshot:
     author: Person | None
 
 
-def _newest_update_id():
-    return (
+@cache
+def _person_with_item_statement() -> Any:
+    """Built once: the aliases and the correlated subquery cost more to build than to run."""
+    latest = aliased(StatusUpdate)
+    author = aliased(Person)
+    newest_id = (
         select(StatusUpdate.id)
         .where(StatusUpdate.item_id == RoadmapItem.id)
         .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
         .limit(1)
         .correlate(RoadmapItem)
         .scalar_subquery()
+    )
+    return (
+        select(Person, RoadmapItem, latest, author)
+        .select_from(Person)
+        .join(RoadmapItem, col(RoadmapItem.id) == bindparam("item_id"), isouter=True)
+        .join(latest, col(latest.id) == newest_id, isouter=True)
+        .join(author, col(author.id) == latest.author_id, isouter=True)
+        .where(col(Person.telegram_id) == bindparam("telegram_id"))
     )
 
 
@@ -52,17 +66,10 @@ async def person_with_item(
 ) -> tuple[Person | None, ItemSnapshot | None]:
     """The sender and the item their update is about, with its newest report and author, in
     one statement; the rows land in the session, so `session.get` finds them without SQL."""
-    latest = aliased(StatusUpdate)
-    author = aliased(Person)
-    statement = (
-        select(Person, RoadmapItem, latest, author)
-        .select_from(Person)
-        .join(RoadmapItem, col(RoadmapItem.id) == item_id, isouter=True)
-        .join(latest, col(latest.id) == _newest_update_id(), isouter=True)
-        .join(author, col(author.id) == latest.author_id, isouter=True)
-        .where(Person.telegram_id == telegram_id)
+    result = await session.exec(
+        _person_with_item_statement(), params={"telegram_id": telegram_id, "item_id": item_id}
     )
-    found = (await session.exec(statement)).first()
+    found = result.first()
     if found is None:
         return None, None
     person, item, newest, newest_author = found
