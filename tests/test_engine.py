@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.pool import QueuePool
 
 from bot.app.config import Settings
-from db.engine import create_engine
+from db.engine import create_engine, create_session_maker
 
 
 async def test_sqlite_pragmas_on_every_connection(database_url: str, backend: str) -> None:
@@ -25,6 +25,28 @@ async def test_sqlite_pragmas_on_every_connection(database_url: str, backend: st
                 assert (await connection.exec_driver_sql("PRAGMA synchronous")).scalar() == 1
                 assert (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
                 assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_session_left_mid_write_leaves_the_pooled_connection_clean(
+    database_url: str,
+) -> None:
+    """SQLite skips the pool's own ROLLBACK on return: the session's close must have done it."""
+    engine = create_engine(database_url)
+    session_maker = create_session_maker(engine)
+    try:
+        async with session_maker() as session:
+            await session.execute(text("CREATE TABLE scratch (n INTEGER)"))
+            await session.commit()
+        async with session_maker() as session:
+            await session.execute(text("INSERT INTO scratch VALUES (1)"))
+        async with session_maker() as session:  # the same pooled connection, a fresh start
+            await session.execute(text("INSERT INTO scratch VALUES (2)"))
+            await session.commit()
+        async with engine.connect() as connection:
+            rows = (await connection.exec_driver_sql("SELECT n FROM scratch")).scalars().all()
+        assert rows == [2]
     finally:
         await engine.dispose()
 
