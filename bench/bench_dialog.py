@@ -10,7 +10,7 @@ after the project (the machine is shared). Both use a recording bot (no network)
 figures are the bot's own work. SQL statements and commits are counted with SQLAlchemy
 events, per update; `--log` prints every statement of the first cycle.
 
-Run by hand: `.venv/bin/python bench/bench_dialog.py [--steps 480] [--log]`
+Run by hand: `.venv/bin/python bench/bench_dialog.py [--steps 480] [--log] [--calls]`
 (BENCH_DATABASE_URL: a PostgreSQL server URL, runs in a scratch database instead).
 """
 
@@ -65,6 +65,19 @@ class Kind:
     times: list[float] = field(default_factory=list)
     statements: int = 0
     commits: int = 0
+    calls: int = 0
+
+
+class CallCounter:
+    """Python function calls (and resumed coroutines) while on: the step's own work as a
+    count, which the machine's load does not change; timings taken with it on are slower."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, _frame: Any, what: str, _arg: Any) -> None:
+        if what in ("call", "c_call"):
+            self.calls += 1
 
 
 @dataclass
@@ -86,7 +99,7 @@ class GcPauses:
         self.longest = max(self.longest, pause)
 
 
-async def project(steps: int, log: bool) -> tuple[dict[str, Kind], GcPauses]:
+async def project(steps: int, log: bool, count_calls: bool) -> tuple[dict[str, Kind], GcPauses]:
     async with scratch_database() as url:
         engine = create_engine(url)
         await upgrade(engine)
@@ -165,9 +178,16 @@ async def project(steps: int, log: bool) -> tuple[dict[str, Kind], GcPauses]:
             for n in range(max(1, steps // len(cycle)) * len(cycle)):
                 kind, step = cycle[n % len(cycle)]
                 first_statement, first_commit = len(statements), counts["commits"]
+                calls = CallCounter()
+                if count_calls:
+                    sys.setprofile(calls)
                 start = time.perf_counter()
-                await step()
+                try:
+                    await step()
+                finally:
+                    sys.setprofile(None)
                 kinds[kind].times.append(time.perf_counter() - start)
+                kinds[kind].calls += calls.calls
                 kinds[kind].statements += len(statements) - first_statement
                 kinds[kind].commits += counts["commits"] - first_commit
                 if log and n < len(cycle):
@@ -184,7 +204,7 @@ async def project(steps: int, log: bool) -> tuple[dict[str, Kind], GcPauses]:
         return kinds, pauses
 
 
-async def bare(steps: int) -> list[float]:
+async def bare(steps: int, count_calls: bool = False) -> Kind:
     bot = MockedBot()
     dispatcher = Dispatcher()
 
@@ -193,20 +213,29 @@ async def bare(steps: int) -> list[float]:
         await query.answer(query.data)
 
     chatter = Chatter(dispatcher, bot)
-    times = []
+    baseline = Kind()
     for n in range(steps):
+        calls = CallCounter()
+        if count_calls:
+            sys.setprofile(calls)
         start = time.perf_counter()
-        await chatter.press(MEMBER, f"echo:{n}")
-        times.append(time.perf_counter() - start)
-    return times
+        try:
+            await chatter.press(MEMBER, f"echo:{n}")
+        finally:
+            sys.setprofile(None)
+        baseline.times.append(time.perf_counter() - start)
+        baseline.calls += calls.calls
+    return baseline
 
 
-def row(label: str, times: list[float], statements: int | None = None, commits: int = 0) -> None:
+def row(label: str, times: list[float], kind: Kind | None = None, *, sql: bool = True) -> None:
     counted = (
-        f"{statements / len(times):10.1f} {commits / len(times):8.1f}"
-        if statements is not None
+        f"{kind.statements / len(times):10.1f} {kind.commits / len(times):8.1f}"
+        if kind is not None and sql
         else f"{'–':>10} {'–':>8}"
     )
+    if kind is not None and kind.calls:
+        counted += f" {kind.calls / len(times):8.0f}"
     print(
         f"{label:<30} {len(times):5} {statistics.median(times) * 1000:7.2f} "
         f"{percentile(times, 0.99) * 1000:7.2f} {len(times) / sum(times):8.0f} {counted}"
@@ -220,15 +249,18 @@ def merged(kinds: dict[str, Kind], names: tuple[str, ...] | None = None) -> Kind
             total.times += kind.times
             total.statements += kind.statements
             total.commits += kind.commits
+            total.calls += kind.calls
     return total
 
 
 async def main(args: argparse.Namespace) -> None:
     compile_catalogs()
     load_before = os.getloadavg()[0]
-    baseline = await bare(args.steps)
-    kinds, pauses = await project(args.steps, args.log)
-    baseline += await bare(args.steps)  # the machine is shared: bracket the project
+    baseline = await bare(args.steps, args.calls)
+    kinds, pauses = await project(args.steps, args.log, args.calls)
+    after = await bare(args.steps, args.calls)  # the machine is shared: bracket the project
+    baseline.times += after.times
+    baseline.calls += after.calls
     load_after = os.getloadavg()[0]
     backend = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
     print(
@@ -237,16 +269,18 @@ async def main(args: argparse.Namespace) -> None:
     )
     print(
         f"{'':<30} {'steps':>5} {'p50 ms':>7} {'p99 ms':>7} {'steps/s':>8} "
-        f"{'statements':>10} {'commits':>8}"
+        f"{'statements':>10} {'commits':>8}" + (f" {'calls':>8}" if args.calls else "")
     )
-    row("bare aiogram, echo handler", baseline)
+    if args.calls:
+        print("(counting Python calls: the project's timings are those of a profiled run)")
+    row("bare aiogram, echo handler", baseline.times, baseline, sql=False)
     for name, kind in kinds.items():
-        row(f"  {name}", kind.times, kind.statements, kind.commits)
+        row(f"  {name}", kind.times, kind)
     navigation = merged(kinds, NAVIGATION)
-    row("project, navigation steps", navigation.times, navigation.statements, navigation.commits)
+    row("project, navigation steps", navigation.times, navigation)
     everything = merged(kinds)
-    row("project, all steps", everything.times, everything.statements, everything.commits)
-    bare_rate = len(baseline) / sum(baseline)
+    row("project, all steps", everything.times, everything)
+    bare_rate = len(baseline.times) / sum(baseline.times)
     print(
         f"ratio to bare aiogram (steps/s): navigation "
         f"{len(navigation.times) / sum(navigation.times) / bare_rate:.3f}, all steps "
@@ -262,6 +296,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=480)
     parser.add_argument("--log", action="store_true", help="print the SQL of the first cycle")
+    parser.add_argument(
+        "--calls", action="store_true", help="count the Python calls of each step (slower)"
+    )
     return parser.parse_args()
 
 
