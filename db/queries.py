@@ -43,12 +43,13 @@ def _person_with_item_statement() -> Any:
     """Built once: the aliases and the correlated subquery cost more to build than to run."""
     latest = aliased(StatusUpdate)
     author = aliased(Person)
+    # Not correlated with the joined item: PostgreSQL then runs it once (an InitPlan) and
+    # finds the update by its key, where a correlated one made it scan the table.
     newest_id = (
         select(StatusUpdate.id)
-        .where(StatusUpdate.item_id == RoadmapItem.id)
+        .where(col(StatusUpdate.item_id) == bindparam("item_id"))
         .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
         .limit(1)
-        .correlate(RoadmapItem)
         .scalar_subquery()
     )
     return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from aiogram.methods import EditMessageText, SendMessage
@@ -19,6 +20,7 @@ from aiogram.types import (
     Voice,
 )
 from aiogram.utils.i18n import I18n
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import FrozenClock
@@ -32,6 +34,7 @@ from bot.telegram.callbacks import (
     PickStatus,
     WorklistPage,
 )
+from db import queries
 from db.engine import SessionMaker
 from db.models import Notification, RiskEvent, RoadmapItem, RoundRequest, StatusUpdate
 from handlers.reporting import item_of_update
@@ -440,3 +443,31 @@ async def test_only_dialog_updates_name_an_item() -> None:
         message_id=1, date=0, chat=Chat(id=EDU_HEAD, type="private"), text="50"
     )  # outside a dialog there is no draft to read
     assert await item_of_update(Update(update_id=2, message=message), {"raw_state": None}) is None
+
+
+async def test_the_person_and_item_statement_finds_every_row_by_an_index(
+    engine: AsyncEngine, session_maker: SessionMaker
+) -> None:
+    """Each dialog step runs it: it must not scan the updates, however many there are."""
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        captured.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with session_maker() as session:
+            assert await queries.person_with_item(session, 5, 7) == (None, None)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    ((statement, parameters),) = captured
+    async with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan = [str(row[3]) for row in result]
+            assert not [line for line in plan if line.startswith("SCAN")], plan
+        else:
+            result = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+            plan = [str(row[0]) for row in result]
+            assert not [line for line in plan if "Seq Scan" in line], plan
+    assert any("ix_status_update_item_created" in line for line in plan), plan
