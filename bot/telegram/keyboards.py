@@ -31,7 +31,7 @@ def button(text: str, callback_data: CallbackData) -> InlineKeyboardButton:
 def in_rows(buttons: Sequence[InlineKeyboardButton], *sizes: int) -> InlineKeyboardMarkup:
     """`buttons` in rows of `sizes`, the last size repeating (as `InlineKeyboardBuilder.adjust`
     lays them out). Built directly: the builder deep-copies the whole keyboard on every
-    button, which was the largest share of a dialog step's own time."""
+    button, which was the largest share of a dialog step's Python calls."""
     rows: list[list[InlineKeyboardButton]] = []
     start = 0
     while start < len(buttons):
