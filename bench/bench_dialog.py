@@ -1,14 +1,16 @@
 """One dialog step through the full dispatcher, beside bare aiogram in the same process.
 
 The project: the production `create_dispatcher` (every middleware, the database FSM storage,
-the real reporting routers) on a migrated SQLite file, with a seeded department, items and a
-member; the member walks the status dialog by buttons (open the item, pick a status, pick a
-progress, cancel) again and again. The baseline: a bare aiogram Dispatcher (memory storage)
-with one handler that answers the button, fed the same kind of callback updates. Both use a
-recording bot (no network), so the figures are the bot's own work. SQL statements and
-commits are counted with SQLAlchemy events, per update.
+the real reporting routers) on a migrated SQLite file, with a seeded department, an item and a
+member; the member walks the status dialog again and again: open the item, pick a status, pick
+a progress, ask to add a comment, type it, ask to attach a file, skip it, save; then open, pick
+a status and a progress and cancel. The baseline: a bare aiogram Dispatcher (memory storage)
+with one handler that answers the button, fed the same kind of callback updates, before and
+after the project (the machine is shared). Both use a recording bot (no network), so the
+figures are the bot's own work. SQL statements and commits are counted with SQLAlchemy
+events, per update; `--log` prints every statement of the first cycle.
 
-Run by hand: `.venv/bin/python bench/bench_dialog.py [--steps 400]`
+Run by hand: `.venv/bin/python bench/bench_dialog.py [--steps 480] [--log] [--calls]`
 (BENCH_DATABASE_URL: a PostgreSQL server URL, runs in a scratch database instead).
 """
 
@@ -16,10 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import os
 import statistics
 import sys
 import time
-from collections import Counter
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +47,12 @@ from bot.telegram.callbacks import DialogAction, OpenItem, PickProgress, PickSta
 from bot.telegram.i18n import build_i18n, compile_catalogs
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
-from db.models import RoadmapItem
+from db.models import RoadmapItem, StatusUpdate
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, invite_token, only_text
 from tests.mocked_bot import MockedBot
 
 MEMBER = 2002
+NAVIGATION = ("open", "status", "progress", "comment", "typed comment", "evidence", "skip")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -53,7 +60,46 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def project(steps: int) -> tuple[list[float], Counter[str], int]:
+@dataclass
+class Kind:
+    times: list[float] = field(default_factory=list)
+    statements: int = 0
+    commits: int = 0
+    calls: int = 0
+
+
+class CallCounter:
+    """Python function calls (and resumed coroutines) while on: the step's own work as a
+    count, which the machine's load does not change; timings taken with it on are slower."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, _frame: Any, what: str, _arg: Any) -> None:
+        if what in ("call", "c_call"):
+            self.calls += 1
+
+
+@dataclass
+class GcPauses:
+    """Collector pauses during the run: where a p99 outlier may come from."""
+
+    count: int = 0
+    total: float = 0.0
+    longest: float = 0.0
+    _started: float = 0.0
+
+    def __call__(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        self.count += 1
+        self.total += pause
+        self.longest = max(self.longest, pause)
+
+
+async def project(steps: int, log: bool, count_calls: bool) -> tuple[dict[str, Kind], GcPauses]:
     async with scratch_database() as url:
         engine = create_engine(url)
         await upgrade(engine)
@@ -92,37 +138,73 @@ async def project(steps: int) -> tuple[list[float], Counter[str], int]:
         async with session_maker() as session:
             item = (await session.exec(select(RoadmapItem))).one().id
         assert item is not None
-        cycle = [
-            ("open item", OpenItem(item_id=item).pack()),
-            ("pick status", PickStatus(item_id=item, status="on_track").pack()),
-            ("pick progress", PickProgress(item_id=item, value=50).pack()),
-            ("cancel", DialogAction(item_id=item, action="cancel").pack()),
-        ]
-        counts: Counter[str] = Counter()
 
-        def on_statement(*_: Any) -> None:
-            counts["statements"] += 1
+        def press(data: str) -> Callable[[], Awaitable[Any]]:
+            return lambda: chatter.press(MEMBER, data)
+
+        def action(name: str) -> Callable[[], Awaitable[Any]]:
+            return press(DialogAction(item_id=item, action=name).pack())
+
+        walk = [
+            ("open", press(OpenItem(item_id=item).pack())),
+            ("status", press(PickStatus(item_id=item, status="on_track").pack())),
+            ("progress", press(PickProgress(item_id=item, value=50).pack())),
+        ]
+        cycle = [
+            *walk,
+            ("comment", action("comment")),
+            ("typed comment", lambda: chatter.send(MEMBER, "Фундамент готов, идут стены")),
+            ("evidence", action("file")),
+            ("skip", action("back")),
+            ("save", action("save")),
+            *walk,
+            ("cancel", action("cancel")),
+        ]
+        statements: list[str] = []
+        counts = {"commits": 0}
+
+        def on_statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+            statements.append(sql)
 
         def on_commit(*_: Any) -> None:
             counts["commits"] += 1
 
         event.listen(engine.sync_engine, "before_cursor_execute", on_statement)
         event.listen(engine.sync_engine, "commit", on_commit)
-        times: list[float] = []
-        per_kind: Counter[str] = Counter()
-        for n in range(steps):
-            kind, data = cycle[n % len(cycle)]
-            before = counts.copy()
-            start = time.perf_counter()
-            await chatter.press(MEMBER, data)
-            times.append(time.perf_counter() - start)
-            per_kind[f"{kind}: statements"] += counts["statements"] - before["statements"]
-            per_kind[f"{kind}: commits"] += counts["commits"] - before["commits"]
+        kinds: dict[str, Kind] = defaultdict(Kind)
+        pauses = GcPauses()
+        gc.callbacks.append(pauses)
+        try:
+            for n in range(max(1, steps // len(cycle)) * len(cycle)):
+                kind, step = cycle[n % len(cycle)]
+                first_statement, first_commit = len(statements), counts["commits"]
+                calls = CallCounter()
+                if count_calls:
+                    sys.setprofile(calls)
+                start = time.perf_counter()
+                try:
+                    await step()
+                finally:
+                    sys.setprofile(None)
+                kinds[kind].times.append(time.perf_counter() - start)
+                kinds[kind].calls += calls.calls
+                kinds[kind].statements += len(statements) - first_statement
+                kinds[kind].commits += counts["commits"] - first_commit
+                if log and n < len(cycle):
+                    print(f"-- {kind}")
+                    for sql in statements[first_statement:]:
+                        print("   ", " ".join(sql.split())[:160])
+        finally:
+            gc.callbacks.remove(pauses)
+        async with session_maker() as session:
+            saved = len((await session.exec(select(StatusUpdate))).all())
+        if saved != len(kinds["save"].times):  # a step that failed would make the figures lie
+            raise SystemExit(f"{saved} updates saved in {len(kinds['save'].times)} cycles")
         await engine.dispose()
-        return times, per_kind, steps // len(cycle)
+        return kinds, pauses
 
 
-async def bare(steps: int) -> list[float]:
+async def bare(steps: int, count_calls: bool = False) -> Kind:
     bot = MockedBot()
     dispatcher = Dispatcher()
 
@@ -131,48 +213,92 @@ async def bare(steps: int) -> list[float]:
         await query.answer(query.data)
 
     chatter = Chatter(dispatcher, bot)
-    times = []
+    baseline = Kind()
     for n in range(steps):
+        calls = CallCounter()
+        if count_calls:
+            sys.setprofile(calls)
         start = time.perf_counter()
-        await chatter.press(MEMBER, f"echo:{n}")
-        times.append(time.perf_counter() - start)
-    return times
+        try:
+            await chatter.press(MEMBER, f"echo:{n}")
+        finally:
+            sys.setprofile(None)
+        baseline.times.append(time.perf_counter() - start)
+        baseline.calls += calls.calls
+    return baseline
 
 
-def show(label: str, times: list[float]) -> None:
-    print(
-        f"{label:<34} p50 {statistics.median(times) * 1000:7.2f} ms  "
-        f"p99 {percentile(times, 0.99) * 1000:7.2f} ms  {len(times) / sum(times):9.0f} steps/s"
+def row(label: str, times: list[float], kind: Kind | None = None, *, sql: bool = True) -> None:
+    counted = (
+        f"{kind.statements / len(times):10.1f} {kind.commits / len(times):8.1f}"
+        if kind is not None and sql
+        else f"{'–':>10} {'–':>8}"
     )
+    if kind is not None and kind.calls:
+        counted += f" {kind.calls / len(times):8.0f}"
+    print(
+        f"{label:<30} {len(times):5} {statistics.median(times) * 1000:7.2f} "
+        f"{percentile(times, 0.99) * 1000:7.2f} {len(times) / sum(times):8.0f} {counted}"
+    )
+
+
+def merged(kinds: dict[str, Kind], names: tuple[str, ...] | None = None) -> Kind:
+    total = Kind()
+    for name, kind in kinds.items():
+        if names is None or name in names:
+            total.times += kind.times
+            total.statements += kind.statements
+            total.commits += kind.commits
+            total.calls += kind.calls
+    return total
 
 
 async def main(args: argparse.Namespace) -> None:
     compile_catalogs()
-    baseline = await bare(args.steps)
-    times, per_kind, cycles = await project(args.steps)
-    baseline_again = await bare(args.steps)  # the machine is shared: bracket the project
-    print(f"{args.steps} callback updates each; the project walks the dialog in {cycles} cycles")
-    show("bare aiogram, echo handler", baseline + baseline_again)
-    show("project, full dispatcher", times)
-    steps_per_s = len(times) / sum(times)
-    bare_per_s = (2 * args.steps) / (sum(baseline) + sum(baseline_again))
-    print(f"ratio project/bare (steps/s): {steps_per_s / bare_per_s:.3f}")
-    for kind in ("open item", "pick status", "pick progress", "cancel"):
-        print(
-            f"  {kind:<14} {per_kind[kind + ': statements'] / cycles:5.1f} SQL statements, "
-            f"{per_kind[kind + ': commits'] / cycles:4.1f} commits per step"
-        )
-    total_statements = sum(v for k, v in per_kind.items() if k.endswith("statements"))
-    total_commits = sum(v for k, v in per_kind.items() if k.endswith("commits"))
+    load_before = os.getloadavg()[0]
+    baseline = await bare(args.steps, args.calls)
+    kinds, pauses = await project(args.steps, args.log, args.calls)
+    after = await bare(args.steps, args.calls)  # the machine is shared: bracket the project
+    baseline.times += after.times
+    baseline.calls += after.calls
+    load_after = os.getloadavg()[0]
+    backend = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
     print(
-        f"  all steps      {total_statements / args.steps:5.1f} SQL statements, "
-        f"{total_commits / args.steps:4.1f} commits per step"
+        f"{backend}; load average {load_before:.1f} before, {load_after:.1f} after, "
+        f"on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'':<30} {'steps':>5} {'p50 ms':>7} {'p99 ms':>7} {'steps/s':>8} "
+        f"{'statements':>10} {'commits':>8}" + (f" {'calls':>8}" if args.calls else "")
+    )
+    if args.calls:
+        print("(counting Python calls: the project's timings are those of a profiled run)")
+    row("bare aiogram, echo handler", baseline.times, baseline, sql=False)
+    for name, kind in kinds.items():
+        row(f"  {name}", kind.times, kind)
+    navigation = merged(kinds, NAVIGATION)
+    row("project, navigation steps", navigation.times, navigation)
+    everything = merged(kinds)
+    row("project, all steps", everything.times, everything)
+    bare_rate = len(baseline.times) / sum(baseline.times)
+    print(
+        f"ratio to bare aiogram (steps/s): navigation "
+        f"{len(navigation.times) / sum(navigation.times) / bare_rate:.3f}, all steps "
+        f"{len(everything.times) / sum(everything.times) / bare_rate:.3f}"
+    )
+    print(
+        f"garbage collections during the project: {pauses.count}, "
+        f"{pauses.total * 1000:.1f} ms in all, the longest {pauses.longest * 1000:.2f} ms"
     )
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--steps", type=int, default=480)
+    parser.add_argument("--log", action="store_true", help="print the SQL of the first cycle")
+    parser.add_argument(
+        "--calls", action="store_true", help="count the Python calls of each step (slower)"
+    )
     return parser.parse_args()
 
 

@@ -34,9 +34,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> AsyncEngine:
     """The engine for `url`; on PostgreSQL `pool_size` connections are kept open and as many
-    again may be opened at a peak (DATABASE_POOL_SIZE)."""
+    again may be opened at a peak (DATABASE_POOL_SIZE).
+
+    On SQLite a connection goes back to the pool without the pool's own ROLLBACK: every use
+    goes through SQLAlchemy, which already rolled back or committed it, and with aiosqlite
+    each call is a trip to its thread (three of a dialog step's seventeen)."""
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +27,55 @@ from db.models import (
 async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | None:
     result = await session.exec(select(Person).where(Person.telegram_id == telegram_id))
     return result.first()
+
+
+@dataclass(frozen=True)
+class ItemSnapshot:
+    """An item as a dialog step shows it: the item, its newest report and that report's author,
+    read in one statement at the start of the update (never kept beyond it)."""
+
+    item: RoadmapItem
+    latest: StatusUpdate | None
+    author: Person | None
+
+
+@cache
+def _person_with_item_statement() -> Any:
+    """Built once: the aliases and the correlated subquery cost more to build than to run."""
+    latest = aliased(StatusUpdate)
+    author = aliased(Person)
+    # Not correlated with the joined item: PostgreSQL then runs it once (an InitPlan) and
+    # finds the update by its key, where a correlated one made it scan the table.
+    newest_id = (
+        select(StatusUpdate.id)
+        .where(col(StatusUpdate.item_id) == bindparam("item_id"))
+        .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(Person, RoadmapItem, latest, author)
+        .select_from(Person)
+        .join(RoadmapItem, col(RoadmapItem.id) == bindparam("item_id"), isouter=True)
+        .join(latest, col(latest.id) == newest_id, isouter=True)
+        .join(author, col(author.id) == latest.author_id, isouter=True)
+        .where(col(Person.telegram_id) == bindparam("telegram_id"))
+    )
+
+
+async def person_with_item(
+    session: AsyncSession, telegram_id: int, item_id: int
+) -> tuple[Person | None, ItemSnapshot | None]:
+    """The sender and the item their update is about, with its newest report and author, in
+    one statement; the rows land in the session, so `session.get` finds them without SQL."""
+    result = await session.exec(
+        _person_with_item_statement(), params={"telegram_id": telegram_id, "item_id": item_id}
+    )
+    found = result.first()
+    if found is None:
+        return None, None
+    person, item, newest, newest_author = found
+    return person, ItemSnapshot(item, newest, newest_author) if item is not None else None
 
 
 async def department_by_code(session: AsyncSession, code: str) -> Department | None:

@@ -9,9 +9,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.pool import QueuePool
+from sqlmodel import select
 
 from bot.app.config import Settings
-from db.engine import create_engine
+from db.engine import SessionMaker, create_engine
+from db.models import FsmRecord
 
 
 async def test_sqlite_pragmas_on_every_connection(database_url: str, backend: str) -> None:
@@ -27,6 +29,21 @@ async def test_sqlite_pragmas_on_every_connection(database_url: str, backend: st
                 assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_session_left_mid_write_leaves_the_pooled_connection_clean(
+    session_maker: SessionMaker,
+) -> None:
+    """SQLite skips the pool's own ROLLBACK on return: the session's close must have done it."""
+    async with session_maker() as session:
+        session.add(FsmRecord(key="left", state="Dialog:status", data="{}"))
+        await session.flush()  # written, never committed
+    async with session_maker() as session:  # the same pooled connection, a fresh start
+        session.add(FsmRecord(key="kept", state="Dialog:status", data="{}"))
+        await session.commit()
+    async with session_maker() as session:
+        keys = (await session.exec(select(FsmRecord.key))).all()
+    assert keys == ["kept"]
 
 
 async def test_postgresql_pool_is_sized_by_the_setting(

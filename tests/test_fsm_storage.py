@@ -3,40 +3,17 @@ with one commit; outside a step every call goes to the database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 from aiogram.fsm.storage.base import StorageKey
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from db.engine import SessionMaker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.models import FsmRecord
+from tests.helpers.sql import counted
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
-
-
-@contextmanager
-def counted(engine: AsyncEngine) -> Iterator[dict[str, int]]:
-    counts = {"statements": 0, "commits": 0}
-
-    def statement(*_: Any) -> None:
-        counts["statements"] += 1
-
-    def commit(*_: Any) -> None:
-        counts["commits"] += 1
-
-    event.listen(engine.sync_engine, "before_cursor_execute", statement)
-    event.listen(engine.sync_engine, "commit", commit)
-    try:
-        yield counts
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", statement)
-        event.remove(engine.sync_engine, "commit", commit)
 
 
 async def rows(session_maker: SessionMaker) -> list[FsmRecord]:

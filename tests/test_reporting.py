@@ -8,8 +8,20 @@ from typing import Any
 
 import pytest
 from aiogram.methods import EditMessageText, SendMessage
-from aiogram.types import Chat, Document, Message, PhotoSize, Sticker, Update, User, Voice
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    Document,
+    Message,
+    PhotoSize,
+    Sticker,
+    Update,
+    User,
+    Voice,
+)
 from aiogram.utils.i18n import I18n
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
@@ -23,6 +35,7 @@ from bot.telegram.callbacks import (
     PickStatus,
     WorklistPage,
 )
+from db import queries
 from db.engine import SessionMaker
 from db.models import (
     Notification,
@@ -32,7 +45,9 @@ from db.models import (
     StatusRound,
     StatusUpdate,
 )
+from handlers.reporting import item_of_update
 from tests.helpers.chat import ADMIN_ID, Chatter, invite_token, only_text, register_admin, rows
+from tests.helpers.sql import counted
 
 EDU_HEAD, EDU_DEPUTY, BUILD_HEAD, HEALTH_HEAD = 2001, 2002, 2003, 2004
 
@@ -449,3 +464,87 @@ async def test_a_stop_after_the_first_batch_of_a_round_is_resumed_without_duplic
     assert sorted(n.chat_id for n in notifications) == [EDU_HEAD, EDU_DEPUTY, BUILD_HEAD]
     assert first.idempotency_key in {n.idempotency_key for n in notifications}
     assert (await outbox.drain_all()).sent == 3
+
+
+async def test_a_dialog_step_is_three_statements_and_one_commit(
+    world: World, engine: AsyncEngine
+) -> None:
+    """The dialog row read and written, and one statement for the person, the item, its newest
+    report and that report's author: each step still checks the item as it is now."""
+    chatter, item = world.chatter, world.items["1.1"]
+    await chatter.press(EDU_HEAD, OpenItem(item_id=item).pack())
+    await chatter.press(EDU_HEAD, PickStatus(item_id=item, status="on_track").pack())
+    await chatter.press(EDU_HEAD, PickProgress(item_id=item, value=50).pack())
+    await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="save").pack())
+    steps = [
+        lambda: chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack()),
+        lambda: chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="on_track").pack()),
+        lambda: chatter.press(EDU_DEPUTY, PickProgress(item_id=item, value=60).pack()),
+        lambda: chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="comment").pack()),
+        lambda: chatter.send(EDU_DEPUTY, "Стены готовы"),
+        lambda: chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="file").pack()),
+        lambda: chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="back").pack()),
+        lambda: chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="cancel").pack()),
+    ]
+    for step in steps:
+        with counted(engine) as counts:
+            requests = await step()
+        assert counts == {"statements": 3, "commits": 1}, requests
+        texts = [r.text for r in requests if isinstance(r, EditMessageText | SendMessage)]
+        assert texts and ("User2001" in texts[0] or "Отменено" in texts[0]), texts
+
+
+async def test_each_step_shows_the_newest_report_as_it_is_now(world: World) -> None:
+    chatter, item = world.chatter, world.items["1.1"]
+    opened = await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
+    assert "User2001" not in only_text(opened)
+    await chatter.press(EDU_HEAD, OpenItem(item_id=item).pack())
+    await chatter.press(EDU_HEAD, PickStatus(item_id=item, status="on_track").pack())
+    await chatter.press(EDU_HEAD, PickProgress(item_id=item, value=50).pack())
+    await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="save").pack())
+    step = await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="on_track").pack())
+    assert "50%" in only_text(step) and "User2001" in only_text(step)
+
+
+async def test_only_dialog_updates_name_an_item() -> None:
+    def tap(data: str) -> Update:
+        user = User(id=EDU_HEAD, is_bot=False, first_name="Head")
+        query = CallbackQuery(id="1", from_user=user, chat_instance="ci", data=data)
+        return Update(update_id=1, callback_query=query)
+
+    assert await item_of_update(tap(OpenItem(item_id=7).pack()), {}) == 7
+    assert await item_of_update(tap(PickStatus(item_id=8, status="done").pack()), {}) == 8
+    for other in ("lang:ru", "ci:7", "rs:x:done", "rp:99999999999:5", "", "ri"):
+        assert await item_of_update(tap(other), {}) is None
+    message = Message(
+        message_id=1, date=0, chat=Chat(id=EDU_HEAD, type="private"), text="50"
+    )  # outside a dialog there is no draft to read
+    assert await item_of_update(Update(update_id=2, message=message), {"raw_state": None}) is None
+
+
+async def test_the_person_and_item_statement_finds_every_row_by_an_index(
+    engine: AsyncEngine, session_maker: SessionMaker
+) -> None:
+    """Each dialog step runs it: it must not scan the updates, however many there are."""
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        captured.append((statement, parameters))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        async with session_maker() as session:
+            assert await queries.person_with_item(session, 5, 7) == (None, None)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    ((statement, parameters),) = captured
+    async with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan = [str(row[3]) for row in result]
+            assert not [line for line in plan if line.startswith("SCAN")], plan
+        else:
+            result = await connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+            plan = [str(row[0]) for row in result]
+            assert not [line for line in plan if "Seq Scan" in line], plan
+    assert any("ix_status_update_item_created" in line for line in plan), plan

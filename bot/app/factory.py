@@ -36,6 +36,7 @@ from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
 from handlers import get_routers
+from handlers.reporting import item_of_update
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def create_dispatcher(
         outbox=outbox,
         risk_thresholds=settings.risk_thresholds,
     )
-    dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))
+    dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker, item_of_update))
     PersonI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     dispatcher.startup.register(_on_startup)

@@ -32,7 +32,7 @@ from bot.telegram.callbacks import (
     WorklistPage,
 )
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
-from bot.telegram.keyboards import adjust_to_labels
+from bot.telegram.keyboards import button, fitted_to_labels, in_rows
 from bot.telegram.texts import days_left_text, evidence_label, role_label, status_label
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
@@ -302,8 +302,8 @@ def item_header(
     return "\n".join(lines)
 
 
-def _cancel_row(builder: InlineKeyboardBuilder, item_id: int) -> None:
-    builder.button(text=_("Cancel"), callback_data=DialogAction(item_id=item_id, action="cancel"))
+def _cancel(item_id: int) -> InlineKeyboardButton:
+    return button(_("Cancel"), DialogAction(item_id=item_id, action="cancel"))
 
 
 def no_change_label(previous: StatusUpdate) -> str:
@@ -316,66 +316,54 @@ def no_change_label(previous: StatusUpdate) -> str:
 def status_step(
     header: str, item_id: int, previous: StatusUpdate | None
 ) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+    buttons = []
     if confirmable(previous):
         assert previous is not None
-        builder.button(
-            text=no_change_label(previous),
-            callback_data=DialogAction(item_id=item_id, action="same"),
+        buttons.append(
+            button(no_change_label(previous), DialogAction(item_id=item_id, action="same"))
         )
     for status in ItemStatus:
-        builder.button(
-            text=status_label(status).capitalize(),
-            callback_data=PickStatus(item_id=item_id, status=status),
+        buttons.append(
+            button(status_label(status).capitalize(), PickStatus(item_id=item_id, status=status))
         )
-    _cancel_row(builder, item_id)
-    adjust_to_labels(builder)
-    return f"{header}\n\n" + _("What is the status of the item?"), builder.as_markup()
+    buttons.append(_cancel(item_id))
+    return f"{header}\n\n" + _("What is the status of the item?"), fitted_to_labels(buttons)
 
 
 def progress_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    for value in PROGRESS_CHOICES:
-        builder.button(text=f"{value}%", callback_data=PickProgress(item_id=item_id, value=value))
-    _cancel_row(builder, item_id)
-    builder.adjust(len(PROGRESS_CHOICES), 1)
+    buttons = [
+        button(f"{value}%", PickProgress(item_id=item_id, value=value))
+        for value in PROGRESS_CHOICES
+    ]
+    buttons.append(_cancel(item_id))
     question = _("Progress, %: tap a button or type a whole number from 0 to 100.")
-    return f"{header}\n\n{question}", builder.as_markup()
+    return f"{header}\n\n{question}", in_rows(buttons, len(PROGRESS_CHOICES), 1)
 
 
 def cause_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    for cause in Cause:
-        builder.button(
-            text=cause_label(cause).capitalize(),
-            callback_data=PickCause(item_id=item_id, cause=cause),
-        )
-    _cancel_row(builder, item_id)
-    adjust_to_labels(builder)
-    return f"{header}\n\n" + _("What is the cause?"), builder.as_markup()
+    buttons = [
+        button(cause_label(cause).capitalize(), PickCause(item_id=item_id, cause=cause))
+        for cause in Cause
+    ]
+    buttons.append(_cancel(item_id))
+    return f"{header}\n\n" + _("What is the cause?"), fitted_to_labels(buttons)
 
 
 def comment_step(header: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
+    buttons = []
     if needs_explanation(draft.status or ""):
         question = _("Write a comment: what is blocking the item and what help is needed?")
     else:
         question = _("Write a comment.")
-        builder.button(
-            text=_("Back"), callback_data=DialogAction(item_id=draft.item_id, action="back")
-        )
-    _cancel_row(builder, draft.item_id)
-    builder.adjust(1)
-    return f"{header}\n\n{question}", builder.as_markup()
+        buttons.append(button(_("Back"), DialogAction(item_id=draft.item_id, action="back")))
+    buttons.append(_cancel(draft.item_id))
+    return f"{header}\n\n{question}", in_rows(buttons, 1)
 
 
 def evidence_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Back"), callback_data=DialogAction(item_id=item_id, action="back"))
-    _cancel_row(builder, item_id)
-    builder.adjust(1)
+    buttons = [button(_("Back"), DialogAction(item_id=item_id, action="back")), _cancel(item_id)]
     question = _("Send a photo or a document as evidence.")
-    return f"{header}\n\n{question}", builder.as_markup()
+    return f"{header}\n\n{question}", in_rows(buttons, 1)
 
 
 def draft_summary(draft: Draft) -> str:
@@ -412,20 +400,20 @@ def confirm_step(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The summary with Save; a comment and a file are optional buttons, not steps. With
     warnings (shown after the first Save) the button says "Save anyway"."""
-    builder = InlineKeyboardBuilder()
+    item_id = draft.item_id
     save = _("Save anyway") if warnings else _("Save")
-    builder.button(text=save, callback_data=DialogAction(item_id=draft.item_id, action="save"))
     comment = _("Edit the comment") if draft.comment else _("Add a comment")
-    builder.button(
-        text=comment, callback_data=DialogAction(item_id=draft.item_id, action="comment")
-    )
     attach = _("Replace the file") if draft.evidence_kind else _("Attach a file")
-    builder.button(text=attach, callback_data=DialogAction(item_id=draft.item_id, action="file"))
-    builder.button(
-        text=_("Change"), callback_data=DialogAction(item_id=draft.item_id, action="change")
+    keyboard = fitted_to_labels(
+        [
+            button(save, DialogAction(item_id=item_id, action="save")),
+            button(comment, DialogAction(item_id=item_id, action="comment")),
+            button(attach, DialogAction(item_id=item_id, action="file")),
+            button(_("Change"), DialogAction(item_id=item_id, action="change")),
+            _cancel(item_id),
+        ],
+        first_alone=True,
     )
-    _cancel_row(builder, draft.item_id)
-    adjust_to_labels(builder, first_alone=True)
     title = _("This will be saved:")
     text = f"{header}\n\n<b>{title}</b>\n{draft_summary(draft)}"
     if warnings:
@@ -434,7 +422,7 @@ def confirm_step(
         text += "\n\n" + _(
             "You can also type a comment or a new progress figure, or send a photo or a document."
         )
-    return text, builder.as_markup()
+    return text, keyboard
 
 
 def restart_keyboard(item_id: int) -> InlineKeyboardMarkup:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardMarkup
+from collections.abc import Sequence
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.telegram.callbacks import LanguageChoice
@@ -21,24 +24,40 @@ def language_keyboard() -> InlineKeyboardMarkup:
 SHORT_LABEL = 18  # a half-width button on a 360–400 dp phone shows 16–20 Cyrillic letters
 
 
-def adjust_to_labels(
-    builder: InlineKeyboardBuilder,
+def button(text: str, callback_data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=callback_data.pack())
+
+
+def in_rows(buttons: Sequence[InlineKeyboardButton], *sizes: int) -> InlineKeyboardMarkup:
+    """`buttons` in rows of `sizes`, the last size repeating (as `InlineKeyboardBuilder.adjust`
+    lays them out). Built directly: the builder deep-copies the whole keyboard on every
+    button, which was the largest share of a dialog step's Python calls."""
+    rows: list[list[InlineKeyboardButton]] = []
+    start = 0
+    while start < len(buttons):
+        size = max(1, sizes[min(len(rows), len(sizes) - 1)] if sizes else 1)
+        rows.append(list(buttons[start : start + size]))
+        start += size
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def fitted_to_labels(
+    buttons: Sequence[InlineKeyboardButton],
     columns: int = 2,
     *,
     first_alone: bool = False,
     last_alone: bool = True,
-) -> None:
+) -> InlineKeyboardMarkup:
     """Rows of up to `columns` short buttons; a longer label gets a row to itself, and so do
     the first button (the main action) when `first_alone` and the last (Cancel) when
     `last_alone`."""
-    buttons = list(builder.buttons)
     sizes: list[int] = [1] if first_alone and buttons else []
-    body = buttons[len(sizes) :]
+    body = list(buttons[len(sizes) :])
     if last_alone and body:
         body = body[:-1]
     current = 0
-    for button in body:
-        if len(button.text) > SHORT_LABEL:
+    for item in body:
+        if len(item.text) > SHORT_LABEL:
             if current:
                 sizes.append(current)
                 current = 0
@@ -52,5 +71,4 @@ def adjust_to_labels(
         sizes.append(current)
     if sum(sizes) < len(buttons):
         sizes.append(1)
-    if sizes:
-        builder.adjust(*sizes)
+    return in_rows(buttons, *sizes)

@@ -17,6 +17,7 @@ from db.engine import SessionMaker
 from db.models import Role
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+ItemOfUpdate = Callable[[TelegramObject, dict[str, Any]], Awaitable[int | None]]
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -24,19 +25,35 @@ class DbSessionMiddleware(BaseMiddleware):
 
     Runs at update level, before the i18n middleware, so the person's saved language is known
     when texts are rendered. Services commit; whatever they leave uncommitted is rolled back.
+
+    `item_of_update` names the item an update is about (a dialog button, a typed answer in a
+    dialog): it is read in the same statement as the person and handed on as `item_snapshot`,
+    fresh for every update, so each step still checks the item as it is now.
     """
 
-    def __init__(self, session_maker: SessionMaker) -> None:
+    def __init__(
+        self, session_maker: SessionMaker, item_of_update: ItemOfUpdate | None = None
+    ) -> None:
         self.session_maker = session_maker
+        self.item_of_update = item_of_update
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.session_maker() as session:
             user = data.get("event_from_user")
-            person = await queries.person_by_telegram_id(session, user.id) if user else None
+            item_id = (
+                await self.item_of_update(event, data) if user and self.item_of_update else None
+            )
+            person, snapshot = None, None
+            if user is not None and item_id is not None:
+                person, snapshot = await queries.person_with_item(session, user.id, item_id)
+            elif user is not None:
+                person = await queries.person_by_telegram_id(session, user.id)
             if person is not None and event_is_from_person(event):
                 await mark_reachable(session, person)
+            active = person is not None and person.active
             data["session"] = session
-            data["person"] = person if person is not None and person.active else None
+            data["person"] = person if active else None
+            data["item_snapshot"] = snapshot if active else None
             return await handler(event, data)
 
 
