@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.engine import upsert_insert
 from db.models import Notification
 
 # Rows per INSERT: 10 columns each stays far below SQLite's 32,766 bound parameters.
@@ -60,8 +59,7 @@ async def enqueue_many(
     Runs inside the caller's transaction, so the notifications are stored together with the
     change that caused them, or not at all. The caller commits.
     """
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     rows = [_values(message, now) for message in messages]
     added = 0
     for start in range(0, len(rows), _CHUNK):
