@@ -6,8 +6,15 @@ migrated SQLite file, scheduler, outbox), and a bare aiogram bot with one echo h
 start time runs from spawning the process to the emulator receiving its first getUpdates;
 the CPU time is what the process used until then (user + system, from /proc: on a busy machine
 it varies less than the wall clock); the memory is the process's resident set (VmRSS) after it
-has idled for two seconds. The two kinds alternate, so a busy machine slows both alike. Five
-runs each by default; the table shows medians and, in brackets, the best run.
+has idled for two seconds. The two kinds alternate, each going first every other time, so a
+busy machine slows both alike. Five runs each by default; the table shows medians and, in
+brackets, the best run. The bare bot does what a minimal real one does before polling: a
+Bot with its own API server, a Dispatcher, one router with a handler, then polling.
+
+Besides the resident set, the memory columns give the unique set (USS: the pages only this
+process holds, Private_Clean + Private_Dirty of /proc/<pid>/smaps_rollup) and the
+proportional set (PSS), which the shared libraries' pages do not blur; the load average is
+printed before and after, since the wall clock means little without it.
 
 Run by hand: `.venv/bin/python bench/bench_startup.py [--runs 5]`.
 """
@@ -36,11 +43,14 @@ FIRST_POLL_TIMEOUT = 120.0
 
 BARE_AIOGRAM = """
 import asyncio, os
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
+router = Router()
+
+@router.message(F.text)
 async def echo(message: Message) -> None:
     await message.answer(message.text or "")
 
@@ -48,7 +58,7 @@ async def main() -> None:
     session = AiohttpSession(api=TelegramAPIServer.from_base(os.environ["TELEGRAM_API_URL"]))
     bot = Bot(os.environ["BOT_TOKEN"], session=session)
     dispatcher = Dispatcher()
-    dispatcher.message.register(echo, F.text)
+    dispatcher.include_router(router)
     await dispatcher.start_polling(bot)
 
 asyncio.run(main())
@@ -60,6 +70,8 @@ class Run:
     start_seconds: float
     cpu_seconds: float
     rss_mib: float
+    uss_mib: float
+    pss_mib: float
 
 
 def cpu_seconds(pid: int) -> float:
@@ -72,6 +84,19 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
+
+
+def uss_pss_mib(pid: int) -> tuple[float, float]:
+    """Unique and proportional set sizes from smaps_rollup (Linux 4.14+)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0]) / 1024
+    return fields["Private_Clean"] + fields["Private_Dirty"], fields["Pss"]
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 async def first_get_updates(emulator: BotApiEmulator, process: asyncio.subprocess.Process) -> float:
@@ -103,6 +128,7 @@ async def measure(argv: list[str], env: dict[str, str]) -> Run:
             cpu = cpu_seconds(process.pid)
             await asyncio.sleep(IDLE_SECONDS)
             memory = rss_mib(process.pid)
+            unique, proportional = uss_pss_mib(process.pid)
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGINT)
@@ -111,22 +137,54 @@ async def measure(argv: list[str], env: dict[str, str]) -> Run:
                 except TimeoutError:
                     process.kill()
                     await process.wait()
-    return Run(polled - started, cpu, memory)
+    return Run(polled - started, cpu, memory, unique, proportional)
 
 
 def summary(runs: list[Run]) -> list[tuple[float, float]]:
-    """(median, best) of the start time, the CPU time and the memory."""
+    """(median, best) of the start time, the CPU time, RSS, USS and PSS."""
     columns = (
         [r.start_seconds for r in runs],
         [r.cpu_seconds for r in runs],
         [r.rss_mib for r in runs],
+        [r.uss_mib for r in runs],
+        [r.pss_mib for r in runs],
     )
     return [(statistics.median(values), min(values)) for values in columns]
+
+
+def print_table(title: str, kinds: dict[str, list[Run]]) -> None:
+    print()
+    print(title)
+    print(
+        "| process | start to first getUpdates | CPU until then | idle RSS | idle USS | idle PSS |"
+    )
+    print("|---|---|---|---|---|---|")
+    summaries = {name: summary(runs) for name, runs in kinds.items()}
+    for name, columns in summaries.items():
+        (start, fastest), (cpu, least_cpu), *memory = columns
+        print(
+            f"| {name} | {start:.2f} s ({fastest:.2f}) | {cpu:.2f} s ({least_cpu:.2f}) | "
+            + " | ".join(f"{median:.0f} MiB ({least:.0f})" for median, least in memory)
+            + " |"
+        )
+    bare = summaries[BARE]
+    for name, columns in summaries.items():
+        if name != BARE:
+            ratios = " | ".join(f"{columns[c][0] / bare[c][0]:.2f}" for c in range(5))
+            print(f"| ratio {name} / bare (medians) | {ratios} |")
+
+
+BARE = "bare aiogram, one router"
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout of the bot (say, the previous commit) measured in the same run",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -149,34 +207,32 @@ async def main() -> None:
         )  # fmt: skip
         if await migrate.wait() != 0:
             raise SystemExit("migrate failed")
-        bot_runs: list[Run] = []
-        bare_runs: list[Run] = []
+        kinds: dict[str, tuple[list[str], dict[str, str]]] = {
+            BARE: ([python, "-c", BARE_AIOGRAM], env),
+            "the bot (`python -m bot`)": ([python, "-m", "bot"], env),
+        }
+        if args.before:
+            before_env = {**env, "PYTHONPATH": str(args.before.resolve())}
+            kinds["the bot before"] = ([python, "-m", "bot"], before_env)
+        runs: dict[str, list[Run]] = {name: [] for name in kinds}
+        print(f"load average before: {load_average()}", flush=True)
         for number in range(1, args.runs + 1):
-            bot_runs.append(await measure([python, "-m", "bot"], env))
-            bare_runs.append(await measure([python, "-c", BARE_AIOGRAM], env))
-            for name, run in (("bot", bot_runs[-1]), ("bare aiogram", bare_runs[-1])):
+            order = list(kinds)
+            if number % 2 == 0:
+                order.reverse()
+            for name in order:
+                argv, kind_env = kinds[name]
+                run = await measure(argv, kind_env)
+                runs[name].append(run)
                 print(
                     f"run {number} {name}: {run.start_seconds:.2f} s to getUpdates, "
-                    f"{run.cpu_seconds:.2f} s CPU, {run.rss_mib:.0f} MiB",
+                    f"{run.cpu_seconds:.2f} s CPU, RSS {run.rss_mib:.0f} MiB, "
+                    f"USS {run.uss_mib:.0f} MiB, PSS {run.pss_mib:.0f} MiB",
                     flush=True,
                 )
+        print(f"load average after: {load_average()} (1, 5 and 15 minutes)")
 
-    bot = summary(bot_runs)
-    bare = summary(bare_runs)
-    print()
-    print(f"{args.runs} runs each, alternating; median (best)")
-    print("| process | start to first getUpdates | CPU until then | idle RSS |")
-    print("|---|---|---|---|")
-    for name, ((start, fastest), (cpu, least_cpu), (memory, least)) in (
-        ("bare aiogram, echo handler", bare),
-        ("the bot (`python -m bot`)", bot),
-    ):
-        print(
-            f"| {name} | {start:.2f} s ({fastest:.2f}) | {cpu:.2f} s ({least_cpu:.2f}) "
-            f"| {memory:.0f} MiB ({least:.0f}) |"
-        )
-    ratios = [bot[column][0] / bare[column][0] for column in range(3)]
-    print(f"| ratio (medians) | {ratios[0]:.2f} | {ratios[1]:.2f} | {ratios[2]:.2f} |")
+    print_table(f"{args.runs} runs each, alternating; median (best)", runs)
 
 
 if __name__ == "__main__":
