@@ -125,8 +125,10 @@ async def _on_startup(
     session_maker: SessionMaker,
     dispatcher: Dispatcher,
 ) -> None:
-    await bot.delete_webhook(drop_pending_updates=False)
-    await set_default_menus(bot, i18n)
+    # Both before the first getUpdates, but independent of each other: sent together.
+    await asyncio.gather(
+        bot.delete_webhook(drop_pending_updates=False), set_default_menus(bot, i18n)
+    )
     async with session_maker() as session:
         schedule = await round_schedule(session, jobs.settings.round_schedule)
     scheduler = build_scheduler(jobs, schedule)
