@@ -16,7 +16,13 @@ process holds, Private_Clean + Private_Dirty of /proc/<pid>/smaps_rollup) and th
 proportional set (PSS), which the shared libraries' pages do not blur; the load average is
 printed before and after, since the wall clock means little without it.
 
-Run by hand: `.venv/bin/python bench/bench_startup.py [--runs 5]`.
+What the bot does at start depends on the time of day: after REMINDER_TIME it catches up the
+day's reminder scan, which builds the working calendar (the `holidays` package: about 12 MiB),
+and after the digest's time in the week it sends the week's digest. So that runs compare, the
+bot is measured as started at night (REMINDER_TIME 23:59, DIGEST_SCHEDULE Sunday 23:59), on an
+empty, migrated database; `--daytime` adds a start after the reminder time.
+
+Run by hand: `.venv/bin/python bench/bench_startup.py [--runs 5] [--daytime] [--before PATH]`.
 """
 
 from __future__ import annotations
@@ -188,6 +194,11 @@ async def main() -> None:
         type=Path,
         help="another checkout of the bot (say, the previous commit) measured in the same run",
     )
+    parser.add_argument(
+        "--daytime",
+        action="store_true",
+        help="also measure a start after the reminder time (the day's scan caught up at start)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -202,6 +213,8 @@ async def main() -> None:
             HEARTBEAT_FILE=f"{folder}/last-poll",
             PYTHONPATH=str(ROOT),
             BENCH_CWD=folder,  # no .env there
+            REMINDER_TIME="23:59",
+            DIGEST_SCHEDULE="sun 23:59",
         )
         python = sys.executable
         migrate = await asyncio.create_subprocess_exec(
@@ -214,6 +227,11 @@ async def main() -> None:
             BARE: ([python, "-c", BARE_AIOGRAM], env),
             "the bot (`python -m bot`)": ([python, "-m", "bot"], env),
         }
+        if args.daytime:
+            kinds["the bot, started after the reminder time"] = (
+                [python, "-m", "bot"],
+                {**env, "REMINDER_TIME": "00:00"},
+            )
         if args.before:
             before_env = {**env, "PYTHONPATH": str(args.before.resolve())}
             kinds["the bot before"] = ([python, "-m", "bot"], before_env)
