@@ -2,14 +2,27 @@
 
 Each run starts a fresh process that long-polls a Bot API emulator served by this process:
 `python -m bot` exactly as in production (settings, catalogs, migrations on an already
-migrated SQLite file, scheduler, outbox), and a bare aiogram bot with one echo handler. The
-start time runs from spawning the process to the emulator receiving its first getUpdates;
-the CPU time is what the process used until then (user + system, from /proc: on a busy machine
-it varies less than the wall clock); the memory is the process's resident set (VmRSS) after it
-has idled for two seconds. The two kinds alternate, so a busy machine slows both alike. Five
-runs each by default; the table shows medians and, in brackets, the best run.
+migrated SQLite file, scheduler, outbox), and a bare aiogram bot that does what a minimal real
+one does before polling (a Bot with its own API server, a Dispatcher, one router with an echo
+handler). The start time runs from spawning the process to the emulator receiving its first
+getUpdates; the CPU time is what the process used until then (user + system, from /proc: on a
+busy machine it varies less than the wall clock); the memory is taken after the process has
+idled for five seconds, when the start's background work (outbox, catch-up) has run. The kinds
+alternate, the order reversed every other run, so a busy machine slows them alike. Five runs
+each by default; the table shows medians and, in brackets, the best run.
 
-Run by hand: `.venv/bin/python bench/bench_startup.py [--runs 5]`.
+Besides the resident set, the memory columns give the unique set (USS: the pages only this
+process holds, Private_Clean + Private_Dirty of /proc/<pid>/smaps_rollup) and the
+proportional set (PSS), which the shared libraries' pages do not blur; the load average is
+printed before and after, since the wall clock means little without it.
+
+What the bot does at start depends on the time of day: after REMINDER_TIME it catches up the
+day's reminder scan, which builds the working calendar (the `holidays` package: about 12 MiB),
+and after the digest's time in the week it sends the week's digest. So that runs compare, the
+bot is measured as started at night (REMINDER_TIME 23:59, DIGEST_SCHEDULE Sunday 23:59), on an
+empty, migrated database; `--daytime` adds a start after the reminder time.
+
+Run by hand: `.venv/bin/python bench/bench_startup.py [--runs 5] [--daytime] [--before PATH]`.
 """
 
 from __future__ import annotations
@@ -31,16 +44,19 @@ sys.path.insert(0, str(ROOT))  # `tests` is not installed
 from tests.botapi_emulator import BotApiEmulator  # noqa: E402
 
 TOKEN = "7000000001:BENCH_token_abcdefghijklmnopqrstuvwxyz012"
-IDLE_SECONDS = 2.0
+IDLE_SECONDS = 5.0
 FIRST_POLL_TIMEOUT = 120.0
 
 BARE_AIOGRAM = """
 import asyncio, os
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
+router = Router()
+
+@router.message(F.text)
 async def echo(message: Message) -> None:
     await message.answer(message.text or "")
 
@@ -48,7 +64,7 @@ async def main() -> None:
     session = AiohttpSession(api=TelegramAPIServer.from_base(os.environ["TELEGRAM_API_URL"]))
     bot = Bot(os.environ["BOT_TOKEN"], session=session)
     dispatcher = Dispatcher()
-    dispatcher.message.register(echo, F.text)
+    dispatcher.include_router(router)
     await dispatcher.start_polling(bot)
 
 asyncio.run(main())
@@ -60,6 +76,8 @@ class Run:
     start_seconds: float
     cpu_seconds: float
     rss_mib: float
+    uss_mib: float
+    pss_mib: float
 
 
 def cpu_seconds(pid: int) -> float:
@@ -74,13 +92,29 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+def uss_pss_mib(pid: int) -> tuple[float, float]:
+    """Unique and proportional set sizes from smaps_rollup (Linux 4.14+)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0]) / 1024
+    return fields["Private_Clean"] + fields["Private_Dirty"], fields["Pss"]
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 async def first_get_updates(emulator: BotApiEmulator, process: asyncio.subprocess.Process) -> float:
-    """The emulator's clock (time.monotonic) when the first getUpdates arrived."""
+    """The emulator's clock (time.monotonic) when the first getUpdates arrived.
+
+    Read as it arrives, not from `emulator.requests`, where a long poll appears only once it
+    answers: ten seconds later, which would add the bot's idle work to its CPU time.
+    """
     deadline = time.monotonic() + FIRST_POLL_TIMEOUT
     while time.monotonic() < deadline:
-        for request in emulator.requests:
-            if request.method == "getUpdates":
-                return request.at
+        if emulator.first_poll_at is not None:
+            return emulator.first_poll_at
         if process.returncode is not None:
             stderr = await process.stderr.read() if process.stderr else b""
             raise RuntimeError(f"the process exited early:\n{stderr.decode()[-2000:]}")
@@ -103,6 +137,7 @@ async def measure(argv: list[str], env: dict[str, str]) -> Run:
             cpu = cpu_seconds(process.pid)
             await asyncio.sleep(IDLE_SECONDS)
             memory = rss_mib(process.pid)
+            unique, proportional = uss_pss_mib(process.pid)
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGINT)
@@ -111,22 +146,59 @@ async def measure(argv: list[str], env: dict[str, str]) -> Run:
                 except TimeoutError:
                     process.kill()
                     await process.wait()
-    return Run(polled - started, cpu, memory)
+    return Run(polled - started, cpu, memory, unique, proportional)
 
 
 def summary(runs: list[Run]) -> list[tuple[float, float]]:
-    """(median, best) of the start time, the CPU time and the memory."""
+    """(median, best) of the start time, the CPU time, RSS, USS and PSS."""
     columns = (
         [r.start_seconds for r in runs],
         [r.cpu_seconds for r in runs],
         [r.rss_mib for r in runs],
+        [r.uss_mib for r in runs],
+        [r.pss_mib for r in runs],
     )
     return [(statistics.median(values), min(values)) for values in columns]
+
+
+def print_table(title: str, kinds: dict[str, list[Run]]) -> None:
+    print()
+    print(title)
+    print(
+        "| process | start to first getUpdates | CPU until then | idle RSS | idle USS | idle PSS |"
+    )
+    print("|---|---|---|---|---|---|")
+    summaries = {name: summary(runs) for name, runs in kinds.items()}
+    for name, columns in summaries.items():
+        (start, fastest), (cpu, least_cpu), *memory = columns
+        print(
+            f"| {name} | {start:.2f} s ({fastest:.2f}) | {cpu:.2f} s ({least_cpu:.2f}) | "
+            + " | ".join(f"{median:.0f} MiB ({least:.0f})" for median, least in memory)
+            + " |"
+        )
+    bare = summaries[BARE]
+    for name, columns in summaries.items():
+        if name != BARE:
+            ratios = " | ".join(f"{columns[c][0] / bare[c][0]:.2f}" for c in range(5))
+            print(f"| ratio {name} / bare (medians) | {ratios} |")
+
+
+BARE = "bare aiogram, one router"
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout of the bot (say, the previous commit) measured in the same run",
+    )
+    parser.add_argument(
+        "--daytime",
+        action="store_true",
+        help="also measure a start after the reminder time (the day's scan caught up at start)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -141,6 +213,8 @@ async def main() -> None:
             HEARTBEAT_FILE=f"{folder}/last-poll",
             PYTHONPATH=str(ROOT),
             BENCH_CWD=folder,  # no .env there
+            REMINDER_TIME="23:59",
+            DIGEST_SCHEDULE="sun 23:59",
         )
         python = sys.executable
         migrate = await asyncio.create_subprocess_exec(
@@ -149,34 +223,37 @@ async def main() -> None:
         )  # fmt: skip
         if await migrate.wait() != 0:
             raise SystemExit("migrate failed")
-        bot_runs: list[Run] = []
-        bare_runs: list[Run] = []
+        kinds: dict[str, tuple[list[str], dict[str, str]]] = {
+            BARE: ([python, "-c", BARE_AIOGRAM], env),
+            "the bot (`python -m bot`)": ([python, "-m", "bot"], env),
+        }
+        if args.daytime:
+            kinds["the bot, started after the reminder time"] = (
+                [python, "-m", "bot"],
+                {**env, "REMINDER_TIME": "00:00"},
+            )
+        if args.before:
+            before_env = {**env, "PYTHONPATH": str(args.before.resolve())}
+            kinds["the bot before"] = ([python, "-m", "bot"], before_env)
+        runs: dict[str, list[Run]] = {name: [] for name in kinds}
+        print(f"load average before: {load_average()}", flush=True)
         for number in range(1, args.runs + 1):
-            bot_runs.append(await measure([python, "-m", "bot"], env))
-            bare_runs.append(await measure([python, "-c", BARE_AIOGRAM], env))
-            for name, run in (("bot", bot_runs[-1]), ("bare aiogram", bare_runs[-1])):
+            order = list(kinds)
+            if number % 2 == 0:
+                order.reverse()
+            for name in order:
+                argv, kind_env = kinds[name]
+                run = await measure(argv, kind_env)
+                runs[name].append(run)
                 print(
                     f"run {number} {name}: {run.start_seconds:.2f} s to getUpdates, "
-                    f"{run.cpu_seconds:.2f} s CPU, {run.rss_mib:.0f} MiB",
+                    f"{run.cpu_seconds:.2f} s CPU, RSS {run.rss_mib:.0f} MiB, "
+                    f"USS {run.uss_mib:.0f} MiB, PSS {run.pss_mib:.0f} MiB",
                     flush=True,
                 )
+        print(f"load average after: {load_average()} (1, 5 and 15 minutes)")
 
-    bot = summary(bot_runs)
-    bare = summary(bare_runs)
-    print()
-    print(f"{args.runs} runs each, alternating; median (best)")
-    print("| process | start to first getUpdates | CPU until then | idle RSS |")
-    print("|---|---|---|---|")
-    for name, ((start, fastest), (cpu, least_cpu), (memory, least)) in (
-        ("bare aiogram, echo handler", bare),
-        ("the bot (`python -m bot`)", bot),
-    ):
-        print(
-            f"| {name} | {start:.2f} s ({fastest:.2f}) | {cpu:.2f} s ({least_cpu:.2f}) "
-            f"| {memory:.0f} MiB ({least:.0f}) |"
-        )
-    ratios = [bot[column][0] / bare[column][0] for column in range(3)]
-    print(f"| ratio (medians) | {ratios[0]:.2f} | {ratios[1]:.2f} | {ratios[2]:.2f} |")
+    print_table(f"{args.runs} runs each, alternating; median (best)", runs)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession as AsyncSession
 
 SessionMaker = async_sessionmaker[AsyncSession]
+
+
+def upsert_insert(session: AsyncSession) -> Callable[[Any], Any]:
+    """The INSERT with ON CONFLICT of the session's backend, its dialect imported only
+    then: PostgreSQL's alone costs about 2 MiB and 40 ms that a SQLite bot never uses."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def _ensure_sqlite_folder(url: str) -> None:

@@ -30,11 +30,9 @@ from aiogram.fsm.storage.base import (
 )
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from db.engine import SessionMaker
+from db.engine import SessionMaker, upsert_insert
 from db.models import FsmRecord
 
 _EMPTY = "{}"
@@ -118,8 +116,7 @@ class DatabaseStorage(BaseStorage):
                     .values(state=row.state, data=row.data)
                 )
             else:  # an upsert: a job may have written the key since it was read
-                dialect = session.bind.dialect.name if session.bind else "sqlite"
-                insert = pg_insert if dialect == "postgresql" else sqlite_insert
+                insert = upsert_insert(session)
                 statement = (
                     insert(FsmRecord)
                     .values(key=record_key, state=row.state, data=row.data)

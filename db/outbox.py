@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from db.engine import upsert_insert
 from db.models import Notification
 
 _TABLE: Table = Notification.__table__  # type: ignore[attr-defined]
@@ -68,10 +67,8 @@ async def enqueue_many(
     rows = [_values(message, now) for message in messages]
     if not rows:
         return 0
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(_TABLE)
+        upsert_insert(session)(_TABLE)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(_TABLE.c.id)
     )

@@ -5,6 +5,9 @@ parsed rows: FSM data is a JSON row in our database, and 10,000 rows would make 
 On Apply the file is downloaded and checked again, and if what Apply would write differs from
 what the dry run showed (the file or the Road Map changed meanwhile), a new dry run is shown
 instead of applying.
+
+The annotated check, the import's writing side, the export and the statistics are imported by
+the commands that run them: the bot's start does not pay for what is rarely used.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import asyncio
 import secrets
 import time
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -36,9 +40,6 @@ from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import parse_int, parse_one_word
 from bot.core.text import quote, split_message
 from bot.risk.rules import RiskThresholds
-from bot.spreadsheets.annotate import annotated_workbook
-from bot.spreadsheets.apply import apply_import
-from bot.spreadsheets.export import build_export
 from bot.spreadsheets.parse import (
     FileProblem,
     SheetChoiceNeeded,
@@ -46,7 +47,6 @@ from bot.spreadsheets.parse import (
     parse_spreadsheet,
 )
 from bot.spreadsheets.plan import ImportPlan, plan_import
-from bot.spreadsheets.stats import DEFAULT_ROUNDS, MAX_ROUNDS, DepartmentStats, department_stats
 from bot.spreadsheets.texts import (
     build_template,
     file_problem_text,
@@ -60,6 +60,9 @@ from bot.telegram.middlewares import secretariat_only
 from bot.telegram.texts import department_name, usage_line
 from db.engine import AsyncSession
 from db.models import Person
+
+if TYPE_CHECKING:
+    from bot.spreadsheets.stats import DepartmentStats
 
 PROGRESS_MIN_ROWS = 1000  # smaller files are checked faster than a progress message could help
 PROGRESS_MIN_INTERVAL = 1.0  # seconds between edits: Telegram limits edits per chat
@@ -190,6 +193,8 @@ async def _show_dry_run(
     else:
         await state.clear()
     if plan.errors or any(guess.row_number > plan.header_row for guess in plan.guesses):
+        from bot.spreadsheets.annotate import annotated_workbook
+
         annotated = await asyncio.to_thread(annotated_workbook, data, plan)
         await bot.send_document(
             message.chat.id,
@@ -394,6 +399,8 @@ async def import_decision(
         status = await bot.send_message(callback.from_user.id, _("Reading the file…"))
         await _show_dry_run(status, bot, plan, content, file_name, state, str(data["file_id"]))
         return
+    from bot.spreadsheets.apply import apply_import
+
     result = await apply_import(session, plan, actor=person, now=clock.now(), source=file_name)
     await state.clear()
     text = _("Import done: {created} new, {updated} updated, {skipped} rows skipped.").format(
@@ -419,6 +426,8 @@ async def export_command(
     clock: Clock,
     risk_thresholds: RiskThresholds,
 ) -> None:
+    from bot.spreadsheets.export import build_export
+
     today = local_today(clock, settings.tz)
     data = await build_export(session, today=today, tz=settings.tz, thresholds=risk_thresholds)
     await message.answer_document(
@@ -478,6 +487,8 @@ async def stats_command(
     settings: Settings,
     clock: Clock,
 ) -> None:
+    from bot.spreadsheets.stats import DEFAULT_ROUNDS, MAX_ROUNDS, department_stats
+
     rounds = DEFAULT_ROUNDS
     if command.args:
         word = parse_one_word(command.args)

@@ -998,6 +998,8 @@ class BotApiEmulator:
         self._poll_generation = 0
         self._polls = 0
         self._waiting_polls = 0
+        # When the first getUpdates arrived (a long poll is recorded only once it answers).
+        self.first_poll_at: float | None = None
         self._callbacks: dict[str, _CallbackQuery] = {}
         self._files: dict[str, FileRecord] = {}
         self._files_by_path: dict[str, FileRecord] = {}
@@ -1758,6 +1760,8 @@ class BotApiEmulator:
                 "deleteWebhook to delete the webhook first",
             )
         self._polls += 1
+        if self.first_poll_at is None:
+            self.first_poll_at = self.faults.clock()
         offset = params.get("offset")
         if isinstance(offset, int) and offset < 0:
             self._updates = self._updates[offset:]

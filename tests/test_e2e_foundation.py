@@ -88,3 +88,15 @@ async def test_html_in_titles_passes_telegrams_parser(
     assert "<i>Образование</i> & Co" in card.text
     await emulator.wait_idle()
     assert [request.summary() for request in emulator.errors] == []
+
+
+async def test_the_start_sets_the_strangers_menus_drops_the_webhook_and_asks_who_it_is(
+    running: LiveBot, emulator: BotApiEmulator
+) -> None:
+    first_poll = emulator.first_poll_at
+    assert first_poll is not None
+    before_polling = [request for request in emulator.requests if request.at < first_poll]
+    assert {"deleteWebhook", "getMe"} <= {request.method for request in before_polling}
+    menus = [request.params for request in before_polling if request.method == "setMyCommands"]
+    assert sorted(menu.get("language_code", "") for menu in menus) == ["", "kk", "ru"]
+    assert all(menu["commands"] for menu in menus)

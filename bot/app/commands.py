@@ -10,7 +10,6 @@ from bot.app.config import Settings
 from bot.app.factory import run_polling
 from bot.core.catalogs import compile_catalogs
 from bot.core.clock import SystemClock
-from bot.roadmap.demo import DatabaseNotEmptyError, seed_demo
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 
@@ -24,6 +23,8 @@ async def migrate(database_url: str) -> None:
 
 
 async def seed_demo_command(settings: Settings) -> int:
+    from bot.roadmap.demo import DatabaseNotEmptyError, seed_demo  # not needed to run the bot
+
     engine = create_engine(settings.database_url)
     try:
         await upgrade(engine)

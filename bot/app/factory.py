@@ -54,9 +54,11 @@ def create_bot(
     clock: Callable[[], float] = time.monotonic,
     sleep: Sleep = asyncio.sleep,
 ) -> Bot:
-    session = AiohttpSession()
+    # One session: each builds an SSL context from certifi's bundle (20-40 ms of CPU).
     if settings.telegram_api_url != TELEGRAM_DEFAULT_API_URL:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    else:
+        session = AiohttpSession()
     bot = Bot(
         token=settings.bot_token.get_secret_value(), session=session, default=DEFAULT_PROPERTIES
     )
@@ -124,8 +126,11 @@ async def _on_startup(
     session_maker: SessionMaker,
     dispatcher: Dispatcher,
 ) -> None:
-    await bot.delete_webhook(drop_pending_updates=False)
-    await set_default_menus(bot, i18n)
+    # All before the first getUpdates (polling reuses the cached getMe), but independent of
+    # each other: sent together, one round trip instead of five.
+    _, _, me = await asyncio.gather(
+        bot.delete_webhook(drop_pending_updates=False), set_default_menus(bot, i18n), bot.me()
+    )
     async with session_maker() as session:
         schedule = await round_schedule(session, jobs.settings.round_schedule)
     scheduler = build_scheduler(jobs, schedule)
@@ -135,7 +140,6 @@ async def _on_startup(
         asyncio.create_task(outbox.run(), name="outbox"),
         asyncio.create_task(jobs.catch_up(), name="catch-up"),
     ]
-    me = await bot.me()
     logger.info("Bot @%s is up; status rounds: %s", me.username, schedule)
 
 
