@@ -6,6 +6,7 @@ message balanced HTML within Telegram's limit. The weekly digest goes through th
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from collections import Counter
@@ -410,7 +411,9 @@ async def enqueue_weekly_digest(
         with in_locale(i18n, locale):
             messages = render_digest(data.summary, data.departments, year=data.year, today=today)
             if data.summary.total and locale not in charts:  # drawn once per language
-                charts[locale] = base64.b64encode(render_chart_png(data)).decode("ascii")
+                # In a worker thread (it takes the locale along): the bot keeps answering.
+                png = await asyncio.to_thread(render_chart_png, data)
+                charts[locale] = base64.b64encode(png).decode("ascii")
             caption, messages = chart_with_caption(data, messages)
         if locale in charts:  # the chart first, the text as its caption when it fits
             added += await enqueue_photo(
