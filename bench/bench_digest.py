@@ -11,16 +11,20 @@ no week-by-week panel), then after storing the seven earlier weeks' snapshots th
 weekly job writes them (`save_snapshot` of what was known on each of those days), which is
 what a running bot has.
 
-Columns: "cold" is the process's first digest (matplotlib imported and its fonts loaded, the
-database's pages not yet cached), "warm" the best of three after it; "chart" is one PNG in one
-language (the first one, with the import, and then warm). The baseline, measured in the same
-process on the same data, is one full assessment and its summary (`assess_items` +
-`summarize`, what bench_risk times and what the digest used before). Memory: "Python peak" is
-tracemalloc's peak during one warm digest; "RSS after imports" is the process before its
-first digest (aiogram, SQLAlchemy and the bot's modules; matplotlib is imported by the first
-chart); "peak RSS" is the process's peak after the digests; "growth" is peak RSS minus RSS
-after imports, the digest's own memory including matplotlib. The 200 MiB target is judged on
-the growth, and the peak is printed beside it.
+Times are wall clock with the process's CPU time in brackets (it includes the SQLite thread,
+not the PostgreSQL server; on a shared machine it moves less than the wall clock). "cold" is
+the process's first digest (matplotlib imported and its fonts loaded, the database's pages
+not yet cached), "warm" the best of three after it; "chart" is one PNG in one language (the
+first one, with the import, and then warm); "SQL" counts the statements of one digest. The
+baseline, measured in the same process on the same data, is one full assessment and its
+summary (`assess_items` + `summarize`, what bench_risk times and what the digest ran before).
+
+Memory: "Python peak" is tracemalloc's peak during one warm digest (in brackets, during the
+baseline); "RSS after imports" is the process before its first digest (aiogram, SQLAlchemy
+and the bot's modules; matplotlib comes with the first chart); "peak RSS" is the process's
+peak over the digests (before the baseline runs); "growth" is peak RSS minus RSS after
+imports: the digest's own memory, matplotlib included. The 200 MiB target is judged on the
+growth; the absolute peak is printed beside it.
 
 Run by hand: `.venv/bin/python -m bench.bench_digest [--sizes 5000,50000]`. SQLite always;
 BENCH_DATABASE_URL (a PostgreSQL server URL) adds PostgreSQL in a scratch database.
@@ -118,13 +122,16 @@ async def one_assessment(session_maker: Any) -> int:
         return summarize(risks).at_risk
 
 
-async def best_of(runs: int, work: Callable[[], Awaitable[object]]) -> float:
-    best = float("inf")
+async def best_of(runs: int, work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+    """The best wall time and the best CPU time of the process (the SQLite thread included,
+    the PostgreSQL server not) over a few runs."""
+    wall = cpu = float("inf")
     for _run in range(runs):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         await work()
-        best = min(best, time.perf_counter() - started)
-    return best
+        wall = min(wall, time.perf_counter() - started)
+        cpu = min(cpu, time.process_time() - used)
+    return wall, cpu
 
 
 async def measure(url: str) -> dict[str, float]:
@@ -142,19 +149,19 @@ async def measure(url: str) -> dict[str, float]:
     try:
         rss_start = current_rss_mib()
         with Charts() as cold_charts:
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             messages, chart_bytes, weeks = await whole_digest(session_maker, i18n)
-            cold = time.perf_counter() - started
+            cold, cold_cpu = time.perf_counter() - started, time.process_time() - used
         digest_statements = statements[0]
         digest_peak = peak_rss_mib()
         with Charts() as warm_charts:
-            warm = await best_of(WARM_RUNS, lambda: whole_digest(session_maker, i18n))
+            warm, warm_cpu = await best_of(WARM_RUNS, lambda: whole_digest(session_maker, i18n))
         digest_peak = max(digest_peak, peak_rss_mib())
         tracemalloc.start()
         await whole_digest(session_maker, i18n)
         _, traced = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        baseline = await best_of(WARM_RUNS, lambda: one_assessment(session_maker))
+        baseline, baseline_cpu = await best_of(WARM_RUNS, lambda: one_assessment(session_maker))
         tracemalloc.start()
         await one_assessment(session_maker)
         _, baseline_traced = tracemalloc.get_traced_memory()
@@ -163,7 +170,10 @@ async def measure(url: str) -> dict[str, float]:
         await engine.dispose()
     return {
         "cold": cold,
+        "cold_cpu": cold_cpu,
         "warm": warm,
+        "warm_cpu": warm_cpu,
+        "baseline_cpu": baseline_cpu,
         "chart_first": cold_charts.seconds[0],
         "chart_warm": min(warm_charts.seconds),
         "baseline": baseline,
@@ -230,7 +240,8 @@ async def scratch(server: str | None) -> AsyncIterator[str]:
 
 
 HEADER = (
-    "| backend | items | snapshots | digest cold | digest warm | baseline: one assessment "
+    "| backend | items | snapshots | digest cold (CPU) | digest warm (CPU) "
+    "| baseline: one assessment (CPU) "
     "| chart first / warm | SQL | Python peak (baseline) | RSS after imports | peak RSS "
     "| growth |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
@@ -239,8 +250,9 @@ HEADER = (
 def row(backend: str, size: int, snapshots: int, figures: dict[str, float]) -> str:
     return (
         f"| {backend} | {size:,} x {UPDATES_PER_ITEM} | {snapshots} "
-        f"| {figures['cold'] * 1000:.0f} ms | {figures['warm'] * 1000:.0f} ms "
-        f"| {figures['baseline'] * 1000:.0f} ms "
+        f"| {figures['cold'] * 1000:.0f} ({figures['cold_cpu'] * 1000:.0f}) ms "
+        f"| {figures['warm'] * 1000:.0f} ({figures['warm_cpu'] * 1000:.0f}) ms "
+        f"| {figures['baseline'] * 1000:.0f} ({figures['baseline_cpu'] * 1000:.0f}) ms "
         f"| {figures['chart_first'] * 1000:.0f} / {figures['chart_warm'] * 1000:.0f} ms "
         f"| {figures['statements']:.0f} "
         f"| {figures['traced_mib']:.1f} MiB ({figures['baseline_traced_mib']:.1f}) "
@@ -250,8 +262,8 @@ def row(backend: str, size: int, snapshots: int, figures: dict[str, float]) -> s
 
 
 async def run(backend: str, server: str | None, sizes: list[int]) -> None:
-    warm: dict[int, float] = {}
-    baseline: dict[int, float] = {}
+    warm: dict[int, tuple[float, float]] = {}
+    baseline: dict[int, tuple[float, float]] = {}
     for size in sizes:
         async with scratch(server) as url:
             engine = create_engine(url)
@@ -262,13 +274,18 @@ async def run(backend: str, server: str | None, sizes: list[int]) -> None:
             seeded = await seed_snapshots(url)
             figures = await measure_in_child(url)
             print(row(backend, size, seeded, figures), flush=True)
-        warm[size], baseline[size] = figures["warm"], figures["baseline"]
+        warm[size] = figures["warm"], figures["warm_cpu"]
+        baseline[size] = figures["baseline"], figures["baseline_cpu"]
     if len(sizes) == 2:
         small, large = sizes
+
+        def ratio(times: dict[int, tuple[float, float]]) -> str:
+            wall, cpu = (times[large][n] / times[small][n] for n in (0, 1))
+            return f"{wall:.1f} (CPU {cpu:.1f})"
+
         print(
-            f"\n{backend}: digest warm time({large}) / time({small}) = "
-            f"{warm[large] / warm[small]:.1f}; baseline (one assessment) "
-            f"{baseline[large] / baseline[small]:.1f}\n",
+            f"\n{backend}: time({large}) / time({small}): digest warm {ratio(warm)}; "
+            f"baseline, one assessment {ratio(baseline)}\n",
             flush=True,
         )
 
