@@ -5,6 +5,8 @@
 # With PostgreSQL: docker compose up -d (compose.yaml).
 # The install is scripts/install-app.sh (hash-checked pins, compiled catalogs, an import
 # check); tests/test_deploy.py runs the same script in a fresh virtualenv as a non-root user.
+# matplotlib's font list is built into the image, so a new container's first chart does not
+# rebuild it (about 1.5 s more on the first digest).
 FROM python:3.11.14-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,6 +26,7 @@ COPY locales ./locales
 RUN sh scripts/install-app.sh \
     && useradd --system --uid 10001 --create-home --home-dir /home/bot bot \
     && mkdir -p /app/data "$MPLCONFIGDIR" \
+    && python -c "import matplotlib.font_manager" \
     && chown -R bot:bot /app/data /home/bot
 
 USER bot

@@ -104,7 +104,8 @@ class StatusUpdate(SQLModel, table=True):
 
     __tablename__ = "status_update"
     __table_args__ = (
-        sa.Index("ix_status_update_item_created", "item_id", "created_at"),
+        # Down to the id: the newest update of an item is the last entry of its range.
+        sa.Index("ix_status_update_item_created", "item_id", "created_at", "id"),
         sa.CheckConstraint("progress >= 0 AND progress <= 100", name="ck_status_update_progress"),
     )
 

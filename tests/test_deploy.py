@@ -189,6 +189,14 @@ def test_dockerfile_runs_as_a_user_with_a_home_and_a_health_check() -> None:
     assert ("CMD", '["python", "-m", "bot"]') in steps
 
 
+def test_the_image_holds_matplotlibs_font_list() -> None:
+    """Built where MPLCONFIGDIR points, before the home is handed to the bot user: a new
+    container's first chart does not rebuild it."""
+    runs = " ".join(arguments for instruction, arguments in dockerfile() if instruction == "RUN")
+    built = runs.find('python -c "import matplotlib.font_manager"')
+    assert 0 <= built < runs.index("chown -R bot:bot /app/data /home/bot")
+
+
 def test_the_build_context_leaves_secrets_out() -> None:
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert ".env" in ignored and ".venv" in ignored and "data" in ignored

@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.risk.assess import assess_items, at_risk_counts
+from bot.risk.assess import assess_items, assess_tally, at_risk_counts
+from bot.risk.digest import Category, summarize, summarize_tally
 from bot.risk.dismissals import DismissRefusal, DismissRefusedError, dismiss_reason
 from bot.risk.rules import RiskReason, RiskState
 from db.models import (
@@ -136,6 +137,33 @@ async def test_deadline_or_department_change_revives_a_dismissal(
     await session.commit()
     risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
     assert risks[item.id].reasons == [RiskReason.DEADLINE_MOVED]
+
+
+async def test_the_digests_tally_is_the_same_assessment(
+    world: World, session: AsyncSession
+) -> None:
+    """Only the items at risk in full, the others counted: a done item, one never reported
+    and one whose every reason is dismissed are counted, not kept."""
+    assert world.author is not None
+    item, _dismissal = await dismiss_reason(
+        session,
+        actor=world.author,
+        item_code="2.1",
+        reason=RiskReason.STALE,
+        text="Подрядчик в отпуске",
+        today=TODAY,
+        now=NOW,
+        thresholds=THRESHOLDS,
+        tz=TZ,
+    )
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
+    tally = await assess_tally(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
+    assert tally.at_risk == {key: risk for key, risk in risks.items() if risk.reasons}
+    assert item.id not in tally.at_risk and len(tally.at_risk) == 5
+    assert sum(tally.others.values()) == len(risks) - 5
+    summary = summarize_tally(tally)
+    assert summary == summarize(risks)
+    assert summary.counts[Category.DONE] and summary.counts[Category.NOT_REPORTED]
 
 
 @pytest.mark.parametrize(

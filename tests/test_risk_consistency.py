@@ -168,6 +168,7 @@ async def compare(session, i18n: I18n, limits: RiskThresholds) -> None:  # type:
     # /summary: its counts and its department headings; the chart: the same categories.
     data = await collect_digest(session, today=TODAY, year=2025, thresholds=limits, tz=TZ)
     summary = data.summary
+    assert summary == summarize(risks)  # the digest's small form of the same assessment
     assert summary.at_risk == len(expected)
     assert sum(summary.counts.values()) == summary.total == len(risks)
     charted = sum(

@@ -1,15 +1,18 @@
 """The at-risk assessment: the rules of `bot.risk.rules` applied to every item at once.
 
 `assess_items` gathers the facts for every item of a year with a handful of aggregate
-queries (the newest updates per item through a window function, postponement counts, the
+queries (the newest update per item through an index lookup, postponement counts, the
 departments' newest round requests) and never walks the status history row by row in Python.
+`assess_tally` is the same assessment kept small for the digest: the items at risk in full,
+every other item only counted. Both stream the rows, so no full result is held at once.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -66,12 +69,66 @@ async def assess_items(
     known at the end of `today` counts (for week-by-week charts); deadlines stay current.
     `item_ids` narrows it to those items (the chair-alert scan re-assesses changed ones only).
     """
+    result: dict[int, ItemRisk] = {}
     if item_ids is not None and not item_ids:
-        return {}
+        return result
+    judged = _judged_rows(session, today, year, thresholds, tz, as_of_history, item_ids)
+    async for rows, judge in judged:
+        with _collector_paused():
+            for row in rows:
+                result[row[0]] = _item_risk(row, *judge(row), thresholds)
+    return result
+
+
+@dataclass
+class RiskTally:
+    """One assessment kept small: the items at risk in full, the others only counted by
+    department and newest status (None: never reported), which is all a digest shows of them."""
+
+    at_risk: dict[int, ItemRisk] = field(default_factory=dict)
+    others: dict[tuple[int, str | None], int] = field(default_factory=dict)
+
+
+async def assess_tally(
+    session: AsyncSession, *, today: date, year: int | None, thresholds: RiskThresholds, tz: tzinfo
+) -> RiskTally:
+    """`assess_items` for a digest: the same rules on the same rows, without an `ItemRisk`
+    (nor, for a done item, even its facts) for each of the items that are not at risk."""
+    tally = RiskTally()
+    at_risk, others = tally.at_risk, tally.others
+    async for rows, judge in _judged_rows(session, today, year, thresholds, tz, False, None):
+        with _collector_paused():
+            for row in rows:
+                status = row[_STATUS]
+                if status != _DONE:  # a done item has no reasons: not even facts to gather
+                    facts, reasons, dismissed = judge(row)
+                    if reasons:
+                        at_risk[row[0]] = _item_risk(row, facts, reasons, dismissed, thresholds)
+                        continue
+                key = (row[_DEPARTMENT], status)
+                others[key] = others.get(key, 0) + 1
+    return tally
+
+
+PARTITION = 2_000  # rows per fetch: the memory held for rows stays flat at any size
+
+
+async def _judged_rows(
+    session: AsyncSession,
+    today: date,
+    year: int | None,
+    thresholds: RiskThresholds,
+    tz: tzinfo,
+    as_of_history: bool,
+    only: Collection[int] | None,
+) -> AsyncIterator[tuple[Sequence[Any], Callable[[Any], _Judgement]]]:
+    """The rows of `_items_with_newest_update` a partition at a time, with the function that
+    applies the rules to one of them (the smaller per-department and per-item facts are read
+    first, so each row is judged as it arrives)."""
     until = _end_of_day(today, tz) if as_of_history else None
     item_filter: list[sa.ColumnElement[bool]] = [col(RoadmapItem.archived).is_(False)]
-    if item_ids is not None:
-        item_filter.append(col(RoadmapItem.id).in_(list(item_ids)))
+    if only is not None:
+        item_filter.append(col(RoadmapItem.id).in_(list(only)))
     if year is not None:
         item_filter.append(col(RoadmapItem.year) == year)
     if until is not None:
@@ -83,21 +140,20 @@ async def assess_items(
     if postgres:
         # Compiling this one read to machine code costs more than running it.
         await connection.execute(sa.text("SET LOCAL jit = off"))
+    postponed = await _postponements(session, selected, until)
+    requests = await _recent_requests(session, thresholds.missed_rounds, until)
+    dismissals = await _dismissals(session, selected, until)
+    judge = _judge(today, thresholds, tz, postponed, requests, dismissals)
     statement = _items_with_newest_update(
         item_filter, thresholds, until, _flat_cutoff(today, year, thresholds), lateral=postgres
     )
     # Core execution: plain rows, without the ORM's per-row loading work.
-    result = await connection.execute(statement)  # buffered: .all() below does no I/O
-    with _collector_paused():
-        rows = result.all()
-    if not rows:
-        return {}
-    postponed = await _postponements(session, selected, until)
-    requests = await _recent_requests(session, thresholds.missed_rounds, until)
-    dismissals = await _dismissals(session, selected, until)
-
-    with _collector_paused():
-        return _assess_rows(rows, today, thresholds, tz, postponed, requests, dismissals)
+    result = await connection.stream(statement)
+    try:
+        async for rows in result.partitions(PARTITION):
+            yield rows, judge
+    finally:
+        await result.close()
 
 
 @contextmanager
@@ -166,39 +222,28 @@ def _missed_reader(
 
 _MISSING = object()
 _NO_RISK = RiskState.NONE
+_DONE = ItemStatus.DONE.value
+# Positions in a row of `_items_with_newest_update`.
+_DEPARTMENT, _STATUS = 4, 9
+_Judgement = tuple[ItemFacts, list[RiskReason], list[RiskReason]]
 
 
-def _assess_rows(
-    rows: Sequence[Any],
+def _judge(
     today: date,
     thresholds: RiskThresholds,
     tz: tzinfo,
     postponed: dict[int, int],
     requests: dict[int, list[tuple[datetime, bool]]],
     dismissals: dict[int, list[tuple[str, str]]],
-) -> dict[int, ItemRisk]:
-    result: dict[int, ItemRisk] = {}
+) -> Callable[[Any], _Judgement]:
+    """The rules applied to one row: its facts, its reasons and the reasons dismissed."""
     year_starts: dict[int, date] = {}
     day_of = _day_reader(tz)
     missed_by = _missed_reader(requests, tz)
-    for row in rows:
-        (
-            item_id,
-            code,
-            title_kk,
-            title_ru,
-            department_id,
-            deadline,
-            item_year,
-            created,
-            latest_id,
-            status,
-            progress,
-            comment,
-            cause,
-            latest_at,
-            streak,
-        ) = row
+
+    def judge(row: Any) -> _Judgement:
+        item_id, _code, _kk, _ru, department_id, deadline, item_year, created = row[:8]
+        latest_id, status, progress, _comment, _cause, latest_at, streak = row[8:]
         year_start = year_starts.get(item_year)
         if year_start is None:
             year_start = year_starts[item_year] = date(item_year, 1, 1)
@@ -225,27 +270,55 @@ def _assess_rows(
             }
             dismissed = [reason for reason in reasons if reason in revoked]
             reasons = [reason for reason in reasons if reason not in revoked]
-        result[item_id] = ItemRisk(  # positional: measurably faster at 50,000 items
-            item_id,
-            code,
-            title_kk,
-            title_ru,
-            department_id,
-            deadline,
-            item_year,
-            facts,
-            reasons,
-            risk_state(reasons, status) if reasons else _NO_RISK,
-            thresholds,
-            dismissed,
-            latest_id,
-            status,
-            progress,
-            comment,
-            cause,
-            _as_utc(latest_at),
-        )
-    return result
+        return facts, reasons, dismissed
+
+    return judge
+
+
+def _item_risk(
+    row: Any,
+    facts: ItemFacts,
+    reasons: list[RiskReason],
+    dismissed: list[RiskReason],
+    thresholds: RiskThresholds,
+) -> ItemRisk:
+    (
+        item_id,
+        code,
+        title_kk,
+        title_ru,
+        department_id,
+        deadline,
+        item_year,
+        _created,
+        latest_id,
+        status,
+        progress,
+        comment,
+        cause,
+        latest_at,
+        _streak,
+    ) = row
+    return ItemRisk(  # positional: measurably faster at 50,000 items
+        item_id,
+        code,
+        title_kk,
+        title_ru,
+        department_id,
+        deadline,
+        item_year,
+        facts,
+        reasons,
+        risk_state(reasons, status) if reasons else _NO_RISK,
+        thresholds,
+        dismissed,
+        latest_id,
+        status,
+        progress,
+        comment,
+        cause,
+        _as_utc(latest_at),
+    )
 
 
 def _flat_cutoff(today: date, year: int | None, thresholds: RiskThresholds) -> date | None:

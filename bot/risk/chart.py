@@ -49,7 +49,9 @@ def render_chart(
     least two stored weeks to compare (a single point says nothing a count does not).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PolyCollection
     from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
     labels = _category_labels()
     ordered = sorted(bars, key=lambda bar: sum(bar.counts.values()))
@@ -63,11 +65,21 @@ def render_chart(
         top, bottom = figure.subplots(1, 1), None
     names = [textwrap.fill(bar.label, 26) for bar in ordered]
     positions = range(len(ordered))
-    left = [0] * len(ordered)
-    for key, colour in CATEGORY_COLOURS:
-        values = [bar.counts.get(key, 0) for bar in ordered]
-        top.barh(positions, values, left=left, color=colour, label=labels[key], height=0.7)
-        left = [a + b for a, b in zip(left, values, strict=True)]
+    # Every segment of every bar in one collection: drawn in one call, where barh would make
+    # and draw a patch per segment (most of the drawing time).
+    segments, colours = [], []
+    for position, bar in zip(positions, ordered, strict=True):
+        left = 0
+        for key, colour in CATEGORY_COLOURS:
+            right = left + bar.counts.get(key, 0)
+            y0, y1 = position - 0.35, position + 0.35
+            segments.append([(left, y0), (left, y1), (right, y1), (right, y0)])
+            colours.append(colour)
+            left = right
+    stacked = PolyCollection(segments, facecolors=colours, edgecolors="none", linewidths=0)
+    stacked.sticky_edges.x.append(0)  # the bars start at the axis, as barh's do
+    top.add_collection(stacked)
+    top.autoscale_view()
     top.set_yticks(list(positions), names, fontsize=11)
     top.set_xlabel(_("items"), fontsize=11)
     top.set_title(
@@ -76,12 +88,24 @@ def render_chart(
         fontweight="bold",
         loc="left",
     )
-    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=11, frameon=False)
+    top.legend(
+        handles=[
+            Patch(facecolor=colour, edgecolor="none", label=labels[key])
+            for key, colour in CATEGORY_COLOURS
+        ],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=11,
+        frameon=False,
+    )
     top.grid(axis="x", alpha=0.3)
     top.spines[["top", "right"]].set_visible(False)
     if bottom is not None:
         _trend(bottom, weekly)
     figure.tight_layout()
+    # tight_layout leaves a placeholder layout engine behind, and with any engine set savefig
+    # draws the whole figure once more before drawing it for real: a third of the time.
+    figure.set_layout_engine(None)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

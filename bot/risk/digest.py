@@ -6,6 +6,7 @@ message balanced HTML within Telegram's limit. The weekly digest goes through th
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from collections import Counter
@@ -31,7 +32,7 @@ from bot.core.text import (
     visible_length,
 )
 from bot.delivery.enqueue import enqueue_message, enqueue_photo
-from bot.risk.assess import assess_items
+from bot.risk.assess import RiskTally, assess_tally
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskThresholds
 from bot.telegram.callbacks import ChairDepartment, ChairItem
@@ -90,15 +91,42 @@ def code_key(code: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def summarize(risks: dict[int, ItemRisk]) -> Summary:
-    summary = Summary()
+    tally: dict[tuple[int, Category], int] = {}
+    at_risk = []
     for risk in risks.values():
-        kind = category(risk)
-        summary.total += 1
-        summary.counts[kind] += 1
-        summary.by_department.setdefault(risk.department_id, Counter())[kind] += 1
+        key = (risk.department_id, category(risk))
+        tally[key] = tally.get(key, 0) + 1
         if risk.reasons:
-            summary.at_risk_items.append(risk)
-    summary.at_risk_items.sort(key=lambda risk: code_key(risk.code))
+            at_risk.append(risk)
+    return _summary(tally, at_risk)
+
+
+def summarize_tally(tally: RiskTally) -> Summary:
+    """The same summary as `summarize` of the full assessment, from its small form."""
+    counted: dict[tuple[int, Category], int] = {}
+    for (dept, status), count in tally.others.items():
+        kind = (
+            Category.DONE
+            if status == ItemStatus.DONE
+            else Category.NOT_REPORTED
+            if status is None
+            else Category.ON_TRACK
+        )
+        counted[dept, kind] = counted.get((dept, kind), 0) + count
+    for risk in tally.at_risk.values():
+        key = (risk.department_id, category(risk))
+        counted[key] = counted.get(key, 0) + 1
+    return _summary(counted, list(tally.at_risk.values()))
+
+
+def _summary(tally: dict[tuple[int, Category], int], at_risk: list[ItemRisk]) -> Summary:
+    """Counted in plain dicts first (a Counter update per item costs more), departments in
+    id order whatever order the items came in."""
+    summary = Summary(at_risk_items=sorted(at_risk, key=lambda risk: code_key(risk.code)))
+    for (dept, kind), count in sorted(tally.items()):
+        summary.total += count
+        summary.counts[kind] += count
+        summary.by_department.setdefault(dept, Counter())[kind] += count
     return summary
 
 
@@ -262,8 +290,8 @@ async def collect_digest(
     tz: tzinfo,
     with_weekly: bool = True,
 ) -> DigestData:
-    risks = await assess_items(session, today=today, year=year, thresholds=thresholds, tz=tz)
-    summary = summarize(risks)
+    tally = await assess_tally(session, today=today, year=year, thresholds=thresholds, tz=tz)
+    summary = summarize_tally(tally)
     weekly: list[tuple[date, int]] = []
     if with_weekly and summary.total:
         weekly = [*await stored_weeks(session, year=year, before=today), (today, summary.at_risk)]
@@ -383,7 +411,9 @@ async def enqueue_weekly_digest(
         with in_locale(i18n, locale):
             messages = render_digest(data.summary, data.departments, year=data.year, today=today)
             if data.summary.total and locale not in charts:  # drawn once per language
-                charts[locale] = base64.b64encode(render_chart_png(data)).decode("ascii")
+                # In a worker thread (it takes the locale along): the bot keeps answering.
+                png = await asyncio.to_thread(render_chart_png, data)
+                charts[locale] = base64.b64encode(png).decode("ascii")
             caption, messages = chart_with_caption(data, messages)
         if locale in charts:  # the chart first, the text as its caption when it fits
             added += await enqueue_photo(
