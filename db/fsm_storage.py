@@ -17,7 +17,7 @@ the dialog's next state are stored together or not at all, in one commit.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -107,9 +107,10 @@ class DatabaseStorage(BaseStorage):
             return record_key, row, True
         return record_key, await self._load(record_key), False
 
-    def _statement(self, record_key: str, row: _Row, session: AsyncSession) -> Any:
+    def _statement(self, record_key: str, row: _Row, insert: Callable[[Any], Any]) -> Any:
         """The one statement that stores the row: a delete of an emptied row, an update or an
-        insert; None when there is nothing to store (an empty row that never existed)."""
+        insert (`insert`: the backend's, with ON CONFLICT); None when there is nothing to store
+        (an empty row that never existed)."""
         if row.state is None and row.data == _EMPTY:
             if not row.existed:
                 return None
@@ -120,7 +121,7 @@ class DatabaseStorage(BaseStorage):
                 .where(col(FsmRecord.key) == record_key)
                 .values(state=row.state, data=row.data)
             )
-        insert = upsert_insert(session)  # an upsert: a job may have written the key since
+        # an upsert: a job may have written the key since it was read
         return (
             insert(FsmRecord)
             .values(key=record_key, state=row.state, data=row.data)
@@ -136,7 +137,7 @@ class DatabaseStorage(BaseStorage):
     async def _store(self, record_key: str, row: _Row) -> None:
         """One statement and one commit, in a session of its own."""
         async with self.session_maker() as session:
-            statement = self._statement(record_key, row, session)
+            statement = self._statement(record_key, row, upsert_insert(session))
             if statement is not None:
                 await session.exec(statement)
                 await session.commit()
@@ -149,11 +150,12 @@ class DatabaseStorage(BaseStorage):
         steps = _steps.get()
         if steps is None:
             return
+        insert = upsert_insert(session)  # not the session: a listener holding it is a cycle
 
         def carry(sync_session: Session) -> None:
             for record_key, row in steps.items():
                 if row.open and row.dirty:
-                    statement = self._statement(record_key, row, session)
+                    statement = self._statement(record_key, row, insert)
                     if statement is not None:
                         sync_session.execute(statement)
                     self._stored(row)
