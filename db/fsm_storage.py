@@ -8,12 +8,16 @@ round trip and a commit each. Inside a *step* — one update, while the dispatch
 key's isolation lock (`StepIsolation`) — the row is read once, on the first question, and
 written once, with one commit, when the update is done. Outside a step (a scheduled job, a
 test) every call goes to the database at once, as before.
+
+A step can also `join` the update's own session: then, when that session commits (a service
+saving a report), the row's pending write goes into the same transaction, so the report and
+the dialog's next state are stored together or not at all, in one commit.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,8 +33,10 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from sqlalchemy import delete, update
+from sqlalchemy import delete, event, update
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.engine import SessionMaker, upsert_insert
 from db.models import FsmRecord
@@ -101,32 +107,60 @@ class DatabaseStorage(BaseStorage):
             return record_key, row, True
         return record_key, await self._load(record_key), False
 
+    def _statement(self, record_key: str, row: _Row, insert: Callable[[Any], Any]) -> Any:
+        """The one statement that stores the row: a delete of an emptied row, an update or an
+        insert (`insert`: the backend's, with ON CONFLICT); None when there is nothing to store
+        (an empty row that never existed)."""
+        if row.state is None and row.data == _EMPTY:
+            if not row.existed:
+                return None
+            return delete(FsmRecord).where(col(FsmRecord.key) == record_key)
+        if row.existed:
+            return (
+                update(FsmRecord)
+                .where(col(FsmRecord.key) == record_key)
+                .values(state=row.state, data=row.data)
+            )
+        # an upsert: a job may have written the key since it was read
+        return (
+            insert(FsmRecord)
+            .values(key=record_key, state=row.state, data=row.data)
+            .on_conflict_do_update(
+                index_elements=["key"], set_={"state": row.state, "data": row.data}
+            )
+        )
+
+    @staticmethod
+    def _stored(row: _Row) -> None:
+        row.existed, row.dirty = not (row.state is None and row.data == _EMPTY), False
+
     async def _store(self, record_key: str, row: _Row) -> None:
-        """One statement and one commit: delete an emptied row, update or insert the rest."""
-        empty = row.state is None and row.data == _EMPTY
+        """One statement and one commit, in a session of its own."""
         async with self.session_maker() as session:
-            if empty:
-                if not row.existed:
-                    return
-                statement: Any = delete(FsmRecord).where(col(FsmRecord.key) == record_key)
-            elif row.existed:
-                statement = (
-                    update(FsmRecord)
-                    .where(col(FsmRecord.key) == record_key)
-                    .values(state=row.state, data=row.data)
-                )
-            else:  # an upsert: a job may have written the key since it was read
-                insert = upsert_insert(session)
-                statement = (
-                    insert(FsmRecord)
-                    .values(key=record_key, state=row.state, data=row.data)
-                    .on_conflict_do_update(
-                        index_elements=["key"], set_={"state": row.state, "data": row.data}
-                    )
-                )
-            await session.exec(statement)
-            await session.commit()
-        row.existed, row.dirty = not empty, False
+            statement = self._statement(record_key, row, upsert_insert(session))
+            if statement is not None:
+                await session.exec(statement)
+                await session.commit()
+        self._stored(row)
+
+    def join(self, session: AsyncSession) -> None:
+        """Let the open step's pending writes ride on `session`'s commits (the update's own
+        session): whoever commits it also stores the dialog row, in the same transaction.
+        Whatever changes after the last such commit is stored when the step ends, as before."""
+        steps = _steps.get()
+        if steps is None:
+            return
+        insert = upsert_insert(session)  # not the session: a listener holding it is a cycle
+
+        def carry(sync_session: Session) -> None:
+            for record_key, row in steps.items():
+                if row.open and row.dirty:
+                    statement = self._statement(record_key, row, insert)
+                    if statement is not None:
+                        sync_session.execute(statement)
+                    self._stored(row)
+
+        event.listen(session.sync_session, "before_commit", carry)
 
     async def _write(self, key: StorageKey, **values: Any) -> None:
         record_key, row, in_step = await self._row(key)

@@ -166,6 +166,9 @@ def _render(
     return confirm_step(header, draft)
 
 
+Show = Callable[[], Awaitable[None]]
+
+
 class DialogContext:
     """The pieces every step needs, gathered once per update."""
 
@@ -204,6 +207,12 @@ class DialogContext:
         author = await queries.person_by_id(self.session, latest.author_id) if latest else None
         return latest, author
 
+    async def known(self, item: RoadmapItem, latest: StatusUpdate | None) -> None:
+        """The item's newest report as this update has just read it (in a worklist), so its
+        card is not read again; its author is read only if the session does not hold it."""
+        author = await queries.person_by_id(self.session, latest.author_id) if latest else None
+        self.snapshot = ItemSnapshot(item=item, latest=latest, author=author)
+
     def reported(self) -> None:
         """A report was saved: the snapshot's newest report is no longer the newest."""
         self.snapshot = None
@@ -213,6 +222,12 @@ class DialogContext:
         latest, author = await self.latest(item)
         today = local_today(self.clock, self.settings.tz)
         return item_header(item, latest, author, today, self.settings.tz), latest
+
+    def known_latest(self, item: RoadmapItem) -> tuple[StatusUpdate | None] | None:
+        """The item's newest report if this update has read it already (the snapshot)."""
+        if self.snapshot is not None and self.snapshot.item is item:
+            return (self.snapshot.latest,)
+        return None
 
     async def go(
         self,
@@ -224,6 +239,21 @@ class DialogContext:
         prefix: str = "",
     ) -> None:
         """Move the dialog to `state` and show that step: in place after a tap, else anew."""
+        show = await self.prepare(state, draft, item, edit=edit, prefix=prefix)
+        await show()
+
+    async def prepare(
+        self,
+        state: State,
+        draft: Draft,
+        item: RoadmapItem,
+        *,
+        edit: Message | None = None,
+        prefix: str = "",
+    ) -> Show:
+        """Move the dialog to `state` and return what shows that step. The state is set
+        before the step is shown, so the next tap always finds it; inside a save it commits
+        with the report, and only then is the step shown."""
         header, latest = await self._header(item)
         if state == ReportDialog.confirm:
             today = local_today(self.clock, self.settings.tz)
@@ -233,15 +263,22 @@ class DialogContext:
             text, keyboard = _render(state.state or "", header, draft, latest)
         text = prefix + text
         data = await self.state.get_data()
-        # The state is saved before the step is shown, so the next tap always finds it.
         await self.state.set_state(state)
         if edit is not None:
             await self.state.set_data({**draft.to_data(), "message_id": edit.message_id})
-            await edit.edit_text(text, reply_markup=keyboard)
-            return
-        await self._retire_keyboard(data.get("message_id"))
-        sent = await self.bot.send_message(self.person.telegram_id, text, reply_markup=keyboard)
-        await self.state.set_data({**draft.to_data(), "message_id": sent.message_id})
+
+            async def show_in_place() -> None:
+                await edit.edit_text(text, reply_markup=keyboard)
+
+            return show_in_place
+        await self.state.set_data(draft.to_data())
+
+        async def show_anew() -> None:
+            await self._retire_keyboard(data.get("message_id"))
+            sent = await self.bot.send_message(self.person.telegram_id, text, reply_markup=keyboard)
+            await self.state.set_data({**draft.to_data(), "message_id": sent.message_id})
+
+        return show_anew
 
     async def _retire_keyboard(self, message_id: object) -> None:
         if isinstance(message_id, int):
@@ -570,7 +607,7 @@ async def typed_status(message: Message, dialog: DialogContext) -> None:
     if item is None:
         return
     if choice == NO_CHANGE:
-        await _confirm_same(dialog, draft, None)
+        await _confirm_same(dialog, draft, item, None)
     else:
         await _choose_status(dialog, draft, item, choice, None)
 
@@ -753,7 +790,7 @@ async def dialog_action(
     elif step != "confirm" and step != "status":
         return
     elif action == "same" and step == "status":
-        await _confirm_same(dialog, draft, edit)
+        await _confirm_same(dialog, draft, item, edit)
     elif step != "confirm":
         return
     elif action == "change":
@@ -778,9 +815,21 @@ async def _save(
             draft.warned = True
             await dialog.go(ReportDialog.confirm, draft, item, edit=edit)
             return
-    try:
-        saved = await save_update(dialog.session, person=dialog.person, draft=draft, now=now)
+    shows: list[Show] = []
+
+    async def next_step() -> None:
         dialog.reported()
+        shows.append(await _next_item(dialog, draft.item_id, edit, "✅ " + _("Saved.") + "\n\n"))
+
+    try:
+        saved = await save_update(
+            dialog.session,
+            person=dialog.person,
+            draft=draft,
+            now=now,
+            known_previous=dialog.known_latest(item),
+            before_commit=next_step,
+        )
     except ReportRefusedError as refused:
         await dialog.state.clear()
         text = refusal_text(refused.reason)
@@ -791,15 +840,28 @@ async def _save(
         return
     if saved.risk_event is not None and dialog.jobs is not None:
         dialog.jobs.alert_soon()  # the chair hears of a declared risk at once, Save does not wait
-    await _next_item(dialog, draft.item_id, edit, "✅ " + _("Saved.") + "\n\n")
+    await shows[0]()
 
 
-async def _confirm_same(dialog: DialogContext, draft: Draft, edit: Message | None) -> None:
+async def _confirm_same(
+    dialog: DialogContext, draft: Draft, item: RoadmapItem, edit: Message | None
+) -> None:
+    shows: list[Show] = []
+
+    async def next_step() -> None:
+        dialog.reported()
+        saved_text = "✅ " + _("Saved: no change.") + "\n\n"
+        shows.append(await _next_item(dialog, draft.item_id, edit, saved_text))
+
     try:
         await confirm_unchanged(
-            dialog.session, person=dialog.person, item_id=draft.item_id, now=dialog.clock.now()
+            dialog.session,
+            person=dialog.person,
+            item_id=draft.item_id,
+            now=dialog.clock.now(),
+            known_previous=dialog.known_latest(item),
+            before_commit=next_step,
         )
-        dialog.reported()
     except (ReportRefusedError, NothingToConfirmError) as refused:
         await dialog.state.clear()
         text = (
@@ -812,13 +874,14 @@ async def _confirm_same(dialog: DialogContext, draft: Draft, edit: Message | Non
         else:
             await dialog.bot.send_message(dialog.person.telegram_id, text)
         return
-    await _next_item(dialog, draft.item_id, edit, "✅ " + _("Saved: no change.") + "\n\n")
+    await shows[0]()
 
 
 async def _next_item(
     dialog: DialogContext, item_id: int, edit: Message | None, saved_text: str
-) -> None:
-    """After a report: the next waiting item of the department, or the end of the round."""
+) -> Show:
+    """After a report: the next waiting item of the department, or the end of the round. The
+    dialog is moved there at once; what shows it is returned, to run after the commit."""
     work = await worklist(
         dialog.session,
         dialog.person.department_id,  # type: ignore[arg-type]
@@ -828,14 +891,18 @@ async def _next_item(
     if following is None:
         await dialog.state.clear()
         text = saved_text + _("All items are up to date. Thank you!") + "\n" + round_summary(work)
-        if edit is not None:
-            await edit.edit_text(text, reply_markup=None)
-        else:
-            await dialog.bot.send_message(dialog.person.telegram_id, text)
-        return
+
+        async def show_the_end() -> None:
+            if edit is not None:
+                await edit.edit_text(text, reply_markup=None)
+            else:
+                await dialog.bot.send_message(dialog.person.telegram_id, text)
+
+        return show_the_end
     prefix = saved_text + _("Next item:") + "\n"
     assert following.id is not None
-    await dialog.go(
+    await dialog.known(following, work.latest.get(following.id))
+    return await dialog.prepare(
         ReportDialog.status, Draft(item_id=following.id), following, edit=edit, prefix=prefix
     )
 

@@ -4,7 +4,7 @@ with one commit; outside a step every call goes to the database."""
 from __future__ import annotations
 
 import pytest
-from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
@@ -14,6 +14,7 @@ from db.models import FsmRecord
 from tests.helpers.sql import counted
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
+KEY_TEXT = DefaultKeyBuilder(with_destiny=True).build(KEY)
 
 
 async def rows(session_maker: SessionMaker) -> list[FsmRecord]:
@@ -114,3 +115,46 @@ async def test_the_isolation_lock_is_a_step(
     assert counts == {"statements": 2, "commits": 1}
     assert await DatabaseStorage(session_maker).get_data(KEY) == {"item_id": 1}
     await isolation.close()
+
+
+async def test_a_joined_session_commits_the_row_with_its_own_work(
+    engine: AsyncEngine, session_maker: SessionMaker
+) -> None:
+    """A service's commit stores the dialog row in the same transaction: one commit."""
+    storage = DatabaseStorage(session_maker)
+    with counted(engine) as counts:
+        async with storage.step(KEY), session_maker() as session:
+            storage.join(session)
+            await storage.set_state(KEY, "Dialog:status")
+            session.add(FsmRecord(key="other", state="Dialog:done", data="{}"))
+            await session.commit()
+            assert {row.key for row in await rows(session_maker)} == {KEY_TEXT, "other"}
+    assert counts["commits"] == 1, counts
+    assert await DatabaseStorage(session_maker).get_state(KEY) == "Dialog:status"
+
+
+async def test_what_changes_after_the_joined_commit_is_stored_when_the_step_ends(
+    session_maker: SessionMaker,
+) -> None:
+    storage = DatabaseStorage(session_maker)
+    async with storage.step(KEY), session_maker() as session:
+        storage.join(session)
+        await storage.set_state(KEY, "Dialog:status")
+        await session.commit()
+        await storage.set_data(KEY, {"message_id": 5})
+    fresh = DatabaseStorage(session_maker)
+    assert await fresh.get_state(KEY) == "Dialog:status"
+    assert await fresh.get_data(KEY) == {"message_id": 5}
+
+
+async def test_a_joined_session_rolled_back_still_leaves_the_row_to_the_step(
+    session_maker: SessionMaker,
+) -> None:
+    """A refused save rolls back; the dialog it closed is still stored."""
+    storage = DatabaseStorage(session_maker)
+    await storage.set_state(KEY, "Dialog:confirm")
+    async with storage.step(KEY), session_maker() as session:
+        storage.join(session)
+        await storage.set_state(KEY, None)
+        await session.rollback()
+    assert await rows(session_maker) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +23,12 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting import rounds
+from bot.reporting.service import Draft
 from bot.scheduling.jobs import Jobs
 from bot.telegram.callbacks import (
     DialogAction,
@@ -38,6 +41,7 @@ from bot.telegram.callbacks import (
 from db import queries
 from db.engine import SessionMaker
 from db.models import (
+    FsmRecord,
     Notification,
     RiskEvent,
     RoadmapItem,
@@ -492,6 +496,35 @@ async def test_a_dialog_step_is_three_statements_and_one_commit(
         assert counts == {"statements": 3, "commits": 1}, requests
         texts = [r.text for r in requests if isinstance(r, EditMessageText | SendMessage)]
         assert texts and ("User2001" in texts[0] or "Отменено" in texts[0]), texts
+
+
+async def test_save_is_one_commit_with_the_dialogs_next_step(
+    world: World, engine: AsyncEngine, session_maker: SessionMaker
+) -> None:
+    """The report, the round's answer and the dialog's next item commit together: no moment
+    in which the report is saved and the dialog still points at the saved draft.
+
+    Nine statements: the dialog row; the person with the item and its newest report; the
+    report and its risk mark; the round's current request; the worklist's open items, last
+    request and newest reports (which also give the next item's card); the dialog row."""
+    chatter, item = world.chatter, world.items["1.1"]
+    await chatter.press(EDU_HEAD, OpenItem(item_id=item).pack())
+    await chatter.press(EDU_HEAD, PickStatus(item_id=item, status="on_track").pack())
+    await chatter.press(EDU_HEAD, PickProgress(item_id=item, value=50).pack())
+    with counted(engine) as counts:
+        saved = await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="save").pack())
+    assert "✅" in only_text(saved)
+    assert counts == {"statements": 9, "commits": 1}, counts
+    async with session_maker() as session:
+        record = (await session.exec(select(FsmRecord))).one()
+        draft = Draft.from_data(json.loads(record.data))
+        assert draft is not None and draft.item_id != item  # the next item, with the report
+
+    await chatter.press(EDU_HEAD, OpenItem(item_id=item).pack())
+    with counted(engine) as counts:
+        same = await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="same").pack())
+    assert "✅" in only_text(same)
+    assert counts == {"statements": 9, "commits": 1}, counts  # "no change" alike
 
 
 async def test_each_step_shows_the_newest_report_as_it_is_now(world: World) -> None:

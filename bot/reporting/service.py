@@ -8,7 +8,7 @@ believed when it started.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -412,17 +412,35 @@ def _risk_kind(status: str, progress: int, previous: StatusUpdate | None) -> str
     return None
 
 
+BeforeCommit = Callable[[], Awaitable[None]]
+
+
 async def save_update(
-    session: AsyncSession, *, person: Person, draft: Draft, now: datetime
+    session: AsyncSession,
+    *,
+    person: Person,
+    draft: Draft,
+    now: datetime,
+    known_previous: tuple[StatusUpdate | None] | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> SavedUpdate:
     """Append a status update, mark the department's current request answered, and record a
-    risk event when the update declares a risk or moves progress backwards."""
+    risk event when the update declares a risk or moves progress backwards.
+
+    `known_previous` is the item's newest report as the caller already read it in this
+    session (a one-tuple, since None is a valid answer), so it is not read again.
+    `before_commit` runs once the rows are in the session and before the one commit this
+    function owns: the dialog sets its next step there, and that step commits with the report.
+    """
     item = await reportable_item(session, person, draft.item_id)
     if draft.status not in set(ItemStatus) or draft.progress is None:
         raise ValueError("incomplete draft")
     if needs_explanation(draft.status) and not (draft.comment and draft.cause):
         raise ValueError("a risk needs a cause and a comment")
-    previous = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
+    if known_previous is None:
+        previous = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
+    else:
+        previous = known_previous[0]
     update = StatusUpdate(
         item_id=item.id,  # type: ignore[arg-type]
         author_id=person.id,  # type: ignore[arg-type]
@@ -454,6 +472,8 @@ async def save_update(
         session.add(risk_event)
 
     await _answer_current_request(session, item.department_id, now)
+    if before_commit is not None:
+        await before_commit()
     await session.commit()
     return SavedUpdate(update=update, risk_event=risk_event)
 
@@ -484,9 +504,17 @@ def confirmable(previous: StatusUpdate | None) -> bool:
 
 
 async def _add_confirmation(
-    session: AsyncSession, *, person: Person, item: RoadmapItem, now: datetime
+    session: AsyncSession,
+    *,
+    person: Person,
+    item: RoadmapItem,
+    now: datetime,
+    known_previous: tuple[StatusUpdate | None] | None = None,
 ) -> StatusUpdate:
-    previous = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
+    if known_previous is None:
+        previous = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
+    else:
+        previous = known_previous[0]
     if previous is None or not confirmable(previous):
         raise NothingToConfirmError
     update = StatusUpdate(
@@ -504,17 +532,27 @@ async def _add_confirmation(
 
 
 async def confirm_unchanged(
-    session: AsyncSession, *, person: Person, item_id: int, now: datetime
+    session: AsyncSession,
+    *,
+    person: Person,
+    item_id: int,
+    now: datetime,
+    known_previous: tuple[StatusUpdate | None] | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> StatusUpdate:
     """ "No change": a new history entry repeating the last status and progress, by `person`.
 
     It is a report like any other for staleness and the round's response; it declares no
-    new risk, since nothing changed.
+    new risk, since nothing changed. `known_previous` and `before_commit` as in `save_update`.
     """
     item = await reportable_item(session, person, item_id)
-    update = await _add_confirmation(session, person=person, item=item, now=now)
+    update = await _add_confirmation(
+        session, person=person, item=item, now=now, known_previous=known_previous
+    )
     await session.flush()
     await _answer_current_request(session, item.department_id, now)
+    if before_commit is not None:
+        await before_commit()
     await session.commit()
     return update
 

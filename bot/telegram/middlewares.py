@@ -14,6 +14,7 @@ from bot.people import audit
 from bot.people.service import mark_reachable
 from db import queries
 from db.engine import SessionMaker
+from db.fsm_storage import DatabaseStorage
 from db.models import Role
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -25,6 +26,8 @@ class DbSessionMiddleware(BaseMiddleware):
 
     Runs at update level, before the i18n middleware, so the person's saved language is known
     when texts are rendered. Services commit; whatever they leave uncommitted is rolled back.
+    The dialog's storage joins the session, so a service's commit also stores the dialog row
+    as the handler has set it so far: a report and the dialog's next step in one commit.
 
     `item_of_update` names the item an update is about (a dialog button, a typed answer in a
     dialog): it is read in the same statement as the person and handed on as `item_snapshot`,
@@ -39,6 +42,9 @@ class DbSessionMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async with self.session_maker() as session:
+            storage = data.get("fsm_storage")
+            if isinstance(storage, DatabaseStorage):
+                storage.join(session)
             user = data.get("event_from_user")
             item_id = (
                 await self.item_of_update(event, data) if user and self.item_of_update else None
