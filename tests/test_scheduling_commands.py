@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time
+from unittest.mock import AsyncMock
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiogram.methods import GetUpdates
 from sqlmodel import select
 
 from bot.app.config import Settings
+from bot.app.factory import catch_up_once_polling
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
 from bot.roadmap.demo import seed_demo
 from bot.scheduling.jobs import Jobs, build_scheduler
 from bot.scheduling.schedule import WeeklyTime, round_schedule
+from bot.telegram.heartbeat import PollingStarted
 from db.engine import SessionMaker
 from db.models import (
     AuditLog,
@@ -160,3 +165,24 @@ async def test_catch_up_sends_a_missed_digest_once_in_its_week(
     await jobs.catch_up()
     after = [n for n in await rows(session_maker, Notification) if n.kind == "digest"]
     assert len(after) == len(digests) and before >= len(digests)
+
+
+async def test_the_start_catches_up_only_once_its_first_poll_is_out() -> None:
+    """A restarted bot listens first: the catch-up (a round, a digest, the day's full alert
+    scan) waits for the first getUpdates, not for the other start-up calls."""
+    bot = MockedBot()
+    polling = PollingStarted()
+    bot.session.middleware(polling)
+    jobs = AsyncMock()
+    catching_up = asyncio.create_task(catch_up_once_polling(polling, jobs))
+    await bot.get_me()
+    await bot.delete_webhook()
+    for _turn in range(5):  # not a wait: hands the loop to the task, to run as far as it can
+        await asyncio.sleep(0)
+    assert not polling.event.is_set()
+    assert not catching_up.done()
+    jobs.catch_up.assert_not_awaited()
+
+    await bot(GetUpdates(timeout=10))
+    await catching_up
+    jobs.catch_up.assert_awaited_once()

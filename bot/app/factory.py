@@ -27,7 +27,7 @@ from bot.core.ratelimit import RateLimiter, Sleep
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.jobs import Jobs, build_scheduler
 from bot.scheduling.schedule import round_schedule
-from bot.telegram.heartbeat import PollHeartbeat
+from bot.telegram.heartbeat import PollHeartbeat, PollingStarted
 from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
@@ -136,11 +136,21 @@ async def _on_startup(
     scheduler = build_scheduler(jobs, schedule)
     scheduler.start()
     dispatcher["scheduler"] = scheduler
+    polling = PollingStarted()
+    bot.session.middleware(polling)
     dispatcher["background_tasks"] = [
         asyncio.create_task(outbox.run(), name="outbox"),
-        asyncio.create_task(jobs.catch_up(), name="catch-up"),
+        asyncio.create_task(catch_up_once_polling(polling, jobs), name="catch-up"),
     ]
     logger.info("Bot @%s is up; status rounds: %s", me.username, schedule)
+
+
+async def catch_up_once_polling(polling: PollingStarted, jobs: Jobs) -> None:
+    """What was missed while the bot was down, run once its first getUpdates is out: the
+    catch-up (a round, a digest, the day's first full alert scan with its calendar) would
+    otherwise hold up the first poll by as much as it costs."""
+    await polling.event.wait()
+    await jobs.catch_up()
 
 
 async def _on_shutdown(dispatcher: Dispatcher, jobs: Jobs) -> None:

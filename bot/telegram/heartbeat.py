@@ -1,4 +1,5 @@
-"""A Bot session middleware that records each successful getUpdates for `doctor --quick`."""
+"""Bot session middlewares that watch getUpdates: the heartbeat `doctor --quick` reads, and
+the signal that polling has begun."""
 
 from __future__ import annotations
 
@@ -40,3 +41,22 @@ class PollHeartbeat(BaseRequestMiddleware):
                 await asyncio.to_thread(record_poll, self.path, now)
                 self._written_at = now
         return response
+
+
+class PollingStarted(BaseRequestMiddleware):
+    """Set once the first getUpdates goes out. Start-up work that can wait (the catch-up)
+    waits for it, so a restarted bot is listening before it catches up, and catches up while
+    the long poll is open."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[Any],
+        bot: Bot,
+        method: TelegramMethod[Any],
+    ) -> Response[Any]:
+        if isinstance(method, GetUpdates):
+            self.event.set()
+        return await make_request(bot, method)
