@@ -28,6 +28,10 @@ from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, Virt
 from tests.helpers.databases import scratch_database
 from tests.mocked_bot import MockedBot
 
+# The reporting roadmap's `world` fixture, shared by the reporting, evidence, away, quick
+# reporting and never-silent tests.
+pytest_plugins = ["tests.helpers.reporting_world"]
+
 # Monday 3 March 2025, 09:00 in Almaty.
 
 

@@ -12,7 +12,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from bot.app.config import Settings
 from bot.app.factory import Application, create_application
 from bot.core.clock import Clock
-from tests.botapi_emulator import BotApiEmulator
+from tests.botapi_emulator import BotApiEmulator, Message
+from tests.helpers.chat import ADMIN_ID
 
 
 class FastSession(AiohttpSession):
@@ -70,3 +71,24 @@ async def live_bot(
         yield running
     finally:
         await running.stop()
+
+
+async def say(emulator: BotApiEmulator, user: int, text: str, **kw: object) -> Message:
+    emulator.send_text(user, text, **kw)  # type: ignore[arg-type]
+    return await emulator.next_message(user)
+
+
+async def tap(emulator: BotApiEmulator, user: int, message: Message, label: str) -> Message:
+    """Press a button and return the message it edits (skipping keyboards retired elsewhere)."""
+    emulator.press_button(user, message.message_id, message.button(label))
+    while True:
+        edited = await emulator.next_edit(user)
+        if edited.message_id == message.message_id:
+            return edited
+
+
+async def join(emulator: BotApiEmulator, user: int, department: str, language: str) -> None:
+    invitation = await say(emulator, ADMIN_ID, f"/invite {department}")
+    token = next(w for w in invitation.text.split() if "?start=" in w).split("?start=")[1]
+    prompt = await say(emulator, user, f"/start {token}")
+    await tap(emulator, user, prompt, language)

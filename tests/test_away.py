@@ -17,11 +17,8 @@ from bot.scheduling.jobs import Jobs
 from bot.spreadsheets.stats import department_stats
 from db.engine import SessionMaker
 from db.models import Notification, Person, RoundRequest
-from tests import test_reporting
 from tests.helpers.chat import ADMIN_ID, rows
-from tests.test_reporting import BUILD_HEAD, EDU_DEPUTY, EDU_HEAD, World
-
-world = test_reporting.world
+from tests.helpers.reporting_world import BUILD_HEAD, EDU_DEPUTY, EDU_HEAD, World
 
 
 async def _chats(session_maker: SessionMaker, kind: str) -> set[int]:

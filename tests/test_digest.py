@@ -30,13 +30,21 @@ from bot.risk.rules import ItemFacts, ItemRisk, RiskReason, RiskState
 from bot.telegram.callbacks import ChairDepartment, ChairItem
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
-from db.models import AuditLog, Department, Notification, Person, Role
+from db.models import AuditLog, Department, Notification
 from tests.helpers.chat import Chatter
-from tests.helpers.risk_world import NOW, THRESHOLDS, TODAY, TZ, World, build_world
+from tests.helpers.risk_world import (
+    CHAIR,
+    MEMBER,
+    NOW,
+    SECRETARY,
+    THRESHOLDS,
+    TODAY,
+    TZ,
+    World,
+    build_world,
+    readers,
+)
 
-CHAIR = 4001
-SECRETARY = 4002
-MEMBER = 4003
 NASTY = "Школа <№5> & «сад» </b><i> a&amp;b <script>"
 
 
@@ -189,26 +197,6 @@ def test_no_items_at_risk(i18n: I18n) -> None:
     with in_locale(i18n, "ru"):
         blocks = digest_blocks(Summary(), {}, year=2025, today=TODAY)
     assert blocks[-1].lines[-1] == i18n.gettext("No items are at risk.", locale="ru")
-
-
-async def readers(session: AsyncSession, world: World) -> None:
-    for telegram_id, role, locale in (
-        (CHAIR, Role.CHAIR, "ru"),
-        (SECRETARY, Role.SECRETARIAT, "kk"),
-        (MEMBER, Role.MEMBER, "ru"),
-    ):
-        session.add(
-            Person(
-                telegram_id=telegram_id,
-                display_name=f"P{telegram_id}",
-                role=role,
-                locale=locale,
-                department_id=world.departments["edu"].id if role == Role.MEMBER else None,
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
-    await session.commit()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from bot.telegram.callbacks import OpenItem, PickStatus
 from db.engine import SessionMaker
 from db.models import RoadmapItem, RoundRequest, StatusUpdate
 from tests.botapi_emulator import BotApiEmulator, Message
-from tests.e2e import live_bot, start_live_bot
+from tests.e2e import join, live_bot, say, start_live_bot, tap
 from tests.helpers.chat import ADMIN_ID
 
 EDU, BUILD, HEALTH = 4001, 4002, 4003
@@ -21,27 +21,6 @@ EDU, BUILD, HEALTH = 4001, 4002, 4003
 @pytest.fixture
 def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
     return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
-async def say(emulator: BotApiEmulator, user: int, text: str, **kw: object) -> Message:
-    emulator.send_text(user, text, **kw)  # type: ignore[arg-type]
-    return await emulator.next_message(user)
-
-
-async def tap(emulator: BotApiEmulator, user: int, message: Message, label: str) -> Message:
-    """Press a button and return the message it edits (skipping keyboards retired elsewhere)."""
-    emulator.press_button(user, message.message_id, message.button(label))
-    while True:
-        edited = await emulator.next_edit(user)
-        if edited.message_id == message.message_id:
-            return edited
-
-
-async def join(emulator: BotApiEmulator, user: int, department: str, language: str) -> None:
-    invitation = await say(emulator, ADMIN_ID, f"/invite {department}")
-    token = next(w for w in invitation.text.split() if "?start=" in w).split("?start=")[1]
-    prompt = await say(emulator, user, f"/start {token}")
-    await tap(emulator, user, prompt, language)
 
 
 async def set_up_roadmap(emulator: BotApiEmulator) -> None:

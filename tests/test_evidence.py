@@ -12,11 +12,8 @@ from openpyxl import load_workbook
 from bot.telegram.callbacks import DialogAction, OpenItem, PickProgress, PickStatus, ResendEvidence
 from db.engine import SessionMaker
 from db.models import AuditLog, StatusUpdate
-from tests import test_reporting
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, rows
-from tests.test_reporting import BUILD_HEAD, EDU_DEPUTY, World, buttons
-
-world = test_reporting.world
+from tests.helpers.reporting_world import BUILD_HEAD, EDU_DEPUTY, World, buttons
 
 
 def _media(user_id: int, **content: object) -> Update:

@@ -30,11 +30,9 @@ from bot.telegram.i18n import in_locale
 from bot.telegram.keyboards import SHORT_LABEL
 from db.engine import SessionMaker
 from db.models import Notification, Person, RoadmapItem, RoundRequest, StatusUpdate
-from tests import test_reporting
 from tests.helpers.chat import ADMIN_ID, rows
-from tests.test_reporting import EDU_DEPUTY, EDU_HEAD, World, buttons
+from tests.helpers.reporting_world import EDU_DEPUTY, EDU_HEAD, World, buttons
 
-world = test_reporting.world  # the same fixture: three departments, two edu members
 NOW = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)
 
 

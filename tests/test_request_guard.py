@@ -25,9 +25,8 @@ from bot.telegram.session import guard_of
 from tests.botapi_emulator import BotApiEmulator
 from tests.e2e import FastSession
 from tests.helpers.chat import VirtualTimer
-from tests.helpers.risk_world import NOW, World
+from tests.helpers.risk_world import CHAIR, NOW, World, readers
 from tests.mocked_bot import MockedBot
-from tests.test_digest import CHAIR, readers
 
 USER = 5001
 

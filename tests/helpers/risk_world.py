@@ -183,3 +183,29 @@ async def build_world(session: AsyncSession) -> World:
     await world.item("9.1", "build", date(2026, 6, 1))
     await world.session.commit()
     return world
+
+
+# The digest's readers: a Russian-speaking chair, a Kazakh-speaking secretary, a member.
+CHAIR = 4001
+SECRETARY = 4002
+MEMBER = 4003
+
+
+async def readers(session: AsyncSession, world: World) -> None:
+    for telegram_id, role, locale in (
+        (CHAIR, Role.CHAIR, "ru"),
+        (SECRETARY, Role.SECRETARIAT, "kk"),
+        (MEMBER, Role.MEMBER, "ru"),
+    ):
+        session.add(
+            Person(
+                telegram_id=telegram_id,
+                display_name=f"P{telegram_id}",
+                role=role,
+                locale=locale,
+                department_id=world.departments["edu"].id if role == Role.MEMBER else None,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    await session.commit()
