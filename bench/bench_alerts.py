@@ -27,21 +27,16 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 from sqlmodel import col, select
 
 import bot.risk.alerts as alerts
 from bench.bench_risk import THRESHOLDS, TODAY, TZ, UPDATES_PER_ITEM, fill
+from bench.scratch import scratch_database, server_for
 from bot.reporting.service import Draft, save_update, start_round
 from bot.risk.alerts import enqueue_chair_alerts
 from bot.telegram.i18n import build_i18n, compile_catalogs
@@ -51,25 +46,6 @@ from db.models import Department, ItemRiskState, Person, RoadmapItem, Role
 
 REPEATS = 5
 MORNING = datetime(TODAY.year, TODAY.month, TODAY.day, 10, tzinfo=TZ)
-
-
-@asynccontextmanager
-async def scratch_url(backend: str) -> AsyncIterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        return
-    base = make_url(os.environ["BENCH_DATABASE_URL"])
-    name = f"roadmap_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 class Meter:
@@ -170,7 +146,7 @@ async def healthy_items(session_maker: SessionMaker, department_id: int, count: 
 
 
 async def run(backend: str, items: int, i18n: Any) -> dict[str, list[tuple[float, int, int, int]]]:
-    async with scratch_url(backend) as url:
+    async with scratch_database(server_for(backend)) as url:
         engine = create_engine(url)
         try:
             await upgrade(engine)

@@ -22,22 +22,18 @@ import math
 import os
 import random
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlmodel import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
+from bench.scratch import scratch_database
 from bot.app.config import Settings
 from bot.core.clock import SystemClock
 from bot.core.ratelimit import RateLimiter
@@ -138,27 +134,6 @@ class Result:
         )
 
 
-@contextlib.asynccontextmanager
-async def scratch_database() -> AsyncIterator[str]:
-    """A fresh database URL: a temp SQLite file, or a throwaway PostgreSQL database."""
-    server = os.environ.get("BENCH_DATABASE_URL")
-    if not server:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        return
-    base = make_url(server)
-    name = f"roadmap_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
 async def fill_outbox(session_maker: SessionMaker, chats: list[int]) -> None:
     now = SystemClock().now()
     async with session_maker() as session:
@@ -185,7 +160,7 @@ async def pending(session_maker: SessionMaker) -> int:
 
 async def run_once(label: str, args: argparse.Namespace, rate: float, faults: FaultPlan) -> Result:
     chats = [FIRST_CHAT + n for n in range(args.n)]
-    async with scratch_database() as url:
+    async with scratch_database(os.environ.get("BENCH_DATABASE_URL")) as url:
         engine = create_engine(url)
         await upgrade(engine)
         session_maker = create_session_maker(engine)

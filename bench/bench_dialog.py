@@ -36,7 +36,7 @@ from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_delivery import scratch_database
+from bench.scratch import scratch_database
 from bot.app.config import Settings
 from bot.app.factory import create_dispatcher
 from bot.core.clock import FrozenClock
@@ -100,7 +100,7 @@ class GcPauses:
 
 
 async def project(steps: int, log: bool, count_calls: bool) -> tuple[dict[str, Kind], GcPauses]:
-    async with scratch_database() as url:
+    async with scratch_database(os.environ.get("BENCH_DATABASE_URL")) as url:
         engine = create_engine(url)
         await upgrade(engine)
         session_maker = create_session_maker(engine)

@@ -34,25 +34,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import resource
 import sys
-import tempfile
 import time
 import tracemalloc
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from datetime import time as clock_time
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 
 from bench.bench_risk import THRESHOLDS, TODAY, TZ, UPDATES_PER_ITEM, fill
+from bench.scratch import scratch_database
 from bot.risk import digest as digest_module
 from bot.risk.assess import assess_items
 from bot.risk.digest import (
@@ -219,26 +215,6 @@ async def seed_snapshots(url: str) -> int:
     return len(days)
 
 
-@contextlib.asynccontextmanager
-async def scratch(server: str | None) -> AsyncIterator[str]:
-    """A temp SQLite file (server None), or a throwaway database on the PostgreSQL server."""
-    if server is None:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        return
-    base = make_url(server)
-    name = f"roadmap_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
 HEADER = (
     "| backend | items | snapshots | digest cold (CPU) | digest warm (CPU) "
     "| baseline: one assessment (CPU) "
@@ -265,7 +241,7 @@ async def run(backend: str, server: str | None, sizes: list[int]) -> None:
     warm: dict[int, tuple[float, float]] = {}
     baseline: dict[int, tuple[float, float]] = {}
     for size in sizes:
-        async with scratch(server) as url:
+        async with scratch_database(server) as url:
             engine = create_engine(url)
             await upgrade(engine)
             await fill(engine, size)

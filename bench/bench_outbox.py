@@ -25,10 +25,8 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,12 +34,12 @@ from typing import Any
 
 from aiogram import Bot
 from sqlalchemy import event, text, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.scratch import scratch_database, server_for
 from bot.core.clock import FrozenClock
 from bot.core.ratelimit import RateLimiter
 from bot.delivery import worker as worker_module
@@ -95,26 +93,6 @@ async def server_side(engine: AsyncEngine, claim: tuple[str, Any]) -> str:
     )
 
 
-@contextlib.asynccontextmanager
-async def scratch(backend: str) -> AsyncIterator[str]:
-    if backend == "SQLite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        return
-    base = make_url(os.environ["BENCH_DATABASE_URL"])
-    name = f"roadmap_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-        await admin.dispose()
-
-
 async def use_0004_indexes(session_maker: SessionMaker) -> None:
     async with session_maker() as session:
         await session.exec(text("DROP INDEX ix_notification_chat_order"))  # type: ignore[call-overload]
@@ -166,7 +144,7 @@ async def run_case(backend: str, size: int, *, variant: str, analysed: bool) -> 
 
 
 async def _run_case(backend: str, size: int, *, baseline: bool, analysed: bool, label: str) -> Case:
-    async with scratch(backend) as url:
+    async with scratch_database(server_for(backend)) as url:
         engine = create_engine(url)
         try:
             await upgrade(engine)

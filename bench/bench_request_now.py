@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -36,12 +33,12 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
-from sqlalchemy import event, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, update
 from sqlmodel import col, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
+from bench.scratch import scratch_database, server_for
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from db.engine import SessionMaker, create_engine, create_session_maker
@@ -114,25 +111,6 @@ class Series:
             for s in self.samples
         )
         print(f"{'':<28} each run, ms (confirmation/first member): {runs}")
-
-
-@contextlib.asynccontextmanager
-async def scratch(backend: str) -> AsyncIterator[str]:
-    if backend == "SQLite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        return
-    base = make_url(os.environ["BENCH_DATABASE_URL"])
-    name = f"roadmap_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def seed(session_maker: SessionMaker, args: argparse.Namespace) -> list[int]:
@@ -281,7 +259,7 @@ async def round_rows(session_maker: SessionMaker) -> int:
 
 async def the_bot(backend: str, args: argparse.Namespace) -> Series:
     series = Series(f"{backend}: the bot")
-    async with scratch(backend) as url:
+    async with scratch_database(server_for(backend)) as url:
         engine = create_engine(url)
         await upgrade(engine)
         session_maker = create_session_maker(engine)
