@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func
+from sqlalchemy import bindparam, delete, func, insert
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -186,14 +186,23 @@ async def mark_risk_dirty(
     *,
     now: datetime,
     item_ids: Iterable[int | None] = (),
-    department_id: int | None = None,
+    department_ids: Iterable[int] = (),
 ) -> None:
-    """Note that these items (or every item of the department) need re-assessing for chair
-    alerts. Call it in the transaction that makes the change: the mark commits with it."""
-    marks = [RiskDirty(item_id=item_id, created_at=now) for item_id in item_ids if item_id]
-    if department_id is not None:
-        marks.append(RiskDirty(department_id=department_id, created_at=now))
-    session.add_all(marks)
+    """Note that these items (or every item of these departments) need re-assessing for chair
+    alerts. Call it in the transaction that makes the change: the mark commits with it. One
+    executemany, however many marks (a round marks every department it asked)."""
+    marks: list[dict[str, object]] = [
+        {"item_id": item_id, "department_id": None, "created_at": now}
+        for item_id in item_ids
+        if item_id
+    ]
+    marks += [
+        {"item_id": None, "department_id": department_id, "created_at": now}
+        for department_id in department_ids
+    ]
+    if marks:
+        connection = await session.connection()
+        await connection.execute(insert(RiskDirty), marks)
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,7 @@ async def test_a_request_mark_reassesses_what_requests_can_change(
         return await real_assess(*args, **kwargs)
 
     async def mark_build() -> None:
-        await queries.mark_risk_dirty(session, now=NOW, department_id=build.id)
+        await queries.mark_risk_dirty(session, now=NOW, department_ids=[build.id])
         await session.commit()
         await scan(session, i18n, NOW, only_changed=True)
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import cast
 
 from sqlalchemy import func, insert, or_
 from sqlmodel import col, select
@@ -332,12 +333,16 @@ async def start_round(
                     "excused": audience.everybody_away,
                 }
             )
-            # A new request may count as missed for every item of the department.
-            await queries.mark_risk_dirty(session, now=now, department_id=request.department.id)
         outcome.requests.append(request)
     if recorded:  # one executemany, not one INSERT per department as ORM objects would be
         connection = await session.connection()
         await connection.execute(insert(RoundRequest), recorded)
+        # A new request may count as missed for every item of its department.
+        await queries.mark_risk_dirty(
+            session,
+            now=now,
+            department_ids=[cast(int, row["department_id"]) for row in recorded],
+        )
     if actor is not None:
         await queries.add_audit(
             session,
@@ -492,7 +497,7 @@ async def _answer_current_request(session: AsyncSession, department_id: int, now
         current.answered_at = now
         session.add(current)
         # No longer a missed request: every item of the department may change.
-        await queries.mark_risk_dirty(session, now=now, department_id=department_id)
+        await queries.mark_risk_dirty(session, now=now, department_ids=[department_id])
 
 
 class NothingToConfirmError(Exception):
