@@ -57,9 +57,9 @@ GetMe = Callable[[Settings], Awaitable[str]]
 
 def kz_holidays(year: int) -> Mapping[date, str]:
     """Kazakhstan's public holidays and transferred days off, as the bot's calendar sees them."""
-    import holidays
+    from bot.workdays.kazakhstan import kazakhstan_holidays
 
-    return holidays.country_holidays("KZ", years=year)
+    return kazakhstan_holidays(year)
 
 
 async def telegram_get_me(settings: Settings) -> str:

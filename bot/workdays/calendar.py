@@ -1,8 +1,9 @@
 """Kazakhstan working time: which days are working days and when a notification may go out.
 
-Public holidays and transferred days off come from the `holidays` package (KZ), the weekend
-days made working days by those transfers from `transfers.py`; the secretariat can declare
-any date a day off or a working day (`/holiday`). Notifications are
+Public holidays and transferred days off come from the `holidays` package (Kazakhstan's module
+alone: `kazakhstan.py`), the weekend days made working days by those transfers from
+`transfers.py`; the secretariat can declare any date a day off or a working day (`/holiday`).
+Notifications are
 delivered only between 09:00 and 18:00 on working days; anything else waits for the next
 working morning.
 """
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.workdays.kazakhstan import kazakhstan_holidays
 from bot.workdays.transfers import working_weekends
 from db import queries
 from db.models import CalendarOverride, Person
@@ -36,9 +38,7 @@ class WorkCalendar:
         self.overrides = dict(overrides or {})  # date -> is a day off
         self.start = start
         self.end = end
-        import holidays  # about 19 MiB: loaded when a calendar is first needed
-
-        self._public = holidays.country_holidays("KZ")
+        self._public = kazakhstan_holidays()
         self._working_weekends: dict[int, frozenset[date]] = {}
 
     def _is_working_weekend(self, day: date) -> bool:

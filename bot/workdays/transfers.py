@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
+from bot.workdays.kazakhstan import kazakhstan_holidays
+
 # Decrees of the Government of Kazakhstan on moving days off (five-day working week):
 #   2024: Saturday 4 May is a working day, Wednesday 8 May a day off;
 #   2025: Sunday 5 January is a working day, Friday 3 January a day off;
@@ -26,10 +28,8 @@ _SUBSTITUTED = re.compile(r"substituted from (\d{2})/(\d{2})/(\d{4})")
 def working_weekends(years: Iterable[int]) -> frozenset[date]:
     """Weekend days that are working days in `years`: the decrees above and every weekend day
     the `holidays` package names as the source of a moved day off."""
-    import holidays  # every country's module: loaded when a calendar is first needed
-
     years = list(years)
-    known = holidays.country_holidays("KZ", years=years, language="en_US")
+    known = kazakhstan_holidays(years, language="en_US")
     derived = set()
     for name in known.values():
         for month, day, year in _SUBSTITUTED.findall(name):
