@@ -6,8 +6,9 @@ On Apply the file is downloaded and checked again, and if what Apply would write
 what the dry run showed (the file or the Road Map changed meanwhile), a new dry run is shown
 instead of applying.
 
-The annotated check, the import's writing side, the export and the statistics are imported by
-the commands that run them: the bot's start does not pay for what is rarely used.
+The whole import (parser, plan, texts, writer, annotated check), the export and the statistics
+are imported by the commands that run them: the bot's start does not pay for what is rarely
+used (the parser alone is 2 MiB).
 """
 
 from __future__ import annotations
@@ -40,19 +41,6 @@ from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import parse_int, parse_one_word
 from bot.core.text import quote, split_message
 from bot.risk.rules import RiskThresholds
-from bot.spreadsheets.parse import (
-    FileProblem,
-    SheetChoiceNeeded,
-    SpreadsheetFileError,
-    parse_spreadsheet,
-)
-from bot.spreadsheets.plan import ImportPlan, plan_import
-from bot.spreadsheets.texts import (
-    build_template,
-    file_problem_text,
-    localized_header_aliases,
-    plan_summary_lines,
-)
 from bot.telegram import menus
 from bot.telegram.callbacks import ImportDecision, ImportSheet
 from bot.telegram.i18n import current_locale, format_day, ngettext
@@ -62,6 +50,8 @@ from db.engine import AsyncSession
 from db.models import Person
 
 if TYPE_CHECKING:
+    from bot.spreadsheets.parse import SheetChoiceNeeded
+    from bot.spreadsheets.plan import ImportPlan
     from bot.spreadsheets.stats import DepartmentStats
 
 PROGRESS_MIN_ROWS = 1000  # smaller files are checked faster than a progress message could help
@@ -113,6 +103,10 @@ async def _read_plan(
     progress: _ProgressMessage | None = None,
 ) -> tuple[ImportPlan, bytes]:
     """Download, parse (in a thread: a big workbook takes seconds) and plan; writes nothing."""
+    from bot.spreadsheets.parse import parse_spreadsheet
+    from bot.spreadsheets.plan import plan_import
+    from bot.spreadsheets.texts import localized_header_aliases
+
     buffer = await bot.download(file_id)
     data = buffer.read() if buffer is not None else b""
     parsed = await asyncio.to_thread(
@@ -150,6 +144,8 @@ async def _ask_sheet(
 
 
 def _dry_run_lines(plan: ImportPlan, file_name: str) -> list[str]:
+    from bot.spreadsheets.texts import plan_summary_lines
+
     lines = [_("<b>Import check: {file}</b>").format(file=quote(file_name))]
     lines += [quote(line) for line in plan_summary_lines(plan, max_errors=MAX_ERRORS_IN_CHAT)]
     lines.append("")
@@ -223,6 +219,9 @@ async def _check_document(
     i18n: I18n,
 ) -> None:
     if document.file_size is not None and document.file_size > TELEGRAM_DOWNLOAD_LIMIT:
+        from bot.spreadsheets.parse import FileProblem, SpreadsheetFileError
+        from bot.spreadsheets.texts import file_problem_text
+
         await message.answer(file_problem_text(SpreadsheetFileError(FileProblem.TOO_LARGE)))
         return
     status = await message.answer(_("Reading the file…"))
@@ -253,6 +252,9 @@ async def _check_file(
     progress: _ProgressMessage | None = None,
 ) -> None:
     """The dry run in the status message, or why the file cannot be read, or which sheet."""
+    from bot.spreadsheets.parse import SheetChoiceNeeded, SpreadsheetFileError
+    from bot.spreadsheets.texts import file_problem_text
+
     try:
         plan, data = await _read_plan(
             bot,
@@ -372,6 +374,9 @@ async def import_decision(
             await message.edit_text(_("Import cancelled. Nothing was changed."))
         return
     await callback.answer(_("Applying…"))
+    from bot.spreadsheets.parse import SheetChoiceNeeded, SpreadsheetFileError
+    from bot.spreadsheets.texts import file_problem_text
+
     file_name = str(data.get("file_name", ""))
     try:
         plan, content = await _read_plan(
@@ -413,6 +418,8 @@ async def import_decision(
 
 
 async def template_command(message: Message) -> None:
+    from bot.spreadsheets.texts import build_template
+
     await message.answer_document(
         BufferedInputFile(build_template(), filename="roadmap-template.xlsx"),
         caption=_("The import template: fill in one row per item and send it after /import."),

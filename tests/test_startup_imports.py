@@ -31,6 +31,7 @@ loaded = sorted({{name.split(".")[0] for name in sys.modules}})
 print(json.dumps({{
     "heavy": [name for name in loaded if name in {HEAVY!r}],
     "postgresql dialect": "sqlalchemy.dialects.postgresql" in sys.modules,
+    "import and export": [name for name in sys.modules if name.startswith("bot.spreadsheets.")],
     "loaded": loaded,
 }}))
 """
@@ -63,5 +64,7 @@ def test_the_production_factory_imports_no_heavy_library(tmp_path: Path) -> None
     modules = json.loads(built.stdout.splitlines()[-1])
     assert {"aiogram", "sqlalchemy", "apscheduler", "handlers"} <= set(modules["loaded"])
     assert modules["heavy"] == []
+    # The import's parser and plan, the export and the statistics load with their commands.
+    assert modules["import and export"] == []
     # On SQLite the PostgreSQL dialect (about 2 MiB) is never needed.
     assert modules["postgresql dialect"] is False
