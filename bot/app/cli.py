@@ -118,5 +118,4 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.app.commands import run_bot
 
-    run_bot(settings)
-    return 0
+    return run_bot(settings)

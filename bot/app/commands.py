@@ -7,7 +7,7 @@ import contextlib
 import sys
 
 from bot.app.config import Settings
-from bot.app.factory import run_polling
+from bot.app.factory import TokenRejectedError, run_polling
 from bot.core.catalogs import compile_catalogs
 from bot.core.clock import SystemClock
 from db.engine import create_engine, create_session_maker
@@ -42,7 +42,19 @@ async def seed_demo_command(settings: Settings) -> int:
     return 0
 
 
-def run_bot(settings: Settings) -> None:
+EXIT_TOKEN_REJECTED = 2
+
+
+def run_bot(settings: Settings) -> int:
     compile_catalogs()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_polling(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_polling(settings))
+    except TokenRejectedError:
+        print(
+            "Telegram rejected BOT_TOKEN (401 Unauthorized): copy the token from @BotFather "
+            "into .env again (or /revoke it there and use the new one).",
+            file=sys.stderr,
+        )
+        return EXIT_TOKEN_REJECTED
+    return 0

@@ -17,7 +17,13 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import LinkPreviewOptions
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramNetworkError,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import LinkPreviewOptions, User
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -199,11 +205,47 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     return Application(settings, engine, bot, dispatcher, i18n, outbox)
 
 
+class TokenRejectedError(Exception):
+    """Telegram answered 401 to the token: no retry can fix that, only a new token."""
+
+
+REACH_FIRST_WAIT = 2.0
+REACH_MAX_WAIT = 60.0
+
+
+async def wait_for_telegram(
+    bot: Bot,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    first_wait: float = REACH_FIRST_WAIT,
+    max_wait: float = REACH_MAX_WAIT,
+) -> User:
+    """getMe until Telegram answers. A server that boots before its network, or behind a proxy
+    or firewall being fixed, waits with one log line per attempt instead of exiting with a
+    traceback; a rejected token stops at once. The answer is cached for the start that follows."""
+    wait = first_wait
+    while True:
+        try:
+            return await bot.me()
+        except TelegramUnauthorizedError as error:
+            raise TokenRejectedError from error
+        except (TelegramNetworkError, TelegramServerError, ClientDecodeError) as error:
+            logger.warning(
+                "Telegram (%s) cannot be reached: %s; trying again in %.0f s",
+                bot.session.api.base.split("/bot", 1)[0],
+                error,
+                wait,
+            )
+        await sleep(wait)
+        wait = min(wait * 2, max_wait)
+
+
 async def run_polling(settings: Settings) -> None:
     clock = SystemClock()
     application = await create_application(settings, clock)
     application.bot.session.middleware(PollHeartbeat(settings.heartbeat_file, clock))
     try:
+        await wait_for_telegram(application.bot)
         await application.dispatcher.start_polling(application.bot)
     finally:
         await application.close()

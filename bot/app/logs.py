@@ -26,3 +26,5 @@ def configure_logging(secret: str, level: int = logging.INFO) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecretFilter(secret))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # Alembic 1.17 announces each of its autogenerate plugins at INFO on every start.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
