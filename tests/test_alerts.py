@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from aiogram.utils.i18n import I18n
@@ -43,14 +43,19 @@ async def world(session: AsyncSession) -> World:
 
 
 async def run(
-    session: AsyncSession, i18n: I18n, days: int = 0, hours: int = 0, cap: int = 100
+    session: AsyncSession,
+    i18n: I18n,
+    days: int = 0,
+    hours: int = 0,
+    cap: int = 100,
+    not_before: datetime | None = None,
 ) -> int:
     return await enqueue_chair_alerts(
         session,
         i18n=i18n,
         today=TODAY + timedelta(days=days),
         now=NOW + timedelta(days=days, hours=hours),
-        not_before=LATER + timedelta(days=days),
+        not_before=not_before or LATER + timedelta(days=days),
         thresholds=THRESHOLDS,
         tz=TZ,
         hourly_cap=cap,
@@ -126,15 +131,38 @@ async def test_one_transition_is_one_alert_naming_who_reported_and_when(
 async def test_an_hourly_cap_holds_back_further_alerts(
     world: World, session: AsyncSession, i18n: I18n
 ) -> None:
-    assert await run(session, i18n, cap=1) == 2  # the grouped message, one per chair
+    # In working time an alert goes out at once (`not_before` is now).
+    assert await run(session, i18n, cap=1, not_before=NOW) == 2  # grouped, one per chair
     await world.update("1.1", TODAY, "blocked", 45, "Дожди", "other")
     await session.commit()
-    assert await run(session, i18n, hours=0, cap=1) == 0  # the cap is reached this hour
+    assert await run(session, i18n, cap=1, not_before=NOW) == 0  # the cap is reached this hour
     state = await session.get(ItemRiskState, world.items["1.1"].id)
     assert state is not None and state.state == "blocked"  # recorded: no alert later either
     await world.update("1.4", TODAY, "blocked", 10, "Дожди", "other")
     await session.commit()
-    assert await run(session, i18n, hours=2, cap=1) == 2  # an hour later the cap has room
+    two_hours_on = NOW + timedelta(hours=2)
+    assert await run(session, i18n, hours=2, cap=1, not_before=two_hours_on) == 2  # room again
+
+
+async def test_alerts_held_overnight_count_against_the_hour_they_go_out_in(
+    world: World, session: AsyncSession, i18n: I18n
+) -> None:
+    """An evening of changes, each scan's alert held to the next working morning: the chair
+    gets at most `cap` of them at 09:00, not one per scan."""
+    morning = NOW + timedelta(hours=15)
+    assert await run(session, i18n, cap=2, not_before=morning) == 2  # one per chair
+    for hour, code in enumerate(("1.1", "1.4"), start=1):
+        await world.update(code, TODAY, "blocked", 10, "Дожди", "other")
+        await session.commit()
+        added = await run(session, i18n, hours=hour * 2, cap=2, not_before=morning)
+        assert added == (2 if hour == 1 else 0)  # the second evening change: the cap is full
+    due = [row.not_before for row in await alerts(session)]
+    assert due == [morning] * 4  # two per chair at 09:00, none dropped on the way
+    # An hour and more after the morning's alerts went out, a new one is sent again.
+    await world.update("2.5", TODAY, "blocked", 10, "Дожди", "other")
+    await session.commit()
+    later = morning + timedelta(hours=1, minutes=1)
+    assert await run(session, i18n, hours=16, cap=2, not_before=later) == 2
 
 
 async def test_worsening_alerts_again_and_improving_does_not(

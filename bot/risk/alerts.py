@@ -239,8 +239,9 @@ async def _alert_chairs(
     )
     departments = await departments_by_id(session)
     added = 0
+    due = max(now, not_before)
     for person in await active_chairs(session):
-        if await _sent_within_the_hour(session, person, now) >= hourly_cap:
+        if await _alerts_due_within_the_hour(session, person, due) >= hourly_cap:
             continue  # folded into the next digest, which lists every item at risk
         added += await _enqueue_for(
             session, person, transitions, departments, i18n, today, now, not_before
@@ -335,11 +336,14 @@ async def _reporters(session: AsyncSession, risks: list[ItemRisk]) -> dict[int, 
     return {update_ids[update_id]: name for update_id, name in rows.all() if update_id}
 
 
-async def _sent_within_the_hour(session: AsyncSession, person: Person, now: datetime) -> int:
+async def _alerts_due_within_the_hour(session: AsyncSession, person: Person, due: datetime) -> int:
+    """The chair's alerts that go out in the hour before `due` (or after it). Counted by when
+    they reach the phone, not when they were made: the alerts of an evening, held to the next
+    working morning, would otherwise all arrive together at 09:00."""
     statement = select(func.count()).where(
         Notification.person_id == person.id,
         Notification.kind == ALERT_KIND,
-        col(Notification.created_at) > now - timedelta(hours=1),
+        col(Notification.not_before) > due - timedelta(hours=1),
     )
     return int((await session.exec(statement)).one())
 
