@@ -17,6 +17,7 @@ from db.models import (
     AuditLog,
     Department,
     Invite,
+    ItemCoExecutor,
     Person,
     RiskDirty,
     RoadmapItem,
@@ -91,6 +92,30 @@ async def department_by_id(session: AsyncSession, department_id: int | None) -> 
 
 async def all_departments(session: AsyncSession) -> Sequence[Department]:
     return (await session.exec(select(Department).order_by(col(Department.code)))).all()
+
+
+async def co_executor_ids(session: AsyncSession) -> dict[int, list[int]]:
+    """Item id → its co-executor departments' ids."""
+    links = await session.exec(
+        select(ItemCoExecutor).order_by(
+            col(ItemCoExecutor.item_id), col(ItemCoExecutor.department_id)
+        )
+    )
+    found: dict[int, list[int]] = {}
+    for link in links.all():
+        found.setdefault(link.item_id, []).append(link.department_id)
+    return found
+
+
+async def item_co_executors(session: AsyncSession, item_id: int) -> Sequence[Department]:
+    """The departments an item names beside its responsible one."""
+    statement = (
+        select(Department)
+        .join(ItemCoExecutor, col(ItemCoExecutor.department_id) == Department.id)
+        .where(ItemCoExecutor.item_id == item_id)
+        .order_by(col(Department.code))
+    )
+    return (await session.exec(statement)).all()
 
 
 async def item_by_id(session: AsyncSession, item_id: int) -> RoadmapItem | None:

@@ -75,6 +75,7 @@ async def test_items_sheet_cell_by_cell(
         ru("Department code"),
         ru("Department"),
         ru("Deadline"),
+        ru("Deadline as written"),
         ru("Target"),
         ru("Status"),
         ru("Progress, %"),
@@ -93,6 +94,7 @@ async def test_items_sheet_cell_by_cell(
         "edu",
         "Управление образования",
         datetime(2025, 9, 1),
+        None,
         "100%",
         ru("at risk of not being met"),
         30,
@@ -102,16 +104,16 @@ async def test_items_sheet_cell_by_cell(
         FORMULA_COMMENT,
         None,
     ]
-    assert rows[6][7:12] == [ru("no reports yet"), None, "+7 дней", None, None]
-    assert rows[8][13] == ru("yes")  # 5.1 is archived
+    assert rows[6][8:13] == [ru("no reports yet"), None, "+7 дней", None, None]
+    assert rows[8][14] == ru("yes")  # 5.1 is archived
 
-    comment = items["M2"]
+    comment = items["N2"]
     assert comment.data_type == "s" and comment.value == FORMULA_COMMENT
-    assert items["J7"].data_type == "s" and items["J7"].value == "+7 дней"
+    assert items["K7"].data_type == "s" and items["K7"].value == "+7 дней"
     assert items["F2"].is_date and items["F2"].number_format == "DD.MM.YYYY"
-    assert items["K2"].is_date and items["K2"].number_format == "DD.MM.YYYY HH:MM"
+    assert items["L2"].is_date and items["L2"].number_format == "DD.MM.YYYY HH:MM"
     assert items.freeze_panes == "A2"
-    assert items.auto_filter.ref == "A1:N9"
+    assert items.auto_filter.ref == "A1:O9"
 
 
 @pytest.mark.usefixtures("fixed_risks")

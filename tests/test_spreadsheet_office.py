@@ -21,11 +21,13 @@ from bot.app.cli_spreadsheets import cli_import
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
+from bot.risk.rules import RiskThresholds
 from bot.roadmap.service import item_card
 from bot.roadmap.views import item_card_text
 from bot.spreadsheets.annotate import annotated_workbook
 from bot.spreadsheets.apply import apply_import
 from bot.spreadsheets.deadlines import Precision, read_deadline
+from bot.spreadsheets.export import build_export
 from bot.spreadsheets.headers import Kind, classify_header
 from bot.spreadsheets.parse import (
     MAX_ROWS,
@@ -40,8 +42,14 @@ from bot.spreadsheets.parse import (
     parse_spreadsheet,
 )
 from bot.spreadsheets.plan import DepartmentMatcher, ImportPlan, plan_import
-from bot.spreadsheets.texts import file_problem_text, guess_lines, plan_summary_lines
+from bot.spreadsheets.texts import (
+    file_problem_text,
+    guess_lines,
+    localized_header_aliases,
+    plan_summary_lines,
+)
 from bot.telegram.i18n import format_day, in_locale
+from bot.telegram.texts import department_name
 from db.engine import SessionMaker
 from db.models import AuditLog, Department, ItemCoExecutor, RoadmapItem
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, cfb_file
@@ -432,6 +440,43 @@ async def test_an_office_workbook_imports_whole_and_a_second_import_changes_noth
     assert not again.has_changes
 
 
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+async def test_an_export_of_an_office_roadmap_imports_back_with_its_co_executors(
+    session_maker: SessionMaker, i18n: I18n, locale: str
+) -> None:
+    """Export, edit, import: the secretariat's round trip must not drop what the export shows.
+    The department cell lists the lead, then the co-executors, as the import reads it."""
+    await _seed(session_maker)
+    built = office_workbook(KK_LAYOUT)
+    now = datetime(2025, 1, 10, 5, tzinfo=UTC)
+    async with session_maker() as session:
+        plan = await plan_import(session, parse_spreadsheet(built.data, "roadmap.xlsx"))
+        await apply_import(session, plan, actor=None, now=now, source="roadmap.xlsx")
+    before = sorted(
+        (link.item_id, link.department_id) for link in await rows(session_maker, ItemCoExecutor)
+    )
+    assert before  # the office workbook shares some items between departments
+    async with session_maker() as session:
+        with in_locale(i18n, locale):
+            exported = await build_export(
+                session, today=now.date(), tz=UTC, thresholds=RiskThresholds()
+            )
+        again = await plan_import(
+            session,
+            parse_spreadsheet(
+                exported, "export.xlsx", extra_aliases=localized_header_aliases(i18n)
+            ),
+        )
+    assert (len(again.new), len(again.updated), len(again.unchanged)) == (0, 0, 93)
+    assert again.errors == []
+    async with session_maker() as session:
+        await apply_import(session, again, actor=None, now=now, source="export.xlsx")
+    after = sorted(
+        (link.item_id, link.department_id) for link in await rows(session_maker, ItemCoExecutor)
+    )
+    assert after == before
+
+
 async def test_a_changed_co_executor_and_deadline_wording_are_updates(
     session_maker: SessionMaker,
 ) -> None:
@@ -508,6 +553,35 @@ async def test_the_card_shows_the_deadline_as_the_road_map_words_it(
         assert (
             i18n.gettext("As the Road Map words it: «{text}»", locale="kk").format(text="IV тоқсан")
             in text
+        )
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+async def test_the_card_names_the_co_executors(
+    session_maker: SessionMaker, i18n: I18n, locale: str
+) -> None:
+    await _seed(session_maker)
+    data = simple_workbook(
+        ["Код", "Наименование", "Исполнитель", "Срок"],
+        [
+            ["1.1", "Ремонт", "edu, health, Управление культуры", "31.12.2025"],
+            ["1.2", "Дорога", "edu", "31.12.2025"],
+        ],
+    )
+    now = datetime(2025, 1, 10, 5, tzinfo=UTC)
+    async with session_maker() as session:
+        plan = await plan_import(session, parse_spreadsheet(data, "roadmap 2025.xlsx"))
+        await apply_import(session, plan, actor=None, now=now)
+    async with session_maker() as session:
+        shared, alone = await item_card(session, "1.1"), await item_card(session, "1.2")
+        departments = {d.code: d for d in await rows(session_maker, Department)}
+    with in_locale(i18n, locale):
+        names = ", ".join(department_name(departments[code]) for code in ("culture", "health"))
+        line = i18n.gettext("Co-executors: {names}", locale=locale).format(names=names)
+        assert line != "Co-executors: " + names  # translated
+        assert line in item_card_text(shared, date(2025, 1, 10), UTC).splitlines()
+        assert i18n.gettext("Co-executors: {names}", locale=locale).split("{")[0] not in (
+            item_card_text(alone, date(2025, 1, 10), UTC)
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -194,6 +195,7 @@ class ItemCard:
     item: RoadmapItem
     department: Department | None
     history: list[tuple[StatusUpdate, Person | None]]
+    co_executors: Sequence[Department] = ()
 
     @property
     def latest(self) -> StatusUpdate | None:
@@ -208,7 +210,8 @@ async def item_card(session: AsyncSession, code: str, history: int = 10) -> Item
     item = await _require_item(session, code)
     department = await queries.department_by_id(session, item.department_id)
     updates = await queries.recent_updates(session, item.id, history)  # type: ignore[arg-type]
-    return ItemCard(item=item, department=department, history=updates)
+    co_executors = await queries.item_co_executors(session, item.id)  # type: ignore[arg-type]
+    return ItemCard(item=item, department=department, history=updates, co_executors=co_executors)
 
 
 SHORT_NAME_LENGTH = 80

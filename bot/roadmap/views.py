@@ -18,10 +18,15 @@ def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
     lines = [
         f"<b>{quote(item.code)}</b> {quote(pick_name(item.title_kk, item.title_ru))}",
         _("Responsible department: {name}").format(name=quote(department_name(card.department))),
+    ]
+    if card.co_executors:
+        names = ", ".join(quote(department_name(d)) for d in card.co_executors)
+        lines.append(_("Co-executors: {names}").format(names=names))
+    lines.append(
         _("Deadline: {date} ({days_left})").format(
             date=format_day(item.deadline), days_left=days_left_text(item.deadline, today)
-        ),
-    ]
+        )
+    )
     if item.deadline_text:
         lines.append(_("As the Road Map words it: «{text}»").format(text=quote(item.deadline_text)))
     if item.target:

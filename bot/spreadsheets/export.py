@@ -7,7 +7,7 @@ and text that Excel would take for a formula is written as text.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from bot.spreadsheets.texts import COLUMN_HEADERS
 from bot.telegram.i18n import pick_name
 from bot.telegram.texts import evidence_label, status_label
 from db import queries
-from db.models import Person, RoadmapItem, StatusUpdate
+from db.models import Department, Person, RoadmapItem, StatusUpdate
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -66,6 +66,15 @@ def _finish(sheet: Worksheet, widths: Sequence[int]) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH)
 
 
+def _department_codes(
+    lead: Department | None, co_executor_ids: Iterable[int], departments: dict[int, Department]
+) -> str:
+    """The lead's code, then the co-executors': the way the import reads a shared item."""
+    codes = [lead.code] if lead else []
+    codes += sorted(departments[i].code for i in co_executor_ids if i in departments)
+    return ", ".join(codes)
+
+
 async def build_export(
     session: AsyncSession, *, today: date, tz: tzinfo, thresholds: RiskThresholds
 ) -> bytes:
@@ -74,6 +83,7 @@ async def build_export(
     people = {p.id: p for p in (await session.exec(select(Person))).all()}
     items = (await session.exec(select(RoadmapItem).order_by(col(RoadmapItem.code)))).all()
     latest = await latest_updates(session)
+    co_executors = await queries.co_executor_ids(session)
     risks = await risk_labels(session, today=today, year=None, tz=tz, thresholds=thresholds)
 
     from openpyxl import Workbook  # openpyxl loads on first use
@@ -90,6 +100,7 @@ async def build_export(
             _(COLUMN_HEADERS[Column.DEPARTMENT]),
             _("Department"),
             _(COLUMN_HEADERS[Column.DEADLINE]),
+            _(COLUMN_HEADERS[Column.DEADLINE_TEXT]),
             _(COLUMN_HEADERS[Column.TARGET]),
             _("Status"),
             _("Progress, %"),
@@ -110,9 +121,10 @@ async def build_export(
                 item.code,
                 item.title_kk,
                 item.title_ru,
-                department.code if department else "",
+                _department_codes(department, co_executors.get(item.id, ()), departments),  # type: ignore[arg-type]
                 pick_name(department.name_kk, department.name_ru) if department else "",
                 item.deadline,
+                item.deadline_text or "",
                 item.target or "",
                 status_label(update.status) if update else _("no reports yet"),
                 update.progress if update else None,
@@ -123,7 +135,7 @@ async def build_export(
                 _("yes") if item.archived else "",
             ],
         )
-    _finish(sheet, (10, 40, 40, 14, 30, 12, 30, 20, 10, 30, 16, 20, 50, 10))
+    _finish(sheet, (10, 40, 40, 14, 30, 12, 24, 30, 20, 10, 30, 16, 20, 50, 10))
 
     await _history_sheet(workbook.create_sheet(_("History")), session, tz, people, departments)
     await _departments_sheet(workbook.create_sheet(_("Departments")), session, today, tz)

@@ -20,6 +20,8 @@ class Kind(StrEnum):
     DEPARTMENT = "department"
     DEADLINE = "deadline"
     TARGET = "target"
+    # Only by the bot's own export header, never guessed from an office's words.
+    DEADLINE_TEXT = "deadline_text"
 
 
 # Word stems of headers in both languages (and English), matched at the start of each word.

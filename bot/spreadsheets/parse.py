@@ -737,6 +737,9 @@ class _Reader:
                         },
                     )
                 )
+        written = _cell_text(self.value(row, Column.DEADLINE_TEXT))
+        if written:  # the bot's own export: the date, and the Road Map's wording beside it
+            deadline_text = written[:200]
         if len(departments) > 1:
             self.guesses.append(
                 Guess(

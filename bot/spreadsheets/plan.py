@@ -25,7 +25,7 @@ from bot.spreadsheets.parse import (
     RowProblem,
 )
 from db import queries
-from db.models import Department, ItemCoExecutor, RoadmapItem
+from db.models import Department, RoadmapItem
 
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -204,9 +204,7 @@ async def plan_import(
     matcher = DepartmentMatcher(departments)
     by_id = {department.id: department for department in departments}
     items = {item.code.lower(): item for item in (await session.exec(select(RoadmapItem))).all()}
-    current: dict[int, list[int]] = {}
-    for link in (await session.exec(select(ItemCoExecutor))).all():
-        current.setdefault(link.item_id, []).append(link.department_id)
+    current = await queries.co_executor_ids(session)
     plan = ImportPlan(
         errors=list(parsed.errors),
         data_rows=parsed.data_rows,

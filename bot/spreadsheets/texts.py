@@ -41,11 +41,12 @@ COLUMN_HEADERS: dict[Column, str] = {
 
 
 def localized_header_aliases(i18n: I18n) -> dict[str, Column]:
-    """The template's headers as translated in every locale, so a template always reads back."""
+    """The template's headers as translated in every locale, so a template always reads back;
+    and the export's wording of a deadline, so an export does too."""
     return {
         normalize_header(i18n.gettext(header, locale=locale)): column
         for column, header in COLUMN_HEADERS.items()
-        if column in TEMPLATE_COLUMNS
+        if column in TEMPLATE_COLUMNS or column == Column.DEADLINE_TEXT
         for locale in SUPPORTED_LOCALES
     }
 
