@@ -22,7 +22,8 @@ and after the digest's time in the week it sends the week's digest. So that runs
 bot is measured as started at night (REMINDER_TIME 23:59, DIGEST_SCHEDULE Sunday 23:59), on an
 empty, migrated database; `--daytime` adds a start after the reminder time.
 
-Run by hand: `.venv/bin/python bench/bench_startup.py [--runs 5] [--daytime] [--before PATH]`.
+Run by hand: `.venv/bin/python bench/bench_startup.py [--runs 5] [--daytime] [--before PATH]`;
+`--account` prints instead, one import group at a time, the CPU and memory the bot adds.
 """
 
 from __future__ import annotations
@@ -185,6 +186,62 @@ def print_table(title: str, kinds: dict[str, list[Run]]) -> None:
 
 BARE = "bare aiogram, one router"
 
+# `--account`: where the bot's start goes beyond bare aiogram, one import group at a time in
+# a fresh process (CPU from the process's own clock, memory from its VmRSS), best of the runs.
+ACCOUNT_STEPS = (
+    ("aiogram (what bare aiogram imports)", "import aiogram, aiogram.client.session.aiohttp"),
+    ("SQLAlchemy: core, ORM, asyncio", "import sqlalchemy, sqlalchemy.orm, sqlalchemy.ext.asyncio"),
+    ("SQLModel", "import sqlmodel, sqlmodel.ext.asyncio.session"),
+    ("aiosqlite and its dialect", "import aiosqlite, sqlalchemy.dialects.sqlite.aiosqlite"),
+    ("the 20 tables (db.models)", "import db.models"),
+    ("settings (pydantic-settings)", "import bot.app.config"),
+    ("APScheduler", "import apscheduler.schedulers.asyncio, apscheduler.triggers.cron"),
+    ("Babel", "import babel.dates, babel.numbers, babel.support"),
+    ("the bot's modules and routers", "import bot.app.factory"),
+    (
+        "Kazakhstan's holidays (after the first poll)",
+        "from bot.workdays.kazakhstan import kazakhstan_holidays; kazakhstan_holidays(2026)",
+    ),
+)
+ACCOUNT_SCRIPT = """
+import json, sys, time
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+steps = json.loads(sys.argv[1])
+figures = [(0.0, rss())]
+for code in steps:
+    started = time.process_time()
+    exec(code)
+    figures.append((time.process_time() - started, rss()))
+print(json.dumps(figures))
+"""
+
+
+async def account(runs: int) -> None:
+    """One line per import group: its CPU and the resident memory it adds."""
+    import json
+
+    steps = json.dumps([code for _name, code in ACCOUNT_STEPS])
+    results: list[list[tuple[float, float]]] = []
+    for _run in range(runs):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", ACCOUNT_SCRIPT, steps,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await process.communicate()
+        results.append([tuple(pair) for pair in json.loads(out)])
+    print(f"load average: {load_average()}; best of {runs} fresh processes")
+    print("| import group | CPU | RSS added | RSS after |")
+    print("|---|---|---|---|")
+    for index, (name, _code) in enumerate(ACCOUNT_STEPS, start=1):
+        cpu = min(run[index][0] for run in results)
+        added = min(run[index][1] - run[index - 1][1] for run in results)
+        after = min(run[index][1] for run in results)
+        print(f"| {name} | {cpu * 1000:.0f} ms | {added:.1f} MiB | {after:.0f} MiB |")
+
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -199,7 +256,15 @@ async def main() -> None:
         action="store_true",
         help="also measure a start after the reminder time (the day's scan caught up at start)",
     )
+    parser.add_argument(
+        "--account",
+        action="store_true",
+        help="instead: the CPU and memory of each import group the bot adds to bare aiogram",
+    )
     args = parser.parse_args()
+    if args.account:
+        await account(args.runs)
+        return
 
     with tempfile.TemporaryDirectory() as folder:
         env = {
