@@ -216,8 +216,9 @@ async def compare(session, i18n: I18n, limits: RiskThresholds) -> None:  # type:
         report = Document(
             io.BytesIO(await build_risk_report(session, today=TODAY, tz=TZ, thresholds=limits))
         )
-    rows = list(workbook.worksheets[0].iter_rows(values_only=True))[1:]
-    assert {row[0] for row in rows if row[9]} == expected
+    header, *rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    reasons = header.index(i18n.gettext("Risk reasons", locale="ru"))
+    assert {row[0] for row in rows if row[reasons]} == expected
     reported = {row.cells[1].text.split(" ")[0] for t in report.tables for row in t.rows[1:]}
     assert reported == expected
 

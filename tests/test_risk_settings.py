@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.methods import SendDocument, SendMessage
+from aiogram.utils.i18n import I18n
 from docx import Document
 from openpyxl import load_workbook
 from sqlmodel import select
@@ -59,6 +60,7 @@ async def test_every_view_uses_the_configured_thresholds(
     chatter: Chatter,
     clock: FrozenClock,
     jobs: Jobs,
+    i18n: I18n,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock.set(LOAD)
@@ -101,7 +103,7 @@ async def test_every_view_uses_the_configured_thresholds(
 
     workbook = load_workbook(io.BytesIO(document_bytes(await chatter.send(SECRETARY, "/export"))))
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-    reasons_column = 9
+    reasons_column = rows[0].index(i18n.gettext("Risk reasons", locale="ru"))
     exported = {row[0] for row in rows[1:] if row[reasons_column]}
     assert exported == configured
 
