@@ -17,7 +17,7 @@ the dialog's next state are stored together or not at all, in one commit.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -33,15 +33,53 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from sqlalchemy import delete, event, update
+from sqlalchemy import Table, bindparam, delete, event, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from db.engine import SessionMaker, upsert_insert
+from db.engine import SessionMaker, backend_insert
 from db.models import FsmRecord
 
 _EMPTY = "{}"
+_TABLE: Table = FsmRecord.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The row's four statements, built once per backend: on the table, not the ORM class, so
+    running one costs a cached compile and no ORM bookkeeping (the step's hot path)."""
+
+    read: Any
+    update: Any
+    delete: Any
+    upsert: Any
+
+    @classmethod
+    def build(cls, backend: str) -> _Statements:
+        key = _TABLE.c.key == bindparam("record_key")
+        values: dict[str, Any] = {"state": bindparam("new_state"), "data": bindparam("new_data")}
+        insert = backend_insert(backend)(_TABLE).values(key=bindparam("record_key"), **values)
+        return cls(
+            read=select(_TABLE.c.state, _TABLE.c.data).where(key),
+            update=update(_TABLE).where(key).values(**values),
+            delete=delete(_TABLE).where(key),
+            # an upsert: a job may have written the key since it was read
+            upsert=insert.on_conflict_do_update(
+                index_elements=["key"],
+                set_={"state": insert.excluded.state, "data": insert.excluded.data},
+            ),
+        )
+
+
+_statements_by_backend: dict[str, _Statements] = {}
+
+
+def _statements(backend: str) -> _Statements:
+    statements = _statements_by_backend.get(backend)
+    if statements is None:
+        statements = _statements_by_backend[backend] = _Statements.build(backend)
+    return statements
 
 
 @dataclass
@@ -62,6 +100,12 @@ class DatabaseStorage(BaseStorage):
     def __init__(self, session_maker: SessionMaker, key_builder: KeyBuilder | None = None) -> None:
         self.session_maker = session_maker
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
+        engine = session_maker.kw.get("bind")
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("DatabaseStorage needs a session maker bound to an AsyncEngine")
+        # The row is read and written on a plain connection: no session to build and close.
+        self.engine = engine
+        self.statements = _statements(engine.dialect.name)
 
     @asynccontextmanager
     async def step(self, key: StorageKey) -> AsyncGenerator[None, None]:
@@ -86,10 +130,8 @@ class DatabaseStorage(BaseStorage):
                 _steps.reset(token)
 
     async def _load(self, record_key: str) -> _Row:
-        async with self.session_maker() as session:
-            result = await session.exec(
-                select(FsmRecord.state, FsmRecord.data).where(col(FsmRecord.key) == record_key)
-            )
+        async with self.engine.connect() as connection:
+            result = await connection.execute(self.statements.read, {"record_key": record_key})
             found = result.first()
         if found is None:
             return _Row(existed=False, state=None, data=_EMPTY)
@@ -107,40 +149,28 @@ class DatabaseStorage(BaseStorage):
             return record_key, row, True
         return record_key, await self._load(record_key), False
 
-    def _statement(self, record_key: str, row: _Row, insert: Callable[[Any], Any]) -> Any:
-        """The one statement that stores the row: a delete of an emptied row, an update or an
-        insert (`insert`: the backend's, with ON CONFLICT); None when there is nothing to store
-        (an empty row that never existed)."""
+    def _statement(self, record_key: str, row: _Row) -> tuple[Any, dict[str, Any]] | None:
+        """The one statement that stores the row, with its parameters: a delete of an emptied
+        row, an update or an upsert; None when there is nothing to store (an empty row that
+        never existed)."""
         if row.state is None and row.data == _EMPTY:
             if not row.existed:
                 return None
-            return delete(FsmRecord).where(col(FsmRecord.key) == record_key)
-        if row.existed:
-            return (
-                update(FsmRecord)
-                .where(col(FsmRecord.key) == record_key)
-                .values(state=row.state, data=row.data)
-            )
-        # an upsert: a job may have written the key since it was read
-        return (
-            insert(FsmRecord)
-            .values(key=record_key, state=row.state, data=row.data)
-            .on_conflict_do_update(
-                index_elements=["key"], set_={"state": row.state, "data": row.data}
-            )
-        )
+            return self.statements.delete, {"record_key": record_key}
+        values = {"record_key": record_key, "new_state": row.state, "new_data": row.data}
+        return (self.statements.update if row.existed else self.statements.upsert), values
 
     @staticmethod
     def _stored(row: _Row) -> None:
         row.existed, row.dirty = not (row.state is None and row.data == _EMPTY), False
 
     async def _store(self, record_key: str, row: _Row) -> None:
-        """One statement and one commit, in a session of its own."""
-        async with self.session_maker() as session:
-            statement = self._statement(record_key, row, upsert_insert(session))
-            if statement is not None:
-                await session.exec(statement)
-                await session.commit()
+        """One statement and one commit, on a connection of its own."""
+        statement = self._statement(record_key, row)
+        if statement is not None:
+            async with self.engine.connect() as connection:
+                await connection.execute(*statement)
+                await connection.commit()
         self._stored(row)
 
     def join(self, session: AsyncSession) -> None:
@@ -150,14 +180,13 @@ class DatabaseStorage(BaseStorage):
         steps = _steps.get()
         if steps is None:
             return
-        insert = upsert_insert(session)  # not the session: a listener holding it is a cycle
 
         def carry(sync_session: Session) -> None:
             for record_key, row in steps.items():
                 if row.open and row.dirty:
-                    statement = self._statement(record_key, row, insert)
+                    statement = self._statement(record_key, row)
                     if statement is not None:
-                        sync_session.execute(statement)
+                        sync_session.execute(*statement)
                     self._stored(row)
 
         event.listen(session.sync_session, "before_commit", carry)
