@@ -238,7 +238,8 @@ def row(label: str, times: list[float], kind: Kind | None = None, *, sql: bool =
         counted += f" {kind.calls / len(times):8.0f}"
     print(
         f"{label:<30} {len(times):5} {statistics.median(times) * 1000:7.2f} "
-        f"{percentile(times, 0.99) * 1000:7.2f} {len(times) / sum(times):8.0f} {counted}"
+        f"{percentile(times, 0.9) * 1000:7.2f} {percentile(times, 0.99) * 1000:7.2f} "
+        f"{max(times) * 1000:7.2f} {len(times) / sum(times):8.0f} {counted}"
     )
 
 
@@ -268,7 +269,8 @@ async def main(args: argparse.Namespace) -> None:
         f"on {os.cpu_count()} CPUs"
     )
     print(
-        f"{'':<30} {'steps':>5} {'p50 ms':>7} {'p99 ms':>7} {'steps/s':>8} "
+        f"{'':<30} {'steps':>5} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+        f"{'steps/s':>8} "
         f"{'statements':>10} {'commits':>8}" + (f" {'calls':>8}" if args.calls else "")
     )
     if args.calls:
