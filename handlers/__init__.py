@@ -12,6 +12,11 @@ from handlers import chair, errors, fallback, items, reporting, secretariat, spr
 
 
 def get_routers() -> list[Router]:
-    # The fallback router answers whatever nobody else took, so it must come last.
-    modules = (errors, start, secretariat, spreadsheets, chair, items, reporting, fallback)
-    return [module.create_router() for module in modules]
+    # The fallback router answers whatever nobody else took, so it must come last. The
+    # reporting buttons come first: the taps the bot gets most, with prefixes of their own.
+    modules = (start, secretariat, spreadsheets, chair, items, reporting, fallback)
+    return [
+        errors.create_router(),
+        reporting.create_button_router(),
+        *(module.create_router() for module in modules),
+    ]

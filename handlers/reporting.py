@@ -954,14 +954,11 @@ def _item_id_of(data: str | None) -> int | None:
     return parse_int(parts[1], 1, DB_ID_MAX) if len(parts) > 1 else None
 
 
-def create_router() -> Router:
-    router = Router(name=__name__)
-    router.message.middleware(DialogMiddleware())
+def create_button_router() -> Router:
+    """The worklist's and the dialog's buttons. Their prefixes are theirs alone, so this router
+    goes before the others: a tap is not first tried against every other router's filters."""
+    router = Router(name=f"{__name__}.buttons")
     router.callback_query.middleware(DialogMiddleware())
-    router.message.register(my_items, Command("myitems"))
-    router.message.register(away_command, Command("away"))
-    router.message.register(report_command, Command("report"))
-    router.message.register(cancel_command, Command("cancel"))
     router.callback_query.register(worklist_page, WorklistPage.filter())
     router.callback_query.register(confirm_item, ConfirmItem.filter())
     router.callback_query.register(confirm_all, ConfirmAll.filter())
@@ -988,7 +985,18 @@ def create_router() -> Router:
         stale_dialog_button,
         or_f(PickStatus.filter(), PickProgress.filter(), PickCause.filter(), DialogAction.filter()),
     )
+    return router
 
+
+def create_router() -> Router:
+    """Members' commands and the dialog's typed answers, after the other routers' commands."""
+    router = Router(name=__name__)
+    router.message.middleware(DialogMiddleware())
+    router.message.register(my_items, Command("myitems"))
+    router.message.register(away_command, Command("away"))
+    router.message.register(report_command, Command("report"))
+    router.message.register(cancel_command, Command("cancel"))
+    member = HasPerson()
     router.message.register(typed_status, ReportDialog.status, F.text, member)
     router.message.register(typed_progress, ReportDialog.progress, F.text, member)
     router.message.register(typed_cause, ReportDialog.cause, F.text, member)
