@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.scratch import scratch_database
 from bot.app.config import Settings
-from bot.app.factory import create_dispatcher
+from bot.app.factory import create_dispatcher, freeze_startup_heap
 from bot.core.clock import FrozenClock
 from bot.core.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
@@ -125,6 +125,7 @@ async def project(steps: int, log: bool, count_calls: bool) -> tuple[dict[str, K
         dispatcher["i18n"] = i18n
         dispatcher["jobs"] = jobs
         dispatcher["risk_thresholds"] = jobs.thresholds
+        freeze_startup_heap()  # as run_polling does once the application is built
         chatter = Chatter(dispatcher, bot)
         await chatter.send(ADMIN_ID, "/start")
         await chatter.press(ADMIN_ID, "lang:ru")

@@ -7,6 +7,7 @@ factories with their own settings and clock.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -240,9 +241,19 @@ async def wait_for_telegram(
         wait = min(wait * 2, max_wait)
 
 
+def freeze_startup_heap() -> None:
+    """Keep everything built at start (modules, models, schemas, catalogs: a few hundred
+    thousand objects) out of the collector's full passes. Without it a full collection walks
+    them all, a pause of 0.2-0.6 s in the middle of an update every so often. Call it once
+    the application is built; it costs microseconds, and what is frozen is never freed,
+    which is what start-up objects are anyway."""
+    gc.freeze()
+
+
 async def run_polling(settings: Settings) -> None:
     clock = SystemClock()
     application = await create_application(settings, clock)
+    freeze_startup_heap()
     application.bot.session.middleware(PollHeartbeat(settings.heartbeat_file, clock))
     try:
         await wait_for_telegram(application.bot)
