@@ -63,6 +63,7 @@ def percentile(values: list[float], share: float) -> float:
 @dataclass
 class Kind:
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the process's CPU time, all threads
     statements: int = 0
     commits: int = 0
     calls: int = 0
@@ -182,12 +183,13 @@ async def project(steps: int, log: bool, count_calls: bool) -> tuple[dict[str, K
                 calls = CallCounter()
                 if count_calls:
                     sys.setprofile(calls)
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 try:
                     await step()
                 finally:
                     sys.setprofile(None)
                 kinds[kind].times.append(time.perf_counter() - start)
+                kinds[kind].cpu.append(time.process_time() - cpu)
                 kinds[kind].calls += calls.calls
                 kinds[kind].statements += len(statements) - first_statement
                 kinds[kind].commits += counts["commits"] - first_commit
@@ -219,12 +221,13 @@ async def bare(steps: int, count_calls: bool = False) -> Kind:
         calls = CallCounter()
         if count_calls:
             sys.setprofile(calls)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             await chatter.press(MEMBER, f"echo:{n}")
         finally:
             sys.setprofile(None)
         baseline.times.append(time.perf_counter() - start)
+        baseline.cpu.append(time.process_time() - cpu)
         baseline.calls += calls.calls
     return baseline
 
@@ -249,6 +252,7 @@ def merged(kinds: dict[str, Kind], names: tuple[str, ...] | None = None) -> Kind
     for name, kind in kinds.items():
         if names is None or name in names:
             total.times += kind.times
+            total.cpu += kind.cpu
             total.statements += kind.statements
             total.commits += kind.commits
             total.calls += kind.calls
@@ -262,6 +266,7 @@ async def main(args: argparse.Namespace) -> None:
     kinds, pauses = await project(args.steps, args.log, args.calls)
     after = await bare(args.steps, args.calls)  # the machine is shared: bracket the project
     baseline.times += after.times
+    baseline.cpu += after.cpu
     baseline.calls += after.calls
     load_after = os.getloadavg()[0]
     backend = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
@@ -288,6 +293,16 @@ async def main(args: argparse.Namespace) -> None:
         f"ratio to bare aiogram (steps/s): navigation "
         f"{len(navigation.times) / sum(navigation.times) / bare_rate:.3f}, all steps "
         f"{len(everything.times) / sum(everything.times) / bare_rate:.3f}"
+    )
+    print(
+        "CPU time per step (the process's, all threads; what the machine's other load changes "
+        "least): "
+        + "; ".join(
+            f"{label} p50 {statistics.median(kind.cpu) * 1000:.2f} ms, "
+            f"p99 {percentile(kind.cpu, 0.99) * 1000:.2f} ms"
+            for label, kind in (("bare aiogram", baseline), ("navigation", navigation))
+        )
+        + f"; save p50 {statistics.median(kinds['save'].cpu) * 1000:.2f} ms"
     )
     print(
         f"garbage collections during the project: {pauses.count}, "
