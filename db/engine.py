@@ -11,8 +11,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession as AsyncSession
 
-from db.sqlite_connection import one_trip_creator
-
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
@@ -64,6 +62,8 @@ def create_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> AsyncEngine
         _ensure_sqlite_folder(url)
         kwargs.setdefault("pool_reset_on_return", None)
         if make_url(url).get_driver_name() == "aiosqlite":
+            from db.sqlite_connection import one_trip_creator  # aiosqlite: SQLite bots only
+
             kwargs.setdefault("async_creator", one_trip_creator(url))
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
