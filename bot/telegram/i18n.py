@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,14 @@ def current_locale() -> str:
 
 def format_day(day: date, locale: str | None = None) -> str:
     """A date as a native reader writes it: «2025 ж. 1 қыркүйек», «1 сентября 2025 г.»."""
-    return format_date(day, format="long", locale=locale or current_locale())
+    return _long_date(day, locale or current_locale())
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, locale: str) -> str:
+    """Babel parses the locale's pattern on every call (over half of a dialog card's Python
+    calls); the text depends on the day and the language alone."""
+    return format_date(day, format="long", locale=locale)
 
 
 def pick_name(kk: str | None, ru: str | None, locale: str | None = None) -> str:
