@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -123,6 +123,10 @@ class OneTripCursor:
         cursor = self._cursor
         if cursor is not None and (limit is None or limit > 0):
             self._rows.extend(await self._connection._execute(self._read, cursor, limit))
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        while (row := await self.fetchone()) is not None:
+            yield row
 
     async def fetchone(self) -> Any:
         if not self._rows:

@@ -118,3 +118,20 @@ async def test_a_savepoint_counts_as_an_open_transaction(engine: AsyncEngine) ->
         await connection.execute(insert(TABLE).values(key="k", state=None, data="{}"))
         await connection.rollback()
         assert (await connection.execute(select(TABLE.c.key))).all() == []
+
+
+async def test_the_driver_cursor_reads_in_chunks_when_iterated(engine: AsyncEngine) -> None:
+    count = PREFETCH + 3
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(TABLE), [{"key": f"{n:05}", "state": None, "data": "{}"} for n in range(count)]
+        )
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, OneTripConnection)
+        cursor = driver.cursor()
+        await cursor.execute("SELECT key FROM fsm_record ORDER BY key")
+        keys = [row[0] async for row in cursor]
+        await cursor.close()
+    assert keys == [f"{n:05}" for n in range(count)]
