@@ -188,6 +188,19 @@ async def test_bad_progress_is_explained_and_the_dialog_stays(
     assert await rows(session_maker, StatusUpdate) == []
 
 
+async def test_a_command_typed_mid_dialog_reaches_its_handler_and_the_buttons_still_work(
+    world: World, i18n: I18n
+) -> None:
+    """The reporting buttons' router comes first; the dialog's typed answers do not, so a
+    command typed at a step that takes any text still reaches the command's own handler."""
+    chatter, item = world.chatter, world.items["1.1"]
+    await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
+    help_reply = only_text(await chatter.send(EDU_DEPUTY, "/help"))  # at the status step
+    assert i18n.gettext("What you can do:", locale="ru") in help_reply
+    step = await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="on_track").pack())
+    assert any(isinstance(r, EditMessageText) for r in step)  # the dialog went on
+
+
 def _media_message(user_id: int, **content: object) -> Update:
     return Update(
         update_id=10_000 + user_id,
