@@ -20,6 +20,7 @@ from bot.risk.digest import (
     DEPARTMENT_BUTTONS,
     Category,
     Summary,
+    at_risk_by_department,
     category,
     digest_blocks,
     enqueue_weekly_digest,
@@ -90,6 +91,21 @@ def departments(count: int) -> dict[int, Department]:
         )
         for n in range(1, count + 1)
     }
+
+
+def test_a_departments_items_worst_first_then_by_code_as_numbers(i18n: I18n) -> None:
+    """Whatever order the assessment met them in: equal severity goes by code, 2.10 after
+    2.9, and an item with more reasons (or overdue) comes first."""
+    stale, flat = [RiskReason.STALE], [RiskReason.STALE, RiskReason.FLAT]
+    risks = [fake_risk(n, 1, stale) for n in (210, 29, 21)] + [fake_risk(22, 1, flat)]
+    for risk, code in zip(risks, ("2.10", "2.9", "2.1", "2.2"), strict=True):
+        risk.code = code
+    overdue = fake_risk(23, 1, [RiskReason.OVERDUE])
+    overdue.state = RiskState.OVERDUE
+    summary = summarize({risk.item_id: risk for risk in [*risks, overdue]})
+    with in_locale(i18n, "ru"):
+        ((_dept, ordered),) = at_risk_by_department(summary, departments(1))
+    assert [risk.code for risk in ordered] == ["2.3", "2.2", "2.1", "2.9", "2.10"]
 
 
 def balanced(text: str) -> bool:

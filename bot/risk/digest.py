@@ -74,7 +74,8 @@ def category(risk: ItemRisk) -> Category:
 
 @dataclass
 class Summary:
-    """What the digest counts. `at_risk` includes the overdue items."""
+    """What the digest counts. `at_risk` includes the overdue items; `at_risk_items` are in
+    code order (`code_key`)."""
 
     total: int = 0
     counts: Counter[Category] = field(default_factory=Counter)
@@ -158,11 +159,6 @@ def count_lines(summary: Summary) -> list[str]:
     return lines
 
 
-def worst_first(risk: ItemRisk) -> tuple[int, int, tuple[tuple[int, int | str], ...]]:
-    """Overdue before "will not be met" before at risk; more reasons first; then by code."""
-    return (-SEVERITY[risk.state], -len(risk.reasons), code_key(risk.code))
-
-
 def summary_line(risk: ItemRisk) -> str:
     """One of a department's worst items in the summary: code, a short title, short reasons."""
     title = shorten(pick_name(risk.title_kk, risk.title_ru), SUMMARY_TITLE_LIMIT)
@@ -170,9 +166,15 @@ def summary_line(risk: ItemRisk) -> str:
 
 
 def digest_blocks(
-    summary: Summary, departments: dict[int, Department], *, year: int, today: date
+    summary: Summary,
+    departments: dict[int, Department],
+    *,
+    year: int,
+    today: date,
+    grouped: list[tuple[int, list[ItemRisk]]] | None = None,
 ) -> list[Block]:
-    """Totals, then per department (most at-risk first): the count and its worst few items."""
+    """Totals, then per department (most at-risk first): the count and its worst few items.
+    `grouped`: `at_risk_by_department`'s answer, when the caller already has it."""
     header = [
         _("<b>Road Map {year}: summary as of {date}</b>").format(year=year, date=format_day(today)),
         *count_lines(summary),
@@ -182,7 +184,9 @@ def digest_blocks(
         blocks.append(Block(("", _("No items are at risk."))))
         return blocks
     blocks.append(Block(("", _("<b>At-risk items by department</b>"))))
-    for dept, risks in at_risk_by_department(summary, departments):
+    if grouped is None:
+        grouped = at_risk_by_department(summary, departments)
+    for dept, risks in grouped:
         name = quote(department_short_name(departments.get(dept)))
         count = ngettext("{count} item at risk", "{count} items at risk", len(risks)).format(
             count=len(risks)
@@ -208,6 +212,13 @@ def at_risk_by_department(
         key=lambda dept: (-len(grouped[dept]), department_short_name(departments.get(dept))),
     )
     return [(dept, sorted(grouped[dept], key=worst_first)) for dept in order]
+
+
+def worst_first(risk: ItemRisk) -> tuple[int, int]:
+    """Overdue before "will not be met" before at risk; more reasons first; then by code: the
+    summary's items are in code order and sorting is stable, so equal ones stay by code
+    (without computing a code key per item for every sort)."""
+    return (-SEVERITY[risk.state], -len(risk.reasons))
 
 
 @dataclass
@@ -250,8 +261,11 @@ def render_digest(
 ) -> list[DigestMessage]:
     """The digest in the current locale: as few messages as fit (one for the demo), with the
     department buttons on the last."""
-    parts = split_blocks(digest_blocks(summary, departments, year=year, today=today))
-    counts = [(dept, len(risks)) for dept, risks in at_risk_by_department(summary, departments)]
+    grouped = at_risk_by_department(summary, departments)
+    parts = split_blocks(
+        digest_blocks(summary, departments, year=year, today=today, grouped=grouped)
+    )
+    counts = [(dept, len(risks)) for dept, risks in grouped]
     keyboard = department_keyboard(counts, departments, year)
     return [
         DigestMessage(part.text, keyboard if number == len(parts) - 1 else None)
