@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections import Counter
@@ -22,8 +23,10 @@ from bot.risk.digest import (
     Summary,
     at_risk_by_department,
     category,
+    collect_digest,
     digest_blocks,
     enqueue_weekly_digest,
+    render_chart_pngs,
     render_digest,
     summarize,
 )
@@ -332,6 +335,18 @@ async def test_weekly_digest_goes_through_the_outbox_once_a_week(
     assert all(c["parse_mode"] == "HTML" and c["reply_markup"]["inline_keyboard"] for c in captions)
     assert all(c["caption"].startswith("<b>") for c in captions)
     assert all(row.not_before == NOW + timedelta(hours=8) for row in rows)
+    # One drawing for both languages: the Russian chair gets the Russian chart, the Kazakh
+    # secretary the Kazakh one.
+    charts = {
+        row.chat_id: base64.b64decode(json.loads(row.payload)["params"]["photo"]["base64"])
+        for row in rows
+        if "chart" in row.idempotency_key
+    }
+    async with session_maker() as session:
+        data = await collect_digest(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
+    expected = render_chart_pngs(data, i18n, ["kk", "ru"])
+    assert charts == {CHAIR: expected["ru"], SECRETARY: expected["kk"]}
+    assert expected["ru"] != expected["kk"]
     async with session_maker() as session:
         again = await enqueue_weekly_digest(
             session,
