@@ -4,10 +4,10 @@ matplotlib is imported inside the functions and drawn on an Agg canvas (the obje
 pyplot and its global state), so importing this module touches nothing, the bot never needs
 a display, and a chart can be drawn in a worker thread.
 
-Only the words differ between languages, so `Chart` draws the numbers once and `Chart.png`
-puts one language's words on the figure and saves it: a digest read in Kazakh and in Russian
-builds one figure, not two. The margins are measured from those words (what `tight_layout`
-finds, without laying out and measuring every artist of the figure to find it).
+Only the words differ between languages, so `Chart.pngs` draws everything else once and then,
+per language, only that language's words over a copy of it: a digest read in Kazakh and in
+Russian builds and draws one figure, not two. The margins are measured from the words (what
+`tight_layout` finds, without laying out and measuring every artist of the figure for it).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CATEGORY_COLOURS = (
 )
 
 DPI = 110
-WIDTH = 9.0  # inches: 990 pixels, a phone's screen width at Telegram's photo size
+WIDTH = 9.0  # inches: 990 pixels wide, tall below for a phone
 EDGE = 0.15  # inches of white around everything
 LABEL_SIZE, TITLE_SIZE, TREND_TITLE_SIZE, TICK_SIZE, POINT_SIZE = 11, 14, 13, 10, 9
 TREND_HEIGHT = 1.9  # inches of the week-by-week panel itself
