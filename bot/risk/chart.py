@@ -43,12 +43,6 @@ LEGEND_TEXT_AT = LEGEND_PAD + 2.0 + 0.8
 
 
 @dataclass(frozen=True)
-class ChartBar:
-    label: str
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True)
 class ChartTexts:
     """One language's words on the chart; the numbers are the same in every language."""
 
@@ -80,19 +74,6 @@ def chart_texts(*, bar_labels: Sequence[str], week_labels: Sequence[str], year: 
         bar_labels=[textwrap.fill(label, 26) for label in bar_labels],
         week_labels=list(week_labels),
     )
-
-
-def render_chart(
-    *, bars: Sequence[ChartBar], weekly: Sequence[tuple[str, int]], year: int
-) -> bytes:
-    """The chart in the current locale, for a single reader."""
-    chart = Chart([bar.counts for bar in bars], [count for _label, count in weekly])
-    texts = chart_texts(
-        bar_labels=[bar.label for bar in bars],
-        week_labels=[label for label, _count in weekly],
-        year=year,
-    )
-    return chart.pngs([texts])[0]
 
 
 class Chart:
