@@ -14,10 +14,11 @@ what a running bot has.
 Times are wall clock with the process's CPU time in brackets (it includes the SQLite thread,
 not the PostgreSQL server; on a shared machine it moves less than the wall clock). "cold" is
 the process's first digest (matplotlib imported and its fonts loaded, the database's pages
-not yet cached), "warm" the best of three after it; "chart" is one PNG in one language (the
-first one, with the import, and then warm); "SQL" counts the statements of one digest. The
-baseline, measured in the same process on the same data, is one full assessment and its
-summary (`assess_items` + `summarize`, what bench_risk times and what the digest ran before).
+not yet cached), "warm" the best of three after it; "charts" is the chart in both languages
+(the first drawing, with matplotlib's import, and then warm); "SQL" counts the statements
+of one digest. The baseline, measured in the same process on the same data, is one full
+assessment and its summary (`assess_items` + `summarize`, what bench_risk times and what the
+digest ran before).
 
 Memory: "Python peak" is tracemalloc's peak during one warm digest (in brackets, during the
 baseline); "RSS after imports" is the process before its first digest (aiogram, SQLAlchemy
@@ -40,7 +41,7 @@ import resource
 import sys
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from datetime import time as clock_time
 from typing import Any
@@ -78,25 +79,29 @@ def peak_rss_mib() -> float:
 
 
 class Charts:
-    """Times each chart drawn through `render_chart_png` (the digest module's own name)."""
+    """Times each drawing of the chart in both languages through `render_chart_pngs` (the
+    digest module's own name, what the weekly job calls)."""
 
     def __init__(self) -> None:
         self.seconds: list[float] = []
-        self._draw = digest_module.render_chart_png
+        self._draw = digest_module.render_chart_pngs
 
     def __enter__(self) -> Charts:
-        def timed(data: DigestData) -> bytes:
+        def timed(data: DigestData, i18n: Any, locales: Sequence[str]) -> dict[str, bytes]:
             started = time.perf_counter()
             try:
-                return self._draw(data)
+                return self._draw(data, i18n, locales)
             finally:
                 self.seconds.append(time.perf_counter() - started)
 
-        digest_module.render_chart_png = timed  # type: ignore[assignment]
+        digest_module.render_chart_pngs = timed  # type: ignore[assignment]
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        digest_module.render_chart_png = self._draw  # type: ignore[assignment]
+        digest_module.render_chart_pngs = self._draw  # type: ignore[assignment]
+
+
+LOCALES = ("kk", "ru")
 
 
 async def whole_digest(session_maker: Any, i18n: Any) -> tuple[int, int, int]:
@@ -104,12 +109,11 @@ async def whole_digest(session_maker: Any, i18n: Any) -> tuple[int, int, int]:
     async with session_maker() as session:
         data = await collect_digest(session, today=TODAY, year=YEAR, thresholds=THRESHOLDS, tz=TZ)
     messages = 0
-    chart_bytes = 0
-    for locale in ("kk", "ru"):
+    for locale in LOCALES:
         with in_locale(i18n, locale):
             messages += len(render_digest(data.summary, data.departments, year=YEAR, today=TODAY))
-            chart_bytes += len(digest_module.render_chart_png(data))
-    return messages, chart_bytes, len(data.weekly)
+    charts = digest_module.render_chart_pngs(data, i18n, LOCALES)
+    return messages, sum(len(png) for png in charts.values()), len(data.weekly)
 
 
 async def one_assessment(session_maker: Any) -> int:
@@ -218,7 +222,7 @@ async def seed_snapshots(url: str) -> int:
 HEADER = (
     "| backend | items | snapshots | digest cold (CPU) | digest warm (CPU) "
     "| baseline: one assessment (CPU) "
-    "| chart first / warm | SQL | Python peak (baseline) | RSS after imports | peak RSS "
+    "| charts kk+ru first / warm | SQL | Python peak (baseline) | RSS after imports | peak RSS "
     "| growth |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 

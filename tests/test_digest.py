@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections import Counter
@@ -20,9 +21,12 @@ from bot.risk.digest import (
     DEPARTMENT_BUTTONS,
     Category,
     Summary,
+    at_risk_by_department,
     category,
+    collect_digest,
     digest_blocks,
     enqueue_weekly_digest,
+    render_chart_pngs,
     render_digest,
     summarize,
 )
@@ -90,6 +94,21 @@ def departments(count: int) -> dict[int, Department]:
         )
         for n in range(1, count + 1)
     }
+
+
+def test_a_departments_items_worst_first_then_by_code_as_numbers(i18n: I18n) -> None:
+    """Whatever order the assessment met them in: equal severity goes by code, 2.10 after
+    2.9, and an item with more reasons (or overdue) comes first."""
+    stale, flat = [RiskReason.STALE], [RiskReason.STALE, RiskReason.FLAT]
+    risks = [fake_risk(n, 1, stale) for n in (210, 29, 21)] + [fake_risk(22, 1, flat)]
+    for risk, code in zip(risks, ("2.10", "2.9", "2.1", "2.2"), strict=True):
+        risk.code = code
+    overdue = fake_risk(23, 1, [RiskReason.OVERDUE])
+    overdue.state = RiskState.OVERDUE
+    summary = summarize({risk.item_id: risk for risk in [*risks, overdue]})
+    with in_locale(i18n, "ru"):
+        ((_dept, ordered),) = at_risk_by_department(summary, departments(1))
+    assert [risk.code for risk in ordered] == ["2.3", "2.2", "2.1", "2.9", "2.10"]
 
 
 def balanced(text: str) -> bool:
@@ -316,6 +335,18 @@ async def test_weekly_digest_goes_through_the_outbox_once_a_week(
     assert all(c["parse_mode"] == "HTML" and c["reply_markup"]["inline_keyboard"] for c in captions)
     assert all(c["caption"].startswith("<b>") for c in captions)
     assert all(row.not_before == NOW + timedelta(hours=8) for row in rows)
+    # One drawing for both languages: the Russian chair gets the Russian chart, the Kazakh
+    # secretary the Kazakh one.
+    charts = {
+        row.chat_id: base64.b64decode(json.loads(row.payload)["params"]["photo"]["base64"])
+        for row in rows
+        if "chart" in row.idempotency_key
+    }
+    async with session_maker() as session:
+        data = await collect_digest(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
+    expected = render_chart_pngs(data, i18n, ["kk", "ru"])
+    assert charts == {CHAIR: expected["ru"], SECRETARY: expected["kk"]}
+    assert expected["ru"] != expected["kk"]
     async with session_maker() as session:
         again = await enqueue_weekly_digest(
             session,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -164,6 +164,36 @@ async def test_the_digests_tally_is_the_same_assessment(
     summary = summarize_tally(tally)
     assert summary == summarize(risks)
     assert summary.counts[Category.DONE] and summary.counts[Category.NOT_REPORTED]
+
+
+async def test_the_tally_counts_done_items_it_never_reads(
+    world: World, session: AsyncSession
+) -> None:
+    """The done items are counted per department from the item counts, not sent as rows: a
+    department with only done items, an archived done item, another year's done item and an
+    item reopened after "done" (its newest update counts) all land where the full
+    assessment puts them."""
+    await world.department("arch")
+    for code in ("3.1", "3.2", "3.3"):
+        await world.item(code, "arch", date(2025, 4, 1))
+        await world.update(code, date(2025, 3, 20), "done", 100)
+    world.items["3.3"].archived = True
+    await world.item("3.4", "arch", date(2026, 4, 1))
+    await world.update("3.4", date(2025, 3, 20), "done", 100)
+    await world.update("1.1", TODAY - timedelta(days=30), "done", 100)  # older than its newest
+    await world.item("1.5", "edu", date(2025, 12, 31))
+    await world.update("1.5", TODAY - timedelta(days=9), "done", 100)
+    await world.update("1.5", TODAY - timedelta(days=2), "at_risk", 80, cause="financing")
+    await session.commit()
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
+    summary = summarize_tally(
+        await assess_tally(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
+    )
+    assert summary == summarize(risks)
+    done = {dept: counts[Category.DONE] for dept, counts in summary.by_department.items()}
+    edu, arch = world.departments["edu"].id, world.departments["arch"].id
+    assert done[edu] == 1 and done[arch] == 2  # 1.4; 3.1 and 3.2
+    assert summary.by_department[edu][Category.AT_RISK] == 2  # 1.2 blocked, 1.5 reopened
 
 
 @pytest.mark.parametrize(

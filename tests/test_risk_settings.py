@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.risk import chart
+from bot.risk import chart, digest
 from bot.risk.assess import assess_items
 from bot.risk.rules import RiskThresholds
 from bot.roadmap.demo import seed_demo
@@ -81,19 +81,19 @@ async def test_every_view_uses_the_configured_thresholds(
     default = await expected_codes(session, RiskThresholds())
     assert len(default) == 12 and len(configured) == 10 and configured < default
 
-    drawn: list[chart.ChartBar] = []
-    real_render = chart.render_chart
+    drawn: list[dict[str, int]] = []
 
-    def spy(*, bars: list[chart.ChartBar], **kwargs: Any) -> bytes:
-        drawn.extend(bars)
-        return real_render(bars=bars, **kwargs)
+    class Spy(chart.Chart):
+        def __init__(self, counts: list[dict[str, int]], weekly: list[int]) -> None:
+            drawn.extend(counts)
+            super().__init__(counts, weekly)
 
-    monkeypatch.setattr(chart, "render_chart", spy)
+    monkeypatch.setattr(digest, "Chart", Spy)
     summary = await chatter.send(CHAIR, "/summary")
     text = "\n".join(r.text for r in summary if isinstance(r, SendMessage))
     listed = {line.split("<b>")[1].split("</b>")[0] for line in text.split("\n") if "• " in line}
     assert listed == configured
-    assert sum(bar.counts.get("at_risk", 0) + bar.counts.get("overdue", 0) for bar in drawn) == 10
+    assert sum(counts.get("at_risk", 0) + counts.get("overdue", 0) for counts in drawn) == 10
 
     assert await jobs.chair_alerts() > 0
     alerted = (await session.exec(select(Notification).where(Notification.kind == "alert"))).all()

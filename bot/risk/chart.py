@@ -1,8 +1,13 @@
 """The digest's chart: items per department by category, and at-risk items week by week.
 
-matplotlib is imported inside the function and drawn on an Agg canvas (the object API, no
+matplotlib is imported inside the functions and drawn on an Agg canvas (the object API, no
 pyplot and its global state), so importing this module touches nothing, the bot never needs
 a display, and a chart can be drawn in a worker thread.
+
+Only the words differ between languages, so `Chart.pngs` draws everything else once and then,
+per language, only that language's words over a copy of it: a digest read in Kazakh and in
+Russian builds and draws one figure, not two. The margins are measured from the words (what
+`tight_layout` finds, without laying out and measuring every artist of the figure for it).
 """
 
 from __future__ import annotations
@@ -23,11 +28,30 @@ CATEGORY_COLOURS = (
     ("not_reported", "#b0bec5"),
 )
 
+DPI = 110
+WIDTH = 9.0  # inches: 990 pixels wide, tall below for a phone
+EDGE = 0.15  # inches of white around everything
+LABEL_SIZE, TITLE_SIZE, TREND_TITLE_SIZE, TICK_SIZE, POINT_SIZE = 11, 14, 13, 10, 9
+TREND_HEIGHT = 1.9  # inches of the week-by-week panel itself
+TREND_ROTATION = 30  # degrees of the week labels
+LINE = 1.2  # matplotlib's line spacing, in font sizes
+TICK_SPACE = (3.5 + 3.5) / 72  # a tick's length and its label's pad, in inches
+# The legend in font sizes from its corner: matplotlib's own spacing (pads, a handle two
+# sizes long, 1.5 sizes a row).
+LEGEND_PAD, LEGEND_FIRST_ROW, LEGEND_ROW = 0.9, 1.5, 1.5
+LEGEND_TEXT_AT = LEGEND_PAD + 2.0 + 0.8
+
 
 @dataclass(frozen=True)
-class ChartBar:
-    label: str
-    counts: dict[str, int]
+class ChartTexts:
+    """One language's words on the chart; the numbers are the same in every language."""
+
+    title: str
+    axis: str
+    categories: dict[str, str]
+    trend_title: str
+    bar_labels: Sequence[str]  # one per bar, in the order the bars were given
+    week_labels: Sequence[str]  # one per week, oldest first
 
 
 def _category_labels() -> dict[str, str]:
@@ -40,87 +64,280 @@ def _category_labels() -> dict[str, str]:
     }
 
 
-def render_chart(
-    *, bars: Sequence[ChartBar], weekly: Sequence[tuple[str, int]], year: int
-) -> bytes:
+def chart_texts(*, bar_labels: Sequence[str], week_labels: Sequence[str], year: int) -> ChartTexts:
+    """The chart's words in the current locale."""
+    return ChartTexts(
+        title=textwrap.fill(_("Road Map {year}: items by department").format(year=year), 48),
+        axis=_("items"),
+        categories=_category_labels(),
+        trend_title=_("At-risk items week by week"),
+        bar_labels=[textwrap.fill(label, 26) for label in bar_labels],
+        week_labels=list(week_labels),
+    )
+
+
+class Chart:
     """A PNG sized for a phone screen: tall, large type, labels in the reader's language.
 
     The legend stands beside the bars; the week-by-week panel appears once there are at
     least two stored weeks to compare (a single point says nothing a count does not).
+    Everything but the words is drawn once; each language's words are then drawn over a
+    copy of that (the words are every language-dependent artist: `_words`).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.collections import PolyCollection
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
 
-    labels = _category_labels()
-    ordered = sorted(bars, key=lambda bar: sum(bar.counts.values()))
-    height = max(4.0, 0.6 * len(ordered) + 1.5)
-    trend = len(weekly) >= 2
-    figure = Figure(figsize=(9, height + (3.2 if trend else 0.4)), dpi=110)
-    FigureCanvasAgg(figure)
-    if trend:
-        top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [height, 2.6]})
-    else:
-        top, bottom = figure.subplots(1, 1), None
-    names = [textwrap.fill(bar.label, 26) for bar in ordered]
-    positions = range(len(ordered))
-    # Every segment of every bar in one collection: drawn in one call, where barh would make
-    # and draw a patch per segment (most of the drawing time).
-    segments, colours = [], []
-    for position, bar in zip(positions, ordered, strict=True):
-        left = 0
-        for key, colour in CATEGORY_COLOURS:
-            right = left + bar.counts.get(key, 0)
-            y0, y1 = position - 0.35, position + 0.35
-            segments.append([(left, y0), (left, y1), (right, y1), (right, y0)])
-            colours.append(colour)
-            left = right
-    stacked = PolyCollection(segments, facecolors=colours, edgecolors="none", linewidths=0)
-    stacked.sticky_edges.x.append(0)  # the bars start at the axis, as barh's do
-    top.add_collection(stacked)
-    top.autoscale_view()
-    top.set_yticks(list(positions), names, fontsize=11)
-    top.set_xlabel(_("items"), fontsize=11)
-    top.set_title(
-        textwrap.fill(_("Road Map {year}: items by department").format(year=year), 48),
-        fontsize=14,
-        fontweight="bold",
-        loc="left",
-    )
-    top.legend(
-        handles=[
-            Patch(facecolor=colour, edgecolor="none", label=labels[key])
-            for key, colour in CATEGORY_COLOURS
-        ],
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize=11,
-        frameon=False,
-    )
-    top.grid(axis="x", alpha=0.3)
-    top.spines[["top", "right"]].set_visible(False)
-    if bottom is not None:
-        _trend(bottom, weekly)
-    figure.tight_layout()
-    # tight_layout leaves a placeholder layout engine behind, and with any engine set savefig
-    # draws the whole figure once more before drawing it for real: a third of the time.
-    figure.set_layout_engine(None)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    def __init__(self, counts: Sequence[dict[str, int]], weekly: Sequence[int]) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.collections import PolyCollection
+        from matplotlib.figure import Figure
+        from matplotlib.transforms import blended_transform_factory, offset_copy
+
+        self._order = sorted(range(len(counts)), key=lambda n: sum(counts[n].values()))
+        self._bars_height = max(4.0, 0.6 * len(counts) + 1.5)
+        trend = len(weekly) >= 2
+        self._height = self._bars_height + (3.2 if trend else 0.4)
+        figure = Figure(figsize=(WIDTH, self._height), dpi=DPI)
+        self._canvas = FigureCanvasAgg(figure)
+        self._figure = figure
+        top = self._top = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+        # Every segment of every bar in one collection: drawn in one call, where barh would
+        # make and draw a patch per segment (most of the drawing time).
+        segments, colours = [], []
+        for position, index in enumerate(self._order):
+            left = 0
+            for key, colour in CATEGORY_COLOURS:
+                right = left + counts[index].get(key, 0)
+                y0, y1 = position - 0.35, position + 0.35
+                segments.append([(left, y0), (left, y1), (right, y1), (right, y0)])
+                colours.append(colour)
+                left = right
+        stacked = PolyCollection(
+            segments, facecolors=colours, edgecolors="none", linewidths=0, antialiased=False
+        )
+        stacked.sticky_edges.x.append(0)  # the bars start at the axis, as barh's do
+        top.add_collection(stacked)
+        top.autoscale_view()
+        top.set_yticks(range(len(counts)))
+        top.tick_params(axis="y", labelleft=False)  # the names are words: drawn per language
+        top.grid(axis="x", alpha=0.3)
+        top.spines[["top", "right"]].set_visible(False)
+        beside_ticks = offset_copy(
+            blended_transform_factory(top.transAxes, top.transData),
+            fig=figure,
+            x=-TICK_SPACE * 72,
+            units="points",
+        )
+        self._names = [
+            top.text(
+                0,
+                position,
+                "",
+                transform=beside_ticks,
+                ha="right",
+                va="center_baseline",
+                fontsize=LABEL_SIZE,
+            )
+            for position in range(len(counts))
+        ]
+        self._title = top.annotate(
+            "",
+            (0, 1),
+            xycoords="axes fraction",
+            xytext=(0, 6),
+            textcoords="offset points",
+            ha="left",
+            va="bottom",
+            fontsize=TITLE_SIZE,
+            fontweight="bold",
+        )
+        self._axis = top.annotate(
+            "",
+            (0.5, 0),
+            xycoords="axes fraction",
+            xytext=(0, -(TICK_SPACE * 72 + TICK_SIZE * LINE + 4)),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=LABEL_SIZE,
+        )
+        self._legend = _legend(figure, top)
+        self._trend: Any = None
+        self._trend_title: Any = None
+        self._weeks: list[Any] = []
+        if trend:
+            panel = self._trend = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+            _trend(panel, list(weekly))
+            below_axis = offset_copy(
+                blended_transform_factory(panel.transData, panel.transAxes),
+                fig=figure,
+                y=-TICK_SPACE * 72,
+                units="points",
+            )
+            self._weeks = [
+                panel.text(
+                    x,
+                    0,
+                    "",
+                    transform=below_axis,
+                    ha="center",
+                    va="top",
+                    rotation=TREND_ROTATION,
+                    rotation_mode="default",
+                    fontsize=TICK_SIZE,
+                )
+                for x in range(len(weekly))
+            ]
+            self._trend_title = panel.annotate(
+                "",
+                (0, 1),
+                xycoords="axes fraction",
+                xytext=(0, 6),
+                textcoords="offset points",
+                ha="left",
+                va="bottom",
+                fontsize=TREND_TITLE_SIZE,
+            )
+
+    def _words(self, texts: ChartTexts) -> list[Any]:
+        """Every language-dependent artist, given `texts`' words."""
+        pairs = [
+            (self._title, texts.title),
+            (self._axis, texts.axis),
+            *zip(self._names, [texts.bar_labels[index] for index in self._order], strict=True),
+            *zip(
+                self._legend, [texts.categories[key] for key, _c in CATEGORY_COLOURS], strict=True
+            ),
+        ]
+        if self._trend is not None:
+            pairs.append((self._trend_title, texts.trend_title))
+            pairs += zip(self._weeks, texts.week_labels, strict=True)
+        for artist, words in pairs:
+            artist.set_text(words)
+        return [artist for artist, _words in pairs]
+
+    def pngs(self, languages: Sequence[ChartTexts]) -> list[bytes]:
+        """The chart once per language, the margins fitted to the widest words of them all
+        (so that every language's words land on the same drawing). Nothing for no language."""
+        from PIL import Image
+
+        if not languages:
+            return []
+        self._fit(languages)
+        canvas, figure = self._canvas, self._figure
+        for artist in self._words(languages[0]):
+            artist.set_visible(False)
+        canvas.draw()
+        drawing = canvas.copy_from_bbox(figure.bbox)
+        images = []
+        for texts in languages:
+            canvas.restore_region(drawing)
+            for artist in self._words(texts):
+                artist.set_visible(True)
+                figure.draw_artist(artist)
+            pixels = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+            buffer = io.BytesIO()
+            # Opaque, so no alpha to store; light compression: two thirds of the default
+            # level's time for an eighth more bytes (Telegram recompresses photos anyway).
+            pixels.convert("RGB").save(buffer, format="png", compress_level=1)
+            images.append(buffer.getvalue())
+        return images
+
+    def _fit(self, languages: Sequence[ChartTexts]) -> None:
+        """Axes placed in inches from the measured words: the department names on the left,
+        the legend on the right, the titles above and the week labels below. Measured
+        through the artists themselves, so the drawing reuses matplotlib's cached layouts."""
+        renderer = self._canvas.get_renderer()
+
+        def widest(artists: Sequence[Any]) -> float:
+            return max((a.get_window_extent(renderer).width for a in artists), default=0) / DPI
+
+        def tallest(artists: Sequence[Any]) -> float:
+            return max((a.get_window_extent(renderer).height for a in artists), default=0) / DPI
+
+        names = legend = title = trend_title = weeks = 0.0
+        for texts in languages:
+            self._words(texts)
+            names = max(names, widest(self._names))
+            legend = max(legend, widest(self._legend))
+            title = max(title, tallest([self._title]))
+            if self._trend is not None:
+                trend_title = max(trend_title, tallest([self._trend_title]))
+                weeks = max(weeks, tallest(self._weeks))
+        left = EDGE + TICK_SPACE + names
+        legend += LEGEND_TEXT_AT * LABEL_SIZE / 72  # its padding, handle and gap
+        right = (EDGE + legend + 0.01 * (WIDTH - left)) / 1.01  # it starts 1 % of the axes out
+        axes_width = WIDTH - left - right
+        x_axis = TICK_SPACE + TICK_SIZE * LINE / 72 + 4 / 72 + LABEL_SIZE * LINE / 72
+        bottom = EDGE
+        if self._trend is not None:
+            trend_bottom = EDGE + TICK_SPACE + weeks
+            self._trend.set_position(self._box(left, trend_bottom, axes_width, TREND_HEIGHT))
+            bottom = trend_bottom + TREND_HEIGHT + trend_title + 6 / 72 + 0.25
+        top_edge = self._height - EDGE - title - 6 / 72
+        self._top.set_position(
+            self._box(left, bottom + x_axis, axes_width, top_edge - bottom - x_axis)
+        )
+
+    def _box(
+        self, left: float, bottom: float, width: float, height: float
+    ) -> tuple[float, float, float, float]:
+        """A rectangle in inches as the figure's fractions."""
+        return (left / WIDTH, bottom / self._height, width / WIDTH, height / self._height)
 
 
-def _trend(bottom: Any, weekly: Sequence[tuple[str, int]]) -> None:
-    weeks = [label for label, _count in weekly]
-    counts = [count for _label, count in weekly]
+def _legend(figure: Any, top: Any) -> list[Any]:
+    """The categories' colours beside the bars, and the texts that will carry their names.
+
+    Drawn by hand in points from the corner beside the bars, where matplotlib's legend would
+    place each row by its words' own height: here the rows stay put whatever the language.
+    """
+    from matplotlib.patches import Rectangle
+    from matplotlib.transforms import Affine2D, ScaledTranslation
+
+    points = Affine2D().scale(1 / 72) + figure.dpi_scale_trans
+    beside = points + ScaledTranslation(1.01, 1.0, top.transAxes)
+    size = LABEL_SIZE
+    texts = []
+    for row, (_key, colour) in enumerate(CATEGORY_COLOURS):
+        middle = -(LEGEND_FIRST_ROW + row * LEGEND_ROW) * size
+        top.add_artist(
+            Rectangle(
+                (LEGEND_PAD * size, middle - 0.35 * size),
+                2.0 * size,
+                0.7 * size,
+                transform=beside,
+                facecolor=colour,
+                edgecolor="none",
+                clip_on=False,
+            )
+        )
+        texts.append(
+            top.text(
+                LEGEND_TEXT_AT * size,
+                middle,
+                "",
+                transform=beside,
+                ha="left",
+                va="center",
+                fontsize=size,
+            )
+        )
+    return texts
+
+
+def _trend(bottom: Any, counts: list[int]) -> None:
+    weeks = range(len(counts))
     bottom.plot(weeks, counts, marker="o", color="#c62828", linewidth=2)
     for x, y in zip(weeks, counts, strict=True):
         bottom.annotate(
-            str(y), (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=9
+            str(y),
+            (x, y),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            fontsize=POINT_SIZE,
         )
-    bottom.set_title(_("At-risk items week by week"), fontsize=13, loc="left")
     bottom.set_ylim(bottom=0, top=max([*counts, 1]) * 1.25)
-    bottom.tick_params(axis="x", labelsize=10, rotation=30)
+    bottom.set_xticks(weeks)
+    bottom.tick_params(axis="x", labelbottom=False)  # the week names are words: per language
     bottom.grid(axis="y", alpha=0.3)
     bottom.spines[["top", "right"]].set_visible(False)

@@ -33,6 +33,7 @@ from bot.core.text import (
 )
 from bot.delivery.enqueue import enqueue_message, enqueue_photo
 from bot.risk.assess import RiskTally, assess_tally
+from bot.risk.chart import Chart, ChartTexts, chart_texts
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskThresholds
 from bot.telegram.callbacks import ChairDepartment, ChairItem
@@ -73,7 +74,8 @@ def category(risk: ItemRisk) -> Category:
 
 @dataclass
 class Summary:
-    """What the digest counts. `at_risk` includes the overdue items."""
+    """What the digest counts. `at_risk` includes the overdue items; `at_risk_items` are in
+    code order (`code_key`)."""
 
     total: int = 0
     counts: Counter[Category] = field(default_factory=Counter)
@@ -157,11 +159,6 @@ def count_lines(summary: Summary) -> list[str]:
     return lines
 
 
-def worst_first(risk: ItemRisk) -> tuple[int, int, tuple[tuple[int, int | str], ...]]:
-    """Overdue before "will not be met" before at risk; more reasons first; then by code."""
-    return (-SEVERITY[risk.state], -len(risk.reasons), code_key(risk.code))
-
-
 def summary_line(risk: ItemRisk) -> str:
     """One of a department's worst items in the summary: code, a short title, short reasons."""
     title = shorten(pick_name(risk.title_kk, risk.title_ru), SUMMARY_TITLE_LIMIT)
@@ -169,9 +166,15 @@ def summary_line(risk: ItemRisk) -> str:
 
 
 def digest_blocks(
-    summary: Summary, departments: dict[int, Department], *, year: int, today: date
+    summary: Summary,
+    departments: dict[int, Department],
+    *,
+    year: int,
+    today: date,
+    grouped: list[tuple[int, list[ItemRisk]]] | None = None,
 ) -> list[Block]:
-    """Totals, then per department (most at-risk first): the count and its worst few items."""
+    """Totals, then per department (most at-risk first): the count and its worst few items.
+    `grouped`: `at_risk_by_department`'s answer, when the caller already has it."""
     header = [
         _("<b>Road Map {year}: summary as of {date}</b>").format(year=year, date=format_day(today)),
         *count_lines(summary),
@@ -181,7 +184,9 @@ def digest_blocks(
         blocks.append(Block(("", _("No items are at risk."))))
         return blocks
     blocks.append(Block(("", _("<b>At-risk items by department</b>"))))
-    for dept, risks in at_risk_by_department(summary, departments):
+    if grouped is None:
+        grouped = at_risk_by_department(summary, departments)
+    for dept, risks in grouped:
         name = quote(department_short_name(departments.get(dept)))
         count = ngettext("{count} item at risk", "{count} items at risk", len(risks)).format(
             count=len(risks)
@@ -207,6 +212,13 @@ def at_risk_by_department(
         key=lambda dept: (-len(grouped[dept]), department_short_name(departments.get(dept))),
     )
     return [(dept, sorted(grouped[dept], key=worst_first)) for dept in order]
+
+
+def worst_first(risk: ItemRisk) -> tuple[int, int]:
+    """Overdue before "will not be met" before at risk; more reasons first; then by code: the
+    summary's items are in code order and sorting is stable, so equal ones stay by code
+    (without computing a code key per item for every sort)."""
+    return (-SEVERITY[risk.state], -len(risk.reasons))
 
 
 @dataclass
@@ -249,8 +261,11 @@ def render_digest(
 ) -> list[DigestMessage]:
     """The digest in the current locale: as few messages as fit (one for the demo), with the
     department buttons on the last."""
-    parts = split_blocks(digest_blocks(summary, departments, year=year, today=today))
-    counts = [(dept, len(risks)) for dept, risks in at_risk_by_department(summary, departments)]
+    grouped = at_risk_by_department(summary, departments)
+    parts = split_blocks(
+        digest_blocks(summary, departments, year=year, today=today, grouped=grouped)
+    )
+    counts = [(dept, len(risks)) for dept, risks in grouped]
     keyboard = department_keyboard(counts, departments, year)
     return [
         DigestMessage(part.text, keyboard if number == len(parts) - 1 else None)
@@ -340,18 +355,37 @@ async def save_snapshot(session: AsyncSession, data: DigestData, now: datetime) 
 
 def render_chart_png(data: DigestData) -> bytes:
     """The digest's chart in the current locale."""
-    from bot.risk.chart import ChartBar, render_chart
+    return Chart(*_chart_numbers(data)).pngs([_chart_words(data)])[0]
 
-    bars = [
-        ChartBar(
-            label=department_short_name(data.departments.get(dept)),
-            counts={str(kind): count for kind, count in counts.items()},
-        )
-        for dept, counts in data.summary.by_department.items()
+
+def render_chart_pngs(data: DigestData, i18n: I18n, locales: Sequence[str]) -> dict[str, bytes]:
+    """The digest's chart in each of `locales`: drawn once, only the words drawn per locale."""
+    words = []
+    for locale in locales:
+        with in_locale(i18n, locale):
+            words.append(_chart_words(data))
+    return dict(zip(locales, Chart(*_chart_numbers(data)).pngs(words), strict=True))
+
+
+def _chart_numbers(data: DigestData) -> tuple[list[dict[str, int]], list[int]]:
+    """What the chart shows in every language: each department's counts, the weekly counts."""
+    counts = [
+        {str(kind): count for kind, count in counts.items()}
+        for counts in data.summary.by_department.values()
     ]
+    return counts, [count for _day, count in data.weekly]
+
+
+def _chart_words(data: DigestData) -> ChartTexts:
+    """The chart's words in the current locale, the departments in `_chart_numbers`' order."""
     locale = current_locale()
-    weekly = [(format_date(day, "d MMM", locale=locale), count) for day, count in data.weekly]
-    return render_chart(bars=bars, weekly=weekly, year=data.year)
+    return chart_texts(
+        bar_labels=[
+            department_short_name(data.departments.get(dept)) for dept in data.summary.by_department
+        ],
+        week_labels=[format_date(day, "d MMM", locale=locale) for day, _count in data.weekly],
+        year=data.year,
+    )
 
 
 def chart_caption(data: DigestData) -> str:
@@ -406,14 +440,16 @@ async def enqueue_weekly_digest(
     week = f"{iso.year}-W{iso.week:02d}"
     added = 0
     charts: dict[str, str] = {}
+    locales = list(dict.fromkeys(person.locale or i18n.default_locale for person in readers))
+    if data.summary.total and locales:
+        # One drawing for all the readers' languages, in a worker thread: the bot keeps
+        # answering meanwhile.
+        pngs = await asyncio.to_thread(render_chart_pngs, data, i18n, locales)
+        charts = {locale: base64.b64encode(png).decode("ascii") for locale, png in pngs.items()}
     for person in readers:
         locale = person.locale or i18n.default_locale
         with in_locale(i18n, locale):
             messages = render_digest(data.summary, data.departments, year=data.year, today=today)
-            if data.summary.total and locale not in charts:  # drawn once per language
-                # In a worker thread (it takes the locale along): the bot keeps answering.
-                png = await asyncio.to_thread(render_chart_png, data)
-                charts[locale] = base64.b64encode(png).decode("ascii")
             caption, messages = chart_with_caption(data, messages)
         if locale in charts:  # the chart first, the text as its caption when it fits
             added += await enqueue_photo(
