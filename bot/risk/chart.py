@@ -325,6 +325,8 @@ def _legend(figure: Any, top: Any) -> list[Any]:
 
 
 def _trend(bottom: Any, counts: list[int]) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     weeks = range(len(counts))
     bottom.plot(weeks, counts, marker="o", color="#c62828", linewidth=2)
     for x, y in zip(weeks, counts, strict=True):
@@ -337,6 +339,7 @@ def _trend(bottom: Any, counts: list[int]) -> None:
             fontsize=POINT_SIZE,
         )
     bottom.set_ylim(bottom=0, top=max([*counts, 1]) * 1.25)
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))  # items: 12, never 12.5
     bottom.set_xticks(weeks)
     bottom.tick_params(axis="x", labelbottom=False)  # the week names are words: per language
     bottom.grid(axis="y", alpha=0.3)
