@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
 
-from db.engine import create_engine
+from tests.helpers.databases import throwaway_postgres_database
 
 
 @contextlib.asynccontextmanager
@@ -23,17 +22,8 @@ async def scratch_database(server: str | None) -> AsyncIterator[str]:
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         return
-    base = make_url(server)
-    name = f"roadmap_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with throwaway_postgres_database(server, "roadmap_bench") as url:
+        yield url
 
 
 def server_for(backend: str) -> str | None:
