@@ -138,17 +138,7 @@ class Chart:
             )
             for position in range(len(counts))
         ]
-        self._title = top.annotate(
-            "",
-            (0, 1),
-            xycoords="axes fraction",
-            xytext=(0, 6),
-            textcoords="offset points",
-            ha="left",
-            va="bottom",
-            fontsize=TITLE_SIZE,
-            fontweight="bold",
-        )
+        self._title = _title_above(top, fontsize=TITLE_SIZE, fontweight="bold")
         self._axis = top.annotate(
             "",
             (0.5, 0),
@@ -186,16 +176,7 @@ class Chart:
                 )
                 for x in range(len(weekly))
             ]
-            self._trend_title = panel.annotate(
-                "",
-                (0, 1),
-                xycoords="axes fraction",
-                xytext=(0, 6),
-                textcoords="offset points",
-                ha="left",
-                va="bottom",
-                fontsize=TREND_TITLE_SIZE,
-            )
+            self._trend_title = _title_above(panel, fontsize=TREND_TITLE_SIZE)
 
     def _words(self, texts: ChartTexts) -> list[Any]:
         """Every language-dependent artist, given `texts`' words."""
@@ -282,6 +263,20 @@ class Chart:
     ) -> tuple[float, float, float, float]:
         """A rectangle in inches as the figure's fractions."""
         return (left / WIDTH, bottom / self._height, width / WIDTH, height / self._height)
+
+
+def _title_above(axes: Any, **font: Any) -> Any:
+    """The (empty, per-language) title text, 6 points above the axes' top left corner."""
+    return axes.annotate(
+        "",
+        (0, 1),
+        xycoords="axes fraction",
+        xytext=(0, 6),
+        textcoords="offset points",
+        ha="left",
+        va="bottom",
+        **font,
+    )
 
 
 def _legend(figure: Any, top: Any) -> list[Any]:
