@@ -127,6 +127,16 @@ async def test_item_card_days_left_and_overdue(
     assert "26 марта 2025" in card.replace("\u202f", " ")
 
 
+async def test_the_invitation_ends_its_sentence_once_in_each_language(admin: Chatter) -> None:
+    """A Russian long date ends in «г.»: a full stop after it would be «г..»."""
+    ru = only_text(await admin.send(ADMIN_ID, "/invite edu"))
+    assert ru.endswith("г.") and "г.." not in ru
+    await admin.send(ADMIN_ID, "/language")
+    await admin.press(ADMIN_ID, "lang:kk")
+    kk = only_text(await admin.send(ADMIN_ID, "/invite edu"))
+    assert not kk.endswith("..") and kk != ru
+
+
 async def test_member_sees_only_their_department(
     admin: Chatter, session_maker: SessionMaker, i18n: I18n
 ) -> None:
