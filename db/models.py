@@ -13,6 +13,15 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+from sqlmodel.main import SQLModelConfig
+
+
+class Table(SQLModel):
+    """The base of every table. Rows are built and read through SQLAlchemy, never validated
+    or serialized by pydantic, so the pydantic schemas are not built at import (about 30 ms
+    of every start); one that is ever needed is built on its first use."""
+
+    model_config = SQLModelConfig(from_attributes=True, defer_build=True)
 
 
 class Role(StrEnum):
@@ -28,7 +37,7 @@ class ItemStatus(StrEnum):
     BLOCKED = "blocked"
 
 
-class Department(SQLModel, table=True):
+class Department(Table, table=True):
     __tablename__ = "department"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,7 +50,7 @@ class Department(SQLModel, table=True):
     created_at: datetime
 
 
-class Person(SQLModel, table=True):
+class Person(Table, table=True):
     __tablename__ = "person"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -60,7 +69,7 @@ class Person(SQLModel, table=True):
     updated_at: datetime
 
 
-class RoadmapItem(SQLModel, table=True):
+class RoadmapItem(Table, table=True):
     __tablename__ = "roadmap_item"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -77,7 +86,7 @@ class RoadmapItem(SQLModel, table=True):
     created_at: datetime
 
 
-class ItemCoExecutor(SQLModel, table=True):
+class ItemCoExecutor(Table, table=True):
     """A department that shares an item with its lead department (listed after it in the file)."""
 
     __tablename__ = "item_co_executor"
@@ -86,7 +95,7 @@ class ItemCoExecutor(SQLModel, table=True):
     department_id: int = Field(foreign_key="department.id", primary_key=True, index=True)
 
 
-class DeadlineChange(SQLModel, table=True):
+class DeadlineChange(Table, table=True):
     """Every move of an item's deadline: a postponed deadline is a risk signal."""
 
     __tablename__ = "deadline_change"
@@ -99,7 +108,7 @@ class DeadlineChange(SQLModel, table=True):
     changed_at: datetime
 
 
-class StatusUpdate(SQLModel, table=True):
+class StatusUpdate(Table, table=True):
     """One report on an item; never updated in place."""
 
     __tablename__ = "status_update"
@@ -125,7 +134,7 @@ class StatusUpdate(SQLModel, table=True):
     created_at: datetime
 
 
-class Invite(SQLModel, table=True):
+class Invite(Table, table=True):
     """A one-time invitation link.
 
     Only the SHA-256 of the token is stored, so a leaked table grants nobody access.
@@ -144,7 +153,7 @@ class Invite(SQLModel, table=True):
     used_at: datetime | None = None
 
 
-class AuditLog(SQLModel, table=True):
+class AuditLog(Table, table=True):
     """Every administrative change and every refusal, with who tried it."""
 
     __tablename__ = "audit_log"
@@ -158,7 +167,7 @@ class AuditLog(SQLModel, table=True):
     created_at: datetime = Field(index=True)
 
 
-class FsmRecord(SQLModel, table=True):
+class FsmRecord(Table, table=True):
     """aiogram FSM state and data per chat, kept in the database so dialogs survive a restart."""
 
     __tablename__ = "fsm_record"
@@ -168,7 +177,7 @@ class FsmRecord(SQLModel, table=True):
     data: str = Field(default="{}", sa_type=sa.Text)
 
 
-class StatusRound(SQLModel, table=True):
+class StatusRound(Table, table=True):
     """One request for updates, to every department with open items or to a single one."""
 
     __tablename__ = "status_round"
@@ -183,7 +192,7 @@ class StatusRound(SQLModel, table=True):
     queued_at: datetime | None = None
 
 
-class RoundRequest(SQLModel, table=True):
+class RoundRequest(Table, table=True):
     """A department's part in a round: which items were asked about, and when it answered.
 
     `answered_at` is set by the first status update from the department after the request;
@@ -204,7 +213,7 @@ class RoundRequest(SQLModel, table=True):
     excused: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
-class RiskEvent(SQLModel, table=True):
+class RiskEvent(Table, table=True):
     """A saved update that declared a risk or moved progress backwards; chair alerts read it."""
 
     __tablename__ = "risk_event"
@@ -219,7 +228,7 @@ class RiskEvent(SQLModel, table=True):
     handled_at: datetime | None = None
 
 
-class Notification(SQLModel, table=True):
+class Notification(Table, table=True):
     """The durable outbox: every outgoing notification is a row before it is a message.
 
     The unique idempotency key makes enqueueing the same notification twice a no-op; workers
@@ -251,7 +260,7 @@ class Notification(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
-class RiskDismissal(SQLModel, table=True):
+class RiskDismissal(Table, table=True):
     """The secretariat overrules a computed risk reason, with who and why.
 
     It holds only while the item's data (newest update, deadline, department) matches
@@ -269,7 +278,7 @@ class RiskDismissal(SQLModel, table=True):
     item_fingerprint: str = Field(sa_type=sa.String(100))
 
 
-class ItemRiskState(SQLModel, table=True):
+class ItemRiskState(Table, table=True):
     """The risk level the chair was last told about, so an alert goes out once per transition.
 
     `episode` grows each time the item enters a risk state from none: a recovered item that
@@ -285,7 +294,7 @@ class ItemRiskState(SQLModel, table=True):
     updated_at: datetime
 
 
-class RiskDirty(SQLModel, table=True):
+class RiskDirty(Table, table=True):
     """An item, or every item of a department, whose risk inputs changed since the alert scan
     last looked at them.
 
@@ -304,7 +313,7 @@ class RiskDirty(SQLModel, table=True):
     created_at: datetime
 
 
-class CalendarOverride(SQLModel, table=True):
+class CalendarOverride(Table, table=True):
     """A date the secretariat declared a day off, or a working day, against the calendar."""
 
     __tablename__ = "calendar_override"
@@ -315,7 +324,7 @@ class CalendarOverride(SQLModel, table=True):
     created_at: datetime
 
 
-class AppSetting(SQLModel, table=True):
+class AppSetting(Table, table=True):
     """Settings changed from the chat (the round schedule) that must survive a restart."""
 
     __tablename__ = "app_setting"
@@ -325,7 +334,7 @@ class AppSetting(SQLModel, table=True):
     updated_at: datetime
 
 
-class ReminderLog(SQLModel, table=True):
+class ReminderLog(Table, table=True):
     """One row per deadline reminder step taken for an item: each step goes out once."""
 
     __tablename__ = "reminder_log"
@@ -338,7 +347,7 @@ class ReminderLog(SQLModel, table=True):
     created_at: datetime
 
 
-class RiskSnapshot(SQLModel, table=True):
+class RiskSnapshot(Table, table=True):
     """The year's counts as the weekly digest saw them: the chart's trend reads these, so a
     past week is never recomputed with today's deadlines."""
 

@@ -17,7 +17,6 @@ from aiogram.types import Message, TelegramObject
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.config import Settings
 from bot.core.clock import Clock, local_today
@@ -48,7 +47,7 @@ from bot.people.service import revoke, set_away
 from bot.reporting import rounds
 from bot.reporting.service import RoundOutcome
 from bot.roadmap.service import add_department, add_item, assign_item, change_deadline
-from bot.scheduling.jobs import reschedule_rounds
+from bot.scheduling.jobs import LateScheduler
 from bot.scheduling.schedule import parse_weekly, round_schedule, save_round_schedule
 from bot.telegram import menus
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
@@ -73,7 +72,7 @@ class SecretariatContext:
     bot: Bot
     i18n: I18n
     outbox: DeliveryWorker
-    scheduler: AsyncIOScheduler | None
+    scheduler: LateScheduler | None
 
 
 class SecretariatContextMiddleware(BaseMiddleware):
@@ -408,7 +407,7 @@ async def schedule_command(
         return
     await save_round_schedule(ctx.session, schedule, ctx.person, ctx.clock.now())
     if ctx.scheduler is not None:
-        reschedule_rounds(ctx.scheduler, schedule, ctx.settings.tz)
+        await ctx.scheduler.reschedule_rounds(schedule)
     await message.answer(
         _("Saved: status updates will be requested every {schedule}.").format(
             schedule=schedule.describe(current_locale())

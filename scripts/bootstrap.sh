@@ -1,6 +1,6 @@
 #!/usr/bin/env sh
 # Run by run.sh and test.sh: a virtualenv in .venv with the pinned dependencies of the given
-# lock file, re-installed only when a lock file changes, and compiled catalogs. A .venv made
+# lock file, re-installed only when a lock file changes, and compiled catalogs and bytecode. A .venv made
 # by another Python (or broken) is rebuilt.
 set -eu
 cd "$(dirname "$0")/.."
@@ -52,4 +52,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     echo "Ready: Python $python_version in .venv with $packages packages from $lock_file, catalogs compiled ($(($(date +%s) - started)) s)."
 else
     .venv/bin/python -m bot compile-catalogs >/dev/null
+    sh scripts/compile-bytecode.sh .venv/bin/python
 fi

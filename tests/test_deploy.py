@@ -115,6 +115,7 @@ def test_install_script_in_a_fresh_venv_as_a_non_root_user(scratch: Path) -> Non
         "PATH": os.environ["PATH"],
         "HOME": str(home),
         "PIP_NO_CACHE_DIR": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",  # as in the image
         "MPLCONFIGDIR": str(home / ".cache" / "matplotlib"),
     }
 
@@ -139,6 +140,8 @@ def test_install_script_in_a_fresh_venv_as_a_non_root_user(scratch: Path) -> Non
     assert installed.returncode == 0, installed.stdout + installed.stderr
     for locale in ("kk", "ru"):
         assert (app / "locales" / locale / "LC_MESSAGES" / "messages.mo").is_file()
+    for package in ("bot/app", "db", "handlers"):  # or every start compiles them again
+        assert list((app / package / "__pycache__").glob("*.cpython-3*.pyc")), package
     helped = run(env["PYTHON"], "-m", "bot", "--help")
     assert helped.returncode == 0 and "doctor" in helped.stdout
     frozen = run(env["PYTHON"], "-m", "pip", "freeze")

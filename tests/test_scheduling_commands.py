@@ -12,11 +12,11 @@ from aiogram.methods import GetUpdates
 from sqlmodel import select
 
 from bot.app.config import Settings
-from bot.app.factory import catch_up_once_polling
+from bot.app.factory import after_first_poll
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
 from bot.roadmap.demo import seed_demo
-from bot.scheduling.jobs import Jobs, build_scheduler
+from bot.scheduling.jobs import Jobs, LateScheduler, build_scheduler
 from bot.scheduling.schedule import WeeklyTime, round_schedule
 from bot.telegram.heartbeat import PollingStarted
 from db.engine import SessionMaker
@@ -33,25 +33,55 @@ from tests.helpers.chat import ADMIN_ID, Chatter, only_text, register_admin, row
 from tests.mocked_bot import MockedBot
 
 
+def next_round(scheduler: LateScheduler) -> datetime:
+    assert scheduler.scheduler is not None
+    trigger = scheduler.scheduler.get_job("round").trigger
+    moment: datetime = trigger.get_next_fire_time(None, datetime(2025, 3, 3, tzinfo=UTC))
+    return moment.astimezone(UTC)
+
+
 async def test_schedule_command_persists_and_reschedules(
     chatter: Chatter, session_maker: SessionMaker, settings: Settings, jobs: Jobs
 ) -> None:
     await register_admin(chatter, "ru")
     current = only_text(await chatter.send(ADMIN_ID, "/schedule"))
     assert "понедельник 10:00" in current
-    scheduler = build_scheduler(jobs, WeeklyTime(("mon",), time(10)))
+    scheduler = LateScheduler(jobs)
     chatter.dispatcher["scheduler"] = scheduler
+    listening = asyncio.Event()
+    scheduler.start_after(listening)
+    listening.set()
     saved = only_text(await chatter.send(ADMIN_ID, "/schedule tue,fri 11:30"))
     assert "вторник, пятница 11:30" in saved
-    trigger = scheduler.get_job("round").trigger
-    moment = trigger.get_next_fire_time(None, datetime(2025, 3, 3, tzinfo=UTC))
-    assert moment.astimezone(UTC) == datetime(2025, 3, 4, 6, 30, tzinfo=UTC)
+    assert next_round(scheduler) == datetime(2025, 3, 4, 6, 30, tzinfo=UTC)
     async with session_maker() as session:
         assert str(await round_schedule(session, settings.round_schedule)) == "tue,fri 11:30"
     wrong = only_text(await chatter.send(ADMIN_ID, "/schedule every day"))
     assert "/schedule" in wrong
     actions = [e.action for e in await rows(session_maker, AuditLog)]
     assert actions.count("schedule.rounds") == 1
+    scheduler.shutdown()
+
+
+async def test_a_schedule_sent_before_the_scheduler_starts_waits_for_it(
+    chatter: Chatter, jobs: Jobs
+) -> None:
+    """The scheduler starts after the first poll: a /schedule in that moment must not be
+    lost between the start reading the old schedule and the command saving the new one."""
+    await register_admin(chatter, "ru")
+    scheduler = LateScheduler(jobs)
+    chatter.dispatcher["scheduler"] = scheduler
+    listening = asyncio.Event()
+    scheduler.start_after(listening)
+    sending = asyncio.create_task(chatter.send(ADMIN_ID, "/schedule wed 15:00"))
+    for _turn in range(20):  # not a wait: hands the loop to the task, to run as far as it can
+        await asyncio.sleep(0)
+    assert not sending.done()  # saved, and waiting to move the job
+    assert scheduler.scheduler is None
+    listening.set()
+    assert "среда 15:00" in only_text(await sending)
+    assert next_round(scheduler) == datetime(2025, 3, 5, 10, 0, tzinfo=UTC)
+    scheduler.shutdown()
 
 
 async def test_holiday_command(chatter: Chatter, session_maker: SessionMaker) -> None:
@@ -167,22 +197,30 @@ async def test_catch_up_sends_a_missed_digest_once_in_its_week(
     assert len(after) == len(digests) and before >= len(digests)
 
 
-async def test_the_start_catches_up_only_once_its_first_poll_is_out() -> None:
-    """A restarted bot listens first: the catch-up (a round, a digest, the day's full alert
-    scan) waits for the first getUpdates, not for the other start-up calls."""
+async def test_the_start_catches_up_only_once_its_first_poll_is_out(
+    jobs: Jobs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restarted bot listens first: the scheduler and the catch-up (a round, a digest, the
+    day's full alert scan) wait for the first getUpdates, not for the other start-up calls."""
     bot = MockedBot()
     polling = PollingStarted()
     bot.session.middleware(polling)
-    jobs = AsyncMock()
-    catching_up = asyncio.create_task(catch_up_once_polling(polling, jobs))
+    catch_up = AsyncMock()
+    monkeypatch.setattr(jobs, "catch_up", catch_up)
+    scheduler = LateScheduler(jobs)
+    starting = asyncio.create_task(after_first_poll(polling, jobs, scheduler))
     await bot.get_me()
     await bot.delete_webhook()
     for _turn in range(5):  # not a wait: hands the loop to the task, to run as far as it can
         await asyncio.sleep(0)
     assert not polling.event.is_set()
-    assert not catching_up.done()
-    jobs.catch_up.assert_not_awaited()
+    assert not starting.done()
+    assert scheduler.scheduler is None
+    catch_up.assert_not_awaited()
 
     await bot(GetUpdates(timeout=10))
-    await catching_up
-    jobs.catch_up.assert_awaited_once()
+    await starting
+    catch_up.assert_awaited_once()
+    assert scheduler.scheduler is not None and scheduler.scheduler.running
+    assert {job.id for job in scheduler.scheduler.get_jobs()} >= {"round", "digest", "alerts"}
+    scheduler.shutdown()

@@ -24,7 +24,7 @@ VERSION_LINE = "Python 3.11 or newer is needed"
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     (tmp_path / "scripts").mkdir()
-    for name in ("python.sh", "bootstrap.sh", "run.sh"):
+    for name in ("python.sh", "bootstrap.sh", "run.sh", "compile-bytecode.sh"):
         shutil.copy(ROOT / "scripts" / name, tmp_path / "scripts" / name)
     (tmp_path / "scripts" / "install-app.sh").write_text(
         '#!/bin/sh\necho "installed into $PYTHON from $1" >> install-calls.log\n'
@@ -125,6 +125,7 @@ def test_a_venv_from_another_python_is_rebuilt_then_installed_once(repo: Path) -
     assert again.returncode == 0 and again.stdout == ""
     assert len((repo / "install-calls.log").read_text().splitlines()) == 1
     assert (repo / "bot-calls.log").read_text().splitlines() == ["compile-catalogs"]
+    assert list((repo / "bot" / "__pycache__").glob("__main__.*.pyc"))  # the bot's bytecode
 
     (repo / "requirements.lock").write_text(LOCK + "tzdata==2026.6 \\\n    --hash=sha256:22\n")
     changed = run(repo, "bootstrap.sh", "requirements.lock")

@@ -13,12 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import I18n
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -40,6 +37,9 @@ from bot.scheduling.schedule import WeeklyTime, previous_fire_time, round_schedu
 from bot.workdays.calendar import WorkCalendar, load_calendar
 from db.engine import SessionMaker
 from db.models import Department, Person, StatusRound
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +233,11 @@ class Jobs:
 
 
 def build_scheduler(jobs: Jobs, schedule: WeeklyTime) -> AsyncIOScheduler:
-    """Created inside the running loop (dp.startup), never at import time."""
+    """Created inside the running loop, never at import time."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
     settings = jobs.settings
     tz = settings.tz
     scheduler = AsyncIOScheduler(
@@ -261,5 +265,39 @@ def build_scheduler(jobs: Jobs, schedule: WeeklyTime) -> AsyncIOScheduler:
     return scheduler
 
 
-def reschedule_rounds(scheduler: AsyncIOScheduler, schedule: WeeklyTime, tz: ZoneInfo) -> None:
-    scheduler.reschedule_job("round", trigger=schedule.trigger(tz))
+class LateScheduler:
+    """The scheduler, started once the bot listens. Importing and building APScheduler is
+    about 0.2 s that no update needs (its first job is minutes away at the earliest, and a
+    missed one runs within the misfire grace), so the first getUpdates does not wait for it.
+    `/schedule` in the meantime waits for the start, then moves the round job."""
+
+    def __init__(self, jobs: Jobs) -> None:
+        self.jobs = jobs
+        self.scheduler: AsyncIOScheduler | None = None
+        self._starting: asyncio.Task[None] | None = None
+
+    def start_after(self, signal: asyncio.Event) -> asyncio.Task[None]:
+        self._starting = asyncio.create_task(self._start_after(signal), name="scheduler")
+        return self._starting
+
+    async def _start_after(self, signal: asyncio.Event) -> None:
+        await signal.wait()
+        async with self.jobs.session_maker() as session:
+            schedule = await round_schedule(session, self.jobs.settings.round_schedule)
+        self.scheduler = build_scheduler(self.jobs, schedule)
+        self.scheduler.start()
+        logger.info("Scheduler started; status rounds: %s", schedule)
+
+    async def reschedule_rounds(self, schedule: WeeklyTime) -> None:
+        """Moves the round job to a new schedule. Never asked to start (a test's dispatcher,
+        a command-line run): nothing to move, a later start reads the stored schedule."""
+        if self._starting is not None:
+            await asyncio.wait({self._starting})
+        if self.scheduler is not None:
+            self.scheduler.reschedule_job("round", trigger=schedule.trigger(self.jobs.settings.tz))
+
+    def shutdown(self) -> None:
+        if self._starting is not None:
+            self._starting.cancel()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)

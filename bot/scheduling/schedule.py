@@ -8,8 +8,8 @@ functions `/schedule` uses, so a value the bot accepts at start is one it accept
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.weekly import DAYS as DAYS
@@ -18,6 +18,9 @@ from bot.core.weekly import parse_daily as parse_daily
 from bot.core.weekly import parse_weekly as parse_weekly
 from db import queries
 from db.models import AppSetting, Person
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 ROUND_SCHEDULE_KEY = "round_schedule"
 
