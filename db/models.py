@@ -18,7 +18,7 @@ from sqlmodel.main import SQLModelConfig
 
 class Table(SQLModel):
     """The base of every table. Rows are built and read through SQLAlchemy, never validated
-    or serialized by pydantic, so the pydantic schemas are not built at import (about 30 ms
+    or serialized by pydantic, so the pydantic schemas are not built at import (about 15 ms
     of every start); one that is ever needed is built on its first use."""
 
     model_config = SQLModelConfig(from_attributes=True, defer_build=True)

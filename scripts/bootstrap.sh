@@ -1,7 +1,7 @@
 #!/usr/bin/env sh
 # Run by run.sh and test.sh: a virtualenv in .venv with the pinned dependencies of the given
-# lock file, re-installed only when a lock file changes, and compiled catalogs and bytecode. A .venv made
-# by another Python (or broken) is rebuilt.
+# lock file, re-installed only when a lock file changes, and compiled catalogs and bytecode.
+# A .venv made by another Python (or broken) is rebuilt.
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/python.sh
