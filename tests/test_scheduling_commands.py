@@ -224,3 +224,22 @@ async def test_the_start_catches_up_only_once_its_first_poll_is_out(
     assert scheduler.scheduler is not None and scheduler.scheduler.running
     assert {job.id for job in scheduler.scheduler.get_jobs()} >= {"round", "digest", "alerts"}
     scheduler.shutdown()
+
+
+async def test_a_scheduler_that_cannot_start_says_so_in_the_log(
+    jobs: Jobs, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """It starts in a background task: without its own log line the failure would show only
+    at shutdown, while the bot ran without rounds, reminders or digests."""
+
+    def broken(_jobs: Jobs, _schedule: WeeklyTime) -> None:
+        raise RuntimeError("no scheduler today")
+
+    monkeypatch.setattr("bot.scheduling.jobs.build_scheduler", broken)
+    scheduler = LateScheduler(jobs)
+    listening = asyncio.Event()
+    listening.set()
+    with pytest.raises(RuntimeError):
+        await scheduler.start_after(listening)
+    assert "The scheduler did not start" in caplog.text
+    assert scheduler.scheduler is None
