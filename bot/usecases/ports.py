@@ -1,0 +1,49 @@
+"""What a use case may ask of the rest of the running bot, without importing it.
+
+The composition root (`bot/app/factory.py`) wires real implementations; tests pass recorders.
+A use case never reaches into the scheduler or the delivery worker directly: it signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import I18n
+
+from bot.core.clock import Clock
+from db.engine import SessionMaker
+
+
+class Signals(Protocol):
+    """Things that happen after a use case commits, in the background."""
+
+    def alert_soon(self) -> None:
+        """A risk may have changed: scan for chair alerts soon (never blocks the caller)."""
+        ...
+
+    def wake_outbox(self) -> None:
+        """New notifications were committed: deliver them now rather than at the next poll."""
+        ...
+
+
+class NoSignals:
+    """For callers with no running bot (the command line): nothing to wake."""
+
+    def alert_soon(self) -> None:
+        return None
+
+    def wake_outbox(self) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class UseCaseContext:
+    """The dependencies every use case shares, built once by the composition root."""
+
+    session_maker: SessionMaker
+    clock: Clock
+    tz: ZoneInfo
+    i18n: I18n
+    signals: Signals
