@@ -22,6 +22,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.app.config import Settings
+from bot.core.causes import Cause
 from bot.core.clock import Clock, local_today
 from bot.core.errors import AwayDateError, InvalidDeputyError, UnknownPersonError
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
@@ -29,7 +30,6 @@ from bot.core.parsing import DB_ID_MAX, parse_away, parse_int, parse_one_word
 from bot.people import audit
 from bot.people.service import set_away
 from bot.reporting.service import (
-    Cause,
     Draft,
     NothingToConfirmError,
     ReportRefusal,

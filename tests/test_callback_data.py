@@ -12,8 +12,8 @@ import pytest
 from aiogram.filters.callback_data import CallbackData
 
 import handlers
+from bot.core.causes import Cause
 from bot.core.parsing import DB_ID_MAX
-from bot.reporting.service import Cause
 from bot.telegram.callbacks import (
     AskUpdate,
     ChairDepartment,

@@ -57,8 +57,8 @@ from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 import handlers  # noqa: F401  (every router's CallbackData classes are defined on import)
+from bot.core.causes import Cause
 from bot.core.clock import FrozenClock
-from bot.reporting.service import Cause
 from bot.telegram import menus
 from db.engine import SessionMaker
 from db.models import (

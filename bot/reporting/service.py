@@ -39,15 +39,6 @@ RISK_STATUSES = frozenset({ItemStatus.AT_RISK, ItemStatus.BLOCKED})
 _PROGRESS_TEXT = re.compile(r"^\s*(\d{1,3})\s*%?\s*$")
 
 
-class Cause(StrEnum):
-    FINANCING = "financing"
-    CONTRACTOR = "contractor"
-    LAND_PERMITS = "land"
-    PROCUREMENT = "procurement"
-    DESIGN_DOCUMENTS = "design"
-    OTHER = "other"
-
-
 class ReportRefusal(StrEnum):
     NOT_FOUND = "not_found"
     NOT_YOUR_DEPARTMENT = "not_your_department"

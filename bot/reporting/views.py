@@ -10,10 +10,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.core.causes import Cause
 from bot.core.text import quote
 from bot.reporting.service import (
     PROGRESS_CHOICES,
-    Cause,
     Draft,
     SanityWarning,
     Worklist,
@@ -33,23 +33,17 @@ from bot.telegram.callbacks import (
 )
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.keyboards import button, fitted_to_labels, in_rows
-from bot.telegram.texts import days_left_text, evidence_label, role_label, status_label
+from bot.telegram.texts import (
+    cause_label,
+    days_left_text,
+    evidence_label,
+    role_label,
+    status_label,
+)
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
 BUTTON_TITLE_LENGTH = 40
 PAIRED_TITLE_LENGTH = 22  # beside a ✓ button, which takes half of the row
-
-
-def cause_label(cause: str) -> str:
-    labels: dict[str, str] = {
-        Cause.FINANCING: _("financing"),
-        Cause.CONTRACTOR: _("contractor"),
-        Cause.LAND_PERMITS: _("land or permits"),
-        Cause.PROCUREMENT: _("procurement"),
-        Cause.DESIGN_DOCUMENTS: _("design documents"),
-        Cause.OTHER: _("other"),
-    }
-    return labels.get(cause, cause)
 
 
 NO_CHANGE = "same"

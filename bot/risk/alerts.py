@@ -34,14 +34,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.text import quote, shorten
 from bot.delivery.enqueue import enqueue_message
-from bot.reporting.views import cause_label
 from bot.risk.assess import assess_items
 from bot.risk.digest import code_key, departments_by_id, short_title
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskState, RiskThresholds
 from bot.telegram.callbacks import AskUpdate, ChairItem
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
-from bot.telegram.texts import department_name, status_label
+from bot.telegram.texts import cause_label, department_name, status_label
 from db import queries
 from db.models import (
     AppSetting,

@@ -7,7 +7,6 @@ from datetime import date
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.text import quote
-from bot.reporting.views import cause_label
 from bot.risk.rules import (
     ItemRisk,
     RiskReason,
@@ -16,7 +15,7 @@ from bot.risk.rules import (
     planned_progress,
 )
 from bot.telegram.i18n import format_day, ngettext
-from bot.telegram.texts import status_label
+from bot.telegram.texts import cause_label, status_label
 
 
 def reason_label(reason: RiskReason | str) -> str:

@@ -120,6 +120,14 @@ def is_overdue(facts: ItemFacts, today: date) -> bool:
     return facts.deadline < today and facts.latest_status != _DONE_STATUS
 
 
+def is_item_overdue(
+    deadline: date, latest_status: str | None, today: date, *, archived: bool = False
+) -> bool:
+    """The overdue rule for one item as a table row holds it (an archived item never is)."""
+    facts = ItemFacts(deadline=deadline, start=deadline, latest_status=latest_status)
+    return not archived and is_overdue(facts, today)
+
+
 def days_without_update(facts: ItemFacts, today: date) -> int:
     """Days since the newest update or since the item was added, whichever is later; never
     negative (an item added in advance of its year is not "late" yet)."""

@@ -17,10 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.parse import Column
-from bot.spreadsheets.stats import cause_label, department_stats, latest_updates, risk_labels
+from bot.spreadsheets.stats import department_stats, latest_updates, risk_labels
 from bot.spreadsheets.texts import COLUMN_HEADERS
 from bot.telegram.i18n import pick_name
-from bot.telegram.texts import evidence_label, status_label
+from bot.telegram.texts import cause_label, evidence_label, status_label
 from db import queries
 from db.models import Department, Person, RoadmapItem, StatusUpdate
 

@@ -25,9 +25,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.digest import code_key
-from bot.risk.rules import RiskThresholds
-from bot.spreadsheets.stats import cause_label, is_overdue, latest_updates, risk_labels
+from bot.risk.rules import RiskThresholds, is_item_overdue
+from bot.spreadsheets.stats import latest_updates, risk_labels
 from bot.telegram.i18n import format_day, pick_name
+from bot.telegram.texts import cause_label
 from db import queries
 from db.models import ItemStatus, RoadmapItem
 
@@ -86,7 +87,10 @@ async def collect_risk_rows(
             kinds["done"] += 1
         elif reasons:
             kinds["at_risk"] += 1
-            kinds["overdue"] += is_overdue(item, update, today)
+            status = update.status if update else None
+            kinds["overdue"] += is_item_overdue(
+                item.deadline, status, today, archived=item.archived
+            )
             declared = update is not None and update.status in DECLARED
             kinds["declared"] += declared
         elif update is None:

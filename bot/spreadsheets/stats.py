@@ -16,11 +16,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.reporting.views import cause_label as report_cause_label
 from bot.risk.assess import assess_items
 from bot.risk.labels import reason_label
-from bot.risk.rules import ItemFacts, RiskThresholds
-from bot.risk.rules import is_overdue as rule_overdue
+from bot.risk.rules import RiskThresholds, is_item_overdue
 from db import queries
 from db.models import Department, Person, RoadmapItem, Role, RoundRequest, StatusUpdate
 
@@ -51,14 +49,6 @@ async def latest_updates(
     return {update.item_id: update for update in (await session.exec(statement)).all()}
 
 
-def is_overdue(item: RoadmapItem, latest: StatusUpdate | None, today: date) -> bool:
-    """The risk rule's overdue, for a non-archived item and its newest update."""
-    facts = ItemFacts(
-        deadline=item.deadline, start=item.deadline, latest_status=latest.status if latest else None
-    )
-    return not item.archived and rule_overdue(facts, today)
-
-
 async def risk_labels(
     session: AsyncSession,
     *,
@@ -74,11 +64,6 @@ async def risk_labels(
         for item_id, assessment in assessed.items()
         if assessment.reasons
     }
-
-
-def cause_label(cause: str | None) -> str:
-    """The cause a department chose, in the current locale."""
-    return report_cause_label(cause) if cause else ""
 
 
 # --- Response statistics ---
@@ -154,7 +139,9 @@ async def department_stats(
     latest = await latest_updates(session)
     overdue: dict[int, int] = {}
     for item in items:
-        if is_overdue(item, latest.get(item.id), today):  # type: ignore[arg-type]
+        newest = latest.get(item.id)  # type: ignore[arg-type]
+        status = newest.status if newest else None
+        if is_item_overdue(item.deadline, status, today, archived=item.archived):
             overdue[item.department_id] = overdue.get(item.department_id, 0) + 1
 
     registered = dict(

@@ -6,6 +6,7 @@ from datetime import date
 
 from aiogram.utils.i18n import gettext as _
 
+from bot.core.causes import Cause
 from bot.core.errors import AwayDateError, InvalidDeputyError
 from bot.core.text import quote, without_city
 from bot.telegram.i18n import format_day, ngettext, pick_name
@@ -30,6 +31,21 @@ def status_label(status: str) -> str:
         ItemStatus.BLOCKED: _("will not be met"),
     }
     return labels.get(status, status)
+
+
+def cause_label(cause: str | None) -> str:
+    """The cause a department chose, in the current locale; empty when there is none."""
+    if not cause:
+        return ""
+    labels: dict[str, str] = {
+        Cause.FINANCING: _("financing"),
+        Cause.CONTRACTOR: _("contractor"),
+        Cause.LAND_PERMITS: _("land or permits"),
+        Cause.PROCUREMENT: _("procurement"),
+        Cause.DESIGN_DOCUMENTS: _("design documents"),
+        Cause.OTHER: _("other"),
+    }
+    return labels.get(cause, cause)
 
 
 def days_left_text(deadline: date, today: date) -> str:
