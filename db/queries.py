@@ -30,16 +30,6 @@ async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Pers
     return result.first()
 
 
-@dataclass(frozen=True)
-class ItemSnapshot:
-    """An item as a dialog step shows it: the item, its newest report and that report's author,
-    read in one statement at the start of the update (never kept beyond it)."""
-
-    item: RoadmapItem
-    latest: StatusUpdate | None
-    author: Person | None
-
-
 @cache
 def _person_with_item_statement() -> Any:
     """Built once: the aliases and the correlated subquery cost more to build than to run."""
@@ -66,7 +56,7 @@ def _person_with_item_statement() -> Any:
 
 async def person_with_item(
     session: AsyncSession, telegram_id: int, item_id: int
-) -> tuple[Person | None, ItemSnapshot | None]:
+) -> tuple[Person | None, tuple[RoadmapItem, StatusUpdate | None, Person | None] | None]:
     """The sender and the item their update is about, with its newest report and author, in
     one statement; the rows land in the session, so `session.get` finds them without SQL."""
     result = await session.exec(
@@ -76,7 +66,7 @@ async def person_with_item(
     if found is None:
         return None, None
     person, item, newest, newest_author = found
-    return person, ItemSnapshot(item, newest, newest_author) if item is not None else None
+    return person, (item, newest, newest_author) if item is not None else None
 
 
 async def department_by_code(session: AsyncSession, code: str) -> Department | None:

@@ -209,7 +209,7 @@ async def test_an_error_before_the_button_was_answered_gets_an_alert(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database exploded")
 
-    monkeypatch.setattr("handlers.reporting.reportable_item", broken)
+    monkeypatch.setattr("bot.usecases.reporting.reportable_item", broken)
     replies = await council.chatter.press(EDU_HEAD, OpenItem(item_id=council.items["1.1"]).pack())
     assert kinds(replies) == ["AnswerCallbackQuery"]
     assert replies[0].show_alert and replies[0].text == i18n.gettext(ERROR_TEXT, locale="kk")

@@ -38,11 +38,11 @@ from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import install_guard
+from bot.usecases.ports import UseCaseContext
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
 from handlers import get_routers
-from handlers.reporting import item_of_update
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +96,24 @@ def create_outbox(
     return DeliveryWorker(session_maker=session_maker, bot=bot, clock=clock, limiter=limiter)
 
 
+class BotSignals:
+    """What use cases signal, delivered to the running bot: the chair-alert scan (the
+    scheduling jobs, which tests and benchmarks may attach after the dispatcher is built)
+    and the outbox."""
+
+    def __init__(self, dispatcher: Dispatcher, outbox: DeliveryWorker) -> None:
+        self.dispatcher = dispatcher
+        self.outbox = outbox
+
+    def alert_soon(self) -> None:
+        jobs: Jobs | None = self.dispatcher.get("jobs")
+        if jobs is not None:
+            jobs.alert_soon()
+
+    def wake_outbox(self) -> None:
+        self.outbox.wake()
+
+
 def create_dispatcher(
     *,
     settings: Settings,
@@ -103,6 +121,7 @@ def create_dispatcher(
     i18n: I18n,
     clock: Clock,
     outbox: DeliveryWorker,
+    jobs: Jobs | None = None,
 ) -> Dispatcher:
     storage = DatabaseStorage(session_maker)
     dispatcher = Dispatcher(
@@ -116,7 +135,16 @@ def create_dispatcher(
         outbox=outbox,
         risk_thresholds=settings.risk_thresholds,
     )
-    dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker, item_of_update))
+    if jobs is not None:
+        dispatcher["jobs"] = jobs
+    dispatcher["usecases"] = UseCaseContext(
+        session_maker=session_maker,
+        clock=clock,
+        tz=settings.tz,
+        i18n=i18n,
+        signals=BotSignals(dispatcher, outbox),
+    )
+    dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))
     PersonI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
     dispatcher.startup.register(_on_startup)
@@ -191,10 +219,14 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     )
     outbox.on_unreachable = jobs.notify_unreachable
     dispatcher = create_dispatcher(
-        settings=settings, session_maker=session_maker, i18n=i18n, clock=clock, outbox=outbox
+        settings=settings,
+        session_maker=session_maker,
+        i18n=i18n,
+        clock=clock,
+        outbox=outbox,
+        jobs=jobs,
     )
     dispatcher["i18n"] = i18n
-    dispatcher["jobs"] = jobs
     dispatcher["scheduler"] = LateScheduler(jobs)
     return Application(settings, engine, bot, dispatcher, i18n, outbox)
 

@@ -8,13 +8,15 @@ believed when it started.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import cast
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_
+from sqlalchemy import bindparam, func, insert, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -256,6 +258,76 @@ async def worklists(
     return result
 
 
+@dataclass(frozen=True)
+class ItemSnapshot:
+    """An item as a dialog step shows it: the item, its newest report and that report's author,
+    read together in one statement (never kept beyond the update that read it)."""
+
+    item: RoadmapItem
+    latest: StatusUpdate | None
+    author: Person | None
+
+
+@cache
+def _next_waiting_statement() -> Any:
+    """Built once. The department's items in the worklist's order (deadline, code: the
+    order of ix_roadmap_item_department_deadline), the first that is open and has no report
+    since the department's last request: SQL stops at the first match, so the cost does not
+    grow with the department's size."""
+    latest = aliased(StatusUpdate)
+    author = aliased(Person)
+    newest_id = (
+        select(StatusUpdate.id)
+        .where(StatusUpdate.item_id == RoadmapItem.id)
+        .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
+        .limit(1)
+        .correlate(RoadmapItem)
+        .scalar_subquery()
+    )
+    last_request = (
+        select(func.max(RoundRequest.requested_at))
+        .where(RoundRequest.department_id == bindparam("department_id"))
+        .scalar_subquery()
+    )
+    # Bound with the column's type, so an aware `since` is stored-format UTC like the column.
+    column_type = cast(Any, RoundRequest).__table__.c.requested_at.type
+    cutoff = func.coalesce(last_request, bindparam("since", type_=column_type))
+    reported = (
+        select(StatusUpdate.id)
+        .where(StatusUpdate.item_id == RoadmapItem.id, col(StatusUpdate.created_at) >= cutoff)
+        .correlate(RoadmapItem)
+        .exists()
+    )
+    return (
+        select(RoadmapItem, latest, author)
+        .select_from(RoadmapItem)
+        .join(latest, col(latest.id) == newest_id, isouter=True)
+        .join(author, col(author.id) == latest.author_id, isouter=True)
+        .where(
+            col(RoadmapItem.department_id) == bindparam("department_id"),
+            col(RoadmapItem.archived).is_(False),
+            col(RoadmapItem.id) != bindparam("after_item_id"),
+            ~reported,
+            or_(col(latest.id).is_(None), col(latest.status) != ItemStatus.DONE),
+        )
+        .order_by(col(RoadmapItem.deadline), col(RoadmapItem.code))
+        .limit(1)
+    )
+
+
+async def next_waiting_item(
+    session: AsyncSession, department_id: int, since: datetime, *, after_item_id: int
+) -> ItemSnapshot | None:
+    """`worklist(...).next_waiting(after_item_id)` with its newest report and author, in one
+    indexed statement instead of the whole worklist (what a Save asks after every report)."""
+    params = {"department_id": department_id, "since": since, "after_item_id": after_item_id}
+    found = (await session.exec(_next_waiting_statement(), params=params)).first()
+    if found is None:
+        return None
+    item, latest, author = found
+    return ItemSnapshot(item, latest, author)
+
+
 @dataclass
 class DepartmentRequest:
     department: Department
@@ -408,25 +480,20 @@ def _risk_kind(status: str, progress: int, previous: StatusUpdate | None) -> str
     return None
 
 
-BeforeCommit = Callable[[], Awaitable[None]]
-
-
-async def save_update(
+async def record_update(
     session: AsyncSession,
     *,
     person: Person,
     draft: Draft,
     now: datetime,
     known_previous: tuple[StatusUpdate | None] | None = None,
-    before_commit: BeforeCommit | None = None,
 ) -> SavedUpdate:
     """Append a status update, mark the department's current request answered, and record a
-    risk event when the update declares a risk or moves progress backwards.
+    risk event when the update declares a risk or moves progress backwards. Flushed, not
+    committed: the caller commits it with whatever else belongs to the same step.
 
     `known_previous` is the item's newest report as the caller already read it in this
     session (a one-tuple, since None is a valid answer), so it is not read again.
-    `before_commit` runs once the rows are in the session and before the one commit this
-    function owns: the dialog sets its next step there, and that step commits with the report.
     """
     item = await reportable_item(session, person, draft.item_id)
     if draft.status not in set(ItemStatus) or draft.progress is None:
@@ -468,10 +535,23 @@ async def save_update(
         session.add(risk_event)
 
     await _answer_current_request(session, item.department_id, now)
-    if before_commit is not None:
-        await before_commit()
-    await session.commit()
     return SavedUpdate(update=update, risk_event=risk_event)
+
+
+async def save_update(
+    session: AsyncSession,
+    *,
+    person: Person,
+    draft: Draft,
+    now: datetime,
+    known_previous: tuple[StatusUpdate | None] | None = None,
+) -> SavedUpdate:
+    """`record_update`, committed on its own (scripts, benchmarks, the simulated year)."""
+    saved = await record_update(
+        session, person=person, draft=draft, now=now, known_previous=known_previous
+    )
+    await session.commit()
+    return saved
 
 
 async def _answer_current_request(session: AsyncSession, department_id: int, now: datetime) -> None:
@@ -527,19 +607,19 @@ async def _add_confirmation(
     return update
 
 
-async def confirm_unchanged(
+async def record_confirmation(
     session: AsyncSession,
     *,
     person: Person,
     item_id: int,
     now: datetime,
     known_previous: tuple[StatusUpdate | None] | None = None,
-    before_commit: BeforeCommit | None = None,
 ) -> StatusUpdate:
     """ "No change": a new history entry repeating the last status and progress, by `person`.
 
     It is a report like any other for staleness and the round's response; it declares no
-    new risk, since nothing changed. `known_previous` and `before_commit` as in `save_update`.
+    new risk, since nothing changed. Flushed, not committed; `known_previous` as in
+    `record_update`.
     """
     item = await reportable_item(session, person, item_id)
     update = await _add_confirmation(
@@ -547,8 +627,14 @@ async def confirm_unchanged(
     )
     await session.flush()
     await _answer_current_request(session, item.department_id, now)
-    if before_commit is not None:
-        await before_commit()
+    return update
+
+
+async def confirm_unchanged(
+    session: AsyncSession, *, person: Person, item_id: int, now: datetime
+) -> StatusUpdate:
+    """`record_confirmation`, committed on its own."""
+    update = await record_confirmation(session, person=person, item_id=item_id, now=now)
     await session.commit()
     return update
 

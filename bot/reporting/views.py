@@ -15,6 +15,7 @@ from bot.core.text import quote
 from bot.reporting.service import (
     PROGRESS_CHOICES,
     Draft,
+    ReportRefusal,
     SanityWarning,
     Worklist,
     confirmable,
@@ -37,6 +38,7 @@ from bot.telegram.texts import (
     cause_label,
     days_left_text,
     evidence_label,
+    hidden_item_text,
     role_label,
     status_label,
 )
@@ -423,3 +425,47 @@ def restart_keyboard(item_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("Start again"), callback_data=OpenItem(item_id=item_id))
     return builder.as_markup()
+
+
+def refusal_text(reason: ReportRefusal | None, code: str | None = None) -> str:
+    """Why an item cannot be reported on; None: it has no earlier report to confirm. Another
+    department's item reads as a missing one (with the code the head typed, if any)."""
+    if reason is None:
+        return _("This item has no earlier report to confirm.")
+    if reason in (ReportRefusal.NOT_FOUND, ReportRefusal.NOT_YOUR_DEPARTMENT):
+        return hidden_item_text(code)
+    texts = {
+        ReportRefusal.ARCHIVED: _("This item has been archived; it needs no more updates."),
+        ReportRefusal.ALREADY_DONE: _("This item is already done."),
+    }
+    return texts[reason]
+
+
+def saved_text(no_change: bool) -> str:
+    return "✅ " + (_("Saved: no change.") if no_change else _("Saved.")) + "\n\n"
+
+
+def next_item_text(no_change: bool) -> str:
+    return saved_text(no_change) + _("Next item:") + "\n"
+
+
+def round_done_text(no_change: bool, worklist: Worklist) -> str:
+    """After the department's last waiting item: what it sent this round."""
+    thanks = _("All items are up to date. Thank you!")
+    return saved_text(no_change) + thanks + "\n" + round_summary(worklist)
+
+
+def rest_confirmed_text(count: int, worklist: Worklist) -> str:
+    """ "Everything else unchanged" saved: how many, and the round's line once nothing waits."""
+    text = (
+        "✅ "
+        + ngettext(
+            "Saved: {count} item without change.",
+            "Saved: {count} items without change.",
+            count,
+        ).format(count=count)
+        + "\n\n"
+    )
+    if not worklist.waiting:
+        text += round_summary(worklist) + "\n\n"
+    return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Router
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
@@ -13,12 +13,34 @@ from bot.core.clock import Clock
 from bot.people import audit
 from bot.people.service import mark_reachable
 from db import queries
-from db.engine import SessionMaker
+from db.engine import AsyncSession, SessionMaker
 from db.fsm_storage import DatabaseStorage
-from db.models import Role
+from db.models import Person, Role
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-ItemOfUpdate = Callable[[TelegramObject, dict[str, Any]], Awaitable[int | None]]
+PreRead = Callable[
+    [TelegramObject, dict[str, Any], AsyncSession, int], Awaitable[tuple[Person | None, Any] | None]
+]
+
+
+class PreReadingRouter(Router):
+    """A router whose updates are about one thing the handler will need (the dialog's item):
+    `pre_read` loads the sender together with it in one statement, before the handler runs.
+    It returns None for an update that is about nothing it knows, and otherwise the person and
+    what it read, handed on as `item_snapshot`."""
+
+    def __init__(self, *, name: str, pre_read: PreRead) -> None:
+        super().__init__(name=name)
+        self.pre_read = pre_read
+
+
+def _pre_readers(dispatcher: Router | None) -> list[PreRead]:
+    """The pre-readers of the dispatcher's routers, each once, in the routers' order."""
+    found: list[PreRead] = []
+    for router in dispatcher.chain_tail if dispatcher is not None else ():
+        if isinstance(router, PreReadingRouter) and router.pre_read not in found:
+            found.append(router.pre_read)
+    return found
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -29,31 +51,23 @@ class DbSessionMiddleware(BaseMiddleware):
     The dialog's storage joins the session, so a service's commit also stores the dialog row
     as the handler has set it so far: a report and the dialog's next step in one commit.
 
-    `item_of_update` names the item an update is about (a dialog button, a typed answer in a
-    dialog): it is read in the same statement as the person and handed on as `item_snapshot`,
-    fresh for every update, so each step still checks the item as it is now.
+    A `PreReadingRouter` reads the person itself, with the item the update is about: one
+    statement instead of three, fresh for every update, so each step still checks the item as
+    it is now.
     """
 
-    def __init__(
-        self, session_maker: SessionMaker, item_of_update: ItemOfUpdate | None = None
-    ) -> None:
+    def __init__(self, session_maker: SessionMaker) -> None:
         self.session_maker = session_maker
-        self.item_of_update = item_of_update
+        self.pre_readers: list[PreRead] | None = None  # found on the first update
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if self.pre_readers is None:
+            self.pre_readers = _pre_readers(data.get("dispatcher"))
         async with self.session_maker() as session:
             storage = data.get("fsm_storage")
             if isinstance(storage, DatabaseStorage):
                 storage.join(session)
-            user = data.get("event_from_user")
-            item_id = (
-                await self.item_of_update(event, data) if user and self.item_of_update else None
-            )
-            person, snapshot = None, None
-            if user is not None and item_id is not None:
-                person, snapshot = await queries.person_with_item(session, user.id, item_id)
-            elif user is not None:
-                person = await queries.person_by_telegram_id(session, user.id)
+            person, snapshot = await self._read(event, data, session)
             if person is not None and event_is_from_person(event):
                 await mark_reachable(session, person)
             active = person is not None and person.active
@@ -61,6 +75,18 @@ class DbSessionMiddleware(BaseMiddleware):
             data["person"] = person if active else None
             data["item_snapshot"] = snapshot if active else None
             return await handler(event, data)
+
+    async def _read(
+        self, event: TelegramObject, data: dict[str, Any], session: AsyncSession
+    ) -> tuple[Person | None, Any]:
+        user = data.get("event_from_user")
+        if user is None:
+            return None, None
+        for pre_read in self.pre_readers or ():
+            found = await pre_read(event, data, session, user.id)
+            if found is not None:
+                return found
+        return await queries.person_by_telegram_id(session, user.id), None
 
 
 def event_is_from_person(update: TelegramObject) -> bool:

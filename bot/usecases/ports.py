@@ -6,10 +6,12 @@ A use case never reaches into the scheduler or the delivery worker directly: it 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from aiogram.fsm.storage.base import StateType
 from aiogram.utils.i18n import I18n
 
 from bot.core.clock import Clock
@@ -26,6 +28,28 @@ class Signals(Protocol):
     def wake_outbox(self) -> None:
         """New notifications were committed: deliver them now rather than at the next poll."""
         ...
+
+
+class DialogStore(Protocol):
+    """Where a person's dialog keeps its step and draft (aiogram's FSMContext in the chat).
+
+    In the chat the store joins the update's session: what a use case sets here before it
+    commits is stored in the same transaction as its rows.
+    """
+
+    async def get_state(self) -> str | None: ...
+
+    async def set_state(self, state: StateType = None) -> None: ...
+
+    async def get_data(self) -> dict[str, Any]: ...
+
+    async def set_data(self, data: Mapping[str, Any]) -> None: ...
+
+    async def update_data(
+        self, data: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]: ...
+
+    async def clear(self) -> None: ...
 
 
 class NoSignals:

@@ -1,0 +1,325 @@
+"""The department head's status dialog, declared in one place: its steps, what each shows,
+which taps and typed answers it accepts, and where each answer leads.
+
+A step's answer is read into a transition (a function of the draft). The use case
+(bot/usecases/reporting.py) applies it once it has checked that the dialog and the item are
+still current, and moves the dialog to the step the transition returns, or finishes it: Save,
+or "no change". The routers are built from `REPORT_DIALOG` (handlers/reporting.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+
+from aiogram import F
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.core.causes import Cause
+from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
+from bot.reporting.service import Draft, clean_comment, needs_explanation, parse_progress
+from bot.reporting.views import (
+    NO_CHANGE,
+    cause_choices,
+    cause_step,
+    comment_step,
+    confirm_step,
+    evidence_step,
+    progress_step,
+    save_choices,
+    status_choices,
+    status_step,
+    typed_choice,
+)
+from bot.telegram.callbacks import DialogAction, PickCause, PickProgress, PickStatus
+from bot.telegram.dialogs import DialogTable, Screen, Step, Tap, Typed
+from db.models import ItemStatus, StatusUpdate
+
+
+class ReportDialog(StatesGroup):
+    status = State()
+    progress = State()
+    cause = State()
+    comment = State()
+    evidence = State()
+    confirm = State()
+
+
+class Finish(StrEnum):
+    """The answers that end an item's dialog with a report."""
+
+    SAVE = "save"
+    SAME = "same"  # no change since the last report
+
+
+Next = State | Finish | None
+Transition = Callable[[Draft], Next]
+
+
+# --- What each answer does to the draft, and where it leads ---
+
+
+def choose_status(status: str) -> Transition:
+    def apply(draft: Draft) -> Next:
+        if status not in set(ItemStatus):
+            return None
+        draft.status, draft.warned = status, False
+        if status == ItemStatus.DONE:
+            draft.progress, draft.cause = 100, None  # done is 100%: straight to the summary
+            return ReportDialog.confirm
+        if not needs_explanation(status):
+            draft.cause = None
+        return ReportDialog.progress
+
+    return apply
+
+
+def _after_progress(draft: Draft) -> Next:
+    return ReportDialog.cause if needs_explanation(draft.status or "") else ReportDialog.confirm
+
+
+def choose_progress(value: int) -> Transition:
+    def apply(draft: Draft) -> Next:
+        if not 0 <= value <= 100:
+            return None
+        draft.progress, draft.warned = value, False
+        return _after_progress(draft)
+
+    return apply
+
+
+def choose_cause(cause: str) -> Transition:
+    def apply(draft: Draft) -> Next:
+        if cause not in set(Cause):
+            return None
+        draft.cause = cause
+        # A risk needs a comment: ask for it unless it was typed already.
+        return ReportDialog.confirm if draft.comment else ReportDialog.comment
+
+    return apply
+
+
+def write_comment(comment: str) -> Transition:
+    def apply(draft: Draft) -> Next:
+        draft.comment = comment
+        return ReportDialog.confirm
+
+    return apply
+
+
+def _finish(finish: Finish) -> Transition:
+    return lambda _draft: finish
+
+
+def _nothing(_draft: Draft) -> Next:
+    return None
+
+
+def _to(state: State, *, fresh: bool = False) -> Transition:
+    def apply(draft: Draft) -> Next:
+        if fresh:  # "Change": the answers start again
+            for key, value in Draft(item_id=draft.item_id).__dict__.items():
+                setattr(draft, key, value)
+        return state
+
+    return apply
+
+
+# --- Taps ---
+
+
+def _status_action(action: DialogAction) -> Transition:
+    return _finish(Finish.SAME) if action.action == "same" else _nothing
+
+
+def _comment_action(action: DialogAction) -> Transition:
+    """Back (older buttons say skip) leaves an optional comment; a risk's comment is needed."""
+
+    def apply(draft: Draft) -> Next:
+        optional = not needs_explanation(draft.status or "")
+        return ReportDialog.confirm if optional and action.action in ("back", "skip") else None
+
+    return apply
+
+
+def _evidence_action(action: DialogAction) -> Transition:
+    return _to(ReportDialog.confirm) if action.action in ("back", "skip") else _nothing
+
+
+_CONFIRM_ACTIONS: dict[str, Transition] = {
+    "save": _finish(Finish.SAVE),
+    "change": _to(ReportDialog.status, fresh=True),
+    "comment": _to(ReportDialog.comment),
+    "file": _to(ReportDialog.evidence),
+}
+
+
+def _confirm_action(action: DialogAction) -> Transition:
+    return _CONFIRM_ACTIONS.get(action.action, _nothing)
+
+
+# --- Typed answers ---
+
+
+def _use_the_buttons() -> str:
+    return _("Please choose one of the buttons above.")
+
+
+def _typed_status(message: Message, i18n: I18n) -> Transition | str:
+    """A typed button label («по плану», «жоспар бойынша», «без изменений») is a tap."""
+    choice = typed_choice(i18n, message.text, status_choices)
+    if choice is None:
+        return _use_the_buttons()
+    return _finish(Finish.SAME) if choice == NO_CHANGE else choose_status(choice)
+
+
+def _typed_progress(message: Message, _i18n: I18n) -> Transition | str:
+    value = parse_progress(message.text)
+    if value is None:
+        return _("Please send a whole number from 0 to 100, or tap a button above.")
+    return choose_progress(value)
+
+
+def _typed_cause(message: Message, i18n: I18n) -> Transition | str:
+    cause = typed_choice(i18n, message.text, cause_choices)
+    return _use_the_buttons() if cause is None else choose_cause(cause)
+
+
+def _typed_comment(message: Message, _i18n: I18n) -> Transition | str:
+    comment = clean_comment(message.text)
+    if comment is None:
+        return _("The comment must be between 1 and 1000 characters. Please write it again.")
+    return write_comment(comment)
+
+
+def _typed_at_confirm(message: Message, i18n: I18n) -> Transition | str:
+    """At the summary: the Save label saves, a number is the progress, other text the comment
+    (a number too, once the status is done)."""
+    if typed_choice(i18n, message.text, save_choices) is not None:
+        return _finish(Finish.SAVE)
+    value = parse_progress(message.text)
+    if value is None:
+        return _typed_comment(message, i18n)
+    as_comment = write_comment(clean_comment(message.text) or "")
+
+    def apply(draft: Draft) -> Next:
+        if draft.status == ItemStatus.DONE:
+            return as_comment(draft)
+        draft.progress, draft.warned = value, False
+        return ReportDialog.confirm
+
+    return apply
+
+
+def _sent_file(message: Message, _i18n: I18n) -> Transition | str:
+    name = None
+    if message.photo:
+        photo = message.photo[-1]
+        kind, file_id, unique_id = "photo", photo.file_id, photo.file_unique_id
+        size = photo.file_size
+    else:
+        document = message.document
+        assert document is not None  # the filter guarantees a photo or a document
+        kind, file_id, unique_id = "document", document.file_id, document.file_unique_id
+        size, name = document.file_size, document.file_name
+    if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
+        return _("This file is larger than 20 MB, the limit for bots. Please send a smaller one.")
+
+    def apply(draft: Draft) -> Next:
+        draft.evidence_kind, draft.evidence_file_id = kind, file_id
+        draft.evidence_unique_id, draft.evidence_name = unique_id, name[:200] if name else None
+        return ReportDialog.confirm
+
+    return apply
+
+
+# --- Views: each step's text and buttons under the item's card ---
+
+
+def _status_view(header: str, draft: Draft, latest: StatusUpdate | None, _w: object) -> Screen:
+    return status_step(header, draft.item_id, latest)
+
+
+def _progress_view(header: str, draft: Draft, _latest: object, _w: object) -> Screen:
+    return progress_step(header, draft.item_id)
+
+
+def _cause_view(header: str, draft: Draft, _latest: object, _w: object) -> Screen:
+    return cause_step(header, draft.item_id)
+
+
+def _comment_view(header: str, draft: Draft, _latest: object, _w: object) -> Screen:
+    return comment_step(header, draft)
+
+
+def _evidence_view(header: str, draft: Draft, _latest: object, _w: object) -> Screen:
+    return evidence_step(header, draft.item_id)
+
+
+def _confirm_view(header: str, draft: Draft, _latest: object, warnings: Sequence[str]) -> Screen:
+    return confirm_step(header, draft, warnings)
+
+
+def _please_write_text() -> str:
+    return _("Please write the comment as text.")
+
+
+def _please_send_a_file() -> str:
+    return _("Please send a photo or a document, or tap Back.")
+
+
+_FILES = F.photo | F.document
+
+REPORT_DIALOG = DialogTable(
+    Step(
+        ReportDialog.status,
+        _status_view,
+        taps=(
+            Tap(PickStatus, lambda tap: choose_status(tap.status)),
+            Tap(DialogAction, _status_action),
+        ),
+        typed=(Typed(F.text, _typed_status),),
+        otherwise=_use_the_buttons,
+    ),
+    Step(
+        ReportDialog.progress,
+        _progress_view,
+        taps=(Tap(PickProgress, lambda tap: choose_progress(tap.value)),),
+        typed=(Typed(F.func(bool), _typed_progress),),  # any message: a photo gets the hint
+    ),
+    Step(
+        ReportDialog.cause,
+        _cause_view,
+        taps=(Tap(PickCause, lambda tap: choose_cause(tap.cause)),),
+        typed=(Typed(F.text, _typed_cause),),
+        otherwise=_use_the_buttons,
+    ),
+    Step(
+        ReportDialog.comment,
+        _comment_view,
+        taps=(Tap(DialogAction, _comment_action),),
+        typed=(Typed(F.text, _typed_comment),),
+        otherwise=_please_write_text,
+    ),
+    Step(
+        ReportDialog.evidence,
+        _evidence_view,
+        taps=(Tap(DialogAction, _evidence_action),),
+        typed=(Typed(_FILES, _sent_file),),
+        otherwise=_please_send_a_file,
+    ),
+    Step(
+        ReportDialog.confirm,
+        _confirm_view,
+        taps=(Tap(DialogAction, _confirm_action),),
+        typed=(
+            Typed(F.text & ~F.text.startswith("/"), _typed_at_confirm),
+            Typed(_FILES, _sent_file),
+        ),
+        otherwise=_use_the_buttons,
+    ),
+    cancel=DialogAction.filter(F.action == "cancel"),
+)

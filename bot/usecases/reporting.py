@@ -1,0 +1,445 @@
+"""The department head's report: open an item, answer a step of the dialog, Save, "no change"
+(in the dialog and the worklist's one-tap ✓), "everything else unchanged", the worklist, away.
+
+Each use case owns its transaction. In the chat a `Member` carries the update's session, and
+the dialog store joins it, so a report and the dialog's next step are committed together or
+not at all. Each returns a plain outcome that the chat (handlers/reporting.py) renders; the
+next waiting item after a report is found by one indexed statement (`next_waiting_item`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.types import TelegramObject, Update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.clock import local_today
+from bot.core.errors import AwayDateError, InvalidDeputyError, UnknownPersonError
+from bot.core.parsing import DB_ID_MAX, AwayRequest, parse_int
+from bot.people import audit
+from bot.people.service import set_away
+from bot.reporting.dialog import REPORT_DIALOG, Finish, ReportDialog, Transition
+from bot.reporting.service import (
+    Draft,
+    ItemSnapshot,
+    NothingToConfirmError,
+    ReportRefusal,
+    ReportRefusedError,
+    SanityWarning,
+    Worklist,
+    confirm_all_unchanged,
+    next_waiting_item,
+    record_confirmation,
+    record_update,
+    reportable_item,
+    sanity_warnings,
+    worklist,
+)
+from bot.telegram.callbacks import DialogAction, OpenItem, PickCause, PickProgress, PickStatus
+from bot.usecases.ports import DialogStore, UseCaseContext
+from db import queries
+from db.models import Person, RoadmapItem, Role
+
+
+@dataclass(frozen=True)
+class Member:
+    """A department member acting in one unit of work (in the chat: the update's session,
+    which the dialog store joins), with what the update has read already."""
+
+    person: Person
+    session: AsyncSession
+    dialog: DialogStore
+    snapshot: ItemSnapshot | None = None  # the item the update is about, read with the person
+
+
+def is_department_member(person: Person | None) -> bool:
+    return person is not None and person.role == Role.MEMBER and person.department_id is not None
+
+
+# --- Outcomes ---
+
+
+class Saved(StrEnum):
+    REPORT = "report"
+    NO_CHANGE = "no_change"
+
+
+@dataclass(frozen=True)
+class StepShown:
+    """The dialog is at `state` for `card`: what the head sees there."""
+
+    state: State
+    draft: Draft
+    card: ItemSnapshot
+    today: date
+    warnings: tuple[SanityWarning, ...] = ()
+    saved: Saved | None = None  # the report this step follows (the next item after a Save)
+    retire: int | None = None  # shown anew: the message of the previous step, to retire
+
+
+@dataclass(frozen=True)
+class RoundDone:
+    """A report was saved and nothing of the department is waiting: the dialog is closed."""
+
+    saved: Saved
+    worklist: Worklist
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The item cannot be reported on (now): the dialog, if any, is closed."""
+
+    reason: ReportRefusal
+    code: str | None = None  # as the head typed it (/report CODE)
+
+
+@dataclass(frozen=True)
+class NotSaved:
+    """Save or "no change" was refused: the item changed hands, or has nothing to confirm
+    (reason None). The dialog is closed."""
+
+    reason: ReportRefusal | None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The answer cannot be used; `reply` says why. The dialog stays where it is."""
+
+    reply: str
+
+
+@dataclass(frozen=True)
+class NotInDialog:
+    """No dialog, or a button of another item's dialog."""
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """An accepted button that changes nothing at this step."""
+
+
+StepOutcome = StepShown | RoundDone | Refused | NotSaved | Rejected | NotInDialog | Unchanged
+
+
+@dataclass(frozen=True)
+class ItemConfirmed:
+    """The worklist's ✓: saved now, or already saved this round (a second tap)."""
+
+    worklist: Worklist
+    already: bool = False
+
+
+@dataclass(frozen=True)
+class RestConfirmed:
+    count: int
+    worklist: Worklist
+
+
+@dataclass(frozen=True)
+class AwaySet:
+    person: Person
+    deputy: Person | None
+
+
+# --- Reading ahead: the item an update is about ---
+
+_DIALOG_PREFIXES = frozenset(
+    str(factory.__prefix__)
+    for factory in (OpenItem, PickStatus, PickProgress, PickCause, DialogAction)
+)
+
+
+async def item_of_update(update: TelegramObject, data: dict[str, Any]) -> int | None:
+    """The item a dialog update is about (the button's, or the draft's for a typed answer)."""
+    if not isinstance(update, Update):
+        return None
+    query = update.callback_query
+    if query is not None:
+        prefix, _separator, rest = (query.data or "").partition(":")
+        if prefix not in _DIALOG_PREFIXES:
+            return None
+        return parse_int(rest.partition(":")[0], 1, DB_ID_MAX)
+    state = data.get("state")
+    if update.message is None or state is None or data.get("raw_state") not in REPORT_DIALOG:
+        return None
+    draft = Draft.from_data(await state.get_data())
+    return draft.item_id if draft is not None else None
+
+
+async def pre_read(
+    update: TelegramObject, data: dict[str, Any], session: AsyncSession, telegram_id: int
+) -> tuple[Person | None, ItemSnapshot | None] | None:
+    """For the session middleware: the sender with the item the update is about, in one
+    statement instead of three; None when the update is about no item."""
+    item_id = await item_of_update(update, data)
+    if item_id is None:
+        return None
+    person, found = await queries.person_with_item(session, telegram_id, item_id)
+    return person, ItemSnapshot(*found) if found is not None else None
+
+
+# --- The dialog ---
+
+
+def _today(ctx: UseCaseContext) -> date:
+    return local_today(ctx.clock, ctx.tz)
+
+
+def _round_start(ctx: UseCaseContext) -> datetime:
+    return datetime.combine(_today(ctx), time(), tzinfo=ctx.tz)
+
+
+def _department(member: Member) -> int:
+    assert member.person.department_id is not None  # only members report
+    return member.person.department_id
+
+
+def _item_id(item: RoadmapItem) -> int:
+    assert item.id is not None  # a stored item
+    return item.id
+
+
+async def _card(member: Member, item: RoadmapItem) -> ItemSnapshot:
+    """The item with its newest report and author: as the update read it, else from the
+    database."""
+    known = member.snapshot
+    if known is not None and known.item is item:
+        return known
+    latest = await queries.latest_update(member.session, _item_id(item))
+    author = await queries.person_by_id(member.session, latest.author_id) if latest else None
+    return ItemSnapshot(item, latest, author)
+
+
+async def _move(
+    ctx: UseCaseContext,
+    member: Member,
+    state: State,
+    draft: Draft,
+    card: ItemSnapshot,
+    *,
+    shown_in: int | None,
+    saved: Saved | None = None,
+) -> StepShown:
+    """Set the dialog's step and draft (stored with the update's commit, or at its end)."""
+    today = _today(ctx)
+    warnings: tuple[SanityWarning, ...] = ()
+    if state == ReportDialog.confirm and draft.warned:
+        warnings = tuple(sanity_warnings(draft, card.item, card.latest, today))
+    previous = (await member.dialog.get_data()).get("message_id")
+    await member.dialog.set_state(state)
+    if shown_in is not None:
+        await member.dialog.set_data({**draft.to_data(), "message_id": shown_in})
+        previous = None
+    else:
+        await member.dialog.set_data(draft.to_data())
+    retire = previous if isinstance(previous, int) else None
+    return StepShown(state, draft, card, today, warnings, saved, retire)
+
+
+async def open_item(
+    ctx: UseCaseContext, member: Member, item_id: int, *, shown_in: int | None = None
+) -> StepShown | Refused:
+    """Start (or restart) the dialog on an item: its first step."""
+    try:
+        item = await reportable_item(member.session, member.person, item_id)
+    except ReportRefusedError as refused:
+        if refused.reason == ReportRefusal.NOT_YOUR_DEPARTMENT:
+            await audit.refused(
+                member.session, member.person, "refused.report", str(item_id), now=ctx.clock.now()
+            )
+        return Refused(refused.reason)
+    card = await _card(member, item)
+    return await _move(ctx, member, ReportDialog.status, Draft(item_id), card, shown_in=shown_in)
+
+
+async def open_item_by_code(ctx: UseCaseContext, member: Member, code: str) -> StepShown | Refused:
+    """/report CODE: as `open_item`; another department's item reads as a missing one."""
+    item = await queries.item_by_code(member.session, code)
+    if item is None:
+        return Refused(ReportRefusal.NOT_FOUND, code)
+    outcome = await open_item(ctx, member, _item_id(item))
+    if isinstance(outcome, Refused):
+        return Refused(outcome.reason, code)
+    return outcome
+
+
+async def _reportable(member: Member, draft: Draft) -> RoadmapItem | Refused:
+    try:
+        return await reportable_item(member.session, member.person, draft.item_id)
+    except ReportRefusedError as refused:
+        await member.dialog.clear()
+        return Refused(refused.reason)
+
+
+async def answer_step(
+    ctx: UseCaseContext,
+    member: Member,
+    answer: Transition | str,
+    *,
+    tap_item_id: int | None = None,
+    shown_in: int | None = None,
+) -> StepOutcome:
+    """An answer at the dialog's current step (a tap on `tap_item_id`'s dialog, or a typed
+    answer; a string is an answer that cannot be used). It is applied to the draft once the
+    dialog and the item are checked, and leads to the next step, Save or "no change"."""
+    draft = Draft.from_data(await member.dialog.get_data())
+    if draft is None or (tap_item_id is not None and draft.item_id != tap_item_id):
+        return NotInDialog()
+    if isinstance(answer, str):
+        return Rejected(answer)
+    item = await _reportable(member, draft)
+    if isinstance(item, Refused):
+        return item
+    following = answer(draft)
+    if following is None:
+        return Unchanged()
+    if following == Finish.SAVE:
+        return await report_status(ctx, member, draft, item, shown_in=shown_in)
+    if following == Finish.SAME:
+        return await confirm_unchanged(ctx, member, item, shown_in=shown_in)
+    assert isinstance(following, State)
+    card = await _card(member, item)
+    return await _move(ctx, member, following, draft, card, shown_in=shown_in)
+
+
+async def current_step(ctx: UseCaseContext, member: Member) -> StepShown | Refused | NotInDialog:
+    """Where the dialog is (after a button of an earlier step): that step, shown anew."""
+    draft = Draft.from_data(await member.dialog.get_data())
+    state = await member.dialog.get_state()
+    if draft is None or state is None or state not in REPORT_DIALOG:
+        return NotInDialog()
+    item = await _reportable(member, draft)
+    if isinstance(item, Refused):
+        return item
+    card = await _card(member, item)
+    return await _move(ctx, member, REPORT_DIALOG[state].state, draft, card, shown_in=None)
+
+
+async def report_status(
+    ctx: UseCaseContext, member: Member, draft: Draft, item: RoadmapItem, *, shown_in: int | None
+) -> StepShown | RoundDone | NotSaved:
+    """Save: the report, the round's answer and the dialog's next step in one commit; the
+    chair's alert scan is told when the report declares a risk. A draft that looks like a
+    slip (on track past the deadline, progress going back) is shown once more with a warning."""
+    card = await _card(member, item)
+    if not draft.warned and sanity_warnings(draft, item, card.latest, _today(ctx)):
+        draft.warned = True
+        return await _move(ctx, member, ReportDialog.confirm, draft, card, shown_in=shown_in)
+    try:
+        saved = await record_update(
+            member.session,
+            person=member.person,
+            draft=draft,
+            now=ctx.clock.now(),
+            known_previous=(card.latest,),
+        )
+    except ReportRefusedError as refused:
+        await member.dialog.clear()
+        return NotSaved(refused.reason)
+    outcome = await _after_report(ctx, member, draft.item_id, Saved.REPORT, shown_in)
+    await member.session.commit()
+    if saved.risk_event is not None:
+        ctx.signals.alert_soon()  # the chair hears of a declared risk at once; Save does not wait
+    return outcome
+
+
+async def confirm_unchanged(
+    ctx: UseCaseContext, member: Member, item: RoadmapItem, *, shown_in: int | None
+) -> StepShown | RoundDone | NotSaved:
+    """ "No change" in the dialog: the last report repeated, then the next waiting item."""
+    card = await _card(member, item)
+    try:
+        await record_confirmation(
+            member.session,
+            person=member.person,
+            item_id=_item_id(item),
+            now=ctx.clock.now(),
+            known_previous=(card.latest,),
+        )
+    except (ReportRefusedError, NothingToConfirmError) as refused:
+        await member.dialog.clear()
+        return NotSaved(refused.reason if isinstance(refused, ReportRefusedError) else None)
+    outcome = await _after_report(ctx, member, _item_id(item), Saved.NO_CHANGE, shown_in)
+    await member.session.commit()
+    return outcome
+
+
+async def _after_report(
+    ctx: UseCaseContext, member: Member, item_id: int, saved: Saved, shown_in: int | None
+) -> StepShown | RoundDone:
+    """The department's next waiting item (one indexed statement), or the end of the round."""
+    department_id, since = _department(member), _round_start(ctx)
+    following = await next_waiting_item(member.session, department_id, since, after_item_id=item_id)
+    if following is None:
+        await member.dialog.clear()
+        return RoundDone(saved, await worklist(member.session, department_id, since))
+    draft = Draft(item_id=_item_id(following.item))
+    return await _move(
+        ctx, member, ReportDialog.status, draft, following, shown_in=shown_in, saved=saved
+    )
+
+
+async def cancel_report(member: Member) -> bool:
+    """Close the dialog; whether there was one."""
+    had_dialog = await member.dialog.get_state() is not None
+    await member.dialog.clear()
+    return had_dialog
+
+
+# --- The worklist ---
+
+
+async def department_worklist(ctx: UseCaseContext, member: Member) -> Worklist:
+    """The member's department: its open items and which of them this round has."""
+    return await worklist(member.session, _department(member), _round_start(ctx))
+
+
+async def confirm_item(
+    ctx: UseCaseContext, member: Member, item_id: int
+) -> ItemConfirmed | NotSaved:
+    """✓ in the worklist: one tap reports that the item has not changed."""
+    if item_id in (await department_worklist(ctx, member)).updated_ids:
+        return ItemConfirmed(await department_worklist(ctx, member), already=True)
+    try:
+        await record_confirmation(
+            member.session, person=member.person, item_id=item_id, now=ctx.clock.now()
+        )
+    except ReportRefusedError as refused:
+        return NotSaved(refused.reason)
+    except NothingToConfirmError:
+        return NotSaved(None)
+    await member.session.commit()
+    return ItemConfirmed(await department_worklist(ctx, member))
+
+
+async def confirm_rest_unchanged(ctx: UseCaseContext, member: Member) -> RestConfirmed:
+    """ "Everything else unchanged": every waiting item with an earlier report, at once."""
+    work = await department_worklist(ctx, member)
+    confirmed = await confirm_all_unchanged(
+        member.session, person=member.person, items=work.confirmable, now=ctx.clock.now()
+    )
+    return RestConfirmed(len(confirmed), await department_worklist(ctx, member))
+
+
+async def go_away(
+    ctx: UseCaseContext, member: Member, request: AwayRequest
+) -> AwaySet | AwayDateError | InvalidDeputyError | UnknownPersonError:
+    """/away: requests go to the deputy (or the others) until the member is back."""
+    try:
+        deputy = await set_away(
+            member.session,
+            person=member.person,
+            back=request.back,
+            deputy_handle=request.deputy,
+            actor=member.person,
+            today=_today(ctx),
+            now=ctx.clock.now(),
+        )
+    except (AwayDateError, InvalidDeputyError, UnknownPersonError) as error:
+        return error
+    return AwaySet(member.person, deputy)
