@@ -20,14 +20,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from bot.core.parsing import DB_ID_MAX, parse_away, parse_int, parse_one_word
+from bot.core.parsing import parse_away, parse_one_word
 from bot.reporting import views
 from bot.reporting.dialog import REPORT_DIALOG
-from bot.telegram import callbacks, dialogs, menus, texts
-from bot.telegram.middlewares import PreReadingRouter
+from bot.telegram import callbacks, dialogs
 from bot.usecases import reporting
-from bot.usecases.ports import UseCaseContext
-from bot.usecases.reporting import Member, Saved, StepShown
+from bot.usecases.reporting import Member, Saved, StepShown, UseCaseContext
 
 
 class MemberMiddleware(BaseMiddleware):
@@ -49,21 +47,17 @@ class MemberMiddleware(BaseMiddleware):
 
 async def _member_may_use(message: Message, member: Member | None) -> bool:
     """Members' commands: a stranger gets their id, anyone else is told whom they are for."""
-    if member is None:
-        await message.answer(texts.no_access_text(message.chat.id))
-        return False
-    if not reporting.is_department_member(member.person):
-        await message.answer(_("This command is for department members."))
+    if member is None or not reporting.is_department_member(member.person):
+        stranger = message.chat.id if member is None else None
+        await message.answer(views.member_command_refusal(stranger))
         return False
     return True
 
 
 async def _button_may_be_used(query: CallbackQuery, member: Member | None) -> bool:
     """Worklist buttons: for department members, on a message that can still be edited."""
-    if member is None or not reporting.is_department_member(member.person):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
-        return False
-    if not isinstance(query.message, Message):
+    usable = member is not None and reporting.is_department_member(member.person)
+    if not usable or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return False
     return True
@@ -186,9 +180,12 @@ async def _present(
     outcome: reporting.StepOutcome,
     member: Member,
     usecases: UseCaseContext,
+    *,
+    anew: bool = False,
 ) -> None:
     """A step, the round's end or a refused Save: in place of a tapped message, else anew."""
-    bot, chat_id, edit = event.bot, member.person.telegram_id, _edited(event)
+    bot, chat_id = event.bot, member.person.telegram_id
+    edit = None if anew else _edited(event)
     assert bot is not None  # the dispatcher mounts every update on its bot
     if isinstance(outcome, StepShown):
         screen = _screen(outcome, usecases)
@@ -231,7 +228,7 @@ async def report_command(
     assert member is not None
     code = parse_one_word(command.args)
     if code is None:
-        await message.answer(texts.usage_line(menus.REPORT))
+        await message.answer(views.usage("report"))
         return
     outcome = await reporting.open_item_by_code(usecases, member, code)
     if isinstance(outcome, reporting.Refused):
@@ -317,8 +314,7 @@ async def stale_dialog_button(
     outcome = await reporting.current_step(usecases, member)
     if isinstance(outcome, reporting.NotInDialog):
         await query.answer(_("This dialog was closed."), show_alert=False)
-        parts = (query.data or "").split(":")
-        item_id = parse_int(parts[1], 1, DB_ID_MAX) if len(parts) > 1 else None
+        item_id = callbacks.item_id_of(query.data)
         if item_id is not None and isinstance(query.message, Message):
             with suppress(TelegramBadRequest):
                 await query.message.edit_text(
@@ -330,16 +326,7 @@ async def stale_dialog_button(
     if isinstance(outcome, reporting.Refused):
         await _refused_tap(query, outcome)
         return
-    assert query.bot is not None  # the dispatcher mounts every update on its bot
-    screen = _screen(outcome, usecases)
-    await dialogs.show(  # anew, below: the tapped message is an older step
-        query.bot,
-        member.person.telegram_id,
-        screen,
-        edit=None,
-        retire=outcome.retire,
-        remember=member.dialog,
-    )
+    await _present(query, outcome, member, usecases, anew=True)  # the tap was an older step
 
 
 async def cancel_command(message: Message, state: FSMContext | None = None) -> None:
@@ -365,13 +352,11 @@ async def away_command(
     assert member is not None
     request = parse_away(command.args)
     if request is None:
-        await message.answer(texts.usage_line(menus.AWAY))
+        await message.answer(views.usage("away"))
         return
     outcome = await reporting.go_away(usecases, member, request)
-    if isinstance(outcome, reporting.AwaySet):
-        await message.answer(texts.away_text(outcome.person, outcome.deputy))
-    else:
-        await message.answer(texts.away_refusal_text(outcome))
+    deputy = outcome.deputy if isinstance(outcome, reporting.AwaySet) else outcome
+    await message.answer(views.away_reply(member.person, deputy))
 
 
 # --- Routers ---
@@ -388,7 +373,7 @@ _STEPS = dialogs.DialogHandlers(
 def create_button_router() -> Router:
     """The worklist's and the dialog's buttons. Their prefixes are theirs alone, so this router
     goes before the others: a tap is not first tried against every other router's filters."""
-    router = PreReadingRouter(name=f"{__name__}.buttons", pre_read=reporting.pre_read)
+    router = REPORT_DIALOG.router(f"{__name__}.buttons")
     router.callback_query.middleware(MemberMiddleware())
     router.callback_query.register(worklist_page, callbacks.WorklistPage.filter())
     router.callback_query.register(confirm_item, callbacks.ConfirmItem.filter())
@@ -400,7 +385,7 @@ def create_button_router() -> Router:
 
 def create_router() -> Router:
     """Members' commands and the dialog's typed answers, after the other routers' commands."""
-    router = PreReadingRouter(name=__name__, pre_read=reporting.pre_read)
+    router = REPORT_DIALOG.router(__name__)
     router.message.middleware(MemberMiddleware())
     router.message.register(my_items, Command("myitems"))
     router.message.register(away_command, Command("away"))

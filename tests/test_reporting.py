@@ -27,6 +27,7 @@ from sqlmodel import select
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting import rounds
+from bot.reporting.dialog import item_of_update
 from bot.reporting.service import Draft
 from bot.scheduling.jobs import Jobs
 from bot.telegram.callbacks import (
@@ -37,7 +38,6 @@ from bot.telegram.callbacks import (
     PickStatus,
     WorklistPage,
 )
-from bot.usecases.reporting import item_of_update
 from db import queries
 from db.engine import SessionMaker
 from db.models import (

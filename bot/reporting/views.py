@@ -21,6 +21,7 @@ from bot.reporting.service import (
     confirmable,
     needs_explanation,
 )
+from bot.telegram import menus
 from bot.telegram.callbacks import (
     ConfirmAll,
     ConfirmItem,
@@ -35,12 +36,16 @@ from bot.telegram.callbacks import (
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.keyboards import button, fitted_to_labels, in_rows
 from bot.telegram.texts import (
+    away_refusal_text,
+    away_text,
     cause_label,
     days_left_text,
     evidence_label,
     hidden_item_text,
+    no_access_text,
     role_label,
     status_label,
+    usage_line,
 )
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
@@ -469,3 +474,22 @@ def rest_confirmed_text(count: int, worklist: Worklist) -> str:
     if not worklist.waiting:
         text += round_summary(worklist) + "\n\n"
     return text
+
+
+def member_command_refusal(stranger_chat_id: int | None) -> str:
+    """A members' command from a stranger (who gets their id to pass on) or another role."""
+    if stranger_chat_id is not None:
+        return no_access_text(stranger_chat_id)
+    return _("This command is for department members.")
+
+
+def usage(command: str) -> str:
+    """The usage line of a members' command (report, away)."""
+    return usage_line({"report": menus.REPORT, "away": menus.AWAY}[command])
+
+
+def away_reply(person: Person, outcome: Person | Exception | None) -> str:
+    """/away's answer: until when and who stands in (the deputy), or why not."""
+    if isinstance(outcome, Exception):
+        return away_refusal_text(outcome)
+    return away_text(person, outcome)

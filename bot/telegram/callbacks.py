@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.core.parsing import DbId, SmallInt, Year
+from bot.core.parsing import DB_ID_MAX, DbId, SmallInt, Year, parse_int
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
@@ -94,3 +94,12 @@ class ResendEvidence(CallbackData, prefix="ev"):
     """Send an update's photo or document again, by its Telegram file id."""
 
     update_id: DbId
+
+
+def item_id_of(data: str | None, prefixes: frozenset[str] | None = None) -> int | None:
+    """The item id a packed button names (its first field), without unpacking it: for any
+    prefix, or only for one of `prefixes`. None when there is none or it is out of range."""
+    prefix, _separator, rest = (data or "").partition(":")
+    if prefixes is not None and prefix not in prefixes:
+        return None
+    return parse_int(rest.partition(":")[0], 1, DB_ID_MAX)

@@ -28,6 +28,7 @@ from aiogram.utils.i18n import I18n
 from magic_filter import MagicFilter
 
 from bot.telegram.filters import HasPerson
+from bot.telegram.middlewares import PreRead, PreReadingRouter
 
 Screen = tuple[str, InlineKeyboardMarkup | None]
 Transition = Callable[[Any], Any]
@@ -74,9 +75,16 @@ class DialogHandlers:
 class DialogTable:
     """The steps of one dialog, by state."""
 
-    def __init__(self, *steps: Step, cancel: Any) -> None:
+    def __init__(self, *steps: Step, cancel: Any, pre_read: PreRead | None = None) -> None:
         self.steps = {step.state.state: step for step in steps}
         self.cancel = cancel  # the filter of the cancel button, accepted at every step
+        self.pre_read = pre_read  # what the session middleware reads ahead for the dialog
+
+    def router(self, name: str) -> Router:
+        """A router for the dialog's handlers: it brings the dialog's pre-reader along."""
+        if self.pre_read is None:
+            return Router(name=name)
+        return PreReadingRouter(name=name, pre_read=self.pre_read)
 
     def __contains__(self, raw_state: object) -> bool:
         return raw_state in self.steps

@@ -12,15 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any
 
 from aiogram.fsm.state import State
-from aiogram.types import TelegramObject, Update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import local_today
 from bot.core.errors import AwayDateError, InvalidDeputyError, UnknownPersonError
-from bot.core.parsing import DB_ID_MAX, AwayRequest, parse_int
+from bot.core.parsing import AwayRequest
 from bot.people import audit
 from bot.people.service import set_away
 from bot.reporting.dialog import REPORT_DIALOG, Finish, ReportDialog, Transition
@@ -40,8 +38,8 @@ from bot.reporting.service import (
     sanity_warnings,
     worklist,
 )
-from bot.telegram.callbacks import DialogAction, OpenItem, PickCause, PickProgress, PickStatus
-from bot.usecases.ports import DialogStore, UseCaseContext
+from bot.usecases.ports import DialogStore
+from bot.usecases.ports import UseCaseContext as UseCaseContext  # for the callers
 from db import queries
 from db.models import Person, RoadmapItem, Role
 
@@ -142,45 +140,7 @@ class RestConfirmed:
 
 @dataclass(frozen=True)
 class AwaySet:
-    person: Person
     deputy: Person | None
-
-
-# --- Reading ahead: the item an update is about ---
-
-_DIALOG_PREFIXES = frozenset(
-    str(factory.__prefix__)
-    for factory in (OpenItem, PickStatus, PickProgress, PickCause, DialogAction)
-)
-
-
-async def item_of_update(update: TelegramObject, data: dict[str, Any]) -> int | None:
-    """The item a dialog update is about (the button's, or the draft's for a typed answer)."""
-    if not isinstance(update, Update):
-        return None
-    query = update.callback_query
-    if query is not None:
-        prefix, _separator, rest = (query.data or "").partition(":")
-        if prefix not in _DIALOG_PREFIXES:
-            return None
-        return parse_int(rest.partition(":")[0], 1, DB_ID_MAX)
-    state = data.get("state")
-    if update.message is None or state is None or data.get("raw_state") not in REPORT_DIALOG:
-        return None
-    draft = Draft.from_data(await state.get_data())
-    return draft.item_id if draft is not None else None
-
-
-async def pre_read(
-    update: TelegramObject, data: dict[str, Any], session: AsyncSession, telegram_id: int
-) -> tuple[Person | None, ItemSnapshot | None] | None:
-    """For the session middleware: the sender with the item the update is about, in one
-    statement instead of three; None when the update is about no item."""
-    item_id = await item_of_update(update, data)
-    if item_id is None:
-        return None
-    person, found = await queries.person_with_item(session, telegram_id, item_id)
-    return person, ItemSnapshot(*found) if found is not None else None
 
 
 # --- The dialog ---
@@ -442,4 +402,4 @@ async def go_away(
         )
     except (AwayDateError, InvalidDeputyError, UnknownPersonError) as error:
         return error
-    return AwaySet(member.person, deputy)
+    return AwaySet(deputy)
