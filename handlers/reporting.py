@@ -8,16 +8,14 @@ next step as a new message and the old keyboard is removed, so only one step is 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Any
 
-from aiogram import BaseMiddleware, Router
+from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.parsing import parse_away, parse_one_word
@@ -26,23 +24,6 @@ from bot.reporting.dialog import REPORT_DIALOG
 from bot.telegram import callbacks, dialogs
 from bot.usecases import reporting
 from bot.usecases.reporting import Member, Saved, StepShown, UseCaseContext
-
-
-class MemberMiddleware(BaseMiddleware):
-    """Gives the handlers one `member` (the person, the update's session, the dialog's store
-    and what the update read ahead) instead of four dependencies."""
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        person = data.get("person")
-        if person is not None:
-            snapshot = data.get("item_snapshot")
-            data["member"] = Member(person, data["session"], data["state"], snapshot)
-        return await handler(event, data)
 
 
 async def _member_may_use(message: Message, member: Member | None) -> bool:
@@ -373,8 +354,7 @@ _STEPS = dialogs.DialogHandlers(
 def create_button_router() -> Router:
     """The worklist's and the dialog's buttons. Their prefixes are theirs alone, so this router
     goes before the others: a tap is not first tried against every other router's filters."""
-    router = REPORT_DIALOG.router(f"{__name__}.buttons")
-    router.callback_query.middleware(MemberMiddleware())
+    router = REPORT_DIALOG.router(f"{__name__}.buttons", context=("member", Member.of_update))
     router.callback_query.register(worklist_page, callbacks.WorklistPage.filter())
     router.callback_query.register(confirm_item, callbacks.ConfirmItem.filter())
     router.callback_query.register(confirm_all, callbacks.ConfirmAll.filter())
@@ -385,8 +365,7 @@ def create_button_router() -> Router:
 
 def create_router() -> Router:
     """Members' commands and the dialog's typed answers, after the other routers' commands."""
-    router = REPORT_DIALOG.router(__name__)
-    router.message.middleware(MemberMiddleware())
+    router = REPORT_DIALOG.router(__name__, context=("member", Member.of_update))
     router.message.register(my_items, Command("myitems"))
     router.message.register(away_command, Command("away"))
     router.message.register(report_command, Command("report"))

@@ -28,7 +28,7 @@ from aiogram.utils.i18n import I18n
 from magic_filter import MagicFilter
 
 from bot.telegram.filters import HasPerson
-from bot.telegram.middlewares import PreRead, PreReadingRouter
+from bot.telegram.middlewares import ContextMiddleware, PreRead, PreReadingRouter
 
 Screen = tuple[str, InlineKeyboardMarkup | None]
 Transition = Callable[[Any], Any]
@@ -80,11 +80,19 @@ class DialogTable:
         self.cancel = cancel  # the filter of the cancel button, accepted at every step
         self.pre_read = pre_read  # what the session middleware reads ahead for the dialog
 
-    def router(self, name: str) -> Router:
-        """A router for the dialog's handlers: it brings the dialog's pre-reader along."""
+    def router(
+        self, name: str, *, context: tuple[str, Callable[[dict[str, Any]], object | None]]
+    ) -> Router:
+        """A router for the dialog's handlers: it brings the dialog's pre-reader along, and
+        gives its handlers the one object `context` names and builds from the handler data."""
         if self.pre_read is None:
-            return Router(name=name)
-        return PreReadingRouter(name=name, pre_read=self.pre_read)
+            router = Router(name=name)
+        else:
+            router = PreReadingRouter(name=name, pre_read=self.pre_read)
+        key, build = context
+        router.callback_query.middleware(ContextMiddleware(key, build))
+        router.message.middleware(ContextMiddleware(key, build))
+        return router
 
     def __contains__(self, raw_state: object) -> bool:
         return raw_state in self.steps

@@ -89,6 +89,21 @@ class DbSessionMiddleware(BaseMiddleware):
         return await queries.person_by_telegram_id(session, user.id), None
 
 
+class ContextMiddleware(BaseMiddleware):
+    """Hands the handlers one object made from the handler data (`build`, None to skip)
+    under `key`, instead of the several dependencies it gathers."""
+
+    def __init__(self, key: str, build: Callable[[dict[str, Any]], object | None]) -> None:
+        self.key = key
+        self.build = build
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        built = self.build(data)
+        if built is not None:
+            data[self.key] = built
+        return await handler(event, data)
+
+
 def event_is_from_person(update: TelegramObject) -> bool:
     """A message or a tap from the person (not a my_chat_member notice about blocking)."""
     return isinstance(update, Update) and bool(update.message or update.callback_query)

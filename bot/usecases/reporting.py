@@ -9,9 +9,11 @@ next waiting item after a report is found by one indexed statement (`next_waitin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from aiogram.fsm.state import State
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -53,6 +55,15 @@ class Member:
     session: AsyncSession
     dialog: DialogStore
     snapshot: ItemSnapshot | None = None  # the item the update is about, read with the person
+
+    @classmethod
+    def of_update(cls, data: Mapping[str, Any]) -> Member | None:
+        """The member an update comes from, out of the chat's handler data (the session
+        middleware's person, session and read-ahead; aiogram's dialog store)."""
+        person = data.get("person")
+        if person is None:
+            return None
+        return cls(person, data["session"], data["state"], data.get("item_snapshot"))
 
 
 def is_department_member(person: Person | None) -> bool:
