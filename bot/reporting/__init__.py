@@ -1,1 +1,1 @@
-"""Status collection: rounds, the update service and the dialog's views."""
+"""Status collection: rounds, the update service, the dialog's step table and its views."""

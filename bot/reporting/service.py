@@ -1,8 +1,8 @@
 """Status collection: rounds of requests, department worklists and saving an update.
 
-Plain functions over the session. The Telegram dialog lives in handlers/reporting.py; the
-rules a saved update must respect are checked again here, at save time, whatever the dialog
-believed when it started.
+Plain functions over the session; they flush, and the use cases (bot/usecases/reporting.py)
+commit. The dialog's steps are declared in dialog.py; the rules a saved update must respect
+are checked again here, at save time, whatever the dialog believed when it started.
 """
 
 from __future__ import annotations
