@@ -72,9 +72,11 @@ class Person(Table, table=True):
 class RoadmapItem(Table, table=True):
     __tablename__ = "roadmap_item"
     __table_args__ = (
-        # A department's items in the worklist's order: the dialog's next waiting item is
-        # the first match of one index walk, whatever the department's size.
-        sa.Index("ix_roadmap_item_department_deadline", "department_id", "deadline", "code"),
+        # A department's current items in the worklist's order: the dialog's next waiting
+        # item is the first match of one walk along this index.
+        sa.Index(
+            "ix_roadmap_item_department_deadline", "department_id", "archived", "deadline", "code"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,4 +1,4 @@
-"""roadmap items indexed in the worklist's order within their department
+"""roadmap items indexed in the worklist's order within their department (archived first)
 
 Revision ID: 0012
 Revises: 0011
@@ -6,7 +6,8 @@ Create Date: 2026-12-06 04:30:00.000000
 
 After a Save the dialog moves to the department's first waiting item (deadline, then code).
 With this index that is one walk that stops at the first match, instead of reading and
-sorting every open item of the department (4,000+ in the largest).
+sorting every open item of the department (4,000+ in the largest); `archived` in the key
+keeps the walk inside the index.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_roadmap_item_department_deadline",
         "roadmap_item",
-        ["department_id", "deadline", "code"],
+        ["department_id", "archived", "deadline", "code"],
     )
 
 
