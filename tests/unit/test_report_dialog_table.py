@@ -1,0 +1,104 @@
+"""The head's dialog as one declared table: every state has a step, and each answer leads
+where the dialog always led (pure: no database, no Telegram)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.causes import Cause
+from bot.reporting.dialog import (
+    REPORT_DIALOG,
+    Finish,
+    ReportDialog,
+    choose_cause,
+    choose_progress,
+    choose_status,
+)
+from bot.reporting.service import Draft
+from bot.telegram.callbacks import DialogAction, PickCause, PickProgress, PickStatus
+from db.models import ItemStatus
+
+
+def test_every_state_of_the_dialog_is_a_step_of_the_table() -> None:
+    assert set(REPORT_DIALOG.states) == set(ReportDialog.__states__)
+    assert all(step.taps for step in REPORT_DIALOG)  # every step has a button (Cancel aside)
+    assert all(step.typed for step in REPORT_DIALOG)  # and takes a typed answer
+
+
+@pytest.mark.parametrize(
+    ("status", "following", "progress"),
+    [
+        (ItemStatus.DONE, ReportDialog.confirm, 100),  # done is 100%: straight to the summary
+        (ItemStatus.ON_TRACK, ReportDialog.progress, None),
+        (ItemStatus.AT_RISK, ReportDialog.progress, None),
+    ],
+)
+def test_a_status_leads_to_the_progress_or_the_summary(
+    status: str, following: object, progress: int | None
+) -> None:
+    draft = Draft(item_id=1, cause=Cause.OTHER, warned=True)
+    assert choose_status(status)(draft) == following
+    assert (draft.status, draft.progress, draft.warned) == (status, progress, False)
+    assert (draft.cause is None) == (status != ItemStatus.AT_RISK)  # only a risk keeps a cause
+
+
+def test_a_risk_asks_for_a_cause_and_a_comment_unless_it_has_one() -> None:
+    draft = Draft(item_id=1, status=ItemStatus.BLOCKED)
+    assert choose_progress(30)(draft) == ReportDialog.cause
+    assert choose_cause(Cause.FINANCING)(draft) == ReportDialog.comment
+    draft.comment = "Нет денег"
+    assert choose_cause(Cause.CONTRACTOR)(draft) == ReportDialog.confirm
+
+
+def test_forged_values_change_nothing() -> None:
+    draft = Draft(item_id=1, status=ItemStatus.ON_TRACK, progress=40)
+    assert choose_status("finished")(draft) is None
+    assert choose_progress(101)(draft) is None
+    assert choose_cause("weather")(draft) is None
+    assert (draft.status, draft.progress, draft.cause) == (ItemStatus.ON_TRACK, 40, None)
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "following"),
+    [
+        (ReportDialog.status, "same", Finish.SAME),
+        (ReportDialog.status, "back", None),
+        (ReportDialog.comment, "back", ReportDialog.confirm),  # an optional comment
+        (ReportDialog.comment, "skip", ReportDialog.confirm),  # older buttons say skip
+        (ReportDialog.evidence, "back", ReportDialog.confirm),
+        (ReportDialog.confirm, "save", Finish.SAVE),
+        (ReportDialog.confirm, "comment", ReportDialog.comment),
+        (ReportDialog.confirm, "file", ReportDialog.evidence),
+        (ReportDialog.confirm, "back", None),
+        (ReportDialog.confirm, "same", None),
+    ],
+)
+def test_the_dialogs_buttons(state: object, action: str, following: object) -> None:
+    draft = Draft(item_id=1, status=ItemStatus.ON_TRACK, progress=40)
+    tap = DialogAction(item_id=1, action=action)
+    assert REPORT_DIALOG.tap(state.state, tap)(draft) == following  # type: ignore[attr-defined]
+
+
+def test_a_risks_comment_cannot_be_skipped() -> None:
+    draft = Draft(item_id=1, status=ItemStatus.AT_RISK, progress=40, cause=Cause.OTHER)
+    tap = DialogAction(item_id=1, action="back")
+    assert REPORT_DIALOG.tap(ReportDialog.comment.state or "", tap)(draft) is None
+
+
+def test_change_starts_the_answers_again() -> None:
+    draft = Draft(item_id=7, status=ItemStatus.AT_RISK, progress=40, cause="other", comment="x")
+    tap = DialogAction(item_id=7, action="change")
+    assert REPORT_DIALOG.tap(ReportDialog.confirm.state or "", tap)(draft) == ReportDialog.status
+    assert draft == Draft(item_id=7)
+
+
+def test_each_tap_is_accepted_at_its_own_step_only() -> None:
+    accepted = {step.state.state: {tap.callback for tap in step.taps} for step in REPORT_DIALOG}
+    assert accepted == {
+        ReportDialog.status.state: {PickStatus, DialogAction},
+        ReportDialog.progress.state: {PickProgress},
+        ReportDialog.cause.state: {PickCause},
+        ReportDialog.comment.state: {DialogAction},
+        ReportDialog.evidence.state: {DialogAction},
+        ReportDialog.confirm.state: {DialogAction},
+    }
