@@ -38,6 +38,7 @@ from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import install_guard
+from bot.usecases.ports import UseCaseContext
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
@@ -96,6 +97,23 @@ def create_outbox(
     return DeliveryWorker(session_maker=session_maker, bot=bot, clock=clock, limiter=limiter)
 
 
+@dataclass(frozen=True)
+class BotSignals:
+    """The running bot's `Signals`: the alert scanner (the dispatcher's `jobs`, set once
+    the application is built) and the outbox's wake."""
+
+    dispatcher: Dispatcher
+    outbox: DeliveryWorker
+
+    def alert_soon(self) -> None:
+        jobs: Jobs | None = self.dispatcher.workflow_data.get("jobs")
+        if jobs is not None:
+            jobs.alert_soon()
+
+    def wake_outbox(self) -> None:
+        self.outbox.wake()
+
+
 def create_dispatcher(
     *,
     settings: Settings,
@@ -115,6 +133,14 @@ def create_dispatcher(
         session_maker=session_maker,
         outbox=outbox,
         risk_thresholds=settings.risk_thresholds,
+    )
+    dispatcher["ctx"] = UseCaseContext(
+        session_maker=session_maker,
+        clock=clock,
+        tz=settings.tz,
+        i18n=i18n,
+        signals=BotSignals(dispatcher, outbox),
+        thresholds=settings.risk_thresholds,
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker, item_of_update))
     PersonI18nMiddleware(i18n).setup(dispatcher)

@@ -6,14 +6,17 @@ A use case never reaches into the scheduler or the delivery worker directly: it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 
-from bot.core.clock import Clock
+from bot.core.clock import Clock, local_today
+from bot.risk.rules import RiskThresholds
 from db.engine import SessionMaker
+from db.models import Person as Person  # who acts: the row the chat and the web both load
 
 
 class Signals(Protocol):
@@ -47,3 +50,8 @@ class UseCaseContext:
     tz: ZoneInfo
     i18n: I18n
     signals: Signals
+    thresholds: RiskThresholds = field(default_factory=RiskThresholds)
+
+    def today(self) -> date:
+        """The council's date now (Asia/Almaty by default), whatever the server's zone."""
+        return local_today(self.clock, self.tz)
