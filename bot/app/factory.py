@@ -143,6 +143,7 @@ def create_dispatcher(
         tz=settings.tz,
         i18n=i18n,
         signals=BotSignals(dispatcher, outbox),
+        thresholds=settings.risk_thresholds,
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))
     PersonI18nMiddleware(i18n).setup(dispatcher)

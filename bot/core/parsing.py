@@ -41,6 +41,14 @@ def parse_int(text: str | None, low: int, high: int) -> int | None:
     return value if low <= value <= high else None
 
 
+def parse_year(args: str | None, default: int) -> int | None:
+    """An optional four-digit year (`default` when there is none); None for anything else."""
+    text = (args or "").strip()
+    if not text:
+        return default
+    return parse_int(text, 2000, 2100)
+
+
 def fits_db_id(value: int) -> bool:
     return 1 <= value <= DB_ID_MAX
 
@@ -154,3 +162,19 @@ def parse_away(args: str | None) -> AwayRequest | None:
     if back is None:
         return None
     return AwayRequest(back=back, deputy=parts[1] if len(parts) == 2 else None)
+
+
+@dataclass(frozen=True)
+class Dismissal:
+    """`/dismiss CODE REASON explanation`, as typed: the reason is checked by the use case."""
+
+    item_code: str
+    reason: str
+    text: str
+
+
+def parse_dismissal(args: str | None) -> Dismissal | None:
+    parts = (args or "").split(maxsplit=2)
+    if len(parts) != 3:
+        return None
+    return Dismissal(parts[0], parts[1], parts[2].strip())

@@ -30,11 +30,10 @@ from bot.telegram.callbacks import (
     PickCause,
     PickProgress,
     PickStatus,
-    ResendEvidence,
     WorklistPage,
 )
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
-from bot.telegram.keyboards import button, fitted_to_labels, in_rows
+from bot.telegram.keyboards import button, cut_label, fitted_to_labels, in_rows
 from bot.telegram.texts import (
     away_refusal_text,
     away_text,
@@ -49,7 +48,6 @@ from bot.telegram.texts import (
 )
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
-BUTTON_TITLE_LENGTH = 40
 PAIRED_TITLE_LENGTH = 22  # beside a ✓ button, which takes half of the row
 
 
@@ -91,10 +89,6 @@ def typed_choice(
     return None
 
 
-def _short(text: str, limit: int = BUTTON_TITLE_LENGTH) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def worklist_text(worklist: Worklist, page: int) -> str:
     waiting = len(worklist.waiting)
     if waiting:
@@ -126,7 +120,7 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
         mark = "✅ " if item.id in worklist.updated_ids else ""
         row = []
         if worklist.can_confirm(item):
-            title = _short(pick_name(item.title_kk, item.title_ru), PAIRED_TITLE_LENGTH)
+            title = cut_label(pick_name(item.title_kk, item.title_ru), PAIRED_TITLE_LENGTH)
             row.append(
                 InlineKeyboardButton(
                     text=f"{item.code} · {title}", callback_data=OpenItem(item_id=item.id).pack()
@@ -139,7 +133,7 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
                 )
             )
         else:
-            title = _short(pick_name(item.title_kk, item.title_ru))
+            title = cut_label(pick_name(item.title_kk, item.title_ru))
             row.append(
                 InlineKeyboardButton(
                     text=f"{mark}{item.code} · {title}",
@@ -187,28 +181,6 @@ def item_request_message(actor: Person, item: RoadmapItem) -> tuple[str, InlineK
     return text, builder.as_markup()
 
 
-EVIDENCE_BUTTONS = 5
-
-
-def evidence_keyboard(
-    history: Sequence[tuple[StatusUpdate, Person | None]], tz: tzinfo
-) -> InlineKeyboardMarkup | None:
-    """One button per update with evidence (newest first, at most five): it sends the file."""
-    builder = InlineKeyboardBuilder()
-    with_files = [update for update, _author in history if update.evidence_file_id][
-        :EVIDENCE_BUTTONS
-    ]
-    for update in with_files:
-        label = evidence_label(update.evidence_kind, update.evidence_name)
-        day = format_day(update.created_at.astimezone(tz).date())
-        builder.button(
-            text=_short(f"📎 {day}: {label}", BUTTON_TITLE_LENGTH),
-            callback_data=ResendEvidence(update_id=update.id),
-        )
-    builder.adjust(1)
-    return builder.as_markup() if with_files else None
-
-
 def round_summary(worklist: Worklist) -> str:
     """One line on what the department sent this round: «9 пунктов: 7 — без изменений; 1 — по
     плану, 60%; 1 — есть риск невыполнения»."""
@@ -253,7 +225,7 @@ def confirm_all_step(worklist: Worklist, page: int) -> tuple[str, InlineKeyboard
     for item in items:
         latest = worklist.latest[item.id]  # type: ignore[index]
         lines.append(
-            f"{quote(item.code)} {quote(_short(pick_name(item.title_kk, item.title_ru)))} — "
+            f"{quote(item.code)} {quote(cut_label(pick_name(item.title_kk, item.title_ru)))} — "
             f"{status_label(latest.status)}, {latest.progress}%"
         )
     without = [item for item in worklist.waiting if item not in items]

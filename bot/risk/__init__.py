@@ -1,1 +1,2 @@
-"""Risk: rules, assessment, dismissals, chair alerts, the digest and its chart."""
+"""Risk: rules, assessment, dismissals, chair alerts, the digest and its chart, and the
+chair's and the item views in the chat (`views.py`)."""

@@ -34,6 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.text import quote, shorten
 from bot.delivery.enqueue import enqueue_message
+from bot.people import recipients
 from bot.risk.assess import assess_items
 from bot.risk.digest import code_key, departments_by_id, short_title
 from bot.risk.labels import reasons_text, short_reasons
@@ -50,7 +51,6 @@ from db.models import (
     Person,
     RiskEvent,
     RoadmapItem,
-    Role,
     RoundRequest,
     StatusUpdate,
 )
@@ -121,19 +121,6 @@ def alert_keyboard(item_id: int) -> InlineKeyboardMarkup:
     builder.button(text=_("Ask for an update now"), callback_data=AskUpdate(item_id=item_id))
     builder.adjust(2)
     return builder.as_markup()
-
-
-async def active_chairs(session: AsyncSession) -> list[Person]:
-    statement = (
-        select(Person)
-        .where(
-            Person.role == Role.CHAIR,
-            col(Person.active).is_(True),
-            col(Person.blocked_bot).is_(False),
-        )
-        .order_by(col(Person.id))
-    )
-    return list((await session.exec(statement)).all())
 
 
 def _transition(risk: ItemRisk, known: ItemRiskState | None) -> bool:
@@ -239,7 +226,7 @@ async def _alert_chairs(
     departments = await departments_by_id(session)
     added = 0
     due = max(now, not_before)
-    for person in await active_chairs(session):
+    for person in await recipients.chairs(session):
         if await _alerts_due_within_the_hour(session, person, due) >= hourly_cap:
             continue  # folded into the next digest, which lists every item at risk
         added += await _enqueue_for(

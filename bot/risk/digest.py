@@ -32,6 +32,7 @@ from bot.core.text import (
     visible_length,
 )
 from bot.delivery.enqueue import enqueue_message, enqueue_photo
+from bot.people import recipients
 from bot.risk.assess import RiskTally, assess_tally
 from bot.risk.chart import Chart, ChartTexts, chart_texts
 from bot.risk.labels import reasons_text, short_reasons
@@ -39,7 +40,7 @@ from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskThresholds
 from bot.telegram.callbacks import ChairDepartment, ChairItem
 from bot.telegram.i18n import current_locale, format_day, in_locale, ngettext, pick_name
 from bot.telegram.texts import department_short_name
-from db.models import Department, ItemStatus, Person, RiskSnapshot, Role
+from db.models import Department, ItemStatus, RiskSnapshot
 
 TITLE_LIMIT = 200
 SUMMARY_TITLE_LIMIT = 70
@@ -404,19 +405,6 @@ def chart_with_caption(
     return DigestMessage(chart_caption(data), None), messages
 
 
-async def digest_readers(session: AsyncSession) -> list[Person]:
-    statement = (
-        select(Person)
-        .where(
-            col(Person.role).in_([Role.CHAIR, Role.SECRETARIAT]),
-            col(Person.active).is_(True),
-            col(Person.blocked_bot).is_(False),
-        )
-        .order_by(col(Person.id))
-    )
-    return list((await session.exec(statement)).all())
-
-
 async def enqueue_weekly_digest(
     session: AsyncSession,
     *,
@@ -435,7 +423,7 @@ async def enqueue_weekly_digest(
     data = await collect_digest(session, today=today, year=today.year, thresholds=thresholds, tz=tz)
     if data.summary.total:
         await save_snapshot(session, data, now)
-    readers = await digest_readers(session)
+    readers = await recipients.chair_and_secretariat(session)
     iso = today.isocalendar()
     week = f"{iso.year}-W{iso.week:02d}"
     added = 0

@@ -207,7 +207,11 @@ class ItemCard:
 
 
 async def item_card(session: AsyncSession, code: str, history: int = 10) -> ItemCard:
-    item = await _require_item(session, code)
+    return await card_of(session, await _require_item(session, code), history)
+
+
+async def card_of(session: AsyncSession, item: RoadmapItem, history: int = 10) -> ItemCard:
+    """The card of an item already read (by code or by a button's id)."""
     department = await queries.department_by_id(session, item.department_id)
     updates = await queries.recent_updates(session, item.id, history)  # type: ignore[arg-type]
     co_executors = await queries.item_co_executors(session, item.id)  # type: ignore[arg-type]

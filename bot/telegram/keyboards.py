@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import tzinfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.telegram.callbacks import LanguageChoice
+from bot.telegram.callbacks import LanguageChoice, ResendEvidence
+from bot.telegram.i18n import format_day
+from bot.telegram.texts import evidence_label
+from db.models import Person, StatusUpdate
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский"}
 
@@ -72,3 +76,34 @@ def fitted_to_labels(
     if sum(sizes) < len(buttons):
         sizes.append(1)
     return in_rows(buttons, *sizes)
+
+
+BUTTON_TITLE_LENGTH = 40
+
+
+def cut_label(text: str, limit: int = BUTTON_TITLE_LENGTH) -> str:
+    """A button's label cut to `limit` characters, marked with «…» where cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+EVIDENCE_BUTTONS = 5
+
+
+def evidence_keyboard(
+    history: Sequence[tuple[StatusUpdate, Person | None]], tz: tzinfo
+) -> InlineKeyboardMarkup | None:
+    """One button per update with evidence (newest first, at most five): it sends the file.
+    The card's, wherever it is shown (the department's dialog and the chair's card)."""
+    builder = InlineKeyboardBuilder()
+    with_files = [update for update, _author in history if update.evidence_file_id][
+        :EVIDENCE_BUTTONS
+    ]
+    for update in with_files:
+        label = evidence_label(update.evidence_kind, update.evidence_name)
+        day = format_day(update.created_at.astimezone(tz).date())
+        builder.button(
+            text=cut_label(f"📎 {day}: {label}"),
+            callback_data=ResendEvidence(update_id=update.id),
+        )
+    builder.adjust(1)
+    return builder.as_markup() if with_files else None

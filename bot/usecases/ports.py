@@ -7,15 +7,18 @@ A use case never reaches into the scheduler or the delivery worker directly: it 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram.fsm.storage.base import StateType
 from aiogram.utils.i18n import I18n
 
-from bot.core.clock import Clock
+from bot.core.clock import Clock, local_today
+from bot.risk.rules import RiskThresholds
 from db.engine import SessionMaker
+from db.models import Person as Person  # who acts: the row the chat and the web both load
 
 
 class Signals(Protocol):
@@ -71,3 +74,8 @@ class UseCaseContext:
     tz: ZoneInfo
     i18n: I18n
     signals: Signals
+    thresholds: RiskThresholds = field(default_factory=RiskThresholds)
+
+    def today(self) -> date:
+        """The council's date now (Asia/Almaty by default), whatever the server's zone."""
+        return local_today(self.clock, self.tz)

@@ -1,0 +1,265 @@
+"""The chair's and the item views in the chat: the item card, a department, the summary, and
+the answers of the chair's buttons and the secretariat's /dismiss and /shortname.
+
+Builders return `Reply` values (text, buttons, an optional photo), tested without Telegram;
+`answer` sends them. The use cases in `bot/usecases` produce what these render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, tzinfo
+
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.core.text import Block, quote, split_blocks, split_message
+from bot.risk.digest import (
+    DigestData,
+    Summary,
+    chart_with_caption,
+    count_lines,
+    items_keyboard,
+    render_chart_png,
+    render_digest,
+    short_title,
+)
+from bot.risk.dismissals import DismissRefusal
+from bot.risk.labels import reason_label, reasons_text, risk_section
+from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason
+from bot.roadmap.service import ItemCard
+from bot.roadmap.views import item_card_text
+from bot.telegram import menus
+from bot.telegram.callbacks import AskUpdate
+from bot.telegram.i18n import format_day, pick_name
+from bot.telegram.keyboards import evidence_keyboard
+from bot.telegram.texts import (
+    department_name,
+    hidden_item_text,
+    no_access_text,
+    status_label,
+    usage_line,
+)
+from db.models import Department, RoadmapItem
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send: HTML text (a photo's caption when there is a photo), its buttons."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    photo: bytes | None = None
+
+
+async def answer(message: Message, replies: Sequence[Reply]) -> None:
+    """Send the replies in order into the chat `message` is in."""
+    for reply in replies:
+        if reply.photo is not None:
+            await message.answer_photo(
+                BufferedInputFile(reply.photo, filename="summary.png"),
+                caption=reply.text,
+                reply_markup=reply.markup,
+            )
+        else:
+            await message.answer(reply.text, reply_markup=reply.markup)
+
+
+async def button_chat(query: CallbackQuery) -> Message | None:
+    """The message a button sits on, to answer in its chat; when Telegram no longer gives it
+    (too old), the tap is answered "no longer valid" here and None returned."""
+    if isinstance(query.message, Message):
+        return query.message
+    await query.answer(button_expired_text(), show_alert=True)
+    return None
+
+
+# The item card
+
+
+def card_text(card: ItemCard, risk: ItemRisk | None, today: date, tz: tzinfo) -> str:
+    """The one card text, wherever it is opened: the item, its updates, then why it is at risk."""
+    text = item_card_text(card, today, tz)
+    if risk is not None and risk.reasons:
+        text += "\n\n" + risk_section(risk, today)
+    return text
+
+
+def card_keyboard(card: ItemCard, tz: tzinfo, *, ask: bool) -> InlineKeyboardMarkup | None:
+    """The evidence files' buttons; on the chair's buttons' card, [Ask the department for an
+    update now] first."""
+    evidence = evidence_keyboard(card.history, tz)
+    if not ask:
+        return evidence
+    assert card.item.id is not None
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Ask the department for an update now"),
+        callback_data=AskUpdate(item_id=card.item.id),
+    )
+    if evidence is not None:
+        builder.attach(InlineKeyboardBuilder.from_markup(evidence))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def card_replies(
+    card: ItemCard, risk: ItemRisk | None, today: date, tz: tzinfo, *, ask: bool = False
+) -> list[Reply]:
+    """The card in as many messages as Telegram's limit needs, the buttons on the last."""
+    *chunks, last = split_message(card_text(card, risk, today, tz).split("\n"))
+    return [Reply(chunk) for chunk in chunks] + [Reply(last, card_keyboard(card, tz, ask=ask))]
+
+
+def missing_item_text(code: str) -> str:
+    return _("There is no Road Map item with the code {code}.").format(code=quote(code))
+
+
+def item_hidden_text(code: str) -> str:
+    return hidden_item_text(code)
+
+
+def stranger_text(telegram_id: int) -> str:
+    """For someone without access: how to get it."""
+    return no_access_text(telegram_id)
+
+
+def item_usage() -> str:
+    return usage_line(menus.ITEM)
+
+
+def evidence_caption(item: RoadmapItem) -> str:
+    return quote(f"{item.code} · {pick_name(item.title_kk, item.title_ru)}")[:1024]
+
+
+def file_gone_text() -> str:
+    return _("Telegram no longer has this file.")
+
+
+def button_expired_text() -> str:
+    return _("This button is no longer valid.")
+
+
+def item_gone_text() -> str:
+    return _("This item no longer exists.")
+
+
+def department_gone_text() -> str:
+    return _("This department no longer exists.")
+
+
+def update_requested_text(department: Department, people: int) -> str:
+    name = quote(department_name(department))
+    if people:
+        return _("Update requested from {department}.").format(department=name)
+    return _("{department} has nobody registered in the bot to ask.").format(department=name)
+
+
+# A department
+
+
+def department_item_line(risk: ItemRisk, today: date) -> str:
+    status = (
+        _("no reports yet")
+        if risk.latest_status is None
+        else f"{status_label(risk.latest_status)}, {risk.latest_progress}%"
+    )
+    code, title, deadline = quote(risk.code), quote(short_title(risk)), format_day(risk.deadline)
+    line = f"• <b>{code}</b> {title} — {quote(status)}, {deadline}"
+    if risk.reasons:
+        line += f" — 🔴 <i>{quote(reasons_text(risk, today))}</i>"
+    return line
+
+
+def department_replies(
+    department: Department, year: int, today: date, summary: Summary, items: Sequence[ItemRisk]
+) -> list[Reply]:
+    """The counts, then every item on a line; a button per at-risk item opens its card."""
+    header = (
+        _("<b>{name}</b>: Road Map {year}").format(
+            name=quote(department_name(department)), year=year
+        ),
+        *count_lines(summary),
+        "",
+    )
+    blocks = [Block(header)]
+    blocks += [
+        Block((department_item_line(risk, today),), (risk.item_id,) if risk.reasons else ())
+        for risk in items
+    ]
+    if not items:
+        blocks.append(Block((_("The department has no items for {year}.").format(year=year),)))
+    codes = {risk.item_id: risk.code for risk in items}
+    return [Reply(part.text, items_keyboard(part.keys, codes)) for part in split_blocks(blocks)]
+
+
+def unknown_department_text(code: str) -> str:
+    return _("There is no department with the code {code}. See /departments.").format(
+        code=quote(code)
+    )
+
+
+def department_usage() -> str:
+    return usage_line(menus.DEPARTMENT)
+
+
+# The summary
+
+
+async def summary_replies(data: DigestData) -> list[Reply]:
+    """The chart first, with the summary as its caption when it fits; else the summary after.
+    An empty year is one line saying so."""
+    if not data.summary.total:
+        return [Reply(_("There are no Road Map items for {year}.").format(year=data.year))]
+    messages = render_digest(data.summary, data.departments, year=data.year, today=data.today)
+    # Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile.
+    png = await asyncio.to_thread(render_chart_png, data)
+    caption, messages = chart_with_caption(data, messages)
+    return [
+        Reply(caption.text, caption.markup, photo=png),
+        *(Reply(part.text, part.markup) for part in messages),
+    ]
+
+
+def summary_usage() -> str:
+    return usage_line(menus.SUMMARY)
+
+
+# The secretariat's corrections
+
+
+def dismiss_usage() -> str:
+    reasons = ", ".join(
+        f"<code>{reason.value}</code> — {quote(reason_label(reason))}"
+        for reason in sorted(DISMISSIBLE_REASONS)
+    )
+    return usage_line(menus.DISMISS) + "\n" + _("Reasons: {reasons}").format(reasons=reasons)
+
+
+def dismissed_text(item_code: str, reason: RiskReason) -> str:
+    return _(
+        "Dismissed for item {code}: {reason}. It comes back when the item's data changes."
+    ).format(code=quote(item_code), reason=quote(reason_label(reason)))
+
+
+def dismiss_refused_text(item_code: str, refusal: DismissRefusal) -> str:
+    if refusal == DismissRefusal.UNKNOWN_ITEM:
+        return missing_item_text(item_code)
+    if refusal == DismissRefusal.NOT_DISMISSIBLE:
+        return _("A risk declared by the department or an overdue deadline cannot be dismissed.")
+    return _("This reason does not apply to item {code} now.").format(code=quote(item_code))
+
+
+def short_names_usage() -> str:
+    return usage_line(menus.SHORT_NAME)
+
+
+def short_names_text(department: Department) -> str:
+    return _("Department <code>{code}</code> is now shown as: {kk} | {ru}").format(
+        code=quote(department.code),
+        kk=quote(department.short_name_kk),
+        ru=quote(department.short_name_ru),
+    )
