@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -38,6 +39,8 @@ from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import install_guard
+from bot.usecases.caller import Policy
+from bot.usecases.ports import Signals, UseCaseContext
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
@@ -96,6 +99,30 @@ def create_outbox(
     return DeliveryWorker(session_maker=session_maker, bot=bot, clock=clock, limiter=limiter)
 
 
+class OutboxSignals:
+    """Signals with no scheduler beside the dispatcher: the outbox is woken, and the
+    periodic alert scan finds changed risks on its own."""
+
+    def __init__(self, outbox: DeliveryWorker) -> None:
+        self.outbox = outbox
+
+    def alert_soon(self) -> None:
+        return None
+
+    def wake_outbox(self) -> None:
+        self.outbox.wake()
+
+
+def policy(settings: Settings) -> Policy:
+    """The configured values the secretariat's use cases obey."""
+    return Policy(
+        admin_ids=frozenset(settings.admin_ids),
+        invite_ttl=timedelta(days=settings.invite_ttl_days),
+        round_schedule=settings.round_schedule,
+        risk_thresholds=settings.risk_thresholds,
+    )
+
+
 def create_dispatcher(
     *,
     settings: Settings,
@@ -103,7 +130,15 @@ def create_dispatcher(
     i18n: I18n,
     clock: Clock,
     outbox: DeliveryWorker,
+    signals: Signals | None = None,
 ) -> Dispatcher:
+    usecases = UseCaseContext(
+        session_maker=session_maker,
+        clock=clock,
+        tz=settings.tz,
+        i18n=i18n,
+        signals=signals or OutboxSignals(outbox),
+    )
     storage = DatabaseStorage(session_maker)
     dispatcher = Dispatcher(
         storage=storage,
@@ -115,6 +150,8 @@ def create_dispatcher(
         session_maker=session_maker,
         outbox=outbox,
         risk_thresholds=settings.risk_thresholds,
+        usecases=usecases,
+        policy=policy(settings),
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker, item_of_update))
     PersonI18nMiddleware(i18n).setup(dispatcher)
@@ -191,7 +228,12 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     )
     outbox.on_unreachable = jobs.notify_unreachable
     dispatcher = create_dispatcher(
-        settings=settings, session_maker=session_maker, i18n=i18n, clock=clock, outbox=outbox
+        settings=settings,
+        session_maker=session_maker,
+        i18n=i18n,
+        clock=clock,
+        outbox=outbox,
+        signals=jobs,
     )
     dispatcher["i18n"] = i18n
     dispatcher["jobs"] = jobs

@@ -132,19 +132,38 @@ async def assign_item(
     if item.department_id == department.id:
         raise UnchangedError
     previous = await queries.department_by_id(session, item.department_id)
-    item.department_id = department.id  # type: ignore[assignment]
-    session.add(item)
-    await queries.add_audit(
+    await record_assignment(
         session,
-        at=now,
-        action="item.assign",
+        item=item,
+        department_id=department.id,  # type: ignore[arg-type]
+        change=f"{previous.code if previous else '?'} -> {department.code}",
         actor=actor,
-        target=item.code,
-        details=f"{previous.code if previous else '?'} -> {department.code}",
+        now=now,
     )
-    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
     await session.commit()
     return item, department
+
+
+async def record_assignment(
+    session: AsyncSession,
+    *,
+    item: RoadmapItem,
+    department_id: int,
+    change: str,
+    actor: Person | None,
+    now: datetime,
+) -> None:
+    """Give the item to another department, with its "item.assign" audit entry (`change`
+    reads "old -> new"); the caller commits.
+
+    Shared by /assign and the spreadsheet import, whose changes form one transaction.
+    """
+    item.department_id = department_id
+    session.add(item)
+    await queries.add_audit(
+        session, at=now, action="item.assign", actor=actor, target=item.code, details=change
+    )
+    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
 
 
 async def record_deadline_change(

@@ -92,7 +92,8 @@ class Jobs:
         except Exception:  # a background task has nobody to raise to
             logger.exception("The background alert scan failed; the next scan retries")
 
-    def _wake(self) -> None:
+    def wake_outbox(self) -> None:
+        """New notifications were committed: the outbox delivers them now."""
         if self.outbox is not None:
             self.outbox.wake()
 
@@ -107,7 +108,7 @@ class Jobs:
                     now=self.clock.now(),
                     cause_id=notification_id,
                 )
-        self._wake()
+        self.wake_outbox()
 
     async def calendar(self) -> WorkCalendar:
         async with self.session_maker() as session:
@@ -125,7 +126,7 @@ class Jobs:
                 now=self.clock.now(),
                 trigger="schedule",
             )
-        self._wake()
+        self.wake_outbox()
         return len(outcome.requests)
 
     @property
@@ -170,7 +171,7 @@ class Jobs:
                 tz=self.settings.tz,
             )
         if count:
-            self._wake()
+            self.wake_outbox()
         return count
 
     async def daily_scan(self) -> DailyReport:
@@ -193,7 +194,7 @@ class Jobs:
                 session, i18n=self.i18n, calendar=calendar, now=now
             )
         report.alerts = await self.chair_alerts()
-        self._wake()
+        self.wake_outbox()
         return report
 
     async def catch_up(self) -> None:
@@ -202,7 +203,7 @@ class Jobs:
         async with self.session_maker() as session:
             # A round recorded (and confirmed) just before a stop, whose requests were not queued.
             if await resume_rounds(session, i18n=self.i18n, tz=self.settings.tz, now=now):
-                self._wake()
+                self.wake_outbox()
         async with self.session_maker() as session:
             schedule = await round_schedule(session, self.settings.round_schedule)
             last_fire = previous_fire_time(
