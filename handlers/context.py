@@ -14,6 +14,7 @@ from aiogram.types import TelegramObject
 
 from bot.telegram.middlewares import secretariat_only
 from bot.usecases.caller import Caller as Caller
+from bot.usecases.caller import Refused as Refused
 
 
 class CallerMiddleware(BaseMiddleware):

@@ -23,7 +23,7 @@ from bot.app.config import Settings
 from bot.core.clock import Clock
 from bot.delivery.notices import enqueue_failure_notices, enqueue_unreachable_notice
 from bot.delivery.worker import DeliveryWorker
-from bot.reporting.rounds import request_now, resume_rounds
+from bot.reporting.rounds import resume_rounds
 from bot.risk.alerts import enqueue_chair_alerts
 from bot.risk.digest import enqueue_weekly_digest
 from bot.risk.rules import RiskThresholds
@@ -34,6 +34,9 @@ from bot.scheduling.reminders import (
     enqueue_nudges,
 )
 from bot.scheduling.schedule import WeeklyTime, previous_fire_time, round_schedule
+from bot.usecases.caller import Refused
+from bot.usecases.ports import UseCaseContext
+from bot.usecases.rounds import request_round
 from bot.workdays.calendar import WorkCalendar, load_calendar
 from db.engine import SessionMaker
 from db.models import Department, Person, StatusRound
@@ -116,17 +119,15 @@ class Jobs:
 
     async def scheduled_round(self) -> int:
         """The weekly round; on a day off its messages wait for the next working morning."""
-        async with self.session_maker() as session:
-            outcome = await request_now(
-                session,
-                i18n=self.i18n,
-                tz=self.settings.tz,
-                actor=None,
-                department=None,
-                now=self.clock.now(),
-                trigger="schedule",
-            )
-        self.wake_outbox()
+        usecases = UseCaseContext(
+            session_maker=self.session_maker,
+            clock=self.clock,
+            tz=self.settings.tz,
+            i18n=self.i18n,
+            signals=self,
+        )
+        outcome = await request_round(usecases, actor=None, trigger="schedule")
+        assert not isinstance(outcome, Refused)  # only a department code can be refused
         return len(outcome.requests)
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.core.errors import DomainError
 from bot.core.weekly import WeeklyTime
 from bot.risk.rules import RiskThresholds
 from bot.usecases.ports import UseCaseContext
@@ -41,3 +42,10 @@ class Caller:
         if self.person is None:
             raise PermissionError("a role-guarded use case called without a person")
         return self.person
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The action was refused and nothing was written; `error` says why."""
+
+    error: DomainError
