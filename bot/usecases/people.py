@@ -11,6 +11,7 @@ from bot.core.errors import DomainError, UnknownDepartmentError
 from bot.core.parsing import AwayRequest
 from bot.people import invites
 from bot.people import service as people_service
+from bot.people.invites import Newcomer as Newcomer
 from bot.usecases.caller import Caller, Refused
 from bot.usecases.ports import UseCaseContext
 from db import queries
