@@ -18,14 +18,13 @@ from bot.core.errors import (
 )
 from bot.core.text import quote, split_message
 from bot.core.weekly import WeeklyTime
-from bot.reporting.service import RoundOutcome
 from bot.telegram import menus
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.texts import away_refusal_text, away_text, department_name, role_label
 from bot.usecases.caller import Refused
 from bot.usecases.people import Away, Invited, NotAMember, People, Revoked
 from bot.usecases.roadmap import DeadlineMoved, DepartmentAdded, Departments, ItemOwned
-from bot.usecases.rounds import DaysAhead
+from bot.usecases.rounds import DaysAhead, RoundOutcome
 from handlers.views.common import usage as usage
 
 
