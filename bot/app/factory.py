@@ -40,7 +40,7 @@ from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import install_guard
 from bot.usecases.caller import Policy
-from bot.usecases.ports import Signals, UseCaseContext
+from bot.usecases.ports import UseCaseContext
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
@@ -99,15 +99,19 @@ def create_outbox(
     return DeliveryWorker(session_maker=session_maker, bot=bot, clock=clock, limiter=limiter)
 
 
-class OutboxSignals:
-    """Signals with no scheduler beside the dispatcher: the outbox is woken, and the
-    periodic alert scan finds changed risks on its own."""
+class BotSignals:
+    """What use cases signal, delivered to the running bot: the chair-alert scan (the
+    scheduling jobs, which tests and benchmarks may attach after the dispatcher is built)
+    and the outbox."""
 
-    def __init__(self, outbox: DeliveryWorker) -> None:
+    def __init__(self, dispatcher: Dispatcher, outbox: DeliveryWorker) -> None:
+        self.dispatcher = dispatcher
         self.outbox = outbox
 
     def alert_soon(self) -> None:
-        return None
+        jobs: Jobs | None = self.dispatcher.get("jobs")
+        if jobs is not None:
+            jobs.alert_soon()
 
     def wake_outbox(self) -> None:
         self.outbox.wake()
@@ -130,15 +134,7 @@ def create_dispatcher(
     i18n: I18n,
     clock: Clock,
     outbox: DeliveryWorker,
-    signals: Signals | None = None,
 ) -> Dispatcher:
-    usecases = UseCaseContext(
-        session_maker=session_maker,
-        clock=clock,
-        tz=settings.tz,
-        i18n=i18n,
-        signals=signals or OutboxSignals(outbox),
-    )
     storage = DatabaseStorage(session_maker)
     dispatcher = Dispatcher(
         storage=storage,
@@ -150,8 +146,14 @@ def create_dispatcher(
         session_maker=session_maker,
         outbox=outbox,
         risk_thresholds=settings.risk_thresholds,
-        usecases=usecases,
         policy=policy(settings),
+    )
+    dispatcher["usecases"] = UseCaseContext(
+        session_maker=session_maker,
+        clock=clock,
+        tz=settings.tz,
+        i18n=i18n,
+        signals=BotSignals(dispatcher, outbox),
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker, item_of_update))
     PersonI18nMiddleware(i18n).setup(dispatcher)
@@ -228,12 +230,7 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     )
     outbox.on_unreachable = jobs.notify_unreachable
     dispatcher = create_dispatcher(
-        settings=settings,
-        session_maker=session_maker,
-        i18n=i18n,
-        clock=clock,
-        outbox=outbox,
-        signals=jobs,
+        settings=settings, session_maker=session_maker, i18n=i18n, clock=clock, outbox=outbox
     )
     dispatcher["i18n"] = i18n
     dispatcher["jobs"] = jobs
