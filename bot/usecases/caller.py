@@ -7,14 +7,18 @@ read `Settings`: the composition root turns it into a `Policy` once.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from bot.core.errors import DomainError
 from bot.core.weekly import WeeklyTime
 from bot.risk.rules import RiskThresholds
 from bot.usecases.ports import UseCaseContext
 from db.models import Person
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,3 +53,12 @@ class Refused:
     """The action was refused and nothing was written; `error` says why."""
 
     error: DomainError
+
+
+async def refused_or(action: Awaitable[T]) -> T | Refused:
+    """The action's result, or its domain refusal as an outcome (a service raises it before
+    it commits anything)."""
+    try:
+        return await action
+    except DomainError as error:
+        return Refused(error)

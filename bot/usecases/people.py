@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.clock import local_today
-from bot.core.errors import DomainError, UnknownDepartmentError
+from bot.core.errors import UnknownDepartmentError
 from bot.core.parsing import AwayRequest
 from bot.people import invites
 from bot.people import service as people_service
 from bot.people.invites import Newcomer as Newcomer
-from bot.usecases.caller import Caller, Refused
+from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.ports import UseCaseContext
 from db import queries
 from db.models import Department, Person, Role
@@ -70,16 +70,15 @@ async def revoke(caller: Caller, telegram_id: int) -> Revoked:
     """Take access away (never from oneself or a configured administrator); audited. The
     caller's front end takes the person's menu away too."""
     async with caller.ctx.session_maker() as session:
-        try:
-            return await people_service.revoke(
+        return await refused_or(
+            people_service.revoke(
                 session,
                 actor=caller.actor,
                 telegram_id=telegram_id,
                 admin_ids=caller.policy.admin_ids,
                 now=caller.ctx.clock.now(),
             )
-        except DomainError as error:
-            return Refused(error)
+        )
 
 
 @dataclass(frozen=True)
@@ -103,8 +102,8 @@ async def set_away(
         person = await queries.person_by_telegram_id(session, telegram_id)
         if person is None or person.role != Role.MEMBER or not person.active:
             return NotAMember()
-        try:
-            deputy = await people_service.set_away(
+        deputy = await refused_or(
+            people_service.set_away(
                 session,
                 person=person,
                 back=request.back,
@@ -113,9 +112,8 @@ async def set_away(
                 today=local_today(ctx.clock, ctx.tz),
                 now=ctx.clock.now(),
             )
-        except DomainError as error:
-            return Refused(error)
-    return Away(person, deputy)
+        )
+    return deputy if isinstance(deputy, Refused) else Away(person, deputy)
 
 
 @dataclass(frozen=True)
@@ -152,12 +150,9 @@ async def start(caller: Caller, newcomer: invites.Newcomer) -> Welcome | ChooseL
 async def redeem(ctx: UseCaseContext, token: str, newcomer: invites.Newcomer) -> Person | Refused:
     """/start with an invitation: the newcomer gets its role; the link dies with it."""
     async with ctx.session_maker() as session:
-        try:
-            return await invites.redeem_invite(
-                session, token=token, newcomer=newcomer, now=ctx.clock.now()
-            )
-        except DomainError as error:
-            return Refused(error)
+        return await refused_or(
+            invites.redeem_invite(session, token=token, newcomer=newcomer, now=ctx.clock.now())
+        )
 
 
 async def choose_language(caller: Caller, locale: str) -> Person | None:

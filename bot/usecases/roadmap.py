@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.core.errors import DomainError
 from bot.core.parsing import NewDepartment, NewItem
 from bot.roadmap import service
-from bot.usecases.caller import Caller, Refused
+from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.ports import UseCaseContext
 from db import queries
 from db.models import DeadlineChange, Department, RoadmapItem
@@ -44,52 +43,44 @@ async def departments(ctx: UseCaseContext) -> Departments:
 
 async def add_department(caller: Caller, new: NewDepartment) -> DepartmentAdded:
     async with caller.ctx.session_maker() as session:
-        try:
-            return await service.add_department(
-                session, actor=caller.actor, new=new, now=caller.ctx.clock.now()
-            )
-        except DomainError as error:
-            return Refused(error)
+        return await refused_or(
+            service.add_department(session, actor=caller.actor, new=new, now=caller.ctx.clock.now())
+        )
 
 
 async def add_item(caller: Caller, new: NewItem) -> ItemOwned | Refused:
     async with caller.ctx.session_maker() as session:
-        try:
-            item, department = await service.add_item(
-                session, actor=caller.actor, new=new, now=caller.ctx.clock.now()
-            )
-        except DomainError as error:
-            return Refused(error)
-    return ItemOwned(item, department)
+        added = await refused_or(
+            service.add_item(session, actor=caller.actor, new=new, now=caller.ctx.clock.now())
+        )
+    return added if isinstance(added, Refused) else ItemOwned(*added)
 
 
 async def assign_item(caller: Caller, item_code: str, department_code: str) -> ItemOwned | Refused:
     """Give the item to another department (audited as "item.assign")."""
     async with caller.ctx.session_maker() as session:
-        try:
-            item, department = await service.assign_item(
+        assigned = await refused_or(
+            service.assign_item(
                 session,
                 actor=caller.actor,
                 item_code=item_code,
                 department_code=department_code,
                 now=caller.ctx.clock.now(),
             )
-        except DomainError as error:
-            return Refused(error)
-    return ItemOwned(item, department)
+        )
+    return assigned if isinstance(assigned, Refused) else ItemOwned(*assigned)
 
 
 async def move_deadline(caller: Caller, item_code: str, deadline: date) -> DeadlineMoved | Refused:
     """Move the item's deadline, keeping the old one in its history (audited)."""
     async with caller.ctx.session_maker() as session:
-        try:
-            item, change = await service.change_deadline(
+        moved = await refused_or(
+            service.change_deadline(
                 session,
                 actor=caller.actor,
                 item_code=item_code,
                 deadline=deadline,
                 now=caller.ctx.clock.now(),
             )
-        except DomainError as error:
-            return Refused(error)
-    return DeadlineMoved(item, change)
+        )
+    return moved if isinstance(moved, Refused) else DeadlineMoved(*moved)
