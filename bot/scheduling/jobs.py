@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.app.config import Settings
 from bot.core.clock import Clock
 from bot.delivery.notices import enqueue_failure_notices, enqueue_unreachable_notice
 from bot.delivery.worker import DeliveryWorker
@@ -60,13 +60,33 @@ class DailyReport:
     alerts: int = 0
 
 
+class JobSettings(Protocol):
+    """The configured values the jobs read (the composition root passes its Settings, which
+    has them all; the scheduling package does not import the settings class)."""
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+    @property
+    def round_schedule(self) -> WeeklyTime: ...
+    @property
+    def digest_schedule(self) -> WeeklyTime: ...
+    @property
+    def reminder_time(self) -> time: ...
+    @property
+    def alert_check_minutes(self) -> int: ...
+    @property
+    def alert_hourly_cap(self) -> int: ...
+    @property
+    def risk_thresholds(self) -> RiskThresholds: ...
+
+
 class Jobs:
     def __init__(
         self,
         *,
         session_maker: SessionMaker,
         i18n: I18n,
-        settings: Settings,
+        settings: JobSettings,
         clock: Clock,
         outbox: DeliveryWorker | None = None,
     ) -> None:
