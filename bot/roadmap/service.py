@@ -136,7 +136,7 @@ async def assign_item(
         session,
         item=item,
         department_id=department.id,  # type: ignore[arg-type]
-        change=f"{previous.code if previous else '?'} -> {department.code}",
+        codes=(previous.code if previous else "?", department.code),
         actor=actor,
         now=now,
     )
@@ -149,19 +149,24 @@ async def record_assignment(
     *,
     item: RoadmapItem,
     department_id: int,
-    change: str,
+    codes: tuple[str, str],
     actor: Person | None,
     now: datetime,
 ) -> None:
-    """Give the item to another department, with its "item.assign" audit entry (`change`
-    reads "old -> new"); the caller commits.
+    """Give the item to another department, with its "item.assign" audit entry naming the
+    old and the new department's `codes`; the caller commits.
 
     Shared by /assign and the spreadsheet import, whose changes form one transaction.
     """
     item.department_id = department_id
     session.add(item)
     await queries.add_audit(
-        session, at=now, action="item.assign", actor=actor, target=item.code, details=change
+        session,
+        at=now,
+        action="item.assign",
+        actor=actor,
+        target=item.code,
+        details=f"{codes[0]} -> {codes[1]}",
     )
     await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
 

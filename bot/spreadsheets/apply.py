@@ -102,7 +102,7 @@ async def _apply_update(
                 session,
                 item=item,
                 department_id=update.department_id,
-                change=f"{change.old} -> {change.new}",
+                codes=(change.old, change.new),
                 actor=actor,
                 now=now,
             )
