@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.telegram.texts import no_access_text
-from db.models import Person
+from bot.usecases.ports import Person
 
 
 async def anything_else(message: Message, person: Person | None) -> None:

@@ -2,61 +2,30 @@
 
 The import dialog keeps only the Telegram file_id of the pending file in FSM data, not the
 parsed rows: FSM data is a JSON row in our database, and 10,000 rows would make it megabytes.
-On Apply the file is downloaded and checked again, and if what Apply would write differs from
-what the dry run showed (the file or the Road Map changed meanwhile), a new dry run is shown
-instead of applying.
-
-The whole import (parser, plan, texts, writer, annotated check), the export and the statistics
-are imported by the commands that run them: the bot's start does not pay for what is rarely
-used (the parser alone is 2 MiB).
+On Apply the file is downloaded again and handed to `apply_import`, which writes only what
+the dry run showed (its digest) and otherwise answers with a new dry run.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from contextlib import suppress
-from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import (
-    BufferedInputFile,
-    CallbackQuery,
-    Document,
-    InlineKeyboardMarkup,
-    Message,
-)
-from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
 
-from bot.app.config import SUPPORTED_LOCALES, Settings
-from bot.core.clock import Clock, local_today
-from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
-from bot.core.parsing import parse_int, parse_one_word
-from bot.core.text import quote, split_message
-from bot.risk.rules import RiskThresholds
-from bot.telegram import menus
 from bot.telegram.callbacks import ImportDecision, ImportSheet
-from bot.telegram.i18n import current_locale, format_day, ngettext
-from bot.telegram.middlewares import secretariat_only
-from bot.telegram.texts import department_name, usage_line
-from db.engine import AsyncSession
-from db.models import Person
-
-if TYPE_CHECKING:
-    from bot.spreadsheets.parse import SheetChoiceNeeded
-    from bot.spreadsheets.plan import ImportPlan
-    from bot.spreadsheets.stats import DepartmentStats
+from bot.usecases import exports, imports
+from handlers.context import Caller, secretariat_router
+from handlers.views import spreadsheets as views
 
 PROGRESS_MIN_ROWS = 1000  # smaller files are checked faster than a progress message could help
 PROGRESS_MIN_INTERVAL = 1.0  # seconds between edits: Telegram limits edits per chat
-MAX_ERRORS_IN_CHAT = 50  # beyond this the full list comes as a file, not a flood of messages
 
 
 class ImportDialog(StatesGroup):
@@ -65,19 +34,11 @@ class ImportDialog(StatesGroup):
     confirming = State()
 
 
-def _decision_keyboard(token: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Apply"), callback_data=ImportDecision(action="ok", token=token))
-    builder.button(text=_("Cancel"), callback_data=ImportDecision(action="no", token=token))
-    builder.adjust(2)
-    return builder.as_markup()
-
-
 class _ProgressMessage:
     """Edits one message while rows are checked, rarely enough not to hit Telegram's limits."""
 
-    def __init__(self, bot: Bot, chat_id: int, message_id: int) -> None:
-        self.bot, self.chat_id, self.message_id = bot, chat_id, message_id
+    def __init__(self, bot: Bot, status: Message) -> None:
+        self.bot, self.chat_id, self.message_id = bot, status.chat.id, status.message_id
         self._last = 0.0
 
     async def __call__(self, checked: int, total: int) -> None:
@@ -85,206 +46,104 @@ class _ProgressMessage:
         if total < PROGRESS_MIN_ROWS or now - self._last < PROGRESS_MIN_INTERVAL:
             return
         self._last = now
-        text = _("Checking the rows: {checked} of {total}…").format(checked=checked, total=total)
         with suppress(TelegramBadRequest):
             await self.bot.edit_message_text(
-                text=text, chat_id=self.chat_id, message_id=self.message_id
+                text=views.checking_rows(checked, total),
+                chat_id=self.chat_id,
+                message_id=self.message_id,
             )
 
 
-async def _read_plan(
-    bot: Bot,
-    session: AsyncSession,
-    i18n: I18n,
-    *,
-    file_id: str,
-    file_name: str,
-    sheet: str | None = None,
-    progress: _ProgressMessage | None = None,
-) -> tuple[ImportPlan, bytes]:
-    """Download, parse (in a thread: a big workbook takes seconds) and plan; writes nothing."""
-    from bot.spreadsheets.parse import parse_spreadsheet
-    from bot.spreadsheets.plan import plan_import
-    from bot.spreadsheets.texts import localized_header_aliases
-
+async def _download(bot: Bot, file_id: str) -> bytes:
     buffer = await bot.download(file_id)
-    data = buffer.read() if buffer is not None else b""
-    parsed = await asyncio.to_thread(
-        parse_spreadsheet,
-        data,
-        file_name,
-        extra_aliases=localized_header_aliases(i18n),
-        sheet=sheet,
-    )
-    return await plan_import(session, parsed, progress=progress), data
+    return buffer.read() if buffer is not None else b""
 
 
-def _sheet_keyboard(sheets: tuple[str, ...], token: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for index, name in enumerate(sheets):
-        builder.button(text=name[:60], callback_data=ImportSheet(index=index, token=token))
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-async def _ask_sheet(
-    status: Message, bot: Bot, state: FSMContext, choice: SheetChoiceNeeded, file_id: str, name: str
+async def _show_check(
+    status: Message, bot: Bot, state: FSMContext, file: tuple[str, str], checked: imports.Checked
 ) -> None:
+    """The dry run in the status message (the buttons on its last part), the sheet question,
+    or why the file cannot be read; with the annotated file when rows were skipped or
+    guessed."""
+    chat_id, message_id = status.chat.id, status.message_id
+    file_id, file_name = file
+    if isinstance(checked, imports.FileRefused):
+        await bot.edit_message_text(
+            text=views.file_problem(checked), chat_id=chat_id, message_id=message_id
+        )
+        return
     token = secrets.token_hex(4)
-    await state.set_state(ImportDialog.choosing_sheet)
-    await state.set_data(
-        {"file_id": file_id, "file_name": name, "sheets": list(choice.sheets), "token": token}
-    )
-    await bot.edit_message_text(
-        text=quote(_("Several sheets look like the Road Map. Which one should I read?")),
-        chat_id=status.chat.id,
-        message_id=status.message_id,
-        reply_markup=_sheet_keyboard(choice.sheets, token),
-    )
-
-
-def _dry_run_lines(plan: ImportPlan, file_name: str) -> list[str]:
-    from bot.spreadsheets.texts import plan_summary_lines
-
-    lines = [_("<b>Import check: {file}</b>").format(file=quote(file_name))]
-    lines += [quote(line) for line in plan_summary_lines(plan, max_errors=MAX_ERRORS_IN_CHAT)]
-    lines.append("")
-    if not plan.has_changes:
-        lines.append(_("There is nothing to change. Nothing was written."))
-    else:
-        lines.append(_("Nothing has been changed yet. Press Apply to write the changes."))
-        if plan.errors:
-            lines.append(_("Rows with errors will be skipped."))
-    return lines
-
-
-async def _show_dry_run(
-    message: Message,
-    bot: Bot,
-    plan: ImportPlan,
-    data: bytes,
-    file_name: str,
-    state: FSMContext,
-    file_id: str,
-) -> None:
-    """Replaces the progress message with the summary; the buttons go on the last part.
-
-    When rows were skipped or guessed, the file comes back with a comment column.
-    """
-    chunks = split_message(_dry_run_lines(plan, file_name))
+    if isinstance(checked, imports.SheetToChoose):
+        await state.set_state(ImportDialog.choosing_sheet)
+        await state.set_data(
+            {
+                "file_id": file_id,
+                "file_name": file_name,
+                "sheets": list(checked.sheets),
+                "token": token,
+            }
+        )
+        await bot.edit_message_text(
+            text=views.sheet_question(),
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=views.sheet_keyboard(checked.sheets, token),
+        )
+        return
     markup = None
-    if plan.has_changes:
-        token = secrets.token_hex(4)
+    if checked.plan.has_changes:
         await state.set_state(ImportDialog.confirming)
         await state.set_data(
             {
                 "file_id": file_id,
                 "file_name": file_name,
-                "sheet": plan.sheet,
-                "digest": plan.digest(),
+                "sheet": checked.sheet,
+                "digest": checked.digest,
                 "token": token,
             }
         )
-        markup = _decision_keyboard(token)
+        markup = views.decision_keyboard(token)
     else:
         await state.clear()
-    if plan.errors or any(guess.row_number > plan.header_row for guess in plan.guesses):
-        from bot.spreadsheets.annotate import annotated_workbook
-
-        annotated = await asyncio.to_thread(annotated_workbook, data, plan)
+    if checked.annotated is not None:
         await bot.send_document(
-            message.chat.id,
-            BufferedInputFile(annotated, filename="import-check.xlsx"),
-            caption=_("Your file with a comment on each skipped or guessed row."),
+            chat_id,
+            BufferedInputFile(checked.annotated, filename="import-check.xlsx"),
+            caption=views.row_notes_caption(),
         )
+    chunks = views.dry_run(checked)
     for index, chunk in enumerate(chunks):
-        last = index == len(chunks) - 1
+        keyboard = markup if index == len(chunks) - 1 else None
         if index == 0:
             await bot.edit_message_text(
-                text=chunk,
-                chat_id=message.chat.id,
-                message_id=message.message_id,
-                reply_markup=markup if last else None,
+                text=chunk, chat_id=chat_id, message_id=message_id, reply_markup=keyboard
             )
         else:
-            await bot.send_message(message.chat.id, chunk, reply_markup=markup if last else None)
+            await bot.send_message(chat_id, chunk, reply_markup=keyboard)
 
 
 async def _check_document(
-    message: Message,
-    document: Document,
-    state: FSMContext,
-    bot: Bot,
-    session: AsyncSession,
-    i18n: I18n,
+    message: Message, document: Document, state: FSMContext, caller: Caller
 ) -> None:
-    if document.file_size is not None and document.file_size > TELEGRAM_DOWNLOAD_LIMIT:
-        from bot.spreadsheets.parse import FileProblem, SpreadsheetFileError
-        from bot.spreadsheets.texts import file_problem_text
-
-        await message.answer(file_problem_text(SpreadsheetFileError(FileProblem.TOO_LARGE)))
+    refusal = views.download_refusal(document.file_size)
+    if refusal is not None:
+        await message.answer(refusal)
         return
-    status = await message.answer(_("Reading the file…"))
-    file_name = document.file_name or "file"
-    progress = _ProgressMessage(bot, status.chat.id, status.message_id)
-    await _check_file(
-        status,
-        state,
-        bot,
-        session,
-        i18n,
-        file_id=document.file_id,
-        file_name=file_name,
-        progress=progress,
+    bot = message.bot
+    assert bot is not None  # a dispatched update carries its bot
+    status = await message.answer(views.reading())
+    name = document.file_name or "file"
+    checked = await imports.check_import(
+        caller.ctx,
+        await _download(bot, document.file_id),
+        name,
+        progress=_ProgressMessage(bot, status),
     )
-
-
-async def _check_file(
-    status: Message,
-    state: FSMContext,
-    bot: Bot,
-    session: AsyncSession,
-    i18n: I18n,
-    *,
-    file_id: str,
-    file_name: str,
-    sheet: str | None = None,
-    progress: _ProgressMessage | None = None,
-) -> None:
-    """The dry run in the status message, or why the file cannot be read, or which sheet."""
-    from bot.spreadsheets.parse import SheetChoiceNeeded, SpreadsheetFileError
-    from bot.spreadsheets.texts import file_problem_text
-
-    try:
-        plan, data = await _read_plan(
-            bot,
-            session,
-            i18n,
-            file_id=file_id,
-            file_name=file_name,
-            sheet=sheet,
-            progress=progress,
-        )
-    except SheetChoiceNeeded as choice:
-        await _ask_sheet(status, bot, state, choice, file_id, file_name)
-        return
-    except SpreadsheetFileError as error:
-        await bot.edit_message_text(
-            text=quote(file_problem_text(error)),
-            chat_id=status.chat.id,
-            message_id=status.message_id,
-        )
-        return
-    await _show_dry_run(status, bot, plan, data, file_name, state, file_id)
+    await _show_check(status, bot, state, (document.file_id, name), checked)
 
 
 async def import_sheet_choice(
-    callback: CallbackQuery,
-    callback_data: ImportSheet,
-    state: FSMContext,
-    bot: Bot,
-    session: AsyncSession,
-    i18n: I18n,
+    callback: CallbackQuery, callback_data: ImportSheet, state: FSMContext, caller: Caller, bot: Bot
 ) -> None:
     data = await state.get_data()
     sheets = data.get("sheets") or []
@@ -293,290 +152,130 @@ async def import_sheet_choice(
         or data.get("token") != callback_data.token
         or not 0 <= callback_data.index < len(sheets)
     ):
-        await callback.answer(_("This check is out of date. Send /import again."), show_alert=True)
+        await callback.answer(views.out_of_date(), show_alert=True)
         return
     await callback.answer()
-    status = await bot.send_message(callback.from_user.id, _("Reading the file…"))
-    await _check_file(
-        status,
-        state,
-        bot,
-        session,
-        i18n,
-        file_id=str(data["file_id"]),
-        file_name=str(data.get("file_name", "")),
-        sheet=str(sheets[callback_data.index]),
+    status = await bot.send_message(callback.from_user.id, views.reading())
+    file = (str(data["file_id"]), str(data.get("file_name", "")))
+    checked = await imports.check_import(
+        caller.ctx, await _download(bot, file[0]), file[1], sheet=str(sheets[callback_data.index])
     )
+    await _show_check(status, bot, state, file, checked)
 
 
-async def import_command(
-    message: Message,
-    state: FSMContext,
-    bot: Bot,
-    session: AsyncSession,
-    i18n: I18n,
-) -> None:
+async def import_command(message: Message, state: FSMContext, caller: Caller) -> None:
     if message.document is not None:  # the file came with /import as its caption
-        await _check_document(message, message.document, state, bot, session, i18n)
+        await _check_document(message, message.document, state, caller)
         return
     await state.set_state(ImportDialog.waiting_file)
     await state.set_data({})
-    await message.answer(
-        _(
-            "Send the Road Map as an .xlsx workbook or a .csv file with the columns: "
-            "item code, title in Kazakh, title in Russian, department code, deadline, target.\n"
-            "The empty template: /template. To stop: /cancel.\n"
-            "First I only check the file and show what would change."
-        )
-    )
+    await message.answer(views.send_the_file())
 
 
-async def import_file(
-    message: Message,
-    state: FSMContext,
-    bot: Bot,
-    session: AsyncSession,
-    i18n: I18n,
-) -> None:
+async def import_file(message: Message, state: FSMContext, caller: Caller) -> None:
     assert message.document is not None  # guaranteed by the F.document filter
-    await _check_document(message, message.document, state, bot, session, i18n)
+    await _check_document(message, message.document, state, caller)
 
 
 async def import_not_a_file(message: Message) -> None:
-    await message.answer(_("Send the spreadsheet as a file (.xlsx or .csv), or /cancel."))
+    await message.answer(views.not_a_file())
 
 
 async def import_cancel_command(message: Message, state: FSMContext) -> None:
     await state.clear()
-    await message.answer(_("Import cancelled. Nothing was changed."))
+    await message.answer(views.cancelled())
 
 
 async def import_decision(
     callback: CallbackQuery,
     callback_data: ImportDecision,
     state: FSMContext,
+    caller: Caller,
     bot: Bot,
-    session: AsyncSession,
-    person: Person,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
     data = await state.get_data()
     current = await state.get_state()
     if current != ImportDialog.confirming.state or data.get("token") != callback_data.token:
-        await callback.answer(_("This check is out of date. Send /import again."), show_alert=True)
+        await callback.answer(views.out_of_date(), show_alert=True)
         return
     message = callback.message
     if callback_data.action != "ok":
         await state.clear()
         await callback.answer()
         if isinstance(message, Message):
-            await message.edit_text(_("Import cancelled. Nothing was changed."))
+            await message.edit_text(views.cancelled())
         return
-    await callback.answer(_("Applying…"))
-    from bot.spreadsheets.parse import SheetChoiceNeeded, SpreadsheetFileError
-    from bot.spreadsheets.texts import file_problem_text
-
-    file_name = str(data.get("file_name", ""))
-    try:
-        plan, content = await _read_plan(
-            bot,
-            session,
-            i18n,
-            file_id=str(data["file_id"]),
-            file_name=file_name,
-            sheet=str(data.get("sheet") or "") or None,
-        )
-    except (SpreadsheetFileError, SheetChoiceNeeded) as error:
-        await state.clear()
-        reason = (
-            file_problem_text(error)
-            if isinstance(error, SpreadsheetFileError)
-            else _("The file or the Road Map changed after the check. Send /import again.")
-        )
-        await bot.send_message(callback.from_user.id, quote(reason))
-        return
-    if plan.digest() != data.get("digest"):
-        if isinstance(message, Message):
-            await message.edit_text(
-                _("The file or the Road Map changed after the check. Here is a new check.")
-            )
-        status = await bot.send_message(callback.from_user.id, _("Reading the file…"))
-        await _show_dry_run(status, bot, plan, content, file_name, state, str(data["file_id"]))
-        return
-    from bot.spreadsheets.apply import apply_import
-
-    result = await apply_import(session, plan, actor=person, now=clock.now(), source=file_name)
-    await state.clear()
-    text = _("Import done: {created} new, {updated} updated, {skipped} rows skipped.").format(
-        created=result.created, updated=result.updated, skipped=len(plan.errors)
+    await callback.answer(views.applying())
+    file = (str(data["file_id"]), str(data.get("file_name", "")))
+    outcome = await imports.apply_import(
+        caller.ctx,
+        await _download(bot, file[0]),
+        file[1],
+        sheet=str(data.get("sheet") or "") or None,
+        digest=str(data.get("digest")),
+        actor=caller.actor,
     )
-    if isinstance(message, Message):
-        await message.edit_text(text)
+    if isinstance(outcome, imports.ImportChanged):
+        if isinstance(message, Message):
+            await message.edit_text(views.changed_new_check())
+        status = await bot.send_message(callback.from_user.id, views.reading())
+        await _show_check(status, bot, state, file, outcome.check)
+        return
+    await state.clear()
+    if isinstance(outcome, imports.FileRefused):
+        await bot.send_message(callback.from_user.id, views.file_problem(outcome))
+    elif isinstance(outcome, imports.SheetToChoose):
+        await bot.send_message(callback.from_user.id, views.changed_after_check())
+    elif isinstance(message, Message):
+        await message.edit_text(views.applied(outcome))
     else:
-        await bot.send_message(callback.from_user.id, text)
+        await bot.send_message(callback.from_user.id, views.applied(outcome))
 
 
 async def template_command(message: Message) -> None:
-    from bot.spreadsheets.texts import build_template
-
     await message.answer_document(
-        BufferedInputFile(build_template(), filename="roadmap-template.xlsx"),
-        caption=_("The import template: fill in one row per item and send it after /import."),
+        BufferedInputFile(exports.import_template(), filename="roadmap-template.xlsx"),
+        caption=views.template_caption(),
     )
 
 
-async def export_command(
-    message: Message,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    risk_thresholds: RiskThresholds,
-) -> None:
-    from bot.spreadsheets.export import build_export
-
-    today = local_today(clock, settings.tz)
-    data = await build_export(session, today=today, tz=settings.tz, thresholds=risk_thresholds)
+async def export_command(message: Message, caller: Caller) -> None:
+    export = await exports.export_roadmap(caller.ctx, caller.policy.risk_thresholds)
     await message.answer_document(
-        BufferedInputFile(data, filename=f"roadmap-{today.isoformat()}.xlsx"),
-        caption=_("The Road Map on {date}").format(date=format_day(today)),
+        BufferedInputFile(export.data, filename=f"roadmap-{export.day.isoformat()}.xlsx"),
+        caption=views.export_caption(export.day),
     )
 
 
-def _duration_text(seconds: float) -> str:
-    hours = round(seconds / 3600)
-    if hours < 1:
-        return _("less than an hour")
-    days, hours = divmod(hours, 24)
-    parts = []
-    if days:
-        parts.append(ngettext("{count} day", "{count} days", days).format(count=days))
-    if hours:
-        parts.append(ngettext("{count} hour", "{count} hours", hours).format(count=hours))
-    return " ".join(parts)
-
-
-def stats_line(stats: DepartmentStats, settings: Settings) -> str:
-    head = f"<code>{quote(stats.department.code)}</code> {quote(department_name(stats.department))}"
-    parts = []
-    if stats.nobody_registered:
-        parts.append(_("<b>nobody registered</b>"))
-    if stats.requests == 0:
-        parts.append(_("no requests yet"))
-    else:
-        share = round(100 * stats.answered / stats.requests)
-        parts.append(
-            _("answered {answered} of {requests} ({share}%)").format(
-                answered=stats.answered, requests=stats.requests, share=share
-            )
-        )
-        if stats.never_answers:
-            parts.append(_("<b>never answers</b>"))
-    if stats.median_answer is not None:
-        parts.append(
-            _("median time to answer: {duration}").format(
-                duration=_duration_text(stats.median_answer.total_seconds())
-            )
-        )
-    if stats.last_update is not None:
-        last = format_day(stats.last_update.astimezone(settings.tz).date())
-        parts.append(_("last update: {date}").format(date=last))
-    else:
-        parts.append(_("no updates yet"))
-    parts.append(_("overdue items: {count}").format(count=stats.overdue_items))
-    return head + "\n    " + "; ".join(parts)
-
-
-async def stats_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-) -> None:
-    from bot.spreadsheets.stats import DEFAULT_ROUNDS, MAX_ROUNDS, department_stats
-
-    rounds = DEFAULT_ROUNDS
-    if command.args:
-        word = parse_one_word(command.args)
-        parsed = parse_int(word, 1, MAX_ROUNDS)
-        if parsed is None:
-            await message.answer(usage_line(menus.STATS))
-            return
-        rounds = parsed
-    rows = await department_stats(session, today=local_today(clock, settings.tz), rounds=rounds)
-    if not rows:
-        await message.answer(_("No departments yet. Add one with /adddept."))
+async def stats_command(message: Message, command: CommandObject, caller: Caller) -> None:
+    rounds = exports.stats_rounds(command.args)
+    if rounds is None:
+        await message.answer(views.usage("stats"))
         return
-    lines = [
-        ngettext(
-            "<b>How departments answered the last {count} request</b>",
-            "<b>How departments answered the last {count} requests</b>",
-            rounds,
-        ).format(count=rounds)
-    ]
-    lines += [stats_line(row, settings) for row in rows]
-    silent = [row.department for row in rows if row.nobody_registered]
-    if silent:
-        names = ", ".join(quote(department_name(row)) for row in silent)
-        lines.append("")
-        lines.append(
-            _("Nobody is registered yet in: {names}. Invite them with /invite.").format(names=names)
-        )
-    for chunk in split_message(lines):
+    stats = await exports.answer_stats(caller.ctx, rounds)
+    for chunk in views.stats(stats, caller.ctx.tz):
         await message.answer(chunk)
 
 
-async def risk_report_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
-    risk_thresholds: RiskThresholds,
-) -> None:
-    locale = current_locale()
-    if command.args:
-        word = (parse_one_word(command.args) or "").lower()
-        if word not in SUPPORTED_LOCALES:
-            await message.answer(usage_line(menus.RISK_REPORT))
-            return
-        locale = word
-    # python-docx loads with the first report, not at the bot's start
-    from bot.spreadsheets.risk_report import build_risk_report
-
-    today = local_today(clock, settings.tz)
-    with i18n.use_locale(locale):
-        data = await build_risk_report(
-            session, today=today, tz=settings.tz, thresholds=risk_thresholds
-        )
+async def risk_report_command(message: Message, command: CommandObject, caller: Caller) -> None:
+    locale = exports.report_locale(command.args, default=views.current_locale())
+    if locale is None:
+        await message.answer(views.usage("risk_report"))
+        return
+    report = await exports.risk_report(caller.ctx, caller.policy.risk_thresholds, locale)
     await message.answer_document(
-        BufferedInputFile(data, filename=f"risk-report-{today.isoformat()}-{locale}.docx"),
-        caption=_("Draft report on at-risk items for the central office. Edit it before sending."),
+        BufferedInputFile(
+            report.data, filename=f"risk-report-{report.day.isoformat()}-{locale}.docx"
+        ),
+        caption=views.risk_report_caption(),
     )
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    router.message.middleware(secretariat_only())
-    router.callback_query.middleware(secretariat_only())
+    router = secretariat_router(__name__)
     router.message.register(import_command, Command("import"))
-    router.message.register(
-        import_cancel_command,
-        Command("cancel"),
-        ImportDialog.waiting_file,
-    )
-    router.message.register(
-        import_cancel_command,
-        Command("cancel"),
-        ImportDialog.confirming,
-    )
-    router.message.register(
-        import_cancel_command,
-        Command("cancel"),
-        ImportDialog.choosing_sheet,
-    )
+    for state in (ImportDialog.waiting_file, ImportDialog.confirming, ImportDialog.choosing_sheet):
+        router.message.register(import_cancel_command, Command("cancel"), state)
     router.message.register(import_file, ImportDialog.waiting_file, F.document)
     router.message.register(import_not_a_file, ImportDialog.waiting_file, ~F.text.startswith("/"))
     router.callback_query.register(import_decision, ImportDecision.filter())

@@ -1,33 +1,82 @@
 """`python -m bot import FILE [--apply]` and `python -m bot export FILE`: the first load by hand.
 
-Texts are printed in the language given by `--locale` (default: DEFAULT_LOCALE); changes are
-audited without a person (the command line has no Telegram account), with the file name as the
-target.
+The same use cases as the chat's /import and /export (bot/usecases/imports.py, exports.py):
+only reading the file and printing are the command line's own. Texts are printed in the
+language given by `--locale` (default: DEFAULT_LOCALE); changes are audited without a person
+(the command line has no Telegram account), with the file name as the target.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.app.config import Settings
-from bot.core.clock import SystemClock, local_today
-from bot.spreadsheets.annotate import annotated_workbook
-from bot.spreadsheets.apply import apply_import
-from bot.spreadsheets.export import build_export
-from bot.spreadsheets.parse import SheetChoiceNeeded, SpreadsheetFileError, parse_spreadsheet
-from bot.spreadsheets.plan import plan_import
-from bot.spreadsheets.texts import file_problem_text, localized_header_aliases, plan_summary_lines
+from bot.core.clock import SystemClock
 from bot.telegram.i18n import build_i18n, compile_catalogs, in_locale
+from bot.usecases import exports, imports
+from bot.usecases.ports import NoSignals, UseCaseContext
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 
 EXIT_OK = 0
 EXIT_ROW_ERRORS = 1
 EXIT_FILE_ERROR = 2
+
+
+@asynccontextmanager
+async def _context(settings: Settings, i18n: I18n) -> AsyncIterator[UseCaseContext]:
+    """The use cases' context on a migrated database, with nothing to wake.
+
+    Migrated quietly: what the command prints is the import's answer (`migrate` is the
+    command that tells about migrations)."""
+    engine = create_engine(settings.database_url)
+    migrations = logging.getLogger("alembic")
+    level = migrations.level
+    try:
+        migrations.setLevel(logging.WARNING)
+        try:
+            await upgrade(engine)
+        finally:
+            migrations.setLevel(level)
+        yield UseCaseContext(
+            session_maker=create_session_maker(engine),
+            clock=SystemClock(),
+            tz=settings.tz,
+            i18n=i18n,
+            signals=NoSignals(),
+        )
+    finally:
+        await engine.dispose()
+
+
+def _error(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+async def _write(path: Path, data: bytes) -> bool:
+    try:
+        await asyncio.to_thread(path.write_bytes, data)
+    except OSError as error:
+        _error(_("Cannot write {path}: {error}").format(path=path, error=error))
+        return False
+    return True
+
+
+def _refusal(outcome: imports.SheetToChoose | imports.FileRefused) -> str:
+    if isinstance(outcome, imports.SheetToChoose):
+        text = _("Several sheets look like the Road Map: {sheets}. Choose one with --sheet.")
+        return text.format(sheets=", ".join(f"«{name}»" for name in outcome.sheets))
+    from bot.spreadsheets.texts import file_problem_text
+
+    return file_problem_text(outcome.error)
 
 
 async def cli_import(
@@ -49,78 +98,53 @@ async def cli_import(
         try:
             data = await asyncio.to_thread(path.read_bytes)
         except OSError as error:
-            print(_("Cannot read {path}: {error}").format(path=path, error=error), file=sys.stderr)
+            _error(_("Cannot read {path}: {error}").format(path=path, error=error))
             return EXIT_FILE_ERROR
-        try:
-            parsed = parse_spreadsheet(
-                data, path.name, extra_aliases=localized_header_aliases(i18n), sheet=sheet
+        async with _context(settings, i18n) as ctx:
+            checked = await imports.check_import(
+                ctx, data, path.name, sheet=sheet, comments=comments is not None
             )
-        except SpreadsheetFileError as error:
-            print(file_problem_text(error), file=sys.stderr)
-            return EXIT_FILE_ERROR
-        except SheetChoiceNeeded as choice:
-            print(
-                _(
-                    "Several sheets look like the Road Map: {sheets}. Choose one with --sheet."
-                ).format(sheets=", ".join(f"«{name}»" for name in choice.sheets)),
-                file=sys.stderr,
-            )
-            return EXIT_FILE_ERROR
-        engine = create_engine(settings.database_url)
-        try:
-            await upgrade(engine)
-            async with create_session_maker(engine)() as session:
-                plan = await plan_import(session, parsed)
-                for line in plan_summary_lines(plan):
-                    print(line)
-                if comments is not None:
-                    annotated = annotated_workbook(data, plan)
-                    try:
-                        await asyncio.to_thread(comments.write_bytes, annotated)
-                    except OSError as error:
-                        message = _("Cannot write {path}: {error}").format(
-                            path=comments, error=error
-                        )
-                        print(message, file=sys.stderr)
-                        return EXIT_FILE_ERROR
-                if not apply:
-                    print(_("Dry run: nothing was written. Add --apply to write the changes."))
-                elif plan.has_changes:
-                    result = await apply_import(
-                        session, plan, actor=None, now=SystemClock().now(), source=path.name
+            if not isinstance(checked, imports.ImportChecked):
+                _error(_refusal(checked))
+                return EXIT_FILE_ERROR
+            from bot.spreadsheets.texts import plan_summary_lines
+
+            for line in plan_summary_lines(checked.plan):
+                print(line)
+            annotated = checked.annotated
+            if (
+                comments is not None
+                and annotated is not None
+                and not await _write(comments, annotated)
+            ):
+                return EXIT_FILE_ERROR
+            if not apply:
+                print(_("Dry run: nothing was written. Add --apply to write the changes."))
+            elif not checked.plan.has_changes:
+                print(_("There is nothing to change. Nothing was written."))
+            else:
+                applied = await imports.apply_import(
+                    ctx, data, path.name, sheet=checked.sheet, digest=checked.digest, actor=None
+                )
+                if not isinstance(applied, imports.ImportApplied):  # changed while we read it
+                    _error(_("The file or the Road Map changed after the check. Try again."))
+                    return EXIT_FILE_ERROR
+                print(
+                    _("Written: {created} new, {updated} updated.").format(
+                        created=applied.created, updated=applied.updated
                     )
-                    print(
-                        _("Written: {created} new, {updated} updated.").format(
-                            created=result.created, updated=result.updated
-                        )
-                    )
-                else:
-                    print(_("There is nothing to change. Nothing was written."))
-        finally:
-            await engine.dispose()
-    return EXIT_ROW_ERRORS if plan.errors else EXIT_OK
+                )
+    return EXIT_ROW_ERRORS if checked.plan.errors else EXIT_OK
 
 
 async def cli_export(settings: Settings, path: Path, *, locale: str) -> int:
     """Writes the same workbook as /export, in the given language."""
     compile_catalogs()
     i18n = build_i18n(settings.default_locale)
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade(engine)
+    async with _context(settings, i18n) as ctx:
         with in_locale(i18n, locale):
-            async with create_session_maker(engine)() as session:
-                today = local_today(SystemClock(), settings.tz)
-                data = await build_export(
-                    session, today=today, tz=settings.tz, thresholds=settings.risk_thresholds
-                )
-            try:
-                await asyncio.to_thread(path.write_bytes, data)
-            except OSError as error:
-                message = _("Cannot write {path}: {error}").format(path=path, error=error)
-                print(message, file=sys.stderr)
+            export = await exports.export_roadmap(ctx, settings.risk_thresholds)
+            if not await _write(path, export.data):
                 return EXIT_FILE_ERROR
             print(_("Written: {path}").format(path=path))
-    finally:
-        await engine.dispose()
     return EXIT_OK

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -38,6 +39,7 @@ from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import install_guard
+from bot.usecases.caller import Policy
 from bot.usecases.ports import UseCaseContext
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
@@ -114,6 +116,16 @@ class BotSignals:
         self.outbox.wake()
 
 
+def policy(settings: Settings) -> Policy:
+    """The configured values the secretariat's use cases obey."""
+    return Policy(
+        admin_ids=frozenset(settings.admin_ids),
+        invite_ttl=timedelta(days=settings.invite_ttl_days),
+        round_schedule=settings.round_schedule,
+        risk_thresholds=settings.risk_thresholds,
+    )
+
+
 def create_dispatcher(
     *,
     settings: Settings,
@@ -134,6 +146,7 @@ def create_dispatcher(
         session_maker=session_maker,
         outbox=outbox,
         risk_thresholds=settings.risk_thresholds,
+        policy=policy(settings),
     )
     if jobs is not None:
         dispatcher["jobs"] = jobs

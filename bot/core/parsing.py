@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from bot.core.weekly import parse_weekly as parse_weekly  # /schedule's argument, parsed here too
+
 DEPARTMENT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 ITEM_CODE = re.compile(r"^[0-9A-Za-z](?:[0-9A-Za-z._-]{0,30}[0-9A-Za-z])?$")
 RESERVED_DEPARTMENT_CODES = frozenset({"chair", "secretariat"})

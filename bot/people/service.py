@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.app.config import SUPPORTED_LOCALES
+from bot.core.catalogs import SUPPORTED_LOCALES
 from bot.core.errors import (
     AwayDateError,
     InvalidDeputyError,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -34,17 +34,26 @@ async def request_now(
     department: Department | None,
     now: datetime,
     trigger: str = "manual",
+    announce: Callable[[RoundOutcome], Awaitable[None]] | None = None,
+    wake: Callable[[], None] | None = None,
 ) -> RoundOutcome:
-    """Run a round now (one department or all), its messages delivered in working time.
+    """Run a round now (one department or all), its messages delivered in working time:
+    `record_round`, then `queue_requests`. Outside working hours the requests wait for the
+    next working morning, which the outcome reports as `delivery_at`.
 
-    The one use case behind /request_now, the chair's "ask now" button and the weekly
-    schedule: `record_round`, then `queue_requests`. Outside working hours the requests wait
-    for the next working morning, which the outcome reports as `delivery_at`.
+    `announce` hears of the round as soon as it is recorded (the secretariat's confirmation
+    need not wait while a thousand requests are stored); the requests are queued whether or
+    not it succeeds. The use case behind /request_now and the weekly schedule is
+    `bot.usecases.rounds.request_round`.
     """
     outcome = await record_round(
         session, tz=tz, actor=actor, department=department, now=now, trigger=trigger
     )
-    await queue_requests(session, i18n=i18n, outcome=outcome, now=now)
+    try:
+        if announce is not None:
+            await announce(outcome)
+    finally:
+        await queue_requests(session, i18n=i18n, outcome=outcome, now=now, wake=wake)
     return outcome
 
 

@@ -132,7 +132,33 @@ async def assign_item(
     if item.department_id == department.id:
         raise UnchangedError
     previous = await queries.department_by_id(session, item.department_id)
-    item.department_id = department.id  # type: ignore[assignment]
+    await record_assignment(
+        session,
+        item=item,
+        department_id=department.id,  # type: ignore[arg-type]
+        codes=(previous.code if previous else "?", department.code),
+        actor=actor,
+        now=now,
+    )
+    await session.commit()
+    return item, department
+
+
+async def record_assignment(
+    session: AsyncSession,
+    *,
+    item: RoadmapItem,
+    department_id: int,
+    codes: tuple[str, str],
+    actor: Person | None,
+    now: datetime,
+) -> None:
+    """Give the item to another department, with its "item.assign" audit entry naming the
+    old and the new department's `codes`; the caller commits.
+
+    Shared by /assign and the spreadsheet import, whose changes form one transaction.
+    """
+    item.department_id = department_id
     session.add(item)
     await queries.add_audit(
         session,
@@ -140,11 +166,9 @@ async def assign_item(
         action="item.assign",
         actor=actor,
         target=item.code,
-        details=f"{previous.code if previous else '?'} -> {department.code}",
+        details=f"{codes[0]} -> {codes[1]}",
     )
     await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
-    await session.commit()
-    return item, department
 
 
 async def record_deadline_change(

@@ -13,17 +13,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.app.config import Settings
 from bot.core.clock import Clock
 from bot.delivery.notices import enqueue_failure_notices, enqueue_unreachable_notice
 from bot.delivery.worker import DeliveryWorker
-from bot.reporting.rounds import request_now, resume_rounds
+from bot.reporting.rounds import resume_rounds
 from bot.risk.alerts import enqueue_chair_alerts
 from bot.risk.digest import enqueue_weekly_digest
 from bot.risk.rules import RiskThresholds
@@ -34,6 +34,9 @@ from bot.scheduling.reminders import (
     enqueue_nudges,
 )
 from bot.scheduling.schedule import WeeklyTime, previous_fire_time, round_schedule
+from bot.usecases.caller import Refused
+from bot.usecases.ports import UseCaseContext
+from bot.usecases.rounds import request_round
 from bot.workdays.calendar import WorkCalendar, load_calendar
 from db.engine import SessionMaker
 from db.models import Department, Person, StatusRound
@@ -57,13 +60,33 @@ class DailyReport:
     alerts: int = 0
 
 
+class JobSettings(Protocol):
+    """The configured values the jobs read (the composition root passes its Settings, which
+    has them all; the scheduling package does not import the settings class)."""
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+    @property
+    def round_schedule(self) -> WeeklyTime: ...
+    @property
+    def digest_schedule(self) -> WeeklyTime: ...
+    @property
+    def reminder_time(self) -> time: ...
+    @property
+    def alert_check_minutes(self) -> int: ...
+    @property
+    def alert_hourly_cap(self) -> int: ...
+    @property
+    def risk_thresholds(self) -> RiskThresholds: ...
+
+
 class Jobs:
     def __init__(
         self,
         *,
         session_maker: SessionMaker,
         i18n: I18n,
-        settings: Settings,
+        settings: JobSettings,
         clock: Clock,
         outbox: DeliveryWorker | None = None,
     ) -> None:
@@ -92,7 +115,8 @@ class Jobs:
         except Exception:  # a background task has nobody to raise to
             logger.exception("The background alert scan failed; the next scan retries")
 
-    def _wake(self) -> None:
+    def wake_outbox(self) -> None:
+        """New notifications were committed: the outbox delivers them now."""
         if self.outbox is not None:
             self.outbox.wake()
 
@@ -107,7 +131,7 @@ class Jobs:
                     now=self.clock.now(),
                     cause_id=notification_id,
                 )
-        self._wake()
+        self.wake_outbox()
 
     async def calendar(self) -> WorkCalendar:
         async with self.session_maker() as session:
@@ -115,17 +139,15 @@ class Jobs:
 
     async def scheduled_round(self) -> int:
         """The weekly round; on a day off its messages wait for the next working morning."""
-        async with self.session_maker() as session:
-            outcome = await request_now(
-                session,
-                i18n=self.i18n,
-                tz=self.settings.tz,
-                actor=None,
-                department=None,
-                now=self.clock.now(),
-                trigger="schedule",
-            )
-        self._wake()
+        usecases = UseCaseContext(
+            session_maker=self.session_maker,
+            clock=self.clock,
+            tz=self.settings.tz,
+            i18n=self.i18n,
+            signals=self,
+        )
+        outcome = await request_round(usecases, actor=None, trigger="schedule")
+        assert not isinstance(outcome, Refused)  # only a department code can be refused
         return len(outcome.requests)
 
     @property
@@ -170,7 +192,7 @@ class Jobs:
                 tz=self.settings.tz,
             )
         if count:
-            self._wake()
+            self.wake_outbox()
         return count
 
     async def daily_scan(self) -> DailyReport:
@@ -193,7 +215,7 @@ class Jobs:
                 session, i18n=self.i18n, calendar=calendar, now=now
             )
         report.alerts = await self.chair_alerts()
-        self._wake()
+        self.wake_outbox()
         return report
 
     async def catch_up(self) -> None:
@@ -202,7 +224,7 @@ class Jobs:
         async with self.session_maker() as session:
             # A round recorded (and confirmed) just before a stop, whose requests were not queued.
             if await resume_rounds(session, i18n=self.i18n, tz=self.settings.tz, now=now):
-                self._wake()
+                self.wake_outbox()
         async with self.session_maker() as session:
             schedule = await round_schedule(session, self.settings.round_schedule)
             last_fire = previous_fire_time(

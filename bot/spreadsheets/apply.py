@@ -1,4 +1,4 @@
-"""Writing an import plan: one transaction, every change in the audit log."""
+"""Writing an import plan: all or nothing, every change in the audit log."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import UnknownItemError
-from bot.roadmap.service import record_deadline_change, record_new_item
+from bot.roadmap.service import record_assignment, record_deadline_change, record_new_item
 from bot.spreadsheets.parse import Column
 from bot.spreadsheets.plan import ImportPlan, PlannedUpdate
 from db import queries
@@ -30,9 +30,13 @@ async def apply_import(
     now: datetime,
     source: str = "",
 ) -> ImportResult:
-    """Writes the plan in one transaction: all of it, or on any failure none of it."""
+    """Writes the plan all or nothing, then commits.
+
+    The writes go into a savepoint: on any failure only the savepoint is undone, never what
+    the caller's session held before (the caller, a use case, owns the session).
+    """
     departments = {d.id: d for d in await queries.all_departments(session)}
-    try:
+    async with session.begin_nested():
         for planned in plan.new:
             row = planned.row
             item = await record_new_item(
@@ -63,10 +67,7 @@ async def apply_import(
                 f"unchanged={len(plan.unchanged)} errors={len(plan.errors)}"
             ),
         )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
+    await session.commit()
     return ImportResult(created=len(plan.new), updated=len(plan.updated))
 
 
@@ -97,14 +98,13 @@ async def _apply_update(
                 details=f"{change.old} -> {change.new}",
             )
         elif change.name == Column.DEPARTMENT:
-            item.department_id = update.department_id
-            await queries.add_audit(
+            await record_assignment(
                 session,
-                at=now,
-                action="item.assign",
+                item=item,
+                department_id=update.department_id,
+                codes=(change.old, change.new),
                 actor=actor,
-                target=item.code,
-                details=f"{change.old} -> {change.new}",
+                now=now,
             )
         else:
             setattr(item, str(change.name), change.new)

@@ -9,7 +9,7 @@ from datetime import date
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.app.config import SUPPORTED_LOCALES
+from bot.core.catalogs import SUPPORTED_LOCALES
 from bot.spreadsheets.deadlines import Precision
 from bot.spreadsheets.headers import normalize_header
 from bot.spreadsheets.parse import (

@@ -19,8 +19,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from bot.app.config import SUPPORTED_LOCALES
-from bot.core.catalogs import DOMAIN, LOCALES_DIR
+from bot.core.catalogs import DOMAIN, LOCALES_DIR, SUPPORTED_LOCALES
 from bot.core.catalogs import compile_catalogs as compile_catalogs
 
 

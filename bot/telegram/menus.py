@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
-from bot.app.config import SUPPORTED_LOCALES
+from bot.core.catalogs import SUPPORTED_LOCALES
 from bot.telegram.i18n import N_
 from db.models import Person, Role
 

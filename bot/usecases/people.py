@@ -1,0 +1,167 @@
+"""People and their access: invitations, the list of people, revocation, time away, and a
+newcomer's first steps (/start with or without an invitation, the language)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.clock import local_today
+from bot.core.errors import UnknownDepartmentError
+from bot.core.parsing import AwayRequest
+from bot.people import invites
+from bot.people import service as people_service
+from bot.people.invites import Newcomer as Newcomer
+from bot.usecases.caller import Caller, Refused, refused_or
+from bot.usecases.ports import UseCaseContext
+from db import queries
+from db.models import Department, Person, Role
+
+INVITE_ROLES = {"chair": Role.CHAIR, "secretariat": Role.SECRETARIAT}
+
+
+@dataclass(frozen=True)
+class Invited:
+    """A one-time invitation: the token goes into a link only the invitee should get."""
+
+    token: str
+    role: Role
+    department: Department | None
+    expires_at: datetime
+
+
+async def invite(caller: Caller, target: str) -> Invited | Refused:
+    """Invite the chair, the secretariat, or a member of the department with code `target`."""
+    role = INVITE_ROLES.get(target.lower(), Role.MEMBER)
+    async with caller.ctx.session_maker() as session:
+        department = None
+        if role == Role.MEMBER:
+            department = await queries.department_by_code(session, target)
+            if department is None:
+                return Refused(UnknownDepartmentError(target))
+        issued = await invites.issue_invite(
+            session,
+            role=role,
+            department=department,
+            actor=caller.actor,
+            now=caller.ctx.clock.now(),
+            ttl=caller.policy.invite_ttl,
+        )
+    return Invited(issued.token, role, department, issued.invite.expires_at)
+
+
+@dataclass(frozen=True)
+class People:
+    people: list[Person]
+    departments: dict[int, Department]
+
+
+async def people(ctx: UseCaseContext) -> People:
+    async with ctx.session_maker() as session:
+        rows = list(await queries.all_people(session))
+        departments = {row.id: row for row in await queries.all_departments(session)}
+    return People(rows, {key: value for key, value in departments.items() if key is not None})
+
+
+Revoked = Person | Refused
+
+
+async def revoke(caller: Caller, telegram_id: int) -> Revoked:
+    """Take access away (never from oneself or a configured administrator); audited. The
+    caller's front end takes the person's menu away too."""
+    async with caller.ctx.session_maker() as session:
+        return await refused_or(
+            people_service.revoke(
+                session,
+                actor=caller.actor,
+                telegram_id=telegram_id,
+                admin_ids=caller.policy.admin_ids,
+                now=caller.ctx.clock.now(),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Away:
+    person: Person
+    deputy: Person | None
+
+
+@dataclass(frozen=True)
+class NotAMember:
+    """/setaway names somebody who is not an active department member."""
+
+
+async def set_away(
+    caller: Caller, telegram_id: int, request: AwayRequest
+) -> Away | NotAMember | Refused:
+    """Time away for a department member (until `request.back`, None: back now), with an
+    optional deputy who gets their requests meanwhile; audited."""
+    ctx = caller.ctx
+    async with ctx.session_maker() as session:
+        person = await queries.person_by_telegram_id(session, telegram_id)
+        if person is None or person.role != Role.MEMBER or not person.active:
+            return NotAMember()
+        deputy = await refused_or(
+            people_service.set_away(
+                session,
+                person=person,
+                back=request.back,
+                deputy_handle=request.deputy,
+                actor=caller.actor,
+                today=local_today(ctx.clock, ctx.tz),
+                now=ctx.clock.now(),
+            )
+        )
+    return deputy if isinstance(deputy, Refused) else Away(person, deputy)
+
+
+@dataclass(frozen=True)
+class ChooseLanguage:
+    """The person is known but has not chosen a language yet (or just got in)."""
+
+
+@dataclass(frozen=True)
+class Welcome:
+    person: Person
+
+
+@dataclass(frozen=True)
+class NoAccess:
+    telegram_id: int
+
+
+async def start(caller: Caller, newcomer: invites.Newcomer) -> Welcome | ChooseLanguage | NoAccess:
+    """/start without an invitation: a known person is welcomed back (or asked for a
+    language), a configured administrator gets in as secretariat, anyone else has no access."""
+    person = caller.person
+    if person is None:
+        async with caller.ctx.session_maker() as session:
+            person = await people_service.ensure_configured_admin(
+                session,
+                newcomer=newcomer,
+                admin_ids=caller.policy.admin_ids,
+                now=caller.ctx.clock.now(),
+            )
+        return NoAccess(newcomer.telegram_id) if person is None else ChooseLanguage()
+    return ChooseLanguage() if person.locale is None else Welcome(person)
+
+
+async def redeem(ctx: UseCaseContext, token: str, newcomer: invites.Newcomer) -> Person | Refused:
+    """/start with an invitation: the newcomer gets its role; the link dies with it."""
+    async with ctx.session_maker() as session:
+        return await refused_or(
+            invites.redeem_invite(session, token=token, newcomer=newcomer, now=ctx.clock.now())
+        )
+
+
+async def choose_language(caller: Caller, locale: str) -> Person | None:
+    """The person's language from now on; None if the bot does not know them."""
+    if caller.person is None:
+        return None
+    async with caller.ctx.session_maker() as session:
+        person = await session.get(Person, caller.person.id)
+        if person is None:
+            return None
+        await people_service.set_locale(session, person, locale, caller.ctx.clock.now())
+    return person

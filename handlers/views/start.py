@@ -1,0 +1,68 @@
+"""First contact's answers: the language question, welcome, refusals of an invitation."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.core.catalogs import SUPPORTED_LOCALES as SUPPORTED_LOCALES
+from bot.core.errors import InviteExpiredError, InviteUsedError
+from bot.core.text import quote
+from bot.telegram.i18n import N_
+from bot.telegram.keyboards import language_keyboard
+from bot.telegram.menus import set_person_menu
+from bot.telegram.texts import help_text as help_text
+from bot.telegram.texts import no_access_text as no_access_text
+from bot.usecases.caller import Refused
+from bot.usecases.people import Welcome
+
+CHOOSE_LANGUAGE = N_("Choose your language")
+
+
+def language_prompt(i18n: I18n) -> tuple[str, InlineKeyboardMarkup]:
+    """Shown before the person has chosen: the question in both languages, and the buttons."""
+    question = " / ".join(
+        i18n.gettext(CHOOSE_LANGUAGE, locale=locale) for locale in SUPPORTED_LOCALES
+    )
+    return question, language_keyboard()
+
+
+def language_question() -> tuple[str, InlineKeyboardMarkup]:
+    """/language: the question in the person's own language."""
+    return _("Choose your language"), language_keyboard()
+
+
+def invite_refused(outcome: Refused) -> str:
+    if isinstance(outcome.error, InviteUsedError):
+        return _("This invitation link has already been used. Ask the secretariat for a new one.")
+    if isinstance(outcome.error, InviteExpiredError):
+        return _("This invitation link has expired. Ask the secretariat for a new one.")
+    return _("This invitation link is not valid. Ask the secretariat for a new one.")
+
+
+def welcome_back(outcome: Welcome) -> str:
+    person = outcome.person
+    return (
+        _("Welcome back, {name}!").format(name=quote(person.display_name))
+        + "\n\n"
+        + help_text(person)
+    )
+
+
+def no_access() -> str:
+    return _("You do not have access.")
+
+
+def language_saved() -> str:
+    return _("Language saved.")
+
+
+def language_done(outcome: Welcome) -> str:
+    return _("Done! I will write to you in this language.") + "\n\n" + help_text(outcome.person)
+
+
+async def set_menu(bot: Bot, i18n: I18n, outcome: Welcome) -> None:
+    """The person's commands menu, in their language and for their role."""
+    await set_person_menu(bot, i18n, outcome.person)
