@@ -357,11 +357,11 @@ def _too_many_xlsx_rows() -> bytes:
             FileProblem.CORRUPT,
         ),
         (_csv_with_bare_cr, "bare-cr.csv", FileProblem.BAD_CSV),
-        (lambda: cfb_file(("Workbook",)), "old.xls", FileProblem.LEGACY_XLS),
+        (lambda: cfb_file(("Workbook",)), "old.xls", FileProblem.CORRUPT),
         (cfb_file, "secret.xlsx", FileProblem.ENCRYPTED),
         (_too_many_xlsx_rows, "huge.xlsx", FileProblem.TOO_MANY_ROWS),
         (_over_the_download_limit, "big.xlsx", FileProblem.TOO_LARGE),
-        (_zip_bomb, "bomb.xlsx", FileProblem.TOO_LARGE),
+        (_zip_bomb, "bomb.xlsx", FileProblem.ZIP_BOMB),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.app.config import SUPPORTED_LOCALES
 from bot.spreadsheets.deadlines import Precision
+from bot.spreadsheets.grid import BLANK_RUN, MAX_COLUMNS
 from bot.spreadsheets.headers import normalize_header
 from bot.spreadsheets.parse import (
     EXAMPLE_AUTHOR,
@@ -59,11 +60,49 @@ def file_problem_text(error: SpreadsheetFileError) -> str:
     """Why a file was refused, in the reader's language."""
     texts = {
         FileProblem.NOT_SPREADSHEET: _(
-            "This is not a spreadsheet I can read. Send an .xlsx workbook or a .csv file."
+            "This is not a spreadsheet I can read. "
+            "Send an Excel workbook (.xlsx or .xls), an .ods, a Word file (.docx) or a .csv file."
         ),
         FileProblem.LEGACY_XLS: _(
             "This is an old Excel file (.xls). "
             "Open it in Excel, save it as .xlsx and send it again."
+        ),
+        FileProblem.LEGACY_DOC: _(
+            "This is an old Word file (.doc). Open it in Word, save it as .docx and send it again."
+        ),
+        FileProblem.PDF: _(
+            "This is a PDF: I cannot read a table from it. Send the Excel workbook (.xlsx or .xls) "
+            "or the Word file (.docx) the Road Map was made in."
+        ),
+        FileProblem.ZIP_BOMB: _(
+            "The file is packed {ratio} times tighter than an office file can be: unpacked, "
+            "it would fill the server's memory. Open the Road Map in Excel, "
+            "save it as a new .xlsx and send it again."
+        ).format(ratio=error.detail or "1000"),
+        FileProblem.HUGE_SHEET: _(
+            "The sheet claims to reach cell {cell}, and in its first {rows} rows and {columns} "
+            "columns there is no Road Map table. Copy the table to a new workbook "
+            "and send that."
+        ).format(cell=error.detail or "XFD1048576", rows=MAX_ROWS, columns=MAX_COLUMNS),
+        FileProblem.MACROS: _(
+            "The workbook holds macros (.xlsm), and I do not open files with macros. "
+            "In Excel choose «Save as», pick «Excel Workbook (.xlsx)» and send that file."
+        ),
+        FileProblem.EXTERNAL_LINKS: _(
+            "The workbook takes values from other files (external links), which I cannot see. "
+            "Copy the table, paste it as values into a new workbook and send that."
+        ),
+        FileProblem.NO_TABLE: _(
+            "The Word file has no table. Send the annex with the Road Map table, "
+            "or the Excel workbook."
+        ),
+        FileProblem.TOO_MUCH_MEMORY: _(
+            "Reading this file needs more memory than the bot allows for one file. "
+            "Copy the Road Map table alone into a new workbook and send that."
+        ),
+        FileProblem.TOO_SLOW: _(
+            "Reading this file took too long, and I stopped. "
+            "Copy the Road Map table alone into a new workbook and send that."
         ),
         FileProblem.ENCRYPTED: _(
             "The workbook is password-protected. Remove the password in Excel and send it again."
@@ -218,6 +257,16 @@ def guess_text(guess: Guess) -> str:  # noqa: C901 - one branch per office habit
         return _("lead department «{lead}»; co-executors: {others}").format(
             lead=_short(args["lead"]), others=_short(args["others"], 200)
         )
+    if kind == GuessKind.HIDDEN_COLUMN:
+        return _("Column {letter} is hidden: not read").format(letter=args["letter"])
+    if kind == GuessKind.HIDDEN_ROWS:
+        return _("Hidden rows {rows}: not read").format(rows=_short(args["rows"], 120))
+    if kind == GuessKind.HIDDEN_SHEETS:
+        return _("Hidden sheets not read: {sheets}").format(sheets=_short(args["sheets"]))
+    if kind == GuessKind.CUT_AT_ROW:
+        return _(
+            "After row {row} come {count} empty rows: the table ends there, nothing below is read"
+        ).format(row=args["row"], count=BLANK_RUN)
     return _("co-executor «{name}» not found: not recorded").format(name=_short(args["name"]))
 
 
