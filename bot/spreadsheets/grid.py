@@ -172,19 +172,25 @@ def _zip_kind(data: bytes) -> Kind:
 
 
 def checked_zip(data: bytes) -> zipfile.ZipFile:
-    """The package, once every part's unpacked size and packing ratio look like a real file's."""
+    """The package, once every part's unpacked size and packing ratio look like a real file's.
+
+    Worksheets are streamed and stop at the row limit, so only their packing ratio is checked:
+    a sheet of a million rows gets the «too many rows» answer, not «too large».
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET) from error
     total = 0
     for entry in archive.infolist():
-        total += entry.file_size
         packed = max(entry.compress_size, 1)
         if entry.file_size >= RATIO_CHECKED_FROM and entry.file_size / packed > MAX_RATIO:
             archive.close()
             ratio = f"{entry.file_size // packed}"
             raise SpreadsheetFileError(FileProblem.ZIP_BOMB, detail=ratio)
+        if entry.filename.startswith("xl/worksheets/"):
+            continue
+        total += entry.file_size
         if entry.file_size > MAX_PART_SIZE or total > MAX_UNPACKED_SIZE:
             archive.close()
             raise SpreadsheetFileError(FileProblem.TOO_LARGE)
