@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -20,6 +20,15 @@ from bot.core.errors import DomainError
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import MAX_TITLE_LENGTH, is_item_code
 from bot.spreadsheets.deadlines import Precision, read_deadline
+from bot.spreadsheets.executors import (
+    COLLECTIVE,
+    is_legend_sheet,
+    legend_entry,
+    legend_from_lines,
+    legend_from_rows,
+    read_executors,
+    roman_number,
+)
 from bot.spreadsheets.grid import (
     HEADER_SEARCH_ROWS,
     MAX_ROWS,
@@ -53,6 +62,14 @@ MAX_CODE_LENGTH = 32
 MAX_TARGET_LENGTH = 2000
 _KAZAKH_LETTERS = frozenset("әғқңөұүһі")
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_ROMAN_SECTION = re.compile(
+    r"^(?:(?:раздел|направление|бөлім|бағыт|section)\s*)?([IVXLІХ]{1,6})(?:[.)]|\s|$)"
+)
+_NOTES_START = re.compile(
+    r"^\s*\*?\s*(?:примечани|ескерт|расшифровка|аббревиатур|сокращени|қысқарту|"
+    r"қысқартылған|note)",
+    re.I,
+)
 _SECTION_NUMBER = re.compile(
     r"^(?:(?:раздел|направление|бөлім|бағыт|section)\s*)?(\d{1,3}(?:\.\d{1,3})*)(?!\d)", re.I
 )
@@ -133,6 +150,12 @@ class GuessKind(StrEnum):
     DEPARTMENT_BY_NAME = "department_by_name"
     CO_EXECUTORS = "co_executors"
     UNKNOWN_CO_EXECUTOR = "unknown_co_executor"
+    SUBHEADER_ROW = "subheader_row"
+    ITEM_BY_DISTRICT = "item_by_district"
+    ABBREVIATION = "abbreviation"
+    LEGEND = "legend"
+    CODES_FROM_SECTIONS = "codes_from_sections"
+    COLLECTIVE = "collective"
     HIDDEN_COLUMN = "hidden_column"
     HIDDEN_ROWS = "hidden_rows"
     HIDDEN_SHEETS = "hidden_sheets"
@@ -226,7 +249,11 @@ def _choose_sheet(
     grids: Sequence[Grid], aliases: Mapping[str, Column], sheet: str | None
 ) -> tuple[Grid, _Header, list[Grid]]:
     """The sheet whose header matches best; a tie between complete sheets is asked about."""
-    shown = [grid for grid in grids if not grid.hidden or grid.name == sheet] or list(grids)
+    shown = [
+        grid
+        for grid in grids
+        if (not grid.hidden and not is_legend_sheet(grid.name)) or grid.name == sheet
+    ] or list(grids)
     found = [(grid, _find_header(grid, aliases)) for grid in shown]
     candidates = [(grid, header) for grid, header in found if header is not None]
     if sheet is not None:
@@ -386,6 +413,50 @@ class _Reader:
     in_section: int = 0
     previous_code: str = ""
     year_used: bool = False
+    legend: dict[str, str] = field(default_factory=dict)
+    legend_used: set[str] = field(default_factory=set)
+    in_notes: bool = False
+    plain_codes: dict[int, tuple[str, str]] = field(default_factory=dict)  # row: section, number
+
+    def is_note(self, row: Sequence[object]) -> bool:
+        """Footnotes under the table («УО – управление образования»): never a section."""
+        if any(_cell_text(self.value(row, c)) for c in (Column.DEPARTMENT, Column.DEADLINE)):
+            return False
+        texts = {_cell_text(value) for value in row} - {""}
+        if len(texts) != 1:
+            return False
+        text = next(iter(texts))
+        if _NOTES_START.match(text):
+            self.in_notes = True
+        return self.in_notes or legend_entry(text) is not None
+
+    def spelled_out(self, name: str) -> str:
+        full = self.legend.get(name.strip())
+        if full is None:
+            return name
+        self.legend_used.add(name.strip())
+        return full
+
+    def legend_guesses(self) -> list[Guess]:
+        if not self.legend_used:
+            return []
+        pairs = "; ".join(f"{key} = {self.legend[key]}" for key in sorted(self.legend_used))
+        return [Guess(GuessKind.LEGEND, 0, "", {"pairs": pairs})]
+
+    def codes_within_sections(self, guesses: list[Guess]) -> list[ImportRow]:
+        """Items numbered 1, 2, … anew in each section: the code becomes section.number."""
+        numbers = [number for _section, number in self.plain_codes.values()]
+        if len(numbers) == len(set(numbers)):
+            return self.rows
+        rows = []
+        for row in self.rows:
+            section, plain = self.plain_codes.get(row.row_number, ("", ""))
+            if section:
+                row = replace(row, code=f"{section}.{plain}")
+            rows.append(row)
+        example = next((row.code for row in rows if row.row_number in self.plain_codes), "")
+        guesses.append(Guess(GuessKind.CODES_FROM_SECTIONS, 0, "", {"example": example}))
+        return rows
 
     def cell(self, column: Column, number: int) -> str:
         index = self.mapping.get(column)
@@ -408,11 +479,20 @@ class _Reader:
     def start_section(self, number: int, text: str) -> None:
         self.sections_seen += 1
         found = _SECTION_NUMBER.match(text)
-        self.section = found.group(1) if found else str(self.sections_seen)
+        roman = _ROMAN_SECTION.match(text)
+        value = roman_number(roman.group(1)) if roman else None
+        if found:
+            self.section = found.group(1)
+        elif value is not None:
+            self.section = str(value)
+        else:
+            self.section = str(self.sections_seen)
         self.in_section = 0
         self.guesses.append(Guess(GuessKind.SECTION, number, "", {"text": text[:80]}))
 
-    def read(self, number: int, row: Sequence[object]) -> None:
+    def read(
+        self, number: int, row: Sequence[object], district_rows: Sequence[Sequence[object]] = ()
+    ) -> None:
         self.in_section += 1
         formula = next(
             (
@@ -435,7 +515,7 @@ class _Reader:
         if number in self.grid.example_rows:
             self.errors.append(RowError(number, code, RowProblem.EXAMPLE_ROW))
             return
-        checked = self.check(number, row, code)
+        checked = self.check(number, row, code, district_rows)
         if isinstance(checked, RowError):
             self.errors.append(checked)
         else:
@@ -453,6 +533,8 @@ class _Reader:
             code = f"{prefix}{self.in_section}"
             self.guesses.append(Guess(GuessKind.CODE_PROPOSED, number, cell, {"code": code}))
             return code
+        if code.isdigit() and self.section:
+            self.plain_codes[number] = (self.section, code)
         if from_number:
             restored = self.restore_lost_zero(code)
             if restored != code:
@@ -466,6 +548,28 @@ class _Reader:
                 )
                 return restored
         return code
+
+    def executors(
+        self,
+        number: int,
+        row: Sequence[object],
+        cell: str,
+        district_rows: Sequence[Sequence[object]],
+    ) -> list[str]:
+        """The lead first, then the co-executors: marks, a co-executor column, the districts."""
+        names: list[str] = []
+        for source in (row, *district_rows):
+            found = read_executors(
+                _cell_text(self.value(source, Column.DEPARTMENT)),
+                _cell_text(self.value(source, Column.CO_EXECUTORS)),
+            )
+            if found is not None:
+                names += [found.lead, *found.co_executors]
+        spelled = [self.spelled_out(name) for name in names]
+        for name in spelled:
+            if COLLECTIVE.search(name):
+                self.guesses.append(Guess(GuessKind.COLLECTIVE, number, cell, {"name": name}))
+        return list(dict.fromkeys(spelled))
 
     def restore_lost_zero(self, code: str) -> str:
         """2.10 typed into a number cell comes back as 2.1; after 2.9 it must have been 2.10."""
@@ -481,7 +585,13 @@ class _Reader:
             return f"{parent}.{int(last) * 10}"
         return code
 
-    def check(self, number: int, row: Sequence[object], code: str) -> ImportRow | RowError:  # noqa: C901 - one branch per office habit or format case
+    def check(  # noqa: C901 - one branch per office habit or format case
+        self,
+        number: int,
+        row: Sequence[object],
+        code: str,
+        district_rows: Sequence[Sequence[object]] = (),
+    ) -> ImportRow | RowError:
         if len(code) > MAX_CODE_LENGTH:
             return RowError(
                 number,
@@ -509,12 +619,8 @@ class _Reader:
             return RowError(
                 number, code, RowProblem.TOO_LONG, Column.TARGET, self.cell(Column.TARGET, number)
             )
-        departments = [
-            " ".join(part.split())
-            for part in re.split(r"[,;\n]", str(self.value(row, Column.DEPARTMENT) or ""))
-            if part.strip()
-        ]
         department_cell = self.cell(Column.DEPARTMENT, number)
+        departments = self.executors(number, row, department_cell, district_rows)
         if not departments:
             return RowError(number, code, RowProblem.MISSING_DEPARTMENT, cell=department_cell)
         deadline_cell = self.cell(Column.DEADLINE, number)
@@ -574,6 +680,95 @@ class _Reader:
         )
 
 
+def _legend_sheets(grids: Sequence[Grid]) -> dict[str, str]:
+    legend: dict[str, str] = {}
+    for grid in grids:
+        if is_legend_sheet(grid.name):
+            for key, value in legend_from_rows(grid.rows).items():
+                legend.setdefault(key, value)
+    return legend
+
+
+def _legend(grid: Grid, header: _Header, sheets: Mapping[str, str] | None) -> dict[str, str]:
+    """Abbreviations spelled out: a legend sheet, lines under the table, notes under a table."""
+    legend = dict(sheets or {})
+    lines = [
+        text
+        for row in grid.rows[header.row :]
+        if len(texts := {_cell_text(value) for value in row} - {""}) == 1
+        for text in texts
+    ]
+    for key, value in legend_from_lines([*lines, *grid.notes]).items():
+        legend.setdefault(key, value)
+    return legend
+
+
+def _is_subheader(
+    grid: Grid, header: _Header, mapping: Mapping[Column, int], row: Sequence[object]
+) -> bool:
+    """Under a two-row header: the item columns empty or repeating the header (merged down)."""
+    head = grid.rows[header.row - 1]
+    essential = [mapping[c] for c in (Column.TITLE_KK, Column.DEPARTMENT, Column.DEADLINE)]
+    texts = [_cell_text(row[i]) if i < len(row) else "" for i in essential]
+    if not any(texts) and (
+        Column.CODE not in mapping or not _cell_text(_at(row, mapping[Column.CODE]))
+    ):
+        return True
+    return all(
+        text == "" or (index < len(head) and text == _cell_text(head[index]))
+        for text, index in zip(texts, essential, strict=True)
+    ) and any(texts)
+
+
+def _at(row: Sequence[object], index: int) -> object:
+    return row[index] if index < len(row) else None
+
+
+def _item_groups(grid: Grid, header: _Header, mapping: Mapping[Column, int]) -> dict[int, int]:
+    """An item broken down by district: its code cell merged over the district rows."""
+    code = mapping.get(Column.CODE)
+    if code is None:
+        return {}
+    return {
+        min_row: max_row
+        for min_row, max_row, min_col, _max_col in grid.merged
+        if min_col == code + 1 and max_row > min_row > header.row
+    }
+
+
+def _walk(reader: _Reader, grid: Grid, header: _Header, mapping: Mapping[Column, int]) -> int:
+    """Every row under the header to the reader; the number of item rows."""
+    groups = _item_groups(grid, header, mapping)
+    data_rows = 0
+    in_header = True  # sub-header rows and the row of column numbers may follow the header
+    skip_until = 0
+    for number, row in enumerate(grid.rows[header.row :], start=header.row + 1):
+        if _is_blank(row) or number in grid.hidden_rows or number <= skip_until:
+            continue
+        if in_header and _is_subheader(grid, header, mapping, row):
+            reader.guesses.append(Guess(GuessKind.SUBHEADER_ROW, number))
+            continue
+        if in_header and _is_number_row(row):
+            reader.guesses.append(Guess(GuessKind.NUMBER_ROW, number))
+            continue
+        in_header = False
+        if reader.is_note(row):
+            continue
+        section = reader.is_section(row)
+        if section is not None:
+            reader.start_section(number, section)
+            continue
+        data_rows += 1
+        if data_rows > MAX_ROWS:
+            raise SpreadsheetFileError(FileProblem.TOO_MANY_ROWS)
+        skip_until = groups.get(number, 0)
+        reader.read(number, row, grid.rows[number:skip_until])
+        if skip_until:
+            args = {"first": str(number), "last": str(skip_until)}
+            reader.guesses.append(Guess(GuessKind.ITEM_BY_DISTRICT, number, "", args))
+    return data_rows
+
+
 def _spans(numbers: Iterable[int]) -> str:
     """«3-5, 9»: row numbers as the person reads them."""
     spans: list[list[int]] = []
@@ -625,6 +820,7 @@ def read_grid(
     other_sheets: Sequence[str] = (),
     header: _Header | None = None,
     hidden_sheets: Sequence[str] = (),
+    legend: Mapping[str, str] | None = None,
 ) -> ParsedFile:
     """The rows of one sheet already read into values; pure, so it can be fed anything."""
     header = header or _find_header(grid, aliases)
@@ -653,21 +849,8 @@ def read_grid(
     guesses += _hidden_guesses(grid, hidden_sheets)
     year, year_source = _roadmap_year(grid, header, mapping, filename)
     reader = _Reader(grid, mapping, year, year_source)
-    data_rows = 0
-    for number, row in enumerate(grid.rows[header.row :], start=header.row + 1):
-        if _is_blank(row) or number in grid.hidden_rows:
-            continue
-        if number == header.row + 1 and _is_number_row(row):
-            reader.guesses.append(Guess(GuessKind.NUMBER_ROW, number))
-            continue
-        section = reader.is_section(row)
-        if section is not None:
-            reader.start_section(number, section)
-            continue
-        data_rows += 1
-        if data_rows > MAX_ROWS:
-            raise SpreadsheetFileError(FileProblem.TOO_MANY_ROWS)
-        reader.read(number, row)
+    reader.legend = _legend(grid, header, legend)
+    data_rows = _walk(reader, grid, header, mapping)
     if data_rows == 0:
         raise SpreadsheetFileError(FileProblem.EMPTY)
     if reader.year_used and year is not None:
@@ -675,9 +858,11 @@ def read_grid(
             Guess(GuessKind.ROADMAP_YEAR, 0, "", {"year": str(year), "source": year_source})
         )
     guesses += _merged_guesses(grid, header, mapping)
+    guesses += reader.legend_guesses()
     guesses += reader.guesses
+    rows = reader.codes_within_sections(guesses)
     guesses.sort(key=lambda guess: guess.row_number)
-    return _drop_duplicates(reader.rows, reader.errors, data_rows, guesses, grid.name, header.row)
+    return _drop_duplicates(rows, reader.errors, data_rows, guesses, grid.name, header.row)
 
 
 def read_spreadsheet(
@@ -708,6 +893,7 @@ def read_spreadsheet(
             other_sheets=[other.name for other in others],
             header=header,
             hidden_sheets=[other.name for other in grids if other.hidden and other is not grid],
+            legend=_legend_sheets(grids),
         )
     except SpreadsheetFileError as error:
         if error.problem in (FileProblem.EMPTY, FileProblem.MISSING_COLUMNS):

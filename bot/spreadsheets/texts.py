@@ -185,9 +185,14 @@ def _deadline_reason(guess: Guess) -> str:
         Precision.QUARTER.value: _("the last day of the quarter"),
         Precision.YEAR.value: _("the end of the year"),
         Precision.YEARLY.value: _("every year: the end of the Road Map's year"),
+        Precision.HALF.value: _("the last day of the half-year"),
+        Precision.PERIODIC.value: _("recurring: the end of the Road Map's year"),
     }
     reason = reasons[guess.args["precision"]]
-    if guess.args.get("assumed") and guess.args["precision"] != Precision.YEARLY.value:
+    if guess.args.get("assumed") and guess.args["precision"] not in (
+        Precision.YEARLY.value,
+        Precision.PERIODIC.value,
+    ):
         reason = _("{reason}, in the Road Map's year").format(reason=reason)
     return reason
 
@@ -256,6 +261,26 @@ def guess_text(guess: Guess) -> str:  # noqa: C901 - one branch per office habit
     if kind == GuessKind.CO_EXECUTORS:
         return _("lead department «{lead}»; co-executors: {others}").format(
             lead=_short(args["lead"]), others=_short(args["others"], 200)
+        )
+    if kind == GuessKind.SUBHEADER_ROW:
+        return _("the second row of the header is skipped")
+    if kind == GuessKind.ITEM_BY_DISTRICT:
+        return _(
+            "rows {first}–{last} are one item broken down by district: "
+            "the districts are its co-executors"
+        ).format(first=args["first"], last=args["last"])
+    if kind == GuessKind.LEGEND:
+        return _("Abbreviations spelled out from the legend in the file: {pairs}").format(
+            pairs=_short(args["pairs"], 600)
+        )
+    if kind == GuessKind.CODES_FROM_SECTIONS:
+        return _(
+            "Items are numbered anew in each section: each code is the section's number and "
+            "the item's number (for example {example})"
+        ).format(example=args["example"])
+    if kind == GuessKind.COLLECTIVE:
+        return _("«{name}» names several bodies at once: kept as written").format(
+            name=_short(args["name"])
         )
     if kind == GuessKind.HIDDEN_COLUMN:
         return _("Column {letter} is hidden: not read").format(letter=args["letter"])
