@@ -75,16 +75,44 @@ def calamine_grids(data: bytes) -> list[Grid]:
     return grids
 
 
-def _table_rows(table: Any) -> list[list[object]]:
-    """A Word table's rows, a merged cell's text repeated in every grid cell it covers."""
+def _table_rows(table: Any) -> tuple[list[list[object]], list[tuple[int, int, int, int]]]:
+    """A Word table's rows and its cells merged down (1-based, as in a workbook).
+
+    A cell merged down repeats in each row (as a merged department does in a workbook once
+    read); a cell merged across stands in its first column only.
+    """
     rows: list[list[object]] = []
+    origins: list[list[object]] = []  # the cell element behind each value
     for row in table.rows:
         values: list[object] = []
+        elements: list[object] = []
+        previous = None
         for cell in row.cells[:MAX_COLUMNS]:
+            elements.append(cell._tc)
+            if cell._tc is previous:  # merged across: the value stands once, as in Excel
+                values.append(None)
+                continue
+            previous = cell._tc
             text = "\n".join(paragraph.text for paragraph in cell.paragraphs).strip()
             values.append(text or None)
         rows.append(values)
-    return rows
+        origins.append(elements)
+    merged: list[tuple[int, int, int, int]] = []
+    width = max((len(elements) for elements in origins), default=0)
+    for column in range(width):
+        start = 0
+        for index in range(1, len(origins) + 1):
+            same = (
+                index < len(origins)
+                and column < len(origins[index])
+                and column < len(origins[start])
+                and origins[index][column] is origins[start][column]
+            )
+            if not same:
+                if index - 1 > start:
+                    merged.append((start + 1, index, column + 1, column + 1))
+                start = index
+    return rows, merged
 
 
 def docx_grids(data: bytes) -> list[Grid]:
@@ -99,16 +127,21 @@ def docx_grids(data: bytes) -> list[Grid]:
     except Exception as error:  # python-docx raises package, key and XML errors alike
         raise SpreadsheetFileError(FileProblem.CORRUPT) from error
     grids: list[Grid] = []
+    above: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
-            rows = _table_rows(block)
+            rows, merged = _table_rows(block)
             collector = RowCollector()
             for number, row in enumerate(rows, start=1):
                 if not collector.add(number, row):
                     break
-            grids.append(Grid(name="", rows=collector.rows))
-        elif isinstance(block, Paragraph) and grids and block.text.strip():
-            grids[-1].notes.append(" ".join(block.text.split()))
+            grids.append(Grid(name="", rows=collector.rows, merged=merged, caption=above))
+            above = []
+        elif isinstance(block, Paragraph) and block.text.strip():
+            text = " ".join(block.text.split())
+            above.append(text)
+            if grids:
+                grids[-1].notes.append(text)
     if not grids:
         raise SpreadsheetFileError(FileProblem.NO_TABLE)
     return grids

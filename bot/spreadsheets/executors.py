@@ -40,6 +40,31 @@ _BODY_STARTS = (
     "все ",
     "барлық",
 )
+# Words that make a name a body's name: «…басқармасы», «Управление …», «Акимат …».
+_BODY_WORDS = (
+    "управлени",
+    "басқарма",
+    "акимат",
+    "әкімдіг",
+    "әкімдік",
+    "департамент",
+    "министерств",
+    "министрлі",
+    "комитет",
+    "аппарат",
+    "отдел",
+    "бөлім",
+    "палата",
+    "центр",
+    "орталы",
+    "коммунал",
+    "район",
+    "аудан",
+    "орган",
+    "учреждени",
+    "мекеме",
+)
+_SHORT_BODY_WORDS = frozenset({"ао", "тоо", "гу", "кгу", "мм", "ммм", "кмм", "жшс", "ақ"})
 # Collective executors: bodies that stand for several departments or for none in particular.
 COLLECTIVE = re.compile(
     r"акимат\w* район|аким\w* район|аудан\w* әкімдік|аудандардың әкімдік|аудан әкімдері|"
@@ -80,20 +105,36 @@ def _starts_a_body(part: str) -> bool:
     return any(lowered.startswith(stem) for stem in _BODY_STARTS)
 
 
+def _is_complete(name: str) -> bool:
+    """A body's name that can stand alone: an abbreviation or one with a body's word in it."""
+    if is_abbreviation(name):
+        return True
+    words = name.lower().replace("«", " ").replace("»", " ").split()
+    return any(word in _SHORT_BODY_WORDS for word in words) or any(
+        word.startswith(_BODY_WORDS) for word in words
+    )
+
+
+def _unmarked(name: str) -> str:
+    return " ".join(_MARK.sub(" ", name).split())
+
+
 def split_names(text: str) -> list[str]:
-    """A cell's bodies; a comma inside a long name («…архитектуры, градостроительства…») stays."""
+    """A cell's bodies; a comma inside a long name («…архитектуры, градостроительства…» or
+    «Сәулет, қала құрылысы … басқармасы») stays inside it."""
     names: list[str] = []
     for line in re.split(r"[;\n]", text):
         for part in line.split(","):
             clean = " ".join(part.split())
             if not clean:
                 continue
-            previous = names[-1] if names else ""
+            previous = _unmarked(names[-1]) if names else ""
+            bare = _unmarked(clean)
             joins = (
                 previous
-                and not _starts_a_body(clean)
                 and not is_abbreviation(previous)
-                and len(previous.split()) >= 2
+                and not is_abbreviation(bare)
+                and (not _is_complete(previous) or not _starts_a_body(bare))
             )
             if joins:
                 names[-1] = f"{previous}, {clean}"

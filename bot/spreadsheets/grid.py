@@ -94,6 +94,7 @@ class Grid:
     cut_at_row: int = 0  # content after this row was not read (a long empty run before it)
     cut_columns: bool = False  # cells past MAX_COLUMNS were not read
     notes: list[str] = field(default_factory=list)  # lines under a Word table: the legend
+    caption: list[str] = field(default_factory=list)  # lines above a Word table: its title
 
 
 def cell_text(value: object) -> str:

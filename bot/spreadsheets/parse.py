@@ -347,12 +347,12 @@ def _roadmap_year(
     grid: Grid, header: _Header, mapping: Mapping[Column, int], filename: str
 ) -> tuple[int | None, str]:
     """The year of deadlines that name none: from the title, the sheet, the file, the dates."""
-    for row in grid.rows[: header.row - 1]:
-        for value in row:
-            text = _cell_text(value)
-            found = _YEAR.search(text)
-            if found and isinstance(value, str):
-                return int(found.group(1)), text[:80]
+    above: list[object] = [*grid.caption, *(v for row in grid.rows[: header.row - 1] for v in row)]
+    for value in above:
+        text = _cell_text(value)
+        found = _YEAR.search(text)
+        if found and isinstance(value, str):
+            return int(found.group(1)), text[:80]
     for text in (grid.name, filename):
         found = _YEAR.search(text)
         if found:
