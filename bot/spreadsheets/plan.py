@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.spreadsheets.executors import COLLECTIVE
 from bot.spreadsheets.headers import normalize_header
 from bot.spreadsheets.parse import (
     Column,
@@ -168,6 +169,8 @@ def _resolve_co_executors(
     ids: list[int] = []
     for name in row.co_executors:
         department, by_name = matcher.find(name)
+        if department is None and COLLECTIVE.search(name):
+            continue  # «акиматы районов»: the parser has said so already
         if department is None:
             guesses.append(
                 Guess(

@@ -279,7 +279,10 @@ def guess_text(guess: Guess) -> str:  # noqa: C901 - one branch per office habit
             "the item's number (for example {example})"
         ).format(example=args["example"])
     if kind == GuessKind.COLLECTIVE:
-        return _("«{name}» names several bodies at once: kept as written").format(
+        return _(
+            "«{name}» names several bodies at once, not one department: "
+            "not recorded as a co-executor"
+        ).format(
             name=_short(args["name"])
         )
     if kind == GuessKind.HIDDEN_COLUMN:

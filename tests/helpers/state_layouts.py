@@ -18,6 +18,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 from tests.data.spreadsheets.workbooks import DEPARTMENTS
@@ -438,14 +439,15 @@ def write_docx(table: Table) -> bytes:
     word.style = "Table Grid"
     position = {source: target for target, source in enumerate(source_rows)}
     column_at = {source: target for target, source in enumerate(keep)}
-    for target, row in enumerate(body):
+    for target, (row, word_row) in enumerate(zip(body, word.rows, strict=True)):
+        word_cells = word_row.cells  # table.cell() walks the whole table: once a row here
         for column in keep:
             value = row[column]
             if source_rows[target] == table.number_row:  # renumbered without the hidden column
                 value = str(column_at[column] + 1)
             if value is not None:
                 text = value.strftime("%d.%m.%Y") if isinstance(value, date) else str(value)
-                word.cell(target, column_at[column]).text = text
+                word_cells[column_at[column]].text = text
     for first_row, last_row, first_col, last_col in table.merges:
         if first_row not in position or last_row not in position or first_col not in column_at:
             continue
@@ -465,6 +467,7 @@ def write_docx(table: Table) -> bytes:
 WRITERS = {"xlsx": write_xlsx, "xls": write_xls, "docx": write_docx}
 
 
+@cache
 def state_roadmap(language: str, kind: str) -> Built:
     table = build_table(language)
     return Built(WRITERS[kind](table), table, f"plan-{language}.{kind}")
