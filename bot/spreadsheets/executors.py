@@ -64,6 +64,7 @@ _BODY_WORDS = (
     "учреждени",
     "мекеме",
 )
+_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")  # the bot's own department codes
 _SHORT_BODY_WORDS = frozenset({"ао", "тоо", "гу", "кгу", "мм", "ммм", "кмм", "жшс", "ақ"})
 # Collective executors: bodies that stand for several departments or for none in particular.
 COLLECTIVE = re.compile(
@@ -106,8 +107,9 @@ def _starts_a_body(part: str) -> bool:
 
 
 def _is_complete(name: str) -> bool:
-    """A body's name that can stand alone: an abbreviation or one with a body's word in it."""
-    if is_abbreviation(name):
+    """A body's name that can stand alone: a code («edu»), an abbreviation, or a name with a
+    body's word in it."""
+    if is_abbreviation(name) or _CODE.match(name):
         return True
     words = name.lower().replace("«", " ").replace("»", " ").split()
     return any(word in _SHORT_BODY_WORDS for word in words) or any(
@@ -132,8 +134,10 @@ def split_names(text: str) -> list[str]:
             bare = _unmarked(clean)
             joins = (
                 previous
-                and not is_abbreviation(previous)
                 and not is_abbreviation(bare)
+                and not _CODE.match(bare)
+                and not is_abbreviation(previous)
+                and not _CODE.match(previous)
                 and (not _is_complete(previous) or not _starts_a_body(bare))
             )
             if joins:

@@ -21,6 +21,9 @@ class Kind(StrEnum):
     DEADLINE = "deadline"
     TARGET = "target"
     CO_EXECUTORS = "co_executors"
+    COMPLETION_FORM = "completion_form"
+    COSTS = "costs"
+    FUNDING = "funding"
     # Only by the bot's own export header, never guessed from an office's words.
     DEADLINE_TEXT = "deadline_text"
 
@@ -89,12 +92,6 @@ _IGNORED = (
     "статус",
     "мәртебе",
     "бюджет",
-    "расход",
-    "шығыс",
-    "шығын",
-    "источник",
-    "қаржыланд",
-    "финансир",
     "примечан",
     "ескерт",
     "в том числе",
@@ -102,6 +99,12 @@ _IGNORED = (
     "оның ішінде",
     "сумма",
     "сомасы",
+)
+# The action plan's own columns, kept on the item: checked before the title and the target.
+_PLAN_COLUMNS: tuple[tuple[Kind, tuple[str, ...]], ...] = (
+    (Kind.COMPLETION_FORM, ("форма заверш", "аяқтау нысан", "completion form")),
+    (Kind.COSTS, ("расход", "шығыс", "шығын", "затрат", "costs")),
+    (Kind.FUNDING, ("источник", "қаржыланд", "финансир", "funding")),
 )
 _CO_EXECUTOR_STEMS = ("соисполнит", "бірлесіп", "бірге орында", "co executor", "coexecutor")
 _KK_MARKERS = ("каз", "қаз", "kazakh", "мемлекеттік", "мемлекеттiк", "государствен", "kk")
@@ -135,6 +138,9 @@ def classify_header(text: object) -> tuple[Kind, str | None] | None:
         return None
     if any(normalized.startswith(stem) for stem in _CO_EXECUTOR_STEMS):
         return Kind.CO_EXECUTORS, None
+    for kind, stems in _PLAN_COLUMNS:
+        if any(stem in normalized for stem in stems):
+            return kind, None
     if any(stem in normalized for stem in _IGNORED):
         return None
     for kind, stems in _STEMS:

@@ -85,6 +85,10 @@ class Column(StrEnum):
     # Not columns of the template, but fields an import compares and writes.
     DEADLINE_TEXT = "deadline_text"
     CO_EXECUTORS = "co_executors"
+    # The state action plan's columns, kept on the item as written.
+    COMPLETION_FORM = "completion_form"
+    COSTS = "costs"
+    FUNDING = "funding"
 
 
 TEMPLATE_COLUMNS = (
@@ -118,6 +122,7 @@ class RowProblem(StrEnum):
     MISSING_TITLE = "missing_title"
     MISSING_DEPARTMENT = "missing_department"
     UNKNOWN_DEPARTMENT = "unknown_department"
+    AMBIGUOUS_DEPARTMENT = "ambiguous_department"
     MISSING_DEADLINE = "missing_deadline"
     BAD_DATE = "bad_date"
     NO_YEAR = "no_year"
@@ -184,6 +189,9 @@ class ImportRow:
     co_executors: tuple[str, ...] = ()
     deadline_text: str = ""  # the original words when they are less precise than a day
     department_cell: str = ""
+    completion_form: str = ""
+    costs: str = ""  # «2025: 1.5; 2026: 2.5» under a group header, or the one value
+    funding: str = ""
 
 
 @dataclass(frozen=True)
@@ -417,6 +425,7 @@ class _Reader:
     legend_used: set[str] = field(default_factory=set)
     in_notes: bool = False
     plain_codes: dict[int, tuple[str, str]] = field(default_factory=dict)  # row: section, number
+    cost_columns: list[tuple[int, str]] = field(default_factory=list)  # index, sub-header
 
     def is_note(self, row: Sequence[object]) -> bool:
         """Footnotes under the table («УО – управление образования»): never a section."""
@@ -677,7 +686,19 @@ class _Reader:
             co_executors=tuple(departments[1:]),
             deadline_text=deadline_text,
             department_cell=department_cell,
+            completion_form=_cell_text(self.value(row, Column.COMPLETION_FORM))[:MAX_TARGET_LENGTH],
+            costs=self.costs(row),
+            funding=_cell_text(self.value(row, Column.FUNDING))[:300],
         )
+
+    def costs(self, row: Sequence[object]) -> str:
+        """The costs, each under its year or source when a group header spans several."""
+        parts = []
+        for index, label in self.cost_columns:
+            value = _cell_text(_at(row, index))
+            if value:
+                parts.append(f"{label}: {value}" if label else value)
+        return "; ".join(parts)[:300]
 
 
 def _legend_sheets(grids: Sequence[Grid]) -> dict[str, str]:
@@ -718,6 +739,27 @@ def _is_subheader(
         text == "" or (index < len(head) and text == _cell_text(head[index]))
         for text, index in zip(texts, essential, strict=True)
     ) and any(texts)
+
+
+def _cost_columns(
+    grid: Grid, header: _Header, mapping: Mapping[Column, int]
+) -> list[tuple[int, str]]:
+    """The costs column, or the columns under its group header with their sub-headers."""
+    start = mapping.get(Column.COSTS)
+    if start is None:
+        return []
+    head = grid.rows[header.row - 1]
+    below = grid.rows[header.row] if header.row < len(grid.rows) else []
+    if not _is_subheader(grid, header, mapping, below):
+        return [(start, "")]
+    columns = [(start, _cell_text(_at(below, start)))]
+    index = start + 1
+    while index < len(head) and not _cell_text(head[index]) and _cell_text(_at(below, index)):
+        columns.append((index, _cell_text(_at(below, index))))
+        index += 1
+    if len(columns) == 1:
+        return [(start, "")]
+    return columns
 
 
 def _at(row: Sequence[object], index: int) -> object:
@@ -850,6 +892,7 @@ def read_grid(
     year, year_source = _roadmap_year(grid, header, mapping, filename)
     reader = _Reader(grid, mapping, year, year_source)
     reader.legend = _legend(grid, header, legend)
+    reader.cost_columns = _cost_columns(grid, header, mapping)
     data_rows = _walk(reader, grid, header, mapping)
     if data_rows == 0:
         raise SpreadsheetFileError(FileProblem.EMPTY)

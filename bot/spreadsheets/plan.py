@@ -26,7 +26,7 @@ from bot.spreadsheets.parse import (
     RowProblem,
 )
 from db import queries
-from db.models import Department, RoadmapItem
+from db.models import Department, DepartmentAlias, RoadmapItem
 
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -99,8 +99,16 @@ def department_key(text: str) -> str:
 class DepartmentMatcher:
     """Finds a department by its code or its name, full or short, in Kazakh or Russian."""
 
-    def __init__(self, departments: Iterable[Department]) -> None:
+    def __init__(
+        self, departments: Iterable[Department], aliases: Mapping[str, int] | None = None
+    ) -> None:
         self.by_code = {d.code.lower(): d for d in departments}
+        by_id = {d.id: d for d in self.by_code.values()}
+        self.aliases = {
+            alias.lower(): by_id[department_id]
+            for alias, department_id in (aliases or {}).items()
+            if department_id in by_id
+        }
         self.by_name: dict[str, Department] = {}
         self.words: list[tuple[frozenset[str], Department]] = []
         for department in self.by_code.values():
@@ -115,16 +123,30 @@ class DepartmentMatcher:
         exact = self.by_code.get(text.strip().lower())
         if exact is not None:
             return exact, False
+        alias = self.aliases.get(" ".join(text.split()).lower())
+        if alias is not None:
+            return alias, True
         key = department_key(text)
         if not key:
             return None, False
         if key in self.by_name:
             return self.by_name[key], True
+        found = self.candidates(key)
+        if len(found) == 1:
+            return found[0], True
+        return None, False
+
+    def candidates(self, key: str) -> list[Department]:
+        """Departments whose name's words hold the text's, or the other way round."""
         words = frozenset(key.split())
         found = {d.id: d for name, d in self.words if name <= words or words <= name}
-        if len(found) == 1:
-            return next(iter(found.values())), True
-        return None, False
+        return sorted(found.values(), key=lambda department: department.code)
+
+    def ambiguity(self, text: str) -> str:
+        """«edu, health» when a name matches more than one department; "" otherwise."""
+        key = department_key(text)
+        found = self.candidates(key) if key else []
+        return ", ".join(department.code for department in found) if len(found) > 1 else ""
 
 
 def _compare(
@@ -139,6 +161,9 @@ def _compare(
         (Column.TITLE_KK, item.title_kk, row.title_kk),
         (Column.TITLE_RU, item.title_ru, row.title_ru),
         (Column.TARGET, item.target or "", row.target),
+        (Column.COMPLETION_FORM, item.completion_form or "", row.completion_form),
+        (Column.COSTS, item.costs or "", row.costs),
+        (Column.FUNDING, item.funding or "", row.funding),
     ]
     changes = [FieldChange(name, old, new) for name, old, new in pairs if old != new]
     if item.department_id != department.id:
@@ -204,7 +229,10 @@ async def plan_import(
 ) -> ImportPlan:
     """What Apply would do, row by row; reads the database and writes nothing."""
     departments = list(await queries.all_departments(session))
-    matcher = DepartmentMatcher(departments)
+    aliases = await session.exec(select(DepartmentAlias))
+    matcher = DepartmentMatcher(
+        departments, {alias.alias: alias.department_id for alias in aliases.all()}
+    )
     by_id = {department.id: department for department in departments}
     items = {item.code.lower(): item for item in (await session.exec(select(RoadmapItem))).all()}
     current = await queries.co_executor_ids(session)
@@ -219,12 +247,13 @@ async def plan_import(
     for checked, row in enumerate(parsed.rows, start=1):
         department, by_name = matcher.find(row.department)
         if department is None:
+            both = matcher.ambiguity(row.department)
             plan.errors.append(
                 RowError(
                     row.row_number,
                     row.code,
-                    RowProblem.UNKNOWN_DEPARTMENT,
-                    row.department,
+                    RowProblem.AMBIGUOUS_DEPARTMENT if both else RowProblem.UNKNOWN_DEPARTMENT,
+                    f"{row.department}|{both}" if both else row.department,
                     row.department_cell,
                 )
             )

@@ -38,7 +38,14 @@ COLUMN_HEADERS: dict[Column, str] = {
     Column.TARGET: N_("Target"),
     Column.DEADLINE_TEXT: N_("Deadline as written"),
     Column.CO_EXECUTORS: N_("Co-executors"),
+    Column.COMPLETION_FORM: N_("Completion form"),
+    Column.COSTS: N_("Estimated costs"),
+    Column.FUNDING: N_("Funding source"),
 }
+
+
+# Columns the export writes beside the template's, read back when an export is imported.
+_EXPORT_ONLY = (Column.DEADLINE_TEXT, Column.COMPLETION_FORM, Column.COSTS, Column.FUNDING)
 
 
 def localized_header_aliases(i18n: I18n) -> dict[str, Column]:
@@ -47,7 +54,7 @@ def localized_header_aliases(i18n: I18n) -> dict[str, Column]:
     return {
         normalize_header(i18n.gettext(header, locale=locale)): column
         for column, header in COLUMN_HEADERS.items()
-        if column in TEMPLATE_COLUMNS or column == Column.DEADLINE_TEXT
+        if column in TEMPLATE_COLUMNS or column in _EXPORT_ONLY
         for locale in SUPPORTED_LOCALES
     }
 
@@ -141,6 +148,12 @@ def row_problem_text(error: RowError) -> str:
         return _("no title in column «{column}»").format(column=column_label(error.detail))
     if error.problem == RowProblem.TOO_LONG:
         return _("text too long in column «{column}»").format(column=column_label(error.detail))
+    if error.problem == RowProblem.AMBIGUOUS_DEPARTMENT:
+        name, _bar, codes = error.detail.partition("|")
+        return _(
+            "«{department}» matches more than one department ({codes}): write the code of the "
+            "one meant, or give the name an alias with /alias"
+        ).format(department=_short(name), codes=codes)
     if error.problem == RowProblem.UNKNOWN_DEPARTMENT:
         return _("unknown department «{department}»").format(department=_short(error.detail))
     if error.problem == RowProblem.BAD_DATE:
@@ -282,9 +295,7 @@ def guess_text(guess: Guess) -> str:  # noqa: C901 - one branch per office habit
         return _(
             "«{name}» names several bodies at once, not one department: "
             "not recorded as a co-executor"
-        ).format(
-            name=_short(args["name"])
-        )
+        ).format(name=_short(args["name"]))
     if kind == GuessKind.HIDDEN_COLUMN:
         return _("Column {letter} is hidden: not read").format(letter=args["letter"])
     if kind == GuessKind.HIDDEN_ROWS:
