@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import chair, errors, fallback, items, reporting, secretariat, spreadsheets, start
+from handlers import (
+    aliases,
+    chair,
+    errors,
+    fallback,
+    items,
+    reporting,
+    secretariat,
+    spreadsheets,
+    start,
+)
 
 
 def get_routers() -> list[Router]:
     # The fallback router answers whatever nobody else took, so it must come last. The
     # reporting buttons come first: the taps the bot gets most, with prefixes of their own.
-    modules = (start, secretariat, spreadsheets, chair, items, reporting, fallback)
+    modules = (start, secretariat, aliases, spreadsheets, chair, items, reporting, fallback)
     return [
         errors.create_router(),
         reporting.create_button_router(),
