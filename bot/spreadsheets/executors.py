@@ -72,6 +72,17 @@ COLLECTIVE = re.compile(
     r"заинтересованн|мүдделі|все управлени|барлық басқарма|районн\w* акимат",
     re.I,
 )
+# A collective executor that means the district akimats, and a department that is one.
+DISTRICTS_COLLECTIVE = re.compile(
+    r"акимат\w* район|аким\w* район|аудан\w* әкім|аудандардың әкім|районн\w* акимат", re.I
+)
+_DISTRICT_AKIMAT = re.compile(r"(?:акимат|аким)\w*\s.*район|аудан\w*\s.*әкім", re.I)
+
+
+def is_district_akimat(name_kk: str, name_ru: str) -> bool:
+    return bool(_DISTRICT_AKIMAT.search(name_ru) or _DISTRICT_AKIMAT.search(name_kk))
+
+
 _LEGEND_LINE = re.compile(
     r"^\s*\*?\s*([A-ZА-ЯЁӘҒҚҢӨҰҮҺІ][A-ZА-ЯЁӘҒҚҢӨҰҮҺІа-яёәғқңөұүһіa-z0-9/]{0,14})\s*"
     r"(?:[–—-]|:|=)\s*(\S.{2,300})$"

@@ -21,7 +21,6 @@ from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import MAX_TITLE_LENGTH, is_item_code
 from bot.spreadsheets.deadlines import Precision, read_deadline
 from bot.spreadsheets.executors import (
-    COLLECTIVE,
     is_legend_sheet,
     legend_entry,
     legend_from_lines,
@@ -160,7 +159,8 @@ class GuessKind(StrEnum):
     ABBREVIATION = "abbreviation"
     LEGEND = "legend"
     CODES_FROM_SECTIONS = "codes_from_sections"
-    COLLECTIVE = "collective"
+    COLLECTIVE = "collective"  # names no department: not recorded
+    COLLECTIVE_EXPANDED = "collective_expanded"  # «акиматы районов»: every district akimat
     HIDDEN_COLUMN = "hidden_column"
     HIDDEN_ROWS = "hidden_rows"
     HIDDEN_SHEETS = "hidden_sheets"
@@ -559,11 +559,7 @@ class _Reader:
         return code
 
     def executors(
-        self,
-        number: int,
-        row: Sequence[object],
-        cell: str,
-        district_rows: Sequence[Sequence[object]],
+        self, row: Sequence[object], district_rows: Sequence[Sequence[object]]
     ) -> list[str]:
         """The lead first, then the co-executors: marks, a co-executor column, the districts."""
         names: list[str] = []
@@ -575,9 +571,6 @@ class _Reader:
             if found is not None:
                 names += [found.lead, *found.co_executors]
         spelled = [self.spelled_out(name) for name in names]
-        for name in spelled:
-            if COLLECTIVE.search(name):
-                self.guesses.append(Guess(GuessKind.COLLECTIVE, number, cell, {"name": name}))
         return list(dict.fromkeys(spelled))
 
     def restore_lost_zero(self, code: str) -> str:
@@ -629,7 +622,7 @@ class _Reader:
                 number, code, RowProblem.TOO_LONG, Column.TARGET, self.cell(Column.TARGET, number)
             )
         department_cell = self.cell(Column.DEPARTMENT, number)
-        departments = self.executors(number, row, department_cell, district_rows)
+        departments = self.executors(row, district_rows)
         if not departments:
             return RowError(number, code, RowProblem.MISSING_DEPARTMENT, cell=department_cell)
         deadline_cell = self.cell(Column.DEADLINE, number)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.spreadsheets.executors import COLLECTIVE
+from bot.spreadsheets.executors import COLLECTIVE, DISTRICTS_COLLECTIVE, is_district_akimat
 from bot.spreadsheets.headers import normalize_header
 from bot.spreadsheets.parse import (
     Column,
@@ -195,7 +195,8 @@ def _resolve_co_executors(
     for name in row.co_executors:
         department, by_name = matcher.find(name)
         if department is None and COLLECTIVE.search(name):
-            continue  # «акиматы районов»: the parser has said so already
+            ids += _collective(row, name, lead, matcher, guesses, ids)
+            continue
         if department is None:
             guesses.append(
                 Guess(
@@ -218,6 +219,36 @@ def _resolve_co_executors(
         if department.id != lead.id and department.id not in ids:
             ids.append(department.id)  # type: ignore[arg-type]
     return tuple(ids)
+
+
+def _collective(
+    row: ImportRow,
+    name: str,
+    lead: Department,
+    matcher: DepartmentMatcher,
+    guesses: list[Guess],
+    taken: list[int],
+) -> list[int]:
+    """«акиматы районов» means every district akimat in the directory; «заинтересованные
+    государственные органы» means no department in particular and is not recorded."""
+    districts = (
+        [d for d in matcher.by_code.values() if is_district_akimat(d.name_kk, d.name_ru)]
+        if DISTRICTS_COLLECTIVE.search(name)
+        else []
+    )
+    districts.sort(key=lambda department: department.code)
+    added = [d for d in districts if d.id != lead.id and d.id not in taken]
+    if districts:
+        codes = ", ".join(sorted(d.code for d in districts))
+        args = {"name": name, "codes": codes}
+        guesses.append(
+            Guess(GuessKind.COLLECTIVE_EXPANDED, row.row_number, row.department_cell, args)
+        )
+    else:
+        guesses.append(
+            Guess(GuessKind.COLLECTIVE, row.row_number, row.department_cell, {"name": name})
+        )
+    return [d.id for d in added if d.id is not None]
 
 
 async def plan_import(

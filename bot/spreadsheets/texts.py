@@ -291,6 +291,10 @@ def guess_text(guess: Guess) -> str:  # noqa: C901 - one branch per office habit
             "Items are numbered anew in each section: each code is the section's number and "
             "the item's number (for example {example})"
         ).format(example=args["example"])
+    if kind == GuessKind.COLLECTIVE_EXPANDED:
+        return _("«{name}» read as every district akimat: {codes}").format(
+            name=_short(args["name"]), codes=_short(args["codes"], 200)
+        )
     if kind == GuessKind.COLLECTIVE:
         return _(
             "«{name}» names several bodies at once, not one department: "

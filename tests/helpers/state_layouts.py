@@ -207,7 +207,8 @@ def _executors(index: int, language: str) -> tuple[str, str, str, tuple[str, ...
         return cell, "", lead, (helper, other), 2
     if kind == 4:  # a full name with commas, and a collective executor beside a department
         cell = f"{_name('arch', language)}, {short}"
-        return cell, COLLECTIVE["kk" if language == "kk" else "ru"], "arch", (lead,), 1
+        collective = COLLECTIVE["kk" if language == "kk" else "ru"]  # every district akimat
+        return cell, collective, "arch", (lead, *sorted(DISTRICTS)), 1
     return short, _name(helper, language), lead, (helper,), 0
 
 

@@ -93,7 +93,7 @@ async def test_the_dry_run_names_every_guess(
         GuessKind.CODES_FROM_SECTIONS,
         GuessKind.LEGEND,
         GuessKind.ITEM_BY_DISTRICT,
-        GuessKind.COLLECTIVE,
+        GuessKind.COLLECTIVE_EXPANDED,
         GuessKind.DEADLINE,
         GuessKind.ROADMAP_YEAR,
     } <= kinds
