@@ -89,7 +89,22 @@ class RoadmapItem(Table, table=True):
     target: str = Field(default="", sa_type=sa.Text)
     # The deadline as the Road Map words it («IV тоқсан»), when that is less precise than a day.
     deadline_text: str = Field(default="", sa_type=sa.String(200))
+    # Columns of the state's action-plan table, kept as the plan writes them.
+    completion_form: str = Field(default="", sa_type=sa.Text)  # «Форма завершения»
+    costs: str = Field(default="", sa_type=sa.String(300))  # «Предполагаемые расходы»
+    funding: str = Field(default="", sa_type=sa.String(300))  # «Источники финансирования»
     archived: bool = False
+    created_at: datetime
+
+
+class DepartmentAlias(Table, table=True):
+    """What a Road Map calls a department («УО»), kept by the secretariat for every import."""
+
+    __tablename__ = "department_alias"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alias: str = Field(sa_type=sa.String(64), unique=True, index=True)  # lower case
+    department_id: int = Field(foreign_key="department.id", index=True)
     created_at: datetime
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import (
+    aliases,
     chair,
     corrections,
     errors,
@@ -24,7 +25,17 @@ from handlers import (
 def get_routers() -> list[Router]:
     # The fallback router answers whatever nobody else took, so it must come last. The
     # reporting buttons come first: the taps the bot gets most, with prefixes of their own.
-    modules = (start, secretariat, spreadsheets, chair, corrections, items, reporting, fallback)
+    modules = (
+        start,
+        secretariat,
+        aliases,
+        spreadsheets,
+        chair,
+        corrections,
+        items,
+        reporting,
+        fallback,
+    )
     return [
         errors.create_router(),
         reporting.create_button_router(),

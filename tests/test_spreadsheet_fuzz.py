@@ -18,8 +18,8 @@ from bot.spreadsheets.parse import (
     ParsedFile,
     SheetChoiceNeeded,
     SpreadsheetFileError,
-    parse_spreadsheet,
     read_grid,
+    read_spreadsheet,
 )
 from bot.spreadsheets.plan import ImportPlan
 from bot.spreadsheets.texts import plan_summary_lines
@@ -109,7 +109,7 @@ XLSX_CELLS = st.one_of(
 @given(rows=st.lists(st.lists(XLSX_CELLS, max_size=7), max_size=12))
 def test_random_workbooks_never_raise(rows: list[list[object]]) -> None:
     with contextlib.suppress(SpreadsheetFileError, SheetChoiceNeeded):
-        parse_spreadsheet(_xlsx([HEADERS, *rows]), "random.xlsx")
+        read_spreadsheet(_xlsx([HEADERS, *rows]), "random.xlsx")
 
 
 @settings(max_examples=150, deadline=None)
@@ -117,7 +117,7 @@ def test_random_workbooks_never_raise(rows: list[list[object]]) -> None:
 def test_random_csv_text_never_raises(text: str, delimiter: str) -> None:
     header = delimiter.join(HEADERS)
     with contextlib.suppress(SpreadsheetFileError):
-        parse_spreadsheet(f"{header}\n{text}".encode(), "random.csv")
+        read_spreadsheet(f"{header}\n{text}".encode(), "random.csv")
 
 
 @settings(max_examples=300, deadline=None)

@@ -149,7 +149,7 @@ def _too_many_rows() -> bytes:
         (b"", "empty.csv", FileProblem.EMPTY),
         (b"code;title_kk;title_ru;department;deadline\r\n;;;;\r\n", "h.csv", FileProblem.EMPTY),
         (cfb_file(), "protected.xlsx", FileProblem.ENCRYPTED),
-        (cfb_file(("Workbook",)), "old.xls", FileProblem.LEGACY_XLS),
+        (cfb_file(("Workbook",)), "old.xls", FileProblem.CORRUPT),
         (_too_many_rows(), "huge.csv", FileProblem.TOO_MANY_ROWS),
         (b"a" * (TELEGRAM_DOWNLOAD_LIMIT + 1), "big.csv", FileProblem.TOO_LARGE),
         (b"code;title\r\n1.1;A\r\n", "few.csv", FileProblem.MISSING_COLUMNS),

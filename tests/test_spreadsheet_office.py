@@ -150,6 +150,7 @@ def test_every_guess_of_an_office_workbook_is_stated(layout: dict[str, object]) 
         "department": (headers[3], "header"),
         "deadline": (headers[4], "header"),
         "target": (headers[5], "header"),
+        "completion_form": (headers[6], "header"),  # kept on the item since issue 24
     }
 
 
@@ -203,7 +204,7 @@ def test_header_words_in_both_languages() -> None:
         "Орындау мерзімі": (Kind.DEADLINE, None),
         "Срок исполнения": (Kind.DEADLINE, None),
         "Күтілетін нәтиже": (Kind.TARGET, None),
-        "Форма завершения": (Kind.TARGET, None),
+        "Форма завершения": (Kind.COMPLETION_FORM, None),  # kept on the item (issue 24)
         "Шымкент қаласының 2025 жылға арналған Жол картасы": None,
     }
     assert {text: classify_header(text) for text in cases} == cases
@@ -357,11 +358,11 @@ def _too_many_xlsx_rows() -> bytes:
             FileProblem.CORRUPT,
         ),
         (_csv_with_bare_cr, "bare-cr.csv", FileProblem.BAD_CSV),
-        (lambda: cfb_file(("Workbook",)), "old.xls", FileProblem.LEGACY_XLS),
+        (lambda: cfb_file(("Workbook",)), "old.xls", FileProblem.CORRUPT),
         (cfb_file, "secret.xlsx", FileProblem.ENCRYPTED),
         (_too_many_xlsx_rows, "huge.xlsx", FileProblem.TOO_MANY_ROWS),
         (_over_the_download_limit, "big.xlsx", FileProblem.TOO_LARGE),
-        (_zip_bomb, "bomb.xlsx", FileProblem.TOO_LARGE),
+        (_zip_bomb, "bomb.xlsx", FileProblem.ZIP_BOMB),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )

@@ -31,6 +31,12 @@ def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
         lines.append(_("As the Road Map words it: «{text}»").format(text=quote(item.deadline_text)))
     if item.target:
         lines.append(_("Target: {target}").format(target=quote(item.target)))
+    if item.completion_form:
+        lines.append(_("Completion form: {form}").format(form=quote(item.completion_form)))
+    if item.costs:
+        lines.append(_("Estimated costs, mln tenge: {costs}").format(costs=quote(item.costs)))
+    if item.funding:
+        lines.append(_("Funding source: {funding}").format(funding=quote(item.funding)))
     if item.archived:
         lines.append(_("The item is archived."))
     if card.latest is None:

@@ -52,6 +52,9 @@ async def apply_import(
                 note="import",
             )
             item.deadline_text = row.deadline_text
+            item.completion_form = row.completion_form
+            item.costs = row.costs
+            item.funding = row.funding
             session.add(item)
             await _set_co_executors(session, item, planned.co_executor_ids)
         for update in plan.updated:

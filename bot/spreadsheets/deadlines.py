@@ -20,8 +20,10 @@ class Precision(StrEnum):
     DAY = "day"
     MONTH = "month"
     QUARTER = "quarter"
+    HALF = "half"  # «1-полугодие», «2-жартыжылдық»: 30 June or 31 December
     YEAR = "year"
     YEARLY = "yearly"  # «ежегодно», «жыл сайын»: the end of the Road Map's year
+    PERIODIC = "periodic"  # «ежеквартально», «1 раз в полугодие»: reported through the year
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,16 @@ _QUARTER = re.compile(
     r"(?:квартал[а-я]*|тоқсан[а-яәғқңөұүһі]*|токсан[а-я]*|quarter|q)\b"
 )
 _QUARTER_SHORT = re.compile(r"\bq([1-4])\b")
+_HALF = re.compile(
+    r"(?:\b(ii|i|[12])\s*-?\s*(?:е|ое|ші|шы|інші|нші|ий)?|\b(перв|втор|бірінші|екінші)\w*)\s*"
+    r"(?:полугоди|жартыжылды|жарты жыл)"
+)
+_PERIODIC = re.compile(
+    r"ежекварт|ежемесяч|еженедел|раз в (?:квартал|полугод|месяц|год)|раз в \d+ месяц|"
+    r"тоқсан сайын|токсан сайын|ай сайын|апта сайын|жарты жылда|тоқсанына|айына|"
+    r"жартыжылдықта бір"
+)
+_WHOLE_YEAR = frozenset({"течение", "в течение", "течении", "бойы", "бойына", "ішінде"})
 _YEARLY = re.compile(r"ежегодн|жыл сайын|жыл бойы|в течение года|постоянно|тұрақты|annually")
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s*-?\s*(?:{_MONTH_RE})")
 _MONTH_DAY = re.compile(rf"(?:{_MONTH_RE})[а-яәғқңөұүһі]*\s+(\d{{1,2}})\b")
@@ -136,21 +148,37 @@ def _in_year(
 ) -> Deadline | None:
     """A month, a quarter, a day and month, or the year itself, within `year`."""
     rest = _YEAR.sub(" ", stripped)
+    if _PERIODIC.search(value):
+        return Deadline(date(year, 12, 31), Precision.PERIODIC, assumed)
     if _YEARLY.search(value):
         return Deadline(date(year, 12, 31), Precision.YEARLY, assumed)
+    half = _HALF.search(rest)
+    if half:
+        first = (half.group(1) or "") in ("i", "1") or (half.group(2) or "") in ("перв", "бірінші")
+        end = date(year, 6, 30) if first else date(year, 12, 31)
+        return Deadline(end, Precision.HALF, assumed)
     quarter = _QUARTER.search(rest) or _QUARTER_SHORT.search(rest)
     if quarter:
         number = _ROMAN[quarter.group(1)]
         return Deadline(_last_day(year, number * 3), Precision.QUARTER, assumed)
     for pattern in (_DAY_MONTH, _MONTH_DAY):
-        match = pattern.search(rest)
+        match = _last(pattern, rest)
         if match:
             day_text = match.group(1) if pattern is _DAY_MONTH else match.groups()[-1]
             found = _safe_date(year, _month_of(match), int(day_text))
             return Deadline(found, Precision.DAY, assumed) if found else None
-    month_match = _MONTH_ONLY.search(rest)
+    month_match = _last(
+        _MONTH_ONLY, re.sub(r"[-–—]", " ", rest)
+    )  # «ноябрь-декабрь»: the end of the last month
     if month_match:
         return Deadline(_last_day(year, _month_of(month_match)), Precision.MONTH, assumed)
-    if has_year and not re.search(r"[0-9a-zа-яәғқңөұүһі]", rest.replace(" ", "")):
+    words = " ".join(rest.replace("-", " ").split())
+    if has_year and (words in _WHOLE_YEAR or not re.search(r"[0-9a-zа-яәғқңөұүһі]", words)):
         return Deadline(date(year, 12, 31), Precision.YEAR, False)
     return None
+
+
+def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The last match: a range of months or days ends where its last one ends."""
+    matches = list(pattern.finditer(text))
+    return matches[-1] if matches else None

@@ -109,6 +109,9 @@ async def build_export(
             _("Author"),
             _("Comment"),
             _("Archived"),
+            _(COLUMN_HEADERS[Column.COMPLETION_FORM]),
+            _(COLUMN_HEADERS[Column.COSTS]),
+            _(COLUMN_HEADERS[Column.FUNDING]),
         ],
     )
     for item in items:
@@ -133,9 +136,12 @@ async def build_export(
                 author.display_name if author else "",
                 (update.comment or "") if update else "",
                 _("yes") if item.archived else "",
+                item.completion_form or "",
+                item.costs or "",
+                item.funding or "",
             ],
         )
-    _finish(sheet, (10, 40, 40, 14, 30, 12, 24, 30, 20, 10, 30, 16, 20, 50, 10))
+    _finish(sheet, (10, 40, 40, 14, 30, 12, 24, 30, 20, 10, 30, 16, 20, 50, 10, 30, 24, 24))
 
     await _history_sheet(workbook.create_sheet(_("History")), session, tz, people, departments)
     await _departments_sheet(workbook.create_sheet(_("Departments")), session, today, tz)

@@ -20,6 +20,10 @@ class Kind(StrEnum):
     DEPARTMENT = "department"
     DEADLINE = "deadline"
     TARGET = "target"
+    CO_EXECUTORS = "co_executors"
+    COMPLETION_FORM = "completion_form"
+    COSTS = "costs"
+    FUNDING = "funding"
     # Only by the bot's own export header, never guessed from an office's words.
     DEADLINE_TEXT = "deadline_text"
 
@@ -82,6 +86,27 @@ _STEMS: tuple[tuple[Kind, tuple[str, ...]], ...] = (
         ("№", "no", "nr", "код", "коды", "code", "номер", "нөмір", "тармақ", "пункт", "item", "п"),
     ),
 )
+# Headers of columns the Road Map keeps elsewhere or not at all, whatever other stems they hold:
+# «Статус мероприятия» is not a title, «Код бюджетной программы» not an item code.
+_IGNORED = (
+    "статус",
+    "мәртебе",
+    "бюджет",
+    "примечан",
+    "ескерт",
+    "в том числе",
+    "соның ішінде",
+    "оның ішінде",
+    "сумма",
+    "сомасы",
+)
+# The action plan's own columns, kept on the item: checked before the title and the target.
+_PLAN_COLUMNS: tuple[tuple[Kind, tuple[str, ...]], ...] = (
+    (Kind.COMPLETION_FORM, ("форма заверш", "аяқтау нысан", "completion form")),
+    (Kind.COSTS, ("расход", "шығыс", "шығын", "затрат", "costs")),
+    (Kind.FUNDING, ("источник", "қаржыланд", "финансир", "funding")),
+)
+_CO_EXECUTOR_STEMS = ("соисполнит", "бірлесіп", "бірге орында", "co executor", "coexecutor")
 _KK_MARKERS = ("каз", "қаз", "kazakh", "мемлекеттік", "мемлекеттiк", "государствен", "kk")
 _RU_MARKERS = ("рус", "орыс", "russian", "ru")
 
@@ -110,6 +135,13 @@ def classify_header(text: object) -> tuple[Kind, str | None] | None:
     normalized = normalize_header(text)
     words = normalized.replace("№", " № ").split()
     if not words or len(normalized) > 200:
+        return None
+    if any(normalized.startswith(stem) for stem in _CO_EXECUTOR_STEMS):
+        return Kind.CO_EXECUTORS, None
+    for kind, stems in _PLAN_COLUMNS:
+        if any(stem in normalized for stem in stems):
+            return kind, None
+    if any(stem in normalized for stem in _IGNORED):
         return None
     for kind, stems in _STEMS:
         for word in words:

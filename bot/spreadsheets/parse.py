@@ -9,38 +9,66 @@ guess is returned as a `Guess`, so the dry run can state it.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
 
 from bot.core.errors import DomainError
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import MAX_TITLE_LENGTH, is_item_code
 from bot.spreadsheets.deadlines import Precision, read_deadline
+from bot.spreadsheets.executors import (
+    is_legend_sheet,
+    legend_entry,
+    legend_from_lines,
+    legend_from_rows,
+    read_executors,
+    roman_number,
+)
+from bot.spreadsheets.grid import (
+    HEADER_SEARCH_ROWS,
+    MAX_ROWS,
+    MAX_UNPACKED_SIZE,
+    FileProblem,
+    Grid,
+    SpreadsheetFileError,
+    column_letter,
+    csv_grid,
+    decode_grids,
+    is_huge,
+)
+from bot.spreadsheets.grid import cell_text as _cell_text
+from bot.spreadsheets.grid import is_blank as _is_blank
 from bot.spreadsheets.headers import Kind, classify_header, normalize_header
+from bot.spreadsheets.xlsx import EXAMPLE_AUTHOR
 
-if TYPE_CHECKING:
-    from openpyxl.worksheet.worksheet import Worksheet
+__all__ = [
+    "EXAMPLE_AUTHOR",
+    "HEADER_SEARCH_ROWS",
+    "MAX_ROWS",
+    "MAX_UNPACKED_SIZE",
+    "FileProblem",
+    "Grid",
+    "SpreadsheetFileError",
+    "column_letter",
+    "csv_grid",
+]
 
-
-MAX_ROWS = 10_000
-MAX_UNPACKED_SIZE = 400 * 1024 * 1024  # a real 10,000-row workbook unpacks to a few dozen MB
 MAX_CODE_LENGTH = 32
 MAX_TARGET_LENGTH = 2000
-HEADER_SEARCH_ROWS = 20
-EXAMPLE_AUTHOR = "roadmap-bot example"  # the template's example row carries a note by this author
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_MAGIC = b"PK\x03\x04"
-_ENCRYPTION_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
 _KAZAKH_LETTERS = frozenset("әғқңөұүһі")
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_ROMAN_SECTION = re.compile(
+    r"^(?:(?:раздел|направление|бөлім|бағыт|section)\s*)?([IVXLІХ]{1,6})(?:[.)]|\s|$)"
+)
+_NOTES_START = re.compile(
+    r"^\s*\*?\s*(?:примечани|ескерт|расшифровка|аббревиатур|сокращени|қысқарту|"
+    r"қысқартылған|note)",
+    re.I,
+)
 _SECTION_NUMBER = re.compile(
     r"^(?:(?:раздел|направление|бөлім|бағыт|section)\s*)?(\d{1,3}(?:\.\d{1,3})*)(?!\d)", re.I
 )
@@ -56,6 +84,10 @@ class Column(StrEnum):
     # Not columns of the template, but fields an import compares and writes.
     DEADLINE_TEXT = "deadline_text"
     CO_EXECUTORS = "co_executors"
+    # The state action plan's columns, kept on the item as written.
+    COMPLETION_FORM = "completion_form"
+    COSTS = "costs"
+    FUNDING = "funding"
 
 
 TEMPLATE_COLUMNS = (
@@ -75,28 +107,6 @@ REQUIRED_COLUMNS = (
 )
 
 
-class FileProblem(StrEnum):
-    NOT_SPREADSHEET = "not_spreadsheet"
-    CORRUPT = "corrupt"
-    BAD_CSV = "bad_csv"
-    LEGACY_XLS = "legacy_xls"
-    ENCRYPTED = "encrypted"
-    EMPTY = "empty"
-    TOO_MANY_ROWS = "too_many_rows"
-    TOO_LARGE = "too_large"
-    MISSING_COLUMNS = "missing_columns"
-
-
-class SpreadsheetFileError(DomainError):
-    """The file as a whole cannot be read; nothing was checked."""
-
-    def __init__(self, problem: FileProblem, missing: Sequence[Column] = (), line: int = 0) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.missing = tuple(missing)
-        self.line = line
-
-
 class SheetChoiceNeeded(DomainError):  # noqa: N818 - a question to ask, not an error
     """Two or more sheets look equally like the Road Map: the person chooses."""
 
@@ -111,6 +121,7 @@ class RowProblem(StrEnum):
     MISSING_TITLE = "missing_title"
     MISSING_DEPARTMENT = "missing_department"
     UNKNOWN_DEPARTMENT = "unknown_department"
+    AMBIGUOUS_DEPARTMENT = "ambiguous_department"
     MISSING_DEADLINE = "missing_deadline"
     BAD_DATE = "bad_date"
     NO_YEAR = "no_year"
@@ -143,6 +154,17 @@ class GuessKind(StrEnum):
     DEPARTMENT_BY_NAME = "department_by_name"
     CO_EXECUTORS = "co_executors"
     UNKNOWN_CO_EXECUTOR = "unknown_co_executor"
+    SUBHEADER_ROW = "subheader_row"
+    ITEM_BY_DISTRICT = "item_by_district"
+    ABBREVIATION = "abbreviation"
+    LEGEND = "legend"
+    CODES_FROM_SECTIONS = "codes_from_sections"
+    COLLECTIVE = "collective"  # names no department: not recorded
+    COLLECTIVE_EXPANDED = "collective_expanded"  # «акиматы районов»: every district akimat
+    HIDDEN_COLUMN = "hidden_column"
+    HIDDEN_ROWS = "hidden_rows"
+    HIDDEN_SHEETS = "hidden_sheets"
+    CUT_AT_ROW = "cut_at_row"
 
 
 @dataclass(frozen=True)
@@ -167,6 +189,9 @@ class ImportRow:
     co_executors: tuple[str, ...] = ()
     deadline_text: str = ""  # the original words when they are less precise than a day
     department_cell: str = ""
+    completion_form: str = ""
+    costs: str = ""  # «2025: 1.5; 2026: 2.5» under a group header, or the one value
+    funding: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,187 +202,6 @@ class ParsedFile:
     guesses: list[Guess] = field(default_factory=list)
     sheet: str = ""  # empty for a CSV file
     header_row: int = 0
-
-
-@dataclass
-class Grid:
-    """One sheet as values; what the parser needs of Excel beyond the values rides along."""
-
-    name: str
-    rows: list[list[object]]
-    number_formats: dict[tuple[int, int], str] = field(default_factory=dict)  # of float cells
-    formulas: frozenset[tuple[int, int]] = frozenset()  # formula cells that have no value
-    example_rows: frozenset[int] = frozenset()
-    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # rows, columns: 1-based
-
-
-def _cell_text(value: object) -> str:
-    """A cell as text; Excel turns «2.3» into a number and «1» into 1.0, so undo that."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return " ".join(str(value).split())
-
-
-def _is_blank(row: Sequence[object]) -> bool:
-    return all(_cell_text(value) == "" for value in row)
-
-
-def _sniff_kind(data: bytes, filename: str) -> str:
-    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
-    if data.startswith(_OLE_MAGIC):
-        if any(marker in data for marker in _ENCRYPTION_MARKERS):
-            raise SpreadsheetFileError(FileProblem.ENCRYPTED)
-        raise SpreadsheetFileError(FileProblem.LEGACY_XLS)
-    if data.startswith(_ZIP_MAGIC):
-        return "xlsx"
-    if suffix in ("csv", "txt") and b"\x00" not in data[:4096]:
-        return "csv"
-    raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET)
-
-
-def column_letter(number: int) -> str:
-    """Excel's column name for a 1-based column number: 1 → A, 27 → AA."""
-    letters = ""
-    while number > 0:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
-
-
-def _formula_cells(data: bytes, names: Sequence[str]) -> dict[str, frozenset[tuple[int, int]]]:
-    """Cells holding a formula, by sheet; read only when a sheet's XML has formulas at all."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        if not any(
-            b"<f" in archive.read(entry)
-            for entry in archive.namelist()
-            if entry.startswith("xl/worksheets/") and entry.endswith(".xml")
-        ):
-            return {}
-    from openpyxl import load_workbook  # openpyxl loads on the first import, not at start
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    workbook = load_workbook(io.BytesIO(data), data_only=False)
-    try:
-        return {
-            sheet.title: frozenset(
-                (cell.row, cell.column)
-                for row in sheet.iter_rows()
-                for cell in row
-                if cell.data_type == "f"
-            )
-            for sheet in workbook.worksheets
-            if isinstance(sheet, Worksheet) and sheet.title in names
-        }
-    finally:
-        workbook.close()
-
-
-def _sheet_grid(sheet: Worksheet, formulas: frozenset[tuple[int, int]]) -> Grid:
-    rows: list[list[object]] = []
-    number_formats: dict[tuple[int, int], str] = {}
-    examples: set[int] = set()
-    blank_run = 0
-    for row in sheet.iter_rows():
-        values: list[object] = []
-        for cell in row:
-            value = cell.value
-            values.append(value)
-            if isinstance(value, float):
-                number_formats[(cell.row, cell.column)] = str(cell.number_format)
-            comment = cell.comment
-            if comment is not None and comment.author == EXAMPLE_AUTHOR:
-                examples.add(cell.row)
-        blank_run = blank_run + 1 if _is_blank(values) else 0
-        rows.append(values)
-        if len(rows) - blank_run > MAX_ROWS + HEADER_SEARCH_ROWS + 1:
-            raise SpreadsheetFileError(FileProblem.TOO_MANY_ROWS)
-    del rows[len(rows) - blank_run :]  # trailing formatted empty rows
-    merged = [
-        (r.min_row, r.max_row, r.min_col, r.max_col)
-        for r in sheet.merged_cells.ranges
-        if r.max_row > r.min_row
-    ]
-    for min_row, max_row, min_col, _max_col in merged:
-        if min_row > len(rows) or min_col > len(rows[min_row - 1]):
-            continue
-        value = rows[min_row - 1][min_col - 1]
-        for number in range(min_row + 1, min(max_row, len(rows)) + 1):
-            target = rows[number - 1]
-            target.extend([None] * (min_col - len(target)))
-            target[min_col - 1] = value
-    return Grid(
-        name=sheet.title,
-        rows=rows,
-        number_formats=number_formats,
-        formulas=formulas,
-        example_rows=frozenset(examples),
-        merged=merged,
-    )
-
-
-def _xlsx_grids(data: bytes) -> list[Grid]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if "xl/workbook.xml" not in archive.namelist():
-                raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET)
-            if sum(entry.file_size for entry in archive.infolist()) > MAX_UNPACKED_SIZE:
-                raise SpreadsheetFileError(FileProblem.TOO_LARGE)  # a zip bomb, or near one
-    except zipfile.BadZipFile as error:
-        raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET) from error
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), data_only=True)
-    except InvalidFileException as error:
-        raise SpreadsheetFileError(FileProblem.NOT_SPREADSHEET) from error
-    except Exception as error:  # a damaged package: openpyxl raises XML, key and type errors
-        raise SpreadsheetFileError(FileProblem.CORRUPT) from error
-    try:
-        sheets = [sheet for sheet in workbook.worksheets if isinstance(sheet, Worksheet)]
-        try:
-            formulas = _formula_cells(data, [sheet.title for sheet in sheets])
-        except Exception as error:  # the same damage, met on the second reading
-            raise SpreadsheetFileError(FileProblem.CORRUPT) from error
-        return [_sheet_grid(sheet, formulas.get(sheet.title, frozenset())) for sheet in sheets]
-    finally:
-        workbook.close()
-
-
-def _decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first; Excel on a Russian Windows saves CSV in Windows-1251."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1251", errors="replace")
-
-
-def csv_grid(data: bytes) -> Grid:
-    """Every row read here, inside the guard: a broken line is one clear answer, not a crash."""
-    text = _decode_text(data)
-    if "\n" not in text:
-        text = text.replace("\r", "\n")  # classic Mac line ends
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    rows: list[list[object]] = []
-    try:
-        for row in reader:
-            rows.append(list(row))
-            if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS + 1:
-                raise SpreadsheetFileError(FileProblem.TOO_MANY_ROWS)
-    except csv.Error as error:
-        raise SpreadsheetFileError(FileProblem.BAD_CSV, line=reader.line_num) from error
-    return Grid(name="", rows=rows)
 
 
 @dataclass(frozen=True)
@@ -394,7 +238,7 @@ def _find_header(grid: Grid, aliases: Mapping[str, Column]) -> _Header | None:
     for number, row in enumerate(grid.rows[:HEADER_SEARCH_ROWS], start=1):
         kinds: dict[int, tuple[Kind, str | None, str]] = {}
         for index, value in enumerate(row):
-            if not isinstance(value, str):
+            if not isinstance(value, str) or index + 1 in grid.hidden_columns:
                 continue
             found = _exact(aliases, value) or classify_header(value)
             if found is None:
@@ -413,7 +257,12 @@ def _choose_sheet(
     grids: Sequence[Grid], aliases: Mapping[str, Column], sheet: str | None
 ) -> tuple[Grid, _Header, list[Grid]]:
     """The sheet whose header matches best; a tie between complete sheets is asked about."""
-    found = [(grid, _find_header(grid, aliases)) for grid in grids]
+    shown = [
+        grid
+        for grid in grids
+        if (not grid.hidden and not is_legend_sheet(grid.name)) or grid.name == sheet
+    ] or list(grids)
+    found = [(grid, _find_header(grid, aliases)) for grid in shown]
     candidates = [(grid, header) for grid, header in found if header is not None]
     if sheet is not None:
         candidates = [(grid, header) for grid, header in candidates if grid.name == sheet]
@@ -506,12 +355,12 @@ def _roadmap_year(
     grid: Grid, header: _Header, mapping: Mapping[Column, int], filename: str
 ) -> tuple[int | None, str]:
     """The year of deadlines that name none: from the title, the sheet, the file, the dates."""
-    for row in grid.rows[: header.row - 1]:
-        for value in row:
-            text = _cell_text(value)
-            found = _YEAR.search(text)
-            if found and isinstance(value, str):
-                return int(found.group(1)), text[:80]
+    above: list[object] = [*grid.caption, *(v for row in grid.rows[: header.row - 1] for v in row)]
+    for value in above:
+        text = _cell_text(value)
+        found = _YEAR.search(text)
+        if found and isinstance(value, str):
+            return int(found.group(1)), text[:80]
     for text in (grid.name, filename):
         found = _YEAR.search(text)
         if found:
@@ -552,10 +401,7 @@ def _cell_date(value: object) -> date | None:
         return value
     # 2000-01-01 .. 2099-12-31 as Excel serials
     if isinstance(value, int | float) and not isinstance(value, bool) and 36526 <= value <= 73051:
-        from openpyxl.utils.datetime import from_excel
-
-        converted = from_excel(value)
-        return converted.date() if isinstance(converted, datetime) else None
+        return date(1899, 12, 30) + timedelta(days=int(value))
     return None
 
 
@@ -575,6 +421,51 @@ class _Reader:
     in_section: int = 0
     previous_code: str = ""
     year_used: bool = False
+    legend: dict[str, str] = field(default_factory=dict)
+    legend_used: set[str] = field(default_factory=set)
+    in_notes: bool = False
+    plain_codes: dict[int, tuple[str, str]] = field(default_factory=dict)  # row: section, number
+    cost_columns: list[tuple[int, str]] = field(default_factory=list)  # index, sub-header
+
+    def is_note(self, row: Sequence[object]) -> bool:
+        """Footnotes under the table («УО – управление образования»): never a section."""
+        if any(_cell_text(self.value(row, c)) for c in (Column.DEPARTMENT, Column.DEADLINE)):
+            return False
+        texts = {_cell_text(value) for value in row} - {""}
+        if len(texts) != 1:
+            return False
+        text = next(iter(texts))
+        if _NOTES_START.match(text):
+            self.in_notes = True
+        return self.in_notes or legend_entry(text) is not None
+
+    def spelled_out(self, name: str) -> str:
+        full = self.legend.get(name.strip())
+        if full is None:
+            return name
+        self.legend_used.add(name.strip())
+        return full
+
+    def legend_guesses(self) -> list[Guess]:
+        if not self.legend_used:
+            return []
+        pairs = "; ".join(f"{key} = {self.legend[key]}" for key in sorted(self.legend_used))
+        return [Guess(GuessKind.LEGEND, 0, "", {"pairs": pairs})]
+
+    def codes_within_sections(self, guesses: list[Guess]) -> list[ImportRow]:
+        """Items numbered 1, 2, … anew in each section: the code becomes section.number."""
+        numbers = [number for _section, number in self.plain_codes.values()]
+        if len(numbers) == len(set(numbers)):
+            return self.rows
+        rows = []
+        for row in self.rows:
+            section, plain = self.plain_codes.get(row.row_number, ("", ""))
+            if section:
+                row = replace(row, code=f"{section}.{plain}")
+            rows.append(row)
+        example = next((row.code for row in rows if row.row_number in self.plain_codes), "")
+        guesses.append(Guess(GuessKind.CODES_FROM_SECTIONS, 0, "", {"example": example}))
+        return rows
 
     def cell(self, column: Column, number: int) -> str:
         index = self.mapping.get(column)
@@ -597,11 +488,20 @@ class _Reader:
     def start_section(self, number: int, text: str) -> None:
         self.sections_seen += 1
         found = _SECTION_NUMBER.match(text)
-        self.section = found.group(1) if found else str(self.sections_seen)
+        roman = _ROMAN_SECTION.match(text)
+        value = roman_number(roman.group(1)) if roman else None
+        if found:
+            self.section = found.group(1)
+        elif value is not None:
+            self.section = str(value)
+        else:
+            self.section = str(self.sections_seen)
         self.in_section = 0
         self.guesses.append(Guess(GuessKind.SECTION, number, "", {"text": text[:80]}))
 
-    def read(self, number: int, row: Sequence[object]) -> None:
+    def read(
+        self, number: int, row: Sequence[object], district_rows: Sequence[Sequence[object]] = ()
+    ) -> None:
         self.in_section += 1
         formula = next(
             (
@@ -624,7 +524,7 @@ class _Reader:
         if number in self.grid.example_rows:
             self.errors.append(RowError(number, code, RowProblem.EXAMPLE_ROW))
             return
-        checked = self.check(number, row, code)
+        checked = self.check(number, row, code, district_rows)
         if isinstance(checked, RowError):
             self.errors.append(checked)
         else:
@@ -642,6 +542,8 @@ class _Reader:
             code = f"{prefix}{self.in_section}"
             self.guesses.append(Guess(GuessKind.CODE_PROPOSED, number, cell, {"code": code}))
             return code
+        if code.isdigit() and self.section:
+            self.plain_codes[number] = (self.section, code)
         if from_number:
             restored = self.restore_lost_zero(code)
             if restored != code:
@@ -655,6 +557,21 @@ class _Reader:
                 )
                 return restored
         return code
+
+    def executors(
+        self, row: Sequence[object], district_rows: Sequence[Sequence[object]]
+    ) -> list[str]:
+        """The lead first, then the co-executors: marks, a co-executor column, the districts."""
+        names: list[str] = []
+        for source in (row, *district_rows):
+            found = read_executors(
+                _cell_text(self.value(source, Column.DEPARTMENT)),
+                _cell_text(self.value(source, Column.CO_EXECUTORS)),
+            )
+            if found is not None:
+                names += [found.lead, *found.co_executors]
+        spelled = [self.spelled_out(name) for name in names]
+        return list(dict.fromkeys(spelled))
 
     def restore_lost_zero(self, code: str) -> str:
         """2.10 typed into a number cell comes back as 2.1; after 2.9 it must have been 2.10."""
@@ -670,7 +587,13 @@ class _Reader:
             return f"{parent}.{int(last) * 10}"
         return code
 
-    def check(self, number: int, row: Sequence[object], code: str) -> ImportRow | RowError:  # noqa: C901 - one branch per office habit or format case
+    def check(  # noqa: C901 - one branch per office habit or format case
+        self,
+        number: int,
+        row: Sequence[object],
+        code: str,
+        district_rows: Sequence[Sequence[object]] = (),
+    ) -> ImportRow | RowError:
         if len(code) > MAX_CODE_LENGTH:
             return RowError(
                 number,
@@ -698,12 +621,8 @@ class _Reader:
             return RowError(
                 number, code, RowProblem.TOO_LONG, Column.TARGET, self.cell(Column.TARGET, number)
             )
-        departments = [
-            " ".join(part.split())
-            for part in re.split(r"[,;\n]", str(self.value(row, Column.DEPARTMENT) or ""))
-            if part.strip()
-        ]
         department_cell = self.cell(Column.DEPARTMENT, number)
+        departments = self.executors(row, district_rows)
         if not departments:
             return RowError(number, code, RowProblem.MISSING_DEPARTMENT, cell=department_cell)
         deadline_cell = self.cell(Column.DEADLINE, number)
@@ -760,14 +679,163 @@ class _Reader:
             co_executors=tuple(departments[1:]),
             deadline_text=deadline_text,
             department_cell=department_cell,
+            completion_form=_cell_text(self.value(row, Column.COMPLETION_FORM))[:MAX_TARGET_LENGTH],
+            costs=self.costs(row),
+            funding=_cell_text(self.value(row, Column.FUNDING))[:300],
         )
+
+    def costs(self, row: Sequence[object]) -> str:
+        """The costs, each under its year or source when a group header spans several."""
+        parts = []
+        for index, label in self.cost_columns:
+            value = _cell_text(_at(row, index))
+            if value:
+                parts.append(f"{label}: {value}" if label else value)
+        return "; ".join(parts)[:300]
+
+
+def _legend_sheets(grids: Sequence[Grid]) -> dict[str, str]:
+    legend: dict[str, str] = {}
+    for grid in grids:
+        if is_legend_sheet(grid.name):
+            for key, value in legend_from_rows(grid.rows).items():
+                legend.setdefault(key, value)
+    return legend
+
+
+def _legend(grid: Grid, header: _Header, sheets: Mapping[str, str] | None) -> dict[str, str]:
+    """Abbreviations spelled out: a legend sheet, lines under the table, notes under a table."""
+    legend = dict(sheets or {})
+    lines = [
+        text
+        for row in grid.rows[header.row :]
+        if len(texts := {_cell_text(value) for value in row} - {""}) == 1
+        for text in texts
+    ]
+    for key, value in legend_from_lines([*lines, *grid.notes]).items():
+        legend.setdefault(key, value)
+    return legend
+
+
+def _is_subheader(
+    grid: Grid, header: _Header, mapping: Mapping[Column, int], row: Sequence[object]
+) -> bool:
+    """Under a two-row header: the item columns empty or repeating the header (merged down)."""
+    head = grid.rows[header.row - 1]
+    essential = [mapping[c] for c in (Column.TITLE_KK, Column.DEPARTMENT, Column.DEADLINE)]
+    texts = [_cell_text(row[i]) if i < len(row) else "" for i in essential]
+    if not any(texts) and (
+        Column.CODE not in mapping or not _cell_text(_at(row, mapping[Column.CODE]))
+    ):
+        return True
+    return all(
+        text == "" or (index < len(head) and text == _cell_text(head[index]))
+        for text, index in zip(texts, essential, strict=True)
+    ) and any(texts)
+
+
+def _cost_columns(
+    grid: Grid, header: _Header, mapping: Mapping[Column, int]
+) -> list[tuple[int, str]]:
+    """The costs column, or the columns under its group header with their sub-headers."""
+    start = mapping.get(Column.COSTS)
+    if start is None:
+        return []
+    head = grid.rows[header.row - 1]
+    below = grid.rows[header.row] if header.row < len(grid.rows) else []
+    if not _is_subheader(grid, header, mapping, below):
+        return [(start, "")]
+    columns = [(start, _cell_text(_at(below, start)))]
+    index = start + 1
+    while index < len(head) and not _cell_text(head[index]) and _cell_text(_at(below, index)):
+        columns.append((index, _cell_text(_at(below, index))))
+        index += 1
+    if len(columns) == 1:
+        return [(start, "")]
+    return columns
+
+
+def _at(row: Sequence[object], index: int) -> object:
+    return row[index] if index < len(row) else None
+
+
+def _item_groups(grid: Grid, header: _Header, mapping: Mapping[Column, int]) -> dict[int, int]:
+    """An item broken down by district: its code cell merged over the district rows."""
+    code = mapping.get(Column.CODE)
+    if code is None:
+        return {}
+    return {
+        min_row: max_row
+        for min_row, max_row, min_col, _max_col in grid.merged
+        if min_col == code + 1 and max_row > min_row > header.row
+    }
+
+
+def _walk(reader: _Reader, grid: Grid, header: _Header, mapping: Mapping[Column, int]) -> int:
+    """Every row under the header to the reader; the number of item rows."""
+    groups = _item_groups(grid, header, mapping)
+    data_rows = 0
+    in_header = True  # sub-header rows and the row of column numbers may follow the header
+    skip_until = 0
+    for number, row in enumerate(grid.rows[header.row :], start=header.row + 1):
+        if _is_blank(row) or number in grid.hidden_rows or number <= skip_until:
+            continue
+        if in_header and _is_subheader(grid, header, mapping, row):
+            reader.guesses.append(Guess(GuessKind.SUBHEADER_ROW, number))
+            continue
+        if in_header and _is_number_row(row):
+            reader.guesses.append(Guess(GuessKind.NUMBER_ROW, number))
+            continue
+        in_header = False
+        if reader.is_note(row):
+            continue
+        section = reader.is_section(row)
+        if section is not None:
+            reader.start_section(number, section)
+            continue
+        data_rows += 1
+        if data_rows > MAX_ROWS:
+            raise SpreadsheetFileError(FileProblem.TOO_MANY_ROWS)
+        skip_until = groups.get(number, 0)
+        reader.read(number, row, grid.rows[number:skip_until])
+        if skip_until:
+            args = {"first": str(number), "last": str(skip_until)}
+            reader.guesses.append(Guess(GuessKind.ITEM_BY_DISTRICT, number, "", args))
+    return data_rows
+
+
+def _spans(numbers: Iterable[int]) -> str:
+    """«3-5, 9»: row numbers as the person reads them."""
+    spans: list[list[int]] = []
+    for number in sorted(numbers):
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _hidden_guesses(grid: Grid, hidden_sheets: Sequence[str]) -> list[Guess]:
+    """What was not read because the person cannot see it, or because it was past the end."""
+    guesses = [
+        Guess(GuessKind.HIDDEN_COLUMN, 0, column_letter(number), {"letter": column_letter(number)})
+        for number in sorted(grid.hidden_columns)
+        if any(number <= len(row) and _cell_text(row[number - 1]) for row in grid.rows)
+    ]
+    if grid.hidden_rows:
+        guesses.append(Guess(GuessKind.HIDDEN_ROWS, 0, "", {"rows": _spans(grid.hidden_rows)}))
+    if hidden_sheets:
+        guesses.append(Guess(GuessKind.HIDDEN_SHEETS, 0, "", {"sheets": ", ".join(hidden_sheets)}))
+    if grid.cut_at_row:
+        guesses.append(Guess(GuessKind.CUT_AT_ROW, 0, "", {"row": str(grid.cut_at_row)}))
+    return guesses
 
 
 def _merged_guesses(grid: Grid, header: _Header, mapping: Mapping[Column, int]) -> list[Guess]:
     columns = {index + 1: column for column, index in mapping.items()}
     guesses = []
     for min_row, max_row, min_col, _max_col in grid.merged:
-        if min_row > header.row and min_col in columns:
+        if max_row > min_row > header.row and min_col in columns:
             guesses.append(
                 Guess(
                     GuessKind.MERGED,
@@ -786,6 +854,8 @@ def read_grid(
     *,
     other_sheets: Sequence[str] = (),
     header: _Header | None = None,
+    hidden_sheets: Sequence[str] = (),
+    legend: Mapping[str, str] | None = None,
 ) -> ParsedFile:
     """The rows of one sheet already read into values; pure, so it can be fed anything."""
     header = header or _find_header(grid, aliases)
@@ -811,23 +881,12 @@ def read_grid(
         )
     guesses.append(Guess(GuessKind.HEADER_ROW, 0, "", {"row": str(header.row)}))
     guesses += column_guesses
+    guesses += _hidden_guesses(grid, hidden_sheets)
     year, year_source = _roadmap_year(grid, header, mapping, filename)
     reader = _Reader(grid, mapping, year, year_source)
-    data_rows = 0
-    for number, row in enumerate(grid.rows[header.row :], start=header.row + 1):
-        if _is_blank(row):
-            continue
-        if number == header.row + 1 and _is_number_row(row):
-            reader.guesses.append(Guess(GuessKind.NUMBER_ROW, number))
-            continue
-        section = reader.is_section(row)
-        if section is not None:
-            reader.start_section(number, section)
-            continue
-        data_rows += 1
-        if data_rows > MAX_ROWS:
-            raise SpreadsheetFileError(FileProblem.TOO_MANY_ROWS)
-        reader.read(number, row)
+    reader.legend = _legend(grid, header, legend)
+    reader.cost_columns = _cost_columns(grid, header, mapping)
+    data_rows = _walk(reader, grid, header, mapping)
     if data_rows == 0:
         raise SpreadsheetFileError(FileProblem.EMPTY)
     if reader.year_used and year is not None:
@@ -835,9 +894,56 @@ def read_grid(
             Guess(GuessKind.ROADMAP_YEAR, 0, "", {"year": str(year), "source": year_source})
         )
     guesses += _merged_guesses(grid, header, mapping)
+    guesses += reader.legend_guesses()
     guesses += reader.guesses
+    rows = reader.codes_within_sections(guesses)
     guesses.sort(key=lambda guess: guess.row_number)
-    return _drop_duplicates(reader.rows, reader.errors, data_rows, guesses, grid.name, header.row)
+    return _drop_duplicates(rows, reader.errors, data_rows, guesses, grid.name, header.row)
+
+
+def read_spreadsheet(
+    data: bytes,
+    filename: str,
+    *,
+    extra_aliases: Mapping[str, Column] | None = None,
+    sheet: str | None = None,
+) -> ParsedFile:
+    """Rows that can be imported, the rows that cannot (each with its reason), the guesses.
+
+    Reads in this process: the bot calls `parse_spreadsheet`, which runs this in a guarded
+    child. Raises `SpreadsheetFileError` when the file as a whole is unusable,
+    `SheetChoiceNeeded` when two sheets look equally like the Road Map and `sheet` names none.
+    """
+    if len(data) > TELEGRAM_DOWNLOAD_LIMIT:
+        raise SpreadsheetFileError(FileProblem.TOO_LARGE)
+    if not data.strip():
+        raise SpreadsheetFileError(FileProblem.EMPTY)
+    aliases = {normalize_header(alias): column for alias, column in (extra_aliases or {}).items()}
+    _kind, grids = decode_grids(data, filename)
+    try:
+        grid, header, others = _choose_sheet(grids, aliases, sheet)
+        return read_grid(
+            grid,
+            filename,
+            aliases,
+            other_sheets=[other.name for other in others],
+            header=header,
+            hidden_sheets=[other.name for other in grids if other.hidden and other is not grid],
+            legend=_legend_sheets(grids),
+        )
+    except SpreadsheetFileError as error:
+        if error.problem in (FileProblem.EMPTY, FileProblem.MISSING_COLUMNS):
+            _refuse_huge(grids)
+        raise
+
+
+def _refuse_huge(grids: Sequence[Grid]) -> None:
+    """Nothing readable, and a sheet that claims to be huge: say that, not «empty»."""
+    for grid in grids:
+        if grid.cut_at_row or grid.cut_columns or is_huge(grid.declared):
+            raise SpreadsheetFileError(
+                FileProblem.HUGE_SHEET, detail=grid.declared.partition(":")[2] or grid.name
+            )
 
 
 def parse_spreadsheet(
@@ -847,23 +953,13 @@ def parse_spreadsheet(
     extra_aliases: Mapping[str, Column] | None = None,
     sheet: str | None = None,
 ) -> ParsedFile:
-    """Rows that can be imported, the rows that cannot (each with its reason), the guesses.
+    """`read_spreadsheet` in a child process with a memory and a time limit: a hostile file
+    costs the bot nothing. Same arguments, result and exceptions."""
+    from bot.spreadsheets.isolation import parse_in_child
 
-    Raises `SpreadsheetFileError` when the file as a whole is unusable, `SheetChoiceNeeded`
-    when two sheets look equally like the Road Map and `sheet` does not name one.
-    """
-    if len(data) > TELEGRAM_DOWNLOAD_LIMIT:
-        raise SpreadsheetFileError(FileProblem.TOO_LARGE)
-    if not data.strip():
-        raise SpreadsheetFileError(FileProblem.EMPTY)
-    aliases = {normalize_header(alias): column for alias, column in (extra_aliases or {}).items()}
-    if _sniff_kind(data, filename) == "csv":
-        return read_grid(csv_grid(data), filename, aliases)
-    grids = _xlsx_grids(data)
-    grid, header, others = _choose_sheet(grids, aliases, sheet)
-    return read_grid(
-        grid, filename, aliases, other_sheets=[other.name for other in others], header=header
-    )
+    parsed = parse_in_child(data, filename, extra_aliases=extra_aliases, sheet=sheet)
+    assert isinstance(parsed, ParsedFile)  # what the child sends back
+    return parsed
 
 
 def _drop_duplicates(

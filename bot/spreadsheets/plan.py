@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.spreadsheets.executors import COLLECTIVE, DISTRICTS_COLLECTIVE, is_district_akimat
 from bot.spreadsheets.headers import normalize_header
 from bot.spreadsheets.parse import (
     Column,
@@ -25,7 +26,7 @@ from bot.spreadsheets.parse import (
     RowProblem,
 )
 from db import queries
-from db.models import Department, RoadmapItem
+from db.models import Department, DepartmentAlias, RoadmapItem
 
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -98,8 +99,16 @@ def department_key(text: str) -> str:
 class DepartmentMatcher:
     """Finds a department by its code or its name, full or short, in Kazakh or Russian."""
 
-    def __init__(self, departments: Iterable[Department]) -> None:
+    def __init__(
+        self, departments: Iterable[Department], aliases: Mapping[str, int] | None = None
+    ) -> None:
         self.by_code = {d.code.lower(): d for d in departments}
+        by_id = {d.id: d for d in self.by_code.values()}
+        self.aliases = {
+            alias.lower(): by_id[department_id]
+            for alias, department_id in (aliases or {}).items()
+            if department_id in by_id
+        }
         self.by_name: dict[str, Department] = {}
         self.words: list[tuple[frozenset[str], Department]] = []
         for department in self.by_code.values():
@@ -114,16 +123,30 @@ class DepartmentMatcher:
         exact = self.by_code.get(text.strip().lower())
         if exact is not None:
             return exact, False
+        alias = self.aliases.get(" ".join(text.split()).lower())
+        if alias is not None:
+            return alias, True
         key = department_key(text)
         if not key:
             return None, False
         if key in self.by_name:
             return self.by_name[key], True
+        found = self.candidates(key)
+        if len(found) == 1:
+            return found[0], True
+        return None, False
+
+    def candidates(self, key: str) -> list[Department]:
+        """Departments whose name's words hold the text's, or the other way round."""
         words = frozenset(key.split())
         found = {d.id: d for name, d in self.words if name <= words or words <= name}
-        if len(found) == 1:
-            return next(iter(found.values())), True
-        return None, False
+        return sorted(found.values(), key=lambda department: department.code)
+
+    def ambiguity(self, text: str) -> str:
+        """«edu, health» when a name matches more than one department; "" otherwise."""
+        key = department_key(text)
+        found = self.candidates(key) if key else []
+        return ", ".join(department.code for department in found) if len(found) > 1 else ""
 
 
 def _compare(
@@ -138,6 +161,9 @@ def _compare(
         (Column.TITLE_KK, item.title_kk, row.title_kk),
         (Column.TITLE_RU, item.title_ru, row.title_ru),
         (Column.TARGET, item.target or "", row.target),
+        (Column.COMPLETION_FORM, item.completion_form or "", row.completion_form),
+        (Column.COSTS, item.costs or "", row.costs),
+        (Column.FUNDING, item.funding or "", row.funding),
     ]
     changes = [FieldChange(name, old, new) for name, old, new in pairs if old != new]
     if item.department_id != department.id:
@@ -168,6 +194,9 @@ def _resolve_co_executors(
     ids: list[int] = []
     for name in row.co_executors:
         department, by_name = matcher.find(name)
+        if department is None and COLLECTIVE.search(name):
+            ids += _collective(row, name, lead, matcher, guesses, ids)
+            continue
         if department is None:
             guesses.append(
                 Guess(
@@ -192,6 +221,36 @@ def _resolve_co_executors(
     return tuple(ids)
 
 
+def _collective(
+    row: ImportRow,
+    name: str,
+    lead: Department,
+    matcher: DepartmentMatcher,
+    guesses: list[Guess],
+    taken: list[int],
+) -> list[int]:
+    """«акиматы районов» means every district akimat in the directory; «заинтересованные
+    государственные органы» means no department in particular and is not recorded."""
+    districts = (
+        [d for d in matcher.by_code.values() if is_district_akimat(d.name_kk, d.name_ru)]
+        if DISTRICTS_COLLECTIVE.search(name)
+        else []
+    )
+    districts.sort(key=lambda department: department.code)
+    added = [d for d in districts if d.id != lead.id and d.id not in taken]
+    if districts:
+        codes = ", ".join(sorted(d.code for d in districts))
+        args = {"name": name, "codes": codes}
+        guesses.append(
+            Guess(GuessKind.COLLECTIVE_EXPANDED, row.row_number, row.department_cell, args)
+        )
+    else:
+        guesses.append(
+            Guess(GuessKind.COLLECTIVE, row.row_number, row.department_cell, {"name": name})
+        )
+    return [d.id for d in added if d.id is not None]
+
+
 async def plan_import(
     session: AsyncSession,
     parsed: ParsedFile,
@@ -201,7 +260,10 @@ async def plan_import(
 ) -> ImportPlan:
     """What Apply would do, row by row; reads the database and writes nothing."""
     departments = list(await queries.all_departments(session))
-    matcher = DepartmentMatcher(departments)
+    aliases = await session.exec(select(DepartmentAlias))
+    matcher = DepartmentMatcher(
+        departments, {alias.alias: alias.department_id for alias in aliases.all()}
+    )
     by_id = {department.id: department for department in departments}
     items = {item.code.lower(): item for item in (await session.exec(select(RoadmapItem))).all()}
     current = await queries.co_executor_ids(session)
@@ -216,12 +278,13 @@ async def plan_import(
     for checked, row in enumerate(parsed.rows, start=1):
         department, by_name = matcher.find(row.department)
         if department is None:
+            both = matcher.ambiguity(row.department)
             plan.errors.append(
                 RowError(
                     row.row_number,
                     row.code,
-                    RowProblem.UNKNOWN_DEPARTMENT,
-                    row.department,
+                    RowProblem.AMBIGUOUS_DEPARTMENT if both else RowProblem.UNKNOWN_DEPARTMENT,
+                    f"{row.department}|{both}" if both else row.department,
                     row.department_cell,
                 )
             )

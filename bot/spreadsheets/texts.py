@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.core.catalogs import SUPPORTED_LOCALES
 from bot.spreadsheets.deadlines import Precision
+from bot.spreadsheets.grid import BLANK_RUN, MAX_COLUMNS
 from bot.spreadsheets.headers import normalize_header
 from bot.spreadsheets.parse import (
     EXAMPLE_AUTHOR,
@@ -37,7 +38,14 @@ COLUMN_HEADERS: dict[Column, str] = {
     Column.TARGET: N_("Target"),
     Column.DEADLINE_TEXT: N_("Deadline as written"),
     Column.CO_EXECUTORS: N_("Co-executors"),
+    Column.COMPLETION_FORM: N_("Completion form"),
+    Column.COSTS: N_("Estimated costs"),
+    Column.FUNDING: N_("Funding source"),
 }
+
+
+# Columns the export writes beside the template's, read back when an export is imported.
+_EXPORT_ONLY = (Column.DEADLINE_TEXT, Column.COMPLETION_FORM, Column.COSTS, Column.FUNDING)
 
 
 def localized_header_aliases(i18n: I18n) -> dict[str, Column]:
@@ -46,7 +54,7 @@ def localized_header_aliases(i18n: I18n) -> dict[str, Column]:
     return {
         normalize_header(i18n.gettext(header, locale=locale)): column
         for column, header in COLUMN_HEADERS.items()
-        if column in TEMPLATE_COLUMNS or column == Column.DEADLINE_TEXT
+        if column in TEMPLATE_COLUMNS or column in _EXPORT_ONLY
         for locale in SUPPORTED_LOCALES
     }
 
@@ -59,11 +67,49 @@ def file_problem_text(error: SpreadsheetFileError) -> str:
     """Why a file was refused, in the reader's language."""
     texts = {
         FileProblem.NOT_SPREADSHEET: _(
-            "This is not a spreadsheet I can read. Send an .xlsx workbook or a .csv file."
+            "This is not a spreadsheet I can read. "
+            "Send an Excel workbook (.xlsx or .xls), an .ods, a Word file (.docx) or a .csv file."
         ),
         FileProblem.LEGACY_XLS: _(
             "This is an old Excel file (.xls). "
             "Open it in Excel, save it as .xlsx and send it again."
+        ),
+        FileProblem.LEGACY_DOC: _(
+            "This is an old Word file (.doc). Open it in Word, save it as .docx and send it again."
+        ),
+        FileProblem.PDF: _(
+            "This is a PDF: I cannot read a table from it. Send the Excel workbook (.xlsx or .xls) "
+            "or the Word file (.docx) the Road Map was made in."
+        ),
+        FileProblem.ZIP_BOMB: _(
+            "The file is packed {ratio} times tighter than an office file can be: unpacked, "
+            "it would fill the server's memory. Open the Road Map in Excel, "
+            "save it as a new .xlsx and send it again."
+        ).format(ratio=error.detail or "1000"),
+        FileProblem.HUGE_SHEET: _(
+            "The sheet claims to reach cell {cell}, and in its first {rows} rows and {columns} "
+            "columns there is no Road Map table. Copy the table to a new workbook "
+            "and send that."
+        ).format(cell=error.detail or "XFD1048576", rows=MAX_ROWS, columns=MAX_COLUMNS),
+        FileProblem.MACROS: _(
+            "The workbook holds macros (.xlsm), and I do not open files with macros. "
+            "In Excel choose «Save as», pick «Excel Workbook (.xlsx)» and send that file."
+        ),
+        FileProblem.EXTERNAL_LINKS: _(
+            "The workbook takes values from other files (external links), which I cannot see. "
+            "Copy the table, paste it as values into a new workbook and send that."
+        ),
+        FileProblem.NO_TABLE: _(
+            "The Word file has no table. Send the annex with the Road Map table, "
+            "or the Excel workbook."
+        ),
+        FileProblem.TOO_MUCH_MEMORY: _(
+            "Reading this file needs more memory than the bot allows for one file. "
+            "Copy the Road Map table alone into a new workbook and send that."
+        ),
+        FileProblem.TOO_SLOW: _(
+            "Reading this file took too long, and I stopped. "
+            "Copy the Road Map table alone into a new workbook and send that."
         ),
         FileProblem.ENCRYPTED: _(
             "The workbook is password-protected. Remove the password in Excel and send it again."
@@ -102,6 +148,12 @@ def row_problem_text(error: RowError) -> str:
         return _("no title in column «{column}»").format(column=column_label(error.detail))
     if error.problem == RowProblem.TOO_LONG:
         return _("text too long in column «{column}»").format(column=column_label(error.detail))
+    if error.problem == RowProblem.AMBIGUOUS_DEPARTMENT:
+        name, _bar, codes = error.detail.partition("|")
+        return _(
+            "«{department}» matches more than one department ({codes}): write the code of the "
+            "one meant, or give the name an alias with /alias"
+        ).format(department=_short(name), codes=codes)
     if error.problem == RowProblem.UNKNOWN_DEPARTMENT:
         return _("unknown department «{department}»").format(department=_short(error.detail))
     if error.problem == RowProblem.BAD_DATE:
@@ -146,9 +198,14 @@ def _deadline_reason(guess: Guess) -> str:
         Precision.QUARTER.value: _("the last day of the quarter"),
         Precision.YEAR.value: _("the end of the year"),
         Precision.YEARLY.value: _("every year: the end of the Road Map's year"),
+        Precision.HALF.value: _("the last day of the half-year"),
+        Precision.PERIODIC.value: _("recurring: the end of the Road Map's year"),
     }
     reason = reasons[guess.args["precision"]]
-    if guess.args.get("assumed") and guess.args["precision"] != Precision.YEARLY.value:
+    if guess.args.get("assumed") and guess.args["precision"] not in (
+        Precision.YEARLY.value,
+        Precision.PERIODIC.value,
+    ):
         reason = _("{reason}, in the Road Map's year").format(reason=reason)
     return reason
 
@@ -218,6 +275,41 @@ def guess_text(guess: Guess) -> str:  # noqa: C901 - one branch per office habit
         return _("lead department «{lead}»; co-executors: {others}").format(
             lead=_short(args["lead"]), others=_short(args["others"], 200)
         )
+    if kind == GuessKind.SUBHEADER_ROW:
+        return _("the second row of the header is skipped")
+    if kind == GuessKind.ITEM_BY_DISTRICT:
+        return _(
+            "rows {first}–{last} are one item broken down by district: "
+            "the districts are its co-executors"
+        ).format(first=args["first"], last=args["last"])
+    if kind == GuessKind.LEGEND:
+        return _("Abbreviations spelled out from the legend in the file: {pairs}").format(
+            pairs=_short(args["pairs"], 600)
+        )
+    if kind == GuessKind.CODES_FROM_SECTIONS:
+        return _(
+            "Items are numbered anew in each section: each code is the section's number and "
+            "the item's number (for example {example})"
+        ).format(example=args["example"])
+    if kind == GuessKind.COLLECTIVE_EXPANDED:
+        return _("«{name}» read as every district akimat: {codes}").format(
+            name=_short(args["name"]), codes=_short(args["codes"], 200)
+        )
+    if kind == GuessKind.COLLECTIVE:
+        return _(
+            "«{name}» names several bodies at once, not one department: "
+            "not recorded as a co-executor"
+        ).format(name=_short(args["name"]))
+    if kind == GuessKind.HIDDEN_COLUMN:
+        return _("Column {letter} is hidden: not read").format(letter=args["letter"])
+    if kind == GuessKind.HIDDEN_ROWS:
+        return _("Hidden rows {rows}: not read").format(rows=_short(args["rows"], 120))
+    if kind == GuessKind.HIDDEN_SHEETS:
+        return _("Hidden sheets not read: {sheets}").format(sheets=_short(args["sheets"]))
+    if kind == GuessKind.CUT_AT_ROW:
+        return _(
+            "After row {row} come {count} empty rows: the table ends there, nothing below is read"
+        ).format(row=args["row"], count=BLANK_RUN)
     return _("co-executor «{name}» not found: not recorded").format(name=_short(args["name"]))
 
 
