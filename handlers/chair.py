@@ -24,6 +24,7 @@ from bot.core.parsing import parse_int, parse_new_department
 from bot.core.text import Block, quote, split_blocks
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.rounds import request_item_update
+from bot.risk import forecast_views
 from bot.risk.assess import assess_item, assess_items
 from bot.risk.digest import (
     DigestData,
@@ -38,7 +39,7 @@ from bot.risk.digest import (
     summarize,
 )
 from bot.risk.dismissals import DismissRefusal, DismissRefusedError, dismiss_reason
-from bot.risk.labels import reason_label, reasons_text, risk_section
+from bot.risk.labels import card_sections, reason_label, reasons_text
 from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskThresholds, parse_reason
 from bot.roadmap.service import SHORT_NAME_LENGTH, item_card, set_short_names
 from bot.roadmap.views import item_card_text
@@ -110,6 +111,8 @@ def department_item_line(risk: ItemRisk, today: date) -> str:
     line = f"• <b>{code}</b> {title} — {quote(status)}, {deadline}"
     if risk.reasons:
         line += f" — 🔴 <i>{quote(reasons_text(risk, today))}</i>"
+    if forecast := forecast_views.brief(risk.forecast, today):
+        line += f" — 📈 {quote(forecast)}"
     return line
 
 
@@ -124,7 +127,7 @@ async def send_department(
     thresholds: RiskThresholds,
 ) -> None:
     risks = await assess_items(
-        session, today=today, year=year, thresholds=thresholds, tz=settings.tz
+        session, today=today, year=year, thresholds=thresholds, tz=settings.tz, forecasts=True
     )
     own = {key: risk for key, risk in risks.items() if risk.department_id == department.id}
     summary = summarize(own)
@@ -136,6 +139,7 @@ async def send_department(
         "",
     )
     ordered = sorted(own.values(), key=lambda risk: code_key(risk.code))
+    ordered.sort(key=forecast_views.by_chance)  # the least likely to be met first
     blocks = [Block(header)]
     blocks += [
         Block((department_item_line(risk, today),), (risk.item_id,) if risk.reasons else ())
@@ -244,8 +248,7 @@ async def item_button(
         thresholds=risk_thresholds,
         tz=settings.tz,
     )
-    if risk is not None and risk.reasons:
-        text += "\n\n" + risk_section(risk, today)
+    text += card_sections(risk, today)
     await query.message.answer(text, reply_markup=item_keyboard(item))
 
 

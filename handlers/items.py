@@ -17,7 +17,7 @@ from bot.people import audit
 from bot.reporting.service import update_with_item
 from bot.reporting.views import evidence_keyboard
 from bot.risk.assess import assess_item
-from bot.risk.labels import risk_section
+from bot.risk.labels import card_sections
 from bot.risk.rules import RiskThresholds
 from bot.roadmap.service import item_card
 from bot.roadmap.views import item_card_text
@@ -74,8 +74,7 @@ async def item_command(
         thresholds=risk_thresholds,
         tz=settings.tz,
     )
-    if risk is not None and risk.reasons:
-        text += "\n\n" + risk_section(risk, today)
+    text += card_sections(risk, today)
     *chunks, last = split_message(text.split("\n"))
     for chunk in chunks:
         await message.answer(chunk)
