@@ -35,9 +35,13 @@ def band_line(found: Forecast, today: date) -> str:
     if found.p50 is not None:
         parts.append(_("likely by {date}").format(date=short_day(found.p50, today)))
     if found.p85 is not None:
-        parts.append(_("85% sure by {date}").format(date=short_day(found.p85, today)))
+        parts.append(
+            _("{percent} sure by {date}").format(
+                percent=percent(P_SURE), date=short_day(found.p85, today)
+            )
+        )
     elif found.p50 is not None:
-        parts.append(_("not 85% sure within two years"))
+        parts.append(_("{percent} sure: not within two years").format(percent=percent(P_SURE)))
     if found.chance is not None and found.deadline is not None:
         parts.append(
             _("chance to meet {date}: {chance}").format(
@@ -50,10 +54,10 @@ def band_line(found: Forecast, today: date) -> str:
 def outcome_line(found: Forecast, today: date) -> str:
     """The forecast's first line, plain text."""
     if found.outcome == Outcome.NOT_ENOUGH:
-        return _("not enough updates yet (it needs 3, over at least two rounds)")
+        return _("not enough updates yet (it needs at least 3, a week or more apart)")
     if found.outcome == Outcome.STALLED:
-        return _("stalled near the end: {progress}% unchanged since {date}").format(
-            progress=found.progress,
+        return _("stalled near the end: {progress} unchanged since {date}").format(
+            progress=f"{found.progress}%",
             date=short_day(found.stalled_since or today, today),
         )
     if found.outcome == Outcome.NO_FINISH:
@@ -73,8 +77,8 @@ def notes(found: Forecast, today: date) -> list[str]:
     if found.setbacks:
         lines.append(
             ngettext(
-                "Progress went back in {count} of the recent weeks (counted as no progress).",
-                "Progress went back in {count} of the recent weeks (counted as no progress).",
+                "Progress went back {count} time in recent weeks (counted as no progress).",
+                "Progress went back {count} times in recent weeks (counted as no progress).",
                 found.setbacks,
             ).format(count=found.setbacks)
         )
@@ -181,7 +185,11 @@ def report_cell(found: Forecast | None, today: date) -> str:
 
 
 def export_headers() -> list[str]:
-    return [_("Likely by (P50)"), _("85% sure by (P85)"), _("Chance to meet the deadline, %")]
+    return [
+        _("Likely date (P50)"),
+        _("Date with 85 percent certainty (P85)"),
+        _("Chance to meet the deadline, %"),
+    ]
 
 
 def export_cells(found: Forecast | None) -> list[object]:
