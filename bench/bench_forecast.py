@@ -107,6 +107,54 @@ def make_item(
     return Item(shape, department, start, deadline, reports, finished)
 
 
+def steady_from(begin: date, rate: float, wobble: list[float]) -> Course:
+    """`rate` points a day from `begin`, each week's pace scaled by its wobble factor."""
+
+    def course(day: date) -> float:
+        if day <= begin:
+            return 0.0
+        weeks, rest = divmod((day - begin).days, 7)
+        week = min(weeks, len(wobble) - 1)
+        return rate * (sum(wobble[:week]) * 7 + wobble[week] * rest)
+
+    return course
+
+
+def stalled_at_90(base: Course, start: date, pause: timedelta) -> Course:
+    """`base` until 90 %, then 90 % for `pause`, then `base` again, that much later."""
+
+    def course(day: date) -> float:
+        if base(day) < 90:
+            return base(day)
+        hit = next(d for d in _days(start, day) if base(d) >= 90)
+        return 90.0 if day < hit + pause else min(100.0, base(day - pause))
+
+    return course
+
+
+def with_setbacks(base: Course, start: date, setbacks: list[int]) -> Course:
+    """`base`, less 8 points after each setback day (counted from `start`)."""
+
+    def course(day: date) -> float:
+        lost = sum(8 for at in setbacks if (day - start).days >= at)
+        return max(0.0, base(day) - lost)
+
+    return course
+
+
+def bursting(slow: Course, turn: date, deadline: date, factor: float) -> Course:
+    """`slow` until `turn`, then the pace that would just meet the deadline, times `factor`."""
+
+    def course(day: date) -> float:
+        if day <= turn:
+            return slow(day)
+        at_turn = slow(turn)
+        need = (100 - at_turn) / max(1, (deadline - turn).days)
+        return at_turn + need * factor * (day - turn).days
+
+    return course
+
+
 def shaped(shape: str, rng: random.Random) -> tuple[date, date, Course]:
     """One item of a shape: its start, deadline and true course (random pace and noise)."""
     start = date(YEAR, 1, 1) + timedelta(days=rng.randint(0, 60))
@@ -114,58 +162,26 @@ def shaped(shape: str, rng: random.Random) -> tuple[date, date, Course]:
     deadline = start + timedelta(days=length)
     pace = rng.uniform(0.7, 1.35)  # > 1: faster than the plan line
     wobble = [rng.uniform(0.6, 1.4) for _ in range(120)]  # per-week pace factors
-
-    def steady_from(begin: date, rate: float) -> Course:
-        def course(day: date) -> float:
-            if day <= begin:
-                return 0.0
-            weeks, rest = divmod((day - begin).days, 7)
-            done = sum(wobble[: min(weeks, 119)]) * 7 + wobble[min(weeks, 119)] * rest
-            return rate * done
-
-        return course
-
     rate = 100 / length * pace
+    steady = steady_from(start, rate, wobble)
     if shape == "steady":
-        return start, deadline, steady_from(start, rate)
+        return start, deadline, steady
     if shape == "late start":
         begin = start + timedelta(days=int(length * rng.uniform(0.2, 0.45)))
-        return start, deadline, steady_from(begin, 100 / (deadline - begin).days * pace)
+        return start, deadline, steady_from(begin, 100 / (deadline - begin).days * pace, wobble)
     if shape == "stall at 90%":
-        base = steady_from(start, rate)
         pause = timedelta(days=rng.choice((21, 42, 70, 400)))
-
-        def stall(day: date) -> float:
-            reached = base(day)
-            if reached < 90:
-                return reached
-            hit = next(d for d in _days(start, day) if base(d) >= 90)
-            return 90.0 if day < hit + pause else min(100.0, 90 + base(day - pause) - 90)
-
-        return start, deadline, stall
+        return start, deadline, stalled_at_90(steady, start, pause)
     if shape == "regress":
-        base = steady_from(start, rate)
-        setbacks = sorted(rng.sample(range(20, length), 2))
-
-        def regress(day: date) -> float:
-            lost = sum(8 for at in setbacks if (day - start).days >= at)
-            return max(0.0, base(day) - lost)
-
-        return start, deadline, regress
+        return (
+            start,
+            deadline,
+            with_setbacks(steady, start, sorted(rng.sample(range(20, length), 2))),
+        )
     if shape == "burst":
-        split = int(length * rng.uniform(0.6, 0.8))
-        slow = steady_from(start, rate * rng.uniform(0.2, 0.5))
-        turn = start + timedelta(days=split)
-
-        def burst(day: date) -> float:
-            if day <= turn:
-                return slow(day)
-            at_turn = slow(turn)
-            need = (100 - at_turn) / max(1, (deadline - turn).days)
-            return at_turn + need * rng_factor * (day - turn).days
-
-        rng_factor = rng.uniform(0.7, 1.4)
-        return start, deadline, burst
+        turn = start + timedelta(days=int(length * rng.uniform(0.6, 0.8)))
+        slow = steady_from(start, rate * rng.uniform(0.2, 0.5), wobble)
+        return start, deadline, bursting(slow, turn, deadline, rng.uniform(0.7, 1.4))
     raise ValueError(shape)
 
 
@@ -211,7 +227,10 @@ def generate(per_shape: int, seed: int = 26) -> list[Item]:
     return items
 
 
-def department_pools(items: list[Item]) -> Callable[[int, date], tuple[list[float], list[float]]]:
+Pools = Callable[[int, date], tuple[list[float], list[float]]]
+
+
+def department_pools(items: list[Item]) -> Pools:
     """The department's and everyone's recent gains from the reports known on a day (cached
     per Monday: the pools move with the rounds)."""
     cache: dict[date, tuple[dict[int, list[float]], list[float]]] = {}
@@ -252,57 +271,70 @@ def fires(item: Item, found: Forecast | None, day: date, probability: float) -> 
     return is_forecast_late(facts, day, RiskThresholds(forecast_probability=probability))
 
 
+def replay(
+    number: int, item: Item, pools: Pools, probability: float, tally: Callable[[Forecast], None]
+) -> dict[str, date]:
+    """Day by day from the item's start to its deadline (or its true finish): the forecast
+    from the reports known that day (each counted by `tally`), and the day each rule first
+    fired."""
+    fired: dict[str, date] = {}
+    latest: Forecast | None = None
+    known: list[tuple[date, int]] = []
+    pending = list(item.reports)
+    day = item.start
+    while day <= min(item.deadline, item.finished or item.deadline):
+        arrived = False
+        while pending and pending[0][0] <= day:
+            known.append(pending.pop(0))
+            arrived = True
+        if arrived and known[-1][1] < 100:
+            department, everyone = pools(item.department, day)
+            latest = forecast(
+                known,
+                start=item.start,
+                deadline=item.deadline,
+                calendar=DAYS,
+                seed=f"{number}|{len(known)}",
+                department_gains=department,
+                all_gains=everyone,
+            )
+            tally(latest)
+        if known and known[-1][1] < 100 and CALENDAR.is_working_day(day):
+            facts = ItemFacts(item.deadline, item.start, "on_track", known[-1][1], known[-1][0])
+            if is_behind_plan(facts, day, THRESHOLDS):
+                fired.setdefault("behind plan", day)
+            if fires(item, latest, day, probability):
+                fired.setdefault("forecast", day)
+        day += timedelta(days=1)
+    return fired
+
+
 def backtest(items: list[Item], probability: float) -> dict[str, Tally]:
     pools = department_pools(items)
     tallies: dict[str, Tally] = defaultdict(Tally)
     for number, item in enumerate(items):
-        for tally in (tallies[item.shape], tallies["all"]):
+        counted = (tallies[item.shape], tallies["all"])
+        finished = item.finished or date.max
+
+        def count(
+            found: Forecast, counted: tuple[Tally, ...] = counted, finished: date = finished
+        ) -> None:
+            if not found.judged:
+                return
+            for tally in counted:
+                tally.forecasts += 1
+                tally.p85_hits += finished <= (found.p85 or date.max)
+                tally.p50_hits += finished <= (found.p50 or date.max)
+
+        fired = replay(number, item, pools, probability, count)
+        for tally in counted:
             tally.missed += item.missed
             tally.made += not item.missed
-        first_fired: dict[str, date] = {}
-        latest_forecast = None
-        known: list[tuple[date, int]] = []
-        pending = list(item.reports)
-        end = min(item.deadline, item.finished or item.deadline)
-        day = item.start
-        while day <= end:
-            arrived = False
-            while pending and pending[0][0] <= day:
-                known.append(pending.pop(0))
-                arrived = True
-            if arrived and known[-1][1] < 100:
-                department, everyone = pools(item.department, day)
-                latest_forecast = forecast(
-                    known,
-                    start=item.start,
-                    deadline=item.deadline,
-                    calendar=DAYS,
-                    seed=f"{number}|{len(known)}",
-                    department_gains=department,
-                    all_gains=everyone,
-                )
-                if latest_forecast.judged:
-                    for tally in (tallies[item.shape], tallies["all"]):
-                        tally.forecasts += 1
-                        finished = item.finished or date.max
-                        p85 = latest_forecast.p85 or date.max
-                        p50 = latest_forecast.p50 or date.max
-                        tally.p85_hits += finished <= p85
-                        tally.p50_hits += finished <= p50
-            if known and known[-1][1] < 100 and CALENDAR.is_working_day(day):
-                facts = ItemFacts(item.deadline, item.start, "on_track", known[-1][1], known[-1][0])
-                if "behind plan" not in first_fired and is_behind_plan(facts, day, THRESHOLDS):
-                    first_fired["behind plan"] = day
-                if "forecast" not in first_fired and fires(item, latest_forecast, day, probability):
-                    first_fired["forecast"] = day
-            day += timedelta(days=1)
-        for tally in (tallies[item.shape], tallies["all"]):
             for rule in ("forecast", "behind plan"):
-                fired = first_fired.get(rule)
                 if item.missed:
-                    weeks = (item.deadline - fired).days / 7 if fired else 0.0
-                    tally.warned[rule].append(weeks)
-                elif fired is not None:
+                    first = fired.get(rule)
+                    tally.warned[rule].append((item.deadline - first).days / 7 if first else 0.0)
+                elif rule in fired:
                     tally.false_alarms[rule] += 1
     return tallies
 
