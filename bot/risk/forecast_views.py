@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
 from bot.core.text import quote, shorten
-from bot.risk.forecast import P_LIKELY, Borrowed, Forecast, Outcome
+from bot.risk.forecast import P_LIKELY, P_SURE, Borrowed, Forecast, Outcome
 from bot.risk.rules import ItemRisk, RiskThresholds
 from bot.telegram.i18n import current_locale, ngettext, pick_name
 
