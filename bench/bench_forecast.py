@@ -34,10 +34,11 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not installed
@@ -378,10 +379,12 @@ def _median(values: list[float]) -> str:
 
 
 async def timing() -> None:
+    """The 50,000-item rows: the digest's assessment alone, with the "likely late" forecasts
+    (screened: only what may be unlikely is simulated), and every forecast of the year."""
     from bench.bench_risk import TODAY, fill
     from bench.scratch import scratch_database
     from bot.risk.assess import assess_tally
-    from bot.risk.digest import collect_digest
+    from bot.risk.digest import likely_late
     from bot.risk.forecast_data import forecasts_for
     from db.engine import create_engine, create_session_maker
     from db.migrate import upgrade
@@ -392,53 +395,39 @@ async def timing() -> None:
             await upgrade(engine)
             await fill(engine, 50_000)
             maker = create_session_maker(engine)
+            off = RiskThresholds(forecast_probability=0)
 
-            async def best(label: str, run: Callable[..., object]) -> None:
-                times = []
-                found = None
-                for _ in range(3):
+            async def best(label: str, run: Callable[[Any], Awaitable[str]], runs: int) -> None:
+                times, found = [], ""
+                for _ in range(runs):
                     started = time.perf_counter()
                     async with maker() as session:
-                        found = await run(session)  # type: ignore[misc]
+                        found = await run(session)
                     times.append(time.perf_counter() - started)
-                print(f"{label:58} {min(times) * 1000:8.0f} ms  {found}")
+                print(f"{label:62} {min(times) * 1000:8.0f} ms  {found}", flush=True)
 
-            thresholds = RiskThresholds(forecast_probability=0)
+            async def tally_only(session: Any) -> str:
+                tally = await assess_tally(session, today=TODAY, year=YEAR, thresholds=off, tz=TZ)
+                return f"{len(tally.at_risk)} at risk"
+
+            async def with_warning(session: Any) -> str:
+                tally = await assess_tally(session, today=TODAY, year=YEAR, thresholds=off, tz=TZ)
+                late = await likely_late(session, tally, today=TODAY, year=YEAR, tz=TZ, below=0.5)
+                return f"{len(tally.at_risk)} at risk, {len(late)} likely late"
+
+            async def every_forecast(session: Any) -> str:
+                found = await forecasts_for(session, year=YEAR, tz=TZ, since_deadline=TODAY)
+                return f"{len(found)} forecasts"
+
+            await best("assess_tally: the digest's assessment (baseline)", tally_only, 3)
             await best(
-                "assess_tally (the digest's assessment, baseline)",
-                lambda s: _count(
-                    assess_tally(s, today=TODAY, year=YEAR, thresholds=thresholds, tz=TZ)
-                ),
+                "assess_tally + likely-late forecasts (what the digest runs)", with_warning, 3
             )
             await best(
-                "forecasts_for the year (not-done items, deadline ahead)",
-                lambda s: _size(forecasts_for(s, year=YEAR, tz=TZ, since_deadline=TODAY)),
-            )
-            await best(
-                "collect_digest with the likely-late forecasts",
-                lambda s: _late(
-                    collect_digest(
-                        s, today=TODAY, year=YEAR, thresholds=THRESHOLDS, tz=TZ, with_weekly=False
-                    )
-                ),
+                "forecasts_for: every not-done item with its deadline ahead", every_forecast, 1
             )
         finally:
             await engine.dispose()
-
-
-async def _count(pending: object) -> str:
-    tally = await pending  # type: ignore[misc]
-    return f"{len(tally.at_risk)} at risk"
-
-
-async def _size(pending: object) -> str:
-    found = await pending  # type: ignore[misc]
-    return f"{len(found)} forecasts"
-
-
-async def _late(pending: object) -> str:
-    data = await pending  # type: ignore[misc]
-    return f"{len(data.likely_late)} likely late"
 
 
 def main() -> None:

@@ -194,16 +194,22 @@ async def _forecasts(
     wanted: Forecasts,
 ) -> dict[int, Forecast]:
     """The forecasts the assessment shows or judges by (see `assess_items`)."""
-    since = None
+    since, screened = None, False
     if wanted is None:  # only for the rule, which leaves overdue items alone
-        wanted, since = thresholds.forecasts_judged, today
+        wanted, since, screened = thresholds.forecasts_judged, today, True
     if wanted is False:
         return {}
     chosen = None if wanted is True else wanted
     if only is not None:
         chosen = set(only) if chosen is None else set(only) & set(chosen)
     return await forecasts_for(
-        session, year=year, tz=tz, until=until, only=chosen, since_deadline=since
+        session,
+        year=year,
+        tz=tz,
+        until=until,
+        only=chosen,
+        since_deadline=since,
+        screened=screened,
     )
 
 

@@ -335,7 +335,7 @@ async def likely_late(
         if any(reason != RiskReason.FORECAST_LATE for reason in risk.reasons)
     ]
     found = await forecasts_for(
-        session, year=year, tz=tz, skip=set(at_risk_otherwise), since_deadline=today
+        session, year=year, tz=tz, skip=set(at_risk_otherwise), since_deadline=today, screened=True
     )
     late = {item_id: entry for item_id, entry in found.items() if unlikely(entry, below)}
     if not late:

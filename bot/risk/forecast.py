@@ -253,6 +253,23 @@ def make_pool(own: Sequence[float], department: Sequence[float], everyone: Seque
     return Pool(tuple(own))
 
 
+def may_be_unlikely(points: Sequence[tuple[int, int]], deadline_index: int) -> bool:
+    """False when the forecast from these points can be `unlikely` at no probability, known
+    without a simulation: no chance computed (done, too few updates), fewer than 5 weeks of
+    its own, or even its slowest recent week, every week until the deadline, finishes it (the
+    simulation's chance is then exactly 1). `points`: (working-day number, progress), one per
+    day, in order; `deadline_index`: `WorkingDays.last_index_by(deadline)`."""
+    if not points or points[-1][1] >= 100 or not has_enough_updates(points):
+        return False
+    if stalled_since(points) is not None:
+        return True
+    gains = weekly_gains(points).weekly
+    if len(gains) < OWN_GAINS_ENOUGH:
+        return False
+    whole_weeks = (deadline_index - points[-1][0]) // WEEK
+    return min(gains) * whole_weeks < 100 - points[-1][1]
+
+
 def _draw_table(pool: Pool) -> list[float]:
     """The pool as one list to draw from uniformly with the same weights: each own gain
     weighs 1/5 and the fallback's share the rest (each own gain repeated once per fallback

@@ -23,6 +23,7 @@ from bot.risk.forecast import (
     daily_progress,
     forecast,
     has_enough_updates,
+    may_be_unlikely,
     weekly_gains,
 )
 from bot.workdays.calendar import load_calendar
@@ -72,12 +73,15 @@ async def forecasts_for(
     only: Collection[int] | None = None,
     skip: Collection[int] = (),
     since_deadline: date | None = None,
+    screened: bool = False,
 ) -> dict[int, Forecast]:
     """The forecast of each not-done item of the year (all years when None) that has reports.
 
     `only`: forecast just these items (the pools still come from all of them); `skip`: not
     these; `since_deadline`: only items whose deadline is on or after that day (an overdue
     item needs no forecast to be late). `until`: what was known before that moment.
+    `screened`: only the forecasts that may be `unlikely` (`may_be_unlikely`: the others are
+    known not to be without simulating them), for the rule and the digest's warning.
     """
     items = await _histories(session, year, tz, until)
     if not items:
@@ -99,6 +103,8 @@ async def forecasts_for(
         if only is not None and item_id not in only:
             continue
         if since_deadline is not None and item.deadline < since_deadline:
+            continue
+        if screened and not may_be_unlikely(points, calendar.last_index_by(item.deadline)):
             continue
         wanted.append(item_id)
     result = {}

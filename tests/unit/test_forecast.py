@@ -16,6 +16,7 @@ from bot.risk.forecast import (
     _draw_table,
     forecast,
     make_pool,
+    may_be_unlikely,
     unlikely,
     weekly_gains,
 )
@@ -205,3 +206,27 @@ def test_a_later_deadline_never_lowers_the_chance(steps: list[int], first: int, 
         for day in (early, late)
     ]
     assert (found[1].chance or 0.0) >= (found[0].chance or 0.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(progress_steps, st.integers(min_value=0, max_value=300))
+def test_the_screen_passes_every_forecast_that_may_be_unlikely(steps: list[int], days: int) -> None:
+    """`may_be_unlikely` skips a simulation only where its answer is certain."""
+    history = _history(steps)
+    calendar = weekdays()
+    deadline = history[-1][0] + timedelta(days=days)
+    points = [(calendar.index(day), value) for day, value in history]
+    found = forecast(history, start=START, deadline=deadline, calendar=calendar, seed="s")
+    if not may_be_unlikely(points, calendar.last_index_by(deadline)):
+        assert not unlikely(found, 1.0)
+
+
+def test_the_screen_skips_an_item_sure_to_finish() -> None:
+    history = weekly(10, 15, 20, 25, 30, 35, 40)  # 5 a week, never less: 60 in 12 weeks
+    calendar = weekdays()
+    points = [(calendar.index(day), value) for day, value in history]
+    in_time = calendar.last_index_by(date(2025, 5, 19))  # 12 weeks after 24 February
+    assert not may_be_unlikely(points, in_time)
+    assert may_be_unlikely(points, in_time - 1)
+    found = forecast(history, start=START, deadline=date(2025, 5, 19), calendar=calendar, seed=3)
+    assert found.chance == 1.0
