@@ -84,6 +84,9 @@ async def test_items_sheet_cell_by_cell(
         ru("Author"),
         ru("Comment"),
         ru("Archived"),
+        ru("Likely date (P50)"),
+        ru("Date with 85 percent certainty (P85)"),
+        ru("Chance to meet the deadline, %"),
     ]
     assert len(rows) == 9  # header and eight items, ordered by code
     assert [row[0] for row in rows[1:]] == ["1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "4.1", "5.1"]
@@ -103,6 +106,9 @@ async def test_items_sheet_cell_by_cell(
         "Айгүл Сейітова",
         FORMULA_COMMENT,
         None,
+        None,  # two reports: not enough for a forecast
+        None,
+        None,
     ]
     assert rows[6][8:13] == [ru("no reports yet"), None, "+7 дней", None, None]
     assert rows[8][14] == ru("yes")  # 5.1 is archived
@@ -113,7 +119,7 @@ async def test_items_sheet_cell_by_cell(
     assert items["F2"].is_date and items["F2"].number_format == "DD.MM.YYYY"
     assert items["L2"].is_date and items["L2"].number_format == "DD.MM.YYYY HH:MM"
     assert items.freeze_panes == "A2"
-    assert items.auto_filter.ref == "A1:O9"
+    assert items.auto_filter.ref == "A1:R9"
 
 
 @pytest.mark.usefixtures("fixed_risks")
