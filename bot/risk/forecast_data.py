@@ -8,6 +8,7 @@ pools are built from the same rows, so a card, /dept, the digest and the export 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -30,6 +31,7 @@ from bot.workdays.calendar import load_calendar
 from db.models import ItemStatus, RoadmapItem, StatusUpdate
 
 _DONE = ItemStatus.DONE.value
+IN_THREAD_FROM = 200  # forecasts; fewer take well under a tenth of a second
 
 
 @dataclass(slots=True)
@@ -107,19 +109,26 @@ async def forecasts_for(
         if screened and not may_be_unlikely(points, calendar.last_index_by(item.deadline)):
             continue
         wanted.append(item_id)
-    result = {}
-    for item_id in wanted:
-        item = items[item_id]
-        result[item_id] = forecast(
-            item.history,
-            start=item.start,
-            deadline=item.deadline,
-            calendar=calendar,
-            seed=f"{item_id}|{item.latest_id}",
-            department_gains=department_gains.get(item.department_id, ()),
-            all_gains=all_gains,
-        )
-    return result
+
+    def simulate() -> dict[int, Forecast]:
+        return {
+            item_id: forecast(
+                items[item_id].history,
+                start=items[item_id].start,
+                deadline=items[item_id].deadline,
+                calendar=calendar,
+                seed=f"{item_id}|{items[item_id].latest_id}",
+                department_gains=department_gains.get(items[item_id].department_id, ()),
+                all_gains=all_gains,
+            )
+            for item_id in wanted
+        }
+
+    if len(wanted) < IN_THREAD_FROM:
+        return simulate()
+    # Thousands of simulations take seconds of CPU: in a worker thread the bot keeps
+    # answering meanwhile (it gets the interpreter back every few milliseconds).
+    return await asyncio.to_thread(simulate)
 
 
 def _zone(tz: tzinfo) -> ZoneInfo:
