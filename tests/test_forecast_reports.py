@@ -1,5 +1,5 @@
-"""The forecast in the export's columns and the DOCX report's column, in both languages, on
-the demo roadmap."""
+"""The forecast on the demo roadmap: the export's columns and the DOCX report's column in both
+languages, and the "forecast: late" rule when it is on (explained, dismissible)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,15 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.risk.rules import RiskThresholds
+from bot.risk.assess import assess_items
+from bot.risk.dismissals import dismiss_reason
+from bot.risk.labels import reasons_explained
+from bot.risk.rules import RiskReason, RiskThresholds
 from bot.roadmap.demo import seed_demo
 from bot.spreadsheets.export import build_export
 from bot.spreadsheets.risk_report import build_risk_report
 from bot.telegram.i18n import in_locale
+from db.models import Person, Role
 
 LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)
 TODAY = date(2025, 6, 10)
@@ -61,3 +65,47 @@ async def test_the_docx_report_has_a_forecast_column(session: AsyncSession, i18n
         assert cells[0][-1].lower() == words
         by_code = {row[1].split()[0]: row[-1] for row in cells[1:]}
         assert by_code["4.1.4"] == flat_item[locale]
+
+
+async def test_forecast_late_when_on_is_explained_and_dismissible(
+    session: AsyncSession, i18n: I18n
+) -> None:
+    await seed_demo(session, now=LOAD, tz=TZ)
+    actor = Person(
+        telegram_id=77,
+        display_name="Хатшы",
+        role=Role.SECRETARIAT,
+        created_at=LOAD,
+        updated_at=LOAD,
+    )
+    session.add(actor)
+    await session.commit()
+    on = RiskThresholds(forecast_probability=0.5)
+    assert "9.1.1" not in await at_risk_codes(session, RiskThresholds())  # off by default
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=on, tz=TZ)
+    late = {risk.code for risk in risks.values() if RiskReason.FORECAST_LATE in risk.reasons}
+    assert {"9.1.1", "2.2.2", "10.1.1", "5.2.1"} <= late
+    (risk,) = [risk for risk in risks.values() if risk.code == "9.1.1"]
+    with in_locale(i18n, "ru"):
+        (line,) = reasons_explained(risk, TODAY)
+    assert line == (
+        "вероятно, к 13 августа · с вероятностью 85% — к 18 августа · "
+        "шанс уложиться в срок 26 июля: 0% (порог: шанс уложиться в срок ниже 50%)"
+    )
+    await dismiss_reason(
+        session,
+        actor=actor,
+        item_code="9.1.1",
+        reason=RiskReason.FORECAST_LATE,
+        text="Подрядчик усилил бригаду",
+        today=TODAY,
+        now=LOAD,
+        thresholds=on,
+        tz=TZ,
+    )
+    assert "9.1.1" not in await at_risk_codes(session, on)
+
+
+async def at_risk_codes(session: AsyncSession, thresholds: RiskThresholds) -> set[str]:
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=thresholds, tz=TZ)
+    return {risk.code for risk in risks.values() if risk.reasons}
