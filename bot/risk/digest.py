@@ -84,9 +84,10 @@ class Summary:
     counts: Counter[Category] = field(default_factory=Counter)
     by_department: dict[int, Counter[Category]] = field(default_factory=dict)
     at_risk_items: list[ItemRisk] = field(default_factory=list)
-    # The early warning: items not at risk by the other rules, unlikely to meet the deadline.
-    likely_late: list[LikelyLate] = field(default_factory=list)
-    likely_late_below: float = 0.0
+    # The early warning: items not at risk by the other rules, unlikely to meet the deadline;
+    # shown, not counted, so two summaries of the same assessment are equal without it.
+    likely_late: list[LikelyLate] = field(default_factory=list, compare=False)
+    likely_late_below: float = field(default=0.0, compare=False)
 
     @property
     def at_risk(self) -> int:

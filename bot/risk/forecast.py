@@ -12,8 +12,9 @@ The method, in the words a chair reads:
   its newest update, read off the progress line drawn between its updates). An item with
   fewer than 5 weekly gains borrows the rest from its department's gains, or from all items'
   when the department has too few: each draw is its own gain with probability own/5. A week
-  that went backwards counts as 0 and is reported as a setback. Each trial adds weekly gains
-  until 100 %; P50 and P85 are the days half and 85 % of the trials are done by, and the
+  that went backwards counts as 0 and is reported as a setback. Each trial resamples the gains
+  (the average pace is itself uncertain), then adds weekly gains drawn from its resample until
+  100 %; P50 and P85 are the days half and 85 % of the trials are done by, and the
   chance to meet the deadline is the share done by it. Seeded per (item, newest update), so
   the same data gives the same answer wherever it is computed.
 - *guards*: fewer than 3 updates, or all within one working week, is "not enough updates";
@@ -127,10 +128,6 @@ class Forecast:
     borrowed: Borrowed = Borrowed.NONE
     setbacks: int = 0
     stalled_since: date | None = None
-
-    @property
-    def has_band(self) -> bool:
-        return self.outcome == Outcome.FORECAST
 
     @property
     def judged(self) -> bool:
