@@ -13,16 +13,17 @@ from babel.dates import format_date
 from bot.core.text import quote, shorten
 from bot.risk.forecast import P_LIKELY, P_SURE, Borrowed, Forecast, Outcome
 from bot.risk.rules import ItemRisk, RiskThresholds
-from bot.telegram.i18n import current_locale, ngettext, pick_name
+from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 
 LIKELY_LATE_SHOWN = 10
 TITLE_LIMIT = 70
 
 
 def short_day(day: date, today: date) -> str:
-    """«14 қараша», «14 ноября»; with the year when it is not this year's."""
-    pattern = "d MMMM" if day.year == today.year else "d MMMM y"
-    return format_date(day, pattern, locale=current_locale())
+    """«14 қараша», «14 ноября»; another year's day in full («2026 ж. 30 сәуір»)."""
+    if day.year != today.year:
+        return format_day(day)
+    return format_date(day, "d MMMM", locale=current_locale())
 
 
 def percent(chance: float) -> str:
