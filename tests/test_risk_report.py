@@ -62,7 +62,11 @@ async def test_report_table_and_totals(
                 i18n.gettext("Risk reasons"),
                 i18n.gettext("Cause given by the department"),
                 i18n.gettext("Department's latest explanation"),
+                i18n.gettext("Forecast"),
             ]
+            too_few = i18n.gettext(
+                "not enough updates yet (it needs at least 3, a week or more apart)"
+            )
             # Exclusive counts that add up: 2 done + 0 on track + 3 at risk + 2 no reports = 7.
             totals = [
                 i18n.gettext("Items in the Road Map: {count}").format(count=7),
@@ -110,6 +114,7 @@ async def test_report_table_and_totals(
             "заявлен риск",
             "<contractor>",
             f"{FORMULA_COMMENT} ({format_day(date(2025, 2, 20), 'ru')})",
+            too_few,
         ],
         [
             "2",
@@ -119,6 +124,7 @@ async def test_report_table_and_totals(
             "просрочено; нет обновлений",
             "",
             "",
+            too_few,
         ],
         [
             "3",
@@ -128,6 +134,7 @@ async def test_report_table_and_totals(
             "не будет выполнено",
             "<funding>",
             f"Подрядчик выбран ({format_day(date(2025, 2, 1), 'ru')})",
+            too_few,
         ],
     ]
 

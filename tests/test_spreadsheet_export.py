@@ -87,6 +87,9 @@ async def test_items_sheet_cell_by_cell(
         ru("Completion form"),
         ru("Estimated costs"),
         ru("Funding source"),
+        ru("Likely date (P50)"),
+        ru("Date with 85 percent certainty (P85)"),
+        ru("Chance to meet the deadline, %"),
     ]
     assert len(rows) == 9  # header and eight items, ordered by code
     assert [row[0] for row in rows[1:]] == ["1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "4.1", "5.1"]
@@ -106,7 +109,10 @@ async def test_items_sheet_cell_by_cell(
         "Айгүл Сейітова",
         FORMULA_COMMENT,
         None,
+        None,  # no completion form, costs or funding
         None,
+        None,
+        None,  # two reports: not enough for a forecast
         None,
         None,
     ]
@@ -119,7 +125,7 @@ async def test_items_sheet_cell_by_cell(
     assert items["F2"].is_date and items["F2"].number_format == "DD.MM.YYYY"
     assert items["L2"].is_date and items["L2"].number_format == "DD.MM.YYYY HH:MM"
     assert items.freeze_panes == "A2"
-    assert items.auto_filter.ref == "A1:R9"
+    assert items.auto_filter.ref == "A1:U9"
 
 
 @pytest.mark.usefixtures("fixed_risks")

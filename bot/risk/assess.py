@@ -23,6 +23,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.risk.forecast import Forecast
+from bot.risk.forecast_data import forecasts_for
 from bot.risk.rules import (
     DISMISSIBLE_REASONS,
     ItemFacts,
@@ -63,17 +65,22 @@ async def assess_items(
     tz: tzinfo,
     as_of_history: bool = False,
     item_ids: Collection[int] | None = None,
+    forecasts: Forecasts = None,
 ) -> dict[int, ItemRisk]:
     """Every non-archived item of the year (all years when None), keyed by item id.
 
     Items with an empty `reasons` list are not at risk. With `as_of_history`, only what was
     known at the end of `today` counts (for week-by-week charts); deadlines stay current.
     `item_ids` narrows it to those items (the chair-alert scan re-assesses changed ones only).
+    `forecasts`: which items get a completion forecast (True: all, a collection: those);
+    None: all when the "forecast: late" rule is on (it needs them), else none.
     """
     result: dict[int, ItemRisk] = {}
     if item_ids is not None and not item_ids:
         return result
-    judged = _judged_rows(session, today, year, thresholds, tz, as_of_history, item_ids)
+    judged = _judged_rows(
+        session, today, year, thresholds, tz, as_of_history, item_ids, forecasts=forecasts
+    )
     async for rows, judge in judged:
         with _collector_paused():
             for row in rows:
@@ -124,6 +131,7 @@ async def assess_tally(
 
 
 PARTITION = 2_000  # rows per fetch: the memory held for rows stays flat at any size
+Forecasts = bool | Collection[int] | None
 
 
 async def _judged_rows(
@@ -136,6 +144,7 @@ async def _judged_rows(
     only: Collection[int] | None,
     *,
     counted_done: bool = False,
+    forecasts: Forecasts = None,
 ) -> AsyncIterator[tuple[Sequence[Any], Callable[[Any], _Judgement]]]:
     """The rows of `_items_with_newest_update` a partition at a time, with the function that
     applies the rules to one of them (the smaller per-department and per-item facts are read
@@ -158,7 +167,8 @@ async def _judged_rows(
     postponed = await _postponements(session, selected, until)
     requests = await _recent_requests(session, thresholds.missed_rounds, until)
     dismissals = await _dismissals(session, selected, until)
-    judge = _judge(today, thresholds, tz, postponed, requests, dismissals)
+    predicted = await _forecasts(session, today, year, thresholds, tz, until, only, forecasts)
+    judge = _judge(today, thresholds, tz, postponed, requests, dismissals, predicted)
     statement = _items_with_newest_update(
         item_filter, thresholds, until, _flat_cutoff(today, year, thresholds), lateral=postgres
     )
@@ -171,6 +181,36 @@ async def _judged_rows(
             yield rows, judge
     finally:
         await result.close()
+
+
+async def _forecasts(
+    session: AsyncSession,
+    today: date,
+    year: int | None,
+    thresholds: RiskThresholds,
+    tz: tzinfo,
+    until: datetime | None,
+    only: Collection[int] | None,
+    wanted: Forecasts,
+) -> dict[int, Forecast]:
+    """The forecasts the assessment shows or judges by (see `assess_items`)."""
+    since, screened = None, False
+    if wanted is None:  # only for the rule, which leaves overdue items alone
+        wanted, since, screened = thresholds.forecasts_judged, today, True
+    if wanted is False:
+        return {}
+    chosen = None if wanted is True else wanted
+    if only is not None:
+        chosen = set(only) if chosen is None else set(only) & set(chosen)
+    return await forecasts_for(
+        session,
+        year=year,
+        tz=tz,
+        until=until,
+        only=chosen,
+        since_deadline=since,
+        screened=screened,
+    )
 
 
 @contextmanager
@@ -252,6 +292,7 @@ def _judge(
     postponed: dict[int, int],
     requests: dict[int, list[tuple[datetime, bool]]],
     dismissals: dict[int, list[tuple[str, str]]],
+    forecasts: dict[int, Forecast],
 ) -> Callable[[Any], _Judgement]:
     """The rules applied to one row: its facts, its reasons and the reasons dismissed."""
     year_starts: dict[int, date] = {}
@@ -275,6 +316,7 @@ def _judge(
             postponed.get(item_id, 0),
             missed_by(department_id, created),
             created_day,
+            forecasts.get(item_id),
         )
         reasons = risk_reasons(facts, today, thresholds)
         dismissed: list[RiskReason] = []
@@ -543,5 +585,7 @@ async def assess_item(
     tz: tzinfo,
 ) -> ItemRisk | None:
     """One item's assessment, taken from its year's (the same numbers every view shows)."""
-    risks = await assess_items(session, today=today, year=year, thresholds=thresholds, tz=tz)
+    risks = await assess_items(
+        session, today=today, year=year, thresholds=thresholds, tz=tz, forecasts=[item_id]
+    )
     return risks.get(item_id)

@@ -35,12 +35,15 @@ from bot.delivery.enqueue import enqueue_message, enqueue_photo
 from bot.people import recipients
 from bot.risk.assess import RiskTally, assess_tally
 from bot.risk.chart import Chart, ChartTexts, chart_texts
+from bot.risk.forecast import unlikely
+from bot.risk.forecast_data import forecasts_for
+from bot.risk.forecast_views import LikelyLate, likely_late_cutoff, likely_late_lines
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskThresholds
 from bot.telegram.callbacks import ChairDepartment, ChairItem
 from bot.telegram.i18n import current_locale, format_day, in_locale, ngettext, pick_name
 from bot.telegram.texts import department_short_name
-from db.models import Department, ItemStatus, RiskSnapshot
+from db.models import Department, ItemStatus, RiskSnapshot, RoadmapItem
 
 TITLE_LIMIT = 200
 SUMMARY_TITLE_LIMIT = 70
@@ -82,6 +85,10 @@ class Summary:
     counts: Counter[Category] = field(default_factory=Counter)
     by_department: dict[int, Counter[Category]] = field(default_factory=dict)
     at_risk_items: list[ItemRisk] = field(default_factory=list)
+    # The early warning: items not at risk by the other rules, unlikely to meet the deadline;
+    # shown, not counted, so two summaries of the same assessment are equal without it.
+    likely_late: list[LikelyLate] = field(default_factory=list, compare=False)
+    likely_late_below: float = field(default=0.0, compare=False)
 
     @property
     def at_risk(self) -> int:
@@ -181,9 +188,10 @@ def digest_blocks(
         *count_lines(summary),
     ]
     blocks = [Block(tuple(header))]
+    late = likely_late_lines(summary.likely_late, summary.likely_late_below, today)
     if not summary.at_risk_items:
         blocks.append(Block(("", _("No items are at risk."))))
-        return blocks
+        return blocks + [Block((line,)) for line in late]
     blocks.append(Block(("", _("<b>At-risk items by department</b>"))))
     if grouped is None:
         grouped = at_risk_by_department(summary, departments)
@@ -198,7 +206,7 @@ def digest_blocks(
             more = len(risks) - WORST_PER_DEPARTMENT
             lines.append(_("…and {count} more").format(count=more))
         blocks.append(Block(tuple(lines), (dept,)))
-    return blocks
+    return blocks + [Block((line,)) for line in late]
 
 
 def at_risk_by_department(
@@ -308,10 +316,45 @@ async def collect_digest(
 ) -> DigestData:
     tally = await assess_tally(session, today=today, year=year, thresholds=thresholds, tz=tz)
     summary = summarize_tally(tally)
+    summary.likely_late_below = likely_late_cutoff(thresholds)
+    summary.likely_late = await likely_late(
+        session, tally, today=today, year=year, tz=tz, below=summary.likely_late_below
+    )
     weekly: list[tuple[date, int]] = []
     if with_weekly and summary.total:
         weekly = [*await stored_weeks(session, year=year, before=today), (today, summary.at_risk)]
     return DigestData(year, today, summary, await departments_by_id(session), weekly)
+
+
+async def likely_late(
+    session: AsyncSession, tally: RiskTally, *, today: date, year: int, tz: tzinfo, below: float
+) -> list[LikelyLate]:
+    """The items no rule but the forecast holds at risk whose chance to meet the deadline is
+    below `below`, the least likely first."""
+    at_risk_otherwise = [
+        item_id
+        for item_id, risk in tally.at_risk.items()
+        if any(reason != RiskReason.FORECAST_LATE for reason in risk.reasons)
+    ]
+    found = await forecasts_for(
+        session, year=year, tz=tz, skip=set(at_risk_otherwise), since_deadline=today, screened=True
+    )
+    late = {item_id: entry for item_id, entry in found.items() if unlikely(entry, below)}
+    if not late:
+        return []
+    items = (
+        await session.exec(select(RoadmapItem).where(col(RoadmapItem.id).in_(list(late))))
+    ).all()
+    entries = [
+        LikelyLate(
+            item.id, item.code, item.title_kk, item.title_ru, item.department_id, late[item.id]
+        )
+        for item in items
+        if item.id is not None
+    ]
+    entries.sort(key=lambda entry: code_key(entry.code))
+    entries.sort(key=lambda entry: entry.forecast.chance or 0.0)
+    return entries
 
 
 async def stored_weeks(

@@ -7,6 +7,7 @@ from datetime import date
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.text import quote
+from bot.risk import forecast_views
 from bot.risk.rules import (
     ItemRisk,
     RiskReason,
@@ -27,6 +28,7 @@ def reason_label(reason: RiskReason | str) -> str:
         RiskReason.BEHIND_PLAN: _("behind plan"),
         RiskReason.FLAT: _("no progress"),
         RiskReason.DEADLINE_MOVED: _("deadline postponed"),
+        RiskReason.FORECAST_LATE: _("forecast: late"),
     }
     return labels.get(reason, str(reason))
 
@@ -70,6 +72,8 @@ def reason_detail(risk: ItemRisk, reason: RiskReason, today: date) -> str:
             "deadline postponed {count} times",
             facts.postponements,
         ).format(count=facts.postponements)
+    if reason == RiskReason.FORECAST_LATE:
+        return forecast_views.reason_detail(risk, today)
     return reason_label(reason)
 
 
@@ -125,6 +129,8 @@ def reason_threshold(reason: RiskReason, thresholds: RiskThresholds) -> str | No
         ).format(
             rounds=thresholds.flat_rounds, share=round(100 * thresholds.flat_remaining_fraction)
         )
+    if reason == RiskReason.FORECAST_LATE:
+        return forecast_views.reason_threshold(thresholds)
     return None
 
 
@@ -156,3 +162,12 @@ def risk_section(risk: ItemRisk, today: date) -> str:
     lines = ["🔴 <b>" + _("At risk:") + "</b>"]
     lines += [f"• {quote(line)}" for line in reasons_explained(risk, today)]
     return "\n".join(lines)
+
+
+def card_sections(risk: ItemRisk | None, today: date) -> str:
+    """What the item card adds below its history: the forecast, then why it is at risk,
+    each after a blank line (empty when there is neither)."""
+    parts = [forecast_views.forecast_section(risk, today)]
+    if risk is not None and risk.reasons:
+        parts.append(risk_section(risk, today))
+    return "".join("\n\n" + part for part in parts if part)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from bot.risk.forecast import Forecast, unlikely
+
 
 class RiskReason(StrEnum):
     DECLARED = "declared"
@@ -19,12 +21,19 @@ class RiskReason(StrEnum):
     BEHIND_PLAN = "behind_plan"
     FLAT = "flat"
     DEADLINE_MOVED = "deadline_moved"
+    FORECAST_LATE = "forecast_late"
 
 
 # What the department said and what the calendar says are facts; the rest are estimates the
 # secretariat may overrule with an explanation.
 DISMISSIBLE_REASONS = frozenset(
-    {RiskReason.STALE, RiskReason.BEHIND_PLAN, RiskReason.FLAT, RiskReason.DEADLINE_MOVED}
+    {
+        RiskReason.STALE,
+        RiskReason.BEHIND_PLAN,
+        RiskReason.FLAT,
+        RiskReason.DEADLINE_MOVED,
+        RiskReason.FORECAST_LATE,
+    }
 )
 
 
@@ -52,6 +61,12 @@ class RiskThresholds:
     behind_plan_points: int = 25
     flat_rounds: int = 3
     flat_remaining_fraction: float = 1 / 3
+    # "forecast: late" when the chance to meet the deadline is below this; 0 turns it off.
+    forecast_probability: float = 0.0
+
+    @property
+    def forecasts_judged(self) -> bool:
+        return self.forecast_probability > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +77,7 @@ class ItemFacts:
     newest update's progress (left 0 when the deadline is too far for the flat rule).
     `missed_requests`: the days of the unanswered requests among the department's newest
     `missed_rounds` round requests made since the item was added. `created`: the day the item
-    was added or imported.
+    was added or imported. `forecast`: its completion forecast, when one was asked for.
     """
 
     deadline: date
@@ -74,6 +89,7 @@ class ItemFacts:
     postponements: int = 0
     missed_requests: tuple[date, ...] = ()
     created: date | None = None
+    forecast: Forecast | None = None
 
     @property
     def unanswered_rounds(self) -> int:
@@ -158,6 +174,16 @@ def is_flat(facts: ItemFacts, today: date, thresholds: RiskThresholds) -> bool:
     return left < thresholds.flat_remaining_fraction
 
 
+def is_forecast_late(facts: ItemFacts, today: date, thresholds: RiskThresholds) -> bool:
+    """The forecast, from the item's own pace (at least 5 weeks of it: borrowed gains are
+    shown, not judged by), gives less than the configured chance to meet a deadline still
+    ahead; a stall near the end counts as its own pace."""
+    found = facts.forecast
+    if found is None or facts.deadline < today:
+        return False
+    return unlikely(found, thresholds.forecast_probability)
+
+
 def is_deadline_moved(facts: ItemFacts) -> bool:
     return facts.postponements > 0
 
@@ -179,13 +205,15 @@ def risk_reasons(facts: ItemFacts, today: date, thresholds: RiskThresholds) -> l
         reasons.append(_FLAT)
     if is_deadline_moved(facts):
         reasons.append(_DEADLINE_MOVED)
+    if facts.forecast is not None and is_forecast_late(facts, today, thresholds):
+        reasons.append(_FORECAST_LATE)
     return reasons
 
 
 # Looked up once: enum attribute access costs a little on each of 50,000 items.
 _DECLARED, _OVERDUE, _STALE = RiskReason.DECLARED, RiskReason.OVERDUE, RiskReason.STALE
 _BEHIND_PLAN, _FLAT = RiskReason.BEHIND_PLAN, RiskReason.FLAT
-_DEADLINE_MOVED = RiskReason.DEADLINE_MOVED
+_DEADLINE_MOVED, _FORECAST_LATE = RiskReason.DEADLINE_MOVED, RiskReason.FORECAST_LATE
 
 
 def risk_state(reasons: Iterable[RiskReason], latest_status: str | None) -> RiskState:
@@ -238,6 +266,10 @@ class ItemRisk:
     @property
     def reported(self) -> bool:
         return self.latest_update_id is not None
+
+    @property
+    def forecast(self) -> Forecast | None:
+        return self.facts.forecast
 
 
 def parse_reason(text: str) -> RiskReason | None:

@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core.text import Block, quote, split_blocks, split_message
+from bot.risk import forecast_views
 from bot.risk.digest import (
     DigestData,
     Summary,
@@ -28,7 +29,7 @@ from bot.risk.digest import (
     short_title,
 )
 from bot.risk.dismissals import DismissRefusal
-from bot.risk.labels import reason_label, reasons_text, risk_section
+from bot.risk.labels import card_sections, reason_label, reasons_text
 from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason
 from bot.roadmap.service import ItemCard
 from bot.roadmap.views import item_card_text
@@ -81,11 +82,9 @@ async def button_chat(query: CallbackQuery) -> Message | None:
 
 
 def card_text(card: ItemCard, risk: ItemRisk | None, today: date, tz: tzinfo) -> str:
-    """The one card text, wherever it is opened: the item, its updates, then why it is at risk."""
-    text = item_card_text(card, today, tz)
-    if risk is not None and risk.reasons:
-        text += "\n\n" + risk_section(risk, today)
-    return text
+    """The one card text, wherever it is opened: the item, its updates, the forecast, then why
+    it is at risk."""
+    return item_card_text(card, today, tz) + card_sections(risk, today)
 
 
 def card_keyboard(card: ItemCard, tz: tzinfo, *, ask: bool) -> InlineKeyboardMarkup | None:
@@ -171,6 +170,8 @@ def department_item_line(risk: ItemRisk, today: date) -> str:
     line = f"• <b>{code}</b> {title} — {quote(status)}, {deadline}"
     if risk.reasons:
         line += f" — 🔴 <i>{quote(reasons_text(risk, today))}</i>"
+    if forecast := forecast_views.brief(risk.forecast, today):
+        line += f" — 📈 {quote(forecast)}"
     return line
 
 

@@ -15,6 +15,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.risk import forecast_views
+from bot.risk.forecast_data import forecasts_for
 from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.parse import Column
 from bot.spreadsheets.stats import department_stats, latest_updates, risk_labels
@@ -85,6 +87,7 @@ async def build_export(
     latest = await latest_updates(session)
     co_executors = await queries.co_executor_ids(session)
     risks = await risk_labels(session, today=today, year=None, tz=tz, thresholds=thresholds)
+    forecasts = await forecasts_for(session, year=None, tz=tz)
 
     from openpyxl import Workbook  # openpyxl loads on first use
 
@@ -112,6 +115,7 @@ async def build_export(
             _(COLUMN_HEADERS[Column.COMPLETION_FORM]),
             _(COLUMN_HEADERS[Column.COSTS]),
             _(COLUMN_HEADERS[Column.FUNDING]),
+            *forecast_views.export_headers(),
         ],
     )
     for item in items:
@@ -139,9 +143,11 @@ async def build_export(
                 item.completion_form or "",
                 item.costs or "",
                 item.funding or "",
+                *forecast_views.export_cells(forecasts.get(item.id)),  # type: ignore[arg-type]
             ],
         )
-    _finish(sheet, (10, 40, 40, 14, 30, 12, 24, 30, 20, 10, 30, 16, 20, 50, 10, 30, 24, 24))
+    widths = (10, 40, 40, 14, 30, 12, 24, 30, 20, 10, 30, 16, 20, 50, 10, 30, 24, 24)
+    _finish(sheet, widths + forecast_views.EXPORT_WIDTHS)
 
     await _history_sheet(workbook.create_sheet(_("History")), session, tz, people, departments)
     await _departments_sheet(workbook.create_sheet(_("Departments")), session, today, tz)

@@ -25,6 +25,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.digest import code_key
+from bot.risk.forecast_data import forecasts_for
+from bot.risk.forecast_views import report_cell
 from bot.risk.rules import RiskThresholds, is_item_overdue
 from bot.spreadsheets.stats import latest_updates, risk_labels
 from bot.telegram.i18n import format_day, pick_name
@@ -46,6 +48,7 @@ class RiskRow:
     reasons: list[str]
     cause: str
     explanation: str
+    forecast: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ async def collect_risk_rows(
     latest = await latest_updates(session)
     explained = await latest_updates(session, with_comment=True)
     risks = await risk_labels(session, today=today, year=year, tz=tz, thresholds=thresholds)
+    forecasts = await forecasts_for(session, year=year, tz=tz, only=set(risks))
 
     kinds: Counter[str] = Counter()  # exclusive, so that the totals add up
     rows: list[RiskRow] = []
@@ -114,6 +118,7 @@ async def collect_risk_rows(
                 reasons=reasons,
                 cause=cause_label(update.cause) if update else "",
                 explanation=explanation,
+                forecast=report_cell(forecasts.get(item.id), today),  # type: ignore[arg-type]
             )
         )
     rows.sort(key=lambda row: code_key(row.code))
@@ -185,6 +190,7 @@ def render_risk_report(totals: YearTotals, rows: list[RiskRow], *, today: date, 
             _("Risk reasons"),
             _("Cause given by the department"),
             _("Department's latest explanation"),
+            _("Forecast"),
         )
         table = document.add_table(rows=1, cols=len(headers))
         table.style = "Table Grid"
@@ -201,10 +207,13 @@ def render_risk_report(totals: YearTotals, rows: list[RiskRow], *, today: date, 
                 "; ".join(row.reasons),
                 row.cause,
                 row.explanation,
+                row.forecast,
             )
             for cell, value in zip(table.add_row().cells, values, strict=True):
                 cell.text = _XML_ILLEGAL.sub("", value)
-        for column, width in zip(table.columns, (1.0, 7.0, 4.5, 3.0, 4.0, 2.7, 4.5), strict=True):
+        for column, width in zip(
+            table.columns, (1.0, 5.5, 3.8, 2.4, 3.5, 2.5, 3.8, 4.2), strict=True
+        ):
             for cell in column.cells:
                 cell.width = Cm(width)
 

@@ -30,7 +30,7 @@ class ItemCardShown:
     """The card: the item, its department, latest updates, and the reasons it is at risk."""
 
     card: ItemCard
-    risk: ItemRisk | None  # None when the item is not at risk
+    risk: ItemRisk | None  # its assessment (reasons, forecast); None when it has none
     today: date
     may_ask: bool  # the viewer may ask the department for an update
 
@@ -83,7 +83,7 @@ async def item_card(
         )
     return ItemCardShown(
         card=card,
-        risk=risk if risk is not None and risk.reasons else None,
+        risk=risk,
         today=today,
         may_ask=may_ask_for_updates(viewer),
     )

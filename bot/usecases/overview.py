@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.risk import forecast_views
 from bot.risk.assess import assess_items
 from bot.risk.digest import DigestData, Summary, code_key, collect_digest, summarize
 from bot.risk.rules import ItemRisk
@@ -66,8 +67,9 @@ async def department_view(
         if department is None:
             return None
         risks = await assess_items(
-            session, today=today, year=year, thresholds=ctx.thresholds, tz=ctx.tz
+            session, today=today, year=year, thresholds=ctx.thresholds, tz=ctx.tz, forecasts=True
         )
     own = {key: risk for key, risk in risks.items() if risk.department_id == department.id}
     items = sorted(own.values(), key=lambda risk: code_key(risk.code))
+    items.sort(key=forecast_views.by_chance)  # the least likely to be met first
     return DepartmentView(department, year, today, summarize(own), items)
