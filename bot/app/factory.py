@@ -41,6 +41,7 @@ from bot.telegram.session import install_guard
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
+from db.reach import wait_for_database
 from handlers import get_routers
 from handlers.reporting import item_of_update
 
@@ -180,6 +181,7 @@ class Application:
 async def create_application(settings: Settings, clock: Clock | None = None) -> Application:
     """Everything the bot needs, with the database migrated to the latest schema."""
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    await wait_for_database(engine)
     await upgrade(engine)
     i18n = build_i18n(settings.default_locale)
     clock = clock or SystemClock()
