@@ -35,6 +35,7 @@ from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.jobs import Jobs, LateScheduler
 from bot.telegram.heartbeat import PollHeartbeat, PollingStarted
 from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
+from bot.telegram.input import CleanInputMiddleware
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import install_guard
@@ -117,6 +118,7 @@ def create_dispatcher(
         outbox=outbox,
         risk_thresholds=settings.risk_thresholds,
     )
+    dispatcher.update.outer_middleware(CleanInputMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker, item_of_update))
     PersonI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())

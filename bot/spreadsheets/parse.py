@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bot.core.errors import DomainError
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.parsing import MAX_TITLE_LENGTH, is_item_code
+from bot.core.text import clean_input
 from bot.spreadsheets.deadlines import Precision, read_deadline
 from bot.spreadsheets.headers import Kind, classify_header, normalize_header
 
@@ -201,7 +202,7 @@ def _cell_text(value: object) -> str:
         return str(int(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return " ".join(str(value).split())
+    return " ".join(clean_input(str(value)).split())
 
 
 def _is_blank(row: Sequence[object]) -> bool:
