@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
 from bot.core.clock import Clock, SystemClock
 from bot.core.ratelimit import RateLimiter, Sleep
+from bot.core.supervise import keep_trying
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.jobs import Jobs, LateScheduler
 from bot.telegram.heartbeat import PollHeartbeat, PollingStarted
@@ -143,7 +144,7 @@ async def _on_startup(
     polling = PollingStarted()
     bot.session.middleware(polling)
     dispatcher["background_tasks"] = [
-        asyncio.create_task(outbox.run(), name="outbox"),
+        asyncio.create_task(keep_trying("Outbox worker", outbox.run), name="outbox"),
         asyncio.create_task(after_first_poll(polling, jobs, scheduler), name="catch-up"),
     ]
     logger.info("Bot @%s is up", me.username)
@@ -154,7 +155,7 @@ async def after_first_poll(polling: PollingStarted, jobs: Jobs, scheduler: LateS
     down. The catch-up (a round, a digest, the day's first full alert scan with its calendar)
     would otherwise hold up the first poll by as much as it costs."""
     await scheduler.start_after(polling.event)
-    await jobs.catch_up()
+    await keep_trying("Start-up catch-up", jobs.catch_up)
 
 
 async def _on_shutdown(dispatcher: Dispatcher, jobs: Jobs, scheduler: LateScheduler) -> None:

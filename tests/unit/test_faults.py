@@ -185,3 +185,27 @@ async def test_a_heartbeat_file_that_cannot_be_written_never_stops_polling(
     assert (tmp_path / "last-poll").read_text() == clock.now().isoformat()
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2 and "disk full" in messages[0] and "recovered" in messages[1]
+
+
+async def test_a_failing_background_task_is_logged_once_and_started_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from bot.core.supervise import keep_trying
+
+    attempts = 0
+    waits: list[float] = []
+
+    async def work() -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts <= 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    with caplog.at_level(logging.INFO, logger="bot.core.supervise"):
+        await keep_trying("Catch-up", work, sleep=sleep)
+    assert attempts == 6 and waits == [1, 2, 4, 8, 16]
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2 and "disk full" in messages[0] and "recovered" in messages[1]
