@@ -80,7 +80,8 @@ class RecordingBot:
         if self.on_send is not None:
             self.on_send(chat_id)
         self.sent[chat_id].append(str(getattr(method, "text", "")))
-        if sum(len(texts) for texts in self.sent.values()) >= self.expected > 0:
+        distinct = sum(len(set(texts)) for texts in self.sent.values())
+        if distinct >= self.expected > 0:  # every distinct message at least once
             self.all_sent.set()
         return SimpleNamespace(message_id=next(self._ids))
 
