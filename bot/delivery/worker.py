@@ -323,13 +323,13 @@ class DeliveryWorker:
                 for index, row in enumerate(chat_rows):
                     try:
                         hold = await self._deliver(row, report)
+                        if hold is not None:  # keep the chat's order: the rest wait behind it
+                            await self._hold(chat_rows[index + 1 :], hold)
+                            break
                     except Exception as error:  # the database or a bug: this chat stops here
                         failures.append(error)
                         await self._give_back(chat_rows[index:])
                         return
-                    if hold is not None:  # keep the chat's order: the rest wait behind it
-                        await self._hold(chat_rows[index + 1 :], hold)
-                        break
 
         await asyncio.gather(*(drain(chat_rows) for chat_rows in by_chat.values()))
         if failures:
