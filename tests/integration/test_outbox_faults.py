@@ -259,3 +259,56 @@ async def test_the_stored_error_never_holds_the_token(
     assert error is not None and "502 Bad Gateway" in error
     assert TEST_TOKEN not in error and TEST_TOKEN.split(":")[1] not in error
     assert f"{TEST_TOKEN.split(':')[0]}:***" in error
+
+
+async def test_a_read_only_sqlite_file_is_one_line_not_a_storm(
+    backend: str,
+    engine: AsyncEngine,
+    session_maker: SessionMaker,
+    clock: FrozenClock,
+    timer: VirtualTimer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The database file turns read-only while the bot runs (SQLite's `query_only`: every
+    write refused, reads fine). Issue 30 saw two tracebacks every 2.5 s; now the running
+    worker, retrying many times, logs one line, and one more when the file is writable."""
+    if backend != "sqlite":
+        pytest.skip("a read-only SQLite file")
+    from tests.integration.test_storage_faults import storage_fault
+
+    await fill(session_maker, clock, chats=3, per_chat=1)
+    bot = RecordingBot()
+    bot.expected = 3
+    worker = make_worker(session_maker, bot, clock, timer, "runner")
+    worker.faults.first_delay = worker.faults.max_delay = 0.01
+    recovered = SeesRecovery()
+    watcher = logging.getLogger("bot.delivery.worker")
+    watcher.addFilter(recovered)
+    refused = asyncio.Event()
+    attempts = 0
+
+    def count(*_: Any) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts >= 60:
+            refused.set()
+
+    try:
+        with caplog.at_level(logging.INFO):
+            with storage_fault(engine, ["PRAGMA query_only = ON"]):
+                await engine.dispose()
+                event.listen(engine.sync_engine, "handle_error", count)
+                task = asyncio.create_task(worker.run(idle_interval=0.01))
+                await asyncio.wait_for(refused.wait(), timeout=30)  # a guard
+                event.remove(engine.sync_engine, "handle_error", count)
+            await engine.dispose()  # writable again: new connections without the pragma
+            await asyncio.wait_for(bot.all_sent.wait(), timeout=30)
+            await asyncio.wait_for(recovered.event.wait(), timeout=30)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    finally:
+        watcher.removeFilter(recovered)
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.delivery.worker"]
+    assert len(lines) == 2, lines
+    assert "read-only storage" in lines[0] and "recovered" in lines[1]
+    assert in_order(bot, chats=3, per_chat=1)
