@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,11 @@ def backend_insert(backend: str) -> Callable[[Any], Any]:
 
 
 def _ensure_sqlite_folder(url: str) -> None:
+    """Create the database's folder if it can be; if not, opening says why (db/reach.py)."""
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -52,12 +55,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> AsyncEngine:
     """The engine for `url`; on PostgreSQL `pool_size` connections are kept open and as many
-    again may be opened at a peak (DATABASE_POOL_SIZE).
+    again may be opened at a peak (DATABASE_POOL_SIZE). A database error never shows the
+    statement's parameters (names, comments) in the log: `hide_parameters`.
 
     On SQLite a connection goes back to the pool without the pool's own ROLLBACK: every use
     goes through SQLAlchemy, which already rolled back or committed it, and with aiosqlite
     each call is a trip to its thread. For the same reason aiosqlite's connections are the
     one-trip kind (db/sqlite_connection.py): a dialog step makes 4 trips instead of 14."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         _ensure_sqlite_folder(url)
         kwargs.setdefault("pool_reset_on_return", None)

@@ -7,7 +7,11 @@ Alembic (about 12 MiB and a noticeable part of the start-up time).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -73,18 +77,51 @@ async def current_revisions(engine: AsyncEngine) -> frozenset[str]:
         return await connection.run_sync(_current_revisions)
 
 
+# pg_advisory_xact_lock's key: "roadmap migrations" as one bigint, the same for every process.
+MIGRATION_LOCK_KEY = 0x726D5F6D69677261
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """An exclusive lock on `<database>.migrate-lock` beside the database file (flock: the
+    kernel frees it when a process dies); nothing to lock for an in-memory database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    handle = await asyncio.to_thread(open, f"{database}.migrate-lock", "a+b")
+    try:
+        await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Migrate to `revision`. Processes started at once on one database take turns: on
+    PostgreSQL under a transaction-scoped advisory lock, on SQLite under a file lock; the
+    ones that waited find the schema current and do nothing."""
     if revision == "head" and await current_revisions(engine) == expected_heads():
         return
     from alembic import command
 
     config = alembic_config()
 
-    def _run(connection) -> None:
+    def _run(connection: Connection) -> None:
+        if revision == "head" and _current_revisions(connection) == expected_heads():
+            return  # another process migrated while this one waited for the lock
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
+    postgresql = engine.dialect.name == "postgresql"
+    async with contextlib.AsyncExitStack() as stack:
+        if not postgresql and engine.dialect.name == "sqlite":
+            await stack.enter_async_context(_sqlite_file_lock(engine))
+        connection = await stack.enter_async_context(engine.begin())
+        if postgresql:
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         await connection.run_sync(_run)
 
 

@@ -1,7 +1,9 @@
 """The last line: an unexpected error is logged and the person still gets one answer.
 
 The database session of the update has been rolled back by then, so whatever the person had
-saved before is intact and trying again is safe: the answer says so.
+saved before is intact and trying again is safe: the answer says so. When the disk or the
+database failed (full, read-only, down, locked), the answer says the bot cannot save right
+now, and the log gets one line per kind of fault, not a traceback per update.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import gettext as _
 
+from bot.core.faults import FaultLog, is_storage_fault
 from bot.telegram.session import guard_of
 
 logger = logging.getLogger(__name__)
+_storage_faults = FaultLog(logger, "Saving an update's changes")
 
 
 def error_text() -> str:
@@ -25,8 +29,19 @@ def error_text() -> str:
     )
 
 
+def cannot_save_text() -> str:
+    return _("The bot cannot save right now. Nothing was lost: please try again in a few minutes.")
+
+
 async def unexpected_error(event: ErrorEvent, bot: Bot) -> None:
     update = event.update
+    if is_storage_fault(event.exception):
+        _storage_faults.failed(event.exception)
+        try:
+            await _tell_the_person(update, bot, cannot_save_text())
+        except TelegramAPIError as error:
+            logger.warning("Update %s: the answer failed too: %s", update.update_id, error)
+        return
     # The update id and the exception only: no texts, names or ids of the person, and the
     # logging filter (bot/app/logs.py) hides the token should a library print it.
     logger.error(
@@ -37,14 +52,13 @@ async def unexpected_error(event: ErrorEvent, bot: Bot) -> None:
         exc_info=event.exception,
     )
     try:
-        await _tell_the_person(update, bot)
+        await _tell_the_person(update, bot, error_text())
     except TelegramAPIError as error:
         logger.warning("Update %s: the apology failed too: %s", update.update_id, error)
 
 
-async def _tell_the_person(update: Update, bot: Bot) -> None:
+async def _tell_the_person(update: Update, bot: Bot, text: str) -> None:
     """An alert on the button if it is still unanswered, else one message in the chat."""
-    text = error_text()
     query = update.callback_query
     if query is not None:
         guard = guard_of(bot)

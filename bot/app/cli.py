@@ -92,10 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     locale = getattr(args, "locale", None) or settings.default_locale
     if args.command == "migrate":
-        from bot.app.commands import migrate
+        from bot.app.commands import migrate_command
 
-        asyncio.run(migrate(settings.database_url))
-        return 0
+        return migrate_command(settings.database_url)
     if args.command == "import":
         from bot.app.cli_spreadsheets import cli_import
 

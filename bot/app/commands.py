@@ -12,11 +12,13 @@ from bot.core.catalogs import compile_catalogs
 from bot.core.clock import SystemClock
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
+from db.reach import DatabaseUnopenableError, wait_for_database
 
 
 async def migrate(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
+        await wait_for_database(engine)
         await upgrade(engine)
     finally:
         await engine.dispose()
@@ -43,6 +45,16 @@ async def seed_demo_command(settings: Settings) -> int:
 
 
 EXIT_TOKEN_REJECTED = 2
+EXIT_DATABASE_UNOPENABLE = 1
+
+
+def migrate_command(database_url: str) -> int:
+    try:
+        asyncio.run(migrate(database_url))
+    except DatabaseUnopenableError as error:
+        print(error, file=sys.stderr)
+        return EXIT_DATABASE_UNOPENABLE
+    return 0
 
 
 def run_bot(settings: Settings) -> int:
@@ -50,6 +62,9 @@ def run_bot(settings: Settings) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_polling(settings))
+    except DatabaseUnopenableError as error:
+        print(error, file=sys.stderr)
+        return EXIT_DATABASE_UNOPENABLE
     except TokenRejectedError:
         print(
             "Telegram rejected BOT_TOKEN (401 Unauthorized): copy the token from @BotFather "

@@ -22,7 +22,9 @@ from sqlmodel import col, select
 from bot.app.config import Settings
 from bot.core.catalogs import LOCALES_DIR, SUPPORTED_LOCALES, load_translations, stale_catalogs
 from bot.core.clock import Clock, SystemClock
+from bot.core.faults import first_line
 from bot.core.heartbeat import last_poll
+from bot.core.secrets import scrub
 from bot.workdays.calendar import WorkCalendar, load_calendar
 from db import queries
 from db.engine import create_engine, create_session_maker
@@ -75,7 +77,7 @@ async def telegram_get_me(settings: Settings) -> str:
 
 
 async def check_token(settings: Settings, tr: Texts, get_me: GetMe) -> Check:
-    from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+    from aiogram.exceptions import AiogramError, TelegramAPIError, TelegramUnauthorizedError
 
     try:
         username = await get_me(settings)
@@ -88,11 +90,13 @@ async def check_token(settings: Settings, tr: Texts, get_me: GetMe) -> Check:
                 "the new one), then restart the bot."
             ),
         )
-    except (TelegramAPIError, OSError, TimeoutError) as error:  # network errors and 5xx
+    except (TelegramAPIError, OSError, TimeoutError, AiogramError, ValueError) as error:
+        # Network errors, 5xx, and an answer that is not Telegram's (a proxy's page, which
+        # may echo the URL and the token in it): the reason, with any token masked.
         return Check(
             False,
             tr.gettext("Telegram is not reachable at {url}: {error}").format(
-                url=settings.telegram_api_url, error=error
+                url=settings.telegram_api_url, error=first_line(error)
             ),
             tr.gettext("Check the network, the firewall or proxy, and TELEGRAM_API_URL."),
         )
@@ -109,9 +113,7 @@ async def check_database(engine: AsyncEngine, tr: Texts) -> Check:
     except Exception as error:  # whatever the driver raises, the answer is "not reachable"
         return Check(
             False,
-            tr.gettext("The database is not reachable: {error}").format(
-                error=str(error).splitlines()[0] if str(error) else type(error).__name__
-            ),
+            tr.gettext("The database is not reachable: {error}").format(error=first_line(error)),
             tr.gettext(
                 "Check DATABASE_URL in .env; for PostgreSQL, that the server runs and the "
                 "user and password are right."
@@ -362,5 +364,5 @@ async def doctor_command(settings: Settings, *, quick: bool, locale: str) -> int
         holidays_for=kz_holidays,
         get_me=telegram_get_me,
     )
-    print(render(checks))
+    print(scrub(render(checks), settings.bot_token.get_secret_value()))
     return EXIT_OK if all(check.ok for check in checks) else EXIT_PROBLEM

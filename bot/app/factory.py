@@ -32,10 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
 from bot.core.clock import Clock, SystemClock
 from bot.core.ratelimit import RateLimiter, Sleep
+from bot.core.supervise import keep_trying
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.jobs import Jobs, LateScheduler
 from bot.telegram.heartbeat import PollHeartbeat, PollingStarted
 from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
+from bot.telegram.input import CleanInputMiddleware
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import install_guard
@@ -44,6 +46,7 @@ from bot.usecases.ports import UseCaseContext
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
+from db.reach import wait_for_database
 from handlers import get_routers
 
 logger = logging.getLogger(__name__)
@@ -158,6 +161,7 @@ def create_dispatcher(
         signals=BotSignals(dispatcher, outbox),
         thresholds=settings.risk_thresholds,
     )
+    dispatcher.update.outer_middleware(CleanInputMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))
     PersonI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
@@ -182,7 +186,7 @@ async def _on_startup(
     polling = PollingStarted()
     bot.session.middleware(polling)
     dispatcher["background_tasks"] = [
-        asyncio.create_task(outbox.run(), name="outbox"),
+        asyncio.create_task(keep_trying("Outbox worker", outbox.run), name="outbox"),
         asyncio.create_task(after_first_poll(polling, jobs, scheduler), name="catch-up"),
     ]
     logger.info("Bot @%s is up", me.username)
@@ -193,7 +197,7 @@ async def after_first_poll(polling: PollingStarted, jobs: Jobs, scheduler: LateS
     down. The catch-up (a round, a digest, the day's first full alert scan with its calendar)
     would otherwise hold up the first poll by as much as it costs."""
     await scheduler.start_after(polling.event)
-    await jobs.catch_up()
+    await keep_trying("Start-up catch-up", jobs.catch_up)
 
 
 async def _on_shutdown(dispatcher: Dispatcher, jobs: Jobs, scheduler: LateScheduler) -> None:
@@ -222,6 +226,7 @@ class Application:
 async def create_application(settings: Settings, clock: Clock | None = None) -> Application:
     """Everything the bot needs, with the database migrated to the latest schema."""
     engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    await wait_for_database(engine)
     await upgrade(engine)
     i18n = build_i18n(settings.default_locale)
     clock = clock or SystemClock()

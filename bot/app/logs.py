@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import logging
 
+from bot.core.secrets import scrub
+
+_FORMATTER = logging.Formatter()
+
 
 class RedactSecretFilter(logging.Filter):
+    """Masks the token (and anything shaped like a token) in the message and the traceback:
+    the traceback is kept, with the secret masked (`123456789:***`)."""
+
     def __init__(self, secret: str) -> None:
         super().__init__()
         self.secret = secret
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.secret and self.secret in message:
-            record.msg = message.replace(self.secret, "<BOT_TOKEN>")
-            record.args = None
-        if record.exc_info and record.exc_info[1] and self.secret in str(record.exc_info[1]):
-            record.exc_info = None
-            record.msg = f"{record.msg} (traceback hidden: it contained the token)"
+        cleaned = scrub(message, self.secret)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[1] is not None:
+            text = record.exc_text or _FORMATTER.formatException(record.exc_info)
+            record.exc_text = scrub(text, self.secret)
+        elif record.exc_text:
+            record.exc_text = scrub(record.exc_text, self.secret)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info, self.secret)
         return True
 
 

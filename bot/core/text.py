@@ -13,6 +13,17 @@ TELEGRAM_CAPTION_LIMIT = 1024
 ELLIPSIS = "…"
 
 _TAG = re.compile(r"<[^>]+>")
+# Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): one unbalanced
+# override in a title reverses the rest of every line it is shown in (an alert, a card, a
+# summary, a DOCX line). C0 controls but tab and newline, and DEL: invisible, or worse.
+_UNSAFE_CONTROLS = re.compile(r"[\u202a-\u202e\u2066-\u2069\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_input(text: str) -> str:
+    """Text as a person or a file gave it, without the controls that would garble what others
+    are shown: bidi overrides and isolates, and C0 controls other than tab and newline (a
+    carriage return is dropped, so CRLF becomes LF). Letters, marks and emoji are kept."""
+    return _UNSAFE_CONTROLS.sub("", text)
 
 
 def quote(text: str | None) -> str:

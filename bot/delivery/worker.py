@@ -9,6 +9,12 @@ claims back when it stops, so a restart after a clean stop resumes at once. Befo
 the worker confirms that the row is still its own: a worker that stalled past its lease never
 sends a row another worker took over. On PostgreSQL rows are claimed with FOR UPDATE SKIP
 LOCKED, so several processes can drain one outbox without sending anything twice.
+
+The heartbeat renews only the rows the worker is still working on: when a pass fails (the
+database went away in the middle of a send, a bug), that chat's rows are given back at once,
+or, if the database cannot take even that, their leases run out within one lease, and the
+next pass takes them again. Faults of the machine are logged one line per kind with a backoff
+(bot/core/faults.py), and every write retries SQLite's "database is locked" (db/busy.py).
 """
 
 from __future__ import annotations
@@ -42,7 +48,10 @@ from sqlalchemy import Table, Update, bindparam, select, text, update
 from sqlmodel import col
 
 from bot.core.clock import Clock
+from bot.core.faults import FaultLog
 from bot.core.ratelimit import RateLimiter
+from bot.core.secrets import scrub
+from db.busy import retry_when_busy
 from db.engine import SessionMaker
 from db.models import Notification, Person
 
@@ -194,56 +203,93 @@ class DeliveryWorker:
         self.on_unreachable = on_unreachable  # (person id, notification id) -> tell someone
         self._wake = asyncio.Event()
         self._claim_statement = claim_statement(batch_size)
+        self._held: set[int] = set()  # claimed and not yet settled: what the heartbeat renews
+        self.faults = FaultLog(logger, "Outbox delivery")
+        self.beat_faults = FaultLog(logger, "Outbox lease renewal")
+
+    def _error_text(self, error: BaseException | str) -> str:
+        """An error as stored in last_error: without the token, whatever echoed it."""
+        return scrub(str(error), getattr(self.bot, "token", "") or "")[:500]
+
+    async def _write(self, statement: Any) -> int:
+        """One statement in a transaction of its own, retried while SQLite is locked; the
+        rows it touched."""
+
+        async def transaction() -> int:
+            async with self.session_maker() as session:
+                result = await session.exec(statement)
+                await session.commit()
+            return int(result.rowcount or 0)
+
+        return await retry_when_busy(transaction)
 
     def wake(self) -> None:
         """Tell the running worker that new notifications are waiting."""
         self._wake.set()
 
     async def heartbeat(self) -> int:
-        """Renew the lease on every row this worker holds; how many it holds."""
-        async with self.session_maker() as session:
-            result = await session.exec(
-                update(Notification)
-                .where(
-                    col(Notification.claimed_by) == self.worker_id,
-                    col(Notification.state) == "pending",
-                    col(Notification.claimed_until).is_not(None),
-                )
-                .values(claimed_until=self.clock.now() + self.claim_ttl)
+        """Renew the lease on every row this worker is still working on; how many. Rows of a
+        pass that failed are not among them: their leases run out and another pass takes them."""
+        held = sorted(self._held)
+        if not held:
+            return 0
+        return await self._write(
+            update(Notification)
+            .where(
+                col(Notification.id).in_(held),
+                col(Notification.claimed_by) == self.worker_id,
+                col(Notification.state) == "pending",
+                col(Notification.claimed_until).is_not(None),
             )
-            await session.commit()
-        return int(result.rowcount or 0)
+            .values(claimed_until=self.clock.now() + self.claim_ttl)
+        )
 
     async def release(self) -> int:
         """Give back every claim this worker holds (on a clean stop): the next process to
         start need not wait for the leases to run out."""
-        async with self.session_maker() as session:
-            result = await session.exec(
+        self._held.clear()
+        return await self._write(
+            update(Notification)
+            .where(
+                col(Notification.claimed_by) == self.worker_id,
+                col(Notification.state) == "pending",
+            )
+            .values(claimed_by=None, claimed_until=None)
+        )
+
+    async def _give_back(self, rows: list[Claimed]) -> None:
+        """Release rows of a pass that failed, so the next pass retries them in order. If the
+        database refuses even this, they are no longer renewed: their leases run out."""
+        ids = [row.id for row in rows]
+        self._held.difference_update(ids)
+        if not ids:
+            return
+        with contextlib.suppress(Exception):
+            await self._write(
                 update(Notification)
                 .where(
+                    col(Notification.id).in_(ids),
                     col(Notification.claimed_by) == self.worker_id,
                     col(Notification.state) == "pending",
                 )
                 .values(claimed_by=None, claimed_until=None)
             )
-            await session.commit()
-        return int(result.rowcount or 0)
 
     async def _confirm(self, row: Claimed) -> bool:
         """Renew this row's lease if it is still ours; False when another worker took it over
         (this worker stalled past its lease), so it must not be sent twice."""
-        async with self.session_maker() as session:
-            result = await session.exec(
-                update(Notification)
-                .where(
-                    col(Notification.id) == row.id,
-                    col(Notification.claimed_by) == self.worker_id,
-                    col(Notification.state) == "pending",
-                )
-                .values(claimed_until=self.clock.now() + self.claim_ttl)
+        mine = await self._write(
+            update(Notification)
+            .where(
+                col(Notification.id) == row.id,
+                col(Notification.claimed_by) == self.worker_id,
+                col(Notification.state) == "pending",
             )
-            await session.commit()
-        return bool(result.rowcount)
+            .values(claimed_until=self.clock.now() + self.claim_ttl)
+        )
+        if not mine:
+            self._held.discard(row.id)
+        return bool(mine)
 
     async def claim(self) -> list[Claimed]:
         """Take up to `batch_size` due rows for this worker, in the order they are due."""
@@ -255,6 +301,7 @@ class DeliveryWorker:
             result = await session.exec(self._claim_statement, params=values)
             rows = [Claimed(*row) for row in result.all()]
             await session.commit()
+        self._held.update(row.id for row in rows)
         return sorted(rows, key=lambda row: (row.not_before, row.id))
 
     async def deliver_due(self) -> DeliveryReport:
@@ -269,15 +316,24 @@ class DeliveryWorker:
             by_chat[row.chat_id].append(row)
         gate = asyncio.Semaphore(self.concurrency)
 
+        failures: list[BaseException] = []
+
         async def drain(chat_rows: list[Claimed]) -> None:
             async with gate:
                 for index, row in enumerate(chat_rows):
-                    hold = await self._deliver(row, report)
-                    if hold is not None:  # keep the chat's order: the rest wait behind it
-                        await self._hold(chat_rows[index + 1 :], hold)
-                        break
+                    try:
+                        hold = await self._deliver(row, report)
+                        if hold is not None:  # keep the chat's order: the rest wait behind it
+                            await self._hold(chat_rows[index + 1 :], hold)
+                            break
+                    except Exception as error:  # the database or a bug: this chat stops here
+                        failures.append(error)
+                        await self._give_back(chat_rows[index:])
+                        return
 
         await asyncio.gather(*(drain(chat_rows) for chat_rows in by_chat.values()))
+        if failures:
+            raise failures[0]
         return report
 
     async def drain_all(self, max_passes: int = 1000) -> DeliveryReport:
@@ -295,20 +351,19 @@ class DeliveryWorker:
     async def _hold(self, rows: list[Claimed], until: datetime) -> None:
         """Release the chat's remaining claimed rows, due just after the retried one."""
         for offset, row in enumerate(rows, start=1):
-            async with self.session_maker() as session:
-                await session.exec(
-                    update(Notification)
-                    .where(
-                        col(Notification.id) == row.id,
-                        col(Notification.claimed_by) == self.worker_id,
-                    )
-                    .values(
-                        claimed_by=None,
-                        claimed_until=None,
-                        not_before=until + timedelta(microseconds=offset),
-                    )
+            self._held.discard(row.id)
+            await self._write(
+                update(Notification)
+                .where(
+                    col(Notification.id) == row.id,
+                    col(Notification.claimed_by) == self.worker_id,
                 )
-                await session.commit()
+                .values(
+                    claimed_by=None,
+                    claimed_until=None,
+                    not_before=until + timedelta(microseconds=offset),
+                )
+            )
 
     async def _deliver(self, row: Claimed, report: DeliveryReport) -> datetime | None:
         """Send one row and record the outcome; when the chat must wait, until when."""
@@ -370,21 +425,18 @@ class DeliveryWorker:
             report.failed += 1
             return None
         not_before = self.clock.now() + delay
-        async with self.session_maker() as session:
-            await session.exec(
-                update(Notification)
-                .where(
-                    col(Notification.id) == row.id, col(Notification.claimed_by) == self.worker_id
-                )
-                .values(
-                    attempts=attempts,
-                    not_before=not_before,
-                    claimed_by=None,
-                    claimed_until=None,
-                    last_error=str(error)[:500],
-                )
+        await self._write(
+            update(Notification)
+            .where(col(Notification.id) == row.id, col(Notification.claimed_by) == self.worker_id)
+            .values(
+                attempts=attempts,
+                not_before=not_before,
+                claimed_by=None,
+                claimed_until=None,
+                last_error=self._error_text(error),
             )
-            await session.commit()
+        )
+        self._held.discard(row.id)
         report.retried += 1
         return not_before
 
@@ -420,31 +472,35 @@ class DeliveryWorker:
         if state == "sent":
             values |= {"sent_at": now, "telegram_message_id": message_id}
         if error is not None:
-            values["last_error"] = error[:500]
+            values["last_error"] = self._error_text(error)
         if attempts is not None:
             values["attempts"] = attempts
-        async with self.session_maker() as session:
-            await session.exec(
-                update(Notification).where(col(Notification.id) == row.id).values(**values)
-            )
-            await session.commit()
+        await self._write(
+            update(Notification).where(col(Notification.id) == row.id).values(**values)
+        )
+        self._held.discard(row.id)
 
     async def run(self, idle_interval: float = 5.0) -> None:
         """Deliver forever: after every wake-up, and every `idle_interval` seconds, with the
-        leases renewed beside it; the claims are given back when the task is cancelled."""
+        leases renewed beside it; the claims are given back when the task is cancelled. A
+        failed pass is logged once per kind of fault and retried after 1 s, doubling to a
+        minute (sooner when new messages are enqueued)."""
         beat = asyncio.create_task(self._beat(), name="outbox-heartbeat")
         try:
             while True:
+                wait = idle_interval
                 try:
                     report = await self.deliver_due()
-                except Exception:
-                    logger.exception("Outbox delivery pass failed; retrying")
+                except Exception as error:
+                    wait = self.faults.failed(error)
                     report = DeliveryReport()
+                else:
+                    self.faults.succeeded()
                 if report.handled:
                     continue
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=idle_interval)
+                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -453,13 +509,16 @@ class DeliveryWorker:
                 await asyncio.shield(self.release())
 
     async def _beat(self) -> None:
-        """Renew the leases three times per lease, so one missed beat costs nothing."""
+        """Renew the leases three times per lease, so one missed beat costs nothing. A failure
+        never ends the beat (nor the worker): it is logged once, and the next beat tries again."""
         while True:
             await asyncio.sleep(self.claim_ttl.total_seconds() / 3)
             try:
                 await self.heartbeat()
-            except Exception:
-                logger.exception("Outbox heartbeat failed; retrying")
+            except Exception as error:
+                self.beat_faults.failed(error)
+            else:
+                self.beat_faults.succeeded()
 
 
 def default_worker_id() -> str:

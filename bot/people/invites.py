@@ -89,6 +89,9 @@ async def redeem_invite(
         await _refuse(session, newcomer, now, "invite.expired", f"#{invite.id}")
         raise InviteExpiredError
 
+    # Plain values: a lost race rolls the savepoint back, which expires the ORM objects, and
+    # reading an expired attribute outside a query is MissingGreenlet in async code.
+    invite_id, role, department_id = invite.id, invite.role, invite.department_id
     person = await queries.person_by_telegram_id(session, newcomer.telegram_id)
     if person is None:
         person = Person(
@@ -100,8 +103,8 @@ async def redeem_invite(
         )
     person.display_name = newcomer.display_name[:200]
     person.username = newcomer.username
-    person.role = invite.role
-    person.department_id = invite.department_id if invite.role == Role.MEMBER else None
+    person.role = role
+    person.department_id = department_id if role == Role.MEMBER else None
     person.active = True
     person.blocked_bot = False
     person.updated_at = now
@@ -111,21 +114,21 @@ async def redeem_invite(
             await session.flush()
             claimed = await session.exec(
                 update(Invite)
-                .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
+                .where(col(Invite.id) == invite_id, col(Invite.used_at).is_(None))
                 .values(used_at=now, used_by_id=person.id)
             )
             if claimed.rowcount != 1:
                 raise InviteUsedError  # someone else claimed it first: undo this registration
     except InviteUsedError:
-        await _refuse(session, newcomer, now, "invite.reused", f"#{invite.id}")
+        await _refuse(session, newcomer, now, "invite.reused", f"#{invite_id}")
         raise
     await queries.add_audit(
         session,
         at=now,
         action="invite.redeem",
         actor=person,
-        target=f"{invite.role}:{invite.department_id or ''}",
-        details=f"#{invite.id}",
+        target=f"{role}:{department_id or ''}",
+        details=f"#{invite_id}",
     )
     await session.commit()
     return person

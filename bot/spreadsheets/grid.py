@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core.errors import DomainError
+from bot.core.text import clean_input
 
 MAX_ROWS = 10_000
 HEADER_SEARCH_ROWS = 20
@@ -107,7 +108,7 @@ def cell_text(value: object) -> str:
         return str(int(value))
     if isinstance(value, datetime | date):
         return value.isoformat()
-    return " ".join(str(value).split())
+    return " ".join(clean_input(str(value)).split())
 
 
 def is_blank(row: Sequence[object]) -> bool:

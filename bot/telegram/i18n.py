@@ -50,8 +50,11 @@ class PersonI18nMiddleware(I18nMiddleware):
     """The person's saved language first, then their Telegram client's, then the default."""
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:  # noqa: ARG002 - aiogram's signature
-        person = data.get("person")
-        saved = person.locale if person is not None else None
+        if "person_locale" in data:  # read when the person was loaded (DbSessionMiddleware)
+            saved = data["person_locale"]
+        else:
+            person = data.get("person")
+            saved = person.locale if person is not None else None
         if saved in self.i18n.available_locales:
             return str(saved)
         return locale_from_telegram(data.get("event_from_user"), self.i18n.default_locale)

@@ -73,6 +73,9 @@ class DbSessionMiddleware(BaseMiddleware):
             active = person is not None and person.active
             data["session"] = session
             data["person"] = person if active else None
+            # Read now: after a failed commit the person is expired and the session closed,
+            # and the error's answer must still be in their language.
+            data["person_locale"] = person.locale if person is not None and active else None
             data["item_snapshot"] = snapshot if active else None
             return await handler(event, data)
 

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import FrozenClock
 from bot.core.parsing import NewDepartment
-from bot.risk import views
+from bot.risk import forecast_views, views
 from bot.risk.alerts import alert_keyboard
 from bot.risk.dismissals import DismissRefusal
 from bot.risk.rules import RiskReason
@@ -212,7 +212,9 @@ async def test_department_view_and_summary(
 ) -> None:
     shown = await department_view(ctx, "build")
     assert shown is not None and shown.year == 2025
-    assert [risk.code for risk in shown.items] == ["2.1", "2.2", "2.3", "2.4", "2.5"]
+    assert sorted(risk.code for risk in shown.items) == ["2.1", "2.2", "2.3", "2.4", "2.5"]
+    chances = [forecast_views.by_chance(risk) for risk in shown.items]
+    assert chances == sorted(chances)  # the least likely to be met first
     assert shown.summary.total == 5 and shown.summary.at_risk == 4
     by_id = await department_view(ctx, world.departments["build"].id or 0, 2026)
     assert by_id is not None and [risk.code for risk in by_id.items] == ["9.1"]
