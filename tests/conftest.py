@@ -23,10 +23,10 @@ from bot.scheduling.jobs import Jobs
 from bot.telegram.i18n import build_i18n, compile_catalogs
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
-from tests.botapi_emulator import BotApiEmulator
+from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, VirtualTimer
 from tests.helpers.databases import scratch_database
-from tests.mocked_bot import MockedBot
+from tests.helpers.mocked_bot import MockedBot
 
 # The reporting roadmap's `world` fixture, shared by the reporting, evidence, away, quick
 # reporting and never-silent tests.

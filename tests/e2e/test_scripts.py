@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCK = "aiogram==3.31.0 \\\n    --hash=sha256:00\nsix==1.17.0 \\\n    --hash=sha256:11\n"
 VERSION_LINE = "Python 3.11 or newer is needed"
 
