@@ -1,6 +1,6 @@
 #!/usr/bin/env sh
 # Install the pinned dependencies and tools, then lint, type-check, check the layer contracts
-# and run the whole test suite.
+# and the catalogs (gettext's msgfmt), and run the whole test suite.
 # With TEST_DATABASE_URL=postgresql+asyncpg://... the database tests also run on PostgreSQL.
 # `--fast`: the quick lane for local work: SQLite only, without the tests marked slow.
 set -eu
@@ -10,6 +10,7 @@ sh scripts/bootstrap.sh requirements-dev.lock
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
+sh scripts/check-catalogs.sh
 if [ "${1:-}" = "--fast" ]; then
     shift
     unset TEST_DATABASE_URL
