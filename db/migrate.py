@@ -80,7 +80,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
     config = alembic_config()
 
-    def _run(connection) -> None:
+    def _run(connection: Connection) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -93,7 +93,7 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
 
     config = alembic_config()
 
-    def _run(connection) -> None:
+    def _run(connection: Connection) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 
