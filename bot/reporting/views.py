@@ -34,6 +34,7 @@ from bot.telegram.callbacks import (
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.keyboards import button, fitted_to_labels, in_rows
 from bot.telegram.texts import days_left_text, evidence_label, role_label, status_label
+from db.ids import row_id
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
 BUTTON_TITLE_LENGTH = 40
@@ -250,7 +251,7 @@ def confirm_all_step(worklist: Worklist, page: int) -> tuple[str, InlineKeyboard
         + "</b>"
     ]
     for item in items:
-        latest = worklist.latest[item.id]  # type: ignore[index]
+        latest = worklist.latest[row_id(item)]
         lines.append(
             f"{quote(item.code)} {quote(_short(pick_name(item.title_kk, item.title_ru)))} — "
             f"{status_label(latest.status)}, {latest.progress}%"

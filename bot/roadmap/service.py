@@ -18,6 +18,7 @@ from bot.core.errors import (
 )
 from bot.core.parsing import NewDepartment, NewItem
 from db import queries
+from db.ids import row_id
 from db.models import DeadlineChange, Department, Person, RoadmapItem, StatusUpdate
 
 
@@ -81,7 +82,7 @@ async def record_new_item(
         code=code,
         title_kk=title_kk,
         title_ru=title_ru,
-        department_id=department.id,  # type: ignore[arg-type]
+        department_id=row_id(department),
         deadline=deadline,
         year=deadline.year,
         target=target,
@@ -132,7 +133,7 @@ async def assign_item(
     if item.department_id == department.id:
         raise UnchangedError
     previous = await queries.department_by_id(session, item.department_id)
-    item.department_id = department.id  # type: ignore[assignment]
+    item.department_id = row_id(department)
     session.add(item)
     await queries.add_audit(
         session,
@@ -155,7 +156,7 @@ async def record_deadline_change(
     Shared by /deadline and the spreadsheet import, whose changes form one transaction.
     """
     change = DeadlineChange(
-        item_id=item.id,  # type: ignore[arg-type]
+        item_id=row_id(item),
         old_deadline=item.deadline,
         new_deadline=deadline,
         changed_by_id=actor.id if actor else None,
@@ -209,8 +210,8 @@ class ItemCard:
 async def item_card(session: AsyncSession, code: str, history: int = 10) -> ItemCard:
     item = await _require_item(session, code)
     department = await queries.department_by_id(session, item.department_id)
-    updates = await queries.recent_updates(session, item.id, history)  # type: ignore[arg-type]
-    co_executors = await queries.item_co_executors(session, item.id)  # type: ignore[arg-type]
+    updates = await queries.recent_updates(session, row_id(item), history)
+    co_executors = await queries.item_co_executors(session, row_id(item))
     return ItemCard(item=item, department=department, history=updates, co_executors=co_executors)
 
 
