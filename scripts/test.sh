@@ -1,7 +1,7 @@
 #!/usr/bin/env sh
 # Install the pinned dependencies and tools, then lint, type-check, check the layer contracts
 # and the catalogs (gettext's msgfmt), and run the whole test suite on every core
-# (pytest-xdist; TEST_WORKERS=1 runs it in one process).
+# (pytest-xdist; TEST_WORKERS=0 runs it in this one process, TEST_WORKERS=1 in one worker).
 # With TEST_DATABASE_URL=postgresql+asyncpg://... the database tests also run on PostgreSQL.
 # `--fast`: the quick lane for local work: SQLite only, without the tests marked slow.
 set -eu
