@@ -4,7 +4,7 @@
 # Run:   docker run -d --env-file .env -v roadmap-data:/app/data roadmap-bot
 # With PostgreSQL: docker compose up -d (compose.yaml).
 # The install is scripts/install-app.sh (hash-checked pins, compiled catalogs, an import
-# check); tests/test_deploy.py runs the same script in a fresh virtualenv as a non-root user.
+# check); tests/e2e/test_deploy.py runs the same script in a fresh virtualenv as a non-root user.
 # matplotlib's font list is built into the image, so a new container's first chart does not
 # rebuild it (about 1.5 s more on the first digest).
 FROM python:3.11.14-slim-bookworm

@@ -42,8 +42,8 @@ from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import Notification
 from db.outbox import enqueue
-from tests.botapi_emulator import BotApiEmulator, FaultPlan
-from tests.e2e import FastSession
+from tests.helpers.botapi_emulator import BotApiEmulator, FaultPlan
+from tests.helpers.e2e import FastSession
 
 TOKEN = "7000000001:BENCH_token_abcdefghijklmnopqrstuvwxyz012"
 TELEGRAM_GLOBAL = 30.0  # what the emulator enforces, as Telegram does

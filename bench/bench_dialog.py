@@ -49,7 +49,7 @@ from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import RoadmapItem, StatusUpdate
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, invite_token, only_text
-from tests.mocked_bot import MockedBot
+from tests.helpers.mocked_bot import MockedBot
 
 MEMBER = 2002
 NAVIGATION = ("open", "status", "progress", "comment", "typed comment", "evidence", "skip")

@@ -130,7 +130,7 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
 
     config = alembic_config()
 
-    def _run(connection) -> None:
+    def _run(connection: Connection) -> None:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 

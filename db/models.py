@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
-from sqlmodel.main import SQLModelConfig
+from sqlmodel._compat import SQLModelConfig  # defined there; sqlmodel.main only imports it
 
 
 class Table(SQLModel):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -52,7 +52,9 @@ class OneTripConnection(aiosqlite.Connection):
             finally:
                 self._transaction_open = _in_transaction(self._connection)
 
-        return await super()._execute(tracked)
+        # aiosqlite's private _execute carries no annotations: this names its type.
+        execute: Callable[[Callable[[], Any]], Awaitable[Any]] = super()._execute
+        return await execute(tracked)
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)

@@ -2,7 +2,7 @@
 # Install what the bot needs into the Python given by $PYTHON (default python3): the pinned,
 # hash-checked dependencies of a lock file (default requirements.lock), then the compiled
 # catalogs and the bot's own bytecode, then a check that the whole bot imports. The Dockerfile
-# runs this script; so do scripts/bootstrap.sh (into .venv) and tests/test_deploy.py (a fresh
+# runs this script; so do scripts/bootstrap.sh (into .venv) and tests/e2e/test_deploy.py (a fresh
 # virtualenv, non-root).
 set -eu
 cd "$(dirname "$0")/.."

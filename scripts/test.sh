@@ -1,6 +1,7 @@
 #!/usr/bin/env sh
 # Install the pinned dependencies and tools, then lint, type-check, check the layer contracts
-# and run the whole test suite.
+# and the catalogs (gettext's msgfmt), and run the whole test suite on every core
+# (pytest-xdist; TEST_WORKERS=0 runs it in this one process, TEST_WORKERS=1 in one worker).
 # With TEST_DATABASE_URL=postgresql+asyncpg://... the database tests also run on PostgreSQL.
 # `--fast`: the quick lane for local work: SQLite only, without the tests marked slow.
 set -eu
@@ -10,9 +11,15 @@ sh scripts/bootstrap.sh requirements-dev.lock
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
+sh scripts/check-catalogs.sh
+# worksteal: a worker that runs out of tests takes half of the other's queue, so one long
+# subprocess test does not leave a core idle at the end.
+parallel="-n ${TEST_WORKERS:-auto} --dist worksteal"
 if [ "${1:-}" = "--fast" ]; then
     shift
     unset TEST_DATABASE_URL
-    exec .venv/bin/python -m pytest -m "not slow" "$@"
+    # shellcheck disable=SC2086 # two options and their values
+    exec .venv/bin/python -m pytest $parallel -m "not slow" "$@"
 fi
-exec .venv/bin/python -m pytest "$@"
+# shellcheck disable=SC2086
+exec .venv/bin/python -m pytest $parallel "$@"

@@ -1,10 +1,11 @@
 """Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when configured),
-a frozen clock, and a Dispatcher built by the production factory around a recording bot."""
+copied from a template migrated once per test process; a frozen clock, and a Dispatcher built
+by the production factory around a recording bot."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,16 @@ from bot.scheduling.jobs import Jobs
 from bot.telegram.i18n import build_i18n, compile_catalogs
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
-from tests.botapi_emulator import BotApiEmulator
+from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, VirtualTimer
-from tests.helpers.databases import scratch_database
-from tests.mocked_bot import MockedBot
+from tests.helpers.databases import (
+    drop_postgres_database,
+    migrated_database,
+    migrated_postgres_template,
+    run_apart,
+    scratch_database,
+)
+from tests.helpers.mocked_bot import MockedBot
 
 # The reporting roadmap's `world` fixture, shared by the reporting, evidence, away, quick
 # reporting and never-silent tests.
@@ -56,9 +63,36 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """This process's (this xdist worker's) migrated PostgreSQL database, the template of each
+    test's copy; made on first use, dropped at the end of the session."""
+    server = os.environ["TEST_DATABASE_URL"]
+    template = run_apart(lambda: migrated_postgres_template(server))
+    yield template
+    run_apart(lambda: drop_postgres_database(server, template))
+
+
 @pytest.fixture
-async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL database of its own."""
+def database_template(backend: str, request: pytest.FixtureRequest) -> str | None:
+    """The PostgreSQL template's name; None on SQLite, whose template is made per process by
+    tests.helpers.databases.sqlite_template."""
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_template"))
+    return None
+
+
+@pytest.fixture
+async def database_url(
+    backend: str, tmp_path: Path, database_template: str | None, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
+    """A database of the test's own: a SQLite file, or a PostgreSQL database. Empty, as the
+    tests of the migrations and of `doctor` need it; a copy of the migrated template when the
+    test uses the `engine` fixture, which would otherwise run every migration again."""
+    if "engine" in request.fixturenames:
+        async with migrated_database(backend, tmp_path, postgres_template=database_template) as url:
+            yield url
+        return
     async with scratch_database(backend, tmp_path) as url:
         yield url
 
@@ -66,7 +100,7 @@ async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
-    await upgrade(engine)
+    await upgrade(engine)  # the copy is at the newest schema: this only checks its revision
     yield engine
     await engine.dispose()
 

@@ -7,7 +7,6 @@ import contextlib
 import sys
 
 from bot.app.config import Settings
-from bot.app.factory import TokenRejectedError, run_polling
 from bot.core.catalogs import compile_catalogs
 from bot.core.clock import SystemClock
 from db.engine import create_engine, create_session_maker
@@ -58,6 +57,9 @@ def migrate_command(database_url: str) -> int:
 
 
 def run_bot(settings: Settings) -> int:
+    # aiogram and the features load here: `migrate` and `seed-demo` do without them (3 s).
+    from bot.app.factory import TokenRejectedError, run_polling
+
     compile_catalogs()
     try:
         with contextlib.suppress(KeyboardInterrupt):

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from db.ids import row_id
 from db.models import Person, Role
 
 
@@ -102,7 +103,7 @@ async def department_audiences(
     deputies: dict[int, Person] = {}
     if wanted:
         found = await session.exec(select(Person).where(col(Person.id).in_(wanted)))
-        deputies = {deputy.id: deputy for deputy in found.all()}  # type: ignore[misc]
+        deputies = {row_id(deputy): deputy for deputy in found.all()}
     return {
         department_id: _audience(people, deputies, today)
         for department_id, people in members.items()

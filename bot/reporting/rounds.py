@@ -19,6 +19,7 @@ from bot.reporting.views import item_request_message, worklist_keyboard, worklis
 from bot.telegram.i18n import in_locale
 from bot.workdays.calendar import load_calendar
 from db import queries
+from db.ids import row_id
 from db.models import Department, Person, RoadmapItem, StatusRound
 
 # Messages committed before the rest of a round: one claim of the outbox worker.
@@ -106,13 +107,13 @@ async def queue_requests(
     asked = [request for request in outcome.requests if request.people]
     works = await worklists(
         session,
-        {request.department.id: request.items for request in asked},  # type: ignore[misc]
+        {row_id(request.department): request.items for request in asked},
         now,
     )
     not_before = outcome.delivery_at or now
     messages: list[PersonMessage] = []
     for request in asked:
-        work = works[request.department.id]  # type: ignore[index]
+        work = works[row_id(request.department)]
         rendered: dict[str | None, tuple[str, InlineKeyboardMarkup | None]] = {}  # per language
         for person in request.people:
             if person.locale not in rendered:

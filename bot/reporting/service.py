@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.people.recipients import DepartmentAudience, department_audiences
 from db import queries
+from db.ids import row_id
 from db.models import (
     Department,
     ItemStatus,
@@ -205,7 +206,7 @@ class Worklist:
 
     def can_confirm(self, item: RoadmapItem) -> bool:
         """Waiting, with an earlier report that is not "done": ✓ may repeat it."""
-        return item.id not in self.updated_ids and confirmable(self.latest.get(item.id))  # type: ignore[arg-type]
+        return row_id(item) not in self.updated_ids and confirmable(self.latest.get(row_id(item)))
 
     @property
     def confirmable(self) -> list[RoadmapItem]:
@@ -424,13 +425,13 @@ async def _department_requests(
 ) -> AsyncIterator[tuple[DepartmentRequest, DepartmentAudience]]:
     """Each target with open items, with who gets its request `today`: a few queries for
     every department at once."""
-    target_ids: list[int] = [target.id for target in targets]  # type: ignore[misc]
+    target_ids: list[int] = [row_id(target) for target in targets]
     open_by_department = await open_items_by_department(session, target_ids)
     audiences = await department_audiences(session, target_ids, today)
     for target in targets:
-        items = open_by_department[target.id]  # type: ignore[index]
+        items = open_by_department[row_id(target)]
         if items:
-            audience = audiences[target.id]  # type: ignore[index]
+            audience = audiences[row_id(target)]
             yield DepartmentRequest(target, len(items), audience.people, items), audience
 
 
@@ -501,12 +502,12 @@ async def record_update(
     if needs_explanation(draft.status) and not (draft.comment and draft.cause):
         raise ValueError("a risk needs a cause and a comment")
     if known_previous is None:
-        previous = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
+        previous = await queries.latest_update(session, row_id(item))
     else:
         previous = known_previous[0]
     update = StatusUpdate(
-        item_id=item.id,  # type: ignore[arg-type]
-        author_id=person.id,  # type: ignore[arg-type]
+        item_id=row_id(item),
+        author_id=row_id(person),
         status=draft.status,
         progress=100 if draft.status == ItemStatus.DONE else draft.progress,
         comment=draft.comment,
@@ -525,8 +526,8 @@ async def record_update(
     kind = _risk_kind(update.status, update.progress, previous)
     if kind is not None:
         risk_event = RiskEvent(
-            item_id=item.id,  # type: ignore[arg-type]
-            status_update_id=update.id,  # type: ignore[arg-type]
+            item_id=row_id(item),
+            status_update_id=row_id(update),
             kind=kind,
             previous_status=previous.status if previous else None,
             previous_progress=previous.progress if previous else None,
@@ -588,14 +589,14 @@ async def _add_confirmation(
     known_previous: tuple[StatusUpdate | None] | None = None,
 ) -> StatusUpdate:
     if known_previous is None:
-        previous = await queries.latest_update(session, item.id)  # type: ignore[arg-type]
+        previous = await queries.latest_update(session, row_id(item))
     else:
         previous = known_previous[0]
     if previous is None or not confirmable(previous):
         raise NothingToConfirmError
     update = StatusUpdate(
-        item_id=item.id,  # type: ignore[arg-type]
-        author_id=person.id,  # type: ignore[arg-type]
+        item_id=row_id(item),
+        author_id=row_id(person),
         status=previous.status,
         progress=previous.progress,
         cause=previous.cause,
@@ -645,7 +646,7 @@ async def confirm_all_unchanged(
     """Confirm every item of `items` that has something to confirm, in one transaction."""
     confirmed = []
     for listed in items:
-        item = await reportable_item(session, person, listed.id)  # type: ignore[arg-type]
+        item = await reportable_item(session, person, row_id(listed))
         try:
             confirmed.append(await _add_confirmation(session, person=person, item=item, now=now))
         except NothingToConfirmError:

@@ -46,6 +46,7 @@ from bot.telegram.texts import (
     status_label,
     usage_line,
 )
+from db.ids import row_id
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
 
 PAIRED_TITLE_LENGTH = 22  # beside a ✓ button, which takes half of the row
@@ -223,7 +224,7 @@ def confirm_all_step(worklist: Worklist, page: int) -> tuple[str, InlineKeyboard
         + "</b>"
     ]
     for item in items:
-        latest = worklist.latest[item.id]  # type: ignore[index]
+        latest = worklist.latest[row_id(item)]
         lines.append(
             f"{quote(item.code)} {quote(cut_label(pick_name(item.title_kk, item.title_ru)))} — "
             f"{status_label(latest.status)}, {latest.progress}%"

@@ -14,7 +14,7 @@ its own transaction, and the scan re-assesses only the marked items, then delete
 read. The rules also read the day (staleness, the plan line, overdue), which no mark records,
 so the first scan of each day, like the nightly one, assesses every item; so does one after the
 thresholds changed. Both kinds give the same states and alerts for the same changes
-(tests/test_alerts_incremental.py).
+(tests/integration/test_alerts_incremental.py).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.risk.assess import assess_items
 from bot.risk.rules import DISMISSIBLE_REASONS, RiskReason, RiskThresholds
 from db import queries
+from db.ids import row_id
 from db.models import Person, RiskDismissal, RoadmapItem
 
 
@@ -44,11 +45,11 @@ async def dismiss_reason(
     if item is None or item.archived:
         raise DismissRefusedError(DismissRefusal.UNKNOWN_ITEM)
     risks = await assess_items(session, today=today, year=item.year, thresholds=thresholds, tz=tz)
-    risk = risks.get(item.id)  # type: ignore[arg-type]
+    risk = risks.get(row_id(item))
     if risk is None or reason not in risk.reasons:
         raise DismissRefusedError(DismissRefusal.NOT_APPLICABLE)
     dismissal = RiskDismissal(
-        item_id=item.id,  # type: ignore[arg-type]
+        item_id=row_id(item),
         reason=reason,
         text=text,
         actor_id=actor.id,

@@ -55,7 +55,9 @@ def reason_detail(risk: ItemRisk, reason: RiskReason, today: date) -> str:
         return "; ".join(_stale_evidence(risk, today))
     if reason == RiskReason.BEHIND_PLAN:
         expected = round(planned_progress(facts.start, facts.deadline, today))
-        return _("progress {progress}% on {date}; by now the plan line expects {expected}%").format(
+        return _(
+            "progress on {date}: {progress}%; by now the plan line expects {expected}%"
+        ).format(
             progress=risk.latest_progress,
             date=format_day(facts.latest_day) if facts.latest_day else "—",
             expected=expected,
@@ -124,8 +126,8 @@ def reason_threshold(reason: RiskReason, thresholds: RiskThresholds) -> str | No
         )
     if reason == RiskReason.FLAT:
         return _(
-            "threshold: {rounds} reports in a row without progress with less than {share}% of "
-            "the time left"
+            "threshold: {rounds} reports in a row without progress, with the time left under "
+            "{share}%"
         ).format(
             rounds=thresholds.flat_rounds, share=round(100 * thresholds.flat_remaining_fraction)
         )

@@ -105,7 +105,7 @@ class ItemFacts:
         return added if added > self.latest_day else self.latest_day
 
 
-# The values of the database's item statuses (tests/test_risk_rules.py keeps them equal): the
+# The values of the database's item statuses (tests/unit/test_risk_rules.py keeps them equal): the
 # rules import no database code.
 DONE, ON_TRACK, AT_RISK, BLOCKED = "done", "on_track", "at_risk", "blocked"
 _DONE_STATUS = DONE

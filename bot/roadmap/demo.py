@@ -18,6 +18,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db import queries
+from db.ids import row_id
 from db.models import (
     DeadlineChange,
     Department,
@@ -110,7 +111,7 @@ async def seed_demo(
             code=entry["code"],
             title_kk=entry["title_kk"],
             title_ru=entry["title_ru"],
-            department_id=department.id,  # type: ignore[arg-type]
+            department_id=row_id(department),
             deadline=day(entry["deadline"]),
             year=load_day.year,
             created_at=moment(entry["created"]),
@@ -121,7 +122,7 @@ async def seed_demo(
         for change in entry.get("deadline_changes", ()):
             session.add(
                 DeadlineChange(
-                    item_id=item.id,  # type: ignore[arg-type]
+                    item_id=row_id(item),
                     old_deadline=day(change["old"]),
                     new_deadline=day(change["new"]),
                     changed_at=moment(change["day"]),
@@ -133,8 +134,8 @@ async def seed_demo(
                 raise ValueError(f"bad demo update for {entry['code']}: {report}")
             session.add(
                 StatusUpdate(
-                    item_id=item.id,  # type: ignore[arg-type]
-                    author_id=reporters[entry["department"]].id,  # type: ignore[arg-type]
+                    item_id=row_id(item),
+                    author_id=row_id(reporters[entry["department"]]),
                     status=report["status"],
                     progress=report["progress"],
                     comment=report.get("comment"),

@@ -18,6 +18,7 @@ from bot.core.errors import (
 )
 from bot.core.parsing import NewDepartment, NewItem
 from db import queries
+from db.ids import row_id
 from db.models import DeadlineChange, Department, Person, RoadmapItem, StatusUpdate
 
 
@@ -81,7 +82,7 @@ async def record_new_item(
         code=code,
         title_kk=title_kk,
         title_ru=title_ru,
-        department_id=department.id,  # type: ignore[arg-type]
+        department_id=row_id(department),
         deadline=deadline,
         year=deadline.year,
         target=target,
@@ -135,7 +136,7 @@ async def assign_item(
     await record_assignment(
         session,
         item=item,
-        department_id=department.id,  # type: ignore[arg-type]
+        department_id=row_id(department),
         codes=(previous.code if previous else "?", department.code),
         actor=actor,
         now=now,
@@ -179,7 +180,7 @@ async def record_deadline_change(
     Shared by /deadline and the spreadsheet import, whose changes form one transaction.
     """
     change = DeadlineChange(
-        item_id=item.id,  # type: ignore[arg-type]
+        item_id=row_id(item),
         old_deadline=item.deadline,
         new_deadline=deadline,
         changed_by_id=actor.id if actor else None,
@@ -237,8 +238,8 @@ async def item_card(session: AsyncSession, code: str, history: int = 10) -> Item
 async def card_of(session: AsyncSession, item: RoadmapItem, history: int = 10) -> ItemCard:
     """The card of an item already read (by code or by a button's id)."""
     department = await queries.department_by_id(session, item.department_id)
-    updates = await queries.recent_updates(session, item.id, history)  # type: ignore[arg-type]
-    co_executors = await queries.item_co_executors(session, item.id)  # type: ignore[arg-type]
+    updates = await queries.recent_updates(session, row_id(item), history)
+    co_executors = await queries.item_co_executors(session, row_id(item))
     return ItemCard(item=item, department=department, history=updates, co_executors=co_executors)
 
 

@@ -31,6 +31,7 @@ from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.texts import days_left_text, department_name
 from bot.workdays.calendar import WorkCalendar
 from db import queries
+from db.ids import row_id
 from db.models import (
     Department,
     Person,
@@ -186,9 +187,9 @@ async def enqueue_deadline_reminders(
                 result.reminders += 1
         for item, step in entries:
             session.add(
-                ReminderLog(item_id=item.id, step=step.name, step_date=step.on, created_at=now)  # type: ignore[arg-type]
+                ReminderLog(item_id=row_id(item), step=step.name, step_date=step.on, created_at=now)
             )
-            result.steps.append((item.id, step.name, step.on))  # type: ignore[arg-type]
+            result.steps.append((row_id(item), step.name, step.on))
     await session.commit()
     return result
 
@@ -234,18 +235,18 @@ async def enqueue_nudges(
     count = 0
     not_before = calendar.next_working_moment(now)
     for department in await queries.all_departments(session):
-        newest = await _requests_newest_first(session, department.id, 1)  # type: ignore[arg-type]
+        newest = await _requests_newest_first(session, row_id(department), 1)
         if not newest or newest[0].answered_at is not None or newest[0].excused:
             continue
         request = newest[0]
         if calendar.add_working_days(request.requested_at, NUDGE_AFTER_WORKING_DAYS) > now:
             continue
-        work = await worklist(session, department.id, request.requested_at)  # type: ignore[arg-type]
+        work = await worklist(session, row_id(department), request.requested_at)
         waiting = len(work.waiting)
         if not waiting:
             continue
         today = now.astimezone(calendar.tz).date()
-        audience = await recipients.request_recipients(session, department.id, today)  # type: ignore[arg-type]
+        audience = await recipients.request_recipients(session, row_id(department), today)
         for person in audience:
             with in_locale(i18n, person.locale):
                 text = "🔔 " + ngettext(
@@ -279,13 +280,13 @@ async def enqueue_escalations(
     if not chairs:
         return 0
     for department in await queries.all_departments(session):
-        silent = await _silent_streak(session, department.id)  # type: ignore[arg-type]
+        silent = await _silent_streak(session, row_id(department))
         if len(silent) < ESCALATE_AFTER_MISSED:
             continue
         if calendar.add_working_days(silent[0].requested_at, NUDGE_AFTER_WORKING_DAYS) > now:
             continue
         first_missed = silent[-1]
-        items = await open_items(session, department.id)  # type: ignore[arg-type]
+        items = await open_items(session, row_id(department))
         for chair in chairs:
             with in_locale(i18n, chair.locale):
                 chunks = split_message(_escalation_lines(department, silent, items, calendar.tz))

@@ -24,6 +24,7 @@ from bot.spreadsheets.texts import COLUMN_HEADERS
 from bot.telegram.i18n import pick_name
 from bot.telegram.texts import cause_label, evidence_label, status_label
 from db import queries
+from db.ids import row_id
 from db.models import Department, Person, RoadmapItem, StatusUpdate
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ async def build_export(
     session: AsyncSession, *, today: date, tz: tzinfo, thresholds: RiskThresholds
 ) -> bytes:
     """Items, History and Departments sheets, rendered in the current locale."""
-    departments = {d.id: d for d in await queries.all_departments(session)}
+    departments = {row_id(d): d for d in await queries.all_departments(session)}
     people = {p.id: p for p in (await session.exec(select(Person))).all()}
     items = (await session.exec(select(RoadmapItem).order_by(col(RoadmapItem.code)))).all()
     latest = await latest_updates(session)
@@ -120,7 +121,7 @@ async def build_export(
     )
     for item in items:
         department = departments.get(item.department_id)
-        update = latest.get(item.id)  # type: ignore[arg-type]
+        update = latest.get(row_id(item))
         author = people.get(update.author_id) if update else None
         _write_row(
             sheet,
@@ -128,14 +129,14 @@ async def build_export(
                 item.code,
                 item.title_kk,
                 item.title_ru,
-                _department_codes(department, co_executors.get(item.id, ()), departments),  # type: ignore[arg-type]
+                _department_codes(department, co_executors.get(row_id(item), ()), departments),
                 pick_name(department.name_kk, department.name_ru) if department else "",
                 item.deadline,
                 item.deadline_text or "",
                 item.target or "",
                 status_label(update.status) if update else _("no reports yet"),
                 update.progress if update else None,
-                "; ".join(risks.get(item.id, [])),  # type: ignore[arg-type]
+                "; ".join(risks.get(row_id(item), [])),
                 _local(update.created_at, tz) if update else None,
                 author.display_name if author else "",
                 (update.comment or "") if update else "",
@@ -162,7 +163,7 @@ async def _history_sheet(
     session: AsyncSession,
     tz: tzinfo,
     people: dict[int | None, Person],
-    departments: dict[int | None, Any],
+    departments: dict[int, Department],
 ) -> None:
     _write_row(
         sheet,

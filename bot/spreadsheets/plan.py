@@ -26,6 +26,7 @@ from bot.spreadsheets.parse import (
     RowProblem,
 )
 from db import queries
+from db.ids import row_id
 from db.models import Department, DepartmentAlias, RoadmapItem
 
 Progress = Callable[[int, int], Awaitable[None]]
@@ -217,7 +218,7 @@ def _resolve_co_executors(
                 )
             )
         if department.id != lead.id and department.id not in ids:
-            ids.append(department.id)  # type: ignore[arg-type]
+            ids.append(row_id(department))
     return tuple(ids)
 
 
@@ -301,7 +302,7 @@ async def plan_import(
             co_executors = _resolve_co_executors(row, department, matcher, plan.guesses)
             existing = items.get(row.code.lower())
             if existing is None:
-                plan.new.append(PlannedNew(row, department.id, co_executors))  # type: ignore[arg-type]
+                plan.new.append(PlannedNew(row, row_id(department), co_executors))
             else:
                 assert existing.id is not None  # read from the database
                 changes = _compare(
@@ -314,7 +315,9 @@ async def plan_import(
                 )
                 if changes:
                     plan.updated.append(
-                        PlannedUpdate(row, existing.id, department.id, tuple(changes), co_executors)  # type: ignore[arg-type]
+                        PlannedUpdate(
+                            row, row_id(existing), row_id(department), tuple(changes), co_executors
+                        )
                     )
                 else:
                     plan.unchanged.append(row)

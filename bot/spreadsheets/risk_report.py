@@ -32,6 +32,7 @@ from bot.spreadsheets.stats import latest_updates, risk_labels
 from bot.telegram.i18n import format_day, pick_name
 from bot.telegram.texts import cause_label
 from db import queries
+from db.ids import row_id
 from db.models import ItemStatus, RoadmapItem
 
 DECLARED = frozenset({ItemStatus.AT_RISK, ItemStatus.BLOCKED})
@@ -85,8 +86,8 @@ async def collect_risk_rows(
     kinds: Counter[str] = Counter()  # exclusive, so that the totals add up
     rows: list[RiskRow] = []
     for item in items:
-        update = latest.get(item.id)  # type: ignore[arg-type]
-        reasons = risks.get(item.id)  # type: ignore[arg-type]
+        update = latest.get(row_id(item))
+        reasons = risks.get(row_id(item))
         if update is not None and update.status == ItemStatus.DONE:
             kinds["done"] += 1
         elif reasons:
@@ -104,7 +105,7 @@ async def collect_risk_rows(
         if not reasons:
             continue
         department = departments.get(item.department_id)
-        comment = explained.get(item.id)  # type: ignore[arg-type]
+        comment = explained.get(row_id(item))
         explanation = ""
         if comment is not None and comment.comment:
             when = format_day(comment.created_at.astimezone(tz).date())

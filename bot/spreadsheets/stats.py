@@ -20,6 +20,7 @@ from bot.risk.assess import assess_items
 from bot.risk.labels import reason_label
 from bot.risk.rules import RiskThresholds, is_item_overdue
 from db import queries
+from db.ids import row_id
 from db.models import Department, Person, RoadmapItem, Role, RoundRequest, StatusUpdate
 
 DEFAULT_ROUNDS = 8
@@ -139,7 +140,7 @@ async def department_stats(
     latest = await latest_updates(session)
     overdue: dict[int, int] = {}
     for item in items:
-        newest = latest.get(item.id)  # type: ignore[arg-type]
+        newest = latest.get(row_id(item))
         status = newest.status if newest else None
         if is_item_overdue(item.deadline, status, today, archived=item.archived):
             overdue[item.department_id] = overdue.get(item.department_id, 0) + 1
@@ -160,7 +161,7 @@ async def department_stats(
     )
     result = []
     for department in await queries.all_departments(session):
-        asked = requests.get(department.id, [])  # type: ignore[arg-type]
+        asked = requests.get(row_id(department), [])
         waits = [answered - requested for requested, answered in asked if answered is not None]
         result.append(
             DepartmentStats(
@@ -168,8 +169,8 @@ async def department_stats(
                 requests=len(asked),
                 answered=len(waits),
                 median_answer=_median(waits),
-                last_update=last_updates.get(department.id),  # type: ignore[arg-type]
-                overdue_items=overdue.get(department.id, 0),  # type: ignore[arg-type]
+                last_update=last_updates.get(row_id(department)),
+                overdue_items=overdue.get(row_id(department), 0),
                 people=registered.get(department.id, 0),
             )
         )

@@ -31,7 +31,6 @@ from bot.reporting.service import (
     ReportRefusal,
     ReportRefusedError,
     SanityWarning,
-    Worklist,
     confirm_all_unchanged,
     next_waiting_item,
     record_confirmation,
@@ -39,6 +38,9 @@ from bot.reporting.service import (
     reportable_item,
     sanity_warnings,
     worklist,
+)
+from bot.reporting.service import (
+    Worklist as Worklist,
 )
 from bot.usecases.ports import DialogStore
 from bot.usecases.ports import UseCaseContext as UseCaseContext  # for the callers

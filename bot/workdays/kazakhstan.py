@@ -4,8 +4,8 @@
 `__init__` imports every country's module: about 10 MiB of memory kept for the life of the bot
 and 0.2 s of CPU, for one country. The Kazakhstan module imports only the package's shared base
 classes and calendars, so it is loaded on its own from the package's folder; if a future
-release moves it, the package's own loader is used instead. `tests/test_workdays.py` checks
-that both give the same days and names.
+release moves it, the package's own loader is used instead.
+`tests/e2e/test_kazakhstan_holidays.py` checks that both give the same days and names.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from sqlmodel import select
 
 from db.engine import SessionMaker
-from tests.mocked_bot import BOT_ID, MockedBot
+from tests.helpers.mocked_bot import BOT_ID, MockedBot
 
 TEST_TOKEN = f"{BOT_ID}:TEST_TOKEN_abcdefghijklmnopqrstuvwxyz0123"
 

@@ -17,7 +17,7 @@ from db.engine import SessionMaker
 from db.models import Department
 from tests.data.spreadsheets.workbooks import DEPARTMENTS
 from tests.helpers.chat import ADMIN_ID, Chatter
-from tests.mocked_bot import MockedBot
+from tests.helpers.mocked_bot import MockedBot
 
 _ids = itertools.count(100_000)
 

@@ -18,7 +18,7 @@ from db.models import RoadmapItem
 from tests.helpers.chat import ADMIN_ID, Chatter, register_admin, rows
 from tests.helpers.hostile_files import pdf_file, with_macros, xfd_dimension
 from tests.helpers.import_dialog import Files, seed_departments, send_file, texts
-from tests.mocked_bot import MockedBot
+from tests.helpers.mocked_bot import MockedBot
 
 CASES = [
     (xfd_dimension, "xfd.xlsx", FileProblem.HUGE_SHEET, "XFD1048576"),

@@ -18,7 +18,7 @@ from db.models import RoadmapItem
 from tests.data.spreadsheets.workbooks import roadmap_rows, xlsx
 from tests.helpers.chat import ADMIN_ID, Chatter, register_admin, rows
 from tests.helpers.import_dialog import Files, send_file, texts
-from tests.mocked_bot import MockedBot
+from tests.helpers.mocked_bot import MockedBot
 
 
 @pytest.fixture

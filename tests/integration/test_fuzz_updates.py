@@ -76,8 +76,8 @@ from db.models import (
     StatusUpdate,
 )
 from tests.helpers.chat import ADMIN_ID, Chatter
+from tests.helpers.mocked_bot import MockedBot
 from tests.helpers.reporting_world import BUILD_HEAD, EDU_DEPUTY, EDU_HEAD
-from tests.mocked_bot import MockedBot
 
 CHAIR_ID = 3001
 REVOKED = 3002

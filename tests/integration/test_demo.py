@@ -16,8 +16,8 @@ from bot.risk.digest import summarize
 from bot.risk.rules import RiskReason, RiskThresholds
 from bot.roadmap.demo import DatabaseNotEmptyError, load_demo_data, seed_demo
 from db.engine import create_engine, create_session_maker
-from db.migrate import upgrade
 from db.models import Department, Person, RoadmapItem, StatusUpdate
+from tests.helpers.databases import migrated_sqlite_file
 
 LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Almaty")
@@ -93,9 +93,8 @@ async def test_the_same_picture_on_another_day(
     await seed_demo(session, now=LOAD, tz=TZ)
     first = await picture(session, LOAD)
     # A second, separate database loaded on another day.
-    engine: AsyncEngine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
+    engine: AsyncEngine = create_engine(migrated_sqlite_file(tmp_path / "other.db"))
     try:
-        await upgrade(engine)
         async with create_session_maker(engine)() as other_session:
             await seed_demo(other_session, now=other, tz=TZ)
             assert await picture(other_session, other) == first

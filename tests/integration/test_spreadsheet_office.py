@@ -55,6 +55,7 @@ from db.models import AuditLog, Department, ItemCoExecutor, RoadmapItem
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, cfb_file
 from tests.helpers.chat import ADMIN_ID, Chatter, register_admin, rows
 from tests.helpers.import_dialog import Files, buttons, seed_departments, send_file, texts
+from tests.helpers.mocked_bot import MockedBot
 from tests.helpers.office_workbooks import (
     KK_LAYOUT,
     RU_LAYOUT,
@@ -62,7 +63,6 @@ from tests.helpers.office_workbooks import (
     office_workbook,
     simple_workbook,
 )
-from tests.mocked_bot import MockedBot
 
 
 @pytest.fixture

@@ -22,11 +22,11 @@ from bot.app.config import Settings
 from bot.app.factory import create_bot
 from bot.core.clock import FrozenClock
 from bot.telegram.session import guard_of
-from tests.botapi_emulator import BotApiEmulator
-from tests.e2e import FastSession
+from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import VirtualTimer
+from tests.helpers.e2e import FastSession
+from tests.helpers.mocked_bot import MockedBot
 from tests.helpers.risk_world import CHAIR, NOW, World, readers
-from tests.mocked_bot import MockedBot
 
 USER = 5001
 

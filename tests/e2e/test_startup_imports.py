@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.helpers.chat import TEST_TOKEN
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # What bench/bench_startup.py found behind the memory above bare aiogram, or was made lazy.
 # APScheduler starts after the first poll (bot.scheduling.jobs.LateScheduler).

@@ -12,9 +12,9 @@ from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.roadmap.demo import seed_demo
 from db.engine import SessionMaker
-from tests.botapi_emulator import BotApiEmulator
-from tests.e2e import join, say, start_live_bot, tap
+from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
+from tests.helpers.e2e import join, say, start_live_bot, tap
 
 CHAIR_RU, CHAIR_KK = 4201, 4202
 LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)  # Tuesday 10 June 2025, 11:00 in Almaty

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LOCK = "aiogram==3.31.0 \\\n    --hash=sha256:00\nsix==1.17.0 \\\n    --hash=sha256:11\n"
 VERSION_LINE = "Python 3.11 or newer is needed"
 
@@ -193,3 +193,48 @@ def test_a_real_token_installs_and_starts(repo: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Ready:" in result.stdout
     assert (repo / "bot-calls.log").read_text().splitlines()[-1] == "doctor --quick"
+
+
+PERCENT_READ_AS_FORMAT = """msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\\n"
+"Language: ru\\n"
+
+#, python-brace-format, python-format
+msgid "{share}% of the time left"
+msgstr "менее {share}%"
+"""
+
+
+def catalog_repo(folder: Path, catalog: str) -> Path:
+    (folder / "scripts").mkdir(parents=True)
+    shutil.copy(ROOT / "scripts" / "check-catalogs.sh", folder / "scripts" / "check-catalogs.sh")
+    messages = folder / "locales" / "ru" / "LC_MESSAGES"
+    messages.mkdir(parents=True)
+    (messages / "messages.po").write_text(catalog, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")
+def test_the_catalog_check_fails_on_a_text_gettext_reads_as_a_percent_format(
+    tmp_path: Path,
+) -> None:
+    repo = catalog_repo(tmp_path, PERCENT_READ_AS_FORMAT)
+    assert run(repo, "check-catalogs.sh").returncode == 1
+    fixed = PERCENT_READ_AS_FORMAT.replace(", python-format", "")
+    fixed = fixed.replace("{share}% of the time left", "the time left under {share}%")
+    (repo / "locales" / "ru" / "LC_MESSAGES" / "messages.po").write_text(fixed, encoding="utf-8")
+    result = run(repo, "check-catalogs.sh")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_missing_msgfmt_is_named_with_the_package_to_install(tmp_path: Path) -> None:
+    repo = catalog_repo(tmp_path / "repo", PERCENT_READ_AS_FORMAT)
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("sh", "dirname"):
+        (tools / tool).symlink_to(shutil.which(tool) or f"/bin/{tool}")
+    result = run(repo, "check-catalogs.sh", PATH=str(tools))
+    assert result.returncode == 3
+    assert "msgfmt is missing" in result.stderr
+    assert "install gettext" in result.stderr

@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 from bot.telegram.i18n import LOCALES_DIR, format_day, in_locale, pick_name
 from bot.telegram.texts import days_left_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIRS = ("bot", "handlers", "db")
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, "ngettext": (1, 2), "_": None}
 PLACEHOLDER = re.compile(r"\{\w+\}")

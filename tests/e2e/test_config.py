@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from bot.app.config import Settings, describe_settings_error
 from bot.app.logs import RedactSecretFilter
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GOOD_TOKEN = "123456789:AAE-abcdefghijklmnopqrstuvwxyz012345"
 
 

@@ -42,7 +42,7 @@ from tests.data.spreadsheets.workbooks import (
 )
 from tests.helpers.chat import ADMIN_ID, Chatter, register_admin, rows
 from tests.helpers.import_dialog import Files, buttons, seed_departments, send_file, texts
-from tests.mocked_bot import MockedBot
+from tests.helpers.mocked_bot import MockedBot
 
 OUTSIDER = 555
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "data" / "telegram-bot-api" / "api.json"
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[1] / "data" / "telegram-bot-api" / "api.json"
 DEFAULT_BOT_ID = 7000000001
 
 MAX_TEXT_LENGTH = 4096  # UTF-16 code units after entity parsing

@@ -84,6 +84,6 @@ def test_an_unedited_token_says_where_to_put_the_real_one(token: str) -> None:
 def test_the_example_env_file_holds_the_placeholder() -> None:
     from bot.app.config import TOKEN_PLACEHOLDERS
 
-    example = (Path(__file__).resolve().parent.parent / ".env.example").read_text()
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
     (line,) = [line for line in example.splitlines() if line.startswith("BOT_TOKEN=")]
     assert line.removeprefix("BOT_TOKEN=").lower() in TOKEN_PLACEHOLDERS

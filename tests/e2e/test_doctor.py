@@ -36,10 +36,10 @@ from bot.telegram.heartbeat import PollHeartbeat
 from bot.workdays.calendar import WorkCalendar
 from db.engine import SessionMaker, create_engine
 from db.models import Notification, Person, Role
-from tests.botapi_emulator import BotApiEmulator
+from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EN = load_translations("en")  # no catalog: the English message ids
 OTHER_TOKEN = "7000000001:AAE-someoneelsestokenabcdefghijklmnop"
 

@@ -21,8 +21,8 @@ from bot.telegram.texts import usage_line
 from db.engine import SessionMaker
 from db.models import RoadmapItem
 from tests.helpers.chat import ADMIN_ID, TEST_TOKEN, Chatter, register_admin, rows
+from tests.helpers.mocked_bot import MockedBot
 from tests.helpers.reporting_world import BUILD_HEAD, EDU_DEPUTY, EDU_HEAD, World, join
-from tests.mocked_bot import MockedBot
 
 ERROR_TEXT = (
     "Sorry, something went wrong on our side. Nothing was lost: please try again. "

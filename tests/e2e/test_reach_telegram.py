@@ -14,10 +14,10 @@ import pytest
 
 from bot.app.config import Settings
 from bot.app.factory import TokenRejectedError, create_bot, wait_for_telegram
-from tests.botapi_emulator import BotApiEmulator
+from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import TEST_TOKEN
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OTHER_TOKEN = "7000000009:ANOTHER_token_abcdefghijklmnopqrstuvwxyz"
 
 

@@ -30,7 +30,7 @@ from db.models import (
     StatusRound,
 )
 from tests.helpers.chat import ADMIN_ID, Chatter, only_text, register_admin, rows
-from tests.mocked_bot import MockedBot
+from tests.helpers.mocked_bot import MockedBot
 
 
 def next_round(scheduler: LateScheduler) -> datetime:

@@ -13,10 +13,10 @@ from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from db.engine import SessionMaker
 from db.models import AuditLog, RoadmapItem
-from tests.botapi_emulator import BotApiEmulator, Message
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, roadmap_rows, xlsx
-from tests.e2e import live_bot
+from tests.helpers.botapi_emulator import BotApiEmulator, Message
 from tests.helpers.chat import ADMIN_ID
+from tests.helpers.e2e import live_bot
 
 CHAIR = 6001
 

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "tests" / "data" / "compose" / "compose-subset.schema.json"
 NON_ROOT = 65534  # nobody
 APP_FILES = ["bot", "handlers", "db", "locales", "scripts", "requirements.lock"]

@@ -49,7 +49,7 @@ print(json.dumps({"days": days, "countries": countries}))
 def test_a_working_calendar_imports_no_other_country() -> None:
     done = subprocess.run(
         [sys.executable, "-c", LOAD_A_CALENDAR],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         timeout=120,

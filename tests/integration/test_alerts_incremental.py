@@ -36,7 +36,6 @@ from bot.scheduling.schedule import WeeklyTime
 from bot.telegram.callbacks import DialogAction, OpenItem, PickCause, PickStatus
 from db import queries
 from db.engine import SessionMaker, create_engine, create_session_maker
-from db.migrate import upgrade
 from db.models import (
     ItemRiskState,
     Notification,
@@ -47,7 +46,7 @@ from db.models import (
     Role,
 )
 from tests.helpers.chat import ADMIN_ID, Chatter, invite_token, only_text, register_admin, rows
-from tests.helpers.databases import scratch_database
+from tests.helpers.databases import migrated_database
 from tests.helpers.risk_world import NOW, THRESHOLDS, TODAY, TZ, World, build_world
 
 BUILD_MEMBER, SECRETARY = 901, 950
@@ -401,19 +400,18 @@ async def picture(session_maker: SessionMaker) -> tuple[list[Any], list[Any], li
 
 @pytest.mark.parametrize("seed", range(SEEDS))
 async def test_incremental_scans_tell_the_chair_exactly_what_full_scans_do(
-    backend: str, tmp_path: Path, i18n: I18n, seed: int
+    backend: str, database_template: str | None, tmp_path: Path, i18n: I18n, seed: int
 ) -> None:
     """Twin databases get the same random changes; one is scanned incrementally, the other
     fully; after every scan their states, alerts and handled risk events are the same."""
     async with (
-        scratch_database(backend, tmp_path, "incremental") as incremental_url,
-        scratch_database(backend, tmp_path, "full") as full_url,
+        migrated_database(backend, tmp_path, "incremental", database_template) as incremental_url,
+        migrated_database(backend, tmp_path, "full", database_template) as full_url,
     ):
         engines = [create_engine(incremental_url), create_engine(full_url)]
         try:
             makers = [create_session_maker(engine) for engine in engines]
-            for engine, maker in zip(engines, makers, strict=True):
-                await upgrade(engine)
+            for maker in makers:
                 async with maker() as session:
                     world = await populate(session)
             rng = random.Random(seed)

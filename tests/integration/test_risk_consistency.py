@@ -31,7 +31,6 @@ from bot.spreadsheets.export import build_export
 from bot.spreadsheets.risk_report import build_risk_report
 from bot.telegram.i18n import build_i18n, in_locale
 from db.engine import create_engine, create_session_maker
-from db.migrate import upgrade
 from db.models import (
     DeadlineChange,
     Department,
@@ -43,6 +42,7 @@ from db.models import (
     StatusRound,
     StatusUpdate,
 )
+from tests.helpers.databases import migrated_sqlite_file
 
 TZ = ZoneInfo("Asia/Almaty")
 TODAY = date(2025, 6, 2)
@@ -84,9 +84,8 @@ thresholds = st.builds(
 async def check(roadmap: list[dict], requests: list[tuple], limits: RiskThresholds) -> None:
     i18n: I18n = build_i18n("kk")
     with tempfile.TemporaryDirectory() as folder:
-        engine = create_engine(f"sqlite+aiosqlite:///{Path(folder) / 'bot.db'}")
+        engine = create_engine(migrated_sqlite_file(Path(folder) / "bot.db"))
         try:
-            await upgrade(engine)
             async with create_session_maker(engine)() as session:
                 await fill(session, roadmap, requests)
                 await compare(session, i18n, limits)

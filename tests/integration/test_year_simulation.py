@@ -35,7 +35,7 @@ from db.models import (
     StatusUpdate,
 )
 from tests.helpers.chat import VirtualTimer
-from tests.mocked_bot import MockedBot
+from tests.helpers.mocked_bot import MockedBot
 
 ALMATY = ZoneInfo("Asia/Almaty")
 YEAR_START = date(2025, 1, 1)
