@@ -22,7 +22,15 @@ from bot.risk.labels import reason_label
 from bot.risk.rules import ItemFacts, RiskThresholds
 from bot.risk.rules import is_overdue as rule_overdue
 from db import queries
-from db.models import Department, Person, RoadmapItem, Role, RoundRequest, StatusUpdate
+from db.models import (
+    Department,
+    ItemStatus,
+    Person,
+    RoadmapItem,
+    Role,
+    RoundRequest,
+    StatusUpdate,
+)
 
 DEFAULT_ROUNDS = 8
 MAX_ROUNDS = 100
@@ -148,14 +156,7 @@ async def department_stats(
             )
         ).all()
     )
-    items = (
-        await session.exec(select(RoadmapItem).where(col(RoadmapItem.archived).is_(False)))
-    ).all()
-    latest = await latest_updates(session)
-    overdue: dict[int, int] = {}
-    for item in items:
-        if is_overdue(item, latest.get(item.id), today):  # type: ignore[arg-type]
-            overdue[item.department_id] = overdue.get(item.department_id, 0) + 1
+    overdue = await _overdue_counts(session, today)
 
     registered = dict(
         (
@@ -187,6 +188,34 @@ async def department_stats(
             )
         )
     return sorted(result, key=_worst_first)
+
+
+async def _overdue_counts(session: AsyncSession, today: date) -> dict[int, int]:
+    """Department id → its items past their deadline whose newest update is not "done" (the
+    rule of `is_overdue`), counted in SQL: no item is loaded into Python."""
+    ranked = sa.select(
+        col(StatusUpdate.item_id).label("item_id"),
+        col(StatusUpdate.status).label("status"),
+        func.row_number()
+        .over(
+            partition_by=col(StatusUpdate.item_id),
+            order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    newest = sa.select(ranked.c.item_id, ranked.c.status).where(ranked.c.rank == 1).subquery()
+    statement = (
+        sa.select(col(RoadmapItem.department_id), func.count())
+        .outerjoin(newest, newest.c.item_id == RoadmapItem.id)
+        .where(
+            col(RoadmapItem.archived).is_(False),
+            col(RoadmapItem.deadline) < today,
+            sa.or_(newest.c.status.is_(None), newest.c.status != ItemStatus.DONE),
+        )
+        .group_by(col(RoadmapItem.department_id))
+    )
+    rows = (await (await session.connection()).execute(statement)).all()
+    return {department: count for department, count in rows}
 
 
 def _worst_first(stats: DepartmentStats) -> tuple[int, float, float, str]:
