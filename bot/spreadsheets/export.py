@@ -17,7 +17,7 @@ import threading
 from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
 from concurrent.futures import CancelledError as FutureCancelled
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,9 +42,20 @@ HISTORY_WIDTHS = (10, 16, 30, 20, 20, 10, 60, 20, 12)
 DEPARTMENT_WIDTHS = (14, 40, 10, 10, 12, 14, 16, 12)
 
 
-def _local(moment: datetime, tz: tzinfo) -> datetime:
-    """Excel has no time zones: local wall-clock time, without tzinfo."""
+def _local(moment: datetime | str, tz: tzinfo) -> datetime:
+    """Excel has no time zones: local wall-clock time, without tzinfo. A stored moment is UTC;
+    the streamed columns come as SQLite's text (see `_raw`), parsed here in the worker."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def _raw(column: Any) -> Any:
+    """A timestamp column without SQLAlchemy's per-row parsing on the loop (SQLite's text is
+    parsed by `_local` in the worker thread; PostgreSQL's driver returns datetimes anyway)."""
+    return sa.type_coerce(column, sa.String).label(column.key)
 
 
 def _department_codes(
@@ -99,7 +110,7 @@ def _items_statement() -> Any:
             col(RoadmapItem.archived),
             newest.c.status,
             newest.c.progress,
-            newest.c.created_at,
+            _raw(newest.c.created_at),
             newest.c.author_id,
             newest.c.comment,
         )
@@ -113,7 +124,7 @@ def _history_statement(skip: int) -> Any:
     statement = (
         sa.select(
             col(RoadmapItem.code),
-            col(StatusUpdate.created_at),
+            _raw(col(StatusUpdate.created_at)),
             col(RoadmapItem.department_id),
             col(StatusUpdate.author_id),
             col(StatusUpdate.status),
