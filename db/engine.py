@@ -73,6 +73,10 @@ def create_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> AsyncEngine
     engine = create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_AFTER, **kwargs
     )
+    if make_url(url).get_driver_name() == "asyncpg":
+        from db.pg_connection import read_without_begin  # PostgreSQL bots only
+
+        event.listen(engine.sync_engine.pool, "connect", read_without_begin)
     event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
     event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
     return engine
