@@ -6,8 +6,8 @@ step's two reads cost six trips for two statements. Under PostgreSQL's default R
 every statement takes its own snapshot anyway, so a plain SELECT outside a transaction sees
 exactly what it would inside one. Here a plain SELECT issued while no transaction is open runs
 on its own; the first statement that is not one (a write, SET LOCAL, a locking SELECT ... FOR
-UPDATE) opens the transaction as before, and everything after it runs inside. Server-side
-cursors (streamed reads) always open one: asyncpg needs it for a cursor.
+UPDATE, set_config) opens the transaction as before, and everything after it runs inside.
+Server-side cursors (streamed reads) always open one: asyncpg needs it for a cursor.
 """
 
 from __future__ import annotations
@@ -20,12 +20,18 @@ from sqlalchemy.dialects.postgresql.asyncpg import (
     AsyncAdapt_asyncpg_cursor,
 )
 
-_LOCKING = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b|pg_advisory", re.I)
+# A SELECT that locks rows, takes an advisory lock, sets a setting for the transaction
+# (set_config(..., true), as the outbox's claim does) or moves a sequence needs its transaction.
+_NEEDS_TRANSACTION = re.compile(
+    r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b"
+    r"|pg_advisory|set_config|nextval|setval",
+    re.IGNORECASE,
+)
 
 
 def plain_read(operation: str) -> bool:
-    """A SELECT that neither locks nor takes an advisory lock."""
-    return operation.lstrip()[:6].upper() == "SELECT" and not _LOCKING.search(operation)
+    """A SELECT that needs no transaction of its own (see _NEEDS_TRANSACTION)."""
+    return operation.lstrip()[:6].upper() == "SELECT" and not _NEEDS_TRANSACTION.search(operation)
 
 
 class ReadWithoutBeginCursor(AsyncAdapt_asyncpg_cursor):
