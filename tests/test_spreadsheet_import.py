@@ -271,6 +271,7 @@ async def test_a_failing_apply_writes_nothing(
     await seed_departments(session_maker, clock)
     async with session_maker() as session:
         plan = await plan_import(session, parse_spreadsheet(xlsx(roadmap_rows(20)), "r.xlsx"))
+
     async def failing_marks(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk full")  # the last statement: items and audit are written
 
