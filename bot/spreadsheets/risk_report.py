@@ -16,6 +16,7 @@ from datetime import date, tzinfo
 from typing import Any
 from xml.sax.saxutils import escape
 
+import sqlalchemy as sa
 from aiogram.utils.i18n import gettext as _
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -24,15 +25,17 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
 from docx.table import Table
-from sqlmodel import col, select
+from sqlalchemy import func
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.digest import code_key
-from bot.risk.rules import RiskThresholds
-from bot.spreadsheets.stats import cause_label, is_overdue, latest_updates, risk_labels
+from bot.risk.rules import ItemFacts, RiskThresholds
+from bot.risk.rules import is_overdue as rule_overdue
+from bot.spreadsheets.stats import cause_label, risk_labels
 from bot.telegram.i18n import format_day, pick_name
 from db import queries
-from db.models import ItemStatus, RoadmapItem
+from db.models import ItemStatus, RoadmapItem, StatusUpdate
 
 DECLARED = frozenset({ItemStatus.AT_RISK, ItemStatus.BLOCKED})
 
@@ -69,27 +72,38 @@ async def collect_risk_rows(
 ) -> tuple[YearTotals, list[RiskRow]]:
     """The year's totals and every at-risk item, ordered by code."""
     departments = {d.id: d for d in await queries.all_departments(session)}
+    connection = await session.connection()
     items = (
-        await session.exec(
-            select(RoadmapItem).where(
-                RoadmapItem.year == year, col(RoadmapItem.archived).is_(False)
-            )
+        await connection.execute(
+            sa.select(
+                col(RoadmapItem.id),
+                col(RoadmapItem.code),
+                col(RoadmapItem.title_kk),
+                col(RoadmapItem.title_ru),
+                col(RoadmapItem.department_id),
+                col(RoadmapItem.deadline),
+            ).where(col(RoadmapItem.year) == year, col(RoadmapItem.archived).is_(False))
         )
     ).all()
-    latest = await latest_updates(session)
-    explained = await latest_updates(session, with_comment=True)
+    latest = await _newest_reports(session, year)
+    explained = await _newest_reports(session, year, with_comment=True)
     risks = await risk_labels(session, today=today, year=year, tz=tz, thresholds=thresholds)
 
     kinds: Counter[str] = Counter()  # exclusive, so that the totals add up
     rows: list[RiskRow] = []
     for item in items:
-        update = latest.get(item.id)  # type: ignore[arg-type]
-        reasons = risks.get(item.id)  # type: ignore[arg-type]
+        update = latest.get(item.id)
+        reasons = risks.get(item.id)
         if update is not None and update.status == ItemStatus.DONE:
             kinds["done"] += 1
         elif reasons:
             kinds["at_risk"] += 1
-            kinds["overdue"] += is_overdue(item, update, today)
+            facts = ItemFacts(
+                deadline=item.deadline,
+                start=item.deadline,
+                latest_status=update.status if update is not None else None,
+            )
+            kinds["overdue"] += rule_overdue(facts, today)
             declared = update is not None and update.status in DECLARED
             kinds["declared"] += declared
         elif update is None:
@@ -99,7 +113,7 @@ async def collect_risk_rows(
         if not reasons:
             continue
         department = departments.get(item.department_id)
-        comment = explained.get(item.id)  # type: ignore[arg-type]
+        comment = explained.get(item.id)
         explanation = ""
         if comment is not None and comment.comment:
             when = format_day(comment.created_at.astimezone(tz).date())
@@ -157,6 +171,37 @@ def _add_rows(table: Table, rows: Iterable[Sequence[str]]) -> None:
         wrapper = parse_xml(f"<w:tbl {nsdecls('w')}>{body}</w:tbl>")
         for row in list(wrapper):
             table._tbl.append(row)
+
+
+async def _newest_reports(
+    session: AsyncSession, year: int, *, with_comment: bool = False
+) -> dict[int, Any]:
+    """Item id → its newest report (or newest with a comment) of the year's items, as plain
+    rows (status, cause, comment, created_at): no ORM object is built on the event loop."""
+    with_text = [col(StatusUpdate.comment).is_not(None), col(StatusUpdate.comment) != ""]
+    ranked = (
+        sa.select(
+            col(StatusUpdate.item_id),
+            col(StatusUpdate.status),
+            col(StatusUpdate.cause),
+            col(StatusUpdate.comment),
+            col(StatusUpdate.created_at),
+            func.row_number()
+            .over(
+                partition_by=col(StatusUpdate.item_id),
+                order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
+            )
+            .label("rank"),
+        )
+        .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
+        .where(col(RoadmapItem.year) == year, *(with_text if with_comment else []))
+        .subquery()
+    )
+    statement = sa.select(
+        ranked.c.item_id, ranked.c.status, ranked.c.cause, ranked.c.comment, ranked.c.created_at
+    ).where(ranked.c.rank == 1)
+    rows = (await (await session.connection()).execute(statement)).all()
+    return {row.item_id: row for row in rows}
 
 
 def _repeat_header(table: Table) -> None:
