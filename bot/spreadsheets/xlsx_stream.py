@@ -120,25 +120,24 @@ class XlsxSheet:
         self._rows += 1
         number = str(self._rows)
         cells = []
+        tails = self._book.tails
         for column, (letter, value) in enumerate(zip(self._letters, values, strict=True), 1):
             if value is None or value == "":
                 continue
-            ref = letter + number
-            if isinstance(value, str):
-                cells.append(self._string(ref, value, _BOLD if header else 0))
-            elif isinstance(value, bool):
-                cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, datetime):
-                serial = (value.replace(tzinfo=None) - _EPOCH) / _DAY
-                cells.append(f'<c r="{ref}" s="{_DATETIME}"><v>{serial!r}</v></c>')
-            elif isinstance(value, date):
-                serial = (value - _EPOCH.date()).days
-                cells.append(f'<c r="{ref}" s="{_DATE}"><v>{serial}</v></c>')
-            elif isinstance(value, int | float):
+            kind = type(value)
+            if kind is str:
+                tail = None if header else tails.get(value)
+                if tail is None:
+                    tail = self._string_tail(value, _BOLD if header else 0)
+                cells.append(f'<c r="{letter}{number}"{tail}')
+            elif kind is int or kind is float:
                 style = f' s="{_PERCENT}"' if column in self._percent else ""
-                cells.append(f'<c r="{ref}"{style}><v>{value!r}</v></c>')
+                cells.append(f'<c r="{letter}{number}"{style}><v>{value!r}</v></c>')
+            elif kind is datetime:
+                serial = (value.replace(tzinfo=None) - _EPOCH) / _DAY
+                cells.append(f'<c r="{letter}{number}" s="{_DATETIME}"><v>{serial!r}</v></c>')
             else:
-                raise TypeError(f"cannot write {type(value).__name__} to a cell")
+                cells.append(self._other(f"{letter}{number}", value, column))
         self._pending.append(f'<row r="{number}">{"".join(cells)}</row>')
         if len(self._pending) >= _CHUNK_ROWS:
             self._flush()
@@ -147,15 +146,35 @@ class XlsxSheet:
         for values in rows:
             self.append(values)
 
-    def _string(self, ref: str, value: str, style: int) -> str:
+    def _other(self, ref: str, value: Any, column: int) -> str:
+        """The rarer kinds (and subclasses of the common ones)."""
+        if isinstance(value, str):
+            return f'<c r="{ref}"{self._string_tail(value, 0)}'
+        if isinstance(value, bool):
+            return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, datetime):
+            serial = (value.replace(tzinfo=None) - _EPOCH) / _DAY
+            return f'<c r="{ref}" s="{_DATETIME}"><v>{serial!r}</v></c>'
+        if isinstance(value, date):
+            return f'<c r="{ref}" s="{_DATE}"><v>{(value - _EPOCH.date()).days}</v></c>'
+        if isinstance(value, int | float):
+            style = f' s="{_PERCENT}"' if column in self._percent else ""
+            return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
+        raise TypeError(f"cannot write {type(value).__name__} to a cell")
+
+    def _string_tail(self, value: str, style: int) -> str:
+        """A text cell after its reference; a shared string's is remembered (not a header's)."""
         if value.startswith(FORMULA_PREFIXES) and not style:
             style = _QUOTED
         styled = f' s="{style}"' if style else ""
         index = self._book.shared_index(value)
-        if index is not None:
-            return f'<c r="{ref}"{styled} t="s"><v>{index}</v></c>'
-        text = _text(value)
-        return f'<c r="{ref}"{styled} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+        if index is None:
+            text = _text(value)
+            return f'{styled} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+        tail = f'{styled} t="s"><v>{index}</v></c>'
+        if style != _BOLD:
+            self._book.tails[value] = tail
+        return tail
 
     def _flush(self) -> None:
         if self._pending:
@@ -179,6 +198,7 @@ class XlsxStream:
         self._titles: list[str] = []
         self._filters: list[str] = []
         self._shared: dict[str, int] = {}
+        self.tails: dict[str, str] = {}  # a shared string's cell after its reference
         self._open: XlsxSheet | None = None
 
     def shared_index(self, value: str) -> int | None:
