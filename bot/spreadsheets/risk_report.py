@@ -67,10 +67,28 @@ class YearTotals:
     declared: int
 
 
+@dataclass(frozen=True)
+class _Read:
+    """What the report is made of, as read: plain rows, sorted out in `_tally`."""
+
+    departments: dict[int | None, Any]
+    items: Sequence[Any]
+    latest: Sequence[Any]
+    explained: Sequence[Any]
+    risks: dict[int, list[str]]
+
+
 async def collect_risk_rows(
     session: AsyncSession, *, today: date, year: int, tz: tzinfo, thresholds: RiskThresholds
 ) -> tuple[YearTotals, list[RiskRow]]:
     """The year's totals and every at-risk item, ordered by code."""
+    read = await _read(session, today=today, year=year, tz=tz, thresholds=thresholds)
+    return _tally(read, today=today, tz=tz)
+
+
+async def _read(
+    session: AsyncSession, *, today: date, year: int, tz: tzinfo, thresholds: RiskThresholds
+) -> _Read:
     departments = {d.id: d for d in await queries.all_departments(session)}
     connection = await session.connection()
     items = (
@@ -88,7 +106,14 @@ async def collect_risk_rows(
     latest = await _newest_reports(session, year)
     explained = await _newest_reports(session, year, with_comment=True)
     risks = await risk_labels(session, today=today, year=year, tz=tz, thresholds=thresholds)
+    return _Read(departments, items, latest, explained, risks)
 
+
+def _tally(read: _Read, *, today: date, tz: tzinfo) -> tuple[YearTotals, list[RiskRow]]:
+    """The totals and the rows (in the current locale) from what was read."""
+    departments, items, risks = read.departments, read.items, read.risks
+    latest = {row.item_id: row for row in read.latest}
+    explained = {row.item_id: row for row in read.explained}
     kinds: Counter[str] = Counter()  # exclusive, so that the totals add up
     rows: list[RiskRow] = []
     for item in items:
@@ -175,7 +200,7 @@ def _add_rows(table: Table, rows: Iterable[Sequence[str]]) -> None:
 
 async def _newest_reports(
     session: AsyncSession, year: int, *, with_comment: bool = False
-) -> dict[int, Any]:
+) -> Sequence[Any]:
     """Item id → its newest report (or newest with a comment) of the year's items, as plain
     rows (status, cause, comment, created_at): no ORM object is built on the event loop."""
     with_text = [col(StatusUpdate.comment).is_not(None), col(StatusUpdate.comment) != ""]
@@ -200,8 +225,7 @@ async def _newest_reports(
     statement = sa.select(
         ranked.c.item_id, ranked.c.status, ranked.c.cause, ranked.c.comment, ranked.c.created_at
     ).where(ranked.c.rank == 1)
-    rows = (await (await session.connection()).execute(statement)).all()
-    return {row.item_id: row for row in rows}
+    return (await (await session.connection()).execute(statement)).all()
 
 
 def _repeat_header(table: Table) -> None:
@@ -311,10 +335,14 @@ def _page_numbers(section: Any) -> None:
 async def build_risk_report(
     session: AsyncSession, *, today: date, tz: tzinfo, thresholds: RiskThresholds
 ) -> bytes:
-    """The report for the current year, in the current locale. The document is drawn in a
-    worker thread (a thousand rows take python-docx a second or more): the bot answers others
-    meanwhile. `to_thread` copies the context, so the thread writes in the reader's locale."""
-    totals, rows = await collect_risk_rows(
-        session, today=today, year=today.year, tz=tz, thresholds=thresholds
-    )
-    return await asyncio.to_thread(render_risk_report, totals, rows, today=today, year=today.year)
+    """The report for the current year, in the current locale. The rows are read on the
+    loop; sorting them out and drawing the document (a thousand rows take python-docx a
+    second) happen in a worker thread, so the bot answers others meanwhile. `to_thread`
+    copies the context: the thread writes in the reader's locale."""
+    read = await _read(session, today=today, year=today.year, tz=tz, thresholds=thresholds)
+
+    def draw() -> bytes:
+        totals, rows = _tally(read, today=today, tz=tz)
+        return render_risk_report(totals, rows, today=today, year=today.year)
+
+    return await asyncio.to_thread(draw)
