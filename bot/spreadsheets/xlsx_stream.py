@@ -117,8 +117,7 @@ class XlsxSheet:
         """One row; None leaves a cell empty. Excel holds at most EXCEL_MAX_ROWS rows."""
         if self._rows >= EXCEL_MAX_ROWS:
             raise ValueError("an Excel sheet holds at most 1,048,576 rows")
-        self._rows += 1
-        number = str(self._rows)
+        number = str(self._rows + 1)
         cells = []
         tails = self._book.tails
         for column, (letter, value) in enumerate(zip(self._letters, values, strict=True), 1):
@@ -138,6 +137,7 @@ class XlsxSheet:
                 cells.append(f'<c r="{letter}{number}" s="{_DATETIME}"><v>{serial!r}</v></c>')
             else:
                 cells.append(self._other(f"{letter}{number}", value, column))
+        self._rows += 1  # only once the row is whole: a refused row leaves no gap
         self._pending.append(f'<row r="{number}">{"".join(cells)}</row>')
         if len(self._pending) >= _CHUNK_ROWS:
             self._flush()
