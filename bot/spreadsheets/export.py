@@ -28,7 +28,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.parse import Column
-from bot.spreadsheets.stats import DepartmentStats, cause_label, department_stats, risk_labels
+from bot.spreadsheets.stats import (
+    DepartmentStats,
+    cause_label,
+    department_stats,
+    newest_first,
+    risk_labels,
+)
 from bot.spreadsheets.texts import COLUMN_HEADERS
 from bot.spreadsheets.xlsx_stream import EXCEL_MAX_ROWS, XlsxSheet, XlsxStream
 from bot.telegram.i18n import pick_name
@@ -84,12 +90,7 @@ def _items_statement() -> Any:
     """Every item with its newest update (by time, then id), ordered by code."""
     ranked = sa.select(
         col(StatusUpdate.id).label("update_id"),
-        func.row_number()
-        .over(
-            partition_by=col(StatusUpdate.item_id),
-            order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
-        )
-        .label("rank"),
+        newest_first(),
     ).subquery()
     newest = (
         sa.select(StatusUpdate)

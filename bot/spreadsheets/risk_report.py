@@ -25,14 +25,13 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
 from docx.table import Table
-from sqlalchemy import func
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.digest import code_key
 from bot.risk.rules import ItemFacts, RiskThresholds
 from bot.risk.rules import is_overdue as rule_overdue
-from bot.spreadsheets.stats import cause_label, risk_labels
+from bot.spreadsheets.stats import cause_label, newest_first, risk_labels
 from bot.telegram.i18n import format_day, pick_name
 from db import queries
 from db.models import ItemStatus, RoadmapItem, StatusUpdate
@@ -211,12 +210,7 @@ async def _newest_reports(
             col(StatusUpdate.cause),
             col(StatusUpdate.comment),
             col(StatusUpdate.created_at),
-            func.row_number()
-            .over(
-                partition_by=col(StatusUpdate.item_id),
-                order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
-            )
-            .label("rank"),
+            newest_first(),
         )
         .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
         .where(col(RoadmapItem.year) == year, *(with_text if with_comment else []))

@@ -10,6 +10,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func
@@ -36,6 +37,19 @@ DEFAULT_ROUNDS = 8
 MAX_ROUNDS = 100
 
 
+def newest_first() -> Any:
+    """An item's reports numbered newest first (by time, then id), labelled "rank": rank 1 is
+    the item's current state. One definition for every "newest report" query."""
+    return (
+        func.row_number()
+        .over(
+            partition_by=col(StatusUpdate.item_id),
+            order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
+        )
+        .label("rank")
+    )
+
+
 async def latest_updates(
     session: AsyncSession, *, with_comment: bool = False
 ) -> dict[int, StatusUpdate]:
@@ -43,12 +57,7 @@ async def latest_updates(
     with_text = [col(StatusUpdate.comment).is_not(None), col(StatusUpdate.comment) != ""]
     ranked = sa.select(  # labels: sqlmodel's typed select() cannot say what they return
         col(StatusUpdate.id).label("update_id"),
-        func.row_number()
-        .over(
-            partition_by=col(StatusUpdate.item_id),
-            order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
-        )
-        .label("rank"),
+        newest_first(),
     ).where(*(with_text if with_comment else []))
     subquery = ranked.subquery()
     statement = (
@@ -196,12 +205,7 @@ async def _overdue_counts(session: AsyncSession, today: date) -> dict[int, int]:
     ranked = sa.select(
         col(StatusUpdate.item_id).label("item_id"),
         col(StatusUpdate.status).label("status"),
-        func.row_number()
-        .over(
-            partition_by=col(StatusUpdate.item_id),
-            order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
-        )
-        .label("rank"),
+        newest_first(),
     ).subquery()
     newest = sa.select(ranked.c.item_id, ranked.c.status).where(ranked.c.rank == 1).subquery()
     statement = (

@@ -8,6 +8,7 @@ import heapq
 import itertools
 
 from bot.core.ratelimit import RateLimiter
+from tests.helpers.sending import overdraws
 
 RATE = 5.0
 
@@ -37,18 +38,6 @@ class SteppedTimer:
                 moment, _, future = heapq.heappop(self._sleepers)
                 self.now = max(self.now, moment)
                 future.set_result(None)
-
-
-def overdraws(moments: list[float], rate: float, burst: float) -> int:
-    tokens, last, refused = burst, 0.0, 0
-    for moment in sorted(moments):
-        tokens = min(burst, tokens + (moment - last) * rate)
-        last = moment
-        if tokens < 1 - 1e-9:
-            refused += 1
-        else:
-            tokens -= 1
-    return refused
 
 
 async def test_a_reply_goes_ahead_of_a_waiting_round() -> None:
