@@ -71,7 +71,14 @@ class LockClock:
             event.listen(engine.sync_engine, name, self._end)
 
     def _statement(self, connection: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        if sql.lstrip().upper().startswith(self.WRITES):
+        words = sql.split(None, 3)
+        kind = " ".join(words[:3]).upper()
+        if kind.startswith("COMMIT"):  # a COMMIT sent as SQL (the apply's staging ends so)
+            self._end(connection)
+        elif kind.startswith("BEGIN IMMEDIATE"):  # the write lock, taken at once
+            self._since.setdefault(id(connection), time.perf_counter())
+        elif kind.startswith(self.WRITES) and " IMPORT_" not in f" {kind} ":
+            # the apply's staging tables are temporary: they take no lock on the database
             self._since.setdefault(id(connection), time.perf_counter())
 
     def _end(self, connection: Any) -> None:

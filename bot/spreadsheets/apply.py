@@ -10,20 +10,19 @@ locked"); a Save that arrives meanwhile waits for it within SQLite's busy timeou
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.errors import UnknownItemError
 from bot.spreadsheets.parse import Column
 from bot.spreadsheets.plan import ImportPlan, PlannedUpdate
 from db import queries
-from db.models import AuditLog, DeadlineChange, ItemCoExecutor, Person, RoadmapItem
+from db.models import AuditLog, DeadlineChange, ItemCoExecutor, Person, RiskDirty, RoadmapItem
 
 # Plain text fields an import may change, written as they come (change.new).
 _TEXT_FIELDS = frozenset({Column.TITLE_KK, Column.TITLE_RU, Column.TARGET, Column.DEADLINE_TEXT})
@@ -174,50 +173,123 @@ def _prepare_update(
         audit("item.edit", item.code, "\n".join(edits))
 
 
+_STAGING = sa.MetaData()
+
+
+def _staging(name: str, *columns: sa.Column[Any]) -> sa.Table:
+    """A temporary table of this connection (dropped at commit on PostgreSQL)."""
+    return sa.Table(name, _STAGING, *columns, prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+
+
+def _copy(table: sa.Table, *, without: tuple[str, ...] = ("id",)) -> list[sa.Column[Any]]:
+    return [sa.Column(c.name, c.type) for c in table.columns if c.name not in without]
+
+
+_ITEMS: sa.Table = RoadmapItem.__table__  # type: ignore[attr-defined]
+_LINKS: sa.Table = ItemCoExecutor.__table__  # type: ignore[attr-defined]
+_DEADLINES: sa.Table = DeadlineChange.__table__  # type: ignore[attr-defined]
+_AUDIT: sa.Table = AuditLog.__table__  # type: ignore[attr-defined]
+_RISK_DIRTY: sa.Table = RiskDirty.__table__  # type: ignore[attr-defined]
+_STAGED_ITEMS = _staging("import_item", *_copy(_ITEMS))
+_STAGED_NEW_LINKS = _staging(
+    "import_new_link", sa.Column("code", sa.String(32)), sa.Column("department_id", sa.Integer)
+)
+_STAGED_UPDATES = _staging(
+    "import_update",
+    sa.Column("item_key", sa.Integer),
+    *(sa.Column(name, _ITEMS.c[name].type) for name in _UPDATED_FIELDS),
+)
+_STAGED_DEADLINES = _staging("import_deadline", *_copy(_DEADLINES))
+_STAGED_REPLACED = _staging("import_replaced", sa.Column("item_id", sa.Integer))
+_STAGED_LINKS = _staging("import_link", *_copy(_LINKS, without=()))
+_STAGED_AUDIT = _staging("import_audit", *_copy(_AUDIT))
+
+
 async def _write(session: AsyncSession, writes: _Writes, *, now: datetime) -> None:
-    """The transaction itself: bulk statements only, in the order the foreign keys need."""
+    """The writing, in two parts. First every row goes into this connection's temporary
+    tables, which on SQLite live in a database of their own: no lock on the Road Map's file
+    is taken, however long the rows take. Then each table is filled from its staging table by
+    one INSERT ... SELECT (or UPDATE ... FROM), run inside the database without a trip back
+    to Python per row: only this part holds the write lock, and it is the one transaction
+    that changes the Road Map (on PostgreSQL both parts are one transaction)."""
     connection = await session.connection()
-    items = RoadmapItem.__table__  # type: ignore[attr-defined]
-    if writes.new_items:
-        created = await connection.execute(
-            sa.insert(items).returning(items.c.id, items.c.code), writes.new_items
-        )
-        ids = {code: item_id for item_id, code in created.all()}
-        writes.dirty += ids.values()
-        links = [
-            {"item_id": ids[code], "department_id": department_id}
-            for code, departments in writes.new_co_executors.items()
-            for department_id in departments
-        ]
-        await _insert(connection, ItemCoExecutor, links)
-    if writes.item_updates:
+    staged = await _stage(connection, writes)
+    if connection.dialect.name == "sqlite":
+        # The staging is this connection's own: end its transaction here (it wrote nothing of
+        # the Road Map), then take the write lock at once. A deferred transaction that had
+        # read the schema would fail outright, not wait, if another writer committed meanwhile.
+        await connection.exec_driver_sql("COMMIT")
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if _STAGED_ITEMS in staged:
+        names = [c.name for c in _STAGED_ITEMS.columns]
         await connection.execute(
-            sa.update(items)
-            .where(items.c.id == sa.bindparam("item_key"))
-            .values({name: sa.bindparam(name) for name in _UPDATED_FIELDS}),
-            writes.item_updates,
+            sa.insert(_ITEMS).from_select(names, sa.select(*_STAGED_ITEMS.columns))
         )
-    await _insert(connection, DeadlineChange, writes.deadline_changes)
-    if writes.replaced_co_executors:
+    if _STAGED_NEW_LINKS in staged:
         await connection.execute(
-            sa.delete(ItemCoExecutor).where(
-                col(ItemCoExecutor.item_id).in_(list(writes.replaced_co_executors))
+            sa.insert(_LINKS).from_select(
+                ["item_id", "department_id"],
+                sa.select(_ITEMS.c.id, _STAGED_NEW_LINKS.c.department_id).join(
+                    _STAGED_NEW_LINKS, _STAGED_NEW_LINKS.c.code == _ITEMS.c.code
+                ),
             )
         )
-        await _insert(
-            connection,
-            ItemCoExecutor,
-            [
-                {"item_id": item_id, "department_id": department_id}
-                for item_id, departments in writes.replaced_co_executors.items()
-                for department_id in departments
-            ],
+    if _STAGED_UPDATES in staged:
+        await connection.execute(
+            sa.update(_ITEMS)
+            .values({name: _STAGED_UPDATES.c[name] for name in _UPDATED_FIELDS})
+            .where(_ITEMS.c.id == _STAGED_UPDATES.c.item_key)
         )
-    await _insert(connection, AuditLog, writes.audit)
+    if _STAGED_DEADLINES in staged:
+        await _copy_in(connection, _DEADLINES, _STAGED_DEADLINES)
+    if _STAGED_REPLACED in staged:
+        await connection.execute(
+            sa.delete(_LINKS).where(_LINKS.c.item_id.in_(sa.select(_STAGED_REPLACED.c.item_id)))
+        )
+    if _STAGED_LINKS in staged:
+        await _copy_in(connection, _LINKS, _STAGED_LINKS)
+    await _copy_in(connection, _AUDIT, _STAGED_AUDIT)
+    if _STAGED_ITEMS in staged:  # the new items' risk marks, found by code
+        await connection.execute(
+            sa.insert(_RISK_DIRTY).from_select(
+                ["item_id", "department_id", "created_at"],
+                sa.select(
+                    _ITEMS.c.id, sa.null(), sa.literal(now, _RISK_DIRTY.c.created_at.type)
+                ).join(_STAGED_ITEMS, _STAGED_ITEMS.c.code == _ITEMS.c.code),
+            )
+        )
     await queries.mark_risk_dirty(session, now=now, item_ids=writes.dirty)
 
 
-async def _insert(connection: Any, model: Any, rows: Iterable[dict[str, Any]]) -> None:
-    rows = list(rows)
-    if rows:
-        await connection.execute(sa.insert(model), rows)
+async def _stage(connection: Any, writes: _Writes) -> set[sa.Table]:
+    """Fills the staging tables that have rows; returns them."""
+    rows: dict[sa.Table, list[dict[str, Any]]] = {
+        _STAGED_ITEMS: writes.new_items,
+        _STAGED_NEW_LINKS: [
+            {"code": code, "department_id": department_id}
+            for code, departments in writes.new_co_executors.items()
+            for department_id in departments
+        ],
+        _STAGED_UPDATES: writes.item_updates,
+        _STAGED_DEADLINES: writes.deadline_changes,
+        _STAGED_REPLACED: [{"item_id": item_id} for item_id in writes.replaced_co_executors],
+        _STAGED_LINKS: [
+            {"item_id": item_id, "department_id": department_id}
+            for item_id, departments in writes.replaced_co_executors.items()
+            for department_id in departments
+        ],
+        _STAGED_AUDIT: writes.audit,
+    }
+    staged = set()
+    for table, values in rows.items():
+        if values:
+            await connection.execute(sa.schema.DropTable(table, if_exists=True))
+            await connection.execute(sa.schema.CreateTable(table))
+            await connection.execute(sa.insert(table), values)
+            staged.add(table)
+    return staged
+
+
+async def _copy_in(connection: Any, table: sa.Table, staged: sa.Table) -> None:
+    names = [c.name for c in staged.columns]
+    await connection.execute(sa.insert(table).from_select(names, sa.select(*staged.columns)))
