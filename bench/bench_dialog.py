@@ -24,14 +24,15 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiogram import Dispatcher, F
-from aiogram.types import CallbackQuery
-from sqlalchemy import event
+from aiogram.types import CallbackQuery, Update
+from sqlalchemy import event, insert
 from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -52,6 +53,7 @@ from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, invi
 from tests.helpers.mocked_bot import MockedBot
 
 MEMBER = 2002
+TYPED_COMMENT = "Фундамент готов, идут стены"
 NAVIGATION = ("open", "status", "progress", "comment", "typed comment", "evidence", "skip")
 
 
@@ -66,6 +68,7 @@ class Kind:
     cpu: list[float] = field(default_factory=list)  # the process's CPU time, all threads
     statements: int = 0
     commits: int = 0
+    trips: int = 0  # PostgreSQL's round trips: statements, BEGIN, COMMIT and ROLLBACK
     calls: int = 0
 
 
@@ -100,7 +103,49 @@ class GcPauses:
         self.longest = max(self.longest, pause)
 
 
-async def project(steps: int, log: bool, count_calls: bool) -> tuple[dict[str, Kind], GcPauses]:
+def count_transaction_trips(counts: dict[str, int]) -> None:
+    """On PostgreSQL, every BEGIN, COMMIT and ROLLBACK asyncpg sends is one more server round
+    trip beside the statements (counted at asyncpg's own transaction object: what SQLAlchemy
+    skips, a read that opened no transaction, is not counted). On SQLite "trips" counts the
+    statements only: BEGIN and COMMIT go with them to aiosqlite's thread."""
+    from asyncpg.transaction import Transaction
+
+    for name in ("start", "commit", "rollback"):
+        original = getattr(Transaction, name)
+
+        async def counted(self: Any, _original: Any = original) -> None:
+            counts["trips"] += 1
+            await _original(self)
+
+        setattr(Transaction, name, counted)
+
+
+async def add_items(engine: Any, department_id: int, count: int) -> None:
+    """More items in the member's department, waiting for a report: the Save then finds the
+    next waiting one among them."""
+    rows = [
+        {
+            "code": f"9.{n // 1000}.{n % 1000}",
+            "title_kk": f"Тармақ {n}",
+            "title_ru": f"Пункт {n}",
+            "department_id": department_id,
+            "deadline": date(2025, 6, 1) + timedelta(days=n % 300),
+            "year": 2025,
+            "target": "",
+            "deadline_text": "",
+            "archived": False,
+            "created_at": START_MOMENT,
+        }
+        for n in range(count)
+    ]
+    if rows:
+        async with engine.begin() as connection:
+            await connection.execute(insert(RoadmapItem), rows)
+
+
+async def project(
+    steps: int, log: bool, count_calls: bool, department_items: int
+) -> tuple[dict[str, Kind], GcPauses]:
     async with scratch_database(os.environ.get("BENCH_DATABASE_URL")) as url:
         engine = create_engine(url)
         await upgrade(engine)
@@ -138,13 +183,15 @@ async def project(steps: int, log: bool, count_calls: bool) -> tuple[dict[str, K
         await chatter.send(MEMBER, f"/start {token}")
         await chatter.press(MEMBER, "lang:ru")
         async with session_maker() as session:
-            item = (await session.exec(select(RoadmapItem))).one().id
+            (item,) = (await session.exec(select(RoadmapItem.id))).all()
+            department = (await session.exec(select(RoadmapItem.department_id))).one()
         assert item is not None
+        await add_items(engine, department, department_items - 1)
 
-        def press(data: str) -> Callable[[], Awaitable[Any]]:
-            return lambda: chatter.press(MEMBER, data)
+        def press(data: str) -> Callable[[], Update]:
+            return lambda: chatter.callback_update(MEMBER, data)
 
-        def action(name: str) -> Callable[[], Awaitable[Any]]:
+        def action(name: str) -> Callable[[], Update]:
             return press(DialogAction(item_id=item, action=name).pack())
 
         walk = [
@@ -155,7 +202,10 @@ async def project(steps: int, log: bool, count_calls: bool) -> tuple[dict[str, K
         cycle = [
             *walk,
             ("comment", action("comment")),
-            ("typed comment", lambda: chatter.send(MEMBER, "Фундамент готов, идут стены")),
+            (
+                "typed comment",
+                lambda: chatter.message_update(MEMBER, "Фундамент готов, идут стены"),
+            ),
             ("evidence", action("file")),
             ("skip", action("back")),
             ("save", action("save")),
@@ -163,29 +213,33 @@ async def project(steps: int, log: bool, count_calls: bool) -> tuple[dict[str, K
             ("cancel", action("cancel")),
         ]
         statements: list[str] = []
-        counts = {"commits": 0}
+        counts = {"commits": 0, "trips": 0}
 
         def on_statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
             statements.append(sql)
+            counts["trips"] += 1
 
         def on_commit(*_: Any) -> None:
             counts["commits"] += 1
 
         event.listen(engine.sync_engine, "before_cursor_execute", on_statement)
         event.listen(engine.sync_engine, "commit", on_commit)
+        count_transaction_trips(counts)
         kinds: dict[str, Kind] = defaultdict(Kind)
         pauses = GcPauses()
         gc.callbacks.append(pauses)
         try:
             for n in range(max(1, steps // len(cycle)) * len(cycle)):
                 kind, step = cycle[n % len(cycle)]
+                update = step()
                 first_statement, first_commit = len(statements), counts["commits"]
+                first_trip = counts["trips"]
                 calls = CallCounter()
                 if count_calls:
                     sys.setprofile(calls)
                 start, cpu = time.perf_counter(), time.process_time()
                 try:
-                    await step()
+                    await chatter.feed(update)
                 finally:
                     sys.setprofile(None)
                 kinds[kind].times.append(time.perf_counter() - start)
@@ -193,6 +247,7 @@ async def project(steps: int, log: bool, count_calls: bool) -> tuple[dict[str, K
                 kinds[kind].calls += calls.calls
                 kinds[kind].statements += len(statements) - first_statement
                 kinds[kind].commits += counts["commits"] - first_commit
+                kinds[kind].trips += counts["trips"] - first_trip
                 if log and n < len(cycle):
                     print(f"-- {kind}")
                     for sql in statements[first_statement:]:
@@ -221,9 +276,10 @@ async def bare(steps: int, count_calls: bool = False) -> Kind:
         calls = CallCounter()
         if count_calls:
             sys.setprofile(calls)
+        update = chatter.callback_update(MEMBER, f"echo:{n}")  # built before, as the project's
         start, cpu = time.perf_counter(), time.process_time()
         try:
-            await chatter.press(MEMBER, f"echo:{n}")
+            await chatter.feed(update)
         finally:
             sys.setprofile(None)
         baseline.times.append(time.perf_counter() - start)
@@ -234,9 +290,10 @@ async def bare(steps: int, count_calls: bool = False) -> Kind:
 
 def row(label: str, times: list[float], kind: Kind | None = None, *, sql: bool = True) -> None:
     counted = (
-        f"{kind.statements / len(times):10.1f} {kind.commits / len(times):8.1f}"
+        f"{kind.statements / len(times):10.1f} {kind.commits / len(times):8.1f} "
+        f"{kind.trips / len(times):6.1f}"
         if kind is not None and sql
-        else f"{'–':>10} {'–':>8}"
+        else f"{'–':>10} {'–':>8} {'–':>6}"
     )
     if kind is not None and kind.calls:
         counted += f" {kind.calls / len(times):8.0f}"
@@ -255,6 +312,7 @@ def merged(kinds: dict[str, Kind], names: tuple[str, ...] | None = None) -> Kind
             total.cpu += kind.cpu
             total.statements += kind.statements
             total.commits += kind.commits
+            total.trips += kind.trips
             total.calls += kind.calls
     return total
 
@@ -263,7 +321,7 @@ async def main(args: argparse.Namespace) -> None:
     compile_catalogs()
     load_before = os.getloadavg()[0]
     baseline = await bare(args.steps, args.calls)
-    kinds, pauses = await project(args.steps, args.log, args.calls)
+    kinds, pauses = await project(args.steps, args.log, args.calls, args.department_items)
     after = await bare(args.steps, args.calls)  # the machine is shared: bracket the project
     baseline.times += after.times
     baseline.cpu += after.cpu
@@ -271,13 +329,14 @@ async def main(args: argparse.Namespace) -> None:
     load_after = os.getloadavg()[0]
     backend = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
     print(
-        f"{backend}; load average {load_before:.1f} before, {load_after:.1f} after, "
+        f"{backend}, {args.department_items} items in the member's department; "
+        f"load average {load_before:.1f} before, {load_after:.1f} after, "
         f"on {os.cpu_count()} CPUs"
     )
     print(
         f"{'':<30} {'steps':>5} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
         f"{'steps/s':>8} "
-        f"{'statements':>10} {'commits':>8}" + (f" {'calls':>8}" if args.calls else "")
+        f"{'statements':>10} {'commits':>8} {'trips':>6}" + (f" {'calls':>8}" if args.calls else "")
     )
     if args.calls:
         print("(counting Python calls: the project's timings are those of a profiled run)")
@@ -313,6 +372,12 @@ async def main(args: argparse.Namespace) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=480)
+    parser.add_argument(
+        "--department-items",
+        type=int,
+        default=50,
+        help="items in the member's department (the Save looks for the next waiting one)",
+    )
     parser.add_argument("--log", action="store_true", help="print the SQL of the first cycle")
     parser.add_argument(
         "--calls", action="store_true", help="count the Python calls of each step (slower)"

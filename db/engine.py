@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession as AsyncSession
 
@@ -73,9 +75,40 @@ def create_engine(url: str, *, pool_size: int = 5, **kwargs: Any) -> AsyncEngine
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, **kwargs
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=RECYCLE_AFTER, **kwargs
     )
+    if make_url(url).get_driver_name() == "asyncpg":
+        from db.pg_connection import read_without_begin  # PostgreSQL bots only
+
+        event.listen(engine.sync_engine.pool, "connect", read_without_begin)
+    event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
+    event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
+    return engine
+
+
+# PostgreSQL liveness. SQLAlchemy's pool_pre_ping costs asyncpg three round trips (BEGIN, a
+# ping, ROLLBACK) on every checkout, more than a dialog step's own statements. A connection
+# back in the pool within the last minute was working then; one idle longer (a restarted
+# server, a dropped NAT entry) is pinged before use, and every connection is replaced after
+# half an hour. A connection that dies between uses anyway fails that one statement, and the
+# pool throws it away (SQLAlchemy's disconnect handling).
+PING_IF_IDLE_FOR = 60.0
+RECYCLE_AFTER = 1800
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    checked_in = record.info.get("checked_in_at")
+    if checked_in is None or time.monotonic() - checked_in < PING_IF_IDLE_FOR:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:  # the pool retries the checkout with a fresh connection
+        raise DisconnectionError from error
 
 
 def create_session_maker(engine: AsyncEngine) -> SessionMaker:

@@ -40,7 +40,7 @@ from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.input import CleanInputMiddleware
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
-from bot.telegram.session import install_guard
+from bot.telegram.session import guard_of, install_guard
 from bot.usecases.caller import Policy
 from bot.usecases.ports import UseCaseContext
 from db.engine import SessionMaker, create_engine, create_session_maker
@@ -98,6 +98,9 @@ def create_outbox(
         chat_per_second=settings.chat_rate_per_second,
         group_per_minute=settings.group_rate_per_minute,
     )
+    guard = guard_of(bot)
+    if guard is not None:  # one global budget: replies first, the outbox fills the rest
+        guard.budget = limiter
     return DeliveryWorker(session_maker=session_maker, bot=bot, clock=clock, limiter=limiter)
 
 

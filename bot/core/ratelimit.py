@@ -2,6 +2,11 @@
 
 Telegram allows about 30 messages a second overall, one a second per chat and twenty a minute
 per group. The clock and the sleep are injected, so tests move time instead of waiting.
+
+One global budget serves both kinds of sending: the replies a person waits for (through the
+request guard, bot/telegram/session.py) and the outbox's notifications. A reply takes its token
+at once, or reserves the next one; the outbox takes only a token that is there when it asks,
+so a round of a thousand messages fills what the replies leave and never queues ahead of them.
 """
 
 from __future__ import annotations
@@ -9,9 +14,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 Sleep = Callable[[float], Awaitable[None]]
+
+# The chat whose global token the current task's `acquire` took: its next send must not pay
+# again when it passes the request guard.
+_GRANTED: ContextVar[int | None] = ContextVar("send_budget_granted", default=None)
 
 
 @dataclass
@@ -23,12 +33,23 @@ class _Bucket:
     tokens: float
     updated: float
 
-    def reserve(self, now: float) -> float:
-        """Take one token, returning how long the caller must wait before using it."""
+    def refill(self, now: float) -> None:
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
+
+    def reserve(self, now: float) -> float:
+        """Take one token, returning how long the caller must wait before using it."""
+        self.refill(now)
         self.tokens -= 1
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def take_if_there(self, now: float) -> float:
+        """Take a token that is there now (0.0), or say how long until one is (nothing taken)."""
+        self.refill(now)
+        if self.tokens >= 1 - 1e-9:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
 
 
 class RateLimiter:
@@ -66,12 +87,28 @@ class RateLimiter:
                 bucket.tokens = min(bucket.burst, bucket.tokens + 1)
 
     async def acquire(self, chat_id: int) -> None:
-        """Wait for the chat's slot first, then take a global token at the moment of sending:
-        a global token taken early refills while the chat waits, and the cap is overrun."""
+        """The outbox's slot. Wait for the chat's slot first, then take a global token at the
+        moment of sending (one taken early refills while the chat waits, and the cap is
+        overrun), and only one the replies have left: never a reservation ahead of them."""
         now = self.clock()
         delay = self._chat_bucket(chat_id, now).reserve(now)
         if delay > 0:
             await self.sleep(delay)
+        while (delay := self._global.take_if_there(self.clock())) > 0:
+            await self.sleep(delay)
+        _GRANTED.set(chat_id)
+
+    async def acquire_reply(self) -> None:
+        """A reply's global token: first in line, ahead of every notification waiting."""
         delay = self._global.reserve(self.clock())
         if delay > 0:
             await self.sleep(delay)
+
+    @staticmethod
+    def granted(chat_id: int | None) -> bool:
+        """Whether this task's `acquire` already paid for a send to this chat (then it is
+        used up): the outbox's own sends pass the request guard without paying twice."""
+        if chat_id is None or _GRANTED.get() != chat_id:
+            return False
+        _GRANTED.set(None)
+        return True

@@ -2,71 +2,68 @@
 
 Headers are in the reader's language (render inside a locale), dates are real Excel dates,
 and text that Excel would take for a formula is written as text.
+
+The rows are read in partitions on the event loop (each a short trip to the database) and
+written by a worker thread, which pulls the next partition only when it has written the last:
+at 50,000 items with half a million reports the loop is never held for more than one
+partition, and memory stays at one partition plus the zipped file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+import threading
+from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
+from concurrent.futures import CancelledError as FutureCancelled
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any
 
+import sqlalchemy as sa
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk import forecast_views
+from bot.risk.forecast import Forecast
 from bot.risk.forecast_data import forecasts_for
 from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.parse import Column
-from bot.spreadsheets.stats import department_stats, latest_updates, risk_labels
+from bot.spreadsheets.stats import (
+    DepartmentStats,
+    department_stats,
+    newest_first,
+    risk_labels,
+)
 from bot.spreadsheets.texts import COLUMN_HEADERS
+from bot.spreadsheets.xlsx_stream import EXCEL_MAX_ROWS, XlsxSheet, XlsxStream
 from bot.telegram.i18n import pick_name
 from bot.telegram.texts import cause_label, evidence_label, status_label
 from db import queries
-from db.ids import row_id
 from db.models import Department, Person, RoadmapItem, StatusUpdate
 
-if TYPE_CHECKING:
-    from openpyxl.worksheet.worksheet import Worksheet
-
-FORMULA_PREFIXES = ("=", "+", "-", "@")
-DATE_FORMAT = "DD.MM.YYYY"
-DATETIME_FORMAT = "DD.MM.YYYY HH:MM"
-MAX_WIDTH = 60
+PARTITION = 5_000  # rows read per trip: a few milliseconds of the loop's time
+ITEM_WIDTHS = (10, 40, 40, 14, 30, 12, 24, 30, 20, 10, 30, 16, 20, 50, 10, 30, 24, 24)
+HISTORY_WIDTHS = (10, 16, 30, 20, 20, 10, 60, 20, 12)
+DEPARTMENT_WIDTHS = (14, 40, 10, 10, 12, 14, 16, 12)
 
 
-def _local(moment: datetime, tz: tzinfo) -> datetime:
-    """Excel has no time zones: local wall-clock time, without tzinfo."""
+def _local(moment: datetime | str, tz: tzinfo) -> datetime:
+    """Excel has no time zones: local wall-clock time, without tzinfo. A stored moment is UTC;
+    the streamed columns come as SQLite's text (see `_raw`), parsed here in the worker."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(tz).replace(tzinfo=None)
 
 
-def _write_row(sheet: Worksheet, values: Sequence[Any]) -> None:
-    """Appends a row; strings that look like formulas stay text, dates get a date format."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # openpyxl loads on first use
-
-    sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
-            cell.data_type = "s"
-            cell.quotePrefix = True
-        elif isinstance(cell.value, datetime):
-            cell.number_format = DATETIME_FORMAT
-        elif isinstance(cell.value, date):
-            cell.number_format = DATE_FORMAT
-
-
-def _finish(sheet: Worksheet, widths: Sequence[int]) -> None:
-    """Bold header, frozen header row, filters on every column, readable widths."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH)
+def _raw(column: Any) -> Any:
+    """A timestamp column without SQLAlchemy's per-row parsing on the loop (SQLite's text is
+    parsed by `_local` in the worker thread; PostgreSQL's driver returns datetimes anyway)."""
+    return sa.type_coerce(column, sa.String).label(column.key)
 
 
 def _department_codes(
@@ -78,25 +75,156 @@ def _department_codes(
     return ", ".join(codes)
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What the workbook needs besides the streamed rows: small, read before writing."""
+
+    departments: dict[int, Department]
+    authors: dict[int, str]
+    co_executors: dict[int, list[int]]
+    risks: dict[int, list[str]]
+    forecasts: dict[int, Forecast]
+    stats: list[DepartmentStats]
+    tz: tzinfo
+    history_skipped: int
+
+
+def _items_statement() -> Any:
+    """Every item with its newest update (by time, then id), ordered by code."""
+    ranked = sa.select(
+        col(StatusUpdate.id).label("update_id"),
+        newest_first(),
+    ).subquery()
+    newest = (
+        sa.select(StatusUpdate)
+        .join(ranked, ranked.c.update_id == StatusUpdate.id)
+        .where(ranked.c.rank == 1)
+        .subquery()
+    )
+    return (
+        sa.select(
+            col(RoadmapItem.code),
+            col(RoadmapItem.title_kk),
+            col(RoadmapItem.title_ru),
+            col(RoadmapItem.id),
+            col(RoadmapItem.department_id),
+            col(RoadmapItem.deadline),
+            col(RoadmapItem.deadline_text),
+            col(RoadmapItem.target),
+            col(RoadmapItem.archived),
+            col(RoadmapItem.completion_form),
+            col(RoadmapItem.costs),
+            col(RoadmapItem.funding),
+            newest.c.status,
+            newest.c.progress,
+            _raw(newest.c.created_at),
+            newest.c.author_id,
+            newest.c.comment,
+        )
+        .outerjoin(newest, newest.c.item_id == RoadmapItem.id)
+        .order_by(col(RoadmapItem.code))
+    )
+
+
+def _history_statement(skip: int) -> Any:
+    """Every update, oldest first, with its item's code and department."""
+    statement = (
+        sa.select(
+            col(RoadmapItem.code),
+            _raw(col(StatusUpdate.created_at)),
+            col(RoadmapItem.department_id),
+            col(StatusUpdate.author_id),
+            col(StatusUpdate.status),
+            col(StatusUpdate.progress),
+            col(StatusUpdate.comment),
+            col(StatusUpdate.cause),
+            col(StatusUpdate.evidence_kind),
+            col(StatusUpdate.evidence_name),
+        )
+        .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
+        .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))
+    )
+    return statement.offset(skip) if skip else statement
+
+
+async def _partitions(session: AsyncSession, statement: Any) -> AsyncGenerator[Sequence[Any], None]:
+    result = await session.stream(statement)
+    try:
+        async for rows in result.partitions(PARTITION):
+            yield rows
+    finally:
+        await result.close()
+
+
+class _Puller:
+    """Runs in the worker thread: each partition is read by the event loop, on request."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, session: AsyncSession) -> None:
+        self.loop = loop
+        self.session = session
+        self.stopped = threading.Event()
+
+    def _await(self, awaitable: Any) -> Any:
+        if self.stopped.is_set():
+            raise asyncio.CancelledError
+        future = asyncio.run_coroutine_threadsafe(awaitable, self.loop)
+        try:
+            return future.result()
+        except FutureCancelled as cancelled:
+            raise asyncio.CancelledError from cancelled
+
+    def rows(self, statement: Any) -> Iterator[Sequence[Any]]:
+        partitions = _partitions(self.session, statement)
+        try:
+            while (chunk := self._await(anext(partitions, None))) is not None:
+                yield from chunk
+        finally:
+            if not self.loop.is_closed():
+                asyncio.run_coroutine_threadsafe(partitions.aclose(), self.loop).result()
+
+
 async def build_export(
     session: AsyncSession, *, today: date, tz: tzinfo, thresholds: RiskThresholds
 ) -> bytes:
-    """Items, History and Departments sheets, rendered in the current locale."""
-    departments = {row_id(d): d for d in await queries.all_departments(session)}
-    people = {p.id: p for p in (await session.exec(select(Person))).all()}
-    items = (await session.exec(select(RoadmapItem).order_by(col(RoadmapItem.code)))).all()
-    latest = await latest_updates(session)
-    co_executors = await queries.co_executor_ids(session)
-    risks = await risk_labels(session, today=today, year=None, tz=tz, thresholds=thresholds)
-    forecasts = await forecasts_for(session, year=None, tz=tz)
+    """Items, History and Departments sheets, rendered in the current locale, written off the
+    event loop. The History sheet keeps the newest updates an Excel sheet can hold."""
+    history_count = (await session.exec(select(func.count()).select_from(StatusUpdate))).one()
+    facts = _Facts(
+        departments={d.id: d for d in await queries.all_departments(session) if d.id is not None},
+        authors={
+            person_id: name
+            for person_id, name in (await session.exec(select(Person.id, Person.display_name)))
+            if person_id is not None
+        },
+        co_executors=await queries.co_executor_ids(session),
+        risks=await risk_labels(session, today=today, year=None, tz=tz, thresholds=thresholds),
+        forecasts=await forecasts_for(session, year=None, tz=tz),
+        stats=list(await department_stats(session, today=today)),
+        tz=tz,
+        history_skipped=max(0, history_count - (EXCEL_MAX_ROWS - 1)),
+    )
+    puller = _Puller(asyncio.get_running_loop(), session)
+    try:  # to_thread copies the context: the thread renders in the reader's locale
+        return await asyncio.to_thread(_write_workbook, facts, puller)
+    finally:
+        puller.stopped.set()
 
-    from openpyxl import Workbook  # openpyxl loads on first use
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Items")
-    _write_row(
-        sheet,
+def _write_workbook(facts: _Facts, puller: _Puller) -> bytes:
+    buffer = io.BytesIO()
+    with XlsxStream(buffer) as book:
+        _items_sheet(
+            book.sheet(_("Items"), ITEM_WIDTHS + forecast_views.EXPORT_WIDTHS), facts, puller
+        )
+        _history_sheet(book.sheet(_("History"), HISTORY_WIDTHS), facts, puller)
+        _departments_sheet(
+            book.sheet(_("Departments"), DEPARTMENT_WIDTHS, percent_columns=(5,)), facts
+        )
+    return buffer.getvalue()
+
+
+def _items_sheet(sheet: XlsxSheet, facts: _Facts, puller: _Puller) -> None:
+    sheet.append(
         [
             _(COLUMN_HEADERS[Column.CODE]),
             _(COLUMN_HEADERS[Column.TITLE_KK]),
@@ -118,55 +246,47 @@ async def build_export(
             _(COLUMN_HEADERS[Column.FUNDING]),
             *forecast_views.export_headers(),
         ],
+        header=True,
     )
-    for item in items:
-        department = departments.get(item.department_id)
-        update = latest.get(row_id(item))
-        author = people.get(update.author_id) if update else None
-        _write_row(
-            sheet,
+    departments, tz = facts.departments, facts.tz
+    names = {i: pick_name(d.name_kk, d.name_ru) for i, d in departments.items()}
+    statuses: dict[str, str] = {}
+    no_reports, archived = _("no reports yet"), _("yes")
+    for row in puller.rows(_items_statement()):
+        (code, title_kk, title_ru, item_id, department_id, deadline, deadline_text) = row[:7]
+        (target, is_archived, completion_form, costs, funding) = row[7:12]
+        (status, progress, created_at, author_id, comment) = row[12:]
+        if status is not None and status not in statuses:
+            statuses[status] = status_label(status)
+        sheet.append(
             [
-                item.code,
-                item.title_kk,
-                item.title_ru,
-                _department_codes(department, co_executors.get(row_id(item), ()), departments),
-                pick_name(department.name_kk, department.name_ru) if department else "",
-                item.deadline,
-                item.deadline_text or "",
-                item.target or "",
-                status_label(update.status) if update else _("no reports yet"),
-                update.progress if update else None,
-                "; ".join(risks.get(row_id(item), [])),
-                _local(update.created_at, tz) if update else None,
-                author.display_name if author else "",
-                (update.comment or "") if update else "",
-                _("yes") if item.archived else "",
-                item.completion_form or "",
-                item.costs or "",
-                item.funding or "",
-                *forecast_views.export_cells(forecasts.get(item.id)),  # type: ignore[arg-type]
-            ],
+                code,
+                title_kk,
+                title_ru,
+                _department_codes(
+                    departments.get(department_id), facts.co_executors.get(item_id, ()), departments
+                ),
+                names.get(department_id, ""),
+                deadline,
+                deadline_text,
+                target,
+                statuses[status] if status is not None else no_reports,
+                progress,
+                "; ".join(facts.risks.get(item_id, [])),
+                _local(created_at, tz) if created_at is not None else None,
+                facts.authors.get(author_id, "") if author_id is not None else "",
+                comment,
+                archived if is_archived else "",
+                completion_form or "",
+                costs or "",
+                funding or "",
+                *forecast_views.export_cells(facts.forecasts.get(item_id)),
+            ]
         )
-    widths = (10, 40, 40, 14, 30, 12, 24, 30, 20, 10, 30, 16, 20, 50, 10, 30, 24, 24)
-    _finish(sheet, widths + forecast_views.EXPORT_WIDTHS)
-
-    await _history_sheet(workbook.create_sheet(_("History")), session, tz, people, departments)
-    await _departments_sheet(workbook.create_sheet(_("Departments")), session, today, tz)
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
-async def _history_sheet(
-    sheet: Worksheet,
-    session: AsyncSession,
-    tz: tzinfo,
-    people: dict[int | None, Person],
-    departments: dict[int, Department],
-) -> None:
-    _write_row(
-        sheet,
+def _history_sheet(sheet: XlsxSheet, facts: _Facts, puller: _Puller) -> None:
+    sheet.append(
         [
             _(COLUMN_HEADERS[Column.CODE]),
             _("Date and time"),
@@ -178,39 +298,34 @@ async def _history_sheet(
             _("Cause"),
             _("Evidence"),
         ],
+        header=True,
     )
-    statement = (
-        select(StatusUpdate, RoadmapItem.code, RoadmapItem.department_id)
-        .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
-        .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))
-    )
-    for update, code, department_id in (await session.exec(statement)).all():
-        author = people.get(update.author_id)
-        department = departments.get(department_id)
-        _write_row(
-            sheet,
+    tz = facts.tz
+    names = {i: pick_name(d.name_kk, d.name_ru) for i, d in facts.departments.items()}
+    labels: dict[tuple[str, str | None], tuple[str, str]] = {}
+    for row in puller.rows(_history_statement(facts.history_skipped)):
+        (code, created_at, department_id, author_id, status, progress, comment) = row[:7]
+        (cause, evidence_kind, evidence_name) = row[7:]
+        label = labels.get((status, cause))
+        if label is None:
+            label = labels[(status, cause)] = (status_label(status), cause_label(cause))
+        sheet.append(
             [
                 code,
-                _local(update.created_at, tz),
-                pick_name(department.name_kk, department.name_ru) if department else "",
-                author.display_name if author else "",
-                status_label(update.status),
-                update.progress,
-                update.comment or "",
-                cause_label(update.cause),
-                evidence_label(update.evidence_kind, update.evidence_name)
-                if update.evidence_kind
-                else "",
-            ],
+                _local(created_at, tz),
+                names.get(department_id, ""),
+                facts.authors.get(author_id, ""),
+                label[0],
+                progress,
+                comment,
+                label[1],
+                evidence_label(evidence_kind, evidence_name) if evidence_kind else "",
+            ]
         )
-    _finish(sheet, (10, 16, 30, 20, 20, 10, 60, 20, 12))
 
 
-async def _departments_sheet(
-    sheet: Worksheet, session: AsyncSession, today: date, tz: tzinfo
-) -> None:
-    _write_row(
-        sheet,
+def _departments_sheet(sheet: XlsxSheet, facts: _Facts) -> None:
+    sheet.append(
         [
             _(COLUMN_HEADERS[Column.DEPARTMENT]),
             _("Department"),
@@ -221,12 +336,12 @@ async def _departments_sheet(
             _("Last update"),
             _("Overdue items"),
         ],
+        header=True,
     )
-    for stats in await department_stats(session, today=today):
+    for stats in facts.stats:
         department = stats.department
         median = stats.median_answer
-        _write_row(
-            sheet,
+        sheet.append(
             [
                 department.code,
                 pick_name(department.name_kk, department.name_ru),
@@ -234,9 +349,7 @@ async def _departments_sheet(
                 stats.answered,
                 stats.share_answered,
                 round(median.total_seconds() / 86400, 1) if median is not None else None,
-                _local(stats.last_update, tz) if stats.last_update else None,
+                _local(stats.last_update, facts.tz) if stats.last_update else None,
                 stats.overdue_items,
-            ],
+            ]
         )
-        sheet.cell(row=sheet.max_row, column=5).number_format = "0%"
-    _finish(sheet, (14, 40, 10, 10, 12, 14, 16, 12))

@@ -10,6 +10,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func
@@ -18,13 +19,34 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.assess import assess_items
 from bot.risk.labels import reason_label
-from bot.risk.rules import RiskThresholds, is_item_overdue
+from bot.risk.rules import RiskThresholds
 from db import queries
 from db.ids import row_id
-from db.models import Department, Person, RoadmapItem, Role, RoundRequest, StatusUpdate
+from db.models import (
+    Department,
+    ItemStatus,
+    Person,
+    RoadmapItem,
+    Role,
+    RoundRequest,
+    StatusUpdate,
+)
 
 DEFAULT_ROUNDS = 8
 MAX_ROUNDS = 100
+
+
+def newest_first() -> Any:
+    """An item's reports numbered newest first (by time, then id), labelled "rank": rank 1 is
+    the item's current state. One definition for every "newest report" query."""
+    return (
+        func.row_number()
+        .over(
+            partition_by=col(StatusUpdate.item_id),
+            order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
+        )
+        .label("rank")
+    )
 
 
 async def latest_updates(
@@ -34,12 +56,7 @@ async def latest_updates(
     with_text = [col(StatusUpdate.comment).is_not(None), col(StatusUpdate.comment) != ""]
     ranked = sa.select(  # labels: sqlmodel's typed select() cannot say what they return
         col(StatusUpdate.id).label("update_id"),
-        func.row_number()
-        .over(
-            partition_by=col(StatusUpdate.item_id),
-            order_by=(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc()),
-        )
-        .label("rank"),
+        newest_first(),
     ).where(*(with_text if with_comment else []))
     subquery = ranked.subquery()
     statement = (
@@ -134,16 +151,7 @@ async def department_stats(
             )
         ).all()
     )
-    items = (
-        await session.exec(select(RoadmapItem).where(col(RoadmapItem.archived).is_(False)))
-    ).all()
-    latest = await latest_updates(session)
-    overdue: dict[int, int] = {}
-    for item in items:
-        newest = latest.get(row_id(item))
-        status = newest.status if newest else None
-        if is_item_overdue(item.deadline, status, today, archived=item.archived):
-            overdue[item.department_id] = overdue.get(item.department_id, 0) + 1
+    overdue = await _overdue_counts(session, today)
 
     registered = dict(
         (
@@ -175,6 +183,29 @@ async def department_stats(
             )
         )
     return sorted(result, key=_worst_first)
+
+
+async def _overdue_counts(session: AsyncSession, today: date) -> dict[int, int]:
+    """Department id → its items past their deadline whose newest update is not "done" (the
+    rule of `is_overdue`), counted in SQL: no item is loaded into Python."""
+    ranked = sa.select(
+        col(StatusUpdate.item_id).label("item_id"),
+        col(StatusUpdate.status).label("status"),
+        newest_first(),
+    ).subquery()
+    newest = sa.select(ranked.c.item_id, ranked.c.status).where(ranked.c.rank == 1).subquery()
+    statement = (
+        sa.select(col(RoadmapItem.department_id), func.count())
+        .outerjoin(newest, newest.c.item_id == RoadmapItem.id)
+        .where(
+            col(RoadmapItem.archived).is_(False),
+            col(RoadmapItem.deadline) < today,
+            sa.or_(newest.c.status.is_(None), newest.c.status != ItemStatus.DONE),
+        )
+        .group_by(col(RoadmapItem.department_id))
+    )
+    rows = (await (await session.connection()).execute(statement)).all()
+    return {department: count for department, count in rows}
 
 
 def _worst_first(stats: DepartmentStats) -> tuple[int, float, float, str]:

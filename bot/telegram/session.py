@@ -30,7 +30,7 @@ from aiogram.exceptions import (
 from aiogram.methods import AnswerCallbackQuery, Response, SendChatAction, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from bot.core.ratelimit import Sleep
+from bot.core.ratelimit import RateLimiter, Sleep
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,14 @@ def _api_name(method: TelegramMethod[Any]) -> str:
 
 def is_idempotent(method: TelegramMethod[Any]) -> bool:
     return _api_name(method).startswith(_IDEMPOTENT_PREFIXES)
+
+
+def _budgeted(method: TelegramMethod[Any]) -> bool:
+    """Whether Telegram counts the call against the ~30 a second: a message sent or edited."""
+    name = _api_name(method)
+    return not isinstance(method, SendChatAction) and name.startswith(
+        ("send", "copy", "forward", "edit")
+    )
 
 
 def _paced_chat(method: TelegramMethod[Any]) -> int | None:
@@ -96,6 +104,8 @@ class RequestGuard(BaseRequestMiddleware):
         self.pacer = pacer
         self.sleep = sleep
         self._answered: OrderedDict[str, None] = OrderedDict()
+        # The global send budget shared with the outbox (set when the outbox is built).
+        self.budget: RateLimiter | None = None
 
     async def __call__(
         self,
@@ -103,9 +113,7 @@ class RequestGuard(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        chat_id = _paced_chat(method)
-        if chat_id is not None:
-            await self.pacer.wait(chat_id)
+        await self._pace(method)
         attempt = 0
         while True:
             try:
@@ -129,6 +137,17 @@ class RequestGuard(BaseRequestMiddleware):
                 return result
             attempt += 1
             await self.sleep(delay)
+
+    async def _pace(self, method: TelegramMethod[Any]) -> None:
+        """The chat's spacing for a new message, then the shared global budget (unless the
+        outbox already paid for this send)."""
+        chat_id = _paced_chat(method)
+        if chat_id is not None:
+            await self.pacer.wait(chat_id)
+        if self.budget is not None and _budgeted(method):
+            target = getattr(method, "chat_id", None)
+            if not self.budget.granted(target if isinstance(target, int) else None):
+                await self.budget.acquire_reply()
 
     def _remember_answer(self, query_id: str) -> None:
         self._answered[query_id] = None

@@ -33,6 +33,7 @@ from db.outbox import enqueue
 from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import TEST_TOKEN, VirtualTimer
 from tests.helpers.e2e import FastSession
+from tests.helpers.sending import overdraws
 
 FIRST_CHAT = 500_001
 
@@ -505,19 +506,6 @@ async def send_times(limiter: RateLimiter, timer: VirtualTimer, chats: list[int]
         await limiter.acquire(chat_id)
         moments.append(timer.now)
     return moments
-
-
-def overdraws(moments: list[float], rate: float, burst: float) -> int:
-    """Sends a token bucket (Telegram's view) would refuse: what a real server answers 429."""
-    tokens, last, refused = burst, 0.0, 0
-    for moment in sorted(moments):
-        tokens = min(burst, tokens + (moment - last) * rate)
-        last = moment
-        if tokens < 1 - 1e-9:
-            refused += 1
-        else:
-            tokens -= 1
-    return refused
 
 
 def limiter_on(timer: VirtualTimer, **kwargs: Any) -> RateLimiter:

@@ -271,17 +271,11 @@ async def test_a_failing_apply_writes_nothing(
     await seed_departments(session_maker, clock)
     async with session_maker() as session:
         plan = await plan_import(session, parse_spreadsheet(xlsx(roadmap_rows(20)), "r.xlsx"))
-    calls = 0
-    original = __import__("db.queries", fromlist=["add_audit"]).add_audit
 
-    async def failing_audit(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 15:
-            raise RuntimeError("disk full")
-        return await original(*args, **kwargs)
+    async def failing_marks(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")  # the last statement: items and audit are written
 
-    monkeypatch.setattr("bot.spreadsheets.apply.queries.add_audit", failing_audit)
+    monkeypatch.setattr("bot.spreadsheets.apply.queries.mark_risk_dirty", failing_marks)
     async with session_maker() as session:
         with pytest.raises(RuntimeError):
             await apply_import(session, plan, actor=None, now=clock.now())
