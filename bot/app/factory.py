@@ -41,6 +41,8 @@ from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import install_guard
 from bot.usecases.caller import Policy
 from bot.usecases.ports import UseCaseContext
+from bot.web.app import create_web_app
+from bot.web.server import WebServer
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
@@ -245,6 +247,19 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     return Application(settings, engine, bot, dispatcher, i18n, outbox)
 
 
+def create_web_server(application: Application) -> WebServer | None:
+    """The dashboard beside polling when PUBLIC_URL is set; None keeps the bot as it was."""
+    settings = application.settings
+    if settings.public_url is None:
+        return None
+    app = create_web_app(
+        application.dispatcher["usecases"],
+        token=settings.bot_token.get_secret_value(),
+        max_age=timedelta(seconds=settings.miniapp_max_age),
+    )
+    return WebServer(app, settings.web_host, settings.web_port)
+
+
 class TokenRejectedError(Exception):
     """Telegram answered 401 to the token: no retry can fix that, only a new token."""
 
@@ -296,8 +311,13 @@ async def run_polling(settings: Settings) -> None:
     application = await create_application(settings, clock)
     freeze_startup_heap()
     application.bot.session.middleware(PollHeartbeat(settings.heartbeat_file, clock))
+    web = create_web_server(application)
     try:
         await wait_for_telegram(application.bot)
+        if web is not None:
+            await web.start()
         await application.dispatcher.start_polling(application.bot)
     finally:
+        if web is not None:
+            await web.stop()
         await application.close()
