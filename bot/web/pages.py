@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 
 from bot.core.text import quote
-from bot.risk.digest import Category, DigestData, short_title
+from bot.risk.digest import CHART_WEEKS, Category, DigestData, short_title
 from bot.risk.labels import reasons_explained, short_reasons
 from bot.risk.rules import ItemRisk
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
@@ -62,7 +62,7 @@ def data_as_of(now: datetime, tz: tzinfo) -> str:
 
 def _total(count: int, label: str, definition: str, tone: str) -> str:
     return (
-        f'<div class="total {tone}"><div class="count">{count}</div>'
+        f'<div class="total tone-{tone}"><div class="count">{count}</div>'
         f'<div class="label">{quote(label)}</div>'
         f'<div class="definition">{quote(definition)}</div></div>'
     )
@@ -112,11 +112,12 @@ def trend_svg(weekly: Sequence[tuple[date, int]]) -> str:
         return ""
     width, height, top, bottom = 320, 120, 16, 22
     highest = max(count for _day, count in weekly) or 1
-    step = width / len(weekly)
+    step = width / max(len(weekly), CHART_WEEKS)  # one week is as wide as in a full chart
+    offset = width - step * len(weekly)  # the latest week on the right
     bars = []
     for index, (day, count) in enumerate(weekly):
         bar = (height - top - bottom) * count / highest
-        x = index * step + step * 0.15
+        x = offset + index * step + step * 0.15
         y = height - bottom - bar
         bars.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{bar:.1f}" '
@@ -157,7 +158,7 @@ def departments_html(data: DigestData) -> str:
         figures += " · " + _("done: {done} of {total}").format(
             done=counts[Category.DONE], total=total
         )
-        tone = "risk" if at_risk else "calm"
+        tone = "is-risk" if at_risk else "is-calm"
         name = quote(department_name(data.departments.get(department_id)))
         rows.append(
             f'<li><a class="row {tone}" href="{department_link(department_id)}" data-nav>'
@@ -197,7 +198,7 @@ def department_screen(
         reasons = (
             f'<span class="reasons">{quote(short_reasons(risk))}</span>' if risk.reasons else ""
         )
-        tone = "risk" if risk.reasons else "calm"
+        tone = "is-risk" if risk.reasons else "is-calm"
         rows.append(
             f'<li><a class="row {tone}" href="{item_link(risk.item_id)}" data-nav>'
             f'<span class="name"><b>{quote(risk.code)}</b> {quote(short_title(risk))}</span>'

@@ -7,17 +7,65 @@ import hmac
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from urllib.parse import urlencode
 
 from aiohttp import ClientSession
+from sqlmodel import select
 
+from bot.roadmap.demo import seed_demo
 from bot.usecases.ports import UseCaseContext
 from bot.web.app import INIT_DATA_HEADER, create_web_app
 from bot.web.server import WebServer
+from db.engine import SessionMaker
+from db.models import Person, RoadmapItem, Role
 from tests.helpers.chat import TEST_TOKEN
 
 MAX_AGE = timedelta(hours=24)
+CHAIR, SECRETARY, HEAD = 4101, 4102, 4103
+
+
+async def demo_with_readers(session_maker: SessionMaker, now: datetime, tz: tzinfo) -> None:
+    """The demo Road Map (93 items), a chair reading Russian, a secretary reading Kazakh and
+    the head of item 1.1.1's department."""
+    async with session_maker() as session:
+        await seed_demo(session, now=now, tz=tz)
+        first = (await session.exec(select(RoadmapItem).where(RoadmapItem.code == "1.1.1"))).one()
+        for telegram_id, role, locale, department in (
+            (CHAIR, Role.CHAIR, "ru", None),
+            (SECRETARY, Role.SECRETARIAT, "kk", None),
+            (HEAD, Role.MEMBER, "ru", first.department_id),
+        ):
+            session.add(
+                Person(
+                    telegram_id=telegram_id,
+                    display_name=f"Person {telegram_id}",
+                    role=role,
+                    locale=locale,
+                    department_id=department,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        await session.commit()
+
+
+async def register_member(
+    session_maker: SessionMaker, telegram_id: int, department_id: int, now: datetime
+) -> None:
+    async with session_maker() as session:
+        session.add(
+            Person(
+                telegram_id=telegram_id,
+                display_name=f"Head {telegram_id}",
+                role=Role.MEMBER,
+                locale="kk",
+                department_id=department_id,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await session.commit()
 
 
 def init_data_fields(user_id: int, signed_at: datetime, **extra: str) -> dict[str, str]:

@@ -16,13 +16,21 @@ from sqlmodel import col, select
 from bot.app.config import Settings
 from bot.app.doctor import check_dashboard
 from bot.core.clock import FrozenClock
-from bot.roadmap.demo import seed_demo
 from bot.usecases.ports import NoSignals, UseCaseContext
 from db.engine import SessionMaker
-from db.models import AuditLog, Notification, Person, RoadmapItem, Role
-from tests.helpers.webapp import WebClient, dashboard, signed_for
+from db.models import AuditLog, Notification, RoadmapItem
+from tests.helpers.webapp import (
+    CHAIR,
+    HEAD,
+    SECRETARY,
+    WebClient,
+    dashboard,
+    demo_with_readers,
+    register_member,
+    signed_for,
+)
 
-CHAIR, SECRETARY, HEAD, STRANGER = 4101, 4102, 4103, 4199
+STRANGER = 4199
 # Tuesday 10 June 2025, 11:00 in Almaty.
 LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)
 
@@ -32,28 +40,7 @@ async def ctx(
     session_maker: SessionMaker, clock: FrozenClock, i18n: I18n, settings: Settings
 ) -> UseCaseContext:
     clock.set(LOAD)
-    async with session_maker() as session:
-        await seed_demo(session, now=LOAD, tz=settings.tz)
-        education = (
-            await session.exec(select(RoadmapItem).where(RoadmapItem.code == "1.1.1"))
-        ).one()
-        for telegram_id, role, locale, department in (
-            (CHAIR, Role.CHAIR, "ru", None),
-            (SECRETARY, Role.SECRETARIAT, "kk", None),
-            (HEAD, Role.MEMBER, "ru", education.department_id),
-        ):
-            session.add(
-                Person(
-                    telegram_id=telegram_id,
-                    display_name=f"Person {telegram_id}",
-                    role=role,
-                    locale=locale,
-                    department_id=department,
-                    created_at=LOAD,
-                    updated_at=LOAD,
-                )
-            )
-        await session.commit()
+    await demo_with_readers(session_maker, LOAD, settings.tz)
     return UseCaseContext(
         session_maker=session_maker, clock=clock, tz=settings.tz, i18n=i18n, signals=NoSignals()
     )
@@ -157,19 +144,7 @@ async def test_the_chair_drills_down_and_asks_for_an_update(
     assert "Есть риск невыполнения:" in str(card["html"])  # the most at-risk department's first
     assert f'data-ask="{first_item}"' in str(card["html"])
 
-    async with session_maker() as session:  # somebody registered there to ask
-        session.add(
-            Person(
-                telegram_id=4104,
-                display_name="Head of the riskiest",
-                role=Role.MEMBER,
-                locale="kk",
-                department_id=int(first_department),
-                created_at=LOAD,
-                updated_at=LOAD,
-            )
-        )
-        await session.commit()
+    await register_member(session_maker, 4104, int(first_department), LOAD)  # somebody to ask
     status, asked = await web.post(f"/app/api/item/{first_item}/ask", genuine(CHAIR))
     assert status == 200
     assert str(asked["text"]).startswith("Обновление статуса запрошено: Управление")
