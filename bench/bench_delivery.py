@@ -43,7 +43,7 @@ from db.migrate import upgrade
 from db.models import Notification
 from db.outbox import enqueue
 from tests.botapi_emulator import BotApiEmulator, FaultPlan
-from tests.e2e import FastSession
+from tests.helpers.e2e import FastSession
 
 TOKEN = "7000000001:BENCH_token_abcdefghijklmnopqrstuvwxyz012"
 TELEGRAM_GLOBAL = 30.0  # what the emulator enforces, as Telegram does

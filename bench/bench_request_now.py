@@ -53,7 +53,7 @@ from db.models import (
     StatusUpdate,
 )
 from tests.botapi_emulator import BotApiEmulator
-from tests.e2e import FastSession, start_live_bot
+from tests.helpers.e2e import FastSession, start_live_bot
 
 TOKEN = "7000000001:BENCH_token_abcdefghijklmnopqrstuvwxyz012"
 ADMIN = 111

@@ -31,8 +31,8 @@ from db.engine import SessionMaker
 from db.models import Notification, Person
 from db.outbox import enqueue
 from tests.botapi_emulator import BotApiEmulator
-from tests.e2e import FastSession
 from tests.helpers.chat import TEST_TOKEN, VirtualTimer
+from tests.helpers.e2e import FastSession
 
 FIRST_CHAT = 500_001
 

@@ -15,8 +15,8 @@ from bot.roadmap.demo import seed_demo
 from bot.scheduling.jobs import Jobs
 from db.engine import SessionMaker
 from tests.botapi_emulator import BotApiEmulator
-from tests.e2e import join, say, start_live_bot, tap
 from tests.helpers.chat import ADMIN_ID
+from tests.helpers.e2e import join, say, start_live_bot, tap
 
 CHAIR, HEAD = 4101, 4102
 # Tuesday 10 June 2025, 11:00 in Almaty: a working day, after the daily scan's time.

@@ -10,8 +10,8 @@ from aiogram.utils.i18n import I18n
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from tests.botapi_emulator import BotApiEmulator
-from tests.e2e import LiveBot, live_bot
 from tests.helpers.chat import ADMIN_ID
+from tests.helpers.e2e import LiveBot, live_bot
 
 HEAD = 2001
 OUTSIDER = 3001

@@ -12,8 +12,8 @@ from bot.telegram.callbacks import OpenItem, PickStatus
 from db.engine import SessionMaker
 from db.models import RoadmapItem, RoundRequest, StatusUpdate
 from tests.botapi_emulator import BotApiEmulator, Message
-from tests.e2e import join, live_bot, say, start_live_bot, tap
 from tests.helpers.chat import ADMIN_ID
+from tests.helpers.e2e import join, live_bot, say, start_live_bot, tap
 
 EDU, BUILD, HEALTH = 4001, 4002, 4003
 

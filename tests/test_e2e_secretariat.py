@@ -15,8 +15,8 @@ from db.engine import SessionMaker
 from db.models import AuditLog, RoadmapItem
 from tests.botapi_emulator import BotApiEmulator, Message
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, roadmap_rows, xlsx
-from tests.e2e import live_bot
 from tests.helpers.chat import ADMIN_ID
+from tests.helpers.e2e import live_bot
 
 CHAIR = 6001
 

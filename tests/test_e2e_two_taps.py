@@ -14,8 +14,8 @@ from bot.core.clock import FrozenClock
 from db.engine import SessionMaker
 from db.models import Person, RoadmapItem, RoundRequest, StatusUpdate
 from tests.botapi_emulator import BotApiEmulator, Message
-from tests.e2e import join, say, start_live_bot
 from tests.helpers.chat import ADMIN_ID
+from tests.helpers.e2e import join, say, start_live_bot
 
 KK_HEAD, RU_HEAD = 4101, 4102
 

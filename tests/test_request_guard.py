@@ -23,8 +23,8 @@ from bot.app.factory import create_bot
 from bot.core.clock import FrozenClock
 from bot.telegram.session import guard_of
 from tests.botapi_emulator import BotApiEmulator
-from tests.e2e import FastSession
 from tests.helpers.chat import VirtualTimer
+from tests.helpers.e2e import FastSession
 from tests.helpers.risk_world import CHAIR, NOW, World, readers
 from tests.mocked_bot import MockedBot
 

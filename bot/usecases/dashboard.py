@@ -10,6 +10,7 @@ from bot.people import audit
 from bot.usecases.access import sees_every_item
 from bot.usecases.ports import Person, UseCaseContext
 from db import queries
+from db.models import Role
 
 REFUSED_WEB = "refused.web"
 
@@ -46,3 +47,11 @@ async def refuse_web(
             details=reason,
         )
         await session.commit()
+
+
+async def dashboard_readers(ctx: UseCaseContext) -> list[Person]:
+    """Everyone who gets the dashboard's menu button: the active chair and secretariat."""
+    async with ctx.session_maker() as session:
+        chairs = await queries.active_people_with_role(session, Role.CHAIR)
+        secretaries = await queries.active_people_with_role(session, Role.SECRETARIAT)
+    return [*chairs, *secretaries]
