@@ -10,6 +10,10 @@ sh scripts/bootstrap.sh requirements-dev.lock
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    echo "test: no chromium at ${CHROMIUM:-/usr/bin/chromium}: the dashboard's browser tests are" \
+        "skipped (apt-get install chromium to run them)"
+fi
 if [ "${1:-}" = "--fast" ]; then
     shift
     unset TEST_DATABASE_URL
