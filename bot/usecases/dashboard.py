@@ -55,3 +55,8 @@ async def dashboard_readers(ctx: UseCaseContext) -> list[Person]:
         chairs = await queries.active_people_with_role(session, Role.CHAIR)
         secretaries = await queries.active_people_with_role(session, Role.SECRETARIAT)
     return [*chairs, *secretaries]
+
+
+def may_dismiss_risks(person: Person) -> bool:
+    """Overruling a computed risk is the secretariat's (as /dismiss in the chat)."""
+    return person.role == Role.SECRETARIAT

@@ -17,10 +17,16 @@ from aiohttp import web
 
 from bot.risk import views
 from bot.telegram.i18n import in_locale
-from bot.usecases.dashboard import dashboard_viewer, reads_the_dashboard, refuse_web
+from bot.usecases.dashboard import (
+    dashboard_viewer,
+    may_dismiss_risks,
+    reads_the_dashboard,
+    refuse_web,
+)
 from bot.usecases.items import ItemCardShown, UpdateRequested, item_card, request_item_update
 from bot.usecases.overview import department_view, summary
 from bot.usecases.ports import Person, UseCaseContext
+from bot.usecases.risks import Dismissed, DismissRefused, dismiss_risk
 from bot.web import pages
 from bot.web.auth import Rejected, verify_init_data
 
@@ -106,17 +112,9 @@ async def authenticated(request: web.Request, handler: Handler) -> web.StreamRes
 
 async def _readers_only(request: web.Request) -> web.Response | None:
     """The overview screens are the chair's and the secretariat's: others get a 403 on record."""
-    person: Person = request[PERSON]
-    if reads_the_dashboard(person):
+    if reads_the_dashboard(request[PERSON]):
         return None
-    await refuse_web(
-        request.app[CONTEXT],
-        person=person,
-        telegram_id=person.telegram_id,
-        target=f"{request.method} {request.path}",
-        reason="role",
-    )
-    return _json(pages.refused_screen(unauthorized=False), 403)
+    return await _refuse_role(request)
 
 
 def _int(request: web.Request, name: str) -> int | None:
@@ -154,7 +152,8 @@ async def item_api(request: web.Request) -> web.Response:
     shown = None if item_id is None else await item_card(ctx, request[PERSON], item_id)
     if not isinstance(shown, ItemCardShown):  # missing and hidden: one answer
         return _json(pages.not_found_screen(), 404)
-    return _json(pages.item_screen(shown, ctx.tz))
+    may_dismiss = may_dismiss_risks(request[PERSON])
+    return _json(pages.item_screen(shown, ctx.tz, may_dismiss=may_dismiss))
 
 
 async def ask_update_api(request: web.Request) -> web.Response:
@@ -166,6 +165,38 @@ async def ask_update_api(request: web.Request) -> web.Response:
         return _json(pages.not_found_screen(), 404)
     text = views.update_requested_text(asked.department, asked.people)
     return web.json_response({"text": text}, headers=SECURITY_HEADERS)
+
+
+async def _refuse_role(request: web.Request) -> web.Response:
+    person: Person = request[PERSON]
+    await refuse_web(
+        request.app[CONTEXT],
+        person=person,
+        telegram_id=person.telegram_id,
+        target=f"{request.method} {request.path}",
+        reason="role",
+    )
+    return _json(pages.refused_screen(unauthorized=False), 403)
+
+
+async def dismiss_api(request: web.Request) -> web.Response:
+    """The secretariat's /dismiss from the card: {"code", "reason", "text"} in, the chat's
+    answer out (200 dismissed, 409 refused, 400 for a form that does not parse)."""
+    if not may_dismiss_risks(request[PERSON]):
+        return await _refuse_role(request)
+    try:
+        form = await request.json()
+        code, reason, text = str(form["code"]), str(form["reason"]), str(form["text"])
+    except (ValueError, KeyError, TypeError):
+        return web.json_response({"text": pages.dismiss_invalid_text()}, status=400)
+    outcome = await dismiss_risk(request.app[CONTEXT], request[PERSON], code, reason, text)
+    if isinstance(outcome, Dismissed):
+        answer, status = views.dismissed_text(outcome.item_code, outcome.reason), 200
+    elif isinstance(outcome, DismissRefused):
+        answer, status = views.dismiss_refused_text(outcome.item_code, outcome.refusal), 409
+    else:
+        answer, status = pages.dismiss_invalid_text(), 400
+    return web.json_response({"text": answer}, status=status, headers=SECURITY_HEADERS)
 
 
 async def shell(request: web.Request) -> web.Response:
@@ -204,6 +235,7 @@ def create_web_app(ctx: UseCaseContext, *, token: str, max_age: timedelta) -> we
     app.router.add_get("/app/api/department/{department_id}", department_api)
     app.router.add_get("/app/api/item/{item_id}", item_api)
     app.router.add_post("/app/api/item/{item_id}/ask", ask_update_api)
+    app.router.add_post("/app/api/dismiss", dismiss_api)
     app.router.add_get("/app/", shell)
     app.router.add_get("/app/department/{department_id}", shell)
     app.router.add_get("/app/item/{item_id}", shell)

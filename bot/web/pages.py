@@ -18,8 +18,8 @@ from babel.dates import format_time
 
 from bot.core.text import quote
 from bot.risk.digest import CHART_WEEKS, Category, DigestData, short_title
-from bot.risk.labels import reasons_explained, short_reasons
-from bot.risk.rules import ItemRisk
+from bot.risk.labels import reason_label, reasons_explained, short_reasons
+from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.texts import (
     days_left_text,
@@ -172,7 +172,8 @@ def departments_html(data: DigestData) -> str:
 def summary_screen(data: DigestData, now: datetime, tz: tzinfo) -> Screen:
     title = _("Road Map {year}").format(year=data.year)
     if data.summary.total == 0:
-        body = f"<p>{quote(_('There are no items for {year} yet.').format(year=data.year))}</p>"
+        empty = _("There are no items for {year} yet.").format(year=data.year)
+        body = f"<p>{quote(empty)}</p>"
     else:
         body = totals_html(data) + trend_svg(data.weekly) + departments_html(data)
     html = f'<h1>{quote(title)}</h1><p class="muted asof">{quote(data_as_of(now, tz))}</p>{body}'
@@ -205,7 +206,8 @@ def department_screen(
             f'<span class="figures">{quote(_item_status(risk))} · {quote(deadline)}</span>'
             f"{reasons}</a></li>"
         )
-    empty = f"<p>{quote(_('The department has no items this year.'))}</p>"
+    nothing = _("The department has no items this year.")
+    empty = f"<p>{quote(nothing)}</p>"
     html = f'<h1>{quote(title)}</h1><p class="muted asof">{quote(data_as_of(now, tz))}</p>' + (
         f'<ul class="rows">{"".join(rows)}</ul>' if rows else empty
     )
@@ -219,7 +221,8 @@ def _history_row(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str
     if update.comment:
         details.append(f"<p>{quote(update.comment)}</p>")
     if update.confirmation:
-        details.append(f'<p class="muted">{quote(_("no change"))}</p>')
+        unchanged = _("no change")
+        details.append(f'<p class="muted">{quote(unchanged)}</p>')
     if update.evidence_kind:
         label = evidence_label(update.evidence_kind, update.evidence_name)
         details.append(f'<p class="muted">📎 {quote(label)}</p>')
@@ -230,7 +233,31 @@ def _history_row(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str
     )
 
 
-def item_screen(shown: ItemCardShown, tz: tzinfo) -> Screen:
+def dismiss_form(code: str, risk: ItemRisk) -> str:
+    """The secretariat's /dismiss on the card: pick one computed reason, say why; Telegram's
+    MainButton sends it (the form's own button where there is no MainButton)."""
+    reasons = [reason for reason in risk.reasons if reason in DISMISSIBLE_REASONS]
+    if not reasons:
+        return ""
+    choices = "".join(
+        f'<label class="choice"><input type="radio" name="reason" value="{reason.value}"'
+        f"{' checked' if index == 0 else ''}> {quote(reason_label(reason))}</label>"
+        for index, reason in enumerate(reasons)
+    )
+    button = quote(_("Dismiss the reason"))
+    heading = quote(_("Dismiss a computed risk reason"))
+    why = quote(_("Why it is not a risk (kept in the audit log)"))
+    return (
+        f'<form class="dismiss" data-dismiss="{quote(code)}" data-main="{button}">'
+        f"<h2>{heading}</h2>{choices}"
+        f'<label class="field">{why}'
+        '<textarea name="text" maxlength="500" rows="3" required></textarea></label>'
+        f'<button class="action form-submit" type="submit">{button}</button>'
+        '<p class="dismissed" role="status"></p></form>'
+    )
+
+
+def item_screen(shown: ItemCardShown, tz: tzinfo, *, may_dismiss: bool = False) -> Screen:
     """The one item card: facts, why it is at risk (with thresholds), the ask button for those
     who may ask, and the history with its authors."""
     card, risk, today = shown.card, shown.risk, shown.today
@@ -261,8 +288,11 @@ def item_screen(shown: ItemCardShown, tz: tzinfo) -> Screen:
     ]
     if risk is not None:
         reasons = "".join(f"<li>{quote(line)}</li>" for line in reasons_explained(risk, today))
-        parts.append(f'<section class="risk"><h2>{quote(_("At risk:"))}</h2><ul>{reasons}</ul>')
+        heading = quote(_("At risk:"))
+        parts.append(f'<section class="risk"><h2>{heading}</h2><ul>{reasons}</ul>')
         parts.append("</section>")
+    if may_dismiss and risk is not None:
+        parts.append(dismiss_form(item.code, risk))
     if shown.may_ask:
         label = quote(_("Ask the department for an update now"))
         parts.append(
@@ -271,8 +301,13 @@ def item_screen(shown: ItemCardShown, tz: tzinfo) -> Screen:
         )
     if card.history:
         rows = "".join(_history_row(update, author, tz) for update, author in card.history)
-        parts.append(f'<h2>{quote(_("Latest updates:"))}</h2><ul class="history">{rows}</ul>')
+        latest = quote(_("Latest updates:"))
+        parts.append(f'<h2>{latest}</h2><ul class="history">{rows}</ul>')
     return Screen(title, "".join(parts))
+
+
+def dismiss_invalid_text() -> str:
+    return _("Pick a reason and say in a few words why it is not a risk (up to 500 characters).")
 
 
 def not_found_screen() -> Screen:

@@ -2,7 +2,8 @@
 Telegram opens a Mini App (`/app/#tgWebAppData=…&tgWebAppThemeParams=…`, the vendored
 telegram-web-app.js, BackButton recorded through `TelegramWebviewProxy.postEvent`). The chair
 (Russian) and the secretariat (Kazakh) drill from the totals to an item and ask for an update,
-in light and dark; each screen is saved at 360×640 under test-output/dashboard/."""
+in light and dark; the secretariat dismisses a computed risk reason with Telegram's MainButton;
+each screen is saved at 360×640 under test-output/dashboard/."""
 
 from __future__ import annotations
 
@@ -150,8 +151,37 @@ async def check_layout(page: Any, name: str) -> None:
     assert probe["smallest"] >= 12, f"{name}: text of {probe['smallest']} px"
 
 
+async def main_button(page: Any) -> dict[str, Any] | None:
+    events = await page.evaluate("window.__events")
+    setups = [data for kind, data in events if kind == "web_app_setup_main_button"]
+    return setups[-1] if setups else None
+
+
+async def dismiss_with_main_button(page: Any, name: str, words: dict[str, str]) -> None:
+    """The secretariat's one primary action on a card: Telegram's MainButton sends the form."""
+    button = await main_button(page)
+    assert button is not None and button["is_visible"] and button["text"] == words["dismiss"]
+    await page.fill("form.dismiss textarea", words["why"])
+    await check_layout(page, f"{name}-5-dismiss-form")
+    await page.evaluate("Telegram.WebView.receiveEvent('main_button_pressed')")
+    await page.wait_for_function(
+        "text => document.querySelector('.notice').textContent.includes(text)",
+        arg=words["dismissed"],
+    )
+    assert await page.query_selector("form.dismiss") is None  # nothing left to dismiss
+    assert (await main_button(page) or {}).get("is_visible") is False
+    await check_layout(page, f"{name}-6-dismissed")
+
+
 async def journey(
-    browser: Any, base: str, user: int, language: str, theme: str, words: dict[str, str]
+    browser: Any,
+    base: str,
+    user: int,
+    language: str,
+    theme: str,
+    words: dict[str, str],
+    *,
+    dismiss: bool = False,
 ) -> None:
     context = await browser.new_context(
         viewport={"width": 360, "height": 640}, device_scale_factor=2, locale=language
@@ -175,7 +205,7 @@ async def journey(
         assert await back_button_visible(page) is True
         await check_layout(page, f"{language}-{theme}-2-department")
 
-        await page.click("a.row >> nth=0")
+        await page.click(f"a.row:has-text('{words['item']}')")
         await page.wait_for_selector('body[data-ready^="/app/item/"]')
         assert words["at_risk"] in await page.inner_text("main")
         await check_layout(page, f"{language}-{theme}-3-item")
@@ -184,6 +214,8 @@ async def journey(
         await page.wait_for_function("document.querySelector('.notice').textContent.length > 0")
         assert words["asked"] in await page.inner_text(".notice")
         await check_layout(page, f"{language}-{theme}-4-asked")
+        if dismiss:
+            await dismiss_with_main_button(page, f"{language}-{theme}", words)
 
         # Telegram's BackButton: back to the department, then to the totals.
         await page.evaluate("Telegram.WebView.receiveEvent('back_button_pressed')")
@@ -209,16 +241,23 @@ async def test_the_chair_and_the_secretariat_drill_down_and_ask_for_an_update(
             "title": "Дорожная карта 2025",
             "at_risk": "Есть риск невыполнения:",
             "asked": "Обновление статуса запрошено",
+            "item": "2.1.1",
         }
         kazakh = {
             "title": "Жол картасы 2025",
             "at_risk": "Орындалмай қалу қаупі бар:",
             "asked": "Жай-күйін жаңарту сұралды",
+            "item": "2.1.4",
+            "dismiss": "Себепті алып тастау",
+            "why": "Жоспар әкімдікпен қайта қаралды",
+            "dismissed": "2.1.4 тармағы бойынша қауіп себебі алып тасталды",
         }
         for theme in ("light", "dark"):
             await journey(browser, server.base_url, CHAIR, "ru", theme, russian)
             clock.advance(timedelta(minutes=2))
-            await journey(browser, server.base_url, SECRETARY, "kk", theme, kazakh)
+            await journey(
+                browser, server.base_url, SECRETARY, "kk", theme, kazakh, dismiss=theme == "light"
+            )
             clock.advance(timedelta(minutes=2))
     async with session_maker() as session:
         asked = (

@@ -194,3 +194,40 @@ def test_public_url_must_be_https(settings: Settings) -> None:
         Settings.model_validate({**settings.model_dump(), "public_url": "http://roadmap.kz"})
     fine = Settings.model_validate({**settings.model_dump(), "public_url": "https://a.kz/"})
     assert fine.dashboard_url == "https://a.kz/app/"
+
+
+async def post_json(
+    web: WebClient, path: str, init_data: str, body: object
+) -> tuple[int, dict[str, object]]:
+    headers = {"X-Telegram-Init-Data": init_data}
+    async with web.http.post(web.server.base_url + path, headers=headers, json=body) as response:
+        return response.status, await response.json()
+
+
+async def test_the_secretariat_dismisses_a_reason_on_the_card_as_with_dismiss(
+    web: WebClient, session_maker: SessionMaker
+) -> None:
+    item = await item_id(session_maker, "2.1.4")  # declared at risk, and behind plan
+    _, card = await web.get(f"/app/api/item/{item}", genuine(SECRETARY))
+    assert 'value="behind_plan"' in str(card["html"])
+    assert 'value="declared"' not in str(card["html"])  # a fact cannot be dismissed
+    _, chair_card = await web.get(f"/app/api/item/{item}", genuine(CHAIR))
+    assert "data-dismiss" not in str(chair_card["html"])
+
+    form = {"code": "2.1.4", "reason": "behind_plan", "text": "План пересмотрен с акиматом"}
+    assert (await post_json(web, "/app/api/dismiss", genuine(CHAIR), form))[0] == 403
+    status, answer = await post_json(web, "/app/api/dismiss", genuine(SECRETARY), form)
+    assert status == 200
+    assert "2.1.4" in str(answer["text"])
+    status, _ = await post_json(web, "/app/api/dismiss", genuine(SECRETARY), {**form, "text": ""})
+    assert status == 400
+    declared = {**form, "reason": "declared"}
+    assert (await post_json(web, "/app/api/dismiss", genuine(SECRETARY), declared))[0] == 409
+    assert (await post_json(web, "/app/api/dismiss", genuine(SECRETARY), "garbage"))[0] == 400
+
+    _, card = await web.get(f"/app/api/item/{item}", genuine(SECRETARY))
+    assert 'value="behind_plan"' not in str(card["html"])  # dismissed: gone from the card
+    async with session_maker() as session:
+        rows = (await session.exec(select(AuditLog).where(AuditLog.action == "risk.dismiss"))).all()
+    assert [(row.actor_telegram_id, row.target) for row in rows] == [(SECRETARY, "2.1.4")]
+    assert await refusals(session_maker) == [(CHAIR, "role")]

@@ -7,12 +7,35 @@
   var HOME = "/app/";
   var depth = 0;
 
-  function api(path, method) {
+  function api(path, method, body) {
+    var headers = { "X-Telegram-Init-Data": tg ? tg.initData : "" };
+    if (body) { headers["Content-Type"] = "application/json"; }
     return fetch(path, {
       method: method || "GET",
-      headers: { "X-Telegram-Init-Data": tg ? tg.initData : "" },
+      headers: headers,
+      body: body ? JSON.stringify(body) : undefined,
       credentials: "omit"
-    }).then(function (response) { return response.json(); });
+    }).then(function (response) {
+      return response.json().then(function (answer) {
+        answer.status = response.status;
+        return answer;
+      });
+    });
+  }
+
+  function mainAction() {
+    return screen.querySelector("form[data-main]");
+  }
+
+  function syncMainButton() {
+    if (!tg) { return; }
+    var form = mainAction();
+    if (form) {
+      tg.MainButton.setText(form.getAttribute("data-main"));
+      tg.MainButton.show();
+    } else {
+      tg.MainButton.hide();
+    }
   }
 
   function apiPath(path) {
@@ -29,6 +52,7 @@
       if (tg) {
         if (shown.back) { tg.BackButton.show(); } else { tg.BackButton.hide(); }
       }
+      syncMainButton();
       document.body.setAttribute("data-ready", path);
     });
   }
@@ -57,6 +81,33 @@
     });
   }
 
+  function dismiss(form) {
+    var chosen = form.querySelector("input[name=reason]:checked");
+    var body = {
+      code: form.getAttribute("data-dismiss"),
+      reason: chosen ? chosen.value : "",
+      text: form.querySelector("textarea").value
+    };
+    api("/app/api/dismiss", "POST", body).then(function (answer) {
+      if (answer.status !== 200) {
+        form.querySelector(".dismissed").innerHTML = answer.text;
+        return;
+      }
+      show(location.pathname).then(function () {
+        var notice = screen.querySelector(".notice");
+        if (notice) { notice.innerHTML = answer.text; }
+      });
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-dismiss]");
+    if (form) {
+      event.preventDefault();
+      dismiss(form);
+    }
+  });
+
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-nav]");
     if (link) {
@@ -77,6 +128,11 @@
     tg.ready();
     tg.expand();
     tg.BackButton.onClick(back);
+    tg.MainButton.onClick(function () {
+      var form = mainAction();
+      if (form) { form.requestSubmit(); }
+    });
+    if (tg.initData) { document.body.classList.add("in-telegram"); }
   }
   history.replaceState({ depth: 0 }, "", location.pathname);
   show(location.pathname);
