@@ -119,7 +119,7 @@ async def _readers_only(request: web.Request) -> web.Response | None:
 
 def _int(request: web.Request, name: str) -> int | None:
     value = request.match_info.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 async def summary_api(request: web.Request) -> web.Response:
