@@ -11,6 +11,10 @@ sh scripts/bootstrap.sh requirements-dev.lock
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    echo "test: no chromium at ${CHROMIUM:-/usr/bin/chromium}: the dashboard's browser tests are" \
+        "skipped (apt-get install chromium to run them)"
+fi
 sh scripts/check-catalogs.sh
 # worksteal: a worker that runs out of tests takes half of the other's queue, so one long
 # subprocess test does not leave a core idle at the end.

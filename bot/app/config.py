@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     reminder_time: Annotated[time, NoDecode] = time(9, 30)
     digest_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("fri",), time(17))
     heartbeat_file: Path = Path("data/last-poll")
+    # The dashboard (a Telegram Mini App) is served only when PUBLIC_URL is set.
+    public_url: str | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    miniapp_max_age: int = Field(default=24 * 3600, ge=60)  # seconds an initData stays valid
 
     @field_validator("round_schedule", "digest_schedule", mode="before")
     @classmethod
@@ -113,6 +118,21 @@ class Settings(BaseSettings):
         if value not in SUPPORTED_LOCALES:
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _https_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith("https://") or len(value) <= len("https://"):
+            raise ValueError("Telegram opens Mini Apps over HTTPS only: https://your.host")
+        return value
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """Where Telegram opens the dashboard, or None when it is off."""
+        return f"{self.public_url}/app/" if self.public_url else None
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -275,6 +275,24 @@ def check_failed(failed: int, tr: Texts) -> Check:
     return Check(True, tr.gettext("No failed deliveries in the last 7 days."))
 
 
+def check_dashboard(settings: Settings, tr: Texts) -> Check:
+    """Not a problem either way: says whether the Mini App is served, and why not."""
+    if settings.dashboard_url is None:
+        return Check(
+            True,
+            tr.gettext(
+                "The dashboard is off: PUBLIC_URL is not set. To turn it on, put into it the "
+                "HTTPS address of a reverse proxy that forwards to WEB_HOST:WEB_PORT."
+            ),
+        )
+    return Check(
+        True,
+        tr.gettext("The dashboard opens at {url} (served on {host}:{port}).").format(
+            url=settings.dashboard_url, host=settings.web_host, port=settings.web_port
+        ),
+    )
+
+
 def check_last_poll(path: Path, now: datetime, tr: Texts) -> Check:
     moment = last_poll(path)
     fix = tr.gettext(
@@ -340,6 +358,7 @@ async def run_checks(
             checks.append(check_secretariat(names, settings.admin_ids, tr))
             checks.append(check_backlog(due, oldest, now, tr))
             checks.append(check_failed(failed, tr))
+        checks.append(check_dashboard(settings, tr))
         return checks
     finally:
         await engine.dispose()

@@ -42,7 +42,11 @@ from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import guard_of, install_guard
 from bot.usecases.caller import Policy
+from bot.usecases.dashboard import dashboard_readers
 from bot.usecases.ports import UseCaseContext
+from bot.web.app import create_web_app
+from bot.web.menu import offer_dashboard
+from bot.web.server import WebServer
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
@@ -253,6 +257,32 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     return Application(settings, engine, bot, dispatcher, i18n, outbox)
 
 
+def create_web_server(application: Application) -> WebServer | None:
+    """The dashboard beside polling when PUBLIC_URL is set; None keeps the bot as it was."""
+    settings = application.settings
+    if settings.public_url is None:
+        return None
+    app = create_web_app(
+        application.dispatcher["usecases"],
+        token=settings.bot_token.get_secret_value(),
+        max_age=timedelta(seconds=settings.miniapp_max_age),
+    )
+    return WebServer(app, settings.web_host, settings.web_port)
+
+
+async def start_dashboard(application: Application) -> WebServer | None:
+    """Serve the dashboard (when PUBLIC_URL is set) and put its button into the chair's and
+    the secretariat's chats."""
+    web = create_web_server(application)
+    url = application.settings.dashboard_url
+    if web is None or url is None:
+        return None
+    await web.start()
+    readers = await dashboard_readers(application.dispatcher["usecases"])
+    await offer_dashboard(application.bot, application.i18n, readers, url)
+    return web
+
+
 class TokenRejectedError(Exception):
     """Telegram answered 401 to the token: no retry can fix that, only a new token."""
 
@@ -304,8 +334,12 @@ async def run_polling(settings: Settings) -> None:
     application = await create_application(settings, clock)
     freeze_startup_heap()
     application.bot.session.middleware(PollHeartbeat(settings.heartbeat_file, clock))
+    web: WebServer | None = None
     try:
         await wait_for_telegram(application.bot)
+        web = await start_dashboard(application)
         await application.dispatcher.start_polling(application.bot)
     finally:
+        if web is not None:
+            await web.stop()
         await application.close()

@@ -1,0 +1,154 @@
+"""What the chair waits for on the dashboard: each page and API answer over real HTTP, on the
+demo Road Map (93 items) and on 5,000 items (bench_risk's data: 12 departments, ten reports per
+item), with the page weight.
+
+Each answer is timed from the request to the last byte on a local socket (the server in this
+process, as in the bot): the median and the slowest of 20 after one warm-up. The baseline,
+measured in the same run on the same data, is the use case alone (`summary`,
+`department_view`, `item_card` without HTTP, initData or HTML): what the dashboard adds is the
+difference. Page weight: the shell page, its style and script, and the largest API answer,
+without the vendored telegram-web-app.js (its size is printed apart).
+
+Run by hand: `.venv/bin/python -m bench.bench_dashboard [--sizes demo,5000]`. SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import ClientSession
+from sqlmodel import col, select
+
+from bench.bench_risk import TODAY, TZ, fill
+from bench.scratch import scratch_database
+from bot.core.clock import FrozenClock
+from bot.roadmap.demo import seed_demo
+from bot.telegram.i18n import build_i18n
+from bot.usecases.items import item_card
+from bot.usecases.overview import department_view, summary
+from bot.usecases.ports import NoSignals, UseCaseContext
+from bot.web.app import INIT_DATA_HEADER
+from db.engine import create_engine, create_session_maker
+from db.migrate import upgrade
+from db.models import Person, RoadmapItem, Role
+from tests.helpers.webapp import dashboard, signed_for
+
+CHAIR = 9001
+RUNS = 20
+
+
+async def timed(work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+    """Median and slowest of RUNS, in ms, after one warm-up."""
+    await work()
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        await work()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), max(times)
+
+
+async def prepare(url: str, size: str) -> tuple[UseCaseContext, datetime]:
+    engine = create_engine(url)
+    await upgrade(engine)
+    session_maker = create_session_maker(engine)
+    if size == "demo":
+        now = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)
+        async with session_maker() as session:
+            await seed_demo(session, now=now, tz=TZ)
+    else:
+        now = datetime.combine(TODAY, datetime.min.time(), tzinfo=TZ).astimezone(UTC)
+        await fill(engine, int(size))
+    async with session_maker() as session:
+        session.add(
+            Person(
+                telegram_id=CHAIR,
+                display_name="Chair",
+                role=Role.CHAIR,
+                locale="ru",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await session.commit()
+    ctx = UseCaseContext(
+        session_maker=session_maker,
+        clock=FrozenClock(now),
+        tz=TZ,
+        i18n=build_i18n("ru"),
+        signals=NoSignals(),
+    )
+    return ctx, now
+
+
+async def run(size: str) -> None:
+    async with scratch_database(None) as url:
+        ctx, now = await prepare(url, size)
+        async with ctx.session_maker() as session:
+            items = (await session.exec(select(RoadmapItem).order_by(col(RoadmapItem.id)))).all()
+            chair = (await session.exec(select(Person).where(Person.telegram_id == CHAIR))).one()
+        count = len(items)
+        department_id, item_id = items[0].department_id, items[0].id
+        assert item_id is not None
+        headers = {INIT_DATA_HEADER: signed_for(CHAIR, now - timedelta(minutes=1))}
+        sizes: dict[str, int] = {}
+        async with dashboard(ctx) as server, ClientSession() as http:
+
+            def get(path: str) -> Callable[[], Awaitable[bytes]]:
+                async def call() -> bytes:
+                    async with http.get(server.base_url + path, headers=headers) as response:
+                        assert response.status == 200, (path, response.status)
+                        body = await response.read()
+                    sizes[path] = len(body)
+                    return body
+
+                return call
+
+            shell = await get("/app/")()
+            assets = [part.split('"', 1)[0] for part in shell.decode().split('="/app/static/')[1:]]
+            for asset in assets:
+                await get(f"/app/static/{asset}")()
+            pages: list[tuple[str, str, Callable[[], Awaitable[Any]]]] = [
+                ("/app/ (shell)", "/app/", lambda: asyncio.sleep(0)),
+                ("totals", "/app/api/summary", lambda: summary(ctx)),
+                (
+                    "department",
+                    f"/app/api/department/{department_id}",
+                    lambda: department_view(ctx, department_id),
+                ),
+                ("item card", f"/app/api/item/{item_id}", lambda: item_card(ctx, chair, item_id)),
+            ]
+            print(f"\n{size} ({count} items)")
+            print(f"{'answer':<14}{'median ms':>11}{'max ms':>9}{'use case ms':>13}{'bytes':>9}")
+            for label, path, baseline in pages:
+                median, slowest = await timed(get(path))
+                base, _ = await timed(baseline)
+                print(f"{label:<14}{median:>11.1f}{slowest:>9.1f}{base:>13.1f}{sizes[path]:>9}")
+        vendored = sum(size for path, size in sizes.items() if "telegram-web-app" in path)
+        own = sum(
+            size
+            for path, size in sizes.items()
+            if "telegram-web-app" not in path and ("static" in path or path == "/app/")
+        )
+        largest = max(size for path, size in sizes.items() if "/api/" in path)
+        print(
+            f"page weight: {own + largest} bytes (shell, style, script and the largest answer);"
+            f" telegram-web-app.js {vendored} bytes apart"
+        )
+
+
+async def main(args: argparse.Namespace) -> None:
+    for size in args.sizes.split(","):
+        await run(size)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="demo,5000")
+    asyncio.run(main(parser.parse_args()))
