@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from aiogram import Router
+from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -146,6 +147,8 @@ def _screen(shown: StepShown, usecases: UseCaseContext) -> dialogs.Screen:
     text, keyboard = step.view(header, shown.draft, card.latest, shown.warnings)
     if shown.saved is not None:
         text = views.next_item_text(shown.saved == Saved.NO_CHANGE) + text
+    if shown.state != REPORT_DIALOG.states[-1]:  # the summary shows the draft itself
+        text += views.draft_kept_text(shown.draft)
     return text, keyboard
 
 
@@ -310,6 +313,61 @@ async def stale_dialog_button(
     await _present(query, outcome, member, usecases, anew=True)  # the tap was an older step
 
 
+async def edited_message(
+    message: Message, usecases: UseCaseContext, member: Member | None = None
+) -> None:
+    """Telegram's *Edit* of a sent message: the draft's comment follows it, a saved comment is
+    offered for correction; an edit of anything else needs no answer."""
+    if member is None:
+        return
+    text = message.text if message.text is not None else message.caption
+    outcome = await reporting.edit_message(usecases, member, message.message_id, text)
+    if isinstance(outcome, reporting.DraftCommentEdited):
+        screen = _screen(outcome.step, usecases)
+        assert message.bot is not None
+        chat_id, in_place = member.person.telegram_id, outcome.card_message
+        await dialogs.show(message.bot, chat_id, screen, edit=None, in_place=in_place)
+        await message.reply(views.comment_edited_text())
+    elif isinstance(outcome, reporting.CorrectionOffered):
+        text, keyboard = views.correction_offer(outcome.item, outcome.update, outcome.comment)
+        await message.reply(text, reply_markup=keyboard)
+    elif isinstance(outcome, reporting.EditNotKept):
+        superseded = outcome == reporting.EditNotKept.SUPERSEDED
+        await message.reply(views.edit_not_kept_text(superseded))
+
+
+async def correct_saved(
+    query: CallbackQuery,
+    callback_data: callbacks.CorrectSaved,
+    usecases: UseCaseContext,
+    member: Member | None = None,
+) -> None:
+    """The answer to "correct the saved update?"."""
+    if not await _button_may_be_used(query, member):
+        return
+    assert member is not None and isinstance(query.message, Message)
+    accept = callback_data.accept
+    outcome = await reporting.correct_saved(
+        usecases, member, callback_data.update_id, accept=accept
+    )
+    await query.answer()
+    if isinstance(outcome, reporting.CorrectionSaved):
+        text = views.corrected_text(outcome.item, outcome.correction)
+    elif isinstance(outcome, reporting.Refused):
+        text = views.refusal_text(outcome.reason)
+    else:
+        text = views.correction_closed_text(outcome.declined)
+    with suppress(TelegramBadRequest):
+        await query.message.edit_text(text, reply_markup=None)
+
+
+async def sticker(message: Message, member: Member | None = None) -> None:
+    """A sticker gets a short friendly answer (strangers get the fallback's)."""
+    if member is None:
+        raise SkipHandler
+    await message.answer(views.sticker_reply())
+
+
 async def cancel_command(message: Message, state: FSMContext | None = None) -> None:
     """`state` is missing when the message has no sender (an anonymous group admin)."""
     had_dialog = state is not None and await state.get_state() is not None
@@ -359,6 +417,7 @@ def create_button_router() -> Router:
     router.callback_query.register(confirm_item, callbacks.ConfirmItem.filter())
     router.callback_query.register(confirm_all, callbacks.ConfirmAll.filter())
     router.callback_query.register(open_item, callbacks.OpenItem.filter())
+    router.callback_query.register(correct_saved, callbacks.CorrectSaved.filter())
     REPORT_DIALOG.register(buttons=router, messages=None, handlers=_STEPS)
     return router
 
@@ -370,5 +429,7 @@ def create_router() -> Router:
     router.message.register(away_command, Command("away"))
     router.message.register(report_command, Command("report"))
     router.message.register(cancel_command, Command("cancel"))
+    router.message.register(sticker, F.sticker)
+    router.edited_message.register(edited_message, F.text | F.caption)
     REPORT_DIALOG.register(buttons=None, messages=router, handlers=_STEPS)
     return router

@@ -14,6 +14,7 @@ from bot.core.causes import Cause
 from bot.core.text import quote
 from bot.reporting.service import (
     PROGRESS_CHOICES,
+    SPOKEN_EVIDENCE,
     Draft,
     ReportRefusal,
     SanityWarning,
@@ -25,6 +26,7 @@ from bot.telegram import menus
 from bot.telegram.callbacks import (
     ConfirmAll,
     ConfirmItem,
+    CorrectSaved,
     DialogAction,
     OpenItem,
     PickCause,
@@ -303,14 +305,56 @@ def status_step(
     return f"{header}\n\n" + _("What is the status of the item?"), fitted_to_labels(buttons)
 
 
-def progress_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
-    buttons = [
-        button(f"{value}%", PickProgress(item_id=item_id, value=value))
-        for value in PROGRESS_CHOICES
-    ]
-    buttons.append(_cancel(item_id))
+def progress_choices(current: int | None) -> list[int]:
+    """Around the current value (current · +5 · +10 · +25 · 100), where most answers land;
+    the quarters for a first report, which has nothing to be near."""
+    if current is None:
+        return list(PROGRESS_CHOICES)
+    steps = (current, current + 5, current + 10, current + 25, 100)
+    return sorted({value for value in steps if value <= 100})
+
+
+def progress_step(
+    header: str, draft: Draft, previous: StatusUpdate | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The progress buttons; "keep 60%" for the current value, and "80%?" first when the
+    head's own words named a percent."""
+    item_id, current = draft.item_id, previous.progress if previous is not None else None
+    offered = draft.offered_progress
+    first: list[InlineKeyboardButton] = []
+    if offered is not None:
+        label = _("{progress}%?").format(progress=offered)
+        first.append(button(label, PickProgress(item_id=item_id, value=offered)))
+    values = [value for value in progress_choices(current) if value != offered]
+    others = []
+    for value in values:
+        if value == current:
+            label = _("Keep {progress}%").format(progress=value)
+            first.append(button(label, PickProgress(item_id=item_id, value=value)))
+        else:
+            others.append(button(f"{value}%", PickProgress(item_id=item_id, value=value)))
+    buttons = [*first, *others, _cancel(item_id)]
     question = _("Progress, %: tap a button or type a whole number from 0 to 100.")
-    return f"{header}\n\n{question}", in_rows(buttons, len(PROGRESS_CHOICES), 1)
+    sizes = [len(first)] if first else []
+    return f"{header}\n\n{question}", in_rows(buttons, *sizes, len(others) or 1, 1)
+
+
+def draft_kept_text(draft: Draft) -> str:
+    """Under a step before the summary: what the head has already given in his own words or
+    as a file, so nothing he sent seems lost."""
+    lines = []
+    if draft.comment:
+        lines.append(_("Your comment is kept: {comment}").format(comment=quote(draft.comment)))
+    if draft.evidence_kind:
+        evidence = quote(evidence_label(draft.evidence_kind, draft.evidence_name))
+        lines.append(_("Evidence attached: {file}").format(file=evidence))
+        if not draft.comment and draft.evidence_kind in SPOKEN_EVIDENCE:
+            lines.append(_("Please type a short comment too."))
+    return "\n\n" + "\n".join(lines) if lines else ""
+
+
+def sticker_reply() -> str:
+    return _("👍 Thank you! To report, tap a button or send /myitems.")
 
 
 def cause_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
@@ -465,3 +509,56 @@ def away_reply(person: Person, outcome: Person | Exception | None) -> str:
     if isinstance(outcome, Exception):
         return away_refusal_text(outcome)
     return away_text(person, outcome)
+
+
+def comment_edited_text() -> str:
+    return "✏️ " + _("The comment in the draft now follows your edit.")
+
+
+def correction_offer(
+    item: RoadmapItem, saved: StatusUpdate, comment: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """After an edit of a comment that was saved already: the two texts, and whether to
+    correct the saved update."""
+    text = "\n".join(
+        (
+            _("You edited a comment that is already saved for item {code}.").format(
+                code=quote(item.code)
+            ),
+            _("Saved: {comment}").format(comment=quote(saved.comment or "")),
+            _("Now: {comment}").format(comment=quote(comment)),
+            "",
+            _("Correct the saved update? The original stays in the history, marked corrected."),
+        )
+    )
+    update_id = saved.id
+    assert update_id is not None
+    keyboard = in_rows(
+        [
+            button(_("Correct it"), CorrectSaved(update_id=update_id, accept=True)),
+            button(_("Keep as saved"), CorrectSaved(update_id=update_id, accept=False)),
+        ],
+        2,
+    )
+    return text, keyboard
+
+
+def corrected_text(item: RoadmapItem, correction: StatusUpdate) -> str:
+    return "✅ " + _("Corrected: item {code} now reads: {comment}").format(
+        code=quote(item.code), comment=quote(correction.comment or "")
+    )
+
+
+def correction_closed_text(declined: bool) -> str:
+    if declined:
+        return _("The saved update stays as it was.")
+    return _("This offer is no longer open: the item has a newer report, or the edit changed.")
+
+
+def edit_not_kept_text(superseded: bool) -> str:
+    if superseded:
+        return _(
+            "This comment belongs to an earlier report; the item has a newer one, so the edit "
+            "was not taken. To change the item, send a new report."
+        )
+    return _("The edited comment is empty or longer than 1000 characters. Please type it again.")

@@ -112,8 +112,10 @@ def help_text(person: Person) -> str:
 
 
 def evidence_label(kind: str | None, name: str | None) -> str:
-    """«фото» / «файл», with the file's name when Telegram gave one (plain text)."""
-    label = _("photo") if kind == "photo" else _("file")
+    """«фото» / «файл» / «голосовое сообщение», with the file's name when Telegram gave one
+    (plain text)."""
+    labels = {"photo": _("photo"), "voice": _("voice message"), "video_note": _("video message")}
+    label = labels.get(kind or "", _("file"))
     return f"{label} «{name}»" if name else label
 
 

@@ -32,18 +32,23 @@ from bot.reporting.service import (
     ReportRefusedError,
     SanityWarning,
     Worklist,
+    clean_comment,
     confirm_all_unchanged,
     next_waiting_item,
     record_confirmation,
+    record_correction,
     record_update,
     reportable_item,
     sanity_warnings,
+    saved_comment_message,
     worklist,
 )
 from bot.usecases.ports import DialogStore
 from bot.usecases.ports import UseCaseContext as UseCaseContext  # for the callers
 from db import queries
-from db.models import Person, RoadmapItem, Role
+from db.models import Person, RoadmapItem, Role, StatusUpdate
+
+_CORRECTION = "correction"  # the dialog data's key for an offered correction of a saved update
 
 
 @dataclass(frozen=True)
@@ -201,13 +206,15 @@ async def _move(
     warnings: tuple[SanityWarning, ...] = ()
     if state == ReportDialog.confirm and draft.warned:
         warnings = tuple(sanity_warnings(draft, card.item, card.latest, today))
-    previous = (await member.dialog.get_data()).get("message_id")
+    data = await member.dialog.get_data()
+    previous = data.get("message_id")
+    kept = {_CORRECTION: data[_CORRECTION]} if _CORRECTION in data else {}
     await member.dialog.set_state(state)
     if shown_in is not None:
-        await member.dialog.set_data({**draft.to_data(), "message_id": shown_in})
+        await member.dialog.set_data({**kept, **draft.to_data(), "message_id": shown_in})
         previous = None
     else:
-        await member.dialog.set_data(draft.to_data())
+        await member.dialog.set_data({**kept, **draft.to_data()})
     retire = previous if isinstance(previous, int) else None
     return StepShown(state, draft, card, today, warnings, saved, retire)
 
@@ -360,6 +367,124 @@ async def cancel_report(member: Member) -> bool:
     had_dialog = await member.dialog.get_state() is not None
     await member.dialog.clear()
     return had_dialog
+
+
+# --- Edits of what was typed ---
+
+
+class EditNotKept(StrEnum):
+    TOO_LONG = "too_long"  # empty or longer than a comment may be
+    SUPERSEDED = "superseded"  # the item has a newer report than the edited one
+
+
+@dataclass(frozen=True)
+class DraftCommentEdited:
+    """The draft's comment follows the edit; `step` is the dialog's step with it, to show in
+    place of the card (`card_message`, when the dialog knows it)."""
+
+    step: StepShown
+    card_message: int | None
+
+
+@dataclass(frozen=True)
+class CorrectionOffered:
+    """The edited message's comment was saved already: correct the saved update?"""
+
+    update: StatusUpdate
+    item: RoadmapItem
+    comment: str
+
+
+@dataclass(frozen=True)
+class CorrectionSaved:
+    item: RoadmapItem
+    correction: StatusUpdate
+
+
+@dataclass(frozen=True)
+class CorrectionClosed:
+    """The offer was declined, or is no longer open (a newer offer, an old button)."""
+
+    declined: bool
+
+
+EditOutcome = DraftCommentEdited | CorrectionOffered | EditNotKept | None
+
+
+async def edit_message(
+    ctx: UseCaseContext, member: Member, message_id: int, text: str | None
+) -> EditOutcome:
+    """Telegram's *Edit* of a message the member sent: the draft's comment follows it; a
+    comment already saved is offered for correction; any other message needs nothing (None)."""
+    data = await member.dialog.get_data()
+    draft, state = Draft.from_data(data), await member.dialog.get_state()
+    in_dialog = draft is not None and state in REPORT_DIALOG
+    if in_dialog and draft is not None and draft.comment_message_id == message_id:
+        comment = clean_comment(text)
+        if comment is None:
+            return EditNotKept.TOO_LONG
+        draft.comment = comment
+        item = await _reportable(member, draft)
+        if isinstance(item, Refused):
+            return None
+        card_message = data.get("message_id")
+        shown_in = card_message if isinstance(card_message, int) else None
+        assert state is not None
+        step = await _move(
+            ctx,
+            member,
+            REPORT_DIALOG[state].state,
+            draft,
+            await _card(member, item),
+            shown_in=shown_in,
+        )
+        return DraftCommentEdited(step, shown_in)
+    saved = await saved_comment_message(member.session, member.person, message_id)
+    if saved is None or saved.id is None:
+        return None
+    latest = await queries.latest_update(member.session, saved.item_id)
+    if latest is None or latest.id != saved.id:
+        return EditNotKept.SUPERSEDED
+    comment = clean_comment(text)
+    if comment is None:
+        return EditNotKept.TOO_LONG
+    if comment == saved.comment:
+        return None
+    edited = await member.session.get(RoadmapItem, saved.item_id)
+    assert edited is not None  # an update's item is never deleted
+    await member.dialog.set_data({**data, _CORRECTION: {"update_id": saved.id, "comment": comment}})
+    return CorrectionOffered(saved, edited, comment)
+
+
+async def correct_saved(
+    ctx: UseCaseContext, member: Member, update_id: int, *, accept: bool
+) -> CorrectionSaved | CorrectionClosed | Refused:
+    """The answer to a correction offer: a correction entry (the original kept, marked
+    corrected), or nothing."""
+    data = await member.dialog.get_data()
+    offer = data.get(_CORRECTION)
+    if not isinstance(offer, dict) or offer.get("update_id") != update_id:
+        return CorrectionClosed(declined=False)
+    await member.dialog.set_data({key: value for key, value in data.items() if key != _CORRECTION})
+    if not accept:
+        return CorrectionClosed(declined=True)
+    original = await member.session.get(StatusUpdate, update_id)
+    latest = await queries.latest_update(member.session, original.item_id) if original else None
+    if original is None or latest is None or latest.id != original.id:
+        return CorrectionClosed(declined=False)
+    try:
+        item = await reportable_item(member.session, member.person, original.item_id)
+    except ReportRefusedError as refused:
+        return Refused(refused.reason)
+    correction = await record_correction(
+        member.session,
+        person=member.person,
+        original=original,
+        comment=str(offer.get("comment") or ""),
+        now=ctx.clock.now(),
+    )
+    await member.session.commit()
+    return CorrectionSaved(item, correction)
 
 
 # --- The worklist ---
