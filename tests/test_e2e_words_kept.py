@@ -125,7 +125,7 @@ async def test_an_edit_follows_the_draft_and_corrects_a_saved_comment(
         notice = await emulator.next_message(HEAD)
         assert words.edited in notice.text
         done = await tap(emulator, HEAD, edited_card, edited_card.buttons[0][0][0])  # Save
-        assert not done.buttons
+        assert "1.2" in done.text  # saved: the next item opens in place
 
         # An edit after Save: offered as a correction, which is its own history entry.
         emulator.edit_text(HEAD, comment.message_id, "47 мектеп қосылды")

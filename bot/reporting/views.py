@@ -525,8 +525,8 @@ def correction_offer(
             _("You edited a comment that is already saved for item {code}.").format(
                 code=quote(item.code)
             ),
-            _("Saved: {comment}").format(comment=quote(saved.comment or "")),
-            _("Now: {comment}").format(comment=quote(comment)),
+            _("Saved text: {comment}").format(comment=quote(saved.comment or "")),
+            _("Edited text: {comment}").format(comment=quote(comment)),
             "",
             _("Correct the saved update? The original stays in the history, marked corrected."),
         )
