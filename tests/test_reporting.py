@@ -219,10 +219,11 @@ async def test_wrong_kinds_of_input_are_explained(
 ) -> None:
     chatter, item = world.chatter, world.items["1.1"]
     await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
-    text_instead_of_button = only_text(await chatter.send(EDU_DEPUTY, "как обычно"))
-    assert text_instead_of_button == i18n.gettext(
-        "Please choose one of the buttons above.", locale="ru"
-    )
+    single_word = only_text(await chatter.send(EDU_DEPUTY, "обычно"))
+    assert single_word == i18n.gettext("Please choose one of the buttons above.", locale="ru")
+    # Issue 22 (#13): a sentence at a button step is kept as the comment draft, not rejected.
+    kept = only_text(await chatter.send(EDU_DEPUTY, "как обычно"))
+    assert "как обычно" in kept and "Какой статус" in kept
     await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="blocked").pack())
     await chatter.press(EDU_DEPUTY, PickProgress(item_id=item, value=10).pack())
     await chatter.press(EDU_DEPUTY, PickCause(item_id=item, cause="financing").pack())
@@ -236,11 +237,12 @@ async def test_wrong_kinds_of_input_are_explained(
         is_video=False,
     )
     voice = Voice(file_id="v", file_unique_id="vu", duration=3)
-    for content in ({"sticker": sticker}, {"voice": voice}):
-        await chatter.dispatcher.feed_update(chatter.bot, _media_message(EDU_DEPUTY, **content))
-        assert only_text(chatter.bot.take()) == i18n.gettext(
-            "Please write the comment as text.", locale="ru"
-        )
+    # Issue 22 (#14): a sticker gets a short friendly answer; a voice message is evidence,
+    # and the comment step asks for a typed comment too.
+    await chatter.dispatcher.feed_update(chatter.bot, _media_message(EDU_DEPUTY, sticker=sticker))
+    assert "Спасибо" in only_text(chatter.bot.take())
+    await chatter.dispatcher.feed_update(chatter.bot, _media_message(EDU_DEPUTY, voice=voice))
+    assert "голосовое сообщение" in only_text(chatter.bot.take())
     too_long = only_text(await chatter.send(EDU_DEPUTY, "я" * 1001))
     assert "1000" in too_long
     await chatter.send(EDU_DEPUTY, "Нет финансирования")

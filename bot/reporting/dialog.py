@@ -9,6 +9,7 @@ or "no change". The routers are built from `REPORT_DIALOG` (handlers/reporting.p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
@@ -129,12 +130,16 @@ def write_comment(comment: str, message_id: int | None = None) -> Transition:
     return apply
 
 
+_BARE_NUMBER = re.compile(r"[\d\s.,%+-]+")
+
+
 def _kept_as_comment(message: Message, stay: State) -> Transition | None:
     """Free text where a button is expected: kept as the comment draft (never thrown away),
     a percent in it offered as the progress; the dialog stays at its step. None when the
-    text cannot be a comment (empty, too long)."""
+    text cannot be a comment: empty, too long, a bare number (an answer out of range), or a
+    single word (a mistyped button label more likely than a comment)."""
     comment = clean_comment(message.text)
-    if comment is None:
+    if comment is None or _BARE_NUMBER.fullmatch(comment) or len(comment.split()) < 2:
         return None
     offered, message_id = percent_in(comment), message.message_id
 
