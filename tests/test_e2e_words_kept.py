@@ -204,6 +204,7 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
     assert (typed.status, typed.progress, typed.comment) == ("on_track", 80, sentence)
     (captioned,) = await _updates(session_maker, "1.2")
     assert captioned.comment == "Жалоба участника, скан"
-    assert (captioned.evidence_kind, captioned.evidence_name) == ("document", "Акт приёмки (akt.pdf)")
+    assert captioned.evidence_kind == "document"
+    assert captioned.evidence_name == "Акт приёмки (akt.pdf)"
     (spoken,) = await _updates(session_maker, "1.3")
     assert (spoken.evidence_kind, spoken.progress, spoken.comment) == ("voice", 25, None)
