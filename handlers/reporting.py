@@ -98,9 +98,14 @@ async def confirm_item(
     if not await _button_may_be_used(query, member):
         return
     assert member is not None and isinstance(query.message, Message)
-    outcome = await reporting.confirm_item(usecases, member, callback_data.item_id)
+    item_id, shown_in = callback_data.item_id, query.message.message_id
+    outcome = await reporting.confirm_item(usecases, member, item_id, shown_in=shown_in)
     if isinstance(outcome, reporting.NotSaved):
         await query.answer(views.refusal_text(outcome.reason), show_alert=True)
+        return
+    if isinstance(outcome, StepShown):  # held back: the summary with the warning
+        await query.answer()
+        await _present(query, outcome, member, usecases)
         return
     if outcome.already:
         await query.answer(_("Already saved in this round."))  # a second tap, an old message
@@ -126,12 +131,12 @@ async def confirm_all(
         prefix = views.rest_confirmed_text(confirmed.count, confirmed.worklist)
         await _show_worklist(query.message, confirmed.worklist, page, prefix)
         return
-    work = await reporting.department_worklist(usecases, member)
+    rest = await reporting.rest_to_confirm(usecases, member)
     await query.answer()
-    if not work.confirmable:
-        await _show_worklist(query.message, work, page)
+    if not rest.worklist.confirmable:
+        await _show_worklist(query.message, rest.worklist, page)
         return
-    text, keyboard = views.confirm_all_step(work, page)
+    text, keyboard = views.confirm_all_step(rest.worklist, page, rest.warned)
     with suppress(TelegramBadRequest):
         await query.message.edit_text(text, reply_markup=keyboard)
 

@@ -126,6 +126,7 @@ class Draft:
     warned: bool = False  # the head has seen this draft's sanity warnings once
     comment_message_id: int | None = None  # the chat message the comment came from (edits)
     offered_progress: int | None = None  # a percent found in free text: one tap accepts it
+    same: bool = False  # "no change" held back by a warning: Save repeats the last report
 
     def to_data(self) -> dict[str, object]:
         return {"draft": self.__dict__.copy()}
@@ -156,6 +157,7 @@ class Draft:
             warned=raw.get("warned") is True,
             comment_message_id=message_id if isinstance(message_id, int) else None,
             offered_progress=offered if isinstance(offered, int) else None,
+            same=raw.get("same") is True,
         )
 
 

@@ -212,8 +212,11 @@ def round_summary(worklist: Worklist) -> str:
     return head + ": " + "; ".join(parts) if parts else head
 
 
-def confirm_all_step(worklist: Worklist, page: int) -> tuple[str, InlineKeyboardMarkup]:
-    """The list a head checks before confirming every remaining item at once."""
+def confirm_all_step(
+    worklist: Worklist, page: int, warned: frozenset[int] = frozenset()
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The list a head checks before confirming every remaining item at once; ⚠️ marks the
+    items whose repeated report looks like a slip (on track past the deadline)."""
     items = worklist.confirmable
     lines = [
         "<b>"
@@ -226,10 +229,14 @@ def confirm_all_step(worklist: Worklist, page: int) -> tuple[str, InlineKeyboard
     ]
     for item in items:
         latest = worklist.latest[item.id]  # type: ignore[index]
+        mark = "⚠️ " if item.id in warned else ""
         lines.append(
-            f"{quote(item.code)} {quote(cut_label(pick_name(item.title_kk, item.title_ru)))} — "
+            f"{mark}{quote(item.code)} "
+            f"{quote(cut_label(pick_name(item.title_kk, item.title_ru)))} — "
             f"{status_label(latest.status)}, {latest.progress}%"
         )
+    if warned:
+        lines.append("⚠️ " + _("The deadline has passed, but the status is “on track”."))
     without = [item for item in worklist.waiting if item not in items]
     if without:
         lines.append(

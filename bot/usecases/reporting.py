@@ -298,12 +298,45 @@ async def current_step(ctx: UseCaseContext, member: Member) -> StepShown | Refus
     return await _move(ctx, member, REPORT_DIALOG[state].state, draft, card, shown_in=None)
 
 
+def _unchanged_warnings(card: ItemSnapshot, today: date) -> list[SanityWarning]:
+    """What repeating the last report would save that looks like a slip (on track past the
+    deadline): Save's rule, for every path that repeats it ("no change" in the dialog, the
+    worklist's ✓, "everything else unchanged")."""
+    latest = card.latest
+    if latest is None:
+        return []
+    repeated = Draft(_item_id(card.item), status=latest.status, progress=latest.progress)
+    return sanity_warnings(repeated, card.item, latest, today)
+
+
+async def _held_back(
+    ctx: UseCaseContext, member: Member, item: RoadmapItem, *, shown_in: int | None
+) -> StepShown | None:
+    """A "no change" that looks like a slip: the summary with the warning and "Save anyway"
+    (which repeats the last report) instead of saving at once; None when nothing is amiss."""
+    card = await _card(member, item)
+    if card.latest is None or not _unchanged_warnings(card, _today(ctx)):
+        return None
+    latest = card.latest
+    draft = Draft(
+        _item_id(item),
+        status=latest.status,
+        progress=latest.progress,
+        cause=latest.cause,
+        warned=True,
+        same=True,
+    )
+    return await _move(ctx, member, ReportDialog.confirm, draft, card, shown_in=shown_in)
+
+
 async def report_status(
     ctx: UseCaseContext, member: Member, draft: Draft, item: RoadmapItem, *, shown_in: int | None
 ) -> StepShown | RoundDone | NotSaved:
     """Save: the report, the round's answer and the dialog's next step in one commit; the
     chair's alert scan is told when the report declares a risk. A draft that looks like a
     slip (on track past the deadline, progress going back) is shown once more with a warning."""
+    if draft.same and not draft.comment and not draft.evidence_kind:  # "no change", warned
+        return await confirm_unchanged(ctx, member, item, shown_in=shown_in, warned=True)
     card = await _card(member, item)
     if not draft.warned and sanity_warnings(draft, item, card.latest, _today(ctx)):
         draft.warned = True
@@ -327,9 +360,18 @@ async def report_status(
 
 
 async def confirm_unchanged(
-    ctx: UseCaseContext, member: Member, item: RoadmapItem, *, shown_in: int | None
+    ctx: UseCaseContext,
+    member: Member,
+    item: RoadmapItem,
+    *,
+    shown_in: int | None,
+    warned: bool = False,
 ) -> StepShown | RoundDone | NotSaved:
-    """ "No change" in the dialog: the last report repeated, then the next waiting item."""
+    """ "No change" in the dialog: the last report repeated, then the next waiting item; held
+    back once with a warning when it looks like a slip."""
+    held = None if warned else await _held_back(ctx, member, item, shown_in=shown_in)
+    if held is not None:
+        return held
     card = await _card(member, item)
     try:
         await record_confirmation(
@@ -496,11 +538,23 @@ async def department_worklist(ctx: UseCaseContext, member: Member) -> Worklist:
 
 
 async def confirm_item(
-    ctx: UseCaseContext, member: Member, item_id: int
-) -> ItemConfirmed | NotSaved:
-    """✓ in the worklist: one tap reports that the item has not changed."""
+    ctx: UseCaseContext, member: Member, item_id: int, *, shown_in: int | None = None
+) -> ItemConfirmed | NotSaved | StepShown:
+    """✓ in the worklist: one tap reports that the item has not changed; one that looks like a
+    slip opens the item's summary with the warning instead (`shown_in`: the worklist)."""
     if item_id in (await department_worklist(ctx, member)).updated_ids:
         return ItemConfirmed(await department_worklist(ctx, member), already=True)
+    try:
+        held = await _held_back(
+            ctx,
+            member,
+            await reportable_item(member.session, member.person, item_id),
+            shown_in=shown_in,
+        )
+    except ReportRefusedError as refused:
+        return NotSaved(refused.reason)
+    if held is not None:
+        return held
     try:
         await record_confirmation(
             member.session, person=member.person, item_id=item_id, now=ctx.clock.now()
@@ -511,6 +565,25 @@ async def confirm_item(
         return NotSaved(None)
     await member.session.commit()
     return ItemConfirmed(await department_worklist(ctx, member))
+
+
+@dataclass(frozen=True)
+class RestToConfirm:
+    """The items "everything else unchanged" would confirm, and those among them that look
+    like a slip (marked in the list the head checks)."""
+
+    worklist: Worklist
+    warned: frozenset[int]
+
+
+async def rest_to_confirm(ctx: UseCaseContext, member: Member) -> RestToConfirm:
+    work, today = await department_worklist(ctx, member), _today(ctx)
+    warned = frozenset(
+        _item_id(item)
+        for item in work.confirmable
+        if _unchanged_warnings(ItemSnapshot(item, work.latest.get(_item_id(item)), None), today)
+    )
+    return RestToConfirm(work, warned)
 
 
 async def confirm_rest_unchanged(ctx: UseCaseContext, member: Member) -> RestConfirmed:
