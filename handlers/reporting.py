@@ -179,7 +179,10 @@ async def _present(
     if isinstance(outcome, StepShown):
         screen = _screen(outcome, usecases)
         retire, remember = outcome.retire, member.dialog
-        await dialogs.show(bot, chat_id, screen, edit=edit, retire=retire, remember=remember)
+        in_place = None if anew else retire  # a typed answer: the card follows in place
+        await dialogs.show(
+            bot, chat_id, screen, edit=edit, retire=retire, remember=remember, in_place=in_place
+        )
     elif isinstance(outcome, reporting.RoundDone):
         text = views.round_done_text(outcome.saved == Saved.NO_CHANGE, outcome.worklist)
         await dialogs.show(bot, chat_id, (text, None), edit=edit)
@@ -223,7 +226,7 @@ async def report_command(
     if isinstance(outcome, reporting.Refused):
         await message.answer(views.refusal_text(outcome.reason, outcome.code))
         return
-    await _present(message, outcome, member, usecases)
+    await _present(message, outcome, member, usecases, anew=True)  # a command: a new card
 
 
 # --- The dialog's steps (registered from REPORT_DIALOG) ---

@@ -77,10 +77,10 @@ async def _set_up(emulator: BotApiEmulator, words: Words) -> None:
     await join(emulator, HEAD, "edu", words.language)
 
 
-async def _typed(emulator: BotApiEmulator, text: str) -> tuple[Message, Message]:
-    """The head types; the sent message and the bot's answer."""
+async def _typed(emulator: BotApiEmulator, card: Message, text: str) -> tuple[Message, Message]:
+    """The head types an answer; the sent message and the card, shown again in place."""
     sent = emulator.send_text(HEAD, text)
-    return sent, await emulator.next_message(HEAD)
+    return sent, await _edit_of(emulator, card.message_id)
 
 
 async def _edit_of(emulator: BotApiEmulator, message_id: int) -> Message:
@@ -115,7 +115,7 @@ async def test_an_edit_follows_the_draft_and_corrects_a_saved_comment(
         screen = await say(emulator, HEAD, "/report 1.1")
         screen = await tap(emulator, HEAD, screen, words.on_track)
         screen = await tap(emulator, HEAD, screen, "50%")
-        comment, card = await _typed(emulator, "40 мектеп қосылды")
+        comment, card = await _typed(emulator, screen, "40 мектеп қосылды")
         assert "40 мектеп қосылды" in card.text
 
         # Telegram's Edit while the draft is open: the card follows in place, and says so.
@@ -160,8 +160,8 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
         await _set_up(emulator, words)
 
         # A sentence at the status step: kept as the comment, its 80% offered as one tap.
-        await say(emulator, HEAD, "/report 1.1")
-        _sent, screen = await _typed(emulator, sentence)
+        screen = await say(emulator, HEAD, "/report 1.1")
+        _sent, screen = await _typed(emulator, screen, sentence)
         assert words.kept in screen.text and sentence in screen.text
         screen = await tap(emulator, HEAD, screen, words.on_track)
         assert screen.buttons[0][0][0] == "80%?"
@@ -174,19 +174,19 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
         screen = await tap(emulator, HEAD, screen, words.on_track)
         screen = await tap(emulator, HEAD, screen, "50%")
         emulator.send_photo(HEAD, b"\xff\xd8\xff scan", caption="Жалоба участника, скан")
-        screen = await emulator.next_message(HEAD)
+        screen = await _edit_of(emulator, screen.message_id)
         assert "Жалоба участника, скан" in screen.text
         emulator.send_document(HEAD, b"%PDF-1.4 act", "akt.pdf", caption="Акт приёмки")
-        screen = await emulator.next_message(HEAD)
+        screen = await _edit_of(emulator, screen.message_id)
         assert "Акт приёмки (akt.pdf)" in screen.text
         await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # Save
         card = await say(emulator, ADMIN_ID, "/item 1.2")
         assert "Жалоба участника, скан" in card.text and "Акт приёмки (akt.pdf)" in card.text
 
         # A voice message in the dialog is evidence; the head is asked for a few typed words.
-        await say(emulator, HEAD, "/report 1.3")
+        screen = await say(emulator, HEAD, "/report 1.3")
         emulator.send_voice(HEAD)
-        screen = await emulator.next_message(HEAD)
+        screen = await _edit_of(emulator, screen.message_id)
         assert words.voice_hint in screen.text
         screen = await tap(emulator, HEAD, screen, words.on_track)
         screen = await tap(emulator, HEAD, screen, "25%")

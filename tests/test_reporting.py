@@ -184,7 +184,8 @@ async def test_bad_progress_is_explained_and_the_dialog_stays(
         "Please send a whole number from 0 to 100, or tap a button above.", locale="ru"
     )
     accepted = await chatter.send(EDU_DEPUTY, "55%")
-    assert any(isinstance(r, SendMessage) for r in accepted)
+    # Issue 22 (#17): the next step is shown in place of the card, not re-sent.
+    assert any(isinstance(r, EditMessageText) for r in accepted)
     assert await rows(session_maker, StatusUpdate) == []
 
 

@@ -173,10 +173,12 @@ async def show(
         await edit.edit_text(text, reply_markup=keyboard)
         return
     if in_place is not None:
-        with suppress(TelegramBadRequest):
+        with suppress(TelegramBadRequest):  # too old, deleted: shown anew below
             await bot.edit_message_text(
                 text, chat_id=chat_id, message_id=in_place, reply_markup=keyboard
             )
+            if remember is not None:
+                await remember.update_data(message_id=in_place)
             return
     if retire is not None:
         with suppress(TelegramBadRequest):
