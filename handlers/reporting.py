@@ -111,7 +111,8 @@ async def confirm_item(
         await query.answer(_("Already saved in this round."))  # a second tap, an old message
     else:
         await query.answer(_("Saved: no change."))
-    await _show_worklist(query.message, outcome.worklist, callback_data.page)
+    closing = views.round_closed_prefix(outcome.worklist)
+    await _show_worklist(query.message, outcome.worklist, callback_data.page, closing)
 
 
 async def confirm_all(
@@ -288,12 +289,18 @@ async def dialog_other(message: Message, raw_state: str) -> None:
     await message.answer(otherwise())
 
 
-async def dialog_cancel(query: CallbackQuery, member: Member) -> None:
-    await reporting.cancel_report(member)
+async def dialog_cancel(query: CallbackQuery, member: Member, usecases: UseCaseContext) -> None:
+    """Cancel mid-round: what stays saved, and the way back to the list."""
+    if not reporting.is_department_member(member.person):
+        await reporting.cancel_report(member)
+        await query.answer()
+        return
+    cancelled = await reporting.cancel_in_round(usecases, member)
     await query.answer()
     if isinstance(query.message, Message):
+        text, keyboard = views.cancelled_step(cancelled.code, cancelled.saved)
         with suppress(TelegramBadRequest):
-            await query.message.edit_text(_("Cancelled. Nothing was saved."), reply_markup=None)
+            await query.message.edit_text(text, reply_markup=keyboard)
 
 
 async def stale_dialog_button(

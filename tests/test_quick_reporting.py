@@ -149,7 +149,7 @@ async def test_tick_in_the_worklist_confirms_in_one_tap(
     assert tick in buttons(worklist)
     assert ConfirmItem(item_id=world.items["1.3"], page=0).pack() not in buttons(worklist)
     labels = [b.text for row in worklist.reply_markup.inline_keyboard for b in row]
-    assert "✓ 30%" in labels and "✓ 60%" in labels
+    assert "✓ риск, 30%" in labels and "✓ 60%" in labels  # issue 22 (#19): a risk says so
 
     (edited,) = _edits(await chatter.press(EDU_DEPUTY, tick))  # the only tap
     assert tick not in buttons(edited)

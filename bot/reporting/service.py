@@ -278,6 +278,25 @@ async def worklists(
     return result
 
 
+async def answered_this_round(session: AsyncSession, department_id: int, since: datetime) -> int:
+    """How many of the department's items were reported on since its last request (or
+    `since`), in one statement: what Cancel mid-round says stays saved."""
+    last_request = (
+        select(func.max(RoundRequest.requested_at))
+        .where(RoundRequest.department_id == department_id)
+        .scalar_subquery()
+    )
+    statement = (
+        select(func.count(func.distinct(StatusUpdate.item_id)))
+        .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
+        .where(
+            RoadmapItem.department_id == department_id,
+            col(StatusUpdate.created_at) >= func.coalesce(last_request, since),
+        )
+    )
+    return int((await session.exec(statement)).one())
+
+
 @dataclass(frozen=True)
 class ItemSnapshot:
     """An item as a dialog step shows it: the item, its newest report and that report's author,

@@ -110,6 +110,16 @@ def worklist_text(worklist: Worklist, page: int) -> str:
     return "\n".join(lines)
 
 
+def confirmed_label(latest: StatusUpdate) -> str:
+    """What a ✓ repeats, in half a row: the percent, with a short status word when the item
+    is not on track («✓ риск, 20%»), so a risky item does not look routine."""
+    if latest.status == ItemStatus.AT_RISK:
+        return _("risk, {progress}%").format(progress=latest.progress)
+    if latest.status == ItemStatus.BLOCKED:
+        return _("will not be met, {progress}%").format(progress=latest.progress)
+    return f"{latest.progress}%"
+
+
 def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | None:
     """One row per item: the item (opens the dialog) and, when it can be, ✓ with the progress
     it confirms; then "everything else unchanged" and the page arrows."""
@@ -130,7 +140,7 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
             )
             row.append(
                 InlineKeyboardButton(
-                    text=f"✓ {worklist.latest[item.id].progress}%",
+                    text="✓ " + confirmed_label(worklist.latest[item.id]),
                     callback_data=ConfirmItem(item_id=item.id, page=shown).pack(),
                 )
             )
@@ -499,6 +509,14 @@ def rest_confirmed_text(count: int, worklist: Worklist) -> str:
     return text
 
 
+def round_closed_prefix(worklist: Worklist) -> str:
+    """Above the worklist after a ✓: the round's closing line once nothing waits (as after
+    Save and "everything else unchanged")."""
+    if worklist.waiting or not worklist.updated_ids:
+        return ""
+    return round_summary(worklist) + "\n\n"
+
+
 def member_command_refusal(stranger_chat_id: int | None) -> str:
     """A members' command from a stranger (who gets their id to pass on) or another role."""
     if stranger_chat_id is not None:
@@ -569,3 +587,23 @@ def edit_not_kept_text(superseded: bool) -> str:
             "was not taken. To change the item, send a new report."
         )
     return _("The edited comment is empty or longer than 1000 characters. Please type it again.")
+
+
+def cancelled_step(code: str | None, saved: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Cancel mid-round: the item left as it was, the round's answers that stay saved, and
+    [Back to the list]."""
+    if saved == 0:
+        text = _("Cancelled. Nothing was saved.")
+    else:
+        lines = []
+        if code is not None:
+            lines.append(_("Cancelled: item {code} is left as it was.").format(code=quote(code)))
+        lines.append(
+            ngettext(
+                "Your answer on {count} item of this round stays saved.",
+                "Your answers on {count} items of this round stay saved.",
+                saved,
+            ).format(count=saved)
+        )
+        text = "\n".join(lines)
+    return text, in_rows([button(_("Back to the list"), WorklistPage(page=0))], 1)

@@ -32,6 +32,7 @@ from bot.reporting.service import (
     ReportRefusedError,
     SanityWarning,
     Worklist,
+    answered_this_round,
     clean_comment,
     confirm_all_unchanged,
     next_waiting_item,
@@ -402,6 +403,26 @@ async def _after_report(
     return await _move(
         ctx, member, ReportDialog.status, draft, following, shown_in=shown_in, saved=saved
     )
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """Cancel in the dialog: the item left as it was (its code), and how many of the
+    department's answers this round stay saved."""
+
+    code: str | None
+    saved: int
+
+
+async def cancel_in_round(ctx: UseCaseContext, member: Member) -> Cancelled:
+    """Cancel mid-round: close the dialog; say which item is left and what stays saved (the
+    item as the update read it ahead; one statement for the round's answers)."""
+    draft = Draft.from_data(await member.dialog.get_data())
+    await member.dialog.clear()
+    known = member.snapshot
+    code = known.item.code if known is not None and draft is not None else None
+    saved = await answered_this_round(member.session, _department(member), _round_start(ctx))
+    return Cancelled(code, saved)
 
 
 async def cancel_report(member: Member) -> bool:
