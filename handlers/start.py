@@ -45,11 +45,11 @@ async def start(message: Message, caller: Caller, i18n: I18n) -> None:
 async def choose_language(
     query: CallbackQuery, callback_data: LanguageChoice, caller: Caller, bot: Bot, i18n: I18n
 ) -> None:
-    person = await people.choose_language(caller, callback_data.locale)
-    if person is None:
+    chosen = await people.choose_language(caller, callback_data.locale)
+    if chosen is None:
         await query.answer(views.no_access(), show_alert=True)
         return
-    chosen = people.Welcome(person)
+    person = chosen.person
     await views.set_menu(bot, i18n, chosen)
     with i18n.use_locale(callback_data.locale):
         await query.answer(views.language_saved())

@@ -44,7 +44,7 @@ KK = Words(
     correct="Түзету",
     corrected="Түзетілді",
     voice_hint="Қысқаша түсініктемені мәтінмен де жазыңыз",
-    sticker="Рақмет",
+    sticker="Рахмет",
 )
 RU = Words(
     language="Русский",
