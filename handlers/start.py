@@ -23,6 +23,9 @@ async def start_with_invite(
 ) -> None:
     assert message.from_user is not None  # guaranteed by the F.from_user filter
     outcome = await people.redeem(caller.ctx, command.args or "", _newcomer(message.from_user))
+    if isinstance(outcome, people.Welcome):  # his own link again: where he stands
+        await message.answer(views.already_registered(outcome))
+        return
     if isinstance(outcome, Refused):
         await message.answer(views.invite_refused(outcome))
         return

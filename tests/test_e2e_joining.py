@@ -58,6 +58,11 @@ async def test_a_joined_head_is_told_where_he_stands_and_the_secretariat_who_joi
         days = {"kk": ("сейсенбі", "бейсенбі"), "ru": ("вторник", "четверг")}[locale]
         assert all(day in welcome.text for day in days)
 
+        # His own link again, the next day: where he stands, not "ask for a new link" (#10).
+        again = await say(emulator, HEAD, f"/start {token}")
+        assert department in again.text
+        assert ("тіркеліп қойғансыз" if locale == "kk" else "уже зарегистрированы") in again.text
+
         notice = await emulator.next_message(ADMIN_ID)
         expected = (
             "👤 Новый пользователь бота: Айгүл, сотрудник управления, Управление образования."

@@ -161,15 +161,24 @@ async def start(caller: Caller, newcomer: invites.Newcomer) -> Welcome | ChooseL
     return ChooseLanguage() if person.locale is None else Welcome(person)
 
 
-async def redeem(ctx: UseCaseContext, token: str, newcomer: invites.Newcomer) -> Person | Refused:
+async def redeem(
+    ctx: UseCaseContext, token: str, newcomer: invites.Newcomer
+) -> Person | Refused | Welcome:
     """/start with an invitation: the newcomer gets its role; the link dies with it; the
-    secretariat is told who joined (through the outbox, each in their language)."""
+    secretariat is told who joined (through the outbox, each in their language). A refused
+    link from someone already registered (his own used link) is a welcome back instead."""
     async with ctx.session_maker() as session:
         outcome = await refused_or(
             invites.redeem_invite(session, token=token, newcomer=newcomer, now=ctx.clock.now())
         )
         if isinstance(outcome, Person):
             await _tell_the_secretariat(ctx, session, outcome)
+            return outcome
+        known = await queries.person_by_telegram_id(session, newcomer.telegram_id)
+        if known is not None and known.active and known.locale is not None:
+            department_id = known.department_id
+            department = await session.get(Department, department_id) if department_id else None
+            return Welcome(known, department)
     return outcome
 
 

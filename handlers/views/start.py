@@ -15,6 +15,7 @@ from bot.telegram.keyboards import language_keyboard
 from bot.telegram.menus import set_person_menu
 from bot.telegram.texts import help_text as help_text
 from bot.telegram.texts import no_access_text as no_access_text
+from bot.telegram.texts import role_label
 from bot.usecases.caller import Refused
 from bot.usecases.people import Welcome
 
@@ -46,6 +47,19 @@ def welcome_back(outcome: Welcome) -> str:
     person = outcome.person
     return (
         _("Welcome back, {name}!").format(name=quote(person.display_name))
+        + "\n\n"
+        + help_text(person)
+    )
+
+
+def already_registered(outcome: Welcome) -> str:
+    """A registered person who opens an invitation link again (his own, used one)."""
+    person, department = outcome.person, outcome.department
+    role = role_label(person.role)
+    if department is not None:
+        role += ", " + pick_name(department.name_kk, department.name_ru)
+    return (
+        _("You are already registered: {role}.").format(role=quote(role))
         + "\n\n"
         + help_text(person)
     )
