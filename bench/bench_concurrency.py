@@ -45,9 +45,9 @@ from bot.telegram.session import guard_of
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import Notification
-from tests.e2e import FastSession
 from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import TEST_TOKEN
+from tests.helpers.e2e import FastSession
 
 FIRST_MEMBER = 1_000_001
 FIRST_HEAD = 2_000_001

@@ -137,6 +137,8 @@ class StatusUpdate(Table, table=True):
     __table_args__ = (
         # Down to the id: the newest update of an item is the last entry of its range.
         sa.Index("ix_status_update_item_created", "item_id", "created_at", "id"),
+        # An edit of a saved comment finds its update by the author's chat message.
+        sa.Index("ix_status_update_author_message", "author_id", "message_id"),
         sa.CheckConstraint("progress >= 0 AND progress <= 100", name="ck_status_update_progress"),
     )
 
@@ -154,6 +156,11 @@ class StatusUpdate(Table, table=True):
     # "No change": the author confirmed the previous status and progress (counts as a report).
     confirmation: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime
+    # The chat message the comment came from (an edit of it offers a correction).
+    message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # A correction: the update it corrects (kept, marked `corrected`).
+    corrects_id: int | None = Field(default=None, foreign_key="status_update.id")
+    corrected: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class Invite(Table, table=True):

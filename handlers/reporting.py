@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from aiogram import Router
+from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -97,15 +98,21 @@ async def confirm_item(
     if not await _button_may_be_used(query, member):
         return
     assert member is not None and isinstance(query.message, Message)
-    outcome = await reporting.confirm_item(usecases, member, callback_data.item_id)
+    item_id, shown_in = callback_data.item_id, query.message.message_id
+    outcome = await reporting.confirm_item(usecases, member, item_id, shown_in=shown_in)
     if isinstance(outcome, reporting.NotSaved):
         await query.answer(views.refusal_text(outcome.reason), show_alert=True)
+        return
+    if isinstance(outcome, StepShown):  # held back: the summary with the warning
+        await query.answer()
+        await _present(query, outcome, member, usecases)
         return
     if outcome.already:
         await query.answer(_("Already saved in this round."))  # a second tap, an old message
     else:
         await query.answer(_("Saved: no change."))
-    await _show_worklist(query.message, outcome.worklist, callback_data.page)
+    closing = views.round_closed_prefix(outcome.worklist)
+    await _show_worklist(query.message, outcome.worklist, callback_data.page, closing)
 
 
 async def confirm_all(
@@ -125,12 +132,12 @@ async def confirm_all(
         prefix = views.rest_confirmed_text(confirmed.count, confirmed.worklist)
         await _show_worklist(query.message, confirmed.worklist, page, prefix)
         return
-    work = await reporting.department_worklist(usecases, member)
+    rest = await reporting.rest_to_confirm(usecases, member)
     await query.answer()
-    if not work.confirmable:
-        await _show_worklist(query.message, work, page)
+    if not rest.worklist.confirmable:
+        await _show_worklist(query.message, rest.worklist, page)
         return
-    text, keyboard = views.confirm_all_step(work, page)
+    text, keyboard = views.confirm_all_step(rest.worklist, page, rest.warned)
     with suppress(TelegramBadRequest):
         await query.message.edit_text(text, reply_markup=keyboard)
 
@@ -146,6 +153,8 @@ def _screen(shown: StepShown, usecases: UseCaseContext) -> dialogs.Screen:
     text, keyboard = step.view(header, shown.draft, card.latest, shown.warnings)
     if shown.saved is not None:
         text = views.next_item_text(shown.saved == Saved.NO_CHANGE) + text
+    if shown.state != REPORT_DIALOG.states[-1]:  # the summary shows the draft itself
+        text += views.draft_kept_text(shown.draft)
     return text, keyboard
 
 
@@ -171,7 +180,10 @@ async def _present(
     if isinstance(outcome, StepShown):
         screen = _screen(outcome, usecases)
         retire, remember = outcome.retire, member.dialog
-        await dialogs.show(bot, chat_id, screen, edit=edit, retire=retire, remember=remember)
+        in_place = None if anew else retire  # a typed answer: the card follows in place
+        await dialogs.show(
+            bot, chat_id, screen, edit=edit, retire=retire, remember=remember, in_place=in_place
+        )
     elif isinstance(outcome, reporting.RoundDone):
         text = views.round_done_text(outcome.saved == Saved.NO_CHANGE, outcome.worklist)
         await dialogs.show(bot, chat_id, (text, None), edit=edit)
@@ -215,7 +227,7 @@ async def report_command(
     if isinstance(outcome, reporting.Refused):
         await message.answer(views.refusal_text(outcome.reason, outcome.code))
         return
-    await _present(message, outcome, member, usecases)
+    await _present(message, outcome, member, usecases, anew=True)  # a command: a new card
 
 
 # --- The dialog's steps (registered from REPORT_DIALOG) ---
@@ -277,12 +289,18 @@ async def dialog_other(message: Message, raw_state: str) -> None:
     await message.answer(otherwise())
 
 
-async def dialog_cancel(query: CallbackQuery, member: Member) -> None:
-    await reporting.cancel_report(member)
+async def dialog_cancel(query: CallbackQuery, member: Member, usecases: UseCaseContext) -> None:
+    """Cancel mid-round: what stays saved, and the way back to the list."""
+    if not reporting.is_department_member(member.person):
+        await reporting.cancel_report(member)
+        await query.answer()
+        return
+    cancelled = await reporting.cancel_in_round(usecases, member)
     await query.answer()
     if isinstance(query.message, Message):
+        text, keyboard = views.cancelled_step(cancelled.code, cancelled.saved)
         with suppress(TelegramBadRequest):
-            await query.message.edit_text(_("Cancelled. Nothing was saved."), reply_markup=None)
+            await query.message.edit_text(text, reply_markup=keyboard)
 
 
 async def stale_dialog_button(
@@ -308,6 +326,61 @@ async def stale_dialog_button(
         await _refused_tap(query, outcome)
         return
     await _present(query, outcome, member, usecases, anew=True)  # the tap was an older step
+
+
+async def edited_message(
+    message: Message, usecases: UseCaseContext, member: Member | None = None
+) -> None:
+    """Telegram's *Edit* of a sent message: the draft's comment follows it, a saved comment is
+    offered for correction; an edit of anything else needs no answer."""
+    if member is None:
+        return
+    text = message.text if message.text is not None else message.caption
+    outcome = await reporting.edit_message(usecases, member, message.message_id, text)
+    if isinstance(outcome, reporting.DraftCommentEdited):
+        screen = _screen(outcome.step, usecases)
+        assert message.bot is not None
+        chat_id, in_place = member.person.telegram_id, outcome.card_message
+        await dialogs.show(message.bot, chat_id, screen, edit=None, in_place=in_place)
+        await message.reply(views.comment_edited_text())
+    elif isinstance(outcome, reporting.CorrectionOffered):
+        text, keyboard = views.correction_offer(outcome.item, outcome.update, outcome.comment)
+        await message.reply(text, reply_markup=keyboard)
+    elif isinstance(outcome, reporting.EditNotKept):
+        superseded = outcome == reporting.EditNotKept.SUPERSEDED
+        await message.reply(views.edit_not_kept_text(superseded))
+
+
+async def correct_saved(
+    query: CallbackQuery,
+    callback_data: callbacks.CorrectSaved,
+    usecases: UseCaseContext,
+    member: Member | None = None,
+) -> None:
+    """The answer to "correct the saved update?"."""
+    if not await _button_may_be_used(query, member):
+        return
+    assert member is not None and isinstance(query.message, Message)
+    accept = callback_data.accept
+    outcome = await reporting.correct_saved(
+        usecases, member, callback_data.update_id, accept=accept
+    )
+    await query.answer()
+    if isinstance(outcome, reporting.CorrectionSaved):
+        text = views.corrected_text(outcome.item, outcome.correction)
+    elif isinstance(outcome, reporting.Refused):
+        text = views.refusal_text(outcome.reason)
+    else:
+        text = views.correction_closed_text(outcome.declined)
+    with suppress(TelegramBadRequest):
+        await query.message.edit_text(text, reply_markup=None)
+
+
+async def sticker(message: Message, member: Member | None = None) -> None:
+    """A sticker gets a short friendly answer (strangers get the fallback's)."""
+    if member is None:
+        raise SkipHandler
+    await message.answer(views.sticker_reply())
 
 
 async def cancel_command(message: Message, state: FSMContext | None = None) -> None:
@@ -359,6 +432,7 @@ def create_button_router() -> Router:
     router.callback_query.register(confirm_item, callbacks.ConfirmItem.filter())
     router.callback_query.register(confirm_all, callbacks.ConfirmAll.filter())
     router.callback_query.register(open_item, callbacks.OpenItem.filter())
+    router.callback_query.register(correct_saved, callbacks.CorrectSaved.filter())
     REPORT_DIALOG.register(buttons=router, messages=None, handlers=_STEPS)
     return router
 
@@ -370,5 +444,7 @@ def create_router() -> Router:
     router.message.register(away_command, Command("away"))
     router.message.register(report_command, Command("report"))
     router.message.register(cancel_command, Command("cancel"))
+    router.message.register(sticker, F.sticker)
+    router.edited_message.register(edited_message, F.text | F.caption)
     REPORT_DIALOG.register(buttons=None, messages=router, handlers=_STEPS)
     return router

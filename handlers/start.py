@@ -23,6 +23,9 @@ async def start_with_invite(
 ) -> None:
     assert message.from_user is not None  # guaranteed by the F.from_user filter
     outcome = await people.redeem(caller.ctx, command.args or "", _newcomer(message.from_user))
+    if isinstance(outcome, people.Welcome):  # his own link again: where he stands
+        await message.answer(views.already_registered(outcome))
+        return
     if isinstance(outcome, Refused):
         await message.answer(views.invite_refused(outcome))
         return
@@ -45,11 +48,11 @@ async def start(message: Message, caller: Caller, i18n: I18n) -> None:
 async def choose_language(
     query: CallbackQuery, callback_data: LanguageChoice, caller: Caller, bot: Bot, i18n: I18n
 ) -> None:
-    person = await people.choose_language(caller, callback_data.locale)
-    if person is None:
+    chosen = await people.choose_language(caller, callback_data.locale)
+    if chosen is None:
         await query.answer(views.no_access(), show_alert=True)
         return
-    chosen = people.Welcome(person)
+    person = chosen.person
     await views.set_menu(bot, i18n, chosen)
     with i18n.use_locale(callback_data.locale):
         await query.answer(views.language_saved())

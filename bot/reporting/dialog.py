@@ -9,6 +9,7 @@ or "no change". The routers are built from `REPORT_DIALOG` (handlers/reporting.p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
@@ -27,6 +28,7 @@ from bot.reporting.service import (
     clean_comment,
     needs_explanation,
     parse_progress,
+    percent_in,
 )
 from bot.reporting.views import (
     NO_CHANGE,
@@ -118,10 +120,34 @@ def choose_cause(cause: str) -> Transition:
     return apply
 
 
-def write_comment(comment: str) -> Transition:
+def write_comment(comment: str, message_id: int | None = None) -> Transition:
+    """The comment, and the chat message it came from (an edit of that message follows)."""
+
     def apply(draft: Draft) -> Next:
-        draft.comment = comment
+        draft.comment, draft.comment_message_id = comment, message_id
         return ReportDialog.confirm
+
+    return apply
+
+
+_BARE_NUMBER = re.compile(r"[\d\s.,%+-]+")
+
+
+def _kept_as_comment(message: Message, stay: State) -> Transition | None:
+    """Free text where a button is expected: kept as the comment draft (never thrown away),
+    a percent in it offered as the progress; the dialog stays at its step. None when the
+    text cannot be a comment: empty, too long, a bare number (an answer out of range), or a
+    single word (a mistyped button label more likely than a comment)."""
+    comment = clean_comment(message.text)
+    if comment is None or _BARE_NUMBER.fullmatch(comment) or len(comment.split()) < 2:
+        return None
+    offered, message_id = percent_in(comment), message.message_id
+
+    def apply(draft: Draft) -> Next:
+        draft.comment, draft.comment_message_id = comment, message_id
+        if offered is not None:
+            draft.offered_progress = offered
+        return stay
 
     return apply
 
@@ -188,27 +214,30 @@ def _typed_status(message: Message, i18n: I18n) -> Transition | str:
     """A typed button label («по плану», «жоспар бойынша», «без изменений») is a tap."""
     choice = typed_choice(i18n, message.text, status_choices)
     if choice is None:
-        return _use_the_buttons()
+        return _kept_as_comment(message, ReportDialog.status) or _use_the_buttons()
     return _finish(Finish.SAME) if choice == NO_CHANGE else choose_status(choice)
 
 
 def _typed_progress(message: Message, _i18n: I18n) -> Transition | str:
     value = parse_progress(message.text)
     if value is None:
-        return _("Please send a whole number from 0 to 100, or tap a button above.")
+        kept = _kept_as_comment(message, ReportDialog.progress)
+        return kept or _("Please send a whole number from 0 to 100, or tap a button above.")
     return choose_progress(value)
 
 
 def _typed_cause(message: Message, i18n: I18n) -> Transition | str:
     cause = typed_choice(i18n, message.text, cause_choices)
-    return _use_the_buttons() if cause is None else choose_cause(cause)
+    if cause is None:
+        return _kept_as_comment(message, ReportDialog.cause) or _use_the_buttons()
+    return choose_cause(cause)
 
 
 def _typed_comment(message: Message, _i18n: I18n) -> Transition | str:
     comment = clean_comment(message.text)
     if comment is None:
         return _("The comment must be between 1 and 1000 characters. Please write it again.")
-    return write_comment(comment)
+    return write_comment(comment, message.message_id)
 
 
 def _typed_at_confirm(message: Message, i18n: I18n) -> Transition | str:
@@ -219,7 +248,7 @@ def _typed_at_confirm(message: Message, i18n: I18n) -> Transition | str:
     value = parse_progress(message.text)
     if value is None:
         return _typed_comment(message, i18n)
-    as_comment = write_comment(clean_comment(message.text) or "")
+    as_comment = write_comment(clean_comment(message.text) or "", message.message_id)
 
     def apply(draft: Draft) -> Next:
         if draft.status == ItemStatus.DONE:
@@ -243,13 +272,45 @@ def _sent_file(message: Message, _i18n: I18n) -> Transition | str:
         size, name = document.file_size, document.file_name
     if size is not None and size > TELEGRAM_DOWNLOAD_LIMIT:
         return _("This file is larger than 20 MB, the limit for bots. Please send a smaller one.")
+    caption, message_id = clean_comment(message.caption), message.message_id
 
     def apply(draft: Draft) -> Next:
+        """A caption is the comment when none was given, else the file's label."""
+        label = name
+        if caption is not None and not draft.comment:
+            draft.comment, draft.comment_message_id = caption, message_id
+        elif caption is not None:
+            label = f"{caption} ({name})" if name else caption
         draft.evidence_kind, draft.evidence_file_id = kind, file_id
-        draft.evidence_unique_id, draft.evidence_name = unique_id, name[:200] if name else None
+        draft.evidence_unique_id, draft.evidence_name = unique_id, label[:200] if label else None
         return ReportDialog.confirm
 
     return apply
+
+
+def _spoken_at(state: State) -> Callable[[Message, I18n], Transition | str]:
+    """A voice or video message in the dialog: attached as evidence (the head is asked for a
+    short typed comment too); the dialog stays at its step, or goes to the summary from the
+    file and summary steps."""
+    following = ReportDialog.confirm if state in _FILE_STEPS else state
+
+    def read(message: Message, _i18n: I18n) -> Transition | str:
+        media = message.voice or message.video_note
+        assert media is not None  # the filter guarantees one of them
+        kind = "voice" if message.voice else "video_note"
+        if media.file_size is not None and media.file_size > TELEGRAM_DOWNLOAD_LIMIT:
+            return _(
+                "This file is larger than 20 MB, the limit for bots. Please send a smaller one."
+            )
+
+        def apply(draft: Draft) -> Next:
+            draft.evidence_kind, draft.evidence_file_id = kind, media.file_id
+            draft.evidence_unique_id, draft.evidence_name = media.file_unique_id, None
+            return following
+
+        return apply
+
+    return read
 
 
 # --- Reading ahead: the item an update is about ---
@@ -292,8 +353,8 @@ def _status_view(header: str, draft: Draft, latest: StatusUpdate | None, _w: obj
     return status_step(header, draft.item_id, latest)
 
 
-def _progress_view(header: str, draft: Draft, _latest: object, _w: object) -> Screen:
-    return progress_step(header, draft.item_id)
+def _progress_view(header: str, draft: Draft, latest: StatusUpdate | None, _w: object) -> Screen:
+    return progress_step(header, draft, latest)
 
 
 def _cause_view(header: str, draft: Draft, _latest: object, _w: object) -> Screen:
@@ -321,6 +382,8 @@ def _please_send_a_file() -> str:
 
 
 _FILES = F.photo | F.document
+_SPOKEN = F.voice | F.video_note
+_FILE_STEPS = (ReportDialog.evidence, ReportDialog.confirm)
 
 REPORT_DIALOG = DialogTable(
     Step(
@@ -330,34 +393,37 @@ REPORT_DIALOG = DialogTable(
             Tap(PickStatus, lambda tap: choose_status(tap.status)),
             Tap(DialogAction, _status_action),
         ),
-        typed=(Typed(F.text, _typed_status),),
+        typed=(Typed(_SPOKEN, _spoken_at(ReportDialog.status)), Typed(F.text, _typed_status)),
         otherwise=_use_the_buttons,
     ),
     Step(
         ReportDialog.progress,
         _progress_view,
         taps=(Tap(PickProgress, lambda tap: choose_progress(tap.value)),),
-        typed=(Typed(F.func(bool), _typed_progress),),  # any message: a photo gets the hint
+        typed=(
+            Typed(_SPOKEN, _spoken_at(ReportDialog.progress)),
+            Typed(F.func(bool), _typed_progress),  # any other message: a photo gets the hint
+        ),
     ),
     Step(
         ReportDialog.cause,
         _cause_view,
         taps=(Tap(PickCause, lambda tap: choose_cause(tap.cause)),),
-        typed=(Typed(F.text, _typed_cause),),
+        typed=(Typed(_SPOKEN, _spoken_at(ReportDialog.cause)), Typed(F.text, _typed_cause)),
         otherwise=_use_the_buttons,
     ),
     Step(
         ReportDialog.comment,
         _comment_view,
         taps=(Tap(DialogAction, _comment_action),),
-        typed=(Typed(F.text, _typed_comment),),
+        typed=(Typed(_SPOKEN, _spoken_at(ReportDialog.comment)), Typed(F.text, _typed_comment)),
         otherwise=_please_write_text,
     ),
     Step(
         ReportDialog.evidence,
         _evidence_view,
         taps=(Tap(DialogAction, _evidence_action),),
-        typed=(Typed(_FILES, _sent_file),),
+        typed=(Typed(_SPOKEN, _spoken_at(ReportDialog.evidence)), Typed(_FILES, _sent_file)),
         otherwise=_please_send_a_file,
     ),
     Step(
@@ -367,6 +433,7 @@ REPORT_DIALOG = DialogTable(
         typed=(
             Typed(F.text & ~F.text.startswith("/"), _typed_at_confirm),
             Typed(_FILES, _sent_file),
+            Typed(_SPOKEN, _spoken_at(ReportDialog.confirm)),
         ),
         otherwise=_use_the_buttons,
     ),

@@ -38,8 +38,10 @@ from db.models import (
 PAGE_SIZE = 8
 MAX_COMMENT_LENGTH = 1000
 PROGRESS_CHOICES = (0, 25, 50, 75, 100)
+SPOKEN_EVIDENCE = frozenset({"voice", "video_note"})  # evidence that still wants a typed comment
 RISK_STATUSES = frozenset({ItemStatus.AT_RISK, ItemStatus.BLOCKED})
 _PROGRESS_TEXT = re.compile(r"^\s*(\d{1,3})\s*%?\s*$")
+_PERCENT_IN_TEXT = re.compile(r"(?<![\d.,])(\d{1,3})\s*%")
 
 
 class ReportRefusal(StrEnum):
@@ -61,6 +63,16 @@ def parse_progress(text: str | None) -> int | None:
     if match is None:
         return None
     value = int(match.group(1))
+    return value if 0 <= value <= 100 else None
+
+
+def percent_in(text: str | None) -> int | None:
+    """The one percent a sentence names («готовность 80%, сдадим к 25 декабря» → 80); None
+    when it names none, several different ones, or one out of range."""
+    found = {int(value) for value in _PERCENT_IN_TEXT.findall(text or "")}
+    if len(found) != 1:
+        return None
+    value = found.pop()
     return value if 0 <= value <= 100 else None
 
 
@@ -113,6 +125,9 @@ class Draft:
     evidence_unique_id: str | None = None
     evidence_name: str | None = None
     warned: bool = False  # the head has seen this draft's sanity warnings once
+    comment_message_id: int | None = None  # the chat message the comment came from (edits)
+    offered_progress: int | None = None  # a percent found in free text: one tap accepts it
+    same: bool = False  # "no change" held back by a warning: Save repeats the last report
 
     def to_data(self) -> dict[str, object]:
         return {"draft": self.__dict__.copy()}
@@ -128,6 +143,8 @@ class Draft:
             return value if isinstance(value, str) else None
 
         progress = raw.get("progress")
+        message_id = raw.get("comment_message_id")
+        offered = raw.get("offered_progress")
         return cls(
             item_id=raw["item_id"],
             status=text("status"),
@@ -139,6 +156,9 @@ class Draft:
             evidence_unique_id=text("evidence_unique_id"),
             evidence_name=text("evidence_name"),
             warned=raw.get("warned") is True,
+            comment_message_id=message_id if isinstance(message_id, int) else None,
+            offered_progress=offered if isinstance(offered, int) else None,
+            same=raw.get("same") is True,
         )
 
 
@@ -257,6 +277,25 @@ async def worklists(
         )
         result[department_id] = Worklist(items=department_items, updated_ids=updated, latest=mine)
     return result
+
+
+async def answered_this_round(session: AsyncSession, department_id: int, since: datetime) -> int:
+    """How many of the department's items were reported on since its last request (or
+    `since`), in one statement: what Cancel mid-round says stays saved."""
+    last_request = (
+        select(func.max(RoundRequest.requested_at))
+        .where(RoundRequest.department_id == department_id)
+        .scalar_subquery()
+    )
+    statement = (
+        select(func.count(func.distinct(StatusUpdate.item_id)))
+        .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
+        .where(
+            RoadmapItem.department_id == department_id,
+            col(StatusUpdate.created_at) >= func.coalesce(last_request, since),
+        )
+    )
+    return int((await session.exec(statement)).one())
 
 
 @dataclass(frozen=True)
@@ -517,6 +556,7 @@ async def record_update(
         evidence_unique_id=draft.evidence_unique_id,
         evidence_name=draft.evidence_name,
         created_at=now,
+        message_id=draft.comment_message_id if draft.comment else None,
     )
     session.add(update)
     await session.flush()
@@ -656,6 +696,49 @@ async def confirm_all_unchanged(
         await _answer_current_request(session, person.department_id, now)  # type: ignore[arg-type]
     await session.commit()
     return confirmed
+
+
+async def saved_comment_message(
+    session: AsyncSession, person: Person, message_id: int
+) -> StatusUpdate | None:
+    """The person's saved update whose comment came from chat message `message_id`: the
+    newest entry of that line (a correction of it, if any)."""
+    statement = (
+        select(StatusUpdate)
+        .where(StatusUpdate.author_id == person.id, StatusUpdate.message_id == message_id)
+        .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
+async def record_correction(
+    session: AsyncSession, *, person: Person, original: StatusUpdate, comment: str, now: datetime
+) -> StatusUpdate:
+    """A correction of a saved update's comment: a history entry of its own (author, time,
+    `corrects_id`), the original kept and marked `corrected`. It is not a new answer to the
+    round and declares no new risk. Flushed, not committed."""
+    correction = StatusUpdate(
+        item_id=original.item_id,
+        author_id=person.id,  # type: ignore[arg-type]
+        status=original.status,
+        progress=original.progress,
+        comment=comment,
+        cause=original.cause,
+        evidence_kind=original.evidence_kind,
+        evidence_file_id=original.evidence_file_id,
+        evidence_unique_id=original.evidence_unique_id,
+        evidence_name=original.evidence_name,
+        confirmation=original.confirmation,
+        created_at=now,
+        message_id=original.message_id,
+        corrects_id=original.id,
+    )
+    original.corrected = True
+    session.add_all([original, correction])
+    await session.flush()
+    await queries.mark_risk_dirty(session, now=now, item_ids=[original.item_id])
+    return correction
 
 
 async def update_with_item(

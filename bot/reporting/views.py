@@ -14,6 +14,7 @@ from bot.core.causes import Cause
 from bot.core.text import quote
 from bot.reporting.service import (
     PROGRESS_CHOICES,
+    SPOKEN_EVIDENCE,
     Draft,
     ReportRefusal,
     SanityWarning,
@@ -25,6 +26,7 @@ from bot.telegram import menus
 from bot.telegram.callbacks import (
     ConfirmAll,
     ConfirmItem,
+    CorrectSaved,
     DialogAction,
     OpenItem,
     PickCause,
@@ -109,6 +111,16 @@ def worklist_text(worklist: Worklist, page: int) -> str:
     return "\n".join(lines)
 
 
+def confirmed_label(latest: StatusUpdate) -> str:
+    """What a ✓ repeats, in half a row: the percent, with a short status word when the item
+    is not on track («✓ риск, 20%»), so a risky item does not look routine."""
+    if latest.status == ItemStatus.AT_RISK:
+        return _("risk, {progress}%").format(progress=latest.progress)
+    if latest.status == ItemStatus.BLOCKED:
+        return _("will not be met, {progress}%").format(progress=latest.progress)
+    return f"{latest.progress}%"
+
+
 def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | None:
     """One row per item: the item (opens the dialog) and, when it can be, ✓ with the progress
     it confirms; then "everything else unchanged" and the page arrows."""
@@ -129,7 +141,7 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
             )
             row.append(
                 InlineKeyboardButton(
-                    text=f"✓ {worklist.latest[item.id].progress}%",
+                    text="✓ " + confirmed_label(worklist.latest[item.id]),
                     callback_data=ConfirmItem(item_id=item.id, page=shown).pack(),
                 )
             )
@@ -211,8 +223,11 @@ def round_summary(worklist: Worklist) -> str:
     return head + ": " + "; ".join(parts) if parts else head
 
 
-def confirm_all_step(worklist: Worklist, page: int) -> tuple[str, InlineKeyboardMarkup]:
-    """The list a head checks before confirming every remaining item at once."""
+def confirm_all_step(
+    worklist: Worklist, page: int, warned: frozenset[int] = frozenset()
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The list a head checks before confirming every remaining item at once; ⚠️ marks the
+    items whose repeated report looks like a slip (on track past the deadline)."""
     items = worklist.confirmable
     lines = [
         "<b>"
@@ -225,10 +240,14 @@ def confirm_all_step(worklist: Worklist, page: int) -> tuple[str, InlineKeyboard
     ]
     for item in items:
         latest = worklist.latest[row_id(item)]
+        mark = "⚠️ " if row_id(item) in warned else ""
         lines.append(
-            f"{quote(item.code)} {quote(cut_label(pick_name(item.title_kk, item.title_ru)))} — "
+            f"{mark}{quote(item.code)} "
+            f"{quote(cut_label(pick_name(item.title_kk, item.title_ru)))} — "
             f"{status_label(latest.status)}, {latest.progress}%"
         )
+    if warned:
+        lines.append("⚠️ " + _("The deadline has passed, but the status is “on track”."))
     without = [item for item in worklist.waiting if item not in items]
     if without:
         lines.append(
@@ -304,14 +323,56 @@ def status_step(
     return f"{header}\n\n" + _("What is the status of the item?"), fitted_to_labels(buttons)
 
 
-def progress_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
-    buttons = [
-        button(f"{value}%", PickProgress(item_id=item_id, value=value))
-        for value in PROGRESS_CHOICES
-    ]
-    buttons.append(_cancel(item_id))
+def progress_choices(current: int | None) -> list[int]:
+    """Around the current value (current · +5 · +10 · +25 · 100), where most answers land;
+    the quarters for a first report, which has nothing to be near."""
+    if current is None:
+        return list(PROGRESS_CHOICES)
+    steps = (current, current + 5, current + 10, current + 25, 100)
+    return sorted({value for value in steps if value <= 100})
+
+
+def progress_step(
+    header: str, draft: Draft, previous: StatusUpdate | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The progress buttons; "keep 60%" for the current value, and "80%?" first when the
+    head's own words named a percent."""
+    item_id, current = draft.item_id, previous.progress if previous is not None else None
+    offered = draft.offered_progress
+    first: list[InlineKeyboardButton] = []
+    if offered is not None:
+        label = _("{progress}%?").format(progress=offered)
+        first.append(button(label, PickProgress(item_id=item_id, value=offered)))
+    values = [value for value in progress_choices(current) if value != offered]
+    others = []
+    for value in values:
+        if value == current:
+            label = _("Keep {progress}%").format(progress=value)
+            first.append(button(label, PickProgress(item_id=item_id, value=value)))
+        else:
+            others.append(button(f"{value}%", PickProgress(item_id=item_id, value=value)))
+    buttons = [*first, *others, _cancel(item_id)]
     question = _("Progress, %: tap a button or type a whole number from 0 to 100.")
-    return f"{header}\n\n{question}", in_rows(buttons, len(PROGRESS_CHOICES), 1)
+    sizes = [len(first)] if first else []
+    return f"{header}\n\n{question}", in_rows(buttons, *sizes, len(others) or 1, 1)
+
+
+def draft_kept_text(draft: Draft) -> str:
+    """Under a step before the summary: what the head has already given in his own words or
+    as a file, so nothing he sent seems lost."""
+    lines = []
+    if draft.comment:
+        lines.append(_("Your comment is kept: {comment}").format(comment=quote(draft.comment)))
+    if draft.evidence_kind:
+        evidence = quote(evidence_label(draft.evidence_kind, draft.evidence_name))
+        lines.append(_("Evidence attached: {file}").format(file=evidence))
+        if not draft.comment and draft.evidence_kind in SPOKEN_EVIDENCE:
+            lines.append(_("Please type a short comment too."))
+    return "\n\n" + "\n".join(lines) if lines else ""
+
+
+def sticker_reply() -> str:
+    return _("👍 Thank you! To report, tap a button or send /myitems.")
 
 
 def cause_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
@@ -449,6 +510,14 @@ def rest_confirmed_text(count: int, worklist: Worklist) -> str:
     return text
 
 
+def round_closed_prefix(worklist: Worklist) -> str:
+    """Above the worklist after a ✓: the round's closing line once nothing waits (as after
+    Save and "everything else unchanged")."""
+    if worklist.waiting or not worklist.updated_ids:
+        return ""
+    return round_summary(worklist) + "\n\n"
+
+
 def member_command_refusal(stranger_chat_id: int | None) -> str:
     """A members' command from a stranger (who gets their id to pass on) or another role."""
     if stranger_chat_id is not None:
@@ -466,3 +535,76 @@ def away_reply(person: Person, outcome: Person | Exception | None) -> str:
     if isinstance(outcome, Exception):
         return away_refusal_text(outcome)
     return away_text(person, outcome)
+
+
+def comment_edited_text() -> str:
+    return "✏️ " + _("The comment in the draft now follows your edit.")
+
+
+def correction_offer(
+    item: RoadmapItem, saved: StatusUpdate, comment: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """After an edit of a comment that was saved already: the two texts, and whether to
+    correct the saved update."""
+    text = "\n".join(
+        (
+            _("You edited a comment that is already saved for item {code}.").format(
+                code=quote(item.code)
+            ),
+            _("Saved text: {comment}").format(comment=quote(saved.comment or "")),
+            _("Edited text: {comment}").format(comment=quote(comment)),
+            "",
+            _("Correct the saved update? The original stays in the history, marked corrected."),
+        )
+    )
+    update_id = saved.id
+    assert update_id is not None
+    keyboard = in_rows(
+        [
+            button(_("Correct it"), CorrectSaved(update_id=update_id, accept=True)),
+            button(_("Keep as saved"), CorrectSaved(update_id=update_id, accept=False)),
+        ],
+        2,
+    )
+    return text, keyboard
+
+
+def corrected_text(item: RoadmapItem, correction: StatusUpdate) -> str:
+    return "✅ " + _("Corrected: item {code} now reads: {comment}").format(
+        code=quote(item.code), comment=quote(correction.comment or "")
+    )
+
+
+def correction_closed_text(declined: bool) -> str:
+    if declined:
+        return _("The saved update stays as it was.")
+    return _("This offer is no longer open: the item has a newer report, or the edit changed.")
+
+
+def edit_not_kept_text(superseded: bool) -> str:
+    if superseded:
+        return _(
+            "This comment belongs to an earlier report; the item has a newer one, so the edit "
+            "was not taken. To change the item, send a new report."
+        )
+    return _("The edited comment is empty or longer than 1000 characters. Please type it again.")
+
+
+def cancelled_step(code: str | None, saved: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Cancel mid-round: the item left as it was, the round's answers that stay saved, and
+    [Back to the list]."""
+    if saved == 0:
+        text = _("Cancelled. Nothing was saved.")
+    else:
+        lines = []
+        if code is not None:
+            lines.append(_("Cancelled: item {code} is left as it was.").format(code=quote(code)))
+        lines.append(
+            ngettext(
+                "Your answer on {count} item of this round stays saved.",
+                "Your answers on {count} items of this round stay saved.",
+                saved,
+            ).format(count=saved)
+        )
+        text = "\n".join(lines)
+    return text, in_rows([button(_("Back to the list"), WorklistPage(page=0))], 1)

@@ -90,6 +90,13 @@ class ImportSheet(CallbackData, prefix="ims"):
     token: str
 
 
+class CorrectSaved(CallbackData, prefix="rfx"):
+    """After an edit of a saved comment: correct the saved update (`accept`) or keep it."""
+
+    update_id: DbId
+    accept: bool
+
+
 class ResendEvidence(CallbackData, prefix="ev"):
     """Send an update's photo or document again, by its Telegram file id."""
 

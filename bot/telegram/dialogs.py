@@ -92,6 +92,7 @@ class DialogTable:
         key, build = context
         router.callback_query.middleware(ContextMiddleware(key, build))
         router.message.middleware(ContextMiddleware(key, build))
+        router.edited_message.middleware(ContextMiddleware(key, build))
         return router
 
     def __contains__(self, raw_state: object) -> bool:
@@ -161,14 +162,24 @@ async def show(
     edit: Message | None,
     retire: int | None = None,
     remember: Remembers | None = None,
+    in_place: int | None = None,
 ) -> None:
-    """Show a step: in place of `edit` after a tap, else as a new message (the keyboard of
-    the message `retire` is removed first, so only one step is ever active). `remember` keeps
-    the new message's id in the dialog's data (`message_id`): the next step retires it."""
+    """Show a step: in place of `edit` after a tap (or of the message `in_place`, when it can
+    still be edited), else as a new message (the keyboard of the message `retire` is removed
+    first, so only one step is ever active). `remember` keeps the new message's id in the
+    dialog's data (`message_id`): the next step retires it."""
     text, keyboard = screen
     if edit is not None:
         await edit.edit_text(text, reply_markup=keyboard)
         return
+    if in_place is not None:
+        with suppress(TelegramBadRequest):  # too old, deleted: shown anew below
+            await bot.edit_message_text(
+                text, chat_id=chat_id, message_id=in_place, reply_markup=keyboard
+            )
+            if remember is not None:
+                await remember.update_data(message_id=in_place)
+            return
     if retire is not None:
         with suppress(TelegramBadRequest):
             await bot.edit_message_reply_markup(

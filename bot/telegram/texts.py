@@ -112,8 +112,10 @@ def help_text(person: Person) -> str:
 
 
 def evidence_label(kind: str | None, name: str | None) -> str:
-    """«фото» / «файл», with the file's name when Telegram gave one (plain text)."""
-    label = _("photo") if kind == "photo" else _("file")
+    """«фото» / «файл» / «голосовое сообщение», with the file's name when Telegram gave one
+    (plain text)."""
+    labels = {"photo": _("photo"), "voice": _("voice message"), "video_note": _("video message")}
+    label = labels.get(kind or "", _("file"))
     return f"{label} «{name}»" if name else label
 
 
@@ -143,3 +145,12 @@ def away_refusal_text(error: Exception) -> str:
     if isinstance(error, InvalidDeputyError):
         return _("A deputy must be another member of the same department who is not away.")
     return _("Nobody with this Telegram ID or username is registered.")
+
+
+def joined_notice(person: Person, department_name: str | None) -> str:
+    """To the secretariat when an invitation is used: who joined, as what."""
+    role = role_label(person.role)
+    where = f"{role}, {department_name}" if department_name else role
+    return "👤 " + _("{name} has joined the bot: {role}.").format(
+        name=quote(person.display_name), role=quote(where)
+    )

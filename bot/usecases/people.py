@@ -6,14 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.core.clock import local_today
 from bot.core.errors import UnknownDepartmentError
 from bot.core.parsing import AwayRequest
-from bot.people import invites
+from bot.core.weekly import WeeklyTime
+from bot.delivery.enqueue import enqueue_message
+from bot.people import invites, recipients
 from bot.people import service as people_service
 from bot.people.invites import Newcomer as Newcomer
+from bot.reporting.service import open_items
+from bot.telegram.i18n import in_locale, pick_name
+from bot.telegram.texts import joined_notice
 from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.ports import UseCaseContext
+from bot.workdays import schedule as stored_schedule
 from db import queries
 from db.models import Department, Person, Role
 
@@ -123,7 +131,13 @@ class ChooseLanguage:
 
 @dataclass(frozen=True)
 class Welcome:
+    """A known person; for a department member who has just chosen a language, where he
+    stands: his department, its open items and when requests come."""
+
     person: Person
+    department: Department | None = None
+    open_items: int = 0
+    schedule: WeeklyTime | None = None
 
 
 @dataclass(frozen=True)
@@ -147,16 +161,53 @@ async def start(caller: Caller, newcomer: invites.Newcomer) -> Welcome | ChooseL
     return ChooseLanguage() if person.locale is None else Welcome(person)
 
 
-async def redeem(ctx: UseCaseContext, token: str, newcomer: invites.Newcomer) -> Person | Refused:
-    """/start with an invitation: the newcomer gets its role; the link dies with it."""
+async def redeem(
+    ctx: UseCaseContext, token: str, newcomer: invites.Newcomer
+) -> Person | Refused | Welcome:
+    """/start with an invitation: the newcomer gets its role; the link dies with it; the
+    secretariat is told who joined (through the outbox, each in their language). A refused
+    link from someone already registered (his own used link) is a welcome back instead."""
     async with ctx.session_maker() as session:
-        return await refused_or(
+        outcome = await refused_or(
             invites.redeem_invite(session, token=token, newcomer=newcomer, now=ctx.clock.now())
         )
+        if isinstance(outcome, Person):
+            await _tell_the_secretariat(ctx, session, outcome)
+            return outcome
+        known = await queries.person_by_telegram_id(session, newcomer.telegram_id)
+        if known is not None and known.active and known.locale is not None:
+            department_id = known.department_id
+            department = await session.get(Department, department_id) if department_id else None
+            return Welcome(known, department)
+    return outcome
 
 
-async def choose_language(caller: Caller, locale: str) -> Person | None:
-    """The person's language from now on; None if the bot does not know them."""
+async def _tell_the_secretariat(ctx: UseCaseContext, session: AsyncSession, joined: Person) -> None:
+    department = (
+        await session.get(Department, joined.department_id) if joined.department_id else None
+    )
+    now = ctx.clock.now()
+    for member in await recipients.secretariat(session):
+        if member.id == joined.id:
+            continue
+        with in_locale(ctx.i18n, member.locale):
+            name = pick_name(department.name_kk, department.name_ru) if department else None
+            text = joined_notice(joined, name)
+        await enqueue_message(
+            session,
+            key=f"joined:{joined.id}:{member.id}",
+            kind="joined",
+            person=member,
+            text=text,
+            now=now,
+        )
+    await session.commit()
+    ctx.signals.wake_outbox()
+
+
+async def choose_language(caller: Caller, locale: str) -> Welcome | None:
+    """The person's language from now on (None if the bot does not know them); a member is
+    told his department, its open items and the request schedule."""
     if caller.person is None:
         return None
     async with caller.ctx.session_maker() as session:
@@ -164,4 +215,9 @@ async def choose_language(caller: Caller, locale: str) -> Person | None:
         if person is None:
             return None
         await people_service.set_locale(session, person, locale, caller.ctx.clock.now())
-    return person
+        if person.role != Role.MEMBER or person.department_id is None:
+            return Welcome(person)
+        department = await session.get(Department, person.department_id)
+        items = await open_items(session, person.department_id)
+        schedule = await stored_schedule.round_schedule(session, caller.policy.round_schedule)
+    return Welcome(person, department, len(items), schedule)

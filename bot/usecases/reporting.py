@@ -31,12 +31,16 @@ from bot.reporting.service import (
     ReportRefusal,
     ReportRefusedError,
     SanityWarning,
+    answered_this_round,
+    clean_comment,
     confirm_all_unchanged,
     next_waiting_item,
     record_confirmation,
+    record_correction,
     record_update,
     reportable_item,
     sanity_warnings,
+    saved_comment_message,
     worklist,
 )
 from bot.reporting.service import (
@@ -45,7 +49,9 @@ from bot.reporting.service import (
 from bot.usecases.ports import DialogStore
 from bot.usecases.ports import UseCaseContext as UseCaseContext  # for the callers
 from db import queries
-from db.models import Person, RoadmapItem, Role
+from db.models import Person, RoadmapItem, Role, StatusUpdate
+
+_CORRECTION = "correction"  # the dialog data's key for an offered correction of a saved update
 
 
 @dataclass(frozen=True)
@@ -203,13 +209,15 @@ async def _move(
     warnings: tuple[SanityWarning, ...] = ()
     if state == ReportDialog.confirm and draft.warned:
         warnings = tuple(sanity_warnings(draft, card.item, card.latest, today))
-    previous = (await member.dialog.get_data()).get("message_id")
+    data = await member.dialog.get_data()
+    previous = data.get("message_id")
+    kept = {_CORRECTION: data[_CORRECTION]} if _CORRECTION in data else {}
     await member.dialog.set_state(state)
     if shown_in is not None:
-        await member.dialog.set_data({**draft.to_data(), "message_id": shown_in})
+        await member.dialog.set_data({**kept, **draft.to_data(), "message_id": shown_in})
         previous = None
     else:
-        await member.dialog.set_data(draft.to_data())
+        await member.dialog.set_data({**kept, **draft.to_data()})
     retire = previous if isinstance(previous, int) else None
     return StepShown(state, draft, card, today, warnings, saved, retire)
 
@@ -293,12 +301,45 @@ async def current_step(ctx: UseCaseContext, member: Member) -> StepShown | Refus
     return await _move(ctx, member, REPORT_DIALOG[state].state, draft, card, shown_in=None)
 
 
+def _unchanged_warnings(card: ItemSnapshot, today: date) -> list[SanityWarning]:
+    """What repeating the last report would save that looks like a slip (on track past the
+    deadline): Save's rule, for every path that repeats it ("no change" in the dialog, the
+    worklist's ✓, "everything else unchanged")."""
+    latest = card.latest
+    if latest is None:
+        return []
+    repeated = Draft(_item_id(card.item), status=latest.status, progress=latest.progress)
+    return sanity_warnings(repeated, card.item, latest, today)
+
+
+async def _held_back(
+    ctx: UseCaseContext, member: Member, item: RoadmapItem, *, shown_in: int | None
+) -> StepShown | None:
+    """A "no change" that looks like a slip: the summary with the warning and "Save anyway"
+    (which repeats the last report) instead of saving at once; None when nothing is amiss."""
+    card = await _card(member, item)
+    if card.latest is None or not _unchanged_warnings(card, _today(ctx)):
+        return None
+    latest = card.latest
+    draft = Draft(
+        _item_id(item),
+        status=latest.status,
+        progress=latest.progress,
+        cause=latest.cause,
+        warned=True,
+        same=True,
+    )
+    return await _move(ctx, member, ReportDialog.confirm, draft, card, shown_in=shown_in)
+
+
 async def report_status(
     ctx: UseCaseContext, member: Member, draft: Draft, item: RoadmapItem, *, shown_in: int | None
 ) -> StepShown | RoundDone | NotSaved:
     """Save: the report, the round's answer and the dialog's next step in one commit; the
     chair's alert scan is told when the report declares a risk. A draft that looks like a
     slip (on track past the deadline, progress going back) is shown once more with a warning."""
+    if draft.same and not draft.comment and not draft.evidence_kind:  # "no change", warned
+        return await confirm_unchanged(ctx, member, item, shown_in=shown_in, warned=True)
     card = await _card(member, item)
     if not draft.warned and sanity_warnings(draft, item, card.latest, _today(ctx)):
         draft.warned = True
@@ -322,9 +363,18 @@ async def report_status(
 
 
 async def confirm_unchanged(
-    ctx: UseCaseContext, member: Member, item: RoadmapItem, *, shown_in: int | None
+    ctx: UseCaseContext,
+    member: Member,
+    item: RoadmapItem,
+    *,
+    shown_in: int | None,
+    warned: bool = False,
 ) -> StepShown | RoundDone | NotSaved:
-    """ "No change" in the dialog: the last report repeated, then the next waiting item."""
+    """ "No change" in the dialog: the last report repeated, then the next waiting item; held
+    back once with a warning when it looks like a slip."""
+    held = None if warned else await _held_back(ctx, member, item, shown_in=shown_in)
+    if held is not None:
+        return held
     card = await _card(member, item)
     try:
         await record_confirmation(
@@ -357,11 +407,149 @@ async def _after_report(
     )
 
 
+@dataclass(frozen=True)
+class Cancelled:
+    """Cancel in the dialog: the item left as it was (its code), and how many of the
+    department's answers this round stay saved."""
+
+    code: str | None
+    saved: int
+
+
+async def cancel_in_round(ctx: UseCaseContext, member: Member) -> Cancelled:
+    """Cancel mid-round: close the dialog; say which item is left and what stays saved (the
+    item as the update read it ahead; one statement for the round's answers)."""
+    draft = Draft.from_data(await member.dialog.get_data())
+    await member.dialog.clear()
+    known = member.snapshot
+    code = known.item.code if known is not None and draft is not None else None
+    saved = await answered_this_round(member.session, _department(member), _round_start(ctx))
+    return Cancelled(code, saved)
+
+
 async def cancel_report(member: Member) -> bool:
     """Close the dialog; whether there was one."""
     had_dialog = await member.dialog.get_state() is not None
     await member.dialog.clear()
     return had_dialog
+
+
+# --- Edits of what was typed ---
+
+
+class EditNotKept(StrEnum):
+    TOO_LONG = "too_long"  # empty or longer than a comment may be
+    SUPERSEDED = "superseded"  # the item has a newer report than the edited one
+
+
+@dataclass(frozen=True)
+class DraftCommentEdited:
+    """The draft's comment follows the edit; `step` is the dialog's step with it, to show in
+    place of the card (`card_message`, when the dialog knows it)."""
+
+    step: StepShown
+    card_message: int | None
+
+
+@dataclass(frozen=True)
+class CorrectionOffered:
+    """The edited message's comment was saved already: correct the saved update?"""
+
+    update: StatusUpdate
+    item: RoadmapItem
+    comment: str
+
+
+@dataclass(frozen=True)
+class CorrectionSaved:
+    item: RoadmapItem
+    correction: StatusUpdate
+
+
+@dataclass(frozen=True)
+class CorrectionClosed:
+    """The offer was declined, or is no longer open (a newer offer, an old button)."""
+
+    declined: bool
+
+
+EditOutcome = DraftCommentEdited | CorrectionOffered | EditNotKept | None
+
+
+async def edit_message(
+    ctx: UseCaseContext, member: Member, message_id: int, text: str | None
+) -> EditOutcome:
+    """Telegram's *Edit* of a message the member sent: the draft's comment follows it; a
+    comment already saved is offered for correction; any other message needs nothing (None)."""
+    data = await member.dialog.get_data()
+    draft, state = Draft.from_data(data), await member.dialog.get_state()
+    in_dialog = draft is not None and state in REPORT_DIALOG
+    if in_dialog and draft is not None and draft.comment_message_id == message_id:
+        comment = clean_comment(text)
+        if comment is None:
+            return EditNotKept.TOO_LONG
+        draft.comment = comment
+        item = await _reportable(member, draft)
+        if isinstance(item, Refused):
+            return None
+        card_message = data.get("message_id")
+        shown_in = card_message if isinstance(card_message, int) else None
+        assert state is not None
+        step = await _move(
+            ctx,
+            member,
+            REPORT_DIALOG[state].state,
+            draft,
+            await _card(member, item),
+            shown_in=shown_in,
+        )
+        return DraftCommentEdited(step, shown_in)
+    saved = await saved_comment_message(member.session, member.person, message_id)
+    if saved is None or saved.id is None:
+        return None
+    latest = await queries.latest_update(member.session, saved.item_id)
+    if latest is None or latest.id != saved.id:
+        return EditNotKept.SUPERSEDED
+    comment = clean_comment(text)
+    if comment is None:
+        return EditNotKept.TOO_LONG
+    if comment == saved.comment:
+        return None
+    edited = await member.session.get(RoadmapItem, saved.item_id)
+    assert edited is not None  # an update's item is never deleted
+    await member.dialog.set_data({**data, _CORRECTION: {"update_id": saved.id, "comment": comment}})
+    return CorrectionOffered(saved, edited, comment)
+
+
+async def correct_saved(
+    ctx: UseCaseContext, member: Member, update_id: int, *, accept: bool
+) -> CorrectionSaved | CorrectionClosed | Refused:
+    """The answer to a correction offer: a correction entry (the original kept, marked
+    corrected), or nothing."""
+    data = await member.dialog.get_data()
+    offer = data.get(_CORRECTION)
+    if not isinstance(offer, dict) or offer.get("update_id") != update_id:
+        return CorrectionClosed(declined=False)
+    await member.dialog.set_data({key: value for key, value in data.items() if key != _CORRECTION})
+    if not accept:
+        return CorrectionClosed(declined=True)
+    original = await member.session.get(StatusUpdate, update_id)
+    latest = await queries.latest_update(member.session, original.item_id) if original else None
+    if original is None or latest is None or latest.id != original.id:
+        return CorrectionClosed(declined=False)
+    try:
+        item = await reportable_item(member.session, member.person, original.item_id)
+    except ReportRefusedError as refused:
+        return Refused(refused.reason)
+    correction = await record_correction(
+        member.session,
+        person=member.person,
+        original=original,
+        comment=str(offer.get("comment") or ""),
+        now=ctx.clock.now(),
+    )
+    await member.session.commit()
+    return CorrectionSaved(item, correction)
 
 
 # --- The worklist ---
@@ -373,11 +561,23 @@ async def department_worklist(ctx: UseCaseContext, member: Member) -> Worklist:
 
 
 async def confirm_item(
-    ctx: UseCaseContext, member: Member, item_id: int
-) -> ItemConfirmed | NotSaved:
-    """✓ in the worklist: one tap reports that the item has not changed."""
+    ctx: UseCaseContext, member: Member, item_id: int, *, shown_in: int | None = None
+) -> ItemConfirmed | NotSaved | StepShown:
+    """✓ in the worklist: one tap reports that the item has not changed; one that looks like a
+    slip opens the item's summary with the warning instead (`shown_in`: the worklist)."""
     if item_id in (await department_worklist(ctx, member)).updated_ids:
         return ItemConfirmed(await department_worklist(ctx, member), already=True)
+    try:
+        held = await _held_back(
+            ctx,
+            member,
+            await reportable_item(member.session, member.person, item_id),
+            shown_in=shown_in,
+        )
+    except ReportRefusedError as refused:
+        return NotSaved(refused.reason)
+    if held is not None:
+        return held
     try:
         await record_confirmation(
             member.session, person=member.person, item_id=item_id, now=ctx.clock.now()
@@ -388,6 +588,25 @@ async def confirm_item(
         return NotSaved(None)
     await member.session.commit()
     return ItemConfirmed(await department_worklist(ctx, member))
+
+
+@dataclass(frozen=True)
+class RestToConfirm:
+    """The items "everything else unchanged" would confirm, and those among them that look
+    like a slip (marked in the list the head checks)."""
+
+    worklist: Worklist
+    warned: frozenset[int]
+
+
+async def rest_to_confirm(ctx: UseCaseContext, member: Member) -> RestToConfirm:
+    work, today = await department_worklist(ctx, member), _today(ctx)
+    warned = frozenset(
+        _item_id(item)
+        for item in work.confirmable
+        if _unchanged_warnings(ItemSnapshot(item, work.latest.get(_item_id(item)), None), today)
+    )
+    return RestToConfirm(work, warned)
 
 
 async def confirm_rest_unchanged(ctx: UseCaseContext, member: Member) -> RestConfirmed:

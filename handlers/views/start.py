@@ -10,11 +10,12 @@ from aiogram.utils.i18n import gettext as _
 from bot.core.catalogs import SUPPORTED_LOCALES as SUPPORTED_LOCALES
 from bot.core.errors import InviteExpiredError, InviteUsedError
 from bot.core.text import quote
-from bot.telegram.i18n import N_
+from bot.telegram.i18n import N_, current_locale, ngettext, pick_name
 from bot.telegram.keyboards import language_keyboard
 from bot.telegram.menus import set_person_menu
 from bot.telegram.texts import help_text as help_text
 from bot.telegram.texts import no_access_text as no_access_text
+from bot.telegram.texts import role_label
 from bot.usecases.caller import Refused
 from bot.usecases.people import Welcome
 
@@ -51,6 +52,19 @@ def welcome_back(outcome: Welcome) -> str:
     )
 
 
+def already_registered(outcome: Welcome) -> str:
+    """A registered person who opens an invitation link again (his own, used one)."""
+    person, department = outcome.person, outcome.department
+    role = role_label(person.role)
+    if department is not None:
+        role += ", " + pick_name(department.name_kk, department.name_ru)
+    return (
+        _("You are already registered: {role}.").format(role=quote(role))
+        + "\n\n"
+        + help_text(person)
+    )
+
+
 def no_access() -> str:
     return _("You do not have access.")
 
@@ -60,7 +74,25 @@ def language_saved() -> str:
 
 
 def language_done(outcome: Welcome) -> str:
-    return _("Done! I will write to you in this language.") + "\n\n" + help_text(outcome.person)
+    """After the language choice: a member learns where he stands, then the commands."""
+    lines = [_("Done! I will write to you in this language.")]
+    if outcome.department is not None and outcome.schedule is not None:
+        department = pick_name(outcome.department.name_kk, outcome.department.name_ru)
+        lines.append(_("Your department: {name}.").format(name=quote(department)))
+        lines.append(
+            ngettext(
+                "It has {count} open item of the Road Map.",
+                "It has {count} open items of the Road Map.",
+                outcome.open_items,
+            ).format(count=outcome.open_items)
+        )
+        lines.append(
+            _(
+                "Status update requests come every {schedule}: answer with the buttons in a few "
+                "taps, or in your own words. Your items at any time: /myitems"
+            ).format(schedule=outcome.schedule.describe(current_locale()))
+        )
+    return "\n\n".join(lines) + "\n\n" + help_text(outcome.person)
 
 
 async def set_menu(bot: Bot, i18n: I18n, outcome: Welcome) -> None:

@@ -86,11 +86,11 @@ async def test_the_readme_first_steps_give_the_chair_twelve_and_no_false_alarm(
         # A real transition: the head says an on-track item will not be met. One alert.
         screen = await tap(emulator, HEAD, request, "5.2.1")
         screen = await tap(emulator, HEAD, screen, "Не будет")
-        emulator.send_text(HEAD, "20")
-        screen = await emulator.next_message(HEAD)
+        emulator.send_text(HEAD, "20")  # issue 22 (#17): typed answers edit the card in place
+        screen = await emulator.next_edit(HEAD)
         screen = await tap(emulator, HEAD, screen, screen.buttons[0][1][0])  # a cause
         emulator.send_text(HEAD, "Подрядчик расторг договор")
-        screen = await emulator.next_message(HEAD)
+        screen = await emulator.next_edit(HEAD)
         screen = await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # no evidence
         await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # save
         await jobs.settle()

@@ -75,13 +75,14 @@ async def test_a_round_answered_by_three_departments(
         screen = await tap(emulator, BUILD, requests[BUILD], "2.1")
         assert "Ремонт моста &lt;Б&gt;" in screen.source and "Ремонт моста <Б>" in screen.text
         screen = await tap(emulator, BUILD, screen, screen.buttons[1][0][0])  # at risk
+        # Issue 22 (#17): typed answers and files show the next step in place of the card.
         emulator.send_text(BUILD, "35")
-        screen = await emulator.next_message(BUILD)
+        screen = await emulator.next_edit(BUILD)
         screen = await tap(emulator, BUILD, screen, screen.buttons[0][1][0])  # contractor
         emulator.send_text(BUILD, "Подрядчик остановил работы, нужен новый тендер")
-        screen = await emulator.next_message(BUILD)
+        screen = await emulator.next_edit(BUILD)
         emulator.send_document(BUILD, b"%PDF-1.4 act", "akt.pdf", "application/pdf")
-        confirm = await emulator.next_message(BUILD)
+        confirm = await emulator.next_edit(BUILD)
 
         # A forged button for another department's item changes nothing.
         health_item = await _item_id(session_maker, "3.1")

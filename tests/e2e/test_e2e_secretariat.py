@@ -16,7 +16,7 @@ from db.models import AuditLog, RoadmapItem
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, roadmap_rows, xlsx
 from tests.helpers.botapi_emulator import BotApiEmulator, Message
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import live_bot
+from tests.helpers.e2e import joined_notice, live_bot
 
 CHAIR = 6001
 
@@ -67,6 +67,7 @@ async def test_import_summary_and_exports_over_http(
         prompt = await emulator.next_message(CHAIR)
         emulator.press_button(CHAIR, prompt.message_id, prompt.button("Қазақша"))
         await emulator.next_edit(CHAIR)
+        await joined_notice(emulator)  # issue 22 (#27): the secretariat is told who joined
 
         emulator.send_text(CHAIR, "/summary")
         chart = await emulator.next_message(CHAIR, timeout=60)  # the chart comes first

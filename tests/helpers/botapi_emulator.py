@@ -1149,6 +1149,22 @@ class BotApiEmulator:
         }
         return self._user_message(user, voice=voice)
 
+    def edit_text(self, user_id: int, message_id: int, text: str) -> Message:
+        """The user edits a message they sent (Telegram's *Edit*): an `edited_message` update
+        with the new text (or caption, for a file) and an edit_date."""
+        message = self._chats.get(user_id, {}).get(message_id)
+        if message is None or message.from_bot or message.deleted:
+            raise AssertionError(f"chat {user_id} has no user message {message_id} to edit")
+        if message.text is not None:
+            message.text = text
+        else:
+            message.caption = text
+        message.entities = []
+        message.edits += 1
+        message.edit_date = self._now()
+        self._enqueue("edited_message", self._render(message))
+        return copy.deepcopy(message)
+
     def press_button(
         self, user_id: int, message_id: int, callback_data: str, **user_kw: Any
     ) -> str:

@@ -92,3 +92,11 @@ async def join(emulator: BotApiEmulator, user: int, department: str, language: s
     token = next(w for w in invitation.text.split() if "?start=" in w).split("?start=")[1]
     prompt = await say(emulator, user, f"/start {token}")
     await tap(emulator, user, prompt, language)
+    await joined_notice(emulator)
+
+
+async def joined_notice(emulator: BotApiEmulator) -> Message:
+    """The secretariat is told who joined (issue 22, #27): the notice to the admin."""
+    notice = await emulator.next_message(ADMIN_ID)
+    assert notice.text.startswith("👤"), notice.text
+    return notice

@@ -184,7 +184,8 @@ async def test_bad_progress_is_explained_and_the_dialog_stays(
         "Please send a whole number from 0 to 100, or tap a button above.", locale="ru"
     )
     accepted = await chatter.send(EDU_DEPUTY, "55%")
-    assert any(isinstance(r, SendMessage) for r in accepted)
+    # Issue 22 (#17): the next step is shown in place of the card, not re-sent.
+    assert any(isinstance(r, EditMessageText) for r in accepted)
     assert await rows(session_maker, StatusUpdate) == []
 
 
@@ -219,10 +220,11 @@ async def test_wrong_kinds_of_input_are_explained(
 ) -> None:
     chatter, item = world.chatter, world.items["1.1"]
     await chatter.press(EDU_DEPUTY, OpenItem(item_id=item).pack())
-    text_instead_of_button = only_text(await chatter.send(EDU_DEPUTY, "как обычно"))
-    assert text_instead_of_button == i18n.gettext(
-        "Please choose one of the buttons above.", locale="ru"
-    )
+    single_word = only_text(await chatter.send(EDU_DEPUTY, "обычно"))
+    assert single_word == i18n.gettext("Please choose one of the buttons above.", locale="ru")
+    # Issue 22 (#13): a sentence at a button step is kept as the comment draft, not rejected.
+    kept = only_text(await chatter.send(EDU_DEPUTY, "как обычно"))
+    assert "как обычно" in kept and "Какой статус" in kept
     await chatter.press(EDU_DEPUTY, PickStatus(item_id=item, status="blocked").pack())
     await chatter.press(EDU_DEPUTY, PickProgress(item_id=item, value=10).pack())
     await chatter.press(EDU_DEPUTY, PickCause(item_id=item, cause="financing").pack())
@@ -236,11 +238,12 @@ async def test_wrong_kinds_of_input_are_explained(
         is_video=False,
     )
     voice = Voice(file_id="v", file_unique_id="vu", duration=3)
-    for content in ({"sticker": sticker}, {"voice": voice}):
-        await chatter.dispatcher.feed_update(chatter.bot, _media_message(EDU_DEPUTY, **content))
-        assert only_text(chatter.bot.take()) == i18n.gettext(
-            "Please write the comment as text.", locale="ru"
-        )
+    # Issue 22 (#14): a sticker gets a short friendly answer; a voice message is evidence,
+    # and the comment step asks for a typed comment too.
+    await chatter.dispatcher.feed_update(chatter.bot, _media_message(EDU_DEPUTY, sticker=sticker))
+    assert "Спасибо" in only_text(chatter.bot.take())
+    await chatter.dispatcher.feed_update(chatter.bot, _media_message(EDU_DEPUTY, voice=voice))
+    assert "голосовое сообщение" in only_text(chatter.bot.take())
     too_long = only_text(await chatter.send(EDU_DEPUTY, "я" * 1001))
     assert "1000" in too_long
     await chatter.send(EDU_DEPUTY, "Нет финансирования")
@@ -464,10 +467,12 @@ async def test_a_dialog_step_is_three_statements_and_one_commit(
         lambda: chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="back").pack()),
         lambda: chatter.press(EDU_DEPUTY, DialogAction(item_id=item, action="cancel").pack()),
     ]
-    for step in steps:
+    for number, step in enumerate(steps, 1):
         with counted(engine) as counts:
             requests = await step()
-        assert counts == {"statements": 3, "commits": 1}, requests
+        # Issue 22 (#18): Cancel says how many answers of the round stay saved (one count).
+        statements = 4 if number == len(steps) else 3
+        assert counts == {"statements": statements, "commits": 1}, requests
         texts = [r.text for r in requests if isinstance(r, EditMessageText | SendMessage)]
         assert texts and ("User2001" in texts[0] or "Отменено" in texts[0]), texts
 

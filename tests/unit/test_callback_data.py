@@ -37,6 +37,7 @@ LONGEST_TEXT: dict[tuple[str, str], str] = {
     ("ImportDecision", "token"): "f" * 8,
     ("ConfirmAll", "step"): "ask",
     ("ImportSheet", "token"): "f" * 8,
+    ("CorrectSaved", "accept"): False,  # packed as "0": as long as "1"
 }
 BIGGEST_INT: dict[tuple[str, str], int] = {
     ("PickProgress", "value"): 100,
