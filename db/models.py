@@ -113,6 +113,29 @@ class DeadlineChange(Table, table=True):
     new_deadline: date
     changed_by_id: int | None = Field(default=None, foreign_key="person.id")
     changed_at: datetime
+    # How the secretariat moved it: "command" (/deadline) or "import" (a spreadsheet).
+    via: str = Field(
+        default="command", sa_type=sa.String(16), sa_column_kwargs={"server_default": "command"}
+    )
+
+
+class ItemQuestion(Table, table=True):
+    """The chair's (or the secretariat's) [Ask for an update] on one item, with an optional
+    question: the asker hears the department's next report on the item, or, once, that none
+    came by `due_at` (the end of the next working day)."""
+
+    __tablename__ = "item_question"
+    __table_args__ = (sa.Index("ix_item_question_open", "item_id", "answered_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="roadmap_item.id")
+    asked_by_id: int = Field(foreign_key="person.id")
+    question: str | None = Field(default=None, sa_type=sa.Text)
+    asked_at: datetime
+    due_at: datetime
+    answer_id: int | None = Field(default=None, foreign_key="status_update.id")
+    answered_at: datetime | None = None
+    overdue_told_at: datetime | None = None
 
 
 class StatusUpdate(Table, table=True):

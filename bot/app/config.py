@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     risk_behind_plan_points: int = Field(default=25, ge=1, le=100)
     risk_flat_rounds: int = Field(default=3, ge=2)
     risk_flat_remaining_fraction: float = Field(default=1 / 3, gt=0, lt=1)
+    risk_postponements: int = Field(default=2, ge=0)
     alert_check_minutes: int = Field(default=15, ge=1)
     alert_hourly_cap: int = Field(default=4, ge=1)
     round_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("mon",), time(10))
@@ -130,6 +131,7 @@ class Settings(BaseSettings):
             behind_plan_points=self.risk_behind_plan_points,
             flat_rounds=self.risk_flat_rounds,
             flat_remaining_fraction=self.risk_flat_remaining_fraction,
+            postponements=self.risk_postponements,
         )
 
 

@@ -20,8 +20,9 @@ thresholds changed. Both kinds give the same states and alerts for the same chan
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -39,12 +40,14 @@ from bot.risk.assess import assess_items
 from bot.risk.digest import code_key, departments_by_id, short_title
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskState, RiskThresholds
+from bot.roadmap.views import deadline_move_text
 from bot.telegram.callbacks import AskUpdate, ChairItem
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.texts import cause_label, department_name, status_label
 from db import queries
 from db.models import (
     AppSetting,
+    DeadlineChange,
     Department,
     ItemRiskState,
     Notification,
@@ -76,11 +79,20 @@ class Transition:
     risk: ItemRisk
     episode: int
     reporter: str | None
+    moves: Sequence[tuple[DeadlineChange, Person | None]] = ()
 
 
 def alert_text(
-    risk: ItemRisk, department: Department | None, today: date, reporter: str | None = None
+    risk: ItemRisk,
+    department: Department | None,
+    today: date,
+    reporter: str | None = None,
+    moves: Sequence[tuple[DeadlineChange, Person | None]] = (),
+    tz: tzinfo = UTC,
 ) -> str:
+    """The alert names each cause's actor: a declared risk is the department's report (who,
+    when); a moved deadline is the secretariat's decision (who, how, when); any other report
+    is shown as the last report, never as the source of the alert."""
     headlines = {
         RiskState.AT_RISK: "⚠️ " + _("<b>A Road Map item is at risk of not being met</b>"),
         RiskState.BLOCKED: "⛔ " + _("<b>The department says the item will not be met</b>"),
@@ -94,6 +106,8 @@ def alert_text(
         _("Deadline: {date}").format(date=format_day(risk.deadline)),
         _("Why: {reasons}").format(reasons=quote(reasons_text(risk, today))),
     ]
+    if moves:
+        lines.append(deadline_move_text(*moves[0], tz, count=len(moves)))
     if risk.latest_status is None:
         lines.append(_("Status: no reports yet"))
     else:
@@ -103,10 +117,12 @@ def alert_text(
             )
         )
         if risk.facts.latest_day is not None:
+            if RiskReason.DECLARED in risk.reasons:  # the report is the cause
+                said = _("Reported by {author} on {date}")
+            else:
+                said = _("Last report: {author}, {date}")
             lines.append(
-                _("Reported by {author} on {date}").format(
-                    author=quote(reporter or "—"), date=format_day(risk.facts.latest_day)
-                )
+                said.format(author=quote(reporter or "—"), date=format_day(risk.facts.latest_day))
             )
     if risk.latest_cause and RiskReason.DECLARED not in risk.reasons:  # the reason names it
         lines.append(_("Cause: {cause}").format(cause=quote(cause_label(risk.latest_cause))))
@@ -168,7 +184,7 @@ async def enqueue_chair_alerts(
     added = 0
     if pending:
         added = await _alert_chairs(
-            session, pending, i18n, today, now, not_before, hourly_cap=hourly_cap
+            session, pending, i18n, today, now, not_before, hourly_cap=hourly_cap, tz=tz
         )
     handled = update(RiskEvent).where(col(RiskEvent.handled_at).is_(None))
     if scope is not None:
@@ -217,10 +233,15 @@ async def _alert_chairs(
     not_before: datetime,
     *,
     hourly_cap: int,
+    tz: tzinfo,
 ) -> int:
     reporters = await _reporters(session, [risk for risk, _episode in pending])
+    moves = await queries.deadline_moves(session, [risk.item_id for risk, _episode in pending])
     transitions = sorted(
-        (Transition(risk, episode, reporters.get(risk.item_id)) for risk, episode in pending),
+        (
+            Transition(risk, episode, reporters.get(risk.item_id), moves.get(risk.item_id, ()))
+            for risk, episode in pending
+        ),
         key=lambda t: (-SEVERITY[t.risk.state], code_key(t.risk.code)),
     )
     departments = await departments_by_id(session)
@@ -230,7 +251,7 @@ async def _alert_chairs(
         if await _alerts_due_within_the_hour(session, person, due) >= hourly_cap:
             continue  # folded into the next digest, which lists every item at risk
         added += await _enqueue_for(
-            session, person, transitions, departments, i18n, today, now, not_before
+            session, person, transitions, departments, i18n, today, now, not_before, tz
         )
     return added
 
@@ -343,6 +364,7 @@ async def _enqueue_for(
     today: date,
     now: datetime,
     not_before: datetime,
+    tz: tzinfo,
 ) -> int:
     """One alert for one transition; one grouped message for several."""
     with in_locale(i18n, person.locale):
@@ -350,7 +372,14 @@ async def _enqueue_for(
             (single,) = transitions
             risk = single.risk
             key = f"alert:{risk.item_id}:{single.episode}:{risk.state}:{person.id}"
-            text = alert_text(risk, departments.get(risk.department_id), today, single.reporter)
+            text = alert_text(
+                risk,
+                departments.get(risk.department_id),
+                today,
+                single.reporter,
+                single.moves,
+                tz,
+            )
             keyboard = alert_keyboard(risk.item_id)
         else:
             key = f"alerts:{_group_stamp(transitions)}:{person.id}"

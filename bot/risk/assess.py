@@ -238,6 +238,7 @@ def _missed_reader(
 
 
 _MISSING = object()
+_NOT_POSTPONED: tuple[int, None] = (0, None)
 _NO_RISK = RiskState.NONE
 _DONE = ItemStatus.DONE.value
 # Positions in a row of `_items_with_newest_update` (and of `_done_counted`).
@@ -249,7 +250,7 @@ def _judge(
     today: date,
     thresholds: RiskThresholds,
     tz: tzinfo,
-    postponed: dict[int, int],
+    postponed: dict[int, tuple[int, datetime | None]],
     requests: dict[int, list[tuple[datetime, bool]]],
     dismissals: dict[int, list[tuple[str, str]]],
 ) -> Callable[[Any], _Judgement]:
@@ -265,6 +266,7 @@ def _judge(
         if year_start is None:
             year_start = year_starts[item_year] = date(item_year, 1, 1)
         created_day: date = day_of(created)  # type: ignore[assignment]
+        moves, moved_at = postponed.get(item_id, _NOT_POSTPONED)
         facts = ItemFacts(
             deadline,
             created_day if created_day > year_start else year_start,
@@ -272,9 +274,10 @@ def _judge(
             progress,
             day_of(latest_at),
             streak or 0,
-            postponed.get(item_id, 0),
+            moves,
             missed_by(department_id, created),
             created_day,
+            day_of(moved_at),
         )
         reasons = risk_reasons(facts, today, thresholds)
         dismissed: list[RiskReason] = []
@@ -451,15 +454,19 @@ def _done_counted(items: Any, item_filter: list[Any]) -> Any:
 
 async def _postponements(
     session: AsyncSession, item_ids: Any, until: datetime | None
-) -> dict[int, int]:
-    statement = select(DeadlineChange.item_id, func.count()).where(
+) -> dict[int, tuple[int, datetime | None]]:
+    """Per item: how many times its deadline was moved later, and when it last was."""
+    statement = select(
+        DeadlineChange.item_id, func.count(), func.max(DeadlineChange.changed_at)
+    ).where(
         col(DeadlineChange.item_id).in_(item_ids),
         col(DeadlineChange.new_deadline) > col(DeadlineChange.old_deadline),
     )
     if until is not None:
         statement = statement.where(DeadlineChange.changed_at < until)
     statement = statement.group_by(col(DeadlineChange.item_id))
-    return {item_id: count for item_id, count in (await session.exec(statement)).all()}
+    rows = (await session.exec(statement)).all()
+    return {item_id: (count, _utc(last)) for item_id, count, last in rows}
 
 
 async def _recent_requests(

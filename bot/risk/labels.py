@@ -108,8 +108,8 @@ def _stale_evidence(risk: ItemRisk, today: date) -> list[str]:
 
 
 def reason_threshold(reason: RiskReason, thresholds: RiskThresholds) -> str | None:
-    """The configured rule a computed reason crossed; None for facts (declared, overdue, a
-    postponed deadline), which need no threshold."""
+    """The configured rule a computed reason crossed; None for facts (declared, overdue),
+    which need no threshold."""
     if reason == RiskReason.STALE:
         return _(
             "threshold: days without an update — {days}; requests in a row unanswered — {rounds}"
@@ -125,6 +125,14 @@ def reason_threshold(reason: RiskReason, thresholds: RiskThresholds) -> str | No
         ).format(
             rounds=thresholds.flat_rounds, share=round(100 * thresholds.flat_remaining_fraction)
         )
+    if reason == RiskReason.DEADLINE_MOVED:
+        if thresholds.postponements <= 0:
+            return _("threshold: postponed after the department declared a risk")
+        return ngettext(
+            "threshold: postponed {count} time, or after the department declared a risk",
+            "threshold: postponed {count} times, or after the department declared a risk",
+            thresholds.postponements,
+        ).format(count=thresholds.postponements)
     return None
 
 

@@ -52,6 +52,10 @@ class RiskThresholds:
     behind_plan_points: int = 25
     flat_rounds: int = 3
     flat_remaining_fraction: float = 1 / 3
+    # A deadline moved by the council's decision is information; it becomes a risk reason
+    # only from this many postponements (0: never by count), or when it was moved after the
+    # department had declared the item at risk.
+    postponements: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,7 @@ class ItemFacts:
     postponements: int = 0
     missed_requests: tuple[date, ...] = ()
     created: date | None = None
+    postponed_on: date | None = None  # the day of the newest postponement
 
     @property
     def unanswered_rounds(self) -> int:
@@ -158,8 +163,20 @@ def is_flat(facts: ItemFacts, today: date, thresholds: RiskThresholds) -> bool:
     return left < thresholds.flat_remaining_fraction
 
 
-def is_deadline_moved(facts: ItemFacts) -> bool:
-    return facts.postponements > 0
+def is_deadline_moved(facts: ItemFacts, thresholds: RiskThresholds | None = None) -> bool:
+    """Postponed often enough to worry (`thresholds.postponements` times), or postponed after
+    the department declared the item at risk; a single move is the council's decision."""
+    if facts.postponements <= 0:
+        return False
+    limit = (thresholds or RiskThresholds()).postponements
+    if limit > 0 and facts.postponements >= limit:
+        return True
+    return (
+        is_declared(facts)
+        and facts.postponed_on is not None
+        and facts.latest_day is not None
+        and facts.postponed_on >= facts.latest_day
+    )
 
 
 def risk_reasons(facts: ItemFacts, today: date, thresholds: RiskThresholds) -> list[RiskReason]:
@@ -177,7 +194,7 @@ def risk_reasons(facts: ItemFacts, today: date, thresholds: RiskThresholds) -> l
         reasons.append(_BEHIND_PLAN)
     if is_flat(facts, today, thresholds):
         reasons.append(_FLAT)
-    if is_deadline_moved(facts):
+    if is_deadline_moved(facts, thresholds):
         reasons.append(_DEADLINE_MOVED)
     return reasons
 

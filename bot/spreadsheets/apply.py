@@ -85,7 +85,12 @@ async def _apply_update(
     for change in update.changes:
         if change.name == Column.DEADLINE:
             await record_deadline_change(
-                session, item=item, deadline=update.row.deadline, actor=actor, now=now
+                session,
+                item=item,
+                deadline=update.row.deadline,
+                actor=actor,
+                now=now,
+                via="import",
             )
         elif change.name == Column.CO_EXECUTORS:
             await _set_co_executors(session, item, update.co_executor_ids)
