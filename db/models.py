@@ -56,6 +56,10 @@ class Person(Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
     display_name: str = Field(sa_type=sa.String(200))
+    # As the secretariat registered them (/invite ... Name Surname, position): alerts and
+    # answers say "name, position"; None for those invited without one.
+    full_name: str | None = Field(default=None, sa_type=sa.String(200))
+    position: str | None = Field(default=None, sa_type=sa.String(200))
     username: str | None = Field(default=None, sa_type=sa.String(64))
     locale: str | None = Field(default=None, sa_type=sa.String(8))
     role: str = Field(sa_type=sa.String(16))

@@ -146,6 +146,20 @@ async def recent_updates(
     return [(update, author) for update, author in (await session.exec(statement)).all()]
 
 
+async def last_real_reports(session: AsyncSession, item_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each item's newest report that was not a "no change" confirmation was made: the
+    day a department declared what it still confirms."""
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    statement = (
+        select(StatusUpdate.item_id, func.max(StatusUpdate.created_at))
+        .where(col(StatusUpdate.item_id).in_(ids), col(StatusUpdate.confirmation).is_(False))
+        .group_by(col(StatusUpdate.item_id))
+    )
+    return {item_id: moment for item_id, moment in (await session.exec(statement)).all()}
+
+
 async def deadline_moves(
     session: AsyncSession, item_ids: Iterable[int]
 ) -> dict[int, list[tuple[DeadlineChange, Person | None]]]:

@@ -36,11 +36,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.text import quote, shorten
 from bot.delivery.enqueue import enqueue_message
 from bot.people import recipients
-from bot.risk.assess import assess_items
+from bot.risk import questions
+from bot.risk.assess import assess_items, note_stated_days
 from bot.risk.digest import code_key, departments_by_id, short_title
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskState, RiskThresholds
-from bot.roadmap.views import deadline_move_text
+from bot.roadmap.views import deadline_move_text, person_name
 from bot.telegram.callbacks import AskUpdate, ChairItem
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.texts import cause_label, department_name, status_label
@@ -173,8 +174,12 @@ async def enqueue_chair_alerts(
     if only_changed and not await _full_scan_due(session, full_stamp):
         scope = set(marks.item_ids)
         scope |= await _request_scope(session, marks.department_ids, thresholds)
-        if not scope:
-            return 0
+        if not scope:  # nothing changed: only the questions nobody answered in time
+            told = await questions.enqueue_unanswered(
+                session, i18n=i18n, tz=tz, now=now, not_before=not_before
+            )
+            await session.commit()
+            return told
         if len(scope) > INCREMENTAL_LIMIT:
             scope = None
     risks = await assess_items(
@@ -186,6 +191,12 @@ async def enqueue_chair_alerts(
         added = await _alert_chairs(
             session, pending, i18n, today, now, not_before, hourly_cap=hourly_cap, tz=tz
         )
+    # The chair's questions: answers a Save did not pass on (a crash between two commits), and
+    # those nobody answered in time (told once).
+    added += await questions.enqueue_answers(session, i18n=i18n, tz=tz, now=now, item_ids=scope)
+    added += await questions.enqueue_unanswered(
+        session, i18n=i18n, tz=tz, now=now, not_before=not_before
+    )
     handled = update(RiskEvent).where(col(RiskEvent.handled_at).is_(None))
     if scope is not None:
         handled = handled.where(col(RiskEvent.item_id).in_(list(scope)))
@@ -236,6 +247,7 @@ async def _alert_chairs(
     tz: tzinfo,
 ) -> int:
     reporters = await _reporters(session, [risk for risk, _episode in pending])
+    await note_stated_days(session, [risk for risk, _episode in pending], tz)
     moves = await queries.deadline_moves(session, [risk.item_id for risk, _episode in pending])
     transitions = sorted(
         (
@@ -331,16 +343,18 @@ async def _known_states(
 
 
 async def _reporters(session: AsyncSession, risks: list[ItemRisk]) -> dict[int, str]:
-    """Item id → the name of whoever wrote its newest update."""
+    """Item id → who wrote its newest update: "name, position" as registered."""
     update_ids = {risk.latest_update_id: risk.item_id for risk in risks if risk.latest_update_id}
     if not update_ids:
         return {}
     rows = await session.exec(
-        select(col(StatusUpdate.id), col(Person.display_name))
+        select(col(StatusUpdate.id), Person)
         .join(Person, col(Person.id) == StatusUpdate.author_id)
         .where(col(StatusUpdate.id).in_(list(update_ids)))
     )
-    return {update_ids[update_id]: name for update_id, name in rows.all() if update_id}
+    return {
+        update_ids[update_id]: person_name(person) for update_id, person in rows.all() if update_id
+    }
 
 
 async def _alerts_due_within_the_hour(session: AsyncSession, person: Person, due: datetime) -> int:

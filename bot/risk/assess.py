@@ -34,6 +34,7 @@ from bot.risk.rules import (
     risk_reasons,
     risk_state,
 )
+from db import queries
 from db.models import (
     DeadlineChange,
     ItemStatus,
@@ -540,6 +541,17 @@ async def at_risk_counts(
     return counts
 
 
+async def note_stated_days(session: AsyncSession, risks: Collection[ItemRisk], tz: tzinfo) -> None:
+    """Fill each declared item's `stated_on`: the day of the report that declared it, which a
+    later "no change" confirmation does not replace (only the views that show it ask)."""
+    declared = [risk for risk in risks if RiskReason.DECLARED in risk.reasons]
+    stated = await queries.last_real_reports(session, [risk.item_id for risk in declared])
+    for risk in declared:
+        moment = stated.get(risk.item_id)
+        if moment is not None:
+            risk.stated_on = _utc(moment).astimezone(tz).date()
+
+
 async def assess_item(
     session: AsyncSession,
     *,
@@ -551,4 +563,7 @@ async def assess_item(
 ) -> ItemRisk | None:
     """One item's assessment, taken from its year's (the same numbers every view shows)."""
     risks = await assess_items(session, today=today, year=year, thresholds=thresholds, tz=tz)
-    return risks.get(item_id)
+    risk = risks.get(item_id)
+    if risk is not None:
+        await note_stated_days(session, [risk], tz)
+    return risk

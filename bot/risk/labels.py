@@ -35,10 +35,15 @@ def reason_detail(risk: ItemRisk, reason: RiskReason, today: date) -> str:
     """The reason as a fact with its evidence: who said what and when, the dates, the figures."""
     facts = risk.facts
     if reason == RiskReason.DECLARED:
+        stated = risk.stated_on or facts.latest_day
         text = _("the department reported “{status}” on {date}").format(
             status=status_label(risk.latest_status or ""),
-            date=format_day(facts.latest_day) if facts.latest_day else "—",
+            date=format_day(stated) if stated else "—",
         )
+        if stated is not None and facts.latest_day is not None and facts.latest_day > stated:
+            text += "; " + _("confirmed unchanged on {date}").format(
+                date=format_day(facts.latest_day)
+            )
         if risk.latest_cause:
             text += "; " + _("cause: {cause}").format(cause=cause_label(risk.latest_cause))
         return text

@@ -243,6 +243,9 @@ class ItemRisk:
     latest_comment: str | None = None
     latest_cause: str | None = None
     latest_at: datetime | None = None
+    # The day the latest status was stated, when later reports only confirmed it ("no change");
+    # filled by the views that show it (the card, /dept, an alert), None elsewhere.
+    stated_on: date | None = None
 
     @property
     def at_risk(self) -> bool:

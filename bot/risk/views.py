@@ -29,12 +29,13 @@ from bot.risk.digest import (
 )
 from bot.risk.dismissals import DismissRefusal
 from bot.risk.labels import reason_label, reasons_text, risk_section
+from bot.risk.questions import MAX_QUESTION
 from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason
 from bot.roadmap.service import ItemCard
 from bot.roadmap.views import item_card_text
 from bot.telegram import menus
 from bot.telegram.callbacks import AskUpdate
-from bot.telegram.i18n import format_day, pick_name
+from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.keyboards import evidence_keyboard
 from bot.telegram.texts import (
     department_name,
@@ -154,8 +155,33 @@ def department_gone_text() -> str:
 def update_requested_text(department: Department, people: int) -> str:
     name = quote(department_name(department))
     if people:
-        return _("Update requested from {department}.").format(department=name)
+        return "\n".join(
+            [
+                _("Update requested from {department}.").format(department=name),
+                _("Their answer will come here as soon as they report."),
+                _("To add a question for them, send it now in one message (optional)."),
+            ]
+        )
     return _("{department} has nobody registered in the bot to ask.").format(department=name)
+
+
+def question_sent_text(item: RoadmapItem, people: int) -> str:
+    return ngettext(
+        "Your question on item {code} was sent to {count} person in the department.",
+        "Your question on item {code} was sent to {count} people in the department.",
+        people,
+    ).format(code=quote(item.code), count=people)
+
+
+def question_late_text() -> str:
+    return _(
+        "This message was not sent as a question: it came more than 30 minutes after "
+        "[Ask for an update]. Press the button on the card again to ask."
+    )
+
+
+def question_invalid_text() -> str:
+    return _("Write the question as text, up to {limit} characters.").format(limit=MAX_QUESTION)
 
 
 # A department

@@ -52,8 +52,12 @@ def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
 
 
 def person_name(person: Person | None) -> str:
-    """Who did it, as the secretariat registered them (a removed person shows as a dash)."""
-    return person.display_name if person is not None else "—"
+    """Who did it, as the secretariat registered them: "full name, position" when known,
+    else the Telegram name (a removed person shows as a dash). Plain text: quote it."""
+    if person is None:
+        return "—"
+    name = person.full_name or person.display_name
+    return f"{name}, {person.position}" if person.position else name
 
 
 def deadline_move_text(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.risk.assess import assess_items
+from bot.risk.assess import assess_items, note_stated_days
 from bot.risk.digest import DigestData, Summary, code_key, collect_digest, summarize
 from bot.risk.rules import ItemRisk
 from bot.usecases.ports import UseCaseContext
@@ -68,6 +68,7 @@ async def department_view(
         risks = await assess_items(
             session, today=today, year=year, thresholds=ctx.thresholds, tz=ctx.tz
         )
-    own = {key: risk for key, risk in risks.items() if risk.department_id == department.id}
+        own = {key: risk for key, risk in risks.items() if risk.department_id == department.id}
+        await note_stated_days(session, own.values(), ctx.tz)
     items = sorted(own.values(), key=lambda risk: code_key(risk.code))
     return DepartmentView(department, year, today, summarize(own), items)

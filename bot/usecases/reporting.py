@@ -40,6 +40,7 @@ from bot.reporting.service import (
     sanity_warnings,
     worklist,
 )
+from bot.usecases.items import tell_askers
 from bot.usecases.ports import DialogStore
 from bot.usecases.ports import UseCaseContext as UseCaseContext  # for the callers
 from db import queries
@@ -316,6 +317,7 @@ async def report_status(
     await member.session.commit()
     if saved.risk_event is not None:
         ctx.signals.alert_soon()  # the chair hears of a declared risk at once; Save does not wait
+    await tell_askers(ctx, [draft.item_id])  # whoever asked for this update hears the answer
     return outcome
 
 
@@ -337,6 +339,7 @@ async def confirm_unchanged(
         return NotSaved(refused.reason if isinstance(refused, ReportRefusedError) else None)
     outcome = await _after_report(ctx, member, _item_id(item), Saved.NO_CHANGE, shown_in)
     await member.session.commit()
+    await tell_askers(ctx, [_item_id(item)])  # whoever asked for this update hears the answer
     return outcome
 
 
@@ -385,6 +388,7 @@ async def confirm_item(
     except NothingToConfirmError:
         return NotSaved(None)
     await member.session.commit()
+    await tell_askers(ctx, [item_id])  # whoever asked for this update hears the answer
     return ItemConfirmed(await department_worklist(ctx, member))
 
 
@@ -394,6 +398,7 @@ async def confirm_rest_unchanged(ctx: UseCaseContext, member: Member) -> RestCon
     confirmed = await confirm_all_unchanged(
         member.session, person=member.person, items=work.confirmable, now=ctx.clock.now()
     )
+    await tell_askers(ctx, [update.item_id for update in confirmed])  # the askers hear it
     return RestConfirmed(len(confirmed), await department_worklist(ctx, member))
 
 

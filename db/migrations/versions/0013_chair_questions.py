@@ -1,4 +1,4 @@
-"""who moved a deadline and how; the chair's questions to a department
+"""who moved a deadline and how; the chair's questions to a department; names and positions
 
 Revision ID: 0013
 Revises: 0012
@@ -7,6 +7,7 @@ Create Date: 2026-12-06 05:30:00.000000
 `deadline_change.via` tells a move by /deadline from one by an import, so the card and the
 alerts name the secretariat's decision instead of the last report. `item_question` keeps the
 chair's [Ask for an update] (and its optional question) until the department answers.
+`person.full_name` and `person.position` are what alerts say of who reported.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("person") as batch:
+        batch.add_column(sa.Column("full_name", sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column("position", sa.String(length=200), nullable=True))
     with op.batch_alter_table("deadline_change") as batch:
         batch.add_column(
             sa.Column("via", sa.String(length=16), server_default="command", nullable=False)
@@ -49,3 +53,6 @@ def downgrade() -> None:
     op.drop_table("item_question")
     with op.batch_alter_table("deadline_change") as batch:
         batch.drop_column("via")
+    with op.batch_alter_table("person") as batch:
+        batch.drop_column("position")
+        batch.drop_column("full_name")
