@@ -94,6 +94,10 @@ class RoadmapItem(Table, table=True):
     # The deadline as the Road Map words it («IV тоқсан»), when that is less precise than a day.
     deadline_text: str = Field(default="", sa_type=sa.String(200))
     archived: bool = False
+    # Someone asked for an update ([Ask for an update]) and waits for the department's answer:
+    # read with the item on the department's Save path, so a Save wakes the asker's answer
+    # without a statement of its own.
+    awaiting_answer: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime
 
 

@@ -16,6 +16,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy import update as sql_update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,7 +60,8 @@ async def record_question(
         asked_at=now,
         due_at=due_after(calendar, delivered_at),
     )
-    session.add(question)
+    item.awaiting_answer = True
+    session.add_all([question, item])
     await session.flush()
     return question
 
@@ -155,7 +157,9 @@ async def enqueue_answers(
     """Tell each asker of an open question on these items (every item when None) the first
     report made since the ask; the caller commits. How many answers were queued."""
     told = 0
+    still_open: dict[int, bool] = {}
     for question in await _open_questions(session, item_ids):
+        still_open.setdefault(question.item_id, False)
         answer = (
             await session.exec(
                 select(StatusUpdate, Person)
@@ -169,6 +173,7 @@ async def enqueue_answers(
             )
         ).first()
         if answer is None:
+            still_open[question.item_id] = True
             continue
         update, author = answer
         question.answer_id, question.answered_at = update.id, now
@@ -190,6 +195,13 @@ async def enqueue_answers(
             keyboard=keyboard,
             now=now,
         )
+    for item_id, waiting in still_open.items():
+        if not waiting:
+            await session.exec(
+                sql_update(RoadmapItem)
+                .where(col(RoadmapItem.id) == item_id)
+                .values(awaiting_answer=False)
+            )
     return told
 
 

@@ -6,7 +6,6 @@ the web dashboard): `item_card` reads it once, with its risk reasons, and the vi
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -232,16 +231,3 @@ async def add_question(
 async def skip_question(dialog: DialogStore) -> None:
     """[No question]: the request stands as it is."""
     await dialog.clear()
-
-
-async def tell_askers(ctx: UseCaseContext, item_ids: Collection[int]) -> int:
-    """After a department's report: whoever asked for an update on these items hears the
-    answer now (the alert scan catches up on any this misses). How many were told."""
-    async with ctx.session_maker() as session:
-        told = await questions.enqueue_answers(
-            session, i18n=ctx.i18n, tz=ctx.tz, now=ctx.clock.now(), item_ids=item_ids
-        )
-        await session.commit()
-    if told:
-        ctx.signals.wake_outbox()
-    return told

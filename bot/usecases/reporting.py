@@ -40,7 +40,6 @@ from bot.reporting.service import (
     sanity_warnings,
     worklist,
 )
-from bot.usecases.items import tell_askers
 from bot.usecases.ports import DialogStore
 from bot.usecases.ports import UseCaseContext as UseCaseContext  # for the callers
 from db import queries
@@ -315,9 +314,10 @@ async def report_status(
         return NotSaved(refused.reason)
     outcome = await _after_report(ctx, member, draft.item_id, Saved.REPORT, shown_in)
     await member.session.commit()
-    if saved.risk_event is not None:
-        ctx.signals.alert_soon()  # the chair hears of a declared risk at once; Save does not wait
-    await tell_askers(ctx, [draft.item_id])  # whoever asked for this update hears the answer
+    # The chair hears of a declared risk at once, and whoever asked for this update hears the
+    # answer (bot/risk/questions.py); Save does not wait for either.
+    if saved.risk_event is not None or item.awaiting_answer:
+        ctx.signals.alert_soon()
     return outcome
 
 
@@ -339,7 +339,8 @@ async def confirm_unchanged(
         return NotSaved(refused.reason if isinstance(refused, ReportRefusedError) else None)
     outcome = await _after_report(ctx, member, _item_id(item), Saved.NO_CHANGE, shown_in)
     await member.session.commit()
-    await tell_askers(ctx, [_item_id(item)])  # whoever asked for this update hears the answer
+    if item.awaiting_answer:
+        ctx.signals.alert_soon()  # whoever asked for this update hears the answer
     return outcome
 
 
@@ -377,7 +378,8 @@ async def confirm_item(
     ctx: UseCaseContext, member: Member, item_id: int
 ) -> ItemConfirmed | NotSaved:
     """✓ in the worklist: one tap reports that the item has not changed."""
-    if item_id in (await department_worklist(ctx, member)).updated_ids:
+    work = await department_worklist(ctx, member)
+    if item_id in work.updated_ids:
         return ItemConfirmed(await department_worklist(ctx, member), already=True)
     try:
         await record_confirmation(
@@ -388,7 +390,8 @@ async def confirm_item(
     except NothingToConfirmError:
         return NotSaved(None)
     await member.session.commit()
-    await tell_askers(ctx, [item_id])  # whoever asked for this update hears the answer
+    if any(listed.id == item_id and listed.awaiting_answer for listed in work.items):
+        ctx.signals.alert_soon()  # whoever asked for this update hears the answer
     return ItemConfirmed(await department_worklist(ctx, member))
 
 
@@ -398,7 +401,8 @@ async def confirm_rest_unchanged(ctx: UseCaseContext, member: Member) -> RestCon
     confirmed = await confirm_all_unchanged(
         member.session, person=member.person, items=work.confirmable, now=ctx.clock.now()
     )
-    await tell_askers(ctx, [update.item_id for update in confirmed])  # the askers hear it
+    if any(item.awaiting_answer for item in work.confirmable):
+        ctx.signals.alert_soon()  # whoever asked for these updates hears the answers
     return RestConfirmed(len(confirmed), await department_worklist(ctx, member))
 
 

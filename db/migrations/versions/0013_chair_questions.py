@@ -29,6 +29,10 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("via", sa.String(length=16), server_default="command", nullable=False)
         )
+    with op.batch_alter_table("roadmap_item") as batch:
+        batch.add_column(
+            sa.Column("awaiting_answer", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     op.create_table(
         "item_question",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,6 +55,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_item_question_open", table_name="item_question")
     op.drop_table("item_question")
+    with op.batch_alter_table("roadmap_item") as batch:
+        batch.drop_column("awaiting_answer")
     with op.batch_alter_table("deadline_change") as batch:
         batch.drop_column("via")
     with op.batch_alter_table("person") as batch:
