@@ -160,3 +160,44 @@ async def test_an_unanswered_question_is_told_once_the_next_working_day_ends(
         assert await nothing_for(emulator, DEPUTY)  # once
     finally:
         await running.stop()
+
+
+async def test_dept_without_a_code_gives_buttons_and_takes_names_in_both_languages(
+    live_settings: Settings,
+    clock: FrozenClock,
+    emulator: BotApiEmulator,
+    session_maker: SessionMaker,
+) -> None:
+    clock.set(LOAD)
+    async with session_maker() as session:
+        await seed_demo(session, now=LOAD, tz=live_settings.tz)
+    running = await start_live_bot(live_settings, clock, emulator)
+    try:
+        dispatcher = running.application.dispatcher
+        await asyncio.gather(*dispatcher.workflow_data["background_tasks"][1:])  # catch-up
+        prompt = await say(emulator, ADMIN_ID, "/start")
+        await tap(emulator, ADMIN_ID, prompt, "Русский")
+        await join(emulator, CHAIR, "chair", "Русский")
+        await join(emulator, DEPUTY, "chair", "Қазақша")
+
+        choice = await say(emulator, CHAIR, "/dept")
+        assert choice.text == "Выберите управление:"
+        assert sum(len(row) for row in choice.buttons) == 12
+        emulator.press_button(CHAIR, choice.message_id, choice.button("Образование"))
+        opened = await emulator.next_message(CHAIR)
+        assert "образования" in opened.text and "5.1.1" in opened.text
+
+        by_name = await say(emulator, CHAIR, "/dept образование")
+        assert "5.1.1" in by_name.text
+        unknown = await say(emulator, CHAIR, "/dept космос")
+        assert "не найдено" in unknown.text and "/departments" not in unknown.text
+        assert unknown.buttons
+
+        kk = await say(emulator, DEPUTY, "/dept білім")
+        assert "5.1.1" in kk.text and "білім" in kk.text.lower()
+        kk_choice = await say(emulator, DEPUTY, "/dept")
+        assert kk_choice.text == "Басқарманы таңдаңыз:"
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+    finally:
+        await running.stop()

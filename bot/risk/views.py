@@ -16,8 +16,9 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.core.text import Block, quote, split_blocks, split_message
+from bot.core.text import Block, quote, shorten, split_blocks, split_message
 from bot.risk.digest import (
+    DEPARTMENT_BUTTON_LIMIT,
     DigestData,
     Summary,
     chart_with_caption,
@@ -34,11 +35,12 @@ from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason
 from bot.roadmap.service import ItemCard
 from bot.roadmap.views import item_card_text
 from bot.telegram import menus
-from bot.telegram.callbacks import AskUpdate
+from bot.telegram.callbacks import AskUpdate, ChairDepartment
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.keyboards import evidence_keyboard
 from bot.telegram.texts import (
     department_name,
+    department_short_name,
     hidden_item_text,
     no_access_text,
     status_label,
@@ -222,14 +224,32 @@ def department_replies(
     return [Reply(part.text, items_keyboard(part.keys, codes)) for part in split_blocks(blocks)]
 
 
+def department_choice_reply(
+    departments: Sequence[Department], year: int, typed: str | None, *, several: bool
+) -> Reply:
+    """The departments as buttons: for a bare /dept (`typed` None), or words that fit
+    several departments or none (then every department is offered)."""
+    if typed is None:
+        text = _("Choose a department:")
+    elif several:
+        text = _("Several departments fit «{typed}». Choose one:").format(typed=quote(typed))
+    else:
+        text = _("No department fits «{typed}». Choose one:").format(typed=quote(typed))
+    builder = InlineKeyboardBuilder()
+    for department in sorted(departments, key=department_short_name):  # as the reader reads
+        assert department.id is not None
+        builder.button(
+            text=shorten(department_short_name(department), DEPARTMENT_BUTTON_LIMIT),
+            callback_data=ChairDepartment(department_id=department.id, year=year),
+        )
+    builder.adjust(2)
+    return Reply(text, builder.as_markup() if departments else None)
+
+
 def unknown_department_text(code: str) -> str:
     return _("There is no department with the code {code}. See /departments.").format(
         code=quote(code)
     )
-
-
-def department_usage() -> str:
-    return usage_line(menus.DEPARTMENT)
 
 
 # The summary
