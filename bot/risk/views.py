@@ -260,7 +260,9 @@ async def summary_replies(data: DigestData) -> list[Reply]:
     An empty year is one line saying so."""
     if not data.summary.total:
         return [Reply(_("There are no Road Map items for {year}.").format(year=data.year))]
-    messages = render_digest(data.summary, data.departments, year=data.year, today=data.today)
+    messages = render_digest(
+        data.summary, data.departments, year=data.year, today=data.today, week=data.week
+    )
     # Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile.
     png = await asyncio.to_thread(render_chart_png, data)
     caption, messages = chart_with_caption(data, messages)
