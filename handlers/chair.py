@@ -25,7 +25,10 @@ async def summary_command(
     if year is None:
         await message.answer(views.summary_usage())
         return
-    await views.answer(message, await views.summary_replies(await summary(usecases, year)))
+    data = await summary(usecases, year)
+    if data.summary.total:
+        await views.show_drawing(message)  # the chart takes a moment: "sending a photo…"
+    await views.answer(message, await views.summary_replies(data))
 
 
 def _replies(shown: DepartmentView) -> list[views.Reply]:

@@ -501,13 +501,17 @@ def _chart_words(data: DigestData) -> ChartTexts:
         ],
         week_labels=[format_date(day, "d MMM", locale=locale) for day, _count in data.weekly],
         year=data.year,
+        at_risk=data.summary.at_risk,
     )
 
 
 def chart_caption(data: DigestData) -> str:
-    return _("Road Map {year}: items by department and at-risk items week by week").format(
-        year=data.year
-    )
+    """Exactly what the chart shows: the week-by-week panel only once it is drawn."""
+    if len(data.weekly) >= 2:
+        return _("Road Map {year}: items by department and at-risk items week by week").format(
+            year=data.year
+        )
+    return _("Road Map {year}: items by department; ⚠ — at risk or overdue").format(year=data.year)
 
 
 def chart_with_caption(
