@@ -25,10 +25,7 @@ async def summary_command(
     if year is None:
         await message.answer(views.summary_usage())
         return
-    data = await summary(usecases, year)
-    if data.summary.total:
-        await views.show_drawing(message)  # the chart takes a moment: "sending a photo…"
-    await views.answer(message, await views.summary_replies(data))
+    await views.answer(message, await views.summary_replies(await summary(usecases, year)))
 
 
 def _replies(shown: DepartmentView) -> list[views.Reply]:

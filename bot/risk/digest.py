@@ -321,9 +321,9 @@ def last_friday(today: date) -> date:
 def week_line(week: WeekChanges) -> str:
     """«Since 29 Nov: +4 at risk, −2 no longer (1 done, 1 dismissed, 0 recovered), …»"""
     return _(
-        "<b>Since {date}:</b> newly at risk — {new}; newly overdue — {overdue}; no longer at "
-        "risk — {gone} (done {done}, dismissed {dismissed}, recovered {recovered}); "
-        "departments that did not answer — {silent}"
+        "<b>Since {date}:</b> newly at risk: {new}; newly overdue: {overdue}; no longer at "
+        "risk: {gone} (done {done}, dismissed {dismissed}, recovered {recovered}); "
+        "departments that did not answer: {silent}"
     ).format(
         date=format_day(week.since),
         new=week.newly_at_risk,

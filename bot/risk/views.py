@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
 
-from aiogram.enums import ChatAction
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -70,12 +69,6 @@ async def answer(message: Message, replies: Sequence[Reply]) -> None:
             )
         else:
             await message.answer(reply.text, reply_markup=reply.markup)
-
-
-async def show_drawing(message: Message) -> None:
-    """Telegram's "sending a photo…" in the chat while the chart is drawn (issue 23, #32)."""
-    if message.bot is not None:
-        await message.bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_PHOTO)
 
 
 async def button_chat(query: CallbackQuery) -> Message | None:
