@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from aiogram.fsm.state import State, StatesGroup
 
-from bot.people import audit
+from bot.people import audit, recipients
 from bot.reporting import rounds
 from bot.reporting.service import update_with_item
 from bot.risk import questions
@@ -166,6 +166,10 @@ async def request_item_update(
             delivered_at=calendar.next_working_moment(now),
             now=now,
         )
+        if not await recipients.request_recipients(
+            session, item.department_id, calendar.next_working_moment(now).astimezone(ctx.tz).date()
+        ):
+            question.overdue_told_at = now  # told now that nobody is there: no later notice
         asked = await rounds.request_item_update(  # commits the question with the request
             session, i18n=ctx.i18n, tz=ctx.tz, actor=actor, item=item, now=now
         )
