@@ -56,6 +56,10 @@ class Person(Table, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
     display_name: str = Field(sa_type=sa.String(200))
+    # As the secretariat registered them (/invite ... Name Surname, position): alerts and
+    # answers say "name, position"; None for those invited without one.
+    full_name: str | None = Field(default=None, sa_type=sa.String(200))
+    position: str | None = Field(default=None, sa_type=sa.String(200))
     username: str | None = Field(default=None, sa_type=sa.String(64))
     locale: str | None = Field(default=None, sa_type=sa.String(8))
     role: str = Field(sa_type=sa.String(16))
@@ -94,6 +98,10 @@ class RoadmapItem(Table, table=True):
     costs: str = Field(default="", sa_type=sa.String(300))  # «Предполагаемые расходы»
     funding: str = Field(default="", sa_type=sa.String(300))  # «Источники финансирования»
     archived: bool = False
+    # Someone asked for an update ([Ask for an update]) and waits for the department's answer:
+    # read with the item on the department's Save path, so a Save wakes the asker's answer
+    # without a statement of its own.
+    awaiting_answer: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime
 
 
@@ -128,6 +136,29 @@ class DeadlineChange(Table, table=True):
     new_deadline: date
     changed_by_id: int | None = Field(default=None, foreign_key="person.id")
     changed_at: datetime
+    # How the secretariat moved it: "command" (/deadline) or "import" (a spreadsheet).
+    via: str = Field(
+        default="command", sa_type=sa.String(16), sa_column_kwargs={"server_default": "command"}
+    )
+
+
+class ItemQuestion(Table, table=True):
+    """The chair's (or the secretariat's) [Ask for an update] on one item, with an optional
+    question: the asker hears the department's next report on the item, or, once, that none
+    came by `due_at` (the end of the next working day)."""
+
+    __tablename__ = "item_question"
+    __table_args__ = (sa.Index("ix_item_question_open", "item_id", "answered_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="roadmap_item.id")
+    asked_by_id: int = Field(foreign_key="person.id")
+    question: str | None = Field(default=None, sa_type=sa.Text)
+    asked_at: datetime
+    due_at: datetime
+    answer_id: int | None = Field(default=None, foreign_key="status_update.id")
+    answered_at: datetime | None = None
+    overdue_told_at: datetime | None = None
 
 
 class StatusUpdate(Table, table=True):

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from db.models import (
     AuditLog,
+    DeadlineChange,
     Department,
     Invite,
     ItemCoExecutor,
@@ -143,6 +144,39 @@ async def recent_updates(
         .limit(limit)
     )
     return [(update, author) for update, author in (await session.exec(statement)).all()]
+
+
+async def last_real_reports(session: AsyncSession, item_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each item's newest report that was not a "no change" confirmation was made: the
+    day a department declared what it still confirms."""
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    statement = (
+        select(StatusUpdate.item_id, func.max(StatusUpdate.created_at))
+        .where(col(StatusUpdate.item_id).in_(ids), col(StatusUpdate.confirmation).is_(False))
+        .group_by(col(StatusUpdate.item_id))
+    )
+    return {item_id: moment for item_id, moment in (await session.exec(statement)).all()}
+
+
+async def deadline_moves(
+    session: AsyncSession, item_ids: Iterable[int]
+) -> dict[int, list[tuple[DeadlineChange, Person | None]]]:
+    """Each item's deadline changes with who made them, newest first."""
+    ids = list(item_ids)
+    if not ids:
+        return {}
+    statement = (
+        select(DeadlineChange, Person)
+        .join(Person, col(Person.id) == DeadlineChange.changed_by_id, isouter=True)
+        .where(col(DeadlineChange.item_id).in_(ids))
+        .order_by(col(DeadlineChange.changed_at).desc(), col(DeadlineChange.id).desc())
+    )
+    moves: dict[int, list[tuple[DeadlineChange, Person | None]]] = {}
+    for change, person in (await session.exec(statement)).all():
+        moves.setdefault(change.item_id, []).append((change, person))
+    return moves
 
 
 async def all_people(session: AsyncSession) -> Sequence[Person]:

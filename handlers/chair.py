@@ -10,11 +10,11 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
-from bot.core.parsing import parse_one_word, parse_year
+from bot.core.parsing import parse_year
 from bot.risk import views
 from bot.telegram.callbacks import ChairDepartment
 from bot.telegram.middlewares import chair_and_secretariat_only
-from bot.usecases.overview import DepartmentView, department_view, summary
+from bot.usecases.overview import DepartmentChoice, DepartmentView, department_view, summary
 from bot.usecases.ports import UseCaseContext
 
 
@@ -37,13 +37,14 @@ def _replies(shown: DepartmentView) -> list[views.Reply]:
 async def department_command(
     message: Message, command: CommandObject, usecases: UseCaseContext
 ) -> None:
-    code = parse_one_word(command.args)
-    if code is None:
-        await message.answer(views.department_usage())
-        return
-    shown = await department_view(usecases, code)
-    if shown is None:
-        await message.answer(views.unknown_department_text(code))
+    """/dept, /dept edu, /dept образование, /dept білім: the department, or buttons to pick."""
+    typed = (command.args or "").strip() or None
+    shown = await department_view(usecases, typed)
+    if isinstance(shown, DepartmentChoice):
+        reply = views.department_choice_reply(
+            shown.departments, shown.year, shown.typed, several=shown.several
+        )
+        await views.answer(message, [reply])
         return
     await views.answer(message, _replies(shown))
 
@@ -55,7 +56,7 @@ async def department_button(
     if chat is None:
         return
     shown = await department_view(usecases, callback_data.department_id, callback_data.year)
-    if shown is None:
+    if not isinstance(shown, DepartmentView):
         await query.answer(views.department_gone_text(), show_alert=True)
         return
     await query.answer()

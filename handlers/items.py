@@ -3,9 +3,10 @@ digest and /dept (the card, "ask the department for an update"), and evidence fi
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.core.parsing import parse_one_word
@@ -13,9 +14,13 @@ from bot.risk import views
 from bot.telegram.callbacks import AskUpdate, ChairItem, ResendEvidence
 from bot.telegram.middlewares import chair_and_secretariat_only
 from bot.usecases.items import (
+    AskDialog,
     ItemCardShown,
     ItemMissing,
+    QuestionLate,
+    QuestionSent,
     UpdateRequested,
+    add_question,
     evidence_file,
     item_card,
     request_item_update,
@@ -35,9 +40,10 @@ async def item_command(
         return
     shown = await item_card(usecases, person, code)
     if isinstance(shown, ItemCardShown):
-        await views.answer(
-            message, views.card_replies(shown.card, shown.risk, shown.today, usecases.tz)
+        replies = views.card_replies(
+            shown.card, shown.risk, shown.today, usecases.tz, ask=shown.may_ask
         )
+        await views.answer(message, replies)
     elif isinstance(shown, ItemMissing):
         await message.answer(views.missing_item_text(code))
     else:
@@ -56,22 +62,41 @@ async def item_button(
         await query.answer(views.item_gone_text(), show_alert=True)
         return
     await query.answer()
-    replies = views.card_replies(shown.card, shown.risk, shown.today, usecases.tz, ask=True)
+    replies = views.card_replies(
+        shown.card, shown.risk, shown.today, usecases.tz, ask=shown.may_ask
+    )
     await views.answer(chat, replies)
 
 
 async def ask_update_button(
-    query: CallbackQuery, callback_data: AskUpdate, person: Person, usecases: UseCaseContext
+    query: CallbackQuery,
+    callback_data: AskUpdate,
+    person: Person,
+    usecases: UseCaseContext,
+    state: FSMContext,
 ) -> None:
     chat = await views.button_chat(query)
     if chat is None:
         return
-    asked = await request_item_update(usecases, person, callback_data.item_id)
+    asked = await request_item_update(usecases, person, callback_data.item_id, state)
     if not isinstance(asked, UpdateRequested):
         await query.answer(views.item_gone_text(), show_alert=True)
         return
     await query.answer()
     await chat.answer(views.update_requested_text(asked.department, asked.people))
+
+
+async def question_message(
+    message: Message, person: Person, usecases: UseCaseContext, state: FSMContext
+) -> None:
+    """The one message after [Ask for an update]: the question for the department."""
+    sent = await add_question(usecases, person, state, message.text or "")
+    if isinstance(sent, QuestionSent):
+        await message.answer(views.question_sent_text(sent.item, sent.people))
+    elif isinstance(sent, QuestionLate):
+        await message.answer(views.question_late_text())
+    else:
+        await message.answer(views.question_invalid_text())
 
 
 async def resend_evidence(
@@ -104,6 +129,8 @@ def create_router() -> Router:
     readers.callback_query.middleware(chair_and_secretariat_only())
     readers.callback_query.register(item_button, ChairItem.filter())
     readers.callback_query.register(ask_update_button, AskUpdate.filter())
+    readers.message.middleware(chair_and_secretariat_only())
+    readers.message.register(question_message, AskDialog.question, F.text, ~F.text.startswith("/"))
 
     router = Router(name=__name__)
     router.message.register(item_command, Command("item"))

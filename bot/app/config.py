@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     # Off by default: the backtest (bench/bench_forecast.py, README) warns earlier than "behind
     # plan" but with more false alarms on the histories it generates.
     risk_forecast_probability: float = Field(default=0.0, ge=0, le=1)
+    risk_postponements: int = Field(default=2, ge=0)
     alert_check_minutes: int = Field(default=15, ge=1)
     alert_hourly_cap: int = Field(default=4, ge=1)
     round_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("mon",), time(10))
@@ -154,6 +155,7 @@ class Settings(BaseSettings):
             flat_rounds=self.risk_flat_rounds,
             flat_remaining_fraction=self.risk_flat_remaining_fraction,
             forecast_probability=self.risk_forecast_probability,
+            postponements=self.risk_postponements,
         )
 
 

@@ -20,8 +20,9 @@ thresholds changed. Both kinds give the same states and alerts for the same chan
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -35,16 +36,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core.text import quote, shorten
 from bot.delivery.enqueue import enqueue_message
 from bot.people import recipients
-from bot.risk.assess import assess_items
+from bot.risk import questions
+from bot.risk.assess import assess_items, note_stated_days
 from bot.risk.digest import code_key, departments_by_id, short_title
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskState, RiskThresholds
+from bot.roadmap.views import deadline_move_text, person_name
 from bot.telegram.callbacks import AskUpdate, ChairItem
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
 from bot.telegram.texts import cause_label, department_name, status_label
 from db import queries
 from db.models import (
     AppSetting,
+    DeadlineChange,
     Department,
     ItemRiskState,
     Notification,
@@ -76,11 +80,20 @@ class Transition:
     risk: ItemRisk
     episode: int
     reporter: str | None
+    moves: Sequence[tuple[DeadlineChange, Person | None]] = ()
 
 
 def alert_text(
-    risk: ItemRisk, department: Department | None, today: date, reporter: str | None = None
+    risk: ItemRisk,
+    department: Department | None,
+    today: date,
+    reporter: str | None = None,
+    moves: Sequence[tuple[DeadlineChange, Person | None]] = (),
+    tz: tzinfo = UTC,
 ) -> str:
+    """The alert names each cause's actor: a declared risk is the department's report (who,
+    when); a moved deadline is the secretariat's decision (who, how, when); any other report
+    is shown as the last report, never as the source of the alert."""
     headlines = {
         RiskState.AT_RISK: "⚠️ " + _("<b>A Road Map item is at risk of not being met</b>"),
         RiskState.BLOCKED: "⛔ " + _("<b>The department says the item will not be met</b>"),
@@ -94,6 +107,8 @@ def alert_text(
         _("Deadline: {date}").format(date=format_day(risk.deadline)),
         _("Why: {reasons}").format(reasons=quote(reasons_text(risk, today))),
     ]
+    if moves:
+        lines.append(deadline_move_text(*moves[0], tz, count=len(moves)))
     if risk.latest_status is None:
         lines.append(_("Status: no reports yet"))
     else:
@@ -103,10 +118,12 @@ def alert_text(
             )
         )
         if risk.facts.latest_day is not None:
+            if RiskReason.DECLARED in risk.reasons:  # the report is the cause
+                said = _("Reported by {author} on {date}")
+            else:
+                said = _("Last report: {author}, {date}")
             lines.append(
-                _("Reported by {author} on {date}").format(
-                    author=quote(reporter or "—"), date=format_day(risk.facts.latest_day)
-                )
+                said.format(author=quote(reporter or "—"), date=format_day(risk.facts.latest_day))
             )
     if risk.latest_cause and RiskReason.DECLARED not in risk.reasons:  # the reason names it
         lines.append(_("Cause: {cause}").format(cause=quote(cause_label(risk.latest_cause))))
@@ -157,8 +174,12 @@ async def enqueue_chair_alerts(
     if only_changed and not await _full_scan_due(session, full_stamp):
         scope = set(marks.item_ids)
         scope |= await _request_scope(session, marks.department_ids, thresholds)
-        if not scope:
-            return 0
+        if not scope:  # nothing changed: only the questions nobody answered in time
+            told = await questions.enqueue_unanswered(
+                session, i18n=i18n, tz=tz, now=now, not_before=not_before
+            )
+            await session.commit()
+            return told
         if len(scope) > INCREMENTAL_LIMIT:
             scope = None
     risks = await assess_items(
@@ -168,8 +189,14 @@ async def enqueue_chair_alerts(
     added = 0
     if pending:
         added = await _alert_chairs(
-            session, pending, i18n, today, now, not_before, hourly_cap=hourly_cap
+            session, pending, i18n, today, now, not_before, hourly_cap=hourly_cap, tz=tz
         )
+    # The chair's questions: answers a Save did not pass on (a crash between two commits), and
+    # those nobody answered in time (told once).
+    added += await questions.enqueue_answers(session, i18n=i18n, tz=tz, now=now, item_ids=scope)
+    added += await questions.enqueue_unanswered(
+        session, i18n=i18n, tz=tz, now=now, not_before=not_before
+    )
     handled = update(RiskEvent).where(col(RiskEvent.handled_at).is_(None))
     if scope is not None:
         handled = handled.where(col(RiskEvent.item_id).in_(list(scope)))
@@ -217,10 +244,16 @@ async def _alert_chairs(
     not_before: datetime,
     *,
     hourly_cap: int,
+    tz: tzinfo,
 ) -> int:
     reporters = await _reporters(session, [risk for risk, _episode in pending])
+    await note_stated_days(session, [risk for risk, _episode in pending], tz)
+    moves = await queries.deadline_moves(session, [risk.item_id for risk, _episode in pending])
     transitions = sorted(
-        (Transition(risk, episode, reporters.get(risk.item_id)) for risk, episode in pending),
+        (
+            Transition(risk, episode, reporters.get(risk.item_id), moves.get(risk.item_id, ()))
+            for risk, episode in pending
+        ),
         key=lambda t: (-SEVERITY[t.risk.state], code_key(t.risk.code)),
     )
     departments = await departments_by_id(session)
@@ -230,7 +263,7 @@ async def _alert_chairs(
         if await _alerts_due_within_the_hour(session, person, due) >= hourly_cap:
             continue  # folded into the next digest, which lists every item at risk
         added += await _enqueue_for(
-            session, person, transitions, departments, i18n, today, now, not_before
+            session, person, transitions, departments, i18n, today, now, not_before, tz
         )
     return added
 
@@ -310,16 +343,18 @@ async def _known_states(
 
 
 async def _reporters(session: AsyncSession, risks: list[ItemRisk]) -> dict[int, str]:
-    """Item id → the name of whoever wrote its newest update."""
+    """Item id → who wrote its newest update: "name, position" as registered."""
     update_ids = {risk.latest_update_id: risk.item_id for risk in risks if risk.latest_update_id}
     if not update_ids:
         return {}
     rows = await session.exec(
-        select(col(StatusUpdate.id), col(Person.display_name))
+        select(col(StatusUpdate.id), Person)
         .join(Person, col(Person.id) == StatusUpdate.author_id)
         .where(col(StatusUpdate.id).in_(list(update_ids)))
     )
-    return {update_ids[update_id]: name for update_id, name in rows.all() if update_id}
+    return {
+        update_ids[update_id]: person_name(person) for update_id, person in rows.all() if update_id
+    }
 
 
 async def _alerts_due_within_the_hour(session: AsyncSession, person: Person, due: datetime) -> int:
@@ -343,6 +378,7 @@ async def _enqueue_for(
     today: date,
     now: datetime,
     not_before: datetime,
+    tz: tzinfo,
 ) -> int:
     """One alert for one transition; one grouped message for several."""
     with in_locale(i18n, person.locale):
@@ -350,7 +386,14 @@ async def _enqueue_for(
             (single,) = transitions
             risk = single.risk
             key = f"alert:{risk.item_id}:{single.episode}:{risk.state}:{person.id}"
-            text = alert_text(risk, departments.get(risk.department_id), today, single.reporter)
+            text = alert_text(
+                risk,
+                departments.get(risk.department_id),
+                today,
+                single.reporter,
+                single.moves,
+                tz,
+            )
             keyboard = alert_keyboard(risk.item_id)
         else:
             key = f"alerts:{_group_stamp(transitions)}:{person.id}"

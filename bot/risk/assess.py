@@ -36,6 +36,7 @@ from bot.risk.rules import (
     risk_reasons,
     risk_state,
 )
+from db import queries
 from db.models import (
     DeadlineChange,
     ItemStatus,
@@ -278,6 +279,7 @@ def _missed_reader(
 
 
 _MISSING = object()
+_NOT_POSTPONED: tuple[int, None] = (0, None)
 _NO_RISK = RiskState.NONE
 _DONE = ItemStatus.DONE.value
 # Positions in a row of `_items_with_newest_update` (and of `_done_counted`).
@@ -289,7 +291,7 @@ def _judge(
     today: date,
     thresholds: RiskThresholds,
     tz: tzinfo,
-    postponed: dict[int, int],
+    postponed: dict[int, tuple[int, datetime | None]],
     requests: dict[int, list[tuple[datetime, bool]]],
     dismissals: dict[int, list[tuple[str, str]]],
     forecasts: dict[int, Forecast],
@@ -306,6 +308,7 @@ def _judge(
         if year_start is None:
             year_start = year_starts[item_year] = date(item_year, 1, 1)
         created_day: date = day_of(created)  # type: ignore[assignment]
+        moves, moved_at = postponed.get(item_id, _NOT_POSTPONED)
         facts = ItemFacts(
             deadline,
             created_day if created_day > year_start else year_start,
@@ -313,10 +316,11 @@ def _judge(
             progress,
             day_of(latest_at),
             streak or 0,
-            postponed.get(item_id, 0),
+            moves,
             missed_by(department_id, created),
             created_day,
-            forecasts.get(item_id),
+            forecast=forecasts.get(item_id),
+            postponed_on=day_of(moved_at),
         )
         reasons = risk_reasons(facts, today, thresholds)
         dismissed: list[RiskReason] = []
@@ -493,15 +497,19 @@ def _done_counted(items: Any, item_filter: list[Any]) -> Any:
 
 async def _postponements(
     session: AsyncSession, item_ids: Any, until: datetime | None
-) -> dict[int, int]:
-    statement = select(DeadlineChange.item_id, func.count()).where(
+) -> dict[int, tuple[int, datetime | None]]:
+    """Per item: how many times its deadline was moved later, and when it last was."""
+    statement = select(
+        DeadlineChange.item_id, func.count(), func.max(DeadlineChange.changed_at)
+    ).where(
         col(DeadlineChange.item_id).in_(item_ids),
         col(DeadlineChange.new_deadline) > col(DeadlineChange.old_deadline),
     )
     if until is not None:
         statement = statement.where(DeadlineChange.changed_at < until)
     statement = statement.group_by(col(DeadlineChange.item_id))
-    return {item_id: count for item_id, count in (await session.exec(statement)).all()}
+    rows = (await session.exec(statement)).all()
+    return {item_id: (count, _utc(last)) for item_id, count, last in rows}
 
 
 async def _recent_requests(
@@ -575,6 +583,17 @@ async def at_risk_counts(
     return counts
 
 
+async def note_stated_days(session: AsyncSession, risks: Collection[ItemRisk], tz: tzinfo) -> None:
+    """Fill each declared item's `stated_on`: the day of the report that declared it, which a
+    later "no change" confirmation does not replace (only the views that show it ask)."""
+    declared = [risk for risk in risks if RiskReason.DECLARED in risk.reasons]
+    stated = await queries.last_real_reports(session, [risk.item_id for risk in declared])
+    for risk in declared:
+        moment = stated.get(risk.item_id)
+        if moment is not None:
+            risk.stated_on = _utc(moment).astimezone(tz).date()
+
+
 async def assess_item(
     session: AsyncSession,
     *,
@@ -588,4 +607,7 @@ async def assess_item(
     risks = await assess_items(
         session, today=today, year=year, thresholds=thresholds, tz=tz, forecasts=[item_id]
     )
-    return risks.get(item_id)
+    risk = risks.get(item_id)
+    if risk is not None:
+        await note_stated_days(session, [risk], tz)
+    return risk

@@ -20,6 +20,8 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
+from bot.telegram.i18n import ngettext
+
 CATEGORY_COLOURS = (
     ("done", "#2e7d32"),
     ("on_track", "#81c784"),
@@ -29,9 +31,13 @@ CATEGORY_COLOURS = (
 )
 
 DPI = 110
-WIDTH = 9.0  # inches: 990 pixels wide, tall below for a phone
+# Read in a chat bubble about 330 pt wide (issue 23): a narrow image (715 pixels), so that
+# no text is smaller than 1/40 of the width there (tests/test_chart_phone.py measures it).
+WIDTH = 6.5  # inches
 EDGE = 0.15  # inches of white around everything
-LABEL_SIZE, TITLE_SIZE, TREND_TITLE_SIZE, TICK_SIZE, POINT_SIZE = 11, 14, 13, 10, 9
+LABEL_SIZE, TITLE_SIZE, TREND_TITLE_SIZE, TICK_SIZE, POINT_SIZE = 12, 15, 14, 12, 12
+NAME_WRAP = 22  # characters per line of a department's name
+COUNT_COLOUR = "#c62828"  # the at-risk count written at the end of a bar
 TREND_HEIGHT = 1.9  # inches of the week-by-week panel itself
 TREND_ROTATION = 30  # degrees of the week labels
 LINE = 1.2  # matplotlib's line spacing, in font sizes
@@ -64,14 +70,28 @@ def _category_labels() -> dict[str, str]:
     }
 
 
-def chart_texts(*, bar_labels: Sequence[str], week_labels: Sequence[str], year: int) -> ChartTexts:
-    """The chart's words in the current locale."""
+def chart_texts(
+    *,
+    bar_labels: Sequence[str],
+    week_labels: Sequence[str],
+    year: int,
+    at_risk: int | None = None,
+) -> ChartTexts:
+    """The chart's words in the current locale; the title leads with the at-risk total."""
+    if at_risk is None:
+        title = _("Road Map {year}: items by department").format(year=year)
+    else:
+        title = ngettext(
+            "Road Map {year}: {count} item at risk",
+            "Road Map {year}: {count} items at risk",
+            at_risk,
+        ).format(year=year, count=at_risk)
     return ChartTexts(
-        title=textwrap.fill(_("Road Map {year}: items by department").format(year=year), 48),
+        title=textwrap.fill(title, 26),
         axis=_("items"),
         categories=_category_labels(),
         trend_title=_("At-risk items week by week"),
-        bar_labels=[textwrap.fill(label, 26) for label in bar_labels],
+        bar_labels=[textwrap.fill(label, NAME_WRAP) for label in bar_labels],
         week_labels=list(week_labels),
     )
 
@@ -91,7 +111,12 @@ class Chart:
         from matplotlib.figure import Figure
         from matplotlib.transforms import blended_transform_factory, offset_copy
 
-        self._order = sorted(range(len(counts)), key=lambda n: sum(counts[n].values()))
+        # The departments with most items at risk or overdue at the top (drawn last), then
+        # the larger ones.
+        self._order = sorted(
+            range(len(counts)),
+            key=lambda n: (_risky(counts[n]), sum(counts[n].values())),
+        )
         self._bars_height = max(4.0, 0.6 * len(counts) + 1.5)
         trend = len(weekly) >= 2
         self._height = self._bars_height + (3.2 if trend else 0.4)
@@ -116,8 +141,34 @@ class Chart:
         stacked.sticky_edges.x.append(0)  # the bars start at the axis, as barh's do
         top.add_collection(stacked)
         top.autoscale_view()
+        widest = max((sum(c.values()) for c in counts), default=0)
+        top.set_xlim(0, max(widest, 1) * 1.3)  # room for the counts after the bars
+        for position, index in enumerate(self._order):  # numbers: the same in every language
+            total, risky = sum(counts[index].values()), _risky(counts[index])
+            top.annotate(
+                f"{total}",
+                (total, position),
+                xytext=(4, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=LABEL_SIZE,
+            )
+            if risky:
+                top.annotate(
+                    f"⚠{risky}",
+                    (total, position),
+                    xytext=(4 + LABEL_SIZE * (0.7 * len(str(total)) + 0.4), 0),
+                    textcoords="offset points",
+                    ha="left",
+                    va="center",
+                    fontsize=LABEL_SIZE,
+                    fontweight="bold",
+                    color=COUNT_COLOUR,
+                )
         top.set_yticks(range(len(counts)))
         top.tick_params(axis="y", labelleft=False)  # the names are words: drawn per language
+        top.tick_params(axis="x", labelsize=TICK_SIZE)
         top.grid(axis="x", alpha=0.3)
         top.spines[["top", "right"]].set_visible(False)
         beside_ticks = offset_copy(
@@ -265,6 +316,10 @@ class Chart:
         return (left / WIDTH, bottom / self._height, width / WIDTH, height / self._height)
 
 
+def _risky(counts: dict[str, int]) -> int:
+    return counts.get("at_risk", 0) + counts.get("overdue", 0)
+
+
 def _title_above(axes: Any, **font: Any) -> Any:
     """The (empty, per-language) title text, 6 points above the axes' top left corner."""
     return axes.annotate(
@@ -337,5 +392,6 @@ def _trend(bottom: Any, counts: list[int]) -> None:
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True))  # items: 12, never 12.5
     bottom.set_xticks(weeks)
     bottom.tick_params(axis="x", labelbottom=False)  # the week names are words: per language
+    bottom.tick_params(axis="y", labelsize=TICK_SIZE)
     bottom.grid(axis="y", alpha=0.3)
     bottom.spines[["top", "right"]].set_visible(False)

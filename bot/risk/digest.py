@@ -20,6 +20,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
+from sqlalchemy import distinct, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,7 +34,7 @@ from bot.core.text import (
 )
 from bot.delivery.enqueue import enqueue_message, enqueue_photo
 from bot.people import recipients
-from bot.risk.assess import RiskTally, assess_tally
+from bot.risk.assess import RiskTally, assess_items, assess_tally
 from bot.risk.chart import Chart, ChartTexts, chart_texts
 from bot.risk.forecast import unlikely
 from bot.risk.forecast_data import forecasts_for
@@ -43,7 +44,7 @@ from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskThresholds
 from bot.telegram.callbacks import ChairDepartment, ChairItem
 from bot.telegram.i18n import current_locale, format_day, in_locale, ngettext, pick_name
 from bot.telegram.texts import department_short_name
-from db.models import Department, ItemStatus, RiskSnapshot, RoadmapItem
+from db.models import Department, ItemStatus, RiskSnapshot, RoadmapItem, RoundRequest
 
 TITLE_LIMIT = 200
 SUMMARY_TITLE_LIMIT = 70
@@ -266,14 +267,21 @@ def department_keyboard(
 
 
 def render_digest(
-    summary: Summary, departments: dict[int, Department], *, year: int, today: date
+    summary: Summary,
+    departments: dict[int, Department],
+    *,
+    year: int,
+    today: date,
+    week: WeekChanges | None = None,
 ) -> list[DigestMessage]:
-    """The digest in the current locale: as few messages as fit (one for the demo), with the
-    department buttons on the last."""
+    """The digest in the current locale: the week's changes first (when known), then the
+    standing picture, in as few messages as fit (one for the demo), with the department
+    buttons on the last."""
     grouped = at_risk_by_department(summary, departments)
-    parts = split_blocks(
-        digest_blocks(summary, departments, year=year, today=today, grouped=grouped)
-    )
+    blocks = digest_blocks(summary, departments, year=year, today=today, grouped=grouped)
+    if week is not None:
+        blocks.insert(0, Block((week_line(week), "")))
+    parts = split_blocks(blocks)
     counts = [(dept, len(risks)) for dept, risks in grouped]
     keyboard = department_keyboard(counts, departments, year)
     return [
@@ -294,6 +302,103 @@ def chart_days(today: date, year: int, weeks: int = CHART_WEEKS) -> list[date]:
     return [day for day in days if day.year == year] or [last]
 
 
+@dataclass(frozen=True)
+class WeekChanges:
+    """What changed since the last Friday (the digest's first line): items newly at risk and
+    newly overdue, items no longer at risk and why, departments that left a request of the
+    week unanswered."""
+
+    since: date
+    newly_at_risk: int = 0
+    newly_overdue: int = 0
+    done: int = 0
+    dismissed: int = 0
+    recovered: int = 0
+    silent_departments: int = 0
+
+    @property
+    def no_longer_at_risk(self) -> int:
+        return self.done + self.dismissed + self.recovered
+
+
+def last_friday(today: date) -> date:
+    """The Friday before `today` (a week ago on a Friday): where "this week" starts."""
+    return today - timedelta(days=(today.weekday() - 4) % 7 or 7)
+
+
+def week_line(week: WeekChanges) -> str:
+    """«Since 29 Nov: +4 at risk, −2 no longer (1 done, 1 dismissed, 0 recovered), …»"""
+    return _(
+        "<b>Since {date}:</b> newly at risk: {new}; newly overdue: {overdue}; no longer at "
+        "risk: {gone} (done {done}, dismissed {dismissed}, recovered {recovered}); "
+        "departments that did not answer: {silent}"
+    ).format(
+        date=format_day(week.since),
+        new=week.newly_at_risk,
+        overdue=week.newly_overdue,
+        gone=week.no_longer_at_risk,
+        done=week.done,
+        dismissed=week.dismissed,
+        recovered=week.recovered,
+        silent=week.silent_departments,
+    )
+
+
+async def week_changes(
+    session: AsyncSession,
+    *,
+    today: date,
+    year: int,
+    thresholds: RiskThresholds,
+    tz: tzinfo,
+    at_risk_now: dict[int, ItemRisk],
+) -> WeekChanges:
+    """Compare the items at risk now with what was known at the end of the last Friday."""
+    since = last_friday(today)
+    then = await assess_items(
+        session, today=since, year=year, thresholds=thresholds, tz=tz, as_of_history=True
+    )
+    was_at_risk = {item_id for item_id, risk in then.items() if risk.reasons}
+    was_overdue = {item_id for item_id, risk in then.items() if RiskReason.OVERDUE in risk.reasons}
+    overdue_now = {
+        item_id for item_id, risk in at_risk_now.items() if RiskReason.OVERDUE in risk.reasons
+    }
+    newly_overdue = overdue_now - was_overdue
+    newly = set(at_risk_now) - was_at_risk - newly_overdue
+    left = was_at_risk - set(at_risk_now)
+    done = dismissed = 0
+    if left:
+        for risk in (
+            await assess_items(
+                session, today=today, year=year, thresholds=thresholds, tz=tz, item_ids=left
+            )
+        ).values():
+            if risk.latest_status == ItemStatus.DONE:
+                done += 1
+            elif risk.dismissed:
+                dismissed += 1
+    silent = await session.exec(
+        select(func.count(distinct(col(RoundRequest.department_id)))).where(
+            col(RoundRequest.requested_at) >= _end_of(since, tz),
+            col(RoundRequest.answered_at).is_(None),
+            col(RoundRequest.excused).is_(False),
+        )
+    )
+    return WeekChanges(
+        since,
+        newly_at_risk=len(newly),
+        newly_overdue=len(newly_overdue),
+        done=done,
+        dismissed=dismissed,
+        recovered=len(left) - done - dismissed,
+        silent_departments=int(silent.one()),
+    )
+
+
+def _end_of(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+
+
 @dataclass
 class DigestData:
     """Everything a digest needs, computed once and rendered per reader."""
@@ -303,6 +408,7 @@ class DigestData:
     summary: Summary
     departments: dict[int, Department]
     weekly: list[tuple[date, int]]
+    week: WeekChanges | None = None
 
 
 async def collect_digest(
@@ -321,9 +427,18 @@ async def collect_digest(
         session, tally, today=today, year=year, tz=tz, below=summary.likely_late_below
     )
     weekly: list[tuple[date, int]] = []
+    week = None
     if with_weekly and summary.total:
         weekly = [*await stored_weeks(session, year=year, before=today), (today, summary.at_risk)]
-    return DigestData(year, today, summary, await departments_by_id(session), weekly)
+        week = await week_changes(
+            session,
+            today=today,
+            year=year,
+            thresholds=thresholds,
+            tz=tz,
+            at_risk_now=tally.at_risk,
+        )
+    return DigestData(year, today, summary, await departments_by_id(session), weekly, week)
 
 
 async def likely_late(
@@ -429,13 +544,17 @@ def _chart_words(data: DigestData) -> ChartTexts:
         ],
         week_labels=[format_date(day, "d MMM", locale=locale) for day, _count in data.weekly],
         year=data.year,
+        at_risk=data.summary.at_risk,
     )
 
 
 def chart_caption(data: DigestData) -> str:
-    return _("Road Map {year}: items by department and at-risk items week by week").format(
-        year=data.year
-    )
+    """Exactly what the chart shows: the week-by-week panel only once it is drawn."""
+    if len(data.weekly) >= 2:
+        return _("Road Map {year}: items by department and at-risk items week by week").format(
+            year=data.year
+        )
+    return _("Road Map {year}: items by department; ⚠ — at risk or overdue").format(year=data.year)
 
 
 def chart_with_caption(
@@ -480,7 +599,9 @@ async def enqueue_weekly_digest(
     for person in readers:
         locale = person.locale or i18n.default_locale
         with in_locale(i18n, locale):
-            messages = render_digest(data.summary, data.departments, year=data.year, today=today)
+            messages = render_digest(
+                data.summary, data.departments, year=data.year, today=today, week=data.week
+            )
             caption, messages = chart_with_caption(data, messages)
         if locale in charts:  # the chart first, the text as its caption when it fits
             added += await enqueue_photo(

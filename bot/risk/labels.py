@@ -37,10 +37,15 @@ def reason_detail(risk: ItemRisk, reason: RiskReason, today: date) -> str:
     """The reason as a fact with its evidence: who said what and when, the dates, the figures."""
     facts = risk.facts
     if reason == RiskReason.DECLARED:
+        stated = risk.stated_on or facts.latest_day
         text = _("the department reported “{status}” on {date}").format(
             status=status_label(risk.latest_status or ""),
-            date=format_day(facts.latest_day) if facts.latest_day else "—",
+            date=format_day(stated) if stated else "—",
         )
+        if stated is not None and facts.latest_day is not None and facts.latest_day > stated:
+            text += "; " + _("confirmed unchanged on {date}").format(
+                date=format_day(facts.latest_day)
+            )
         if risk.latest_cause:
             text += "; " + _("cause: {cause}").format(cause=cause_label(risk.latest_cause))
         return text
@@ -114,8 +119,8 @@ def _stale_evidence(risk: ItemRisk, today: date) -> list[str]:
 
 
 def reason_threshold(reason: RiskReason, thresholds: RiskThresholds) -> str | None:
-    """The configured rule a computed reason crossed; None for facts (declared, overdue, a
-    postponed deadline), which need no threshold."""
+    """The configured rule a computed reason crossed; None for facts (declared, overdue),
+    which need no threshold."""
     if reason == RiskReason.STALE:
         return _(
             "threshold: days without an update — {days}; requests in a row unanswered — {rounds}"
@@ -133,6 +138,14 @@ def reason_threshold(reason: RiskReason, thresholds: RiskThresholds) -> str | No
         )
     if reason == RiskReason.FORECAST_LATE:
         return forecast_views.reason_threshold(thresholds)
+    if reason == RiskReason.DEADLINE_MOVED:
+        if thresholds.postponements <= 0:
+            return _("threshold: postponed after the department declared a risk")
+        return ngettext(
+            "threshold: postponed {count} time, or after the department declared a risk",
+            "threshold: postponed {count} times, or after the department declared a risk",
+            thresholds.postponements,
+        ).format(count=thresholds.postponements)
     return None
 
 

@@ -63,6 +63,10 @@ class RiskThresholds:
     flat_remaining_fraction: float = 1 / 3
     # "forecast: late" when the chance to meet the deadline is below this; 0 turns it off.
     forecast_probability: float = 0.0
+    # A deadline moved by the council's decision is information; it becomes a risk reason
+    # only from this many postponements (0: never by count), or when it was moved after the
+    # department had declared the item at risk.
+    postponements: int = 2
 
     @property
     def forecasts_judged(self) -> bool:
@@ -90,6 +94,7 @@ class ItemFacts:
     missed_requests: tuple[date, ...] = ()
     created: date | None = None
     forecast: Forecast | None = None
+    postponed_on: date | None = None  # the day of the newest postponement
 
     @property
     def unanswered_rounds(self) -> int:
@@ -184,8 +189,20 @@ def is_forecast_late(facts: ItemFacts, today: date, thresholds: RiskThresholds) 
     return unlikely(found, thresholds.forecast_probability)
 
 
-def is_deadline_moved(facts: ItemFacts) -> bool:
-    return facts.postponements > 0
+def is_deadline_moved(facts: ItemFacts, thresholds: RiskThresholds | None = None) -> bool:
+    """Postponed often enough to worry (`thresholds.postponements` times), or postponed after
+    the department declared the item at risk; a single move is the council's decision."""
+    if facts.postponements <= 0:
+        return False
+    limit = (thresholds or RiskThresholds()).postponements
+    if limit > 0 and facts.postponements >= limit:
+        return True
+    return (
+        is_declared(facts)
+        and facts.postponed_on is not None
+        and facts.latest_day is not None
+        and facts.postponed_on >= facts.latest_day
+    )
 
 
 def risk_reasons(facts: ItemFacts, today: date, thresholds: RiskThresholds) -> list[RiskReason]:
@@ -203,7 +220,7 @@ def risk_reasons(facts: ItemFacts, today: date, thresholds: RiskThresholds) -> l
         reasons.append(_BEHIND_PLAN)
     if is_flat(facts, today, thresholds):
         reasons.append(_FLAT)
-    if is_deadline_moved(facts):
+    if is_deadline_moved(facts, thresholds):
         reasons.append(_DEADLINE_MOVED)
     if facts.forecast is not None and is_forecast_late(facts, today, thresholds):
         reasons.append(_FORECAST_LATE)
@@ -254,6 +271,9 @@ class ItemRisk:
     latest_comment: str | None = None
     latest_cause: str | None = None
     latest_at: datetime | None = None
+    # The day the latest status was stated, when later reports only confirmed it ("no change");
+    # filled by the views that show it (the card, /dept, an alert), None elsewhere.
+    stated_on: date | None = None
 
     @property
     def at_risk(self) -> bool:

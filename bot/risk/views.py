@@ -16,9 +16,10 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.core.text import Block, quote, split_blocks, split_message
+from bot.core.text import Block, quote, shorten, split_blocks, split_message
 from bot.risk import forecast_views
 from bot.risk.digest import (
+    DEPARTMENT_BUTTON_LIMIT,
     DigestData,
     Summary,
     chart_with_caption,
@@ -30,15 +31,17 @@ from bot.risk.digest import (
 )
 from bot.risk.dismissals import DismissRefusal
 from bot.risk.labels import card_sections, reason_label, reasons_text
+from bot.risk.questions import MAX_QUESTION
 from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason
 from bot.roadmap.service import ItemCard
 from bot.roadmap.views import item_card_text
 from bot.telegram import menus
-from bot.telegram.callbacks import AskUpdate
-from bot.telegram.i18n import format_day, pick_name
+from bot.telegram.callbacks import AskUpdate, ChairDepartment
+from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.keyboards import evidence_keyboard
 from bot.telegram.texts import (
     department_name,
+    department_short_name,
     hidden_item_text,
     no_access_text,
     status_label,
@@ -153,8 +156,33 @@ def department_gone_text() -> str:
 def update_requested_text(department: Department, people: int) -> str:
     name = quote(department_name(department))
     if people:
-        return _("Update requested from {department}.").format(department=name)
+        return "\n".join(
+            [
+                _("Update requested from {department}.").format(department=name),
+                _("Their answer will come here as soon as they report."),
+                _("To add a question for them, send it now in one message (optional)."),
+            ]
+        )
     return _("{department} has nobody registered in the bot to ask.").format(department=name)
+
+
+def question_sent_text(item: RoadmapItem, people: int) -> str:
+    return ngettext(
+        "Your question on item {code} was sent to {count} person in the department.",
+        "Your question on item {code} was sent to {count} people in the department.",
+        people,
+    ).format(code=quote(item.code), count=people)
+
+
+def question_late_text() -> str:
+    return _(
+        "This message was not sent as a question: it came more than 30 minutes after "
+        "[Ask for an update]. Press the button on the card again to ask."
+    )
+
+
+def question_invalid_text() -> str:
+    return _("Write the question as text, up to {limit} characters.").format(limit=MAX_QUESTION)
 
 
 # A department
@@ -197,14 +225,32 @@ def department_replies(
     return [Reply(part.text, items_keyboard(part.keys, codes)) for part in split_blocks(blocks)]
 
 
+def department_choice_reply(
+    departments: Sequence[Department], year: int, typed: str | None, *, several: bool
+) -> Reply:
+    """The departments as buttons: for a bare /dept (`typed` None), or words that fit
+    several departments or none (then every department is offered)."""
+    if typed is None:
+        text = _("Choose a department:")
+    elif several:
+        text = _("Several departments fit «{typed}». Choose one:").format(typed=quote(typed))
+    else:
+        text = _("No department fits «{typed}». Choose one:").format(typed=quote(typed))
+    builder = InlineKeyboardBuilder()
+    for department in sorted(departments, key=department_short_name):  # as the reader reads
+        assert department.id is not None
+        builder.button(
+            text=shorten(department_short_name(department), DEPARTMENT_BUTTON_LIMIT),
+            callback_data=ChairDepartment(department_id=department.id, year=year),
+        )
+    builder.adjust(2)
+    return Reply(text, builder.as_markup() if departments else None)
+
+
 def unknown_department_text(code: str) -> str:
     return _("There is no department with the code {code}. See /departments.").format(
         code=quote(code)
     )
-
-
-def department_usage() -> str:
-    return usage_line(menus.DEPARTMENT)
 
 
 # The summary
@@ -215,7 +261,9 @@ async def summary_replies(data: DigestData) -> list[Reply]:
     An empty year is one line saying so."""
     if not data.summary.total:
         return [Reply(_("There are no Road Map items for {year}.").format(year=data.year))]
-    messages = render_digest(data.summary, data.departments, year=data.year, today=data.today)
+    messages = render_digest(
+        data.summary, data.departments, year=data.year, today=data.today, week=data.week
+    )
     # Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile.
     png = await asyncio.to_thread(render_chart_png, data)
     caption, messages = chart_with_caption(data, messages)

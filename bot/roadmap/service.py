@@ -173,9 +173,16 @@ async def record_assignment(
 
 
 async def record_deadline_change(
-    session: AsyncSession, *, item: RoadmapItem, deadline: date, actor: Person | None, now: datetime
+    session: AsyncSession,
+    *,
+    item: RoadmapItem,
+    deadline: date,
+    actor: Person | None,
+    now: datetime,
+    via: str = "command",
 ) -> DeadlineChange:
-    """Move a deadline, keeping its history row and an audit entry; the caller commits.
+    """Move a deadline, keeping its history row (who moved it, `via` /deadline's "command" or
+    an "import") and an audit entry; the caller commits.
 
     Shared by /deadline and the spreadsheet import, whose changes form one transaction.
     """
@@ -185,6 +192,7 @@ async def record_deadline_change(
         new_deadline=deadline,
         changed_by_id=actor.id if actor else None,
         changed_at=now,
+        via=via,
     )
     item.deadline = deadline
     session.add_all([item, change])
@@ -221,6 +229,8 @@ class ItemCard:
     department: Department | None
     history: list[tuple[StatusUpdate, Person | None]]
     co_executors: Sequence[Department] = ()
+    # The secretariat's moves of the deadline, newest first, with who made them.
+    moves: Sequence[tuple[DeadlineChange, Person | None]] = ()
 
     @property
     def latest(self) -> StatusUpdate | None:
@@ -240,7 +250,14 @@ async def card_of(session: AsyncSession, item: RoadmapItem, history: int = 10) -
     department = await queries.department_by_id(session, item.department_id)
     updates = await queries.recent_updates(session, row_id(item), history)
     co_executors = await queries.item_co_executors(session, row_id(item))
-    return ItemCard(item=item, department=department, history=updates, co_executors=co_executors)
+    moves = await queries.deadline_moves(session, [row_id(item)])
+    return ItemCard(
+        item=item,
+        department=department,
+        history=updates,
+        co_executors=co_executors,
+        moves=moves.get(row_id(item), []),
+    )
 
 
 SHORT_NAME_LENGTH = 80

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.text import quote
 from bot.roadmap.service import ItemCard
-from bot.telegram.i18n import format_day, pick_name
+from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.texts import days_left_text, department_name, evidence_label, status_label
-from db.models import Person, StatusUpdate
+from db.models import DeadlineChange, Person, StatusUpdate
 
 
 def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
@@ -27,6 +27,8 @@ def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
             date=format_day(item.deadline), days_left=days_left_text(item.deadline, today)
         )
     )
+    if card.moves:
+        lines.append(deadline_move_text(*card.moves[0], tz, count=len(card.moves)))
     if item.deadline_text:
         lines.append(_("As the Road Map words it: «{text}»").format(text=quote(item.deadline_text)))
     if item.target:
@@ -53,6 +55,43 @@ def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
     for update, author in card.history:
         lines.append(history_line(update, author, tz))
     return "\n".join(lines)
+
+
+def person_name(person: Person | None) -> str:
+    """Who did it, as the secretariat registered them: "full name, position" when known,
+    else the Telegram name (a removed person shows as a dash). Plain text: quote it."""
+    if person is None:
+        return "—"
+    name = person.full_name or person.display_name
+    return f"{name}, {person.position}" if person.position else name
+
+
+def deadline_move_text(
+    change: DeadlineChange, actor: Person | None, tz: tzinfo, *, count: int = 1
+) -> str:
+    """ℹ️ A move of the deadline as the council's decision it is: by whom, how, when, old → new.
+    Information, not a risk reason (the rules decide that)."""
+    how = _("by import") if change.via == "import" else _("by the /deadline command")
+    text = "ℹ️ " + _(
+        "The secretariat ({name}) moved the deadline {how} on {date}: {old} → {new}"
+    ).format(
+        name=quote(person_name(actor)),
+        how=how,
+        date=format_day(_local_day(change.changed_at, tz)),
+        old=format_day(change.old_deadline),
+        new=format_day(change.new_deadline),
+    )
+    if count > 1:
+        text += " " + ngettext(
+            "(moved {count} time in all)", "(moved {count} times in all)", count
+        ).format(count=count)
+    return text
+
+
+def _local_day(moment: datetime, tz: tzinfo) -> date:
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(tz).date()
 
 
 def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str:

@@ -175,6 +175,7 @@ def _prepare_update(
                     "new_deadline": deadline,
                     "changed_by_id": actor.id if actor else None,
                     "changed_at": now,
+                    "via": "import",
                 }
             )
             values["deadline"] = deadline

@@ -7,16 +7,20 @@ the web dashboard): `item_card` reads it once, with its risk reasons, and the vi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from bot.people import audit
+from aiogram.fsm.state import State, StatesGroup
+
+from bot.people import audit, recipients
 from bot.reporting import rounds
 from bot.reporting.service import update_with_item
+from bot.risk import questions
 from bot.risk.assess import assess_item
 from bot.risk.rules import ItemRisk
 from bot.roadmap.service import ItemCard, card_of
 from bot.usecases.access import can_see_item, may_ask_for_updates, sees_every_item
-from bot.usecases.ports import Person, UseCaseContext
+from bot.usecases.ports import DialogStore, Person, UseCaseContext
+from bot.workdays.calendar import load_calendar
 from db import queries
 from db.engine import AsyncSession
 from db.models import Department, RoadmapItem
@@ -115,33 +119,119 @@ async def evidence_file(
     return EvidenceFile(update.evidence_file_id, update.evidence_kind == "photo", item)
 
 
+class AskDialog(StatesGroup):
+    """After [Ask for an update]: the asker's next message is the question (optional)."""
+
+    question = State()
+
+
+QUESTION_WINDOW = timedelta(minutes=30)  # a message later than this is not the question
+
+
 @dataclass(frozen=True)
 class UpdateRequested:
     """The department's members were asked (`people` of them; none when nobody is registered),
-    their messages delivered from `delivery_at` (the next working moment)."""
+    their messages delivered from `delivery_at` (the next working moment). The asker hears the
+    answer (question `question_id`) when the department reports."""
 
     item: RoadmapItem
     department: Department
     people: int
     delivery_at: datetime
+    question_id: int | None = None
 
 
 async def request_item_update(
-    ctx: UseCaseContext, actor: Person, item_id: int
+    ctx: UseCaseContext, actor: Person, item_id: int, dialog: DialogStore | None = None
 ) -> UpdateRequested | ItemMissing | ItemHidden:
     """The chair's or the secretariat's [Ask for an update] on one item: its department's
-    members get a request that names who asks. A second tap in the same minute sends nothing
-    twice. Nobody else may ask (the chat's role guard refuses them before; the web relies on
-    this check)."""
+    members get a request that names who asks, and the asker will hear their answer. With a
+    `dialog`, the asker's next message is taken as a question for them. A second tap in the
+    same minute sends nothing twice. Nobody else may ask (the chat's role guard refuses them
+    before; the web relies on this check)."""
     if not may_ask_for_updates(actor):
         return ItemHidden(item_id)
+    now = ctx.clock.now()
     async with ctx.session_maker() as session:
         item = await queries.item_by_id(session, item_id)
         department = await queries.department_by_id(session, item.department_id) if item else None
         if item is None or department is None:
             return ItemMissing(item_id)
-        asked = await rounds.request_item_update(
-            session, i18n=ctx.i18n, tz=ctx.tz, actor=actor, item=item, now=ctx.clock.now()
+        calendar = await load_calendar(session, ctx.tz)
+        question = await questions.record_question(
+            session,
+            item=item,
+            actor=actor,
+            calendar=calendar,
+            delivered_at=calendar.next_working_moment(now),
+            now=now,
         )
+        if not await recipients.request_recipients(
+            session, item.department_id, calendar.next_working_moment(now).astimezone(ctx.tz).date()
+        ):
+            question.overdue_told_at = now  # told now that nobody is there: no later notice
+        asked = await rounds.request_item_update(  # commits the question with the request
+            session, i18n=ctx.i18n, tz=ctx.tz, actor=actor, item=item, now=now
+        )
+    assert question.id is not None
+    if dialog is not None and asked.people:
+        await dialog.set_state(AskDialog.question)
+        await dialog.set_data({"question_id": question.id, "asked_at": now.isoformat()})
     ctx.signals.wake_outbox()
-    return UpdateRequested(item, department, asked.people, asked.delivery_at)
+    return UpdateRequested(item, department, asked.people, asked.delivery_at, question.id)
+
+
+@dataclass(frozen=True)
+class QuestionSent:
+    """The question went to `people` of the item's department."""
+
+    item: RoadmapItem
+    people: int
+
+
+@dataclass(frozen=True)
+class QuestionLate:
+    """The message came too long after [Ask for an update] to be its question: not sent."""
+
+
+@dataclass(frozen=True)
+class QuestionInvalid:
+    """Empty, or longer than `questions.MAX_QUESTION` characters: say so, and wait again."""
+
+
+async def add_question(
+    ctx: UseCaseContext, actor: Person, dialog: DialogStore, text: str
+) -> QuestionSent | QuestionLate | QuestionInvalid:
+    """The asker's one message after [Ask for an update]: the question for the department."""
+    text = text.strip()
+    if not text or len(text) > questions.MAX_QUESTION:
+        return QuestionInvalid()
+    data = await dialog.get_data()
+    await dialog.clear()
+    now = ctx.clock.now()
+    asked_at = datetime.fromisoformat(str(data.get("asked_at", "1970-01-01T00:00:00+00:00")))
+    question_id = data.get("question_id")
+    if not isinstance(question_id, int) or now - asked_at > QUESTION_WINDOW:
+        return QuestionLate()
+    async with ctx.session_maker() as session:
+        calendar = await load_calendar(session, ctx.tz)
+        sent = await questions.add_question_text(
+            session,
+            i18n=ctx.i18n,
+            question_id=question_id,
+            actor=actor,
+            text=text,
+            calendar=calendar,
+            now=now,
+        )
+        if sent is None:
+            return QuestionLate()
+        await session.commit()
+    ctx.signals.wake_outbox()
+    _question, item, people = sent
+    return QuestionSent(item, people)
+
+
+async def skip_question(dialog: DialogStore) -> None:
+    """[No question]: the request stands as it is."""
+    await dialog.clear()

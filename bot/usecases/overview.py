@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.risk import forecast_views
-from bot.risk.assess import assess_items
+from bot.risk.assess import assess_items, note_stated_days
 from bot.risk.digest import DigestData, Summary, code_key, collect_digest, summarize
 from bot.risk.rules import ItemRisk
 from bot.usecases.ports import UseCaseContext
@@ -49,27 +49,73 @@ class DepartmentView:
     items: list[ItemRisk]
 
 
-async def _find_department(session: AsyncSession, key: DepartmentKey) -> Department | None:
+@dataclass(frozen=True)
+class DepartmentChoice:
+    """/dept without a code, or words that fit several departments (none: `departments` is
+    every department): the departments to pick from, as buttons."""
+
+    departments: list[Department]
+    year: int
+    typed: str | None = None  # what matched nothing or several, None for a bare /dept
+    several: bool = False  # the typed words fit these departments (else they fit none)
+
+
+def _words(text: str) -> list[str]:
+    return [word for word in text.casefold().replace("«", " ").replace("»", " ").split() if word]
+
+
+def matches(department: Department, typed: str) -> bool:
+    """Whether every typed word starts a word of one of its names (kk, ru, short, code):
+    «образование», «білім», «транспорт», «edu» all find theirs."""
+    wanted = _words(typed)
+    names = [
+        department.code,
+        department.name_kk,
+        department.name_ru,
+        department.short_name_kk or "",
+        department.short_name_ru or "",
+    ]
+    for name in names:
+        words = _words(name)
+        if wanted and all(any(w.startswith(want[:5]) for w in words) for want in wanted):
+            return True
+    return False
+
+
+async def _find_department(
+    session: AsyncSession, key: DepartmentKey
+) -> Department | list[Department] | None:
+    """The department by id, code or name; several that fit, or None."""
     if isinstance(key, int):
         return await queries.department_by_id(session, key)
-    return await queries.department_by_code(session, key)
+    found = await queries.department_by_code(session, key.lower())
+    if found is not None:
+        return found
+    fitting = [dept for dept in await queries.all_departments(session) if matches(dept, key)]
+    if len(fitting) == 1:
+        return fitting[0]
+    return fitting or None
 
 
 async def department_view(
-    ctx: UseCaseContext, key: DepartmentKey, year: int | None = None
-) -> DepartmentView | None:
-    """The department's items (this year's by default); None when there is no such
-    department."""
+    ctx: UseCaseContext, key: DepartmentKey | None, year: int | None = None
+) -> DepartmentView | DepartmentChoice:
+    """The department's items (this year's by default). Without a key, or when the words fit
+    several departments or none, the departments to choose from."""
     today = ctx.today()
     year = today.year if year is None else year
     async with ctx.session_maker() as session:
-        department = await _find_department(session, key)
-        if department is None:
-            return None
+        department = None if key is None else await _find_department(session, key)
+        if not isinstance(department, Department):
+            if department:  # several fit
+                return DepartmentChoice(department, year, str(key), several=True)
+            every = list(await queries.all_departments(session))
+            return DepartmentChoice(every, year, None if key is None else str(key))
         risks = await assess_items(
             session, today=today, year=year, thresholds=ctx.thresholds, tz=ctx.tz, forecasts=True
         )
-    own = {key: risk for key, risk in risks.items() if risk.department_id == department.id}
+        own = {key: risk for key, risk in risks.items() if risk.department_id == department.id}
+        await note_stated_days(session, own.values(), ctx.tz)
     items = sorted(own.values(), key=lambda risk: code_key(risk.code))
     items.sort(key=forecast_views.by_chance)  # the least likely to be met first
     return DepartmentView(department, year, today, summarize(own), items)

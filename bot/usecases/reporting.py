@@ -357,8 +357,10 @@ async def report_status(
         return NotSaved(refused.reason)
     outcome = await _after_report(ctx, member, draft.item_id, Saved.REPORT, shown_in)
     await member.session.commit()
-    if saved.risk_event is not None:
-        ctx.signals.alert_soon()  # the chair hears of a declared risk at once; Save does not wait
+    # The chair hears of a declared risk at once, and whoever asked for this update hears the
+    # answer (bot/risk/questions.py); Save does not wait for either.
+    if saved.risk_event is not None or item.awaiting_answer:
+        ctx.signals.alert_soon()
     return outcome
 
 
@@ -389,6 +391,8 @@ async def confirm_unchanged(
         return NotSaved(refused.reason if isinstance(refused, ReportRefusedError) else None)
     outcome = await _after_report(ctx, member, _item_id(item), Saved.NO_CHANGE, shown_in)
     await member.session.commit()
+    if item.awaiting_answer:
+        ctx.signals.alert_soon()  # whoever asked for this update hears the answer
     return outcome
 
 
@@ -565,7 +569,8 @@ async def confirm_item(
 ) -> ItemConfirmed | NotSaved | StepShown:
     """✓ in the worklist: one tap reports that the item has not changed; one that looks like a
     slip opens the item's summary with the warning instead (`shown_in`: the worklist)."""
-    if item_id in (await department_worklist(ctx, member)).updated_ids:
+    work = await department_worklist(ctx, member)
+    if item_id in work.updated_ids:
         return ItemConfirmed(await department_worklist(ctx, member), already=True)
     try:
         held = await _held_back(
@@ -587,6 +592,8 @@ async def confirm_item(
     except NothingToConfirmError:
         return NotSaved(None)
     await member.session.commit()
+    if any(listed.id == item_id and listed.awaiting_answer for listed in work.items):
+        ctx.signals.alert_soon()  # whoever asked for this update hears the answer
     return ItemConfirmed(await department_worklist(ctx, member))
 
 
@@ -615,6 +622,8 @@ async def confirm_rest_unchanged(ctx: UseCaseContext, member: Member) -> RestCon
     confirmed = await confirm_all_unchanged(
         member.session, person=member.person, items=work.confirmable, now=ctx.clock.now()
     )
+    if any(item.awaiting_answer for item in work.confirmable):
+        ctx.signals.alert_soon()  # whoever asked for these updates hears the answers
     return RestConfirmed(len(confirmed), await department_worklist(ctx, member))
 
 

@@ -24,7 +24,7 @@ from bot.usecases.dashboard import (
     refuse_web,
 )
 from bot.usecases.items import ItemCardShown, UpdateRequested, item_card, request_item_update
-from bot.usecases.overview import department_view, summary
+from bot.usecases.overview import DepartmentView, department_view, summary
 from bot.usecases.ports import Person, UseCaseContext
 from bot.usecases.risks import Dismissed, DismissRefused, dismiss_risk
 from bot.web import pages
@@ -138,7 +138,7 @@ async def department_api(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     department_id = _int(request, "department_id")
     shown = None if department_id is None else await department_view(ctx, department_id)
-    if shown is None:
+    if not isinstance(shown, DepartmentView):  # no such department: the chat offers a choice
         return _json(pages.not_found_screen(), 404)
     screen = pages.department_screen(
         shown.department, shown.items, shown.today, ctx.clock.now(), ctx.tz

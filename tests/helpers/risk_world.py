@@ -173,9 +173,10 @@ async def build_world(session: AsyncSession) -> World:
     await world.item("2.3", "build", date(2025, 7, 1))
     for days_ago in (15, 8, 1):
         await world.update("2.3", d - timedelta(days=days_ago), "on_track", 70)
-    # postponed deadline
+    # postponed deadline: twice, the rule's default (one move is information, issue 23)
     await world.item("2.4", "build", date(2025, 11, 1))
     await world.update("2.4", d - timedelta(days=1), "on_track", 50)
+    await world.postpone("2.4", d - timedelta(days=60), date(2025, 11, 15))
     await world.postpone("2.4", d - timedelta(days=30), date(2025, 12, 1))
     # not reported yet, created last week: not at risk
     await world.item("2.5", "build", date(2025, 12, 1), created=d - timedelta(days=7))

@@ -35,7 +35,7 @@ from bot.usecases.items import (
     item_card,
     request_item_update,
 )
-from bot.usecases.overview import department_view, summary
+from bot.usecases.overview import DepartmentChoice, department_view, summary
 from bot.usecases.ports import UseCaseContext
 from bot.usecases.risks import Dismissed, DismissInvalid, DismissRefused, dismiss_risk
 from db.engine import SessionMaker
@@ -218,7 +218,10 @@ async def test_department_view_and_summary(
     assert shown.summary.total == 5 and shown.summary.at_risk == 4
     by_id = await department_view(ctx, world.departments["build"].id or 0, 2026)
     assert by_id is not None and [risk.code for risk in by_id.items] == ["9.1"]
-    assert await department_view(ctx, "nowhere") is None
+    # issue 23: words that fit no department offer them all as buttons (no dead end)
+    nowhere = await department_view(ctx, "nowhere")
+    assert isinstance(nowhere, DepartmentChoice) and nowhere.typed == "nowhere"
+    assert not nowhere.several and len(nowhere.departments) == len(world.departments)
 
     year = await summary(ctx)
     assert year.year == 2025 and year.summary.total == 9 and year.summary.at_risk == 6

@@ -9,7 +9,14 @@ from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from aiogram.types import Chat, Document, Message, PhotoSize, Update, User
 from openpyxl import load_workbook
 
-from bot.telegram.callbacks import DialogAction, OpenItem, PickProgress, PickStatus, ResendEvidence
+from bot.telegram.callbacks import (
+    AskUpdate,
+    DialogAction,
+    OpenItem,
+    PickProgress,
+    PickStatus,
+    ResendEvidence,
+)
 from db.engine import SessionMaker
 from db.models import AuditLog, StatusUpdate
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, rows
@@ -55,7 +62,11 @@ async def test_item_card_offers_the_evidence_again(
     assert update.evidence_name == "акт.pdf"
     (card,) = [r for r in await chatter.send(ADMIN_ID, "/item 1.1") if isinstance(r, SendMessage)]
     assert "📎 файл «акт.pdf»" in card.text
-    assert buttons(card) == [ResendEvidence(update_id=update.id).pack()]  # type: ignore[arg-type]
+    # issue 23 (#6): one card everywhere; /item's has [Ask for an update] for the secretariat too
+    assert buttons(card) == [
+        AskUpdate(item_id=world.items["1.1"]).pack(),
+        ResendEvidence(update_id=update.id).pack(),  # type: ignore[arg-type]
+    ]
     sent = await chatter.press(ADMIN_ID, ResendEvidence(update_id=update.id).pack())  # type: ignore[arg-type]
     (again,) = [r for r in sent if isinstance(r, SendDocument)]
     assert again.document == "doc-1" and int(again.chat_id) == ADMIN_ID

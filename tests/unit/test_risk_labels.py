@@ -148,7 +148,11 @@ def test_flat_names_the_reports_and_their_progress(i18n: I18n) -> None:
         ),
         (RiskReason.DECLARED, None),
         (RiskReason.OVERDUE, None),
-        (RiskReason.DEADLINE_MOVED, None),
+        # issue 23: the postponement rule is configurable, its threshold shown like the others
+        (
+            RiskReason.DEADLINE_MOVED,
+            "порог: перенос 2 раза или перенос после заявленного управлением риска",
+        ),
     ],
 )
 def test_thresholds_name_the_configured_values(
@@ -166,7 +170,7 @@ def test_the_item_card_section_lists_each_reason_with_its_threshold(i18n: I18n) 
         latest_status="on_track",
         latest_progress=5,
         latest_day=date(2025, 5, 1),
-        postponements=1,
+        postponements=2,  # issue 23: one move is information, two a reason (by default)
     )
     risk = risk_of(facts)
     assert risk.reasons == [RiskReason.STALE, RiskReason.BEHIND_PLAN, RiskReason.DEADLINE_MOVED]
@@ -175,6 +179,10 @@ def test_the_item_card_section_lists_each_reason_with_its_threshold(i18n: I18n) 
         section = risk_section(risk, TODAY)
     assert len(lines) == 3
     assert lines[0].endswith("(порог: дней без обновлений — 14; запросов подряд без ответа — 2)")
-    assert "п. п." in lines[1] and lines[2] == "срок переносился 1 раз"
+    assert "п. п." in lines[1]
+    assert lines[2] == (
+        "срок переносился 2 раза "
+        "(порог: перенос 2 раза или перенос после заявленного управлением риска)"
+    )
     assert section.split("\n")[0] == "🔴 <b>Есть риск невыполнения:</b>"
     assert section.count("\n• ") == 3

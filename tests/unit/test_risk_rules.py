@@ -125,8 +125,20 @@ def test_flat_needs_three_equal_on_track_reports_in_the_last_third() -> None:
 
 
 def test_deadline_moved_counts_postponements_only() -> None:
+    # Issue 23: one move is the council's decision (information); the rule asks for
+    # RISK_POSTPONEMENTS moves (2 by default), or a move after a declared risk.
     assert not is_deadline_moved(HEALTHY)
-    assert is_deadline_moved(replace(HEALTHY, postponements=1))
+    assert not is_deadline_moved(replace(HEALTHY, postponements=1))
+    assert is_deadline_moved(replace(HEALTHY, postponements=2))
+    assert is_deadline_moved(replace(HEALTHY, postponements=1), RiskThresholds(postponements=1))
+    assert not is_deadline_moved(replace(HEALTHY, postponements=5), RiskThresholds(postponements=0))
+
+
+def test_a_move_after_a_declared_risk_is_a_reason() -> None:
+    declared = replace(HEALTHY, latest_status="at_risk", latest_day=date(2025, 5, 31))
+    assert is_deadline_moved(replace(declared, postponements=1, postponed_on=date(2025, 6, 2)))
+    assert not is_deadline_moved(replace(declared, postponements=1, postponed_on=date(2025, 5, 1)))
+    assert not is_deadline_moved(replace(HEALTHY, postponements=1, postponed_on=date(2025, 6, 2)))
 
 
 def test_reasons_come_in_a_fixed_order_and_give_the_state() -> None:
