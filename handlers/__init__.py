@@ -10,8 +10,10 @@ from aiogram import Router
 
 from handlers import (
     aliases,
+    away,
     chair,
     corrections,
+    edits,
     errors,
     fallback,
     items,
@@ -33,6 +35,8 @@ def get_routers() -> list[Router]:
         chair,
         corrections,
         items,
+        edits,
+        away,
         reporting,
         fallback,
     )

@@ -1,4 +1,4 @@
-"""Department members report on their items: the worklist, the status dialog, /away.
+"""Department members report on their items: the worklist and the status dialog.
 
 Each handler parses what was sent, calls one use case (bot/usecases/reporting.py) and shows
 its outcome. The dialog's steps are declared once, in bot/reporting/dialog.py; its routers
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from aiogram import F, Router
-from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
@@ -19,7 +18,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.core.parsing import parse_away, parse_one_word
+from bot.core.parsing import parse_one_word
 from bot.reporting import views
 from bot.reporting.dialog import REPORT_DIALOG
 from bot.telegram import callbacks, dialogs
@@ -27,7 +26,7 @@ from bot.usecases import reporting
 from bot.usecases.reporting import Member, Saved, StepShown, UseCaseContext
 
 
-async def _member_may_use(message: Message, member: Member | None) -> bool:
+async def member_may_use(message: Message, member: Member | None) -> bool:
     """Members' commands: a stranger gets their id, anyone else is told whom they are for."""
     if member is None or not reporting.is_department_member(member.person):
         stranger = message.chat.id if member is None else None
@@ -36,7 +35,7 @@ async def _member_may_use(message: Message, member: Member | None) -> bool:
     return True
 
 
-async def _button_may_be_used(query: CallbackQuery, member: Member | None) -> bool:
+async def button_may_be_used(query: CallbackQuery, member: Member | None) -> bool:
     """Worklist buttons: for department members, on a message that can still be edited."""
     usable = member is not None and reporting.is_department_member(member.person)
     if not usable or not isinstance(query.message, Message):
@@ -51,7 +50,7 @@ async def _button_may_be_used(query: CallbackQuery, member: Member | None) -> bo
 async def my_items(
     message: Message, usecases: UseCaseContext, member: Member | None = None
 ) -> None:
-    if not await _member_may_use(message, member):
+    if not await member_may_use(message, member):
         return
     assert member is not None
     work = await reporting.department_worklist(usecases, member)
@@ -80,7 +79,7 @@ async def worklist_page(
     usecases: UseCaseContext,
     member: Member | None = None,
 ) -> None:
-    if not await _button_may_be_used(query, member):
+    if not await button_may_be_used(query, member):
         return
     assert member is not None and isinstance(query.message, Message)
     work = await reporting.department_worklist(usecases, member)
@@ -95,7 +94,7 @@ async def confirm_item(
     member: Member | None = None,
 ) -> None:
     """✓ in the worklist: one tap reports that the item has not changed."""
-    if not await _button_may_be_used(query, member):
+    if not await button_may_be_used(query, member):
         return
     assert member is not None and isinstance(query.message, Message)
     item_id, shown_in = callback_data.item_id, query.message.message_id
@@ -122,7 +121,7 @@ async def confirm_all(
     member: Member | None = None,
 ) -> None:
     """ "Everything else unchanged": first the list to check, then one tap confirms it."""
-    if not await _button_may_be_used(query, member):
+    if not await button_may_be_used(query, member):
         return
     assert member is not None and isinstance(query.message, Message)
     page = callback_data.page
@@ -145,7 +144,7 @@ async def confirm_all(
 # --- Opening the dialog ---
 
 
-def _screen(shown: StepShown, usecases: UseCaseContext) -> dialogs.Screen:
+def step_screen(shown: StepShown, usecases: UseCaseContext) -> dialogs.Screen:
     """A step under the item's card; after a report, what was saved comes first."""
     card = shown.card
     header = views.item_header(card.item, card.latest, card.author, shown.today, usecases.tz)
@@ -178,7 +177,7 @@ async def _present(
     edit = None if anew else _edited(event)
     assert bot is not None  # the dispatcher mounts every update on its bot
     if isinstance(outcome, StepShown):
-        screen = _screen(outcome, usecases)
+        screen = step_screen(outcome, usecases)
         retire, remember = outcome.retire, member.dialog
         in_place = None if anew else retire  # a typed answer: the card follows in place
         await dialogs.show(
@@ -216,7 +215,7 @@ async def report_command(
     usecases: UseCaseContext,
     member: Member | None = None,
 ) -> None:
-    if not await _member_may_use(message, member):
+    if not await member_may_use(message, member):
         return
     assert member is not None
     code = parse_one_word(command.args)
@@ -328,61 +327,6 @@ async def stale_dialog_button(
     await _present(query, outcome, member, usecases, anew=True)  # the tap was an older step
 
 
-async def edited_message(
-    message: Message, usecases: UseCaseContext, member: Member | None = None
-) -> None:
-    """Telegram's *Edit* of a sent message: the draft's comment follows it, a saved comment is
-    offered for correction; an edit of anything else needs no answer."""
-    if member is None:
-        return
-    text = message.text if message.text is not None else message.caption
-    outcome = await reporting.edit_message(usecases, member, message.message_id, text)
-    if isinstance(outcome, reporting.DraftCommentEdited):
-        screen = _screen(outcome.step, usecases)
-        assert message.bot is not None
-        chat_id, in_place = member.person.telegram_id, outcome.card_message
-        await dialogs.show(message.bot, chat_id, screen, edit=None, in_place=in_place)
-        await message.reply(views.comment_edited_text())
-    elif isinstance(outcome, reporting.CorrectionOffered):
-        text, keyboard = views.correction_offer(outcome.item, outcome.update, outcome.comment)
-        await message.reply(text, reply_markup=keyboard)
-    elif isinstance(outcome, reporting.EditNotKept):
-        superseded = outcome == reporting.EditNotKept.SUPERSEDED
-        await message.reply(views.edit_not_kept_text(superseded))
-
-
-async def correct_saved(
-    query: CallbackQuery,
-    callback_data: callbacks.CorrectSaved,
-    usecases: UseCaseContext,
-    member: Member | None = None,
-) -> None:
-    """The answer to "correct the saved update?"."""
-    if not await _button_may_be_used(query, member):
-        return
-    assert member is not None and isinstance(query.message, Message)
-    accept = callback_data.accept
-    outcome = await reporting.correct_saved(
-        usecases, member, callback_data.update_id, accept=accept
-    )
-    await query.answer()
-    if isinstance(outcome, reporting.CorrectionSaved):
-        text = views.corrected_text(outcome.item, outcome.correction)
-    elif isinstance(outcome, reporting.Refused):
-        text = views.refusal_text(outcome.reason)
-    else:
-        text = views.correction_closed_text(outcome.declined)
-    with suppress(TelegramBadRequest):
-        await query.message.edit_text(text, reply_markup=None)
-
-
-async def sticker(message: Message, member: Member | None = None) -> None:
-    """A sticker gets a short friendly answer (strangers get the fallback's)."""
-    if member is None:
-        raise SkipHandler
-    await message.answer(views.sticker_reply())
-
-
 async def cancel_command(message: Message, state: FSMContext | None = None) -> None:
     """`state` is missing when the message has no sender (an anonymous group admin)."""
     had_dialog = state is not None and await state.get_state() is not None
@@ -392,25 +336,6 @@ async def cancel_command(message: Message, state: FSMContext | None = None) -> N
         await message.answer(_("Cancelled. Nothing was saved."))
     else:
         await message.answer(_("There is nothing to cancel."))
-
-
-async def away_command(
-    message: Message,
-    command: CommandObject,
-    usecases: UseCaseContext,
-    member: Member | None = None,
-) -> None:
-    """/away <date back> [deputy] or /away off: hand the requests over while away."""
-    if not await _member_may_use(message, member):
-        return
-    assert member is not None
-    request = parse_away(command.args)
-    if request is None:
-        await message.answer(views.usage("away"))
-        return
-    outcome = await reporting.go_away(usecases, member, request)
-    deputy = outcome.deputy if isinstance(outcome, reporting.AwaySet) else outcome
-    await message.answer(views.away_reply(member.person, deputy))
 
 
 # --- Routers ---
@@ -432,7 +357,6 @@ def create_button_router() -> Router:
     router.callback_query.register(confirm_item, callbacks.ConfirmItem.filter())
     router.callback_query.register(confirm_all, callbacks.ConfirmAll.filter())
     router.callback_query.register(open_item, callbacks.OpenItem.filter())
-    router.callback_query.register(correct_saved, callbacks.CorrectSaved.filter())
     REPORT_DIALOG.register(buttons=router, messages=None, handlers=_STEPS)
     return router
 
@@ -441,10 +365,7 @@ def create_router() -> Router:
     """Members' commands and the dialog's typed answers, after the other routers' commands."""
     router = REPORT_DIALOG.router(__name__, context=("member", Member.of_update))
     router.message.register(my_items, Command("myitems"))
-    router.message.register(away_command, Command("away"))
     router.message.register(report_command, Command("report"))
     router.message.register(cancel_command, Command("cancel"))
-    router.message.register(sticker, F.sticker)
-    router.edited_message.register(edited_message, F.text | F.caption)
     REPORT_DIALOG.register(buttons=None, messages=router, handlers=_STEPS)
     return router

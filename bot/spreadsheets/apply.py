@@ -122,6 +122,7 @@ async def _prepare(
                 "costs": row.costs,
                 "funding": row.funding,
                 "archived": False,
+                "awaiting_answer": False,
                 "created_at": now,
             }
         )

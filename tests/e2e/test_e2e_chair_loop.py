@@ -103,7 +103,10 @@ async def test_alerts_name_the_secretariat_and_the_chairs_question_comes_back(
         assert "Когда подпишут акт приёмки?" in question.text and "5.2.2" in question.text
         started = time.monotonic()
         screen = await tap(emulator, HEAD, question, "Обновить статус")
-        await tap(emulator, HEAD, screen, "Без изменений")
+        screen = await tap(emulator, HEAD, screen, "Без изменений")
+        # 5.2.2 is overdue and was last reported on track: "no change" warns first (issue 22).
+        assert "Срок исполнения прошёл" in screen.text
+        await tap(emulator, HEAD, screen, "Всё равно сохранить")
 
         answer = await emulator.next_message(CHAIR, timeout=10)
         assert time.monotonic() - started < 10
