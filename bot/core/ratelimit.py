@@ -91,11 +91,19 @@ class RateLimiter:
         moment of sending (one taken early refills while the chat waits, and the cap is
         overrun), and only one the replies have left: never a reservation ahead of them."""
         now = self.clock()
-        delay = self._chat_bucket(chat_id, now).reserve(now)
+        chat = self._chat_bucket(chat_id, now)
+        delay = chat.reserve(now)
         if delay > 0:
             await self.sleep(delay)
         while (delay := self._global.take_if_there(self.clock())) > 0:
             await self.sleep(delay)
+        sent = self.clock()
+        if sent > chat.updated:
+            # The chat's next slot counts from this send, not from the slot planned before
+            # the global wait: else a send delayed by the round and the next one to the same
+            # chat would go out less than a second apart (Telegram's 429).
+            chat.refill(sent)
+            chat.tokens = min(chat.tokens, 0.0)
         _GRANTED.set(chat_id)
 
     async def acquire_reply(self) -> None:
