@@ -36,8 +36,6 @@ from sqlmodel import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.botapi_emulator import BotApiEmulator
-
 from bench.bench_delivery import DEFAULT_RATE, TELEGRAM_GLOBAL, TELEGRAM_PER_CHAT, fill_outbox
 from bench.scratch import scratch_database
 from bot.app.config import Settings
@@ -47,8 +45,9 @@ from bot.telegram.session import guard_of
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import Notification
-from tests.e2e import FastSession
+from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import TEST_TOKEN
+from tests.helpers.e2e import FastSession
 
 FIRST_MEMBER = 1_000_001
 FIRST_HEAD = 2_000_001
