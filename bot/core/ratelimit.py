@@ -19,6 +19,12 @@ from dataclasses import dataclass
 
 Sleep = Callable[[float], Awaitable[None]]
 
+# How much of the global budget may go out at once. Telegram counts about a second's worth; a
+# bucket that also held a second's worth let a round open with all of it at once, which left
+# Telegram's count empty and made any send that the network delivered a little early in the
+# next seconds a 429. A fifth of a second keeps most of Telegram's allowance as slack.
+GLOBAL_BURST_SECONDS = 0.2
+
 # The chat whose global token the current task's `acquire` took: its next send must not pay
 # again when it passes the request guard.
 _GRANTED: ContextVar[int | None] = ContextVar("send_budget_granted", default=None)
@@ -68,7 +74,8 @@ class RateLimiter:
         self.clock = clock
         self.sleep = sleep
         now = clock()
-        self._global = _Bucket(global_per_second, global_per_second, global_per_second, now)
+        burst = max(1.0, global_per_second * GLOBAL_BURST_SECONDS)
+        self._global = _Bucket(global_per_second, burst, burst, now)
         self._chats: dict[int, _Bucket] = {}
 
     def _chat_bucket(self, chat_id: int, now: float) -> _Bucket:
