@@ -35,12 +35,16 @@ _SET = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("roadmap_item") as batch:
-        batch.add_column(sa.Column("last_update_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("last_update_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(
-            sa.Column("last_update_done", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ALTER TABLE ... ADD COLUMN: a batch copy of roadmap_item (SQLite) would drop the
+    # table under the foreign keys that point at it.
+    op.add_column("roadmap_item", sa.Column("last_update_id", sa.Integer(), nullable=True))
+    op.add_column(
+        "roadmap_item", sa.Column("last_update_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.add_column(
+        "roadmap_item",
+        sa.Column("last_update_done", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     newest = (
         "(SELECT s.id FROM status_update s WHERE s.item_id = roadmap_item.id "
         "ORDER BY s.created_at DESC, s.id DESC LIMIT 1)"
@@ -91,7 +95,7 @@ def downgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION roadmap_item_newest_update()")
-    with op.batch_alter_table("roadmap_item") as batch:
-        batch.drop_column("last_update_done")
-        batch.drop_column("last_update_id")
-        batch.drop_column("last_update_at")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy of roadmap_item would
+    # drop the table under the foreign keys that point at it.
+    for column in ("last_update_done", "last_update_id", "last_update_at"):
+        op.drop_column("roadmap_item", column)
