@@ -33,7 +33,7 @@ from typing import Any
 from aiogram import Dispatcher, F
 from aiogram.types import CallbackQuery, Update
 from sqlalchemy import event, insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -48,7 +48,7 @@ from bot.telegram.callbacks import DialogAction, OpenItem, PickProgress, PickSta
 from bot.telegram.i18n import build_i18n, compile_catalogs
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
-from db.models import RoadmapItem, StatusUpdate
+from db.models import Person, RoadmapItem, StatusUpdate
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, invite_token, only_text
 from tests.helpers.mocked_bot import MockedBot
 
@@ -120,9 +120,11 @@ def count_transaction_trips(counts: dict[str, int]) -> None:
         setattr(Transaction, name, counted)
 
 
-async def add_items(engine: Any, department_id: int, count: int) -> None:
+async def add_items(engine: Any, department_id: int, count: int, reported: int) -> None:
     """More items in the member's department, waiting for a report: the Save then finds the
-    next waiting one among them."""
+    next waiting one among them. The first `reported` of them in the worklist's order were
+    already reported today, as after a head's long session: the next waiting item sorts
+    after all of them (the case whose cost used to grow with the department)."""
     rows = [
         {
             "code": f"9.{n // 1000}.{n % 1000}",
@@ -138,13 +140,45 @@ async def add_items(engine: Any, department_id: int, count: int) -> None:
         }
         for n in range(count)
     ]
-    if rows:
-        async with engine.begin() as connection:
-            await connection.execute(insert(RoadmapItem), rows)
+    if not rows:
+        return
+    async with engine.begin() as connection:
+        await connection.execute(insert(RoadmapItem), rows)
+        author = (
+            await connection.execute(select(Person.id).where(Person.telegram_id == MEMBER))
+        ).scalar_one()
+        ordered = (
+            (
+                await connection.execute(
+                    select(RoadmapItem.id)
+                    .where(
+                        RoadmapItem.department_id == department_id,
+                        col(RoadmapItem.code).like("9.%"),
+                    )
+                    .order_by(col(RoadmapItem.deadline), col(RoadmapItem.code))
+                    .limit(reported)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if ordered:
+            reports = [
+                {
+                    "item_id": item_id,
+                    "author_id": author,
+                    "status": "on_track",
+                    "progress": 50,
+                    "confirmation": False,
+                    "created_at": START_MOMENT,
+                }
+                for item_id in ordered
+            ]
+            await connection.execute(insert(StatusUpdate), reports)
 
 
 async def project(
-    steps: int, log: bool, count_calls: bool, department_items: int
+    steps: int, log: bool, count_calls: bool, department_items: int, reported: int
 ) -> tuple[dict[str, Kind], GcPauses]:
     async with scratch_database(os.environ.get("BENCH_DATABASE_URL")) as url:
         engine = create_engine(url)
@@ -186,7 +220,7 @@ async def project(
             (item,) = (await session.exec(select(RoadmapItem.id))).all()
             department = (await session.exec(select(RoadmapItem.department_id))).one()
         assert item is not None
-        await add_items(engine, department, department_items - 1)
+        await add_items(engine, department, department_items - 1, reported)
 
         def press(data: str) -> Callable[[], Update]:
             return lambda: chatter.callback_update(MEMBER, data)
@@ -256,7 +290,9 @@ async def project(
             gc.callbacks.remove(pauses)
         async with session_maker() as session:
             saved = len((await session.exec(select(StatusUpdate))).all())
-        if saved != len(kinds["save"].times):  # a step that failed would make the figures lie
+        if saved != len(kinds["save"].times) + min(
+            reported, department_items - 1
+        ):  # a step that failed would make the figures lie
             raise SystemExit(f"{saved} updates saved in {len(kinds['save'].times)} cycles")
         await engine.dispose()
         return kinds, pauses
@@ -321,7 +357,9 @@ async def main(args: argparse.Namespace) -> None:
     compile_catalogs()
     load_before = os.getloadavg()[0]
     baseline = await bare(args.steps, args.calls)
-    kinds, pauses = await project(args.steps, args.log, args.calls, args.department_items)
+    kinds, pauses = await project(
+        args.steps, args.log, args.calls, args.department_items, args.reported
+    )
     after = await bare(args.steps, args.calls)  # the machine is shared: bracket the project
     baseline.times += after.times
     baseline.cpu += after.cpu
@@ -329,7 +367,8 @@ async def main(args: argparse.Namespace) -> None:
     load_after = os.getloadavg()[0]
     backend = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
     print(
-        f"{backend}, {args.department_items} items in the member's department; "
+        f"{backend}, {args.department_items} items in the member's department, "
+        f"{args.reported} of them reported before the first waiting one; "
         f"load average {load_before:.1f} before, {load_after:.1f} after, "
         f"on {os.cpu_count()} CPUs"
     )
@@ -377,6 +416,12 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=50,
         help="items in the member's department (the Save looks for the next waiting one)",
+    )
+    parser.add_argument(
+        "--reported",
+        type=int,
+        default=0,
+        help="items already reported today that sort before the next waiting one",
     )
     parser.add_argument("--log", action="store_true", help="print the SQL of the first cycle")
     parser.add_argument(

@@ -7,7 +7,8 @@ growth over the process after imports, and the worst stall of the event loop mea
 statements read with `.all()`, no writing: what any export must at least do) and openpyxl's
 write-only mode writing those rows (the writer the project would use otherwise; skipped above
 5,000 items, where it takes minutes), and the idle loop's worst stall over two seconds (the
-machine's own noise, to read the export's stall against).
+machine's own noise, to read the export's stall against). "forecast s": the CPU time of the
+forecast columns' data alone (`forecasts_for`), the export's share that the forecast added.
 
 Run by hand: `.venv/bin/python -m bench.bench_export [--sizes 93 5000 50000]`
 (BENCH_DATABASE_URL: PostgreSQL as well).
@@ -82,6 +83,12 @@ async def measure(url: str, items: int) -> dict[str, float]:
                 history_rows = (await connection.execute(export._history_statement(0))).all()
             figures["rows_s"] = time.perf_counter() - started
         figures["rows_stall_ms"] = watchdog.worst * 1000
+        from bot.risk.forecast_data import forecasts_for
+
+        started = time.process_time()  # the forecast columns' share of the export, alone
+        async with session_maker() as session:
+            await forecasts_for(session, year=None, tz=TZ)
+        figures["forecast_cpu_s"] = time.process_time() - started
         figures["rows"] = len(item_rows) + len(history_rows)
         if items <= OPENPYXL_UP_TO:
             from openpyxl import Workbook
@@ -129,7 +136,7 @@ async def run(backend: str, server: str | None, sizes: list[int]) -> None:
             f"{f['export_s']:8.2f} {f['export_cpu_s']:7.2f} {f['export_stall_ms']:8.1f} "
             f"{f['peak_rss']:7.0f} {f['peak_rss'] - f['rss_after_imports']:7.0f} "
             f"{f['bytes'] / 2**20:6.1f} | {f['idle_stall_ms']:8.1f} {f['rows_s']:7.2f} "
-            f"{f['rows_stall_ms']:8.1f} {openpyxl}",
+            f"{f['rows_stall_ms']:8.1f} {openpyxl} {f['forecast_cpu_s']:11.2f}",
             flush=True,
         )
 
@@ -142,7 +149,7 @@ async def main(args: argparse.Namespace) -> None:
     print(
         f"{'backend':<10} {'items':>6} {'reports':>7} {'export s':>8} {'CPU s':>7} "
         f"{'stall ms':>8} {'RSS MiB':>7} {'growth':>7} {'MiB':>6} | {'idle ms':>8} "
-        f"{'rows s':>7} {'stall ms':>8} {'openpyxl':>8}"
+        f"{'rows s':>7} {'stall ms':>8} {'openpyxl':>8} {'forecast s':>11}"
     )
     await run("SQLite", None, args.sizes)
     server = os.environ.get("BENCH_DATABASE_URL")

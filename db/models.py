@@ -76,10 +76,16 @@ class Person(Table, table=True):
 class RoadmapItem(Table, table=True):
     __tablename__ = "roadmap_item"
     __table_args__ = (
-        # A department's current items in the worklist's order: the dialog's next waiting
-        # item is the first match of one walk along this index.
+        # A department's open items in the worklist's order, with their newest report's time:
+        # the dialog's next waiting item is the first match of one walk inside this index.
         sa.Index(
-            "ix_roadmap_item_department_deadline", "department_id", "archived", "deadline", "code"
+            "ix_roadmap_item_department_waiting",
+            "department_id",
+            "archived",
+            "last_update_done",
+            "deadline",
+            "code",
+            "last_update_at",
         ),
     )
 
@@ -103,6 +109,12 @@ class RoadmapItem(Table, table=True):
     # without a statement of its own.
     awaiting_answer: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime
+    # The newest update (created_at, then id) and whether it says "done": written only by the
+    # database's trigger on every insert into status_update (migration 0014), never by the
+    # application, which reads them only in SQL (a loaded item's copy may be older).
+    last_update_id: int | None = None
+    last_update_at: datetime | None = None
+    last_update_done: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class DepartmentAlias(Table, table=True):

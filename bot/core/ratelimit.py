@@ -19,6 +19,12 @@ from dataclasses import dataclass
 
 Sleep = Callable[[float], Awaitable[None]]
 
+# How much of the global budget may go out at once. Telegram counts about a second's worth; a
+# bucket that also held a second's worth let a round open with all of it at once, which left
+# Telegram's count empty and made any send that the network delivered a little early in the
+# next seconds a 429. A fifth of a second keeps most of Telegram's allowance as slack.
+GLOBAL_BURST_SECONDS = 0.2
+
 # The chat whose global token the current task's `acquire` took: its next send must not pay
 # again when it passes the request guard.
 _GRANTED: ContextVar[int | None] = ContextVar("send_budget_granted", default=None)
@@ -68,7 +74,8 @@ class RateLimiter:
         self.clock = clock
         self.sleep = sleep
         now = clock()
-        self._global = _Bucket(global_per_second, global_per_second, global_per_second, now)
+        burst = max(1.0, global_per_second * GLOBAL_BURST_SECONDS)
+        self._global = _Bucket(global_per_second, burst, burst, now)
         self._chats: dict[int, _Bucket] = {}
 
     def _chat_bucket(self, chat_id: int, now: float) -> _Bucket:
@@ -91,11 +98,19 @@ class RateLimiter:
         moment of sending (one taken early refills while the chat waits, and the cap is
         overrun), and only one the replies have left: never a reservation ahead of them."""
         now = self.clock()
-        delay = self._chat_bucket(chat_id, now).reserve(now)
+        chat = self._chat_bucket(chat_id, now)
+        delay = chat.reserve(now)
         if delay > 0:
             await self.sleep(delay)
         while (delay := self._global.take_if_there(self.clock())) > 0:
             await self.sleep(delay)
+        sent = self.clock()
+        if sent > chat.updated:
+            # The chat's next slot counts from this send, not from the slot planned before
+            # the global wait: else a send delayed by the round and the next one to the same
+            # chat would go out less than a second apart (Telegram's 429).
+            chat.refill(sent)
+            chat.tokens = min(chat.tokens, 0.0)
         _GRANTED.set(chat_id)
 
     async def acquire_reply(self) -> None:

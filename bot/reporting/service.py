@@ -310,20 +310,13 @@ class ItemSnapshot:
 
 @cache
 def _next_waiting_statement() -> Any:
-    """Built once. The department's items in the worklist's order (deadline, code: the
-    order of ix_roadmap_item_department_deadline), the first that is open and has no report
-    since the department's last request: SQL stops at the first match, so the cost does not
-    grow with the department's size."""
+    """Built once. The department's open items in the worklist's order (deadline, code), the
+    first without a report since the department's last request. The newest update's time and
+    "done" are on the item (kept by the database, migration 0014) and in the key of
+    ix_roadmap_item_department_waiting: done items are outside the walk, and the items already
+    reported are skipped inside the index, without reading their rows or their updates."""
     latest = aliased(StatusUpdate)
     author = aliased(Person)
-    newest_id = (
-        select(StatusUpdate.id)
-        .where(StatusUpdate.item_id == RoadmapItem.id)
-        .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
-        .limit(1)
-        .correlate(RoadmapItem)
-        .scalar_subquery()
-    )
     last_request = (
         select(func.max(RoundRequest.requested_at))
         .where(RoundRequest.department_id == bindparam("department_id"))
@@ -332,23 +325,20 @@ def _next_waiting_statement() -> Any:
     # Bound with the column's type, so an aware `since` is stored-format UTC like the column.
     column_type = cast(Any, RoundRequest).__table__.c.requested_at.type
     cutoff = func.coalesce(last_request, bindparam("since", type_=column_type))
-    reported = (
-        select(StatusUpdate.id)
-        .where(StatusUpdate.item_id == RoadmapItem.id, col(StatusUpdate.created_at) >= cutoff)
-        .correlate(RoadmapItem)
-        .exists()
-    )
     return (
         select(RoadmapItem, latest, author)
         .select_from(RoadmapItem)
-        .join(latest, col(latest.id) == newest_id, isouter=True)
+        .join(latest, col(latest.id) == col(RoadmapItem.last_update_id), isouter=True)
         .join(author, col(author.id) == latest.author_id, isouter=True)
         .where(
             col(RoadmapItem.department_id) == bindparam("department_id"),
             col(RoadmapItem.archived).is_(False),
+            col(RoadmapItem.last_update_done).is_(False),
             col(RoadmapItem.id) != bindparam("after_item_id"),
-            ~reported,
-            or_(col(latest.id).is_(None), col(latest.status) != ItemStatus.DONE),
+            or_(
+                col(RoadmapItem.last_update_at).is_(None),
+                col(RoadmapItem.last_update_at) < cutoff,
+            ),
         )
         .order_by(col(RoadmapItem.deadline), col(RoadmapItem.code))
         .limit(1)

@@ -215,7 +215,9 @@ _LINKS: sa.Table = ItemCoExecutor.__table__  # type: ignore[attr-defined]
 _DEADLINES: sa.Table = DeadlineChange.__table__  # type: ignore[attr-defined]
 _AUDIT: sa.Table = AuditLog.__table__  # type: ignore[attr-defined]
 _RISK_DIRTY: sa.Table = RiskDirty.__table__  # type: ignore[attr-defined]
-_STAGED_ITEMS = _staging("import_item", *_copy(_ITEMS))
+# New items have no update yet: the newest-update columns keep their defaults (migration 0014).
+_NEWEST_UPDATE = ("last_update_id", "last_update_at", "last_update_done")
+_STAGED_ITEMS = _staging("import_item", *_copy(_ITEMS, without=("id", *_NEWEST_UPDATE)))
 _STAGED_NEW_LINKS = _staging(
     "import_new_link", sa.Column("code", sa.String(32)), sa.Column("department_id", sa.Integer)
 )

@@ -78,3 +78,28 @@ async def test_the_outbox_send_is_paid_once() -> None:
     assert not limiter.granted(7)  # once
     assert not limiter.granted(8)
     assert not limiter.granted(None)
+
+
+async def test_a_chat_waits_a_full_slot_after_a_send_the_round_delayed() -> None:
+    """The chat's slot is planned before the global wait; its next send counts from when the
+    first really went out, so the two are never closer than the chat's interval."""
+    timer = SteppedTimer()
+    limiter = RateLimiter(
+        global_per_second=RATE, chat_per_second=1.0, clock=timer.monotonic, sleep=timer.sleep
+    )
+    sent: list[tuple[int, float]] = []
+
+    async def round_of() -> None:
+        # a full global budget spent on other chats, then two messages to chat 7
+        for chat in (*range(100, 100 + int(RATE) * 2), 7, 7):
+            await limiter.acquire(chat)
+            sent.append((chat, timer.now))
+
+    async def replies() -> None:
+        for _ in range(int(RATE) * 2):
+            await limiter.acquire_reply()
+
+    tasks = [asyncio.ensure_future(replies()), asyncio.ensure_future(round_of())]
+    await timer.run(*tasks)
+    first, second = (moment for chat, moment in sent if chat == 7)
+    assert second - first >= 1.0 - 1e-9
