@@ -1,7 +1,7 @@
 """each item keeps its newest update's id, time and whether it is "done", kept by the database
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 06:00:00.000000
 
 After a Save the dialog moves to the department's first waiting item. Found through the
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
