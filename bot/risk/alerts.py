@@ -37,6 +37,7 @@ from bot.delivery.enqueue import enqueue_message
 from bot.people import recipients
 from bot.risk.assess import assess_items
 from bot.risk.digest import code_key, departments_by_id, short_title
+from bot.risk.forecast_cache import refresh_forecasts
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskState, RiskThresholds
 from bot.telegram.callbacks import AskUpdate, ChairItem
@@ -164,6 +165,9 @@ async def enqueue_chair_alerts(
     risks = await assess_items(
         session, today=today, year=None, thresholds=thresholds, tz=tz, item_ids=scope
     )
+    # The forecasts of the items whose history may have changed, in the transaction that
+    # consumes their marks (a reader trusts a stored one only while no mark names its item).
+    await refresh_forecasts(session, tz=tz, today=today, only=scope)
     pending = _record_states(session, risks, await _known_states(session, scope), now)
     added = 0
     if pending:

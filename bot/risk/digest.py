@@ -36,7 +36,7 @@ from bot.people import recipients
 from bot.risk.assess import RiskTally, assess_tally
 from bot.risk.chart import Chart, ChartTexts, chart_texts
 from bot.risk.forecast import unlikely
-from bot.risk.forecast_data import forecasts_for
+from bot.risk.forecast_cache import screened_forecasts
 from bot.risk.forecast_views import LikelyLate, likely_late_cutoff, likely_late_lines
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskThresholds
@@ -336,8 +336,8 @@ async def likely_late(
         for item_id, risk in tally.at_risk.items()
         if any(reason != RiskReason.FORECAST_LATE for reason in risk.reasons)
     ]
-    found = await forecasts_for(
-        session, year=year, tz=tz, skip=set(at_risk_otherwise), since_deadline=today, screened=True
+    found = await screened_forecasts(
+        session, year=year, tz=tz, skip=set(at_risk_otherwise), since_deadline=today
     )
     late = {item_id: entry for item_id, entry in found.items() if unlikely(entry, below)}
     if not late:
