@@ -165,9 +165,12 @@ async def enqueue_chair_alerts(
     risks = await assess_items(
         session, today=today, year=None, thresholds=thresholds, tz=tz, item_ids=scope
     )
-    # The forecasts of the items whose history may have changed, in the transaction that
-    # consumes their marks (a reader trusts a stored one only while no mark names its item).
-    await refresh_forecasts(session, tz=tz, today=today, only=scope)
+    # The forecasts of the marked items (a history changed), in the transaction that consumes
+    # their marks: a reader trusts a stored one only while no mark names its item. A full scan
+    # also stores those no mark ever named (items added before the table, in bulk).
+    await refresh_forecasts(
+        session, tz=tz, today=today, changed=marks.item_ids, every_stale=scope is None
+    )
     pending = _record_states(session, risks, await _known_states(session, scope), now)
     added = 0
     if pending:

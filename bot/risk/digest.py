@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
+import sqlalchemy as sa
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -342,15 +343,20 @@ async def likely_late(
     late = {item_id: entry for item_id, entry in found.items() if unlikely(entry, below)}
     if not late:
         return []
-    items = (
-        await session.exec(select(RoadmapItem).where(col(RoadmapItem.id).in_(list(late))))
-    ).all()
+    # Plain columns: thousands of ORM objects would cost more than the forecasts' lookup.
+    columns = sa.select(
+        col(RoadmapItem.id),
+        col(RoadmapItem.code),
+        col(RoadmapItem.title_kk),
+        col(RoadmapItem.title_ru),
+        col(RoadmapItem.department_id),
+    ).where(col(RoadmapItem.id).in_(list(late)))
     entries = [
-        LikelyLate(
-            item.id, item.code, item.title_kk, item.title_ru, item.department_id, late[item.id]
-        )
-        for item in items
-        if item.id is not None
+        LikelyLate(item_id, code, title_kk, title_ru, department_id, late[item_id])
+        for item_id, code, title_kk, title_ru, department_id in (
+            await (await session.connection()).execute(columns)
+        ).all()
+        if item_id is not None
     ]
     entries.sort(key=lambda entry: code_key(entry.code))
     entries.sort(key=lambda entry: entry.forecast.chance or 0.0)

@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.forecast import (
@@ -50,38 +50,46 @@ METHOD = "1"  # change when the method's answers change: every stored row is the
 _CALENDAR_YEARS = range(2020, 2041)
 _CHUNK = 1_000  # ids per statement, far below the databases' parameter limits
 _DONE = ItemStatus.DONE.value
-_DATES = ("as_of", "deadline", "pace_date", "p50", "p85", "stalled_since")
 
 
 def encode(found: Forecast) -> str:
-    """A forecast as JSON (dates as ISO days; the chance's float round-trips exactly)."""
-    fields: dict[str, Any] = {
-        "outcome": found.outcome.value,
-        "progress": found.progress,
-        "chance": found.chance,
-        "own_gains": found.own_gains,
-        "borrowed": found.borrowed.value,
-        "setbacks": found.setbacks,
-    }
-    for name in _DATES:
-        day = getattr(found, name)
-        fields[name] = None if day is None else day.isoformat()
+    """A forecast as a JSON list (days as ordinals; the chance's float round-trips exactly):
+    thousands are read per digest, so the short form is the cheap one to decode."""
+    days = [None if day is None else day.toordinal() for day in _days(found)]
+    fields = [found.outcome.value, found.progress, found.chance, found.own_gains]
+    fields += [found.borrowed.value, found.setbacks, *days]
     return json.dumps(fields, separators=(",", ":"))
 
 
+def _days(found: Forecast) -> tuple[date | None, ...]:
+    return (
+        found.as_of,
+        found.deadline,
+        found.pace_date,
+        found.p50,
+        found.p85,
+        found.stalled_since,
+    )
+
+
 def decode(text: str) -> Forecast:
-    fields = json.loads(text)
-    days = {
-        name: None if fields[name] is None else date.fromisoformat(fields[name]) for name in _DATES
-    }
+    outcome, progress, chance, own, borrowed, setbacks, *ordinals = json.loads(text)
+    as_of, deadline, pace, p50, p85, stalled = (
+        None if day is None else date.fromordinal(day) for day in ordinals
+    )
     return Forecast(
-        Outcome(fields["outcome"]),
-        fields["progress"],
-        chance=fields["chance"],
-        own_gains=fields["own_gains"],
-        borrowed=Borrowed(fields["borrowed"]),
-        setbacks=fields["setbacks"],
-        **days,
+        Outcome(outcome),
+        progress,
+        as_of,
+        deadline,
+        pace,
+        p50,
+        p85,
+        chance,
+        own,
+        Borrowed(borrowed),
+        setbacks,
+        stalled,
     )
 
 
@@ -115,25 +123,29 @@ def _inputs(
 
 
 async def refresh_forecasts(
-    session: AsyncSession, *, tz: tzinfo, today: date, only: Collection[int] | None = None
+    session: AsyncSession,
+    *,
+    tz: tzinfo,
+    today: date,
+    changed: Collection[int],
+    every_stale: bool = False,
 ) -> int:
-    """Store the screened forecast of these items (every non-archived one when None) whose
-    inputs changed; returns how many were simulated. Flushed, not committed: the caller's
-    transaction is the one that consumes the marks."""
-    selected = sa.select(col(RoadmapItem.id), col(RoadmapItem.deadline)).where(
-        col(RoadmapItem.archived).is_(False)
-    )
-    read_only = only if only is not None and len(only) <= ONLY_READ_LIMIT else None
-    wanted_ids = set(only) if only is not None else set()
-    deadlines: dict[int, date] = {}
-    for item_id, deadline in (await (await session.connection()).execute(selected)).all():
-        if item_id is not None and (only is None or item_id in wanted_ids):
-            deadlines[item_id] = deadline
+    """Store the screened forecasts of the `changed` items (the marks the scan consumes) and,
+    with `every_stale`, of every item without a current row (none stored yet, another
+    deadline or calendar), where their inputs changed; returns how many were simulated.
+    Flushed, not committed: the caller's transaction is the one that consumes the marks."""
+    fingerprint = await calendar_fingerprint(session, tz)
+    wanted = set(changed)
+    if every_stale:
+        wanted |= await _items_without_a_current_row(session, fingerprint)
+    if not wanted:
+        return 0
+    deadlines = await _deadlines(session, wanted)
     if not deadlines:
         return 0
+    read_only = wanted if len(wanted) <= ONLY_READ_LIMIT else None
     histories = await read_histories(session, None, tz, None, read_only)
-    fingerprint = await calendar_fingerprint(session, tz)
-    stored = await _stored_inputs(session, list(deadlines) if only is not None else None)
+    stored = await _stored_inputs(session, list(deadlines))
     starts = [item.start for item in histories.values()] or [today]
     calendar = WorkingDays(
         (await load_calendar(session, zone_of(tz))).is_working_day, min(starts) - timedelta(days=7)
@@ -177,13 +189,42 @@ async def refresh_forecasts(
     return len(simulated)
 
 
-async def _stored_inputs(session: AsyncSession, ids: list[int] | None) -> dict[int, str]:
+async def _items_without_a_current_row(session: AsyncSession, fingerprint: str) -> set[int]:
     table = _table()
-    if ids is None:
-        result = await (await session.connection()).execute(
-            sa.select(table.c.item_id, table.c.inputs)
+    item = RoadmapItem.__table__.c  # type: ignore[attr-defined]
+    statement = (
+        sa.select(item.id)
+        .select_from(RoadmapItem.__table__.outerjoin(table, table.c.item_id == item.id))  # type: ignore[attr-defined]
+        .where(
+            item.archived.is_(False),
+            sa.or_(
+                table.c.item_id.is_(None),
+                table.c.calendar != fingerprint,
+                table.c.deadline != item.deadline,
+            ),
         )
-        return {item_id: inputs for item_id, inputs in result.all()}
+    )
+    return set((await (await session.connection()).execute(statement)).scalars().all())
+
+
+async def _deadlines(session: AsyncSession, ids: set[int]) -> dict[int, date]:
+    """The deadlines of those of `ids` that are not archived."""
+    item = RoadmapItem.__table__.c  # type: ignore[attr-defined]
+    statement = sa.select(item.id, item.deadline).where(item.archived.is_(False))
+    connection = await session.connection()
+    if len(ids) > ONLY_READ_LIMIT:
+        rows = (await connection.execute(statement)).all()
+        return {item_id: deadline for item_id, deadline in rows if item_id in ids}
+    found: dict[int, date] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = statement.where(item.id.in_(ordered[start : start + _CHUNK]))
+        found.update(dict((await connection.execute(chunk)).all()))
+    return found
+
+
+async def _stored_inputs(session: AsyncSession, ids: list[int]) -> dict[int, str]:
+    table = _table()
     found: dict[int, str] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]

@@ -32,10 +32,12 @@ async def _cached(session: AsyncSession) -> dict[int, Forecast]:
     return await screened_forecasts(session, year=TODAY.year, tz=TZ, since_deadline=TODAY)
 
 
-async def _scan(session: AsyncSession, only: set[int] | None = None) -> int:
+async def _scan(session: AsyncSession, *, full: bool) -> int:
     """What the alert scan does with the forecasts: store them, consume the marks."""
     marks = await queries.risk_marks(session)
-    simulated = await refresh_forecasts(session, tz=TZ, today=TODAY, only=only)
+    simulated = await refresh_forecasts(
+        session, tz=TZ, today=TODAY, changed=marks.item_ids, every_stale=full
+    )
     await queries.consume_risk_marks(session, marks)
     await session.commit()
     return simulated
@@ -57,11 +59,11 @@ async def test_stored_forecasts_equal_fresh_ones(
     assert fresh, "the demo has items the screen lets through"
     assert await _cached(session) == fresh  # nothing stored yet: all computed
 
-    assert await _scan(session) == len(fresh)
+    assert await _scan(session, full=True) == len(fresh)
     rows = (await session.exec(select(ForecastCache))).all()
     assert {row.item_id for row in rows if row.forecast} == set(fresh)
     assert all(decode(row.forecast) == fresh[row.item_id] for row in rows if row.forecast)
-    assert await _scan(session) == 0  # nothing changed: nothing simulated again
+    assert await _scan(session, full=True) == 0  # nothing changed: nothing simulated again
     with monkeypatch.context() as patched:
         _no_fresh_computation(patched)
         assert await _cached(session) == fresh
@@ -71,7 +73,7 @@ async def test_a_new_report_a_deadline_and_a_holiday_are_seen_at_once(
     session: AsyncSession,
 ) -> None:
     await seed_demo(session, now=LOAD, tz=TZ)
-    await _scan(session)
+    await _scan(session, full=True)
     item_id = next(iter(await _fresh(session)))
     newest = (
         await session.exec(
@@ -94,7 +96,7 @@ async def test_a_new_report_a_deadline_and_a_holiday_are_seen_at_once(
     await session.commit()
     fresh = await _fresh(session)
     assert await _cached(session) == fresh  # marked, not yet scanned: computed afresh
-    assert await _scan(session, {item_id}) <= 1
+    assert await _scan(session, full=False) == 1
     assert await _cached(session) == fresh
 
     item = await session.get(RoadmapItem, item_id)
