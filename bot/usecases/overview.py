@@ -18,6 +18,8 @@ from db import queries
 from db.engine import AsyncSession
 from db.models import Department
 
+DEPARTMENT_BY_ID_LIMIT = 10_000  # items named in one statement: far below asyncpg's 32,767
+
 
 async def summary(ctx: UseCaseContext, year: int | None = None) -> DigestData:
     """The year's digest (this year's by default): counts by category and department, the
@@ -64,10 +66,19 @@ async def department_view(
     year = today.year if year is None else year
     async with ctx.session_maker() as session:
         department = await _find_department(session, key)
-        if department is None:
+        if department is None or department.id is None:
             return None
+        # Only the department's items are assessed and forecast (the forecasts' pools still
+        # come from every item); a huge department is read whole, below the parameter limits.
+        own_ids = await queries.department_item_ids(session, [department.id])
         risks = await assess_items(
-            session, today=today, year=year, thresholds=ctx.thresholds, tz=ctx.tz, forecasts=True
+            session,
+            today=today,
+            year=year,
+            thresholds=ctx.thresholds,
+            tz=ctx.tz,
+            item_ids=own_ids if len(own_ids) <= DEPARTMENT_BY_ID_LIMIT else None,
+            forecasts=True,
         )
     own = {key: risk for key, risk in risks.items() if risk.department_id == department.id}
     items = sorted(own.values(), key=lambda risk: code_key(risk.code))
