@@ -9,7 +9,8 @@ measured twice, each time in a fresh child process (so memory belongs to the dig
 the filling): first with no snapshots stored (the first week after installing: the chart has
 no week-by-week panel), then after storing the seven earlier weeks' snapshots the way the
 weekly job writes them (`save_snapshot` of what was known on each of those days), which is
-what a running bot has.
+what a running bot has. Before both, the forecasts of the digest's "likely late" section are
+stored the way the alert scan stores them (once per item and report; its time is printed).
 
 Times are wall clock with the process's CPU time in brackets (it includes the SQLite thread,
 not the PostgreSQL server; on a shared machine it moves less than the wall clock). "cold" is
@@ -60,6 +61,7 @@ from bot.risk.digest import (
     save_snapshot,
     summarize,
 )
+from bot.risk.forecast_cache import refresh_forecasts
 from bot.telegram.i18n import build_i18n, compile_catalogs, in_locale
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
@@ -198,6 +200,23 @@ async def measure_in_child(url: str) -> dict[str, float]:
     return json.loads(output.decode().strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+async def store_forecasts(url: str) -> tuple[int, float, float]:
+    """The forecasts as the day's first alert scan stores them (`refresh_forecasts` of every
+    item without a current row): simulated, wall and CPU seconds. Once per item and report."""
+    engine = create_engine(url)
+    session_maker = create_session_maker(engine)
+    started, used = time.perf_counter(), time.process_time()
+    try:
+        async with session_maker() as session:
+            simulated = await refresh_forecasts(
+                session, tz=TZ, today=TODAY, changed=(), every_stale=True
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return simulated, time.perf_counter() - started, time.process_time() - used
+
+
 async def seed_snapshots(url: str) -> int:
     """The seven earlier weeks' snapshots as the weekly job stored them on each of those days:
     `save_snapshot` of the summary of what was known then."""
@@ -250,6 +269,12 @@ async def run(backend: str, server: str | None, sizes: list[int]) -> None:
             await upgrade(engine)
             await fill(engine, size)
             await engine.dispose()
+            simulated, wall, cpu = await store_forecasts(url)
+            print(
+                f"| ({size:,} items: the scan stored {simulated:,} forecasts in {wall:.1f} s, "
+                f"{cpu:.1f} s CPU, once) |",
+                flush=True,
+            )
             print(row(backend, size, 0, await measure_in_child(url)), flush=True)
             seeded = await seed_snapshots(url)
             figures = await measure_in_child(url)

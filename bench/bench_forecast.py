@@ -18,9 +18,11 @@ that really missed, the median weeks before the deadline each rule first fired (
 did) and how many it warned at all; for the items that made it, the share each rule ever
 flagged (false alarms).
 
-Timing (`--timing`, SQLite, bench_risk's 50,000 items × 10 updates): `assess_tally` (what the
-digest runs), `forecasts_for` over the year, and the digest's assessment with the "likely late"
-forecasts (`collect_digest`), best of three in this process.
+Timing (`--timing`, SQLite, bench_risk's 50,000 items × 10 updates): `assess_tally` (the
+digest's assessment, the baseline), the digest's assessment with the "likely late" forecasts
+before any is stored (computed from the reports, as before the forecast cache), the alert
+scan storing them (`refresh_forecasts`, once per item and report), the same digest assessment
+reading them, and `forecasts_for` over the year; best of three where it says so.
 
 Run: `.venv/bin/python -m bench.bench_forecast [--items-per-shape 100] [--timing]`.
 """
@@ -191,8 +193,8 @@ def _days(start: date, end: date) -> list[date]:
 
 
 def year_simulation_items() -> list[Item]:
-    """The items of tests/test_year_simulation.py as its departments report them."""
-    from tests.test_year_simulation import DEADLINES, DONE
+    """The items of tests/integration/test_year_simulation.py as its departments report them."""
+    from tests.integration.test_year_simulation import DEADLINES, DONE
 
     items = []
     for number, (code, (department, deadline)) in enumerate(sorted(DEADLINES.items())):
@@ -385,6 +387,7 @@ async def timing() -> None:
     from bench.scratch import scratch_database
     from bot.risk.assess import assess_tally
     from bot.risk.digest import likely_late
+    from bot.risk.forecast_cache import refresh_forecasts
     from bot.risk.forecast_data import forecasts_for
     from db.engine import create_engine, create_session_maker
     from db.migrate import upgrade
@@ -421,8 +424,20 @@ async def timing() -> None:
 
             await best("assess_tally: the digest's assessment (baseline)", tally_only, 3)
             await best(
-                "assess_tally + likely-late forecasts (what the digest runs)", with_warning, 3
+                "assess_tally + likely-late, none stored yet (computed, as before)",
+                with_warning,
+                1,
             )
+
+            async def store(session: Any) -> str:
+                simulated = await refresh_forecasts(
+                    session, tz=TZ, today=TODAY, changed=(), every_stale=True
+                )
+                await session.commit()
+                return f"{simulated} simulated and stored (the day's first scan, once)"
+
+            await best("refresh_forecasts: the alert scan stores them", store, 1)
+            await best("assess_tally + likely-late, stored (what the digest runs)", with_warning, 3)
             await best(
                 "forecasts_for: every not-done item with its deadline ahead", every_forecast, 1
             )

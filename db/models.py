@@ -385,6 +385,26 @@ class RiskDirty(Table, table=True):
     created_at: datetime
 
 
+class ForecastCache(Table, table=True):
+    """An item's forecast as the digest's "likely late" screen needs it, computed when its
+    history changes (the alert scan's pass over marked items) so the digest reads it.
+
+    `inputs` fingerprints everything the forecast is computed from (the history, start,
+    deadline, seed, the working-day calendar); a row is used only while no `risk_dirty` mark
+    names its item and its deadline and calendar are still the item's. No foreign key: it is
+    a cache, rebuilt from the reports.
+    """
+
+    __tablename__ = "forecast_cache"
+
+    item_id: int = Field(primary_key=True)
+    inputs: str = Field(sa_type=sa.String(64))
+    calendar: str = Field(sa_type=sa.String(64))  # the calendar's fingerprint (with the zone)
+    deadline: date
+    screened_in: bool  # `may_be_unlikely`: False means known not to be, no forecast needed
+    forecast: str | None = Field(default=None, sa_type=sa.Text)  # JSON, when screened in
+
+
 class CalendarOverride(Table, table=True):
     """A date the secretariat declared a day off, or a working day, against the calendar."""
 

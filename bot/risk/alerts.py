@@ -39,6 +39,7 @@ from bot.people import recipients
 from bot.risk import questions
 from bot.risk.assess import assess_items, note_stated_days
 from bot.risk.digest import code_key, departments_by_id, short_title
+from bot.risk.forecast_cache import refresh_forecasts
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskState, RiskThresholds
 from bot.roadmap.views import deadline_move_text, person_name
@@ -184,6 +185,12 @@ async def enqueue_chair_alerts(
             scope = None
     risks = await assess_items(
         session, today=today, year=None, thresholds=thresholds, tz=tz, item_ids=scope
+    )
+    # The forecasts of the marked items (a history changed), in the transaction that consumes
+    # their marks: a reader trusts a stored one only while no mark names its item. A full scan
+    # also stores those no mark ever named (items added before the table, in bulk).
+    await refresh_forecasts(
+        session, tz=tz, today=today, changed=marks.item_ids, every_stale=scope is None
     )
     pending = _record_states(session, risks, await _known_states(session, scope), now)
     added = 0

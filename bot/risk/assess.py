@@ -24,6 +24,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.forecast import Forecast
+from bot.risk.forecast_cache import screened_forecasts
 from bot.risk.forecast_data import forecasts_for
 from bot.risk.rules import (
     DISMISSIBLE_REASONS,
@@ -203,6 +204,8 @@ async def _forecasts(
     chosen = None if wanted is True else wanted
     if only is not None:
         chosen = set(only) if chosen is None else set(only) & set(chosen)
+    if screened and chosen is None and until is None and since is not None:
+        return await screened_forecasts(session, year=year, tz=tz, since_deadline=since)
     return await forecasts_for(
         session,
         year=year,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
+import sqlalchemy as sa
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -37,7 +38,7 @@ from bot.people import recipients
 from bot.risk.assess import RiskTally, assess_items, assess_tally
 from bot.risk.chart import Chart, ChartTexts, chart_texts
 from bot.risk.forecast import unlikely
-from bot.risk.forecast_data import forecasts_for
+from bot.risk.forecast_cache import screened_forecasts
 from bot.risk.forecast_views import LikelyLate, likely_late_cutoff, likely_late_lines
 from bot.risk.labels import reasons_text, short_reasons
 from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskThresholds
@@ -451,21 +452,26 @@ async def likely_late(
         for item_id, risk in tally.at_risk.items()
         if any(reason != RiskReason.FORECAST_LATE for reason in risk.reasons)
     ]
-    found = await forecasts_for(
-        session, year=year, tz=tz, skip=set(at_risk_otherwise), since_deadline=today, screened=True
+    found = await screened_forecasts(
+        session, year=year, tz=tz, skip=set(at_risk_otherwise), since_deadline=today
     )
     late = {item_id: entry for item_id, entry in found.items() if unlikely(entry, below)}
     if not late:
         return []
-    items = (
-        await session.exec(select(RoadmapItem).where(col(RoadmapItem.id).in_(list(late))))
-    ).all()
+    # Plain columns: thousands of ORM objects would cost more than the forecasts' lookup.
+    columns = sa.select(
+        col(RoadmapItem.id),
+        col(RoadmapItem.code),
+        col(RoadmapItem.title_kk),
+        col(RoadmapItem.title_ru),
+        col(RoadmapItem.department_id),
+    ).where(col(RoadmapItem.id).in_(list(late)))
     entries = [
-        LikelyLate(
-            item.id, item.code, item.title_kk, item.title_ru, item.department_id, late[item.id]
-        )
-        for item in items
-        if item.id is not None
+        LikelyLate(item_id, code, title_kk, title_ru, department_id, late[item_id])
+        for item_id, code, title_kk, title_ru, department_id in (
+            await (await session.connection()).execute(columns)
+        ).all()
+        if item_id is not None
     ]
     entries.sort(key=lambda entry: code_key(entry.code))
     entries.sort(key=lambda entry: entry.forecast.chance or 0.0)

@@ -9,7 +9,7 @@ pools are built from the same rows, so a card, /dept, the digest and the export 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -32,16 +32,36 @@ from db.models import ItemStatus, RoadmapItem, StatusUpdate
 
 _DONE = ItemStatus.DONE.value
 IN_THREAD_FROM = 200  # forecasts; fewer take well under a tenth of a second
+ONLY_READ_LIMIT = 10_000  # items read by id; more are read with the whole year
 
 
 @dataclass(slots=True)
-class _Item:
+class ItemHistory:
     department_id: int
     deadline: date
     start: date
     history: list[tuple[date, int]]
     latest_id: int = 0
     latest_status: str = ""
+
+
+def item_forecast(
+    item_id: int,
+    item: ItemHistory,
+    calendar: WorkingDays,
+    department_gains: Sequence[float] = (),
+    all_gains: Sequence[float] = (),
+) -> Forecast:
+    """One item's forecast, seeded per (item, newest report): the one call every reader makes."""
+    return forecast(
+        item.history,
+        start=item.start,
+        deadline=item.deadline,
+        calendar=calendar,
+        seed=f"{item_id}|{item.latest_id}",
+        department_gains=department_gains,
+        all_gains=all_gains,
+    )
 
 
 def item_start(created_day: date, year: int) -> date:
@@ -85,11 +105,14 @@ async def forecasts_for(
     `screened`: only the forecasts that may be `unlikely` (`may_be_unlikely`: the others are
     known not to be without simulating them), for the rule and the digest's warning.
     """
-    items = await _histories(session, year, tz, until)
+    # A screened forecast never borrows (it needs 5 weeks of the item's own gains, or a
+    # stall), so only the wanted items' histories are needed then.
+    read_only = only if screened and only is not None and len(only) <= ONLY_READ_LIMIT else None
+    items = await read_histories(session, year, tz, until, read_only)
     if not items:
         return {}
     first = min(item.start for item in items.values()) - timedelta(days=7)
-    calendar = WorkingDays((await load_calendar(session, _zone(tz))).is_working_day, first)
+    calendar = WorkingDays((await load_calendar(session, zone_of(tz))).is_working_day, first)
     department_gains: dict[int, list[float]] = {}
     all_gains: list[float] = []
     wanted: list[int] = []
@@ -112,14 +135,12 @@ async def forecasts_for(
 
     def simulate() -> dict[int, Forecast]:
         return {
-            item_id: forecast(
-                items[item_id].history,
-                start=items[item_id].start,
-                deadline=items[item_id].deadline,
-                calendar=calendar,
-                seed=f"{item_id}|{items[item_id].latest_id}",
-                department_gains=department_gains.get(items[item_id].department_id, ()),
-                all_gains=all_gains,
+            item_id: item_forecast(
+                item_id,
+                items[item_id],
+                calendar,
+                department_gains.get(items[item_id].department_id, ()),
+                all_gains,
             )
             for item_id in wanted
         }
@@ -131,14 +152,18 @@ async def forecasts_for(
     return await asyncio.to_thread(simulate)
 
 
-def _zone(tz: tzinfo) -> ZoneInfo:
+def zone_of(tz: tzinfo) -> ZoneInfo:
     return tz if isinstance(tz, ZoneInfo) else ZoneInfo("UTC")
 
 
-async def _histories(
-    session: AsyncSession, year: int | None, tz: tzinfo, until: datetime | None
-) -> dict[int, _Item]:
-    """Every non-archived item's reports (day, progress), oldest first."""
+async def read_histories(
+    session: AsyncSession,
+    year: int | None,
+    tz: tzinfo,
+    until: datetime | None,
+    only: Collection[int] | None = None,
+) -> dict[int, ItemHistory]:
+    """Every non-archived item's reports (day, progress), oldest first (`only`: these items')."""
     update = StatusUpdate.__table__.c  # type: ignore[attr-defined]
     item = RoadmapItem.__table__.c  # type: ignore[attr-defined]
     conditions: list[Any] = [item.archived.is_(False)]
@@ -146,6 +171,8 @@ async def _histories(
         conditions.append(item.year == year)
     if until is not None:
         conditions += [update.created_at < until, item.created_at < until]
+    if only is not None:
+        conditions.append(item.id.in_(list(only)))
     statement = (
         sa.select(
             update.item_id,
@@ -163,8 +190,8 @@ async def _histories(
         .order_by(update.item_id, update.created_at, update.id)
     )
     day_of = _local_day(tz)
-    items: dict[int, _Item] = {}
-    current: _Item | None = None
+    items: dict[int, ItemHistory] = {}
+    current: ItemHistory | None = None
     current_id = None
     connection = await session.connection()
     result = await connection.stream(statement)
@@ -174,7 +201,7 @@ async def _histories(
                 item_id, department, deadline, item_year, created = row[:5]
                 if current is None or item_id != current_id:
                     current_id = item_id
-                    current = items[item_id] = _Item(
+                    current = items[item_id] = ItemHistory(
                         department, deadline, item_start(day_of(created), item_year), []
                     )
                 current.history.append((day_of(row[8]), row[7]))

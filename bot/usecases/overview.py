@@ -16,7 +16,10 @@ from bot.risk.rules import ItemRisk
 from bot.usecases.ports import UseCaseContext
 from db import queries
 from db.engine import AsyncSession
+from db.ids import row_id
 from db.models import Department
+
+DEPARTMENT_BY_ID_LIMIT = 10_000  # items named in one statement: far below asyncpg's 32,767
 
 
 async def summary(ctx: UseCaseContext, year: int | None = None) -> DigestData:
@@ -111,8 +114,17 @@ async def department_view(
                 return DepartmentChoice(department, year, str(key), several=True)
             every = list(await queries.all_departments(session))
             return DepartmentChoice(every, year, None if key is None else str(key))
+        # Only the department's items are assessed and forecast (the forecasts' pools still
+        # come from every item); a huge department is read whole, below the parameter limits.
+        own_ids = await queries.department_item_ids(session, [row_id(department)])
         risks = await assess_items(
-            session, today=today, year=year, thresholds=ctx.thresholds, tz=ctx.tz, forecasts=True
+            session,
+            today=today,
+            year=year,
+            thresholds=ctx.thresholds,
+            tz=ctx.tz,
+            item_ids=own_ids if len(own_ids) <= DEPARTMENT_BY_ID_LIMIT else None,
+            forecasts=True,
         )
         own = {key: risk for key, risk in risks.items() if risk.department_id == department.id}
         await note_stated_days(session, own.values(), ctx.tz)
