@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+from typing import Any
 
 from bot.core.secrets import scrub
 
@@ -32,8 +34,22 @@ class RedactSecretFilter(logging.Filter):
         return True
 
 
+class CurrentStderrHandler(logging.StreamHandler):
+    """Writes to `sys.stderr` as it is when a record is emitted, not as it was when logging
+    was set up: a process that swaps its standard error later (a supervisor, a test's capture)
+    still gets every line, and never a write to a closed stream."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        return None
+
+
 def configure_logging(secret: str, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
+    handler = CurrentStderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecretFilter(secret))
     logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -77,6 +77,12 @@ class DbSessionMiddleware(BaseMiddleware):
             # and the error's answer must still be in their language.
             data["person_locale"] = person.locale if person is not None and active else None
             data["item_snapshot"] = snapshot if active else None
+            # The reads are done: end their transaction, so the connection goes back to the
+            # pool while the handler runs. A use case opens a session of its own; holding this
+            # one as well would take two connections per update, and a burst of updates as
+            # large as the pool would wait on each other until the pool timed out.
+            if session.in_transaction():
+                await session.commit()
             return await handler(event, data)
 
     async def _read(
