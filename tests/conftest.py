@@ -4,6 +4,7 @@ by the production factory around a recording bot."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app.config import Settings
 from bot.app.factory import create_dispatcher, protect
+from bot.app.logs import CurrentStderrHandler
 from bot.core.clock import FrozenClock
 from bot.core.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
@@ -56,6 +58,17 @@ def _backends() -> list[Any]:
     )
     backends.append(postgres)
     return backends
+
+
+@pytest.fixture(autouse=True)
+def _cli_logging_left_behind() -> Iterator[None]:
+    """A test that runs the command line in-process sets up the root logger for it; take that
+    away afterwards, so a later test's standard error holds only what that test printed."""
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, CurrentStderrHandler)]:
+        root.removeHandler(handler)
+    root.setLevel(logging.WARNING)
 
 
 @pytest.fixture(params=_backends())

@@ -1,4 +1,9 @@
-"""Counting what reaches the database: SQL statements and commits, with SQLAlchemy events."""
+"""Counting what reaches the database: SQL statements and commits, with SQLAlchemy events.
+
+`commits` counts the commits that carry a write. The session middleware ends its read-only
+transaction before the handler runs (so an update holds no pooled connection while a use case
+opens its own); that commit writes nothing and is not a commit of data.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +18,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 @contextmanager
 def counted(engine: AsyncEngine) -> Iterator[dict[str, int]]:
     counts = {"statements": 0, "commits": 0}
+    wrote = [False]
 
-    def statement(*_: Any) -> None:
+    def statement(_connection: Any, _cursor: Any, sql: str, *_: Any) -> None:
         counts["statements"] += 1
+        if not sql.lstrip().upper().startswith("SELECT"):
+            wrote[0] = True
 
     def commit(*_: Any) -> None:
-        counts["commits"] += 1
+        if wrote[0]:
+            counts["commits"] += 1
+        wrote[0] = False
+
+    def rollback(*_: Any) -> None:
+        wrote[0] = False
 
     event.listen(engine.sync_engine, "before_cursor_execute", statement)
     event.listen(engine.sync_engine, "commit", commit)
+    event.listen(engine.sync_engine, "rollback", rollback)
     try:
         yield counts
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", statement)
         event.remove(engine.sync_engine, "commit", commit)
+        event.remove(engine.sync_engine, "rollback", rollback)
