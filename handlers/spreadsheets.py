@@ -240,7 +240,7 @@ async def template_command(message: Message) -> None:
 
 
 async def export_command(message: Message, caller: Caller) -> None:
-    export = await exports.export_roadmap(caller.ctx, caller.policy.risk_thresholds)
+    export = await exports.export_roadmap(caller.ctx)
     await message.answer_document(
         BufferedInputFile(export.data, filename=f"roadmap-{export.day.isoformat()}.xlsx"),
         caption=views.export_caption(export.day),
@@ -262,7 +262,7 @@ async def risk_report_command(message: Message, command: CommandObject, caller: 
     if locale is None:
         await message.answer(views.usage("risk_report"))
         return
-    report = await exports.risk_report(caller.ctx, caller.policy.risk_thresholds, locale)
+    report = await exports.risk_report(caller.ctx, locale)
     await message.answer_document(
         BufferedInputFile(
             report.data, filename=f"risk-report-{report.day.isoformat()}-{locale}.docx"

@@ -52,6 +52,7 @@ async def _context(settings: Settings, i18n: I18n) -> AsyncIterator[UseCaseConte
             tz=settings.tz,
             i18n=i18n,
             signals=NoSignals(),
+            thresholds=settings.risk_thresholds,
         )
     finally:
         await engine.dispose()
@@ -143,7 +144,7 @@ async def cli_export(settings: Settings, path: Path, *, locale: str) -> int:
     i18n = build_i18n(settings.default_locale)
     async with _context(settings, i18n) as ctx:
         with in_locale(i18n, locale):
-            export = await exports.export_roadmap(ctx, settings.risk_thresholds)
+            export = await exports.export_roadmap(ctx)
             if not await _write(path, export.data):
                 return EXIT_FILE_ERROR
             print(_("Written: {path}").format(path=path))

@@ -132,7 +132,6 @@ def policy(settings: Settings) -> Policy:
         admin_ids=frozenset(settings.admin_ids),
         invite_ttl=timedelta(days=settings.invite_ttl_days),
         round_schedule=settings.round_schedule,
-        risk_thresholds=settings.risk_thresholds,
     )
 
 

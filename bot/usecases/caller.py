@@ -14,7 +14,6 @@ from typing import TypeVar
 
 from bot.core.errors import DomainError
 from bot.core.weekly import WeeklyTime
-from bot.risk.rules import RiskThresholds
 from bot.usecases.ports import UseCaseContext
 from db.models import Person
 
@@ -24,12 +23,12 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Policy:
     """Configured rules, as values: who is an administrator by configuration, how long an
-    invitation lives, the round schedule until /schedule stores another, the risk thresholds."""
+    invitation lives, the round schedule until /schedule stores another. (The risk thresholds
+    are the context's: every use case reads them there.)"""
 
     admin_ids: frozenset[int]
     invite_ttl: timedelta
     round_schedule: WeeklyTime
-    risk_thresholds: RiskThresholds
 
 
 @dataclass(frozen=True)

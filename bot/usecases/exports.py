@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from bot.core.catalogs import SUPPORTED_LOCALES
 from bot.core.clock import local_today
 from bot.core.parsing import parse_int, parse_one_word
-from bot.risk.rules import RiskThresholds
 from bot.usecases.ports import UseCaseContext
 
 if TYPE_CHECKING:
@@ -29,24 +28,26 @@ class Export:
     day: date
 
 
-async def export_roadmap(ctx: UseCaseContext, thresholds: RiskThresholds) -> Export:
+async def export_roadmap(ctx: UseCaseContext) -> Export:
     """Items, their history and the departments in one workbook, in the current language."""
     from bot.spreadsheets.export import build_export
 
     today = local_today(ctx.clock, ctx.tz)
     async with ctx.session_maker() as session:
-        data = await build_export(session, today=today, tz=ctx.tz, thresholds=thresholds)
+        data = await build_export(session, today=today, tz=ctx.tz, thresholds=ctx.thresholds)
     return Export(data, today)
 
 
-async def risk_report(ctx: UseCaseContext, thresholds: RiskThresholds, locale: str) -> Export:
+async def risk_report(ctx: UseCaseContext, locale: str) -> Export:
     """The draft report on at-risk items for the central office, in `locale`."""
     from bot.spreadsheets.risk_report import build_risk_report  # python-docx: on first use
 
     today = local_today(ctx.clock, ctx.tz)
     with ctx.i18n.use_locale(locale):
         async with ctx.session_maker() as session:
-            data = await build_risk_report(session, today=today, tz=ctx.tz, thresholds=thresholds)
+            data = await build_risk_report(
+                session, today=today, tz=ctx.tz, thresholds=ctx.thresholds
+            )
     return Export(data, today)
 
 

@@ -12,7 +12,6 @@ from sqlmodel import select
 from bot.core.clock import FrozenClock
 from bot.core.errors import UnchangedError, UnknownDepartmentError, UnknownItemError
 from bot.core.weekly import WeeklyTime
-from bot.risk.rules import RiskThresholds
 from bot.scheduling.jobs import Jobs
 from bot.usecases import imports, roadmap, rounds
 from bot.usecases.caller import Caller, Policy, Refused
@@ -93,7 +92,6 @@ async def caller(ctx: UseCaseContext, clock: FrozenClock) -> Caller:
         admin_ids=frozenset(),
         invite_ttl=timedelta(days=7),
         round_schedule=WeeklyTime(("mon",), time(10)),
-        risk_thresholds=RiskThresholds(),
     )
     return Caller(ctx=ctx, policy=policy, person=secretary)
 
