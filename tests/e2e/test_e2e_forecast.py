@@ -11,8 +11,8 @@ import pytest
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.roadmap.demo import seed_demo
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import join, say, start_live_bot, tap
 

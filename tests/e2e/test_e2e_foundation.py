@@ -9,7 +9,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from tests.helpers.botapi_emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import LiveBot, live_bot
 

@@ -11,10 +11,10 @@ from sqlmodel import func, select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
+from bot.sandbox.emulator import BotApiEmulator, Message
 from db.engine import SessionMaker
 from db.models import AuditLog, RoadmapItem
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, roadmap_rows, xlsx
-from tests.helpers.botapi_emulator import BotApiEmulator, Message
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import joined_notice, live_bot
 

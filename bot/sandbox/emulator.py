@@ -1,14 +1,14 @@
-"""Telegram Bot API emulator for end-to-end tests.
+"""Telegram Bot API emulator: the end-to-end tests' Telegram, and the sandbox's.
 
-An aiohttp server run inside the test process. The real bot talks to it over HTTP through
-``TelegramAPIServer.from_base(emu.base_url)``, exactly as it talks to api.telegram.org, so the
-whole stack (aiogram serialisation, multipart uploads, long polling, retries) is exercised.
+An aiohttp server run inside the test (or sandbox) process. The real bot talks to it over
+HTTP through ``TelegramAPIServer.from_base(emu.base_url)``, exactly as it talks to
+api.telegram.org, so the whole stack (aiogram serialisation, multipart uploads, long polling, retries) is exercised.
 
 The emulator keeps the state a Bot API server keeps (chats, messages, updates, files, commands)
 and rejects what Telegram rejects, with Telegram's error bodies: the point is that a test fails
 on the mistakes production would fail on (bad HTML, oversized texts or callback data, editing
 to identical content, answering stale callbacks...). Every request is validated against the
-machine-readable spec in ``tests/data/telegram-bot-api/api.json``.
+machine-readable spec in ``bot/sandbox/data/api.json`` (package data).
 
 Only private chats are modelled: a simulated user's chat id equals the user id.
 """
@@ -34,7 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[1] / "data" / "telegram-bot-api" / "api.json"
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "data" / "api.json"
 DEFAULT_BOT_ID = 7000000001
 
 MAX_TEXT_LENGTH = 4096  # UTF-16 code units after entity parsing
@@ -676,7 +676,7 @@ class Message:
         ]
         exact = [item for item in found if item[0] == text_substring]
         if len(exact) == 1 or len(found) == 1:
-            return (exact or found)[0][1]  # type: ignore[return-value]
+            return (exact or found)[0][1]
         raise AssertionError(
             f"message {self.message_id}: {len(found)} inline buttons match {text_substring!r}; "
             f"buttons: {self.buttons}"
@@ -1758,7 +1758,7 @@ class BotApiEmulator:
 
     # ---- emulated methods -------------------------------------------------------------------
 
-    def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _get_me(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
             **self._bot_api(),
             "can_join_groups": True,
@@ -1836,7 +1836,7 @@ class BotApiEmulator:
         self._signal.notify()
         return True
 
-    def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _get_webhook_info(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
             "url": (self.webhook or {}).get("url", ""),
             "has_custom_certificate": False,
