@@ -2,7 +2,8 @@
 
 An aiohttp server run inside the test (or sandbox) process. The real bot talks to it over
 HTTP through ``TelegramAPIServer.from_base(emu.base_url)``, exactly as it talks to
-api.telegram.org, so the whole stack (aiogram serialisation, multipart uploads, long polling, retries) is exercised.
+api.telegram.org, so the whole stack (aiogram serialisation, multipart uploads, long polling,
+retries) is exercised.
 
 The emulator keeps the state a Bot API server keeps (chats, messages, updates, files, commands)
 and rejects what Telegram rejects, with Telegram's error bodies: the point is that a test fails
