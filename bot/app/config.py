@@ -88,7 +88,9 @@ class Settings(BaseSettings):
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         if value.get_secret_value().strip().lower() in TOKEN_PLACEHOLDERS:
             raise PydanticCustomError(
-                PLACEHOLDER_TOKEN_ERROR, "put the token from @BotFather into BOT_TOKEN in .env"
+                PLACEHOLDER_TOKEN_ERROR,
+                "put the token from @BotFather into BOT_TOKEN in .env; "
+                "no token yet: try ./scripts/run.sh sandbox",
             )
         if not _TOKEN_PATTERN.fullmatch(value.get_secret_value().strip()):
             raise ValueError("malformed: expected <digits>:<secret> as issued by @BotFather")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiogram import Dispatcher
 
@@ -31,6 +32,7 @@ from bot.sandbox.world import (
 from bot.usecases.ports import UseCaseContext
 from bot.web.app import create_web_app
 from bot.web.server import WebServer
+from bot.workdays.calendar import load_calendar
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class Sandbox:
         settings = sandbox_settings(self.emulator.base_url, self.data_dir)
         fresh_database(self.data_dir)
         self.application: Application = await create_application(settings, self.clock)
+        await self._start_in_working_time(settings.tz)
         await populate(self.dispatcher["session_maker"], self.clock.now(), settings.tz)
         for persona in self.personas:
             self.emulator.add_chat(
@@ -85,6 +88,13 @@ class Sandbox:
             0,
         )
         await self.dashboard.start()
+
+    async def _start_in_working_time(self, tz: ZoneInfo) -> None:
+        """Out of hours, the sandbox's day starts at the next working morning: what the bot
+        sends then would otherwise wait in the outbox until the page's clock got there."""
+        async with self.dispatcher["session_maker"]() as session:
+            calendar = await load_calendar(session, tz)
+        self.clock.set(calendar.next_working_moment(self.clock.now()))
 
     @property
     def dispatcher(self) -> Dispatcher:

@@ -175,7 +175,10 @@ def test_an_unedited_env_names_the_token_before_installing(repo: Path, env_file:
         (repo / ".env").write_text(env_file)
     result = run(repo, "run.sh")
     assert result.returncode == 2
-    assert result.stderr.strip() == "Put the token from @BotFather into BOT_TOKEN in .env."
+    assert result.stderr.strip() == (
+        "Put the token from @BotFather into BOT_TOKEN in .env; "
+        "no token yet: try ./scripts/run.sh sandbox."
+    )
     assert not (repo / ".venv").exists()
 
 
@@ -183,6 +186,7 @@ def test_no_env_file_says_to_copy_the_example(repo: Path) -> None:
     result = run(repo, "run.sh")
     assert result.returncode == 2
     assert "copy .env.example to .env" in result.stderr
+    assert "no token yet: try ./scripts/run.sh sandbox" in result.stderr
     assert not (repo / ".venv").exists()
 
 
