@@ -64,7 +64,6 @@ PAGE_TEXTS = {
     "dashboard": N_("Open the dashboard"),
     "close": N_("Close"),
     "log": N_("What the bot sent"),
-    "download": N_("Download"),
     "language": N_("Language"),
     "stale_button": N_("That button is no longer on the message."),
 }
