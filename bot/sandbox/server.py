@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -33,6 +34,7 @@ STATIC_TYPES = {"sandbox.js": "text/javascript", "sandbox.css": "text/css"}
 LOG_SIZE = 80
 MAX_DAYS = 120
 SANDBOX: web.AppKey[Sandbox] = web.AppKey("sandbox", Sandbox)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Every word of the page, by the key its script uses.
 PAGE_TEXTS = {
@@ -72,6 +74,10 @@ JOB_NAMES = {
     "daily_scan": N_("daily scan"),
     "digest": N_("weekly digest"),
     "alerts_nightly": N_("night alert scan"),
+}
+REFUSALS = {
+    400: N_("The sandbox did not understand that request: reload the page."),
+    404: N_("Nobody and nothing of that name is in the sandbox."),
 }
 THEME = {
     "bg_color": "#ffffff",
@@ -337,8 +343,20 @@ async def dashboard(request: web.Request) -> web.Response:
     return web.json_response({"url": url})
 
 
+@web.middleware
+async def clear_refusals(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A refused API call answers in the page's language, never with aiohttp's plain text."""
+    try:
+        return await handler(request)
+    except web.HTTPClientError as error:
+        if not request.path.startswith("/api/"):
+            raise
+        with in_locale(request.app[SANDBOX].application.i18n, _locale(request)):
+            return _refuse(error.status, _(REFUSALS.get(error.status, REFUSALS[400])))
+
+
 def create_page_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application(client_max_size=60 * 1024 * 1024)
+    app = web.Application(client_max_size=60 * 1024 * 1024, middlewares=[clear_refusals])
     app[SANDBOX] = sandbox
     app.router.add_get("/", page)
     app.router.add_get("/static/{name}", static)
