@@ -101,6 +101,14 @@ def _refuse(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def _number(value: str | None) -> int:
+    """A chat or message id from the page; anything else is a bad request, not a crash."""
+    try:
+        return int(value or "")
+    except ValueError:
+        raise web.HTTPBadRequest from None
+
+
 def _persona_label(persona: Persona) -> str:
     return _(persona.label) if persona.label else persona.first_name
 
@@ -133,7 +141,7 @@ async def state(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
     locale = _locale(request)
     emulator = sandbox.emulator
-    chat_id = int(request.query.get("chat", sandbox.personas[0].telegram_id))
+    chat_id = _number(request.query.get("chat", str(sandbox.personas[0].telegram_id)))
     with in_locale(sandbox.application.i18n, locale):
         people = [
             {"id": p.telegram_id, "label": _persona_label(p), "name": p.first_name}
@@ -173,7 +181,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 def _chat(request: web.Request) -> int:
     sandbox = request.app[SANDBOX]
-    chat_id = int(request.match_info["chat"])
+    chat_id = _number(request.match_info["chat"])
     if sandbox.persona(chat_id) is None:
         raise web.HTTPNotFound
     return chat_id
@@ -194,7 +202,7 @@ async def press(request: web.Request) -> web.Response:
     data = await _body(request)
     try:
         sandbox.emulator.press_button(chat_id, int(data["message"]), str(data["data"]))
-    except (AssertionError, KeyError, ValueError):
+    except (AssertionError, KeyError, TypeError, ValueError):
         with in_locale(sandbox.application.i18n, _locale(request)):
             return _refuse(409, _(PAGE_TEXTS["stale_button"]))
     return web.json_response({"ok": True})
@@ -209,7 +217,7 @@ async def edit(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest
     try:
         sandbox.emulator.edit_text(chat_id, int(data["message"]), text)
-    except (AssertionError, KeyError, ValueError):
+    except (AssertionError, KeyError, TypeError, ValueError):
         raise web.HTTPNotFound from None
     return web.json_response({"ok": True})
 
@@ -329,7 +337,7 @@ async def add_person(request: web.Request) -> web.Response:
 async def dashboard(request: web.Request) -> web.Response:
     """The dashboard's address with launch data signed for the person, as Telegram opens it."""
     sandbox = request.app[SANDBOX]
-    persona = sandbox.persona(int(request.query.get("chat", "0")))
+    persona = sandbox.persona(_number(request.query.get("chat")))
     if persona is None:
         raise web.HTTPNotFound
     fields = init_data_fields(

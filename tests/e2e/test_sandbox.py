@@ -147,6 +147,9 @@ async def test_bad_jumps_and_unknown_people_get_clear_answers(page: Page) -> Non
         404,
         {"error": "Такого человека или файла в песочнице нет."},
     )
+    refused = (400, {"error": "Песочница не поняла запрос: обновите страницу."})
+    assert await page.get("/api/state", chat="me") == refused
+    assert await page.post("/api/time", {"to": "yesterday"}) == refused
     status, jumped = await page.post("/api/time", {"to": "days", "days": 2})
     assert status == 200 and "ежедневная проверка" in jumped["ran"]
 

@@ -133,6 +133,7 @@ function renderMessage(message) {
       const image = document.createElement("img");
       image.src = url;
       image.alt = "";
+      image.addEventListener("load", keepAtBottom);
       bubble.appendChild(image);
     } else {
       const link = document.createElement("a");
@@ -189,6 +190,13 @@ function renderReplyKeyboard(messages) {
   }
 }
 
+let stickToBottom = true;
+
+function keepAtBottom() {
+  const box = $("messages");
+  if (stickToBottom) box.scrollTop = box.scrollHeight;
+}
+
 function renderChat(state) {
   const shown = JSON.stringify(state.chat.messages);
   const box = $("messages");
@@ -199,7 +207,8 @@ function renderChat(state) {
     const messages = state.chat.messages.filter((m) => !m.deleted);
     for (const message of messages) box.appendChild(renderMessage(message));
     renderReplyKeyboard(messages);
-    if (atBottom) box.scrollTop = box.scrollHeight;
+    stickToBottom = atBottom;
+    keepAtBottom();
   }
   const seen = seenActions[chat];
   seenActions[chat] = state.chat.actions;
