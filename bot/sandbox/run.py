@@ -50,6 +50,7 @@ class Sandbox:
     """Everything the sandbox runs, started and stopped together."""
 
     data_dir: Path = SANDBOX_DIR
+    host: str = "127.0.0.1"  # where the dashboard listens: the page's own address
     clock: SandboxClock = field(default_factory=SandboxClock)
     personas: list[Persona] = field(default_factory=lambda: list(PERSONAS))
 
@@ -84,7 +85,7 @@ class Sandbox:
         self.time = TimeMachine(self.clock, scheduler, settings.tz, self.outbox.wake)
         self.dashboard = WebServer(
             create_web_app(self.usecases, token=SANDBOX_TOKEN, max_age=DASHBOARD_MAX_AGE),
-            "127.0.0.1",
+            self.host,
             0,
         )
         await self.dashboard.start()
@@ -151,7 +152,7 @@ async def serve_sandbox(host: str, port: int, data_dir: Path = SANDBOX_DIR) -> N
     """Start everything, print the page's address, run until interrupted."""
     from bot.sandbox.server import PageServer
 
-    sandbox = Sandbox(data_dir)
+    sandbox = Sandbox(data_dir, host)
     await sandbox.start()
     page = PageServer(sandbox, host, port)
     await page.start()

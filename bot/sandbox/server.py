@@ -347,7 +347,11 @@ async def dashboard(request: web.Request) -> web.Response:
         language_code=persona.language_code,
     )
     init_data = sign(fields, SANDBOX_TOKEN)
-    url = f"{sandbox.dashboard.base_url}/app/#{launch_fragment(init_data, THEME)}"
+    # The host the browser reached the page by: the dashboard listens beside it.
+    host = request.url.host or sandbox.dashboard.host
+    host = f"[{host}]" if ":" in host else host
+    base = f"{request.url.scheme}://{host}:{sandbox.dashboard.port}"
+    url = f"{base}/app/#{launch_fragment(init_data, THEME)}"
     return web.json_response({"url": url})
 
 

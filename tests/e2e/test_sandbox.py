@@ -79,7 +79,7 @@ async def _pause() -> None:
 
 @pytest.fixture
 async def page(tmp_path: Path) -> AsyncIterator[Page]:
-    sandbox = Sandbox(tmp_path / "sandbox", SandboxClock(next_tuesday_morning()))
+    sandbox = Sandbox(tmp_path / "sandbox", clock=SandboxClock(next_tuesday_morning()))
     await sandbox.start()
     server = PageServer(sandbox, "127.0.0.1", 0)
     await server.start()

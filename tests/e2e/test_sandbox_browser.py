@@ -38,7 +38,7 @@ pytestmark = [
 
 @pytest.fixture
 async def sandbox_url(tmp_path: Path) -> AsyncIterator[str]:
-    sandbox = Sandbox(tmp_path / "sandbox", SandboxClock(next_tuesday_morning()))
+    sandbox = Sandbox(tmp_path / "sandbox", clock=SandboxClock(next_tuesday_morning()))
     await sandbox.start()
     page = PageServer(sandbox, "127.0.0.1", 0)
     await page.start()
