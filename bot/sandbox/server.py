@@ -144,7 +144,12 @@ async def state(request: web.Request) -> web.Response:
     chat_id = _number(request.query.get("chat", str(sandbox.personas[0].telegram_id)))
     with in_locale(sandbox.application.i18n, locale):
         people = [
-            {"id": p.telegram_id, "label": _persona_label(p), "name": p.first_name}
+            {
+                "id": p.telegram_id,
+                "label": _persona_label(p),
+                "name": p.first_name,
+                "received": len(emulator.messages(p.telegram_id)),
+            }
             for p in sandbox.personas
         ]
     actions = [action for chat, action in emulator.chat_actions if chat == chat_id]

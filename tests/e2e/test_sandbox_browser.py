@@ -109,6 +109,9 @@ async def test_the_readme_first_steps_in_the_page(page: Any, tmp_path: Path) -> 
     await bot_says(page, "education")
     await say(page, "/request_now education")
     await bot_says(page, "1 басқармадан сұралды")
+    await page.wait_for_selector(  # the head's unread request, seen from the secretariat
+        f'#people button[data-chat="{KK_HEAD.telegram_id}"] .badge', timeout=WAIT_MS
+    )
     await shoot(page, "kk-1-secretariat")
 
     # The Kazakh-speaking head: everything else unchanged in two taps.

@@ -74,8 +74,14 @@ function timeOf(seconds) {
   return date.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Almaty" });
 }
 
+// Messages each person had from the bot when last on show: the others get an unread badge.
+const seenCounts = {};
+
 function renderPeople(people) {
   const list = $("people");
+  for (const person of people) {
+    if (person.id === chat || !(person.id in seenCounts)) seenCounts[person.id] = person.received;
+  }
   const wanted = JSON.stringify(people) + chat;
   if (list.dataset.shown === wanted) return;
   list.dataset.shown = wanted;
@@ -89,6 +95,13 @@ function renderPeople(people) {
     button.innerHTML = "<span></span><small></small>";
     button.firstChild.textContent = person.label;
     button.lastChild.textContent = person.name;
+    const unread = person.received - seenCounts[person.id];
+    if (unread > 0) {
+      const badge = document.createElement("b");
+      badge.className = "badge";
+      badge.textContent = unread;
+      button.appendChild(badge);
+    }
     button.addEventListener("click", () => choose(person.id));
     item.appendChild(button);
     list.appendChild(item);
