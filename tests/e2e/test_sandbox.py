@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import ClientSession
+from aiohttp import ClientSession, FormData
 
 from bot.sandbox.clock import SandboxClock
 from bot.sandbox.run import Sandbox
@@ -183,3 +183,43 @@ def test_the_sandbox_refuses_a_real_token_telegram_or_the_production_database(
         ensure_safe(settings.model_copy(update={"telegram_api_url": "https://api.telegram.org"}))
     with pytest.raises(UnsafeSandboxError):
         ensure_safe(settings.model_copy(update={"database_url": "sqlite+aiosqlite:///data/bot.db"}))
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+async def test_files_edits_and_a_deadline_jump(page: Page) -> None:
+    head = KK_HEAD.telegram_id
+    form = FormData()
+    form.add_field("file", PNG, filename="site.png", content_type="image/png")
+    form.add_field("caption", "5.1.1")
+    form.add_field("as_photo", "1")
+    async with page.http.post(f"{page.base}/api/chat/{head}/file", data=form) as response:
+        assert response.status == 200
+    form = FormData()
+    form.add_field("file", b"%PDF-1.4 act", filename="akt.pdf", content_type="application/pdf")
+    async with page.http.post(f"{page.base}/api/chat/{head}/file", data=form) as response:
+        assert response.status == 200
+    status, sent = await page.post(f"/api/chat/{head}/text", {"text": "сәлем"})
+    assert status == 200
+    assert await page.post(
+        f"/api/chat/{head}/edit", {"message": sent["id"], "text": "сәлеметсіз бе"}
+    ) == (200, {"ok": True})
+    mine = [m for m in await page.chat(head) if not m["from_bot"]]
+    assert [m["kind"] for m in mine] == ["photo", "document", "text"]
+    assert mine[0]["html"] == "5.1.1" and mine[1]["file"]["name"] == "akt.pdf"
+    assert (mine[2]["html"], mine[2]["edits"]) == ("сәлеметсіз бе", 1)
+    async with page.http.get(f"{page.base}/api/file/{mine[0]['file']['id']}") as response:
+        assert response.content_type == "image/png" and await response.read() == PNG
+
+    status, jumped = await page.post("/api/time", {"to": "deadline", "item": "4.1.4"})
+    assert status == 200 and "09:30" in jumped["now_text"]
+    assert "ежедневная проверка" in jumped["ran"] and "запрос обновлений" in jumped["ran"]
+    assert await page.post("/api/time", {"to": "deadline", "item": "4.1.4"}) == (
+        400,
+        {"error": "Этот срок уже прошёл."},
+    )
