@@ -190,6 +190,14 @@ def test_no_env_file_says_to_copy_the_example(repo: Path) -> None:
     assert not (repo / ".venv").exists()
 
 
+def test_the_sandbox_needs_no_token(repo: Path) -> None:
+    same_python_venv(repo)
+    shutil.copy(repo / ".env.example", repo / ".env")  # the placeholder, unedited
+    result = run(repo, "run.sh", "sandbox", "--port", "8123")
+    assert result.returncode == 0, result.stderr
+    assert (repo / "bot-calls.log").read_text().splitlines()[-1] == "sandbox --port 8123"
+
+
 def test_a_real_token_installs_and_starts(repo: Path) -> None:
     same_python_venv(repo)
     (repo / ".env").write_text("BOT_TOKEN=123456789:AAE-abcdefghijklmnopqrstuvwxyz012345\n")
