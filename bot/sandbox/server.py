@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
@@ -77,6 +78,7 @@ JOB_NAMES = {
 }
 REFUSALS = {
     400: N_("The sandbox did not understand that request: reload the page."),
+    403: N_("Only the sandbox's own page can do that."),
     404: N_("Nobody and nothing of that name is in the sandbox."),
 }
 THEME = {
@@ -128,7 +130,11 @@ async def static(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     if name not in STATIC_TYPES:
         raise web.HTTPNotFound
-    return web.Response(body=(STATIC_DIR / name).read_bytes(), content_type=STATIC_TYPES[name])
+    return web.Response(
+        body=(STATIC_DIR / name).read_bytes(),
+        content_type=STATIC_TYPES[name],
+        headers={"Cache-Control": "no-store"},  # a newer sandbox never runs yesterday's script
+    )
 
 
 def _now_text(sandbox: Sandbox, locale: str) -> str:
@@ -372,8 +378,19 @@ async def clear_refusals(request: web.Request, handler: Handler) -> web.StreamRe
             return _refuse(error.status, _(REFUSALS.get(error.status, REFUSALS[400])))
 
 
+@web.middleware
+async def same_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Only the page itself acts: another site open in the same browser cannot post here."""
+    origin = request.headers.get("Origin")
+    if request.method == "POST" and origin is not None and urlsplit(origin).netloc != request.host:
+        raise web.HTTPForbidden
+    return await handler(request)
+
+
 def create_page_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application(client_max_size=60 * 1024 * 1024, middlewares=[clear_refusals])
+    app = web.Application(
+        client_max_size=60 * 1024 * 1024, middlewares=[clear_refusals, same_origin]
+    )
     app[SANDBOX] = sandbox
     app.router.add_get("/", page)
     app.router.add_get("/static/{name}", static)

@@ -102,6 +102,18 @@ async def test_the_page_plays_a_start_a_round_and_the_digest(page: Page) -> None
     assert "Жол картасы боты: сынақ алаңы" in (await page.get("/"))[1]
     page.lang = "ru"
 
+    elsewhere = {"Origin": "http://evil.example"}
+    async with page.http.post(
+        f"{page.base}/api/chat/{SECRETARIAT.telegram_id}/text",
+        params={"lang": "ru"},
+        json={"text": "/start"},
+        headers=elsewhere,
+    ) as response:
+        assert response.status == 403
+        assert await response.json() == {
+            "error": "Это может сделать только страница самой песочницы."
+        }
+    assert await page.chat(SECRETARIAT.telegram_id) == []
     assert (await page.post(f"/api/chat/{SECRETARIAT.telegram_id}/text", {"text": "/start"}))[0]
     messages = await page.until(SECRETARIAT.telegram_id, _bot_says("Выберите язык"))
     choose = messages[-1]
