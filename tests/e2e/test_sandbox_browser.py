@@ -1,9 +1,9 @@
 """The sandbox in a real browser (Debian's chromium, Playwright): the README's first steps
 played on the page. The secretariat's /start and the demo, /request_now, a Kazakh-speaking
-head's two-tap confirmation and one at-risk report (with a file from disk), the chair's alert
-and /summary with its chart, a jump to Friday 17:00 and the digest, a newcomer through a real
-invitation link, and the dashboard in the phone frame. Screens in both of the page's
-languages go to test-output/sandbox/."""
+head's two-tap confirmation and one at-risk report (a file from disk as evidence, the comment
+then edited in place), the chair's alert and /summary with its chart, a jump to Friday 17:00
+and the digest, a newcomer through a real invitation link, and the dashboard in the phone
+frame. Screens in both of the page's languages go to test-output/sandbox/."""
 
 from __future__ import annotations
 
@@ -137,6 +137,15 @@ async def test_the_readme_first_steps_in_the_page(page: Any, tmp_path: Path) -> 
     await shoot(page, "kk-3-head-at-risk")
     await tap(page, confirm, "Сақтау")
     await bot_says(page, "Сақталды")
+
+    # Telegram's Edit on the saved comment: the bot offers to correct the saved update.
+    page.once("dialog", lambda dialog: dialog.accept("Мердігер ауыстырылды, жаңа конкурс керек"))
+    comment = page.locator('#messages .msg.user:has-text("Мердігер жұмысты тоқтатты")')
+    await comment.locator("button.edit").click()
+    await tap(page, await bot_says(page, "сақталып қойған түсініктемені түзеттіңіз"), "Түзету")
+    await bot_says(page, "Түзетілді")
+    edited = page.locator('#messages .msg.user:has-text("Мердігер ауыстырылды")')
+    assert "өзгертілді" in await edited.locator(".meta").inner_text()
 
     # The chair: the alert for the item, then /summary with its chart.
     await person(page, CHAIR.telegram_id)
