@@ -120,7 +120,9 @@ class Sandbox:
         self.emulator.send_text(SECRETARIAT.telegram_id, f"/invite {target}")
         token = await self._invitation_after(before)
         telegram_id = max([NEWCOMER_IDS_FROM - 1, *(p.telegram_id for p in self.personas)]) + 1
-        newcomer = Persona(f"person_{telegram_id}", telegram_id, first_name, language_code, "")
+        newcomer = Persona(
+            f"person_{telegram_id}", telegram_id, first_name, language_code, "", None, target
+        )
         self.personas.append(newcomer)
         self.emulator.send_text(
             telegram_id, f"/start {token}", first_name=first_name, language_code=language_code

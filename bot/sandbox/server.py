@@ -153,7 +153,8 @@ async def state(request: web.Request) -> web.Response:
             {
                 "id": p.telegram_id,
                 "label": _persona_label(p),
-                "name": p.first_name,
+                # A newcomer is shown by name, with what they were invited to beneath it.
+                "name": p.first_name if p.label else (p.department or ""),
                 "received": len(emulator.messages(p.telegram_id)),
             }
             for p in sandbox.personas

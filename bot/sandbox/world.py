@@ -42,7 +42,7 @@ class Persona:
     language_code: str
     label: str  # a message id: the page shows it in its own language
     role: Role | None = None
-    department: str | None = None  # a demo department's code, for a head
+    department: str | None = None  # a department's code (or "chair": a newcomer's invitation)
 
 
 SECRETARIAT = Persona("secretariat", 7100001, "Айгерім", "kk", N_("The secretariat"))
