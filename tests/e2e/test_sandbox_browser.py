@@ -177,6 +177,13 @@ async def test_the_readme_first_steps_in_the_page(page: Any, tmp_path: Path) -> 
     frame = page.frame_locator("#phone-view")
     await frame.locator('body[data-ready="/app/"]').wait_for(timeout=WAIT_MS)
     await shoot(page, "kk-6-dashboard")
+    assert await page.locator("#phone-back").is_hidden()
+    await frame.locator("a.row").first.click()  # a department: Telegram's BackButton shows
+    await frame.locator('body[data-ready^="/app/department/"]').wait_for(timeout=WAIT_MS)
+    await page.locator("#phone-back").wait_for(state="visible", timeout=WAIT_MS)
+    await page.click("#phone-back")
+    await frame.locator('body[data-ready="/app/"]').wait_for(timeout=WAIT_MS)
+    await page.locator("#phone-back").wait_for(state="hidden", timeout=WAIT_MS)
     await page.click("#phone-close")
 
     # A newcomer through a real invitation link, then the page in Russian.

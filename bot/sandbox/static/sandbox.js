@@ -320,6 +320,43 @@ async function openDashboard() {
   $("phone").hidden = false;
 }
 
+// The phone frame plays Telegram's part for the Mini App inside it: the app asks for its
+// BackButton and MainButton by postMessage (telegram-web-app.js in an iframe), the frame shows
+// them and posts the presses back.
+function toMiniApp(eventType) {
+  $("phone-view").contentWindow.postMessage(JSON.stringify({ eventType }), "*");
+}
+
+function fromMiniApp(event) {
+  if (event.source !== $("phone-view").contentWindow) return;
+  let message;
+  try {
+    message = JSON.parse(event.data);
+  } catch (error) {
+    return;
+  }
+  const data = message.eventData || {};
+  if (message.eventType === "web_app_setup_back_button") {
+    $("phone-back").hidden = !data.is_visible;
+  } else if (message.eventType === "web_app_setup_main_button") {
+    const button = $("phone-main");
+    button.hidden = !data.is_visible;
+    button.disabled = data.is_active === false || data.is_progress_visible === true;
+    button.textContent = data.text || "";
+    if (data.color) button.style.background = data.color;
+    if (data.text_color) button.style.color = data.text_color;
+  } else if (message.eventType === "web_app_close") {
+    closePhone();
+  }
+}
+
+function closePhone() {
+  $("phone").hidden = true;
+  $("phone-back").hidden = true;
+  $("phone-main").hidden = true;
+  $("phone-view").src = "about:blank";
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   fillTexts();
   $("composer").addEventListener("submit", async (event) => {
@@ -345,7 +382,10 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   $("add-person").addEventListener("click", addPerson);
   $("open-dashboard").addEventListener("click", openDashboard);
-  $("phone-close").addEventListener("click", () => { $("phone").hidden = true; $("phone-view").src = "about:blank"; });
+  $("phone-close").addEventListener("click", closePhone);
+  $("phone-back").addEventListener("click", () => toMiniApp("back_button_pressed"));
+  $("phone-main").addEventListener("click", () => toMiniApp("main_button_pressed"));
+  window.addEventListener("message", fromMiniApp);
   poll();
   setInterval(poll, 700);
 });
