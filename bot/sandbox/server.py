@@ -305,7 +305,7 @@ async def jump(request: web.Request) -> web.Response:
         try:
             fired = await sandbox.time.jump_to(target.astimezone(UTC))
         except TooFarError:
-            return _refuse(400, _("Give a number of days from 1 to 120."))
+            return _refuse(400, _("That is more than 120 days ahead: go there in steps."))
         return web.json_response(
             {
                 "now_text": _now_text(sandbox, locale),

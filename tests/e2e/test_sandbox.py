@@ -159,6 +159,10 @@ async def test_bad_jumps_and_unknown_people_get_clear_answers(page: Page) -> Non
         404,
         {"error": "Такого человека или файла в песочнице нет."},
     )
+    assert await page.post("/api/time", {"to": "deadline", "item": "1.1.3"}) == (
+        400,
+        {"error": "Это дальше чем на 120 дней: переходите туда по шагам."},
+    )
     refused = (400, {"error": "Песочница не поняла запрос: обновите страницу."})
     assert await page.get("/api/state", chat="me") == refused
     assert await page.post("/api/time", {"to": "yesterday"}) == refused
