@@ -37,15 +37,20 @@ def _units(text: str) -> list[str]:
     return units
 
 
+def _is_link(entity: dict[str, Any]) -> bool:
+    """A text link the page may make clickable: web and Telegram addresses, never a script."""
+    url = str(entity.get("url", "")).lower()
+    return entity["type"] == "text_link" and url.startswith(("http://", "https://", "tg://"))
+
+
 def _opening(entity: dict[str, Any]) -> str:
-    kind = entity["type"]
-    if kind == "text_link":
-        return f'<a href="{escape(entity.get("url", ""))}" target="_blank" rel="noopener">'
-    return TAGS.get(kind, ("", ""))[0]
+    if _is_link(entity):
+        return f'<a href="{escape(entity["url"])}" target="_blank" rel="noopener">'
+    return TAGS.get(entity["type"], ("", ""))[0]
 
 
 def _closing(entity: dict[str, Any]) -> str:
-    return "</a>" if entity["type"] == "text_link" else TAGS.get(entity["type"], ("", ""))[1]
+    return "</a>" if _is_link(entity) else TAGS.get(entity["type"], ("", ""))[1]
 
 
 def formatted_html(text: str, entities: list[dict[str, Any]]) -> str:
