@@ -4,18 +4,13 @@ page's API, the time machine firing the scheduler's jobs, and the safety rails."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import ClientSession, FormData
 
-from bot.sandbox.clock import SandboxClock
-from bot.sandbox.run import Sandbox
-from bot.sandbox.server import PageServer
 from bot.sandbox.world import (
     CHAIR,
     KK_HEAD,
@@ -26,17 +21,9 @@ from bot.sandbox.world import (
     sandbox_settings,
 )
 from bot.web.app import INIT_DATA_HEADER
+from tests.helpers.sandbox import sandbox_page
 
-ALMATY = ZoneInfo("Asia/Almaty")
 Messages = list[dict[str, Any]]
-
-
-def next_tuesday_morning() -> datetime:
-    """A working morning ahead of the wall clock (the sandbox's time never goes back)."""
-    day = datetime.now(ALMATY).date() + timedelta(days=1)
-    while day.weekday() != 1:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(11), tzinfo=ALMATY).astimezone(UTC)
 
 
 class Page:
@@ -79,16 +66,8 @@ async def _pause() -> None:
 
 @pytest.fixture
 async def page(tmp_path: Path) -> AsyncIterator[Page]:
-    sandbox = Sandbox(tmp_path / "sandbox", clock=SandboxClock(next_tuesday_morning()))
-    await sandbox.start()
-    server = PageServer(sandbox, "127.0.0.1", 0)
-    await server.start()
-    try:
-        async with ClientSession() as http:
-            yield Page(server.url, http)
-    finally:
-        await server.stop()
-        await sandbox.stop()
+    async with sandbox_page(tmp_path / "sandbox") as url, ClientSession() as http:
+        yield Page(url, http)
 
 
 def _bot_says(text: str) -> Callable[[Messages], bool]:

@@ -15,13 +15,10 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.clock import SandboxClock
-from bot.sandbox.run import Sandbox
-from bot.sandbox.server import PageServer
 from bot.sandbox.world import CHAIR, KK_HEAD, SECRETARIAT
-from tests.e2e.test_dashboard_browser import CHROMIUM
-from tests.e2e.test_sandbox import next_tuesday_morning
+from tests.helpers.sandbox import sandbox_page
 
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(os.environ.get("TEST_OUTPUT", "test-output")) / "sandbox"
 WAIT_MS = 20_000
 
@@ -38,15 +35,8 @@ pytestmark = [
 
 @pytest.fixture
 async def sandbox_url(tmp_path: Path) -> AsyncIterator[str]:
-    sandbox = Sandbox(tmp_path / "sandbox", clock=SandboxClock(next_tuesday_morning()))
-    await sandbox.start()
-    page = PageServer(sandbox, "127.0.0.1", 0)
-    await page.start()
-    try:
-        yield page.url
-    finally:
-        await page.stop()
-        await sandbox.stop()
+    async with sandbox_page(tmp_path / "sandbox") as url:
+        yield url
 
 
 @pytest.fixture
