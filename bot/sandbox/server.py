@@ -65,6 +65,7 @@ PAGE_TEXTS = {
     "days": N_("Days ahead"),
     "go": N_("Go"),
     "dashboard": N_("Open the dashboard"),
+    "dashboard_title": N_("Dashboard"),
     "close": N_("Close"),
     "log": N_("What the bot sent"),
     "language": N_("Language"),

@@ -2,8 +2,9 @@
 played on the page. The secretariat's /start and the demo, /request_now, a Kazakh-speaking
 head's two-tap confirmation and one at-risk report (a file from disk as evidence, the comment
 then edited in place), the chair's alert and /summary with its chart, a jump to Friday 17:00
-and the digest, a newcomer through a real invitation link, and the dashboard in the phone
-frame. Screens in both of the page's languages go to test-output/sandbox/."""
+and the digest, the dashboard in the phone frame (Telegram's BackButton, and the
+secretariat's MainButton dismissing a risk reason), and a newcomer through a real invitation
+link. Screens in both of the page's languages go to test-output/sandbox/."""
 
 from __future__ import annotations
 
@@ -176,6 +177,24 @@ async def test_the_readme_first_steps_in_the_page(page: Any, tmp_path: Path) -> 
     await page.locator("#phone-back").wait_for(state="hidden", timeout=WAIT_MS)
     await page.click("#phone-close")
 
+    # The secretariat dismisses a computed risk reason with Telegram's MainButton on the frame.
+    await person(page, SECRETARIAT.telegram_id)
+    await page.click("#open-dashboard")
+    await frame.locator('body[data-ready="/app/"]').wait_for(timeout=WAIT_MS)
+    await frame.locator("a.row", has_text="Құрылыс").first.click()
+    await frame.locator("a.row", has_text="2.1.4").first.click()
+    await frame.locator("form.dismiss textarea").fill("Жоспар әкімдікпен қайта қаралды")
+    main = page.locator("#phone-main")
+    await main.wait_for(state="visible", timeout=WAIT_MS)
+    assert await main.inner_text() == "Себепті алып тастау"
+    await shoot(page, "kk-7-dashboard-dismiss")
+    await main.click()
+    await frame.locator(
+        ".notice", has_text="2.1.4 тармағы бойынша қауіп себебі алып тасталды"
+    ).wait_for(timeout=WAIT_MS)
+    await main.wait_for(state="hidden", timeout=WAIT_MS)
+    await page.click("#phone-close")
+
     # A newcomer through a real invitation link, then the page in Russian.
     answers = iter(["culture", "Асель"])
     page.on("dialog", lambda dialog: dialog.accept(next(answers)))
@@ -183,7 +202,7 @@ async def test_the_readme_first_steps_in_the_page(page: Any, tmp_path: Path) -> 
     await page.wait_for_selector('#people button:has-text("Асель")', timeout=WAIT_MS)
     await tap(page, await bot_says(page, "Тілді таңдаңыз"), "Қазақша")
     await bot_says(page, "басқарма")
-    await shoot(page, "kk-7-newcomer")
+    await shoot(page, "kk-8-newcomer")
 
     await page.click('.langs a[data-lang="ru"]')
     await page.wait_for_selector("h1:has-text('Песочница бота Дорожной карты')")

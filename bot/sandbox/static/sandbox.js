@@ -315,7 +315,7 @@ async function openDashboard() {
   const response = await fetch(withLang("/api/dashboard?chat=" + chat));
   if (!response.ok) return;
   const { url } = await response.json();
-  $("phone-title").textContent = T.dashboard;
+  $("phone-title").textContent = T.dashboard_title;
   $("phone-view").src = url;
   $("phone").hidden = false;
 }
