@@ -22,7 +22,7 @@ from bot.risk.digest import (
     DEPARTMENT_BUTTON_LIMIT,
     DigestData,
     Summary,
-    chart_with_caption,
+    chart_caption,
     count_lines,
     items_keyboard,
     render_chart_png,
@@ -256,21 +256,24 @@ def unknown_department_text(code: str) -> str:
 # The summary
 
 
-async def summary_replies(data: DigestData) -> list[Reply]:
-    """The chart first, with the summary as its caption when it fits; else the summary after.
+def summary_text_replies(data: DigestData) -> list[Reply]:
+    """The summary itself, sent first (#32): it is the answer, the chart only illustrates it.
     An empty year is one line saying so."""
     if not data.summary.total:
         return [Reply(_("There are no Road Map items for {year}.").format(year=data.year))]
     messages = render_digest(
         data.summary, data.departments, year=data.year, today=data.today, week=data.week
     )
-    # Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile.
+    return [Reply(part.text, part.markup) for part in messages]
+
+
+async def summary_chart_reply(data: DigestData) -> Reply | None:
+    """The chart after the text, captioned with exactly what it draws (None for an empty
+    year). Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile."""
+    if not data.summary.total:
+        return None
     png = await asyncio.to_thread(render_chart_png, data)
-    caption, messages = chart_with_caption(data, messages)
-    return [
-        Reply(caption.text, caption.markup, photo=png),
-        *(Reply(part.text, part.markup) for part in messages),
-    ]
+    return Reply(chart_caption(data), photo=png)
 
 
 def summary_usage() -> str:

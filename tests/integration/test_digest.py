@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 import pytest
-from aiogram.methods import SendMessage, SendPhoto
+from aiogram.methods import SendChatAction, SendMessage, SendPhoto
 from aiogram.utils.i18n import I18n
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -230,9 +230,12 @@ async def test_summary_command_for_the_chair(
     chatter: Chatter, digest_world: World, i18n: I18n
 ) -> None:
     requests = await chatter.send(CHAIR, "/summary")
-    # ONE message: the chart, with the summary as its caption, and the department buttons.
-    assert len(requests) == 1 and isinstance(requests[0], SendPhoto)
-    text = requests[0].caption
+    # The answer first (#32): ONE message with the department buttons; "uploading a photo"
+    # while the chart draws; then the chart, captioned with what it draws.
+    assert [type(r) for r in requests] == [SendMessage, SendChatAction, SendPhoto]
+    assert requests[1].action == "upload_photo"
+    assert "⚠" in requests[2].caption and "<b>" not in requests[2].caption
+    text = requests[0].text
     total = i18n.gettext("{count} item in total", "{count} items in total", 9, locale="ru")
     assert total.format(count=9) in text
     assert "Нет &lt;денег&gt;" not in text  # comments stay in the alerts and the card
@@ -257,7 +260,7 @@ async def test_summary_for_another_year_and_bad_arguments(
     chatter: Chatter, digest_world: World, i18n: I18n
 ) -> None:
     replies = await chatter.send(CHAIR, "/summary 2026")
-    texts = [r.text if isinstance(r, SendMessage) else r.caption for r in replies]
+    texts = [r.text for r in replies if isinstance(r, SendMessage)]
     assert any("1 " in text for text in texts)  # the single 2026 item
     empty = await chatter.send(CHAIR, "/summary 2030")
     assert [r.text for r in empty] == [
@@ -387,7 +390,7 @@ async def test_the_secretariat_sets_a_department_short_name(
     summary = await chatter.send(CHAIR, "/summary")
     labels = [b.text for row in summary[0].reply_markup.inline_keyboard for b in row]
     assert labels[0] == "Стройка · 4"
-    assert "<b>Стройка</b>" in summary[0].caption
+    assert "<b>Стройка</b>" in summary[0].text
     audit = (
         await session.exec(select(AuditLog).where(AuditLog.action == "department.short_name"))
     ).all()
