@@ -195,6 +195,12 @@ async def invite_by_token_hash(session: AsyncSession, token_hash: str) -> Invite
     return (await session.exec(select(Invite).where(Invite.token_hash == token_hash))).first()
 
 
+async def was_invited(session: AsyncSession, person: Person) -> bool:
+    """Whether the person came in by an invitation link (not as a configured administrator)."""
+    statement = select(Invite.id).where(Invite.used_by_id == person.id).limit(1)
+    return (await session.exec(statement)).first() is not None
+
+
 async def add_audit(
     session: AsyncSession,
     *,

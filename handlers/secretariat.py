@@ -21,11 +21,12 @@ HOLIDAY_ACTIONS = {"add": True, "remove": False, "workday": False}
 
 
 async def invite(message: Message, command: CommandObject, caller: Caller, bot: Bot) -> None:
-    target = parsing.parse_one_word(command.args)
-    if target is None:
+    """/invite edu [Бақытжан Сейітов, басшының орынбасары]: a link, and whom it is for."""
+    typed = parsing.parse_invite(command.args)
+    if typed is None:
         await message.answer(views.usage("invite"))
         return
-    outcome = await people_cases.invite(caller, target)
+    outcome = await people_cases.invite(caller, typed.target, typed.person)
     link = "" if isinstance(outcome, Refused) else await create_start_link(bot, outcome.token)
     await message.answer(views.invited(outcome, link, caller.ctx.tz))
 

@@ -96,12 +96,9 @@ def _local_day(moment: datetime, tz: tzinfo) -> date:
 
 def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str:
     """One update on one line: date, status, progress, author, then cause and comment."""
-    line = "{date} — {status}, {progress}% — {author}".format(
-        date=format_day(update.created_at.astimezone(tz).date()),
-        status=status_label(update.status),
-        progress=update.progress,
-        author=quote(author.display_name if author else "—"),
-    )
+    day = format_day(update.created_at.astimezone(tz).date())
+    line = f"{day} — {status_label(update.status)}, {update.progress}% — "
+    line += quote(person_name(author))
     details = [quote(update.comment)] if update.comment else []
     if update.confirmation:
         details.append(_("no change"))

@@ -18,6 +18,7 @@ from bot.core.errors import (
 )
 from bot.core.text import quote, split_message
 from bot.core.weekly import WeeklyTime
+from bot.roadmap.views import person_name
 from bot.telegram import menus
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.texts import away_refusal_text, away_text, department_name, role_label
@@ -50,6 +51,11 @@ def invited(outcome: Invited | Refused, link: str, tz: tzinfo) -> str:
     who = role_label(outcome.role)
     if outcome.department is not None:
         who = f"{who} — {quote(department_name(outcome.department))}"
+    if outcome.person is not None:
+        named = outcome.person.full_name
+        if outcome.person.position:
+            named += ", " + outcome.person.position
+        who = f"{quote(named)} ({who})"
     expires = format_day(outcome.expires_at.astimezone(tz).date())
     return _(
         "One-time invitation link for: {who}\n{link}\n\n"
@@ -116,7 +122,8 @@ def deadline_moved(outcome: DeadlineMoved | Refused) -> str:
 def people(outcome: People) -> list[str]:
     lines = [_("<b>People</b>")]
     for row in outcome.people:
-        line = f"<code>{row.telegram_id}</code> {quote(row.display_name)} — {role_label(row.role)}"
+        name = quote(person_name(row))
+        line = f"<code>{row.telegram_id}</code> {name} — {role_label(row.role)}"
         if row.department_id is not None:
             line += f", {quote(department_name(outcome.departments.get(row.department_id)))}"
         if not row.active:
