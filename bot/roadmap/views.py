@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, tzinfo
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.core.text import quote
+from bot.core.text import quote, shorten
 from bot.roadmap.service import ItemCard
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.texts import days_left_text, department_name, evidence_label, status_label
-from db.models import DeadlineChange, Person, StatusUpdate
+from db.models import DeadlineChange, Person, RoadmapItem, StatusUpdate
 
 
 def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
@@ -85,7 +85,23 @@ def deadline_move_text(
         text += " " + ngettext(
             "(moved {count} time in all)", "(moved {count} times in all)", count
         ).format(count=count)
+    if change.reason:
+        text += "\n" + _("Reason: {reason}").format(reason=quote(change.reason))
     return text
+
+
+def deadline_moved_notice(
+    item: RoadmapItem, change: DeadlineChange, actor: Person | None, tz: tzinfo
+) -> str:
+    """What the item's department is told when the secretariat moves its deadline."""
+    title = pick_name(item.title_kk, item.title_ru)
+    return (
+        _("The deadline of your item <b>{code}</b> «{title}» has changed.").format(
+            code=quote(item.code), title=quote(shorten(title, 200))
+        )
+        + "\n"
+        + deadline_move_text(change, actor, tz)
+    )
 
 
 def _local_day(moment: datetime, tz: tzinfo) -> date:

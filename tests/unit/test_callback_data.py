@@ -38,6 +38,7 @@ LONGEST_TEXT: dict[tuple[str, str], str] = {
     ("ConfirmAll", "step"): "ask",
     ("ImportSheet", "token"): "f" * 8,
     ("CorrectSaved", "accept"): False,  # packed as "0": as long as "1"
+    ("NameStep", "action"): "skip",
 }
 BIGGEST_INT: dict[tuple[str, str], int] = {
     ("PickProgress", "value"): 100,
