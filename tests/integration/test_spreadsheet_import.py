@@ -35,6 +35,8 @@ from db.models import AuditLog, DeadlineChange, RoadmapItem
 from tests.data.spreadsheets.workbooks import (
     EN_HEADERS,
     KK_HEADERS,
+    RU_HEADERS,
+    RU_ORDER,
     cfb_file,
     csv_bytes,
     roadmap_rows,
@@ -453,3 +455,28 @@ async def test_many_errors_come_as_a_file(admin: Chatter, files: Files) -> None:
     summary = "\n".join(texts(requests))
     assert summary.count("nosuch") == 50 and "70" in summary
     assert len(buttons(requests)) == 2  # the one good row can still be applied
+
+
+async def test_a_reason_column_goes_with_the_deadlines_it_moves(
+    session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    """«Причина переноса срока» (issue 23): kept with the move, shown on the card and alerts."""
+    await seed_departments(session_maker, clock)
+    original = roadmap_rows(3)
+    await load(session_maker, xlsx(original), clock)
+    changed = [dict(row) for row in original]
+    changed[0]["deadline"] = date(2026, 3, 1)
+    changed[0]["reason"] = "  Решение   совета №12 "
+    changed[1]["reason"] = "ignored: the deadline did not move"
+    headers = {**RU_HEADERS, "reason": "Причина переноса срока"}
+    order = [*RU_ORDER, "reason"]
+    parsed = parse_spreadsheet(xlsx(changed, headers, order), "v2.xlsx")
+    async with session_maker() as session:
+        plan = await plan_import(session, parsed)
+        assert [(u.row.code, [c.name for c in u.changes]) for u in plan.updated] == [
+            ("1.1.1", [Column.DEADLINE])
+        ]
+        await apply_import(session, plan, actor=None, now=clock.now(), source="v2.xlsx")
+    (change,) = await rows(session_maker, DeadlineChange)
+    assert (change.new_deadline, change.via) == (date(2026, 3, 1), "import")
+    assert change.reason == "Решение совета №12"
