@@ -21,6 +21,7 @@ from db.models import (
     ItemCoExecutor,
     Person,
     RiskDirty,
+    RiskDismissal,
     RoadmapItem,
     StatusUpdate,
 )
@@ -177,6 +178,19 @@ async def deadline_moves(
     for change, person in (await session.exec(statement)).all():
         moves.setdefault(change.item_id, []).append((change, person))
     return moves
+
+
+async def risk_dismissals(
+    session: AsyncSession, item_id: int
+) -> list[tuple[RiskDismissal, Person | None]]:
+    """The item's dismissed risk reasons with who dismissed them, newest first."""
+    statement = (
+        select(RiskDismissal, Person)
+        .join(Person, col(Person.id) == RiskDismissal.actor_id, isouter=True)
+        .where(RiskDismissal.item_id == item_id)
+        .order_by(col(RiskDismissal.created_at).desc(), col(RiskDismissal.id).desc())
+    )
+    return [(dismissal, person) for dismissal, person in (await session.exec(statement)).all()]
 
 
 async def all_people(session: AsyncSession) -> Sequence[Person]:

@@ -19,7 +19,14 @@ from bot.core.errors import (
 from bot.core.parsing import NewDepartment, NewItem
 from db import queries
 from db.ids import row_id
-from db.models import DeadlineChange, Department, Person, RoadmapItem, StatusUpdate
+from db.models import (
+    DeadlineChange,
+    Department,
+    Person,
+    RiskDismissal,
+    RoadmapItem,
+    StatusUpdate,
+)
 
 
 async def add_department(
@@ -247,6 +254,9 @@ class ItemCard:
     co_executors: Sequence[Department] = ()
     # The secretariat's moves of the deadline, newest first, with who made them.
     moves: Sequence[tuple[DeadlineChange, Person | None]] = ()
+    # The secretariat's dismissed risk reasons, newest first, with who dismissed them (each
+    # holds only while the item's data match its fingerprint: the views check).
+    dismissals: Sequence[tuple[RiskDismissal, Person | None]] = ()
 
     @property
     def latest(self) -> StatusUpdate | None:
@@ -273,6 +283,7 @@ async def card_of(session: AsyncSession, item: RoadmapItem, history: int = 10) -
         history=updates,
         co_executors=co_executors,
         moves=moves.get(row_id(item), []),
+        dismissals=await queries.risk_dismissals(session, row_id(item)),
     )
 
 

@@ -77,7 +77,7 @@ def deadline_move_text(
     ).format(
         name=quote(person_name(actor)),
         how=how,
-        date=format_day(_local_day(change.changed_at, tz)),
+        date=format_day(local_day(change.changed_at, tz)),
         old=format_day(change.old_deadline),
         new=format_day(change.new_deadline),
     )
@@ -104,7 +104,8 @@ def deadline_moved_notice(
     )
 
 
-def _local_day(moment: datetime, tz: tzinfo) -> date:
+def local_day(moment: datetime, tz: tzinfo) -> date:
+    """The council's day of a stored moment (SQLite hands back naive UTC)."""
     if moment.tzinfo is None:  # SQLite hands back naive UTC
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(tz).date()

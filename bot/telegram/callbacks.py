@@ -116,3 +116,10 @@ class NameStep(CallbackData, prefix="nm"):
     """[Skip] under "your full name and position?" after joining."""
 
     action: str
+
+
+class DismissPick(CallbackData, prefix="dsm"):
+    """One of the item's current risk reasons under /dismiss CODE."""
+
+    item_id: DbId
+    reason: str
