@@ -18,9 +18,10 @@ from sqlmodel import select
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.roadmap.demo import seed_demo
+from bot.scheduling.jobs import Jobs
 from db.engine import SessionMaker
 from db.models import Person
-from tests.helpers.botapi_emulator import BotApiEmulator
+from tests.helpers.botapi_emulator import BotApiEmulator, Message
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import joined_notice, say, start_live_bot, tap
 
@@ -40,6 +41,7 @@ class Words:
     report: str
     no_change: str
     answered: str
+    reported: str
 
 
 KK = Words(
@@ -52,6 +54,7 @@ KK = Words(
     "Жай-күйін жаңарту",
     "Өзгеріс жоқ",
     "Жауап берген: " + HEAD_NAME,
+    "Хабарлаған: " + HEAD_NAME,
 )
 RU = Words(
     "Русский",
@@ -63,6 +66,7 @@ RU = Words(
     "Обновить статус",
     "Без изменений",
     "Ответил(а): " + HEAD_NAME,
+    "Сообщил(а): " + HEAD_NAME,
 )
 
 
@@ -81,6 +85,11 @@ async def invited(emulator: BotApiEmulator, user: int, args: str, words: Words) 
     return welcome
 
 
+def button(screen: Message, data: str) -> str:
+    """The label of the screen's button whose callback data contains `data`."""
+    return next(label for row in screen.buttons for label, packed in row if data in (packed or ""))
+
+
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
 async def test_names_from_the_invite_or_asked_once_and_the_answer_names_the_head(
     live_settings: Settings,
@@ -97,6 +106,7 @@ async def test_names_from_the_invite_or_asked_once_and_the_answer_names_the_head
     try:
         dispatcher = running.application.dispatcher
         await asyncio.gather(*dispatcher.workflow_data["background_tasks"][1:])  # catch-up
+        jobs: Jobs = dispatcher["jobs"]
         prompt = await say(emulator, ADMIN_ID, "/start")
         admin = await tap(emulator, ADMIN_ID, prompt, "Русский")
         assert "И ещё" not in admin.text and not admin.buttons  # not invited: never asked
@@ -149,6 +159,20 @@ async def test_names_from_the_invite_or_asked_once_and_the_answer_names_the_head
         await tap(emulator, HEAD, screen, words.no_change)
         answer = await emulator.next_message(CHAIR, timeout=10)
         assert words.answered in answer.text
+
+        # The head reports a risk: the chair's alert says who reported, as registered.
+        assert await jobs.chair_alerts() == 0
+        screen = await say(emulator, HEAD, "/report 5.2.4")
+        screen = await tap(emulator, HEAD, screen, button(screen, ":at_risk"))
+        emulator.send_text(HEAD, "35")
+        screen = await emulator.next_edit(HEAD)
+        screen = await tap(emulator, HEAD, screen, button(screen, "rc:"))  # a cause
+        emulator.send_text(HEAD, "Мердігер кешігіп жатыр")
+        screen = await emulator.next_edit(HEAD)
+        await tap(emulator, HEAD, screen, button(screen, ":save"))
+        await jobs.chair_alerts()  # the Save may have raised it already
+        alert = await emulator.next_message(CHAIR, timeout=10)
+        assert "5.2.4" in alert.text and words.reported in alert.text, alert.text
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
     finally:
