@@ -303,5 +303,7 @@ async def set_own_name(
 
 
 async def skip_own_name(dialog: DialogStore) -> None:
-    """[Skip]: the Telegram name stays what alerts say; the secretariat may invite again."""
-    await dialog.clear()
+    """[Skip]: the Telegram name stays what alerts say; the secretariat may invite again.
+    A late tap leaves whatever dialog the person is in now alone."""
+    if await dialog.get_state() == JoiningDialog.name.state:
+        await dialog.clear()

@@ -187,10 +187,12 @@ async def give_deadline_reason(
         reason = " ".join(reason.split())
         if not reason or len(reason) > MAX_DEADLINE_REASON:
             return ReasonInvalid()
+    if await dialog.get_state() != DeadlineDialog.reason.state:
+        return ReasonLate()  # a late [Move without a reason]: another dialog may be on
     data = await dialog.get_data()
     await dialog.clear()
     asked_at = datetime.fromisoformat(str(data.get("asked_at", "1970-01-01T00:00:00+00:00")))
-    if "item_code" not in data or caller.ctx.clock.now() - asked_at > REASON_WINDOW:
+    if caller.ctx.clock.now() - asked_at > REASON_WINDOW:
         return ReasonLate()
     deadline = date.fromisoformat(str(data["deadline"]))
     return await move_deadline(caller, str(data["item_code"]), deadline, reason=reason)
