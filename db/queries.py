@@ -180,6 +180,22 @@ async def deadline_moves(
     return moves
 
 
+async def deadline_changes_at(
+    session: AsyncSession, item_ids: Iterable[int], changed_at: datetime
+) -> list[tuple[RoadmapItem, DeadlineChange]]:
+    """The moves of these items' deadlines made at `changed_at` (one import), with the items."""
+    statement = (
+        select(RoadmapItem, DeadlineChange)
+        .join(DeadlineChange, col(DeadlineChange.item_id) == RoadmapItem.id)
+        .where(
+            col(DeadlineChange.item_id).in_(list(item_ids)),
+            DeadlineChange.changed_at == changed_at,
+        )
+        .order_by(col(RoadmapItem.code))
+    )
+    return [(item, change) for item, change in (await session.exec(statement)).all()]
+
+
 async def risk_dismissals(
     session: AsyncSession, item_id: int
 ) -> list[tuple[RiskDismissal, Person | None]]:

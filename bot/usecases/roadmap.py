@@ -7,12 +7,14 @@ functions).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from aiogram.fsm.state import State, StatesGroup
 
 from bot.core.parsing import MAX_DEADLINE_REASON, NewDepartment, NewItem
+from bot.core.text import split_message
 from bot.delivery.enqueue import enqueue_message
 from bot.people import recipients
 from bot.roadmap import service
@@ -113,23 +115,45 @@ async def _tell_the_department(
     change: DeadlineChange,
     actor: Person,
 ) -> int:
-    """ℹ️ to each reachable member of the item's department, in his language: who moved
-    the deadline, old → new, and why."""
+    return await tell_departments_of_moves(ctx, session, [(item, change)], actor)
+
+
+async def tell_departments_of_moves(
+    ctx: UseCaseContext,
+    session: AsyncSession,
+    moves: Sequence[tuple[RoadmapItem, DeadlineChange]],
+    actor: Person | None,
+) -> int:
+    """ℹ️ to each reachable member of each moved item's department, in his language: who
+    moved the deadline, old → new, and why; a department's moves in as few messages as fit
+    (an import may move many). Delivered from the next working moment; the caller commits.
+    Returns the number of messages."""
+    if not moves:
+        return 0
     calendar = await load_calendar(session, ctx.tz)
-    not_before = calendar.next_working_moment(ctx.clock.now())
+    now = ctx.clock.now()
+    not_before = calendar.next_working_moment(now)
+    by_department: dict[int, list[tuple[RoadmapItem, DeadlineChange]]] = {}
+    for item, change in moves:
+        by_department.setdefault(item.department_id, []).append((item, change))
     told = 0
-    for member in await recipients.department_members(session, item.department_id):
-        with in_locale(ctx.i18n, member.locale):
-            text = deadline_moved_notice(item, change, actor, ctx.tz)
-        told += await enqueue_message(
-            session,
-            key=f"deadline:{change.id}:{member.id}",
-            kind="deadline",
-            person=member,
-            text=text,
-            now=ctx.clock.now(),
-            not_before=not_before,
-        )
+    for department_id, moved in by_department.items():
+        first = moved[0][1].id
+        for member in await recipients.department_members(session, department_id):
+            with in_locale(ctx.i18n, member.locale):
+                blocks = [
+                    deadline_moved_notice(item, change, actor, ctx.tz) for item, change in moved
+                ]
+            for part, text in enumerate(split_message(blocks)):
+                told += await enqueue_message(
+                    session,
+                    key=f"deadline:{first}:{member.id}:{part}",
+                    kind="deadline",
+                    person=member,
+                    text=text,
+                    now=now,
+                    not_before=not_before,
+                )
     return told
 
 
