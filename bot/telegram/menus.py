@@ -79,7 +79,7 @@ DEPARTMENT = CommandSpec("dept", N_("A department's items"), N_("/dept <departme
 DISMISS = CommandSpec(
     "dismiss",
     N_("Dismiss a computed risk reason for an item"),
-    N_("/dismiss <item code> <reason> <explanation>"),
+    N_("/dismiss <item code> [<reason> <explanation>]"),
 )
 SHORT_NAME = CommandSpec(
     "shortname",
