@@ -152,6 +152,8 @@ class DeadlineChange(Table, table=True):
     via: str = Field(
         default="command", sa_type=sa.String(16), sa_column_kwargs={"server_default": "command"}
     )
+    # Why, in the secretariat's words (/deadline's reason, an import's reason column).
+    reason: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class ItemQuestion(Table, table=True):
@@ -218,6 +220,9 @@ class Invite(Table, table=True):
     token_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
     role: str = Field(sa_type=sa.String(16))
     department_id: int | None = Field(default=None, foreign_key="department.id")
+    # Who the link is for, as the secretariat typed it: the person's own once it is opened.
+    full_name: str | None = Field(default=None, sa_type=sa.String(200))
+    position: str | None = Field(default=None, sa_type=sa.String(200))
     created_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime
     expires_at: datetime

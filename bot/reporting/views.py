@@ -22,6 +22,7 @@ from bot.reporting.service import (
     confirmable,
     needs_explanation,
 )
+from bot.roadmap.views import person_name
 from bot.telegram import menus
 from bot.telegram.callbacks import (
     ConfirmAll,
@@ -181,7 +182,7 @@ def item_request_message(actor: Person, item: RoadmapItem) -> tuple[str, InlineK
         [
             "<b>"
             + _("{name} ({role}) asks for a status update on this item:").format(
-                name=quote(actor.display_name), role=role_label(actor.role)
+                name=quote(person_name(actor)), role=role_label(actor.role)
             )
             + "</b>",
             f"<b>{quote(item.code)}</b> {quote(pick_name(item.title_kk, item.title_ru))}",
@@ -286,7 +287,7 @@ def item_header(
             _("Last report: {status}, {progress}% — {author}, {date}").format(
                 status=status_label(latest.status),
                 progress=latest.progress,
-                author=quote(author.display_name if author else "—"),
+                author=quote(person_name(author)),
                 date=format_day(latest.created_at.astimezone(tz).date()),
             )
         )

@@ -22,7 +22,7 @@ from bot.risk.digest import (
     DEPARTMENT_BUTTON_LIMIT,
     DigestData,
     Summary,
-    chart_with_caption,
+    chart_caption,
     count_lines,
     items_keyboard,
     render_chart_png,
@@ -32,11 +32,11 @@ from bot.risk.digest import (
 from bot.risk.dismissals import DismissRefusal
 from bot.risk.labels import card_sections, reason_label, reasons_text
 from bot.risk.questions import MAX_QUESTION
-from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason
+from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason, fingerprint
 from bot.roadmap.service import ItemCard
-from bot.roadmap.views import item_card_text
+from bot.roadmap.views import item_card_text, local_day, person_name
 from bot.telegram import menus
-from bot.telegram.callbacks import AskUpdate, ChairDepartment
+from bot.telegram.callbacks import AskUpdate, ChairDepartment, DismissPick
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.keyboards import evidence_keyboard
 from bot.telegram.texts import (
@@ -87,7 +87,31 @@ async def button_chat(query: CallbackQuery) -> Message | None:
 def card_text(card: ItemCard, risk: ItemRisk | None, today: date, tz: tzinfo) -> str:
     """The one card text, wherever it is opened: the item, its updates, the forecast, then why
     it is at risk."""
-    return item_card_text(card, today, tz) + card_sections(risk, today)
+    return (
+        item_card_text(card, today, tz) + dismissals_section(card, tz) + card_sections(risk, today)
+    )
+
+
+def dismissals_section(card: ItemCard, tz: tzinfo) -> str:
+    """The secretariat's dismissals that hold for the item's current data, each reason once
+    (its newest), with who, when and why; empty when none holds."""
+    item = card.item
+    current = fingerprint(item.last_update_id, item.deadline, item.department_id)
+    lines, seen = [], set()
+    for dismissal, actor in card.dismissals:
+        if dismissal.item_fingerprint != current or dismissal.reason in seen:
+            continue
+        seen.add(dismissal.reason)
+        lines.append(
+            "☑️ "
+            + _("The secretariat ({name}) dismissed «{reason}» on {date}: {text}").format(
+                name=quote(person_name(actor)),
+                reason=quote(reason_label(dismissal.reason)),
+                date=format_day(local_day(dismissal.created_at, tz)),
+                text=quote(dismissal.text),
+            )
+        )
+    return "\n\n" + "\n".join(lines) if lines else ""
 
 
 def card_keyboard(card: ItemCard, tz: tzinfo, *, ask: bool) -> InlineKeyboardMarkup | None:
@@ -256,21 +280,24 @@ def unknown_department_text(code: str) -> str:
 # The summary
 
 
-async def summary_replies(data: DigestData) -> list[Reply]:
-    """The chart first, with the summary as its caption when it fits; else the summary after.
+def summary_text_replies(data: DigestData) -> list[Reply]:
+    """The summary itself, sent first (#32): it is the answer, the chart only illustrates it.
     An empty year is one line saying so."""
     if not data.summary.total:
         return [Reply(_("There are no Road Map items for {year}.").format(year=data.year))]
     messages = render_digest(
         data.summary, data.departments, year=data.year, today=data.today, week=data.week
     )
-    # Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile.
+    return [Reply(part.text, part.markup) for part in messages]
+
+
+async def summary_chart_reply(data: DigestData) -> Reply | None:
+    """The chart after the text, captioned with exactly what it draws (None for an empty
+    year). Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile."""
+    if not data.summary.total:
+        return None
     png = await asyncio.to_thread(render_chart_png, data)
-    caption, messages = chart_with_caption(data, messages)
-    return [
-        Reply(caption.text, caption.markup, photo=png),
-        *(Reply(part.text, part.markup) for part in messages),
-    ]
+    return Reply(chart_caption(data), photo=png)
 
 
 def summary_usage() -> str:
@@ -286,6 +313,36 @@ def dismiss_usage() -> str:
         for reason in sorted(DISMISSIBLE_REASONS)
     )
     return usage_line(menus.DISMISS) + "\n" + _("Reasons: {reasons}").format(reasons=reasons)
+
+
+def dismiss_choice_reply(item_id: int, item_code: str, reasons: Sequence[RiskReason]) -> Reply:
+    """/dismiss CODE: one button per reason the item is at risk for now."""
+    builder = InlineKeyboardBuilder()
+    for reason in reasons:
+        builder.button(
+            text=reason_label(reason),
+            callback_data=DismissPick(item_id=item_id, reason=reason.value),
+        )
+    builder.adjust(1)
+    text = _("Item {code}: which reason does not hold? Press it, then explain why.").format(
+        code=quote(item_code)
+    )
+    return Reply(text, builder.as_markup())
+
+
+def explanation_question(item_code: str, reason: RiskReason) -> str:
+    return _(
+        "Why is «{reason}» not a risk for item {code}? Send the explanation in one message "
+        "(up to 500 characters): the card will show it."
+    ).format(reason=quote(reason_label(reason)), code=quote(item_code))
+
+
+def explanation_invalid_text() -> str:
+    return _("Send the explanation in one message, up to 500 characters.")
+
+
+def explanation_late_text() -> str:
+    return _("Nothing was dismissed: send /dismiss with the item's code again.")
 
 
 def dismissed_text(item_code: str, reason: RiskReason) -> str:

@@ -110,3 +110,16 @@ def item_id_of(data: str | None, prefixes: frozenset[str] | None = None) -> int 
     if prefixes is not None and prefix not in prefixes:
         return None
     return parse_int(rest.partition(":")[0], 1, DB_ID_MAX)
+
+
+class NameStep(CallbackData, prefix="nm"):
+    """[Skip] under "your full name and position?" after joining."""
+
+    action: str
+
+
+class DismissPick(CallbackData, prefix="dsm"):
+    """One of the item's current risk reasons under /dismiss CODE."""
+
+    item_id: DbId
+    reason: str

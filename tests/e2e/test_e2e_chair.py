@@ -29,13 +29,13 @@ def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
 
 
 async def summary_text(emulator: BotApiEmulator) -> str:
-    """/summary: the chart first (drawing it may take seconds), the text as its caption or next."""
+    """/summary: the text first (it is the answer, #32), then the chart."""
     emulator.send_text(CHAIR, "/summary")
+    text = await emulator.next_message(CHAIR, timeout=60)
+    assert text.kind == "text"
     chart = await emulator.next_message(CHAIR, timeout=60)
     assert chart.kind == "photo"
-    if chart.buttons:  # the summary is the caption, with its department buttons
-        return chart.caption or ""
-    return (await emulator.next_message(CHAIR)).text or ""
+    return text.text or ""
 
 
 async def nothing_for(emulator: BotApiEmulator, user: int) -> bool:

@@ -28,8 +28,7 @@ def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
 async def summary_text(emulator: BotApiEmulator, chat: int) -> str:
     emulator.send_text(chat, "/summary")
     parts = []
-    chart = await emulator.next_message(chat, timeout=60)
-    parts.append(chart.caption or "")
+    parts.append((await emulator.next_message(chat, timeout=60)).text or "")
     while True:
         try:
             parts.append((await emulator.next_message(chat, timeout=1)).text or "")

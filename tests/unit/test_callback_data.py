@@ -14,6 +14,7 @@ from aiogram.filters.callback_data import CallbackData
 import handlers
 from bot.core.causes import Cause
 from bot.core.parsing import DB_ID_MAX
+from bot.risk.rules import RiskReason
 from bot.telegram.callbacks import (
     AskUpdate,
     ChairDepartment,
@@ -38,6 +39,8 @@ LONGEST_TEXT: dict[tuple[str, str], str] = {
     ("ConfirmAll", "step"): "ask",
     ("ImportSheet", "token"): "f" * 8,
     ("CorrectSaved", "accept"): False,  # packed as "0": as long as "1"
+    ("NameStep", "action"): "skip",
+    ("DismissPick", "reason"): max(RiskReason, key=len),
 }
 BIGGEST_INT: dict[tuple[str, str], int] = {
     ("PickProgress", "value"): 100,
