@@ -18,10 +18,10 @@ from sqlmodel import select
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.roadmap.demo import seed_demo
+from bot.sandbox.emulator import BotApiEmulator, Message
 from bot.scheduling.jobs import Jobs
 from db.engine import SessionMaker
 from db.models import Person
-from tests.helpers.botapi_emulator import BotApiEmulator, Message
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import joined_notice, say, start_live_bot, tap
 
