@@ -95,11 +95,16 @@ async def item_card(
 
 @dataclass(frozen=True)
 class EvidenceFile:
-    """A photo or document a department attached to an update, and the item it is about."""
+    """A file a department attached to an update (a photo, a document, a voice note or a video
+    note: `kind` as stored), and the item it is about."""
 
     file_id: str
-    is_photo: bool
+    kind: str
     item: RoadmapItem
+
+    @property
+    def is_photo(self) -> bool:
+        return self.kind == "photo"
 
 
 async def evidence_file(
@@ -116,7 +121,7 @@ async def evidence_file(
             await audit.refused(session, viewer, "refused.evidence", item.code, now=ctx.clock.now())
             return None
     assert update.evidence_file_id is not None
-    return EvidenceFile(update.evidence_file_id, update.evidence_kind == "photo", item)
+    return EvidenceFile(update.evidence_file_id, update.evidence_kind or "document", item)
 
 
 class AskDialog(StatesGroup):
