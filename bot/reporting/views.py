@@ -102,7 +102,13 @@ def worklist_text(worklist: Worklist, page: int) -> str:
         ).format(count=waiting)
     else:
         header = _("All items are up to date. Thank you!")
-    lines = [f"<b>{header}</b>", _("Tap an item to report its status.")]
+    # Once nothing waits, the line under the thanks must not read like a new task (#38).
+    follow_up = (
+        _("Tap an item to report its status.")
+        if waiting
+        else _("Anything else to change? Tap the item.")
+    )
+    lines = [f"<b>{header}</b>", follow_up]
     if worklist.confirmable:
         lines.append(_("✓ — nothing has changed since the last report."))
     _items, shown, pages = worklist.page(page)

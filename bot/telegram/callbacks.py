@@ -110,3 +110,17 @@ def item_id_of(data: str | None, prefixes: frozenset[str] | None = None) -> int 
     if prefixes is not None and prefix not in prefixes:
         return None
     return parse_int(rest.partition(":")[0], 1, DB_ID_MAX)
+
+
+class SendQuestion(CallbackData, prefix="qs"):
+    """Send what a person typed outside a dialog on to the secretariat (issue 22, #14)."""
+
+    question_id: DbId
+
+
+class QuickProgress(CallbackData, prefix="rq"):
+    """On the item's first step: the last status again with a new percent, straight to the
+    summary (progress near the current value in three taps, issue 22)."""
+
+    item_id: DbId
+    value: SmallInt

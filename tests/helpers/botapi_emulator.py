@@ -1083,8 +1083,10 @@ class BotApiEmulator:
         first_name: str = UNSET,
         language_code: str | None = UNSET,
         username: str | None = UNSET,
+        reply_to: int | None = None,
     ) -> Message:
-        """The user sends text; '/cmd args' gets a bot_command entity like real clients add."""
+        """The user sends text; '/cmd args' gets a bot_command entity like real clients add;
+        `reply_to` makes it a Telegram reply to that message of the chat."""
         entities = []
         if text.startswith("/") and len(text) > 1:
             command = text.split(maxsplit=1)[0]
@@ -1092,7 +1094,7 @@ class BotApiEmulator:
         user = self._user(
             user_id, first_name=first_name, language_code=language_code, username=username
         )
-        return self._user_message(user, text=text, entities=entities)
+        return self._user_message(user, text=text, entities=entities, reply_to_message_id=reply_to)
 
     def send_document(
         self,
