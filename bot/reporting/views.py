@@ -32,6 +32,7 @@ from bot.telegram.callbacks import (
     PickCause,
     PickProgress,
     PickStatus,
+    QuickProgress,
     WorklistPage,
 )
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
@@ -312,21 +313,49 @@ def no_change_label(previous: StatusUpdate) -> str:
     )
 
 
+def quick_progress_values(previous: StatusUpdate | None) -> list[int]:
+    """On track again with a little more (+5, +10, +25, below 100%): one tap on the first
+    step instead of a status and then a percent. Only after an on-track report: a new risk
+    needs its own words."""
+    if previous is None or previous.status != ItemStatus.ON_TRACK:
+        return []
+    steps = (previous.progress + 5, previous.progress + 10, previous.progress + 25)
+    return [value for value in steps if value < 100]
+
+
 def status_step(
     header: str, item_id: int, previous: StatusUpdate | None
 ) -> tuple[str, InlineKeyboardMarkup]:
-    buttons = []
+    """ "No change", the quick percents (↗ 70%), then the statuses; after a report, a risk
+    keeps the reported percent and goes straight to its cause (the summary can change it)."""
+    first, buttons = [], []
     if confirmable(previous):
         assert previous is not None
-        buttons.append(
+        first.append(
             button(no_change_label(previous), DialogAction(item_id=item_id, action="same"))
         )
-    for status in ItemStatus:
-        buttons.append(
-            button(status_label(status).capitalize(), PickStatus(item_id=item_id, status=status))
+    quick = [
+        button(
+            f"↗ {value}%", QuickProgress(item_id=item_id, status=ItemStatus.ON_TRACK, value=value)
         )
+        for value in quick_progress_values(previous)
+    ]
+    for status in ItemStatus:
+        label = status_label(status).capitalize()
+        if previous is not None and needs_explanation(status):
+            kept = previous.progress
+            buttons.append(button(label, QuickProgress(item_id=item_id, status=status, value=kept)))
+        else:
+            buttons.append(button(label, PickStatus(item_id=item_id, status=status)))
     buttons.append(_cancel(item_id))
-    return f"{header}\n\n" + _("What is the status of the item?"), fitted_to_labels(buttons)
+    question = _("What is the status of the item?")
+    if quick:
+        question += "\n" + _("↗ — on track, with the new percent.")
+    rows = [[*first]] if first else []
+    if quick:
+        rows.append(quick)
+    rows.extend(fitted_to_labels(buttons).inline_keyboard)
+    return f"{header}\n\n{question}", InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def progress_choices(current: int | None) -> list[int]:
@@ -445,9 +474,15 @@ def confirm_step(
     save = _("Save anyway") if warnings else _("Save")
     comment = _("Edit the comment") if draft.comment else _("Add a comment")
     attach = _("Replace the file") if draft.evidence_kind else _("Attach a file")
+    progress = (
+        []
+        if draft.status == ItemStatus.DONE
+        else [button(_("Change %"), DialogAction(item_id=item_id, action="progress"))]
+    )
     keyboard = fitted_to_labels(
         [
             button(save, DialogAction(item_id=item_id, action="save")),
+            *progress,
             button(comment, DialogAction(item_id=item_id, action="comment")),
             button(attach, DialogAction(item_id=item_id, action="file")),
             button(_("Change"), DialogAction(item_id=item_id, action="change")),

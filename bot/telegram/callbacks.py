@@ -119,8 +119,10 @@ class SendQuestion(CallbackData, prefix="qs"):
 
 
 class QuickProgress(CallbackData, prefix="rq"):
-    """On the item's first step: the last status again with a new percent, straight to the
-    summary (progress near the current value in three taps, issue 22)."""
+    """On the item's first step, a status with its percent in one tap: on track again with
+    a new percent (progress near the current value in three taps), or a risk keeping the
+    current one (issue 22). The percent can still be changed on the summary."""
 
     item_id: DbId
+    status: str
     value: SmallInt
