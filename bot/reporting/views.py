@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core.causes import Cause
-from bot.core.text import quote
+from bot.core.text import quote, shorten
 from bot.reporting.service import (
     PROGRESS_CHOICES,
     SPOKEN_EVIDENCE,
@@ -36,7 +36,7 @@ from bot.telegram.callbacks import (
     WorklistPage,
 )
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
-from bot.telegram.keyboards import button, cut_label, fitted_to_labels, in_rows
+from bot.telegram.keyboards import button, cut_label, fitted_to_labels, in_rows, item_titles
 from bot.telegram.texts import (
     away_refusal_text,
     away_text,
@@ -109,10 +109,16 @@ def worklist_text(worklist: Worklist, page: int) -> str:
         if waiting
         else _("Anything else to change? Tap the item.")
     )
-    lines = [f"<b>{header}</b>", follow_up]
+    lines = [f"<b>{header}</b>"]
+    items, shown, pages = worklist.page(page)
+    # The buttons show short titles (#16); the full ones are here, to tell items apart.
+    lines.extend(
+        f"{quote(item.code)} {quote(shorten(pick_name(item.title_kk, item.title_ru), 300))}"
+        for item in items
+    )
+    lines.append(follow_up)
     if worklist.confirmable:
         lines.append(_("✓ — nothing has changed since the last report."))
-    _items, shown, pages = worklist.page(page)
     if pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=shown + 1, pages=pages))
     return "\n".join(lines)
@@ -135,12 +141,13 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
     if not items:
         return None
     builder = InlineKeyboardBuilder()
-    for item in items:
+    paired_titles, titles = item_titles(items, PAIRED_TITLE_LENGTH), item_titles(items)
+    for index, item in enumerate(items):
         assert item.id is not None
         mark = "✅ " if item.id in worklist.updated_ids else ""
         row = []
         if worklist.can_confirm(item):
-            title = cut_label(pick_name(item.title_kk, item.title_ru), PAIRED_TITLE_LENGTH)
+            title = paired_titles[index]
             row.append(
                 InlineKeyboardButton(
                     text=f"{item.code} · {title}", callback_data=OpenItem(item_id=item.id).pack()
@@ -153,7 +160,7 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
                 )
             )
         else:
-            title = cut_label(pick_name(item.title_kk, item.title_ru))
+            title = titles[index]
             row.append(
                 InlineKeyboardButton(
                     text=f"{mark}{item.code} · {title}",

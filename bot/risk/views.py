@@ -306,6 +306,25 @@ def short_names_usage() -> str:
     return usage_line(menus.SHORT_NAME)
 
 
+def short_title_usage() -> str:
+    """/short's usage, and that «-» goes back to the title shortened by the rule."""
+    return (
+        usage_line(menus.SHORT_TITLE)
+        + "\n"
+        + _("One text sets both languages; «-» goes back to the shortened full title.")
+    )
+
+
+def short_title_text(item: RoadmapItem) -> str:
+    if item.short_title_kk is None and item.short_title_ru is None:
+        return _("Item {code}'s buttons show its full title, shortened.").format(
+            code=quote(item.code)
+        )
+    return _("Item {code}'s buttons now show: {kk} | {ru}").format(
+        code=quote(item.code), kk=quote(item.short_title_kk), ru=quote(item.short_title_ru)
+    )
+
+
 def short_names_text(department: Department) -> str:
     return _("Department <code>{code}</code> is now shown as: {kk} | {ru}").format(
         code=quote(department.code),

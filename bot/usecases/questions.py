@@ -1,17 +1,16 @@
 """A person's words outside a dialog reach someone (issue 22, #14): what they type is kept and
 offered as the items it names or, with one tap, sent to the secretariat; a secretary's
-Telegram reply to the copy goes back to them. Items' short titles for buttons (#16)."""
+Telegram reply to the copy goes back to them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.parsing import ShortTitle, item_codes_in
+from bot.core.parsing import item_codes_in
 from bot.people import recipients
 from bot.reporting import questions
 from bot.usecases.access import can_see_item
 from bot.usecases.ports import Person, UseCaseContext
-from db import queries
 from db.models import MemberQuestion, QuestionReply, RoadmapItem, Role
 
 
@@ -121,37 +120,3 @@ async def reply_to_question(
         await session.commit()
     ctx.signals.wake_outbox()
     return ReplyPassed(question, reply, asker)
-
-
-@dataclass(frozen=True)
-class ShortTitleSet:
-    item: RoadmapItem
-
-
-@dataclass(frozen=True)
-class UnknownItem:
-    code: str
-
-
-async def set_short_title(
-    ctx: UseCaseContext, actor: Person, typed: ShortTitle
-) -> ShortTitleSet | UnknownItem:
-    """What an item's buttons show (None: the rule's guess again); audited."""
-    async with ctx.session_maker() as session:
-        item = await queries.item_by_code(session, typed.code)
-        if item is None:
-            return UnknownItem(typed.code)
-        before = f"{item.short_title_kk or ''} | {item.short_title_ru or ''}"
-        item.short_title_kk, item.short_title_ru = typed.kk, typed.ru
-        session.add(item)
-        await queries.add_audit(
-            session,
-            at=ctx.clock.now(),
-            action="item.short_title",
-            actor=actor,
-            target=item.code,
-            details=f"was {before}",
-        )
-        await session.commit()
-        await session.refresh(item)
-    return ShortTitleSet(item)
