@@ -181,8 +181,10 @@ def _nothing(_draft: Draft) -> Next:
 
 def _to(state: State, *, fresh: bool = False) -> Transition:
     def apply(draft: Draft) -> Next:
-        if fresh:  # "Change": the answers start again
-            for key, value in Draft(item_id=draft.item_id).__dict__.items():
+        if fresh:  # "Change": the answers start again (a correction stays one)
+            for key, value in Draft(
+                item_id=draft.item_id, corrects=draft.corrects
+            ).__dict__.items():
                 setattr(draft, key, value)
         return state
 
@@ -375,7 +377,8 @@ async def pre_read(
 
 
 def _status_view(header: str, draft: Draft, latest: StatusUpdate | None, _w: object) -> Screen:
-    return status_step(header, draft.item_id, latest)
+    # A correction changes the saved update: no "no change", no percents built on it.
+    return status_step(header, draft.item_id, None if draft.corrects else latest)
 
 
 def _progress_view(header: str, draft: Draft, latest: StatusUpdate | None, _w: object) -> Screen:

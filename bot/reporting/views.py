@@ -28,6 +28,7 @@ from bot.telegram.callbacks import (
     ConfirmItem,
     CorrectSaved,
     DialogAction,
+    EditUpdate,
     OpenItem,
     PickCause,
     PickProgress,
@@ -497,7 +498,10 @@ def confirm_step(
         ],
         first_alone=True,
     )
-    title = _("This will be saved:")
+    if draft.corrects is None:
+        title = _("This will be saved:")
+    else:
+        title = _("The correction of your last update (the original stays in the history):")
     text = f"{header}\n\n<b>{title}</b>\n{draft_summary(draft)}"
     if warnings:
         text += "\n\n" + "\n".join("⚠️ " + warning_text(warning) for warning in warnings)
@@ -656,3 +660,37 @@ def cancelled_step(code: str | None, saved: int) -> tuple[str, InlineKeyboardMar
         )
         text = "\n".join(lines)
     return text, in_rows([button(_("Back to the list"), WorklistPage(page=0))], 1)
+
+
+def with_edit_button(
+    screen: tuple[str, InlineKeyboardMarkup | None], update_id: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The item's first step with "Edit my last update" above Cancel, for its author."""
+    text, keyboard = screen
+    rows = list(keyboard.inline_keyboard) if keyboard is not None else []
+    edit = [button("✏️ " + _("Edit my last update"), EditUpdate(update_id=update_id))]
+    rows.insert(max(len(rows) - 1, 0), edit)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def draft_corrected_text(item: RoadmapItem, correction: StatusUpdate) -> str:
+    """After Save in "Edit my last update": what the item now says."""
+    return (
+        "✅ "
+        + _("Corrected: item {code} now reads: {status}, {progress}%.").format(
+            code=quote(item.code),
+            status=status_label(correction.status),
+            progress=correction.progress,
+        )
+        + "\n"
+        + _("The original stays in the history, marked corrected.")
+    )
+
+
+def edit_closed_text(reason: str) -> str:
+    texts = {
+        "newer": _("The item has a newer report; to change it, send a new report."),
+        "not_yours": _("Only the author of the last update can edit it."),
+        "late": _("The time to edit this update has passed; send a new report instead."),
+    }
+    return texts.get(reason, texts["newer"])

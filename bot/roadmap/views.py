@@ -95,8 +95,10 @@ def _local_day(moment: datetime, tz: tzinfo) -> date:
 
 
 def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str:
-    """One update on one line: date, status, progress, author, then cause and comment."""
-    line = "{date} — {status}, {progress}% — {author}".format(
+    """One update on one line: date, status, progress, author, then cause and comment; a
+    correction is marked ✏️ and the report it corrects "corrected" (the history keeps both)."""
+    mark = "✏️ " if update.corrects_id is not None else ""
+    line = mark + "{date} — {status}, {progress}% — {author}".format(
         date=format_day(update.created_at.astimezone(tz).date()),
         status=status_label(update.status),
         progress=update.progress,
@@ -105,6 +107,8 @@ def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str
     details = [quote(update.comment)] if update.comment else []
     if update.confirmation:
         details.append(_("no change"))
+    if update.corrected:
+        details.append("(" + _("corrected later") + ")")
     if update.evidence_kind:
         details.append("📎 " + quote(evidence_label(update.evidence_kind, update.evidence_name)))
     return line + (": " + " ".join(details) if details else "")

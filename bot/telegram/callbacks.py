@@ -126,3 +126,9 @@ class QuickProgress(CallbackData, prefix="rq"):
     item_id: DbId
     status: str
     value: SmallInt
+
+
+class EditUpdate(CallbackData, prefix="rx"):
+    """ "Edit my last update": the author's saved update as a draft to correct (issue 22)."""
+
+    update_id: DbId
