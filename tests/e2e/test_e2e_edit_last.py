@@ -37,6 +37,8 @@ class Words:
     corrected: str
     late: str
     corrected_mark: str
+    follow_up: str  # #38: once nothing waits, the worklist's line does not read like a task
+    task: str
 
 
 KK = Words(
@@ -49,6 +51,8 @@ KK = Words(
     corrected="Түзетілді: 1.1 тармағы енді — жоспар бойынша, 75%.",
     late="Бұл жаңартуды түзету мерзімі өтті",
     corrected_mark="(кейін түзетілді)",
+    follow_up="Тағы бірдеңені өзгерту керек пе? Тармақты басыңыз.",
+    task="Жай-күйін жаңарту үшін тармақты басыңыз.",
 )
 RU = Words(
     language="Русский",
@@ -60,6 +64,8 @@ RU = Words(
     corrected="Исправлено: пункт 1.1 теперь — по плану, 75%.",
     late="Время на исправление этого обновления истекло",
     corrected_mark="(позже исправлено)",
+    follow_up="Изменить что-то ещё? Нажмите на пункт.",
+    task="Нажмите на пункт, чтобы обновить его статус.",
 )
 
 
@@ -109,6 +115,7 @@ async def test_the_author_corrects_the_last_update_within_the_window(
 
         # Reopened from /myitems: the head's own update offers "Edit my last update".
         listing = await say(emulator, HEAD, "/myitems")
+        assert words.follow_up in listing.text and words.task not in listing.text
         screen = await tap(emulator, HEAD, listing, "1.1")
         screen = await tap(emulator, HEAD, screen, words.edit)
         assert words.correction_title in screen.text and "50%" in screen.text
