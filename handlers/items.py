@@ -41,7 +41,7 @@ async def item_command(
     shown = await item_card(usecases, person, code)
     if isinstance(shown, ItemCardShown):
         replies = views.card_replies(
-            shown.card, shown.risk, shown.today, usecases.tz, ask=shown.may_ask
+            shown.card, shown.risk, shown.today, usecases.tz, ask=shown.may_ask, edit=shown.editable
         )
         await views.answer(message, replies)
     elif isinstance(shown, ItemMissing):

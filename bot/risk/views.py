@@ -36,7 +36,7 @@ from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason
 from bot.roadmap.service import ItemCard
 from bot.roadmap.views import item_card_text
 from bot.telegram import menus
-from bot.telegram.callbacks import AskUpdate, ChairDepartment
+from bot.telegram.callbacks import AskUpdate, ChairDepartment, EditUpdate
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.keyboards import evidence_keyboard
 from bot.telegram.texts import (
@@ -90,18 +90,26 @@ def card_text(card: ItemCard, risk: ItemRisk | None, today: date, tz: tzinfo) ->
     return item_card_text(card, today, tz) + card_sections(risk, today)
 
 
-def card_keyboard(card: ItemCard, tz: tzinfo, *, ask: bool) -> InlineKeyboardMarkup | None:
+def card_keyboard(
+    card: ItemCard, tz: tzinfo, *, ask: bool, edit: int | None = None
+) -> InlineKeyboardMarkup | None:
     """The evidence files' buttons; on the chair's buttons' card, [Ask the department for an
-    update now] first."""
+    update now] first; for the author of the newest update, still in its window, [Edit my
+    last update] (`edit`: its id)."""
     evidence = evidence_keyboard(card.history, tz)
-    if not ask:
+    if not ask and edit is None:
         return evidence
     assert card.item.id is not None
     builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Ask the department for an update now"),
-        callback_data=AskUpdate(item_id=card.item.id),
-    )
+    if edit is not None:
+        builder.button(
+            text="✏️ " + _("Edit my last update"), callback_data=EditUpdate(update_id=edit)
+        )
+    if ask:
+        builder.button(
+            text=_("Ask the department for an update now"),
+            callback_data=AskUpdate(item_id=card.item.id),
+        )
     if evidence is not None:
         builder.attach(InlineKeyboardBuilder.from_markup(evidence))
     builder.adjust(1)
@@ -109,11 +117,18 @@ def card_keyboard(card: ItemCard, tz: tzinfo, *, ask: bool) -> InlineKeyboardMar
 
 
 def card_replies(
-    card: ItemCard, risk: ItemRisk | None, today: date, tz: tzinfo, *, ask: bool = False
+    card: ItemCard,
+    risk: ItemRisk | None,
+    today: date,
+    tz: tzinfo,
+    *,
+    ask: bool = False,
+    edit: int | None = None,
 ) -> list[Reply]:
     """The card in as many messages as Telegram's limit needs, the buttons on the last."""
     *chunks, last = split_message(card_text(card, risk, today, tz).split("\n"))
-    return [Reply(chunk) for chunk in chunks] + [Reply(last, card_keyboard(card, tz, ask=ask))]
+    keyboard = card_keyboard(card, tz, ask=ask, edit=edit)
+    return [Reply(chunk) for chunk in chunks] + [Reply(last, keyboard)]
 
 
 def missing_item_text(code: str) -> str:

@@ -136,12 +136,16 @@ async def test_the_author_corrects_the_last_update_within_the_window(
         assert "Екі мектеп қосылды" in fixed
         (kept,) = [line for line in lines if "50%" in line and words.corrected_mark in line]
         assert not kept.startswith("✏️")
+        # The card offers its author the correction too (of the correction, from the answer).
+        assert card.buttons[0] == [("✏️ " + words.edit, f"rx:{original_id + 1}")]
 
         # After the window (24 h from the answer): no button, and an old one says why.
         clock.advance(timedelta(hours=23))
         listing = await say(emulator, HEAD, "/myitems")
         screen = await tap(emulator, HEAD, listing, "1.1")
         assert words.edit not in str(screen.buttons)
+        card = await say(emulator, HEAD, "/item 1.1")
+        assert words.edit not in str(card.buttons)
         stale = EditUpdate(update_id=original_id + 1).pack()
         query = emulator.send_callback(HEAD, screen.message_id, stale)
         answer = await emulator.wait_callback_answer(query)
