@@ -29,6 +29,18 @@ from db.models import Department, MemberQuestion, Notification, Person, Question
 QUESTION_KIND = "question"
 REPLY_KIND = "question_reply"
 QUOTED_QUESTION = 300  # how much of the question the answer repeats
+# A copy or an answer fits one message (4,096 characters) beside its framing; the full text
+# stays in the database.
+PASSED_ON = 3_500
+
+
+def _fitted(text: str) -> str:
+    """The text as written (its line breaks too), cut at a space only when it would not fit."""
+    if len(text) <= PASSED_ON:
+        return text
+    cut = text[: PASSED_ON - 1]
+    boundary = max(cut.rfind(" "), cut.rfind("\n"))
+    return (cut[:boundary] if boundary > 0 else cut).rstrip() + "…"
 
 
 def _copy_key(question_id: int, secretary_id: int) -> str:
@@ -116,7 +128,7 @@ def question_notice(question: MemberQuestion, asker: Person, department: Departm
                 name=quote(asker.display_name), who=quote(who)
             ),
             "",
-            quote(question.text),
+            quote(_fitted(question.text)),
             "",
             "<i>"
             + _("Reply to this message (Telegram's Reply) and your answer goes to them.")
@@ -134,7 +146,7 @@ def reply_notice(question: MemberQuestion, reply: QuestionReply, secretary: Pers
                 question=quote(shorten(question.text, QUOTED_QUESTION))
             ),
             "",
-            quote(reply.text),
+            quote(_fitted(reply.text)),
             "— " + quote(secretary.display_name),
         )
     )
