@@ -254,10 +254,20 @@ def _typed_progress(message: Message, _i18n: I18n) -> Transition | str:
 
 
 def _typed_cause(message: Message, i18n: I18n) -> Transition | str:
+    """A cause's label is the tap; a number is the percent (a risk keeps the reported one
+    unless the head types another here, as he would have at the percent step)."""
     cause = typed_choice(i18n, message.text, cause_choices)
-    if cause is None:
-        return _kept_as_comment(message, ReportDialog.cause) or _use_the_buttons()
-    return choose_cause(cause)
+    if cause is not None:
+        return choose_cause(cause)
+    value = parse_progress(message.text)
+    if value is not None:
+
+        def apply(draft: Draft) -> Next:
+            draft.progress, draft.warned = value, False
+            return ReportDialog.cause
+
+        return apply
+    return _kept_as_comment(message, ReportDialog.cause) or _use_the_buttons()
 
 
 def _typed_comment(message: Message, _i18n: I18n) -> Transition | str:
@@ -386,7 +396,7 @@ def _progress_view(header: str, draft: Draft, latest: StatusUpdate | None, _w: o
 
 
 def _cause_view(header: str, draft: Draft, _latest: object, _w: object) -> Screen:
-    return cause_step(header, draft.item_id)
+    return cause_step(header, draft)
 
 
 def _comment_view(header: str, draft: Draft, _latest: object, _w: object) -> Screen:

@@ -418,13 +418,21 @@ def sticker_reply() -> str:
     return _("👍 Thank you! To report, tap a button or send /myitems.")
 
 
-def cause_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
+def cause_step(header: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
+    """The cause buttons under the status and percent so far (a risk keeps the reported
+    percent: typing a number here changes it)."""
+    item_id = draft.item_id
     buttons = [
         button(cause_label(cause).capitalize(), PickCause(item_id=item_id, cause=cause))
         for cause in Cause
     ]
     buttons.append(_cancel(item_id))
-    return f"{header}\n\n" + _("What is the cause?"), fitted_to_labels(buttons)
+    so_far = _("Status: {status}, {progress}%").format(
+        status=status_label(draft.status or ""), progress=draft.progress
+    )
+    hint = _("type a number to change the percent")
+    question = _("What is the cause?")
+    return f"{header}\n\n{so_far} ({hint})\n{question}", fitted_to_labels(buttons)
 
 
 def comment_step(header: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:

@@ -4,6 +4,8 @@ where the dialog always led (pure: no database, no Telegram)."""
 from __future__ import annotations
 
 import pytest
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
 
 from bot.core.causes import Cause
 from bot.reporting.dialog import (
@@ -71,6 +73,20 @@ def test_a_quick_percent_goes_to_the_summary_and_a_kept_risk_to_its_cause() -> N
     assert done.progress == 100
     assert choose_status_at("finished", 40)(Draft(item_id=1)) is None
     assert choose_status_at(ItemStatus.ON_TRACK, 140)(Draft(item_id=1)) is None
+
+
+def test_a_number_typed_at_the_cause_step_is_the_percent(i18n: I18n) -> None:
+    """The risk kept the reported percent; typing one where the percent step used to be
+    changes it, and the cause is still asked."""
+    draft = Draft(item_id=1, status=ItemStatus.BLOCKED, progress=60, warned=True)
+    message = Message.model_validate(
+        {"message_id": 5, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "20"}
+    )
+    with i18n.context(), i18n.use_locale("ru"):
+        answer = REPORT_DIALOG.typed(ReportDialog.cause.state or "", message, i18n)
+    assert not isinstance(answer, str)
+    assert answer(draft) == ReportDialog.cause
+    assert (draft.progress, draft.warned, draft.cause) == (20, False, None)
 
 
 def test_the_percent_changed_from_the_summary_returns_to_it() -> None:
