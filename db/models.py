@@ -184,7 +184,8 @@ class MemberQuestion(Table, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    text: str = Field(sa_type=sa.Text)
+    text: str = Field(sa_type=sa.Text)  # empty for a voice message
+    voice_file_id: str | None = Field(default=None, sa_type=sa.String(200))
     message_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # in the person's chat
     asked_at: datetime
     sent_at: datetime | None = None

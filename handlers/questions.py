@@ -31,6 +31,19 @@ async def free_text(message: Message, usecases: UseCaseContext, person: Person |
     await message.reply(views.offer_text(kept.items), reply_markup=keyboard)
 
 
+async def free_voice(message: Message, usecases: UseCaseContext, person: Person | None) -> None:
+    """A voice message outside a dialog: kept, and offered to the secretariat as it is."""
+    if not questions.may_ask_secretariat(person) or message.voice is None:
+        raise SkipHandler
+    assert person is not None
+    kept = await questions.keep_message(
+        usecases, person, "", message.message_id, voice_file_id=message.voice.file_id
+    )
+    assert kept.question.id is not None
+    keyboard = views.offer_keyboard(kept.question.id, [], member=kept.member)
+    await message.reply(views.offer_text([], voice=True), reply_markup=keyboard)
+
+
 async def send_question(
     query: CallbackQuery,
     callback_data: SendQuestion,
@@ -70,5 +83,7 @@ def create_router() -> Router:
     private_text = (F.chat.type == ChatType.PRIVATE) & F.text & ~F.text.startswith("/")
     router.message.register(secretary_reply, private_text, F.reply_to_message)
     router.message.register(free_text, private_text, StateFilter(None))
+    private_voice = (F.chat.type == ChatType.PRIVATE) & F.voice
+    router.message.register(free_voice, private_voice, StateFilter(None))
     router.callback_query.register(send_question, SendQuestion.filter())
     return router

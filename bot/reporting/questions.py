@@ -25,6 +25,7 @@ from bot.telegram.i18n import in_locale, pick_name
 from bot.telegram.keyboards import BUTTON_TITLE_LENGTH, cut_label
 from bot.telegram.texts import department_name, role_label
 from db.models import Department, MemberQuestion, Notification, Person, QuestionReply, RoadmapItem
+from db.outbox import Outgoing, enqueue_many
 
 QUESTION_KIND = "question"
 REPLY_KIND = "question_reply"
@@ -76,8 +77,22 @@ async def enqueue_copies(
         with in_locale(i18n, secretary.locale):
             text = question_notice(question, asker, department)
         key = _copy_key(question.id, secretary.id)
-        messages.append(PersonMessage(key, QUESTION_KIND, secretary, text))
-    return await enqueue_messages(session, messages, now=now)
+        message = PersonMessage(key, QUESTION_KIND, secretary, text)
+        if question.voice_file_id is None:
+            messages.append(message.outgoing())
+        else:  # the voice message itself, with who asks as its caption
+            params = {"voice": question.voice_file_id, "caption": text, "parse_mode": "HTML"}
+            messages.append(
+                Outgoing(
+                    key,
+                    QUESTION_KIND,
+                    secretary.telegram_id,
+                    "sendVoice",
+                    params,
+                    person_id=secretary.id,
+                )
+            )
+    return await enqueue_many(session, messages, now=now)
 
 
 async def question_of_copy(
@@ -121,6 +136,7 @@ def question_notice(question: MemberQuestion, asker: Person, department: Departm
     who = role_label(asker.role)
     if department is not None:
         who = f"{who}, {department_name(department)}"
+    said = quote(_fitted(question.text)) if question.text else "🎤"
     return "\n".join(
         (
             "❓ "
@@ -128,7 +144,7 @@ def question_notice(question: MemberQuestion, asker: Person, department: Departm
                 name=quote(asker.display_name), who=quote(who)
             ),
             "",
-            quote(_fitted(question.text)),
+            said,
             "",
             "<i>"
             + _("Reply to this message (Telegram's Reply) and your answer goes to them.")
@@ -139,12 +155,15 @@ def question_notice(question: MemberQuestion, asker: Person, department: Departm
 
 def reply_notice(question: MemberQuestion, reply: QuestionReply, secretary: Person) -> str:
     """The secretariat's answer, as the person who asked reads it."""
+    if question.voice_file_id is not None:
+        heading = _("The secretariat answered your voice message:")
+    else:
+        heading = _("The secretariat answered your question «{question}»:").format(
+            question=quote(shorten(question.text, QUOTED_QUESTION))
+        )
     return "\n".join(
         (
-            "💬 "
-            + _("The secretariat answered your question «{question}»:").format(
-                question=quote(shorten(question.text, QUOTED_QUESTION))
-            ),
+            "💬 " + heading,
             "",
             quote(_fitted(reply.text)),
             "— " + quote(secretary.display_name),
@@ -152,8 +171,10 @@ def reply_notice(question: MemberQuestion, reply: QuestionReply, secretary: Pers
     )
 
 
-def offer_text(items: Sequence[RoadmapItem]) -> str:
+def offer_text(items: Sequence[RoadmapItem], *, voice: bool = False) -> str:
     """Free text outside a dialog: the items it names, and the offer to pass it on."""
+    if voice:
+        return _("Send this voice message to the secretariat? They will answer here.")
     lines = []
     if items:
         lines.append(_("Your message names these items; tap one to open it:"))
@@ -186,6 +207,12 @@ def offer_keyboard(
 
 
 def sent_text(question: MemberQuestion, secretaries: int) -> str:
+    if question.voice_file_id is not None:
+        if secretaries == 0:
+            return _("Nobody in the secretariat can be reached yet. Your voice message is kept.")
+        return "✉️ " + _(
+            "Your voice message was sent to the secretariat. Their answer will come to this chat."
+        )
     if secretaries == 0:
         return _(
             "Nobody in the secretariat can be reached yet. Your message is kept: {text}"

@@ -57,14 +57,24 @@ def answers_questions(person: Person | None) -> bool:
 
 
 async def keep_message(
-    ctx: UseCaseContext, person: Person, text: str, message_id: int | None
+    ctx: UseCaseContext,
+    person: Person,
+    text: str,
+    message_id: int | None,
+    *,
+    voice_file_id: str | None = None,
 ) -> MessageKept:
-    """What a person typed outside a dialog: stored as it came, never dropped."""
+    """What a person typed (or said in a voice message) outside a dialog: stored as it came,
+    never dropped."""
     now = ctx.clock.now()
     assert person.id is not None
     async with ctx.session_maker() as session:
         question = MemberQuestion(
-            person_id=person.id, text=text, message_id=message_id, asked_at=now
+            person_id=person.id,
+            text=text,
+            voice_file_id=voice_file_id,
+            message_id=message_id,
+            asked_at=now,
         )
         session.add(question)
         named = await questions.items_named(session, item_codes_in(text))

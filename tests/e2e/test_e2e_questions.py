@@ -30,6 +30,8 @@ class Words:
     names_items: str
     sent: str
     answered: str
+    voice_offer: str
+    voice_answered: str
 
 
 KK = Words(
@@ -39,6 +41,8 @@ KK = Words(
     names_items="Хабарламаңызда мына тармақтар аталған",
     sent="Хатшылыққа жіберілді",
     answered="Хатшылық «{question}» деген сұрағыңызға жауап берді:",
+    voice_offer="Бұл дауыстық хабарламаны хатшылыққа жіберейін бе?",
+    voice_answered="Хатшылық дауыстық хабарламаңызға жауап берді:",
 )
 RU = Words(
     language="Русский",
@@ -47,6 +51,8 @@ RU = Words(
     names_items="В сообщении упомянуты эти пункты",
     sent="Отправлено в секретариат",
     answered="Секретариат ответил на ваш вопрос «{question}»:",
+    voice_offer="Отправить это голосовое сообщение в секретариат?",
+    voice_answered="Секретариат ответил на ваше голосовое сообщение:",
 )
 
 
@@ -125,3 +131,18 @@ async def test_a_question_reaches_the_secretariat_and_the_reply_comes_back(
         emulator.send_text(ADMIN_ID, "просто текст", reply_to=passed.message_id)
         await emulator.next_message(ADMIN_ID)
         assert len((await _rows(session_maker))[1]) == 1
+
+        # A voice message outside a dialog: kept, and passed on as the voice itself.
+        voice = emulator.send_voice(HEAD, duration=6)
+        offer = await emulator.next_message(HEAD)
+        assert words.voice_offer in offer.text
+        await tap(emulator, HEAD, offer, words.send)
+        copy = await emulator.next_message(ADMIN_ID)
+        assert copy.kind == "voice" and (copy.caption or "").startswith("❓")
+        emulator.send_text(ADMIN_ID, "Принято, перезвоню", reply_to=copy.message_id)
+        await emulator.next_message(ADMIN_ID)
+        back = await emulator.next_message(HEAD)
+        assert words.voice_answered in back.text and "Принято, перезвоню" in back.text
+        asked, replies = await _rows(session_maker)
+        assert asked[-1].voice_file_id == voice.voice["file_id"]  # type: ignore[index]
+        assert asked[-1].text == "" and replies[-1].text == "Принято, перезвоню"

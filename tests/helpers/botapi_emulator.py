@@ -1022,6 +1022,7 @@ class BotApiEmulator:
             "answerCallbackQuery": self._answer_callback_query,
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
+            "sendVoice": self._send_voice,
             "getFile": self._get_file,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -1867,6 +1868,9 @@ class BotApiEmulator:
     def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_media(params, "photo")
 
+    def _send_voice(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send_media(params, "voice")
+
     def _send_media(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         user = self._chat_user(params)
         caption = self._caption(params)
@@ -1874,11 +1878,13 @@ class BotApiEmulator:
         reply_to = self._reply_to(user.id, params)
         record = self._input_file(params.get(kind), kind)
         self.faults.admit(user.id)
-        media: dict[str, Any] = (
-            {"document": self._document_api(record)}
-            if kind == "document"
-            else {"photo": [self._photo_size_api(record)]}
-        )
+        media: dict[str, Any]
+        if kind == "document":
+            media = {"document": self._document_api(record)}
+        elif kind == "voice":
+            media = {"voice": {**self._document_api(record), "duration": 1}}
+        else:
+            media = {"photo": [self._photo_size_api(record)]}
         return self._store_bot_message(
             user.id,
             caption=caption.text if caption else None,

@@ -4,10 +4,11 @@ Revision ID: 0018_words
 Revises: 0017
 Create Date: 2026-12-06 07:20:00.000000
 
-`member_question` keeps what a person typed outside a dialog (issue 22, #14), whether or not
-they sent it on to the secretariat; `question_reply` keeps each Telegram reply the secretariat
-gave to it. `roadmap_item.short_title_kk/_ru` are what item buttons show when the
-secretariat set them (#16); without them a title is shortened by a rule.
+`member_question` keeps what a person typed (or said in a voice message) outside a dialog
+(issue 22, #14), whether or not they sent it on to the secretariat; `question_reply` keeps
+each Telegram reply the secretariat gave to it. `roadmap_item.short_title_kk/_ru` are what
+item buttons show when the secretariat set them (#16); without them a title is shortened by a
+rule.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("voice_file_id", sa.String(length=200), nullable=True),
         sa.Column("message_id", sa.BigInteger(), nullable=True),
         sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
