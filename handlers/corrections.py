@@ -1,5 +1,6 @@
 """The secretariat's corrections to what the chair reads: /dismiss a computed risk reason for
-an item's current data, /shortname a department for buttons, summaries and the chart."""
+an item's current data, /shortname a department for buttons, summaries and the chart, /short
+an item for its buttons."""
 
 from __future__ import annotations
 
@@ -8,10 +9,21 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.core.parsing import parse_dismissal, parse_new_department, parse_one_word
+from bot.core.parsing import (
+    parse_dismissal,
+    parse_new_department,
+    parse_one_word,
+    parse_short_title,
+)
 from bot.risk import views
 from bot.telegram.middlewares import secretariat_only
-from bot.usecases.departments import ShortNamesSet, UnknownDepartment, set_short_names
+from bot.usecases.departments import (
+    ShortNamesSet,
+    ShortTitleSet,
+    UnknownDepartment,
+    set_short_names,
+    set_short_title,
+)
 from bot.usecases.ports import Person, UseCaseContext
 from bot.usecases.risks import (
     DismissDialog,
@@ -106,6 +118,21 @@ async def short_name_command(
         await message.answer(views.short_names_usage())
 
 
+async def short_title_command(
+    message: Message, command: CommandObject, person: Person, usecases: UseCaseContext
+) -> None:
+    """`/short 5.1.4 Мектеп интернеті | Интернет в школах`: what the item's buttons show."""
+    typed = parse_short_title(command.args)
+    if typed is None:
+        await message.answer(views.short_title_usage())
+        return
+    done = await set_short_title(usecases, person, typed)
+    if isinstance(done, ShortTitleSet):
+        await message.answer(views.short_title_text(done.item))
+    else:
+        await message.answer(views.missing_item_text(done.code))
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.middleware(secretariat_only())
@@ -116,4 +143,5 @@ def create_router() -> Router:
         explanation_message, DismissDialog.text, F.text, ~F.text.startswith("/")
     )
     router.message.register(short_name_command, Command("shortname"))
+    router.message.register(short_title_command, Command("short"))
     return router

@@ -244,3 +244,43 @@ def parse_dismissal(args: str | None) -> Dismissal | None:
     if len(parts) != 3:
         return None
     return Dismissal(parts[0], parts[1], parts[2].strip())
+
+
+# An item code as people write it in a sentence: numbers joined by dots («5.1.4»), not part
+# of a longer number or a date («06.12.2026» has a four-digit part).
+_CODE_IN_TEXT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){1,4})(?![\w]|\.\d)")
+
+
+def item_codes_in(text: str | None) -> list[str]:
+    """The item codes a typed message names, each once, in the order written."""
+    found: list[str] = []
+    for code in _CODE_IN_TEXT.findall(text or ""):
+        if code not in found:
+            found.append(code)
+    return found
+
+
+MAX_SHORT_TITLE_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class ShortTitle:
+    """`/short <code> <kk> | <ru>`, one text for both, or «-» to go back to the rule's."""
+
+    code: str
+    kk: str | None
+    ru: str | None
+
+
+def parse_short_title(args: str | None) -> ShortTitle | None:
+    parts = (args or "").strip().split(maxsplit=1)
+    if len(parts) != 2 or not is_item_code(parts[0]):
+        return None
+    code, text = parts
+    if text.strip() == "-":
+        return ShortTitle(code, None, None)
+    if "|" in text:
+        titles = split_bilingual(text, MAX_SHORT_TITLE_LENGTH)
+        return ShortTitle(code, *titles) if titles is not None else None
+    text = " ".join(text.split())
+    return ShortTitle(code, text, text) if len(text) <= MAX_SHORT_TITLE_LENGTH else None

@@ -36,7 +36,7 @@ from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason, fingerprin
 from bot.roadmap.service import ItemCard
 from bot.roadmap.views import item_card_text, local_day, person_name
 from bot.telegram import menus
-from bot.telegram.callbacks import AskUpdate, ChairDepartment, DismissPick
+from bot.telegram.callbacks import AskUpdate, ChairDepartment, DismissPick, EditUpdate
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.keyboards import evidence_keyboard
 from bot.telegram.texts import (
@@ -114,18 +114,26 @@ def dismissals_section(card: ItemCard, tz: tzinfo) -> str:
     return "\n\n" + "\n".join(lines) if lines else ""
 
 
-def card_keyboard(card: ItemCard, tz: tzinfo, *, ask: bool) -> InlineKeyboardMarkup | None:
+def card_keyboard(
+    card: ItemCard, tz: tzinfo, *, ask: bool, edit: int | None = None
+) -> InlineKeyboardMarkup | None:
     """The evidence files' buttons; on the chair's buttons' card, [Ask the department for an
-    update now] first."""
+    update now] first; for the author of the newest update, still in its window, [Edit my
+    last update] (`edit`: its id)."""
     evidence = evidence_keyboard(card.history, tz)
-    if not ask:
+    if not ask and edit is None:
         return evidence
     assert card.item.id is not None
     builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Ask the department for an update now"),
-        callback_data=AskUpdate(item_id=card.item.id),
-    )
+    if edit is not None:
+        builder.button(
+            text="✏️ " + _("Edit my last update"), callback_data=EditUpdate(update_id=edit)
+        )
+    if ask:
+        builder.button(
+            text=_("Ask the department for an update now"),
+            callback_data=AskUpdate(item_id=card.item.id),
+        )
     if evidence is not None:
         builder.attach(InlineKeyboardBuilder.from_markup(evidence))
     builder.adjust(1)
@@ -133,11 +141,18 @@ def card_keyboard(card: ItemCard, tz: tzinfo, *, ask: bool) -> InlineKeyboardMar
 
 
 def card_replies(
-    card: ItemCard, risk: ItemRisk | None, today: date, tz: tzinfo, *, ask: bool = False
+    card: ItemCard,
+    risk: ItemRisk | None,
+    today: date,
+    tz: tzinfo,
+    *,
+    ask: bool = False,
+    edit: int | None = None,
 ) -> list[Reply]:
     """The card in as many messages as Telegram's limit needs, the buttons on the last."""
     *chunks, last = split_message(card_text(card, risk, today, tz).split("\n"))
-    return [Reply(chunk) for chunk in chunks] + [Reply(last, card_keyboard(card, tz, ask=ask))]
+    keyboard = card_keyboard(card, tz, ask=ask, edit=edit)
+    return [Reply(chunk) for chunk in chunks] + [Reply(last, keyboard)]
 
 
 def missing_item_text(code: str) -> str:
@@ -361,6 +376,25 @@ def dismiss_refused_text(item_code: str, refusal: DismissRefusal) -> str:
 
 def short_names_usage() -> str:
     return usage_line(menus.SHORT_NAME)
+
+
+def short_title_usage() -> str:
+    """/short's usage, and that «-» goes back to the title shortened by the rule."""
+    return (
+        usage_line(menus.SHORT_TITLE)
+        + "\n"
+        + _("One text sets both languages; «-» goes back to the shortened full title.")
+    )
+
+
+def short_title_text(item: RoadmapItem) -> str:
+    if item.short_title_kk is None and item.short_title_ru is None:
+        return _("Item {code}'s buttons show its full title, shortened.").format(
+            code=quote(item.code)
+        )
+    return _("Item {code}'s buttons now show: {kk} | {ru}").format(
+        code=quote(item.code), kk=quote(item.short_title_kk), ru=quote(item.short_title_ru)
+    )
 
 
 def short_names_text(department: Department) -> str:

@@ -112,13 +112,17 @@ def local_day(moment: datetime, tz: tzinfo) -> date:
 
 
 def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str:
-    """One update on one line: date, status, progress, author, then cause and comment."""
+    """One update on one line: date, status, progress, author, then cause and comment; a
+    correction is marked ✏️ and the report it corrects "corrected" (the history keeps both)."""
+    mark = "✏️ " if update.corrects_id is not None else ""
     day = format_day(update.created_at.astimezone(tz).date())
-    line = f"{day} — {status_label(update.status)}, {update.progress}% — "
+    line = f"{mark}{day} — {status_label(update.status)}, {update.progress}% — "
     line += quote(person_name(author))
     details = [quote(update.comment)] if update.comment else []
     if update.confirmation:
         details.append(_("no change"))
+    if update.corrected:
+        details.append("(" + _("corrected later") + ")")
     if update.evidence_kind:
         details.append("📎 " + quote(evidence_label(update.evidence_kind, update.evidence_name)))
     return line + (": " + " ".join(details) if details else "")

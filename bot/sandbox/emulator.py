@@ -1023,6 +1023,7 @@ class BotApiEmulator:
             "answerCallbackQuery": self._answer_callback_query,
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
+            "sendVoice": self._send_voice,
             "getFile": self._get_file,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -1084,8 +1085,10 @@ class BotApiEmulator:
         first_name: str = UNSET,
         language_code: str | None = UNSET,
         username: str | None = UNSET,
+        reply_to: int | None = None,
     ) -> Message:
-        """The user sends text; '/cmd args' gets a bot_command entity like real clients add."""
+        """The user sends text; '/cmd args' gets a bot_command entity like real clients add;
+        `reply_to` makes it a Telegram reply to that message of the chat."""
         entities = []
         if text.startswith("/") and len(text) > 1:
             command = text.split(maxsplit=1)[0]
@@ -1093,7 +1096,7 @@ class BotApiEmulator:
         user = self._user(
             user_id, first_name=first_name, language_code=language_code, username=username
         )
-        return self._user_message(user, text=text, entities=entities)
+        return self._user_message(user, text=text, entities=entities, reply_to_message_id=reply_to)
 
     def send_document(
         self,
@@ -1866,6 +1869,9 @@ class BotApiEmulator:
     def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_media(params, "photo")
 
+    def _send_voice(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send_media(params, "voice")
+
     def _send_media(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         user = self._chat_user(params)
         caption = self._caption(params)
@@ -1873,11 +1879,13 @@ class BotApiEmulator:
         reply_to = self._reply_to(user.id, params)
         record = self._input_file(params.get(kind), kind)
         self.faults.admit(user.id)
-        media: dict[str, Any] = (
-            {"document": self._document_api(record)}
-            if kind == "document"
-            else {"photo": [self._photo_size_api(record)]}
-        )
+        media: dict[str, Any]
+        if kind == "document":
+            media = {"document": self._document_api(record)}
+        elif kind == "voice":
+            media = {"voice": {**self._document_api(record), "duration": 1}}
+        else:
+            media = {"photo": [self._photo_size_api(record)]}
         return self._store_bot_message(
             user.id,
             caption=caption.text if caption else None,

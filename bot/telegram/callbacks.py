@@ -123,3 +123,25 @@ class DismissPick(CallbackData, prefix="dsm"):
 
     item_id: DbId
     reason: str
+
+
+class SendQuestion(CallbackData, prefix="qs"):
+    """Send what a person typed outside a dialog on to the secretariat (issue 22, #14)."""
+
+    question_id: DbId
+
+
+class QuickProgress(CallbackData, prefix="rq"):
+    """On the item's first step, a status with its percent in one tap: on track again with
+    a new percent (progress near the current value in three taps), or a risk keeping the
+    current one (issue 22). The percent can still be changed on the summary."""
+
+    item_id: DbId
+    status: str
+    value: SmallInt
+
+
+class EditUpdate(CallbackData, prefix="rx"):
+    """ "Edit my last update": the author's saved update as a draft to correct (issue 22)."""
+
+    update_id: DbId

@@ -86,6 +86,11 @@ SHORT_NAME = CommandSpec(
     N_("Set the short name a department is shown by"),
     N_("/shortname <code> <short name in Kazakh> | <short name in Russian>"),
 )
+SHORT_TITLE = CommandSpec(
+    "short",
+    N_("Set the short title an item's buttons show"),
+    N_("/short <item code> <short title in Kazakh> | <short title in Russian>"),
+)
 IMPORT = CommandSpec("import", N_("Load the Road Map from Excel or CSV"))
 TEMPLATE = CommandSpec("template", N_("Empty import template"))
 EXPORT = CommandSpec("export", N_("Export to Excel"))
@@ -118,6 +123,7 @@ COMMANDS_BY_ROLE: dict[str, tuple[CommandSpec, ...]] = {
         DEPARTMENT,
         DISMISS,
         SHORT_NAME,
+        SHORT_TITLE,
         IMPORT,
         TEMPLATE,
         EXPORT,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -75,6 +75,8 @@ class UseCaseContext:
     i18n: I18n
     signals: Signals
     thresholds: RiskThresholds = field(default_factory=RiskThresholds)
+    # How long after a report its author may still correct it ("Edit my last update").
+    correction_window: timedelta = timedelta(hours=24)
 
     def today(self) -> date:
         """The council's date now (Asia/Almaty by default), whatever the server's zone."""

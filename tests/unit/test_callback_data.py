@@ -32,6 +32,7 @@ LONGEST_STATUS = max(ItemStatus, key=len)
 LONGEST_TEXT: dict[tuple[str, str], str] = {
     ("LanguageChoice", "locale"): "kk",
     ("PickStatus", "status"): LONGEST_STATUS,
+    ("QuickProgress", "status"): LONGEST_STATUS,
     ("PickCause", "cause"): LONGEST_CAUSE,
     ("DialogAction", "action"): "change",
     ("ImportDecision", "action"): "ok",
@@ -44,6 +45,7 @@ LONGEST_TEXT: dict[tuple[str, str], str] = {
 }
 BIGGEST_INT: dict[tuple[str, str], int] = {
     ("PickProgress", "value"): 100,
+    ("QuickProgress", "value"): 100,
     ("ChairDepartment", "year"): 2100,
 }
 

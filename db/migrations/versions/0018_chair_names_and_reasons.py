@@ -1,6 +1,6 @@
 """the name and position an invitation carries; why the secretariat moved a deadline
 
-Revision ID: 0018_chair
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-06 07:10:00.000000
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_chair"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
