@@ -1,0 +1,54 @@
+"""What the leader runs (bot/scheduling/leader.py): the outbox drain, the scheduler and the
+start-up catch-up. Started when this replica is elected, stopped at once when it is not."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.core.supervise import keep_trying
+from bot.delivery.worker import DeliveryWorker
+from bot.scheduling.jobs import RESCHEDULE_NOTICE, Jobs, LateScheduler
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_NOTICE = "outbox"
+
+
+class LeaderDuties:
+    def __init__(self, jobs: Jobs, scheduler: LateScheduler, outbox: DeliveryWorker) -> None:
+        self.jobs = jobs
+        self.scheduler = scheduler
+        self.outbox = outbox
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
+    async def start(self) -> None:
+        """The outbox first (a takeover resumes what the old leader left in flight), then the
+        scheduler, then what was missed while nobody led."""
+        self.stop()
+        self._tasks.append(
+            asyncio.create_task(keep_trying("Outbox worker", self.outbox.run), name="outbox")
+        )
+        self._tasks.append(asyncio.create_task(self._schedule(), name="scheduler-and-catch-up"))
+
+    async def _schedule(self) -> None:
+        await keep_trying("Scheduler start", self.scheduler.start)
+        await keep_trying("Start-up catch-up", self.jobs.catch_up)
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()  # the outbox gives its claims back as it stops
+
+    async def notice(self, message: str) -> None:
+        if message == RESCHEDULE_NOTICE:
+            await self.scheduler.reload()
+        elif message == OUTBOX_NOTICE:
+            self.outbox.wake()
+        else:
+            logger.warning("Unknown notice for the leader: %r", message)
