@@ -154,8 +154,12 @@ class PostgresLeader:
                 await self.check()
                 await self._sleep(self.interval)
         finally:
-            self._depose("the bot is stopping")
-            await self._close()
+            await self.close()
+
+    async def close(self) -> None:
+        """Step down and end the session (the server releases the lock with it)."""
+        self._depose("the bot is stopping")
+        await self._close()
 
     async def check(self) -> None:
         """One turn: connect if needed; a follower tries the lock, the leader pings."""
