@@ -30,10 +30,18 @@ class LeaderDuties:
         """The outbox first (a takeover resumes what the old leader left in flight), then the
         scheduler, then what was missed while nobody led."""
         self.stop()
-        self._tasks.append(
-            asyncio.create_task(keep_trying("Outbox worker", self.outbox.run), name="outbox")
-        )
+        self._tasks.append(asyncio.create_task(self._deliver(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._schedule(), name="scheduler-and-catch-up"))
+
+    async def _deliver(self) -> None:
+        try:
+            taken = await self.outbox.take_over()
+        except Exception as error:  # if not now, the old leader's leases run out on their own
+            logger.warning("Could not take over the previous leader's claims: %s", error)
+            taken = 0
+        if taken:
+            logger.info("Took over %d messages the previous leader had claimed", taken)
+        await keep_trying("Outbox worker", self.outbox.run)
 
     async def _schedule(self) -> None:
         await keep_trying("Scheduler start", self.scheduler.start)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -212,7 +213,7 @@ class PostgresLeader:
             self.dsn,
             timeout=self.interval * 2,
             server_settings={
-                "application_name": "roadmap-bot-leader",
+                "application_name": f"roadmap-bot-leader:{os.getpid()}",
                 "idle_session_timeout": str(int(self.lease * 1000)),
             },
         )
