@@ -80,8 +80,10 @@ class SoleLeader:
         return True
 
     async def run(self, duties: Duties) -> None:
+        """Start the duties and lead until cancelled."""
         self._duties = duties
         await duties.start()
+        await asyncio.Event().wait()
 
     async def announce(self, message: str) -> None:
         if self._duties is not None:

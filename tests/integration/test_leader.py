@@ -207,10 +207,13 @@ async def test_an_announcement_reaches_the_leader_only(
 async def test_on_sqlite_the_one_process_leads_and_hears_itself() -> None:
     leader = SoleLeader()
     duties = RecordedDuties()
-    await leader.run(duties)
+    leading = asyncio.create_task(leader.run(duties))
+    await asyncio.sleep(0)  # not a wait: hands the loop to the task
     assert leader.leading and await leader.confirm() and duties.running
     await leader.announce("schedule")
     assert duties.notices == ["schedule"]
+    assert not leading.done()  # it leads until the bot stops
+    leading.cancel()
 
 
 async def test_two_runs_of_one_job_and_time_make_one_effect(
