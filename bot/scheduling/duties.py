@@ -21,6 +21,8 @@ class LeaderDuties:
         self.scheduler = scheduler
         self.outbox = outbox
         self._tasks: list[asyncio.Task[None]] = []
+        self._catching_up: asyncio.Task[None] | None = None
+        self._started = asyncio.Event()
 
     @property
     def running(self) -> bool:
@@ -31,7 +33,15 @@ class LeaderDuties:
         scheduler, then what was missed while nobody led."""
         self.stop()
         self._tasks.append(asyncio.create_task(self._deliver(), name="outbox"))
-        self._tasks.append(asyncio.create_task(self._schedule(), name="scheduler-and-catch-up"))
+        self._catching_up = asyncio.create_task(self._schedule(), name="scheduler-and-catch-up")
+        self._tasks.append(self._catching_up)
+        self._started.set()
+
+    async def caught_up(self) -> None:
+        """Wait until this replica leads and its scheduler and catch-up are done (tests)."""
+        await self._started.wait()
+        if self._catching_up is not None:
+            await asyncio.wait({self._catching_up})
 
     async def _deliver(self) -> None:
         try:
