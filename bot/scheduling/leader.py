@@ -211,14 +211,25 @@ class PostgresLeader:
         return connect
 
     async def _open(self) -> None:
-        self._connection = await self._connector()(
-            self.dsn,
-            timeout=self.interval * 2,
-            server_settings={
-                "application_name": f"roadmap-bot-leader:{os.getpid()}",
-                "idle_session_timeout": str(int(self.lease * 1000)),
-            },
-        )
+        settings = {
+            "application_name": f"roadmap-bot-leader:{os.getpid()}",
+            "idle_session_timeout": str(int(self.lease * 1000)),
+        }
+        try:
+            connection = await self._connector()(
+                self.dsn, timeout=self.interval * 2, server_settings=settings
+            )
+        except Exception as error:
+            if "idle_session_timeout" not in str(error):
+                raise
+            # PostgreSQL before 14: a dead leader still loses the lock with its connection,
+            # but a frozen one keeps it until it wakes (the fence still stops a second run).
+            logger.warning("PostgreSQL has no idle_session_timeout: a frozen leader stays one")
+            del settings["idle_session_timeout"]
+            connection = await self._connector()(
+                self.dsn, timeout=self.interval * 2, server_settings=settings
+            )
+        self._connection = connection
         self._connection.add_termination_listener(self._terminated)
         await self._connection.add_listener(self.channel, self._heard)
 

@@ -11,11 +11,13 @@ import asyncio
 import os
 import random
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 
 import asyncpg
 import pytest
+from aiogram.utils.i18n import I18n
 from sqlmodel import select
 
 from bot.app.config import Settings
@@ -23,7 +25,7 @@ from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.duties import LeaderDuties
 from bot.scheduling.fence import PLANNED_RUN, Fence, planned_time_executor
-from bot.scheduling.jobs import Jobs, LateScheduler
+from bot.scheduling.jobs import Jobs, LateScheduler, build_scheduler
 from bot.scheduling.leader import PostgresLeader, SoleLeader, asyncpg_dsn
 from bot.scheduling.schedule import ROUND_SCHEDULE_KEY, WeeklyTime
 from db.engine import SessionMaker
@@ -341,3 +343,51 @@ async def test_schedule_on_a_follower_moves_the_leaders_round_job(
     finally:
         duties.stop()
         await asyncio.sleep(0)  # let the cancelled outbox give its claims back
+
+
+async def test_every_scheduled_job_runs_once_when_two_leaders_fire_it(
+    session_maker: SessionMaker,
+    settings: Settings,
+    clock: FrozenClock,
+    i18n: I18n,
+    outbox: DeliveryWorker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The round, the daily scan, the digest, the alert scans and the nightly scan: each built
+    by two replicas' schedulers and fired by both for one planned time, runs once."""
+    effects: Counter[str] = Counter()
+
+    def replica(runner: str) -> Jobs:
+        jobs = Jobs(
+            session_maker=session_maker, i18n=i18n, settings=settings, clock=clock, outbox=outbox
+        )
+        for method in ("scheduled_round", "daily_scan", "weekly_digest", "chair_alerts"):
+
+            async def effect(name: str = method, **_: object) -> None:
+                effects[name] += 1
+
+            monkeypatch.setattr(jobs, method, effect)
+        jobs.fence = Fence(
+            session_maker=session_maker, leadership=SoleLeader(), clock=clock, runner=runner
+        )
+        return jobs
+
+    schedulers = [build_scheduler(replica(name), WeeklyTime(("mon",), time(10))) for name in "ab"]
+    ids = [job.id for job in schedulers[0].get_jobs()]
+    assert set(ids) == {"round", "daily_scan", "digest", "alerts", "alerts_nightly"}
+    planned = datetime(2025, 3, 3, 5, 0, tzinfo=UTC)
+    token = PLANNED_RUN.set(planned)
+    try:
+        for job_id in ids:
+            await asyncio.gather(*(s.get_job(job_id).func() for s in schedulers))
+    finally:
+        PLANNED_RUN.reset(token)
+    # The nightly scan is the full alert scan: chair_alerts twice in all, once per job.
+    assert effects == {
+        "scheduled_round": 1,
+        "daily_scan": 1,
+        "weekly_digest": 1,
+        "chair_alerts": 2,
+    }
+    async with session_maker() as session:
+        assert len((await session.exec(select(JobRun))).all()) == len(ids)
