@@ -241,6 +241,7 @@ async def _on_shutdown(
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await duties.settle()
     await jobs.settle()
 
 

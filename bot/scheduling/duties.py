@@ -22,6 +22,7 @@ class LeaderDuties:
         self.outbox = outbox
         self._tasks: list[asyncio.Task[None]] = []
         self._catching_up: asyncio.Task[None] | None = None
+        self._stopping: set[asyncio.Task[None]] = set()
         self._started = asyncio.Event()
 
     @property
@@ -62,6 +63,14 @@ class LeaderDuties:
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()  # the outbox gives its claims back as it stops
+        self._stopping.update(tasks)
+        for task in tasks:
+            task.add_done_callback(self._stopping.discard)
+
+    async def settle(self) -> None:
+        """Wait for stopped work to finish stopping (the outbox's claims given back)."""
+        while self._stopping:
+            await asyncio.gather(*self._stopping, return_exceptions=True)
 
     async def notice(self, message: str) -> None:
         if message == RESCHEDULE_NOTICE:
