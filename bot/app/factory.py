@@ -209,15 +209,16 @@ async def _on_startup(
     polling = PollingStarted()
     bot.session.middleware(polling)
     dispatcher["background_tasks"] = [
-        asyncio.create_task(lead(polling, leadership, duties), name="leadership"),
+        asyncio.create_task(lead(polling.event, leadership, duties), name="leadership"),
     ]
     logger.info("Bot @%s is up", me.username)
 
 
-async def lead(polling: PollingStarted, leadership: Leadership, duties: LeaderDuties) -> None:
-    """Once the first getUpdates is out, stand for leader (on SQLite: lead at once); the
-    leader runs the outbox, the scheduler and the catch-up (bot/scheduling/duties.py)."""
-    await polling.event.wait()
+async def lead(ready: asyncio.Event, leadership: Leadership, duties: LeaderDuties) -> None:
+    """Once the bot takes updates (polling: the first getUpdates is out), stand for leader
+    (on SQLite: lead at once); the leader runs the outbox, the scheduler and the catch-up
+    (bot/scheduling/duties.py)."""
+    await ready.wait()
     try:
         await keep_trying("Leadership", lambda: leadership.run(duties))
     finally:

@@ -56,8 +56,14 @@ class Duties(Protocol):
 
 
 class Leadership(Protocol):
+    """What /metrics reads: `leading` (this replica leads now) and `elections` (how many
+    times it became the leader since it started)."""
+
     @property
     def leading(self) -> bool: ...
+
+    @property
+    def elections(self) -> int: ...
 
     async def confirm(self) -> bool: ...
 
@@ -75,6 +81,7 @@ class SoleLeader:
 
     def __init__(self) -> None:
         self._duties: Duties | None = None
+        self.elections = 0
 
     async def confirm(self) -> bool:
         return True
@@ -82,6 +89,7 @@ class SoleLeader:
     async def run(self, duties: Duties) -> None:
         """Start the duties and lead until cancelled."""
         self._duties = duties
+        self.elections += 1
         await duties.start()
         await asyncio.Event().wait()
 
