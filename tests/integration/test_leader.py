@@ -391,3 +391,31 @@ async def test_every_scheduled_job_runs_once_when_two_leaders_fire_it(
     }
     async with session_maker() as session:
         assert len((await session.exec(select(JobRun))).all()) == len(ids)
+
+
+@needs_postgres
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_deposed_leader_stops_its_scheduler_and_outbox_at_once(
+    make_leader: Callable[..., PostgresLeader], jobs: Jobs, outbox: DeliveryWorker, dsn: str
+) -> None:
+    leader = make_leader()
+    scheduler = LateScheduler(jobs)
+    duties = LeaderDuties(jobs, scheduler, outbox)
+    leader._duties = duties
+    await leader.check()
+    await duties.caught_up()
+    assert scheduler.scheduler is not None and scheduler.scheduler.running
+    assert duties.running
+    running = scheduler.scheduler
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.fetchval("SELECT pg_terminate_backend($1)", leader._connection.get_server_pid())
+    finally:
+        await admin.close()
+
+    async def deposed() -> bool:
+        return not duties.running
+
+    await until(deposed)
+    assert scheduler.scheduler is None and not running.running
+    await duties.settle()  # the outbox stopped and gave its claims back
