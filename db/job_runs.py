@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from db.busy import retry_when_busy
-from db.engine import SessionMaker, upsert_insert
+from db.engine import AsyncSession, SessionMaker, upsert_insert
 from db.models import JobRun
+
+
+class AlreadyRanError(Exception):
+    """Another run of the same job and planned time was recorded first."""
 
 
 async def claim_run(
@@ -34,3 +40,25 @@ async def claim_run(
         return bool(result.rowcount)
 
     return await retry_when_busy(transaction)
+
+
+async def record_run(
+    session: AsyncSession, *, job: str, scheduled_for: datetime, runner: str, now: datetime
+) -> None:
+    """Add this run's row to `session`'s transaction, so the run's own writes and its fence
+    commit together or not at all; AlreadyRanError (the transaction is then spoiled: roll it
+    back) when another run of the same job and time holds the key. On PostgreSQL a concurrent
+    run's insert waits here until the first commits or rolls back."""
+    await session.flush()  # the run's own rows first: a failure below is the fence's alone
+    session.add(
+        JobRun(
+            job=job,
+            scheduled_for=scheduled_for.astimezone(UTC),
+            started_at=now,
+            runner=runner[:80],
+        )
+    )
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise AlreadyRanError(job) from error

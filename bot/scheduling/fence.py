@@ -17,12 +17,13 @@ from typing import Any, TypeVar
 
 from bot.core.clock import Clock
 from bot.scheduling.leader import Leadership
-from db.engine import SessionMaker
-from db.job_runs import claim_run
+from db.engine import AsyncSession, SessionMaker
+from db.job_runs import AlreadyRanError, claim_run, record_run
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Record = Callable[[AsyncSession], Awaitable[None]]
 
 PLANNED_RUN: ContextVar[datetime | None] = ContextVar("planned_run", default=None)
 
@@ -89,3 +90,27 @@ class Fence:
             return await run()
 
         return fenced
+
+    async def within(
+        self, job: str, planned: datetime, run: Callable[[Record], Awaitable[T]]
+    ) -> T | None:
+        """Run `run`, which adds the fence row (the `Record` it is given) to its own
+        transaction: the run and its fence are committed together or not at all, so a run
+        cut off before its commit leaves no row behind to stop the catch-up. None when this
+        replica does not lead or another run of `job` for `planned` was recorded first."""
+        if not await self.leadership.confirm():
+            logger.warning("Not the leader any more: %s of %s is left to the leader", job, planned)
+            return None
+
+        async def record(session: AsyncSession) -> None:
+            await record_run(
+                session, job=job, scheduled_for=planned, runner=self.runner, now=self.clock.now()
+            )
+
+        try:
+            result = await run(record)
+        except AlreadyRanError:
+            logger.info("%s planned for %s already ran elsewhere: skipped", job, planned)
+            return None
+        self.runs[job] = self.runs.get(job, 0) + 1
+        return result

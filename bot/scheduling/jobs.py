@@ -27,6 +27,7 @@ from bot.reporting.rounds import resume_rounds
 from bot.risk.alerts import enqueue_chair_alerts
 from bot.risk.digest import enqueue_weekly_digest
 from bot.risk.rules import RiskThresholds
+from bot.scheduling.fence import PLANNED_RUN, Record
 from bot.scheduling.reminders import (
     ScanResult,
     enqueue_deadline_reminders,
@@ -157,7 +158,19 @@ class Jobs:
         async with self.session_maker() as session:
             return await load_calendar(session, self.settings.tz)
 
-    async def scheduled_round(self) -> int:
+    async def fenced_round(self, planned: datetime | None = None) -> int:
+        """The weekly round as the scheduler (or the catch-up, for `planned`) runs it: recorded
+        in one transaction with its fence row, so two leaders never both make it and a leader
+        killed before the commit leaves it to the catch-up."""
+        if self.fence is None:
+            return await self.scheduled_round()
+        planned = planned or PLANNED_RUN.get() or self.clock.now().replace(second=0, microsecond=0)
+        requests = await self.fence.within(
+            "round", planned, lambda record: self.scheduled_round(fence=record)
+        )
+        return requests or 0
+
+    async def scheduled_round(self, fence: Record | None = None) -> int:
         """The weekly round; on a day off its messages wait for the next working morning."""
         usecases = UseCaseContext(
             session_maker=self.session_maker,
@@ -166,7 +179,7 @@ class Jobs:
             i18n=self.i18n,
             signals=self,
         )
-        outcome = await request_round(usecases, actor=None, trigger="schedule")
+        outcome = await request_round(usecases, actor=None, trigger="schedule", fence=fence)
         assert not isinstance(outcome, Refused)  # only a department code can be refused
         return len(outcome.requests)
 
@@ -265,7 +278,7 @@ class Jobs:
             logger.info("Catching up the status round due at %s", last_fire)
             # The same fence as the scheduled run's: a leader that fired it just before a
             # takeover and this catch-up never both make the round.
-            await self.once("round", last_fire, self.scheduled_round)
+            await self.fenced_round(last_fire)
         digest = self.settings.digest_schedule
         last_digest = previous_fire_time(digest.trigger(self.settings.tz), now, timedelta(days=7))
         local_week = now.astimezone(self.settings.tz).isocalendar()[:2]
@@ -296,9 +309,7 @@ def build_scheduler(jobs: Jobs, schedule: WeeklyTime) -> AsyncIOScheduler:
         executors={"default": planned_time_executor()},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
-    scheduler.add_job(
-        jobs.scheduled("round", jobs.scheduled_round), schedule.trigger(tz), id="round"
-    )
+    scheduler.add_job(jobs.fenced_round, schedule.trigger(tz), id="round")
     reminder_time = settings.reminder_time
     scheduler.add_job(
         jobs.scheduled("daily_scan", jobs.daily_scan),

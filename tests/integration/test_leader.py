@@ -24,13 +24,13 @@ from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.duties import LeaderDuties
-from bot.scheduling.fence import PLANNED_RUN, Fence, planned_time_executor
+from bot.scheduling.fence import PLANNED_RUN, Fence, Record, planned_time_executor
 from bot.scheduling.jobs import Jobs, LateScheduler, build_scheduler
 from bot.scheduling.leader import PostgresLeader, SoleLeader, asyncpg_dsn
 from bot.scheduling.schedule import ROUND_SCHEDULE_KEY, WeeklyTime
 from db.engine import SessionMaker
 from db.job_runs import claim_run
-from db.models import AppSetting, JobRun
+from db.models import AppSetting, JobRun, StatusRound
 
 needs_postgres = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL is not set"
@@ -361,12 +361,21 @@ async def test_every_scheduled_job_runs_once_when_two_leaders_fire_it(
         jobs = Jobs(
             session_maker=session_maker, i18n=i18n, settings=settings, clock=clock, outbox=outbox
         )
-        for method in ("scheduled_round", "daily_scan", "weekly_digest", "chair_alerts"):
+        for method in ("daily_scan", "weekly_digest", "chair_alerts"):
 
             async def effect(name: str = method, **_: object) -> None:
                 effects[name] += 1
 
             monkeypatch.setattr(jobs, method, effect)
+
+        async def round_effect(fence: Record | None = None) -> None:
+            async with session_maker() as session:  # the round's transaction, fence and all
+                if fence is not None:
+                    await fence(session)
+                await session.commit()
+            effects["scheduled_round"] += 1
+
+        monkeypatch.setattr(jobs, "scheduled_round", round_effect)
         jobs.fence = Fence(
             session_maker=session_maker, leadership=SoleLeader(), clock=clock, runner=runner
         )
@@ -419,3 +428,42 @@ async def test_a_deposed_leader_stops_its_scheduler_and_outbox_at_once(
     await until(deposed)
     assert scheduler.scheduler is None and not running.running
     await duties.settle()  # the outbox stopped and gave its claims back
+
+
+async def test_two_leaders_firing_the_weekly_round_make_one_round(
+    session_maker: SessionMaker, settings: Settings, clock: FrozenClock, i18n: I18n
+) -> None:
+    def replica(runner: str) -> Jobs:
+        jobs = Jobs(session_maker=session_maker, i18n=i18n, settings=settings, clock=clock)
+        jobs.fence = Fence(
+            session_maker=session_maker, leadership=SoleLeader(), clock=clock, runner=runner
+        )
+        return jobs
+
+    planned = datetime(2025, 3, 3, 5, 0, tzinfo=UTC)
+    await asyncio.gather(replica("a").fenced_round(planned), replica("b").fenced_round(planned))
+    async with session_maker() as session:
+        assert len((await session.exec(select(StatusRound))).all()) == 1
+        assert len((await session.exec(select(JobRun))).all()) == 1
+
+
+async def test_a_round_cut_off_before_its_commit_leaves_no_fence_behind(
+    session_maker: SessionMaker, settings: Settings, clock: FrozenClock, i18n: I18n
+) -> None:
+    """The fence row is in the round's own transaction: a leader killed before the round was
+    committed leaves nothing that would stop the next leader's catch-up."""
+    fence = Fence(session_maker=session_maker, leadership=SoleLeader(), clock=clock, runner="a")
+    planned = datetime(2025, 3, 3, 5, 0, tzinfo=UTC)
+
+    async def cut_off(record: Record) -> None:
+        async with session_maker() as session:
+            await record(session)
+            raise ConnectionResetError("the process died here")
+
+    with pytest.raises(ConnectionResetError):
+        await fence.within("round", planned, cut_off)
+    jobs = Jobs(session_maker=session_maker, i18n=i18n, settings=settings, clock=clock)
+    jobs.fence = fence
+    await jobs.fenced_round(planned)
+    async with session_maker() as session:
+        assert len((await session.exec(select(StatusRound))).all()) == 1
