@@ -34,7 +34,10 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.ratelimit import RateLimiter, Sleep
 from bot.core.supervise import keep_trying
 from bot.delivery.worker import DeliveryWorker
+from bot.scheduling.duties import OUTBOX_NOTICE, LeaderDuties
+from bot.scheduling.fence import Fence
 from bot.scheduling.jobs import Jobs, LateScheduler
+from bot.scheduling.leader import Leadership, SoleLeader, leadership_for
 from bot.telegram.heartbeat import PollHeartbeat, PollingStarted
 from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.input import CleanInputMiddleware
@@ -116,6 +119,7 @@ class BotSignals:
     def __init__(self, dispatcher: Dispatcher, outbox: DeliveryWorker) -> None:
         self.dispatcher = dispatcher
         self.outbox = outbox
+        self._announcing: set[asyncio.Task[None]] = set()
 
     def alert_soon(self) -> None:
         jobs: Jobs | None = self.dispatcher.get("jobs")
@@ -123,7 +127,21 @@ class BotSignals:
             jobs.alert_soon()
 
     def wake_outbox(self) -> None:
+        """The outbox runs on the leader: a follower tells it over the database (without
+        the notice the leader's worker still finds the rows within its idle interval)."""
         self.outbox.wake()
+        leadership: Leadership | None = self.dispatcher.get("leadership")
+        if leadership is not None and not leadership.leading:
+            task = asyncio.get_running_loop().create_task(self._tell_leader(leadership))
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
+
+    @staticmethod
+    async def _tell_leader(leadership: Leadership) -> None:
+        try:
+            await leadership.announce(OUTBOX_NOTICE)
+        except Exception as error:  # the leader's idle pass picks the rows up anyway
+            logger.warning("Could not wake the leader's outbox: %s", error)
 
 
 def policy(settings: Settings) -> Policy:
@@ -180,9 +198,8 @@ def create_dispatcher(
 async def _on_startup(
     bot: Bot,
     i18n: I18n,
-    outbox: DeliveryWorker,
-    jobs: Jobs,
-    scheduler: LateScheduler,
+    leadership: Leadership,
+    duties: LeaderDuties,
     dispatcher: Dispatcher,
 ) -> None:
     # All before the first getUpdates (polling reuses the cached getMe), but independent of
@@ -193,10 +210,20 @@ async def _on_startup(
     polling = PollingStarted()
     bot.session.middleware(polling)
     dispatcher["background_tasks"] = [
-        asyncio.create_task(keep_trying("Outbox worker", outbox.run), name="outbox"),
-        asyncio.create_task(after_first_poll(polling, jobs, scheduler), name="catch-up"),
+        asyncio.create_task(lead(polling.event, leadership, duties), name="leadership"),
     ]
     logger.info("Bot @%s is up", me.username)
+
+
+async def lead(ready: asyncio.Event, leadership: Leadership, duties: LeaderDuties) -> None:
+    """Once the bot takes updates (polling: the first getUpdates is out), stand for leader
+    (on SQLite: lead at once); the leader runs the outbox, the scheduler and the catch-up
+    (bot/scheduling/duties.py)."""
+    await ready.wait()
+    try:
+        await keep_trying("Leadership", lambda: leadership.run(duties))
+    finally:
+        duties.stop()
 
 
 async def after_first_poll(polling: PollingStarted, jobs: Jobs, scheduler: LateScheduler) -> None:
@@ -207,12 +234,16 @@ async def after_first_poll(polling: PollingStarted, jobs: Jobs, scheduler: LateS
     await keep_trying("Start-up catch-up", jobs.catch_up)
 
 
-async def _on_shutdown(dispatcher: Dispatcher, jobs: Jobs, scheduler: LateScheduler) -> None:
+async def _on_shutdown(
+    dispatcher: Dispatcher, jobs: Jobs, scheduler: LateScheduler, duties: LeaderDuties
+) -> None:
+    duties.stop()
     scheduler.shutdown()
     tasks: list[asyncio.Task[None]] = dispatcher.workflow_data.pop("background_tasks", [])
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await duties.settle()
     await jobs.settle()
 
 
@@ -244,6 +275,10 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
         session_maker=session_maker, i18n=i18n, settings=settings, clock=clock, outbox=outbox
     )
     outbox.on_unreachable = jobs.notify_unreachable
+    leadership = leadership_for(settings.database_url)
+    jobs.fence = Fence(
+        session_maker=session_maker, leadership=leadership, clock=clock, runner=outbox.worker_id
+    )
     dispatcher = create_dispatcher(
         settings=settings,
         session_maker=session_maker,
@@ -253,7 +288,12 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
         jobs=jobs,
     )
     dispatcher["i18n"] = i18n
-    dispatcher["scheduler"] = LateScheduler(jobs)
+    # One replica (SQLite: the only one) leads; /schedule on any replica reaches it.
+    announce = None if isinstance(leadership, SoleLeader) else leadership.announce
+    scheduler = LateScheduler(jobs, announce=announce)
+    dispatcher["scheduler"] = scheduler
+    dispatcher["leadership"] = leadership
+    dispatcher["duties"] = LeaderDuties(jobs, scheduler, outbox)
     return Application(settings, engine, bot, dispatcher, i18n, outbox)
 
 
