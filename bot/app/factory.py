@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -25,12 +27,14 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import LinkPreviewOptions, User
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
 from bot.core.clock import Clock, SystemClock
+from bot.core.metrics import OUTBOX
 from bot.core.ratelimit import RateLimiter, Sleep
 from bot.core.supervise import keep_trying
 from bot.delivery.worker import DeliveryWorker
@@ -46,12 +50,17 @@ from bot.usecases.dashboard import dashboard_readers
 from bot.usecases.ports import UseCaseContext
 from bot.web.app import create_web_app
 from bot.web.menu import offer_dashboard
+from bot.web.operations import Collector, Probe, add_operations
 from bot.web.server import WebServer
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
-from db.migrate import upgrade
+from db.migrate import current_revisions, expected_heads, upgrade
+from db.outbox import outbox_counts
 from db.reach import wait_for_database
 from handlers import get_routers
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -143,13 +152,15 @@ def create_dispatcher(
     clock: Clock,
     outbox: DeliveryWorker,
     jobs: Jobs | None = None,
+    chat_locks: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     storage = DatabaseStorage(session_maker)
     dispatcher = Dispatcher(
         storage=storage,
         # One update at a time per person: a quick second tap must see the first one's state.
-        # Each update is one storage step: the dialog row read once, written once.
-        events_isolation=StepIsolation(storage),
+        # Each update is one storage step: the dialog row read once, written once. The lock
+        # is in memory for one process, in Redis (`chat_locks`) across webhook replicas.
+        events_isolation=StepIsolation(storage, chat_locks),
         settings=settings,
         clock=clock,
         session_maker=session_maker,
@@ -184,13 +195,20 @@ async def _on_startup(
     scheduler: LateScheduler,
     dispatcher: Dispatcher,
 ) -> None:
-    # All before the first getUpdates (polling reuses the cached getMe), but independent of
-    # each other: sent together, one round trip instead of five.
-    _, _, me = await asyncio.gather(
-        bot.delete_webhook(drop_pending_updates=False), set_default_menus(bot, i18n), bot.me()
-    )
+    settings: Settings = dispatcher["settings"]
     polling = PollingStarted()
-    bot.session.middleware(polling)
+    if settings.bot_mode == "webhook":
+        # The webhook stays registered (`python -m bot webhook set`): deleting it would stop
+        # Telegram delivering to the other replicas. No getUpdates to wait for.
+        _, me = await asyncio.gather(set_default_menus(bot, i18n), bot.me())
+        polling.event.set()
+    else:
+        # All before the first getUpdates (polling reuses the cached getMe), but independent
+        # of each other: sent together, one round trip instead of five.
+        _, _, me = await asyncio.gather(
+            bot.delete_webhook(drop_pending_updates=False), set_default_menus(bot, i18n), bot.me()
+        )
+        bot.session.middleware(polling)
     dispatcher["background_tasks"] = [
         asyncio.create_task(keep_trying("Outbox worker", outbox.run), name="outbox"),
         asyncio.create_task(after_first_poll(polling, jobs, scheduler), name="catch-up"),
@@ -223,9 +241,12 @@ class Application:
     dispatcher: Dispatcher
     i18n: I18n
     outbox: DeliveryWorker
+    redis: Redis | None = None  # webhook mode only: update claims and chat locks
 
     async def close(self) -> None:
         await self.bot.session.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
 
 
@@ -243,6 +264,12 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
         session_maker=session_maker, i18n=i18n, settings=settings, clock=clock, outbox=outbox
     )
     outbox.on_unreachable = jobs.notify_unreachable
+    redis = create_redis(settings)
+    chat_locks = None
+    if redis is not None:
+        from bot.telegram.replica_isolation import ReplicaIsolation
+
+        chat_locks = ReplicaIsolation(redis, prefix=REDIS_PREFIX)
     dispatcher = create_dispatcher(
         settings=settings,
         session_maker=session_maker,
@@ -250,14 +277,71 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
         clock=clock,
         outbox=outbox,
         jobs=jobs,
+        chat_locks=chat_locks,
     )
     dispatcher["i18n"] = i18n
     dispatcher["scheduler"] = LateScheduler(jobs)
-    return Application(settings, engine, bot, dispatcher, i18n, outbox)
+    return Application(settings, engine, bot, dispatcher, i18n, outbox, redis)
+
+
+REDIS_PREFIX = "roadmap"
+REDIS_TIMEOUT = 5.0  # seconds: a Redis that does not answer is down, and the update is retried
+
+
+def create_redis(settings: Settings) -> Redis | None:
+    """The Redis client of webhook mode; None when polling (one process needs no Redis).
+    Nothing connects until the first command."""
+    if settings.bot_mode != "webhook" or settings.redis_url is None:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        health_check_interval=30,
+    )
+
+
+def readiness_probes(application: Application) -> dict[str, Probe]:
+    """What /readyz asks: the database at this code's schema, and Redis when it is used."""
+
+    async def database() -> str | None:
+        current = await current_revisions(application.engine)
+        expected = expected_heads()
+        if current != expected:
+            return f"schema at {sorted(current)}, this version needs {sorted(expected)}"
+        return None
+
+    probes: dict[str, Probe] = {"database": database}
+    redis = application.redis
+    if redis is not None:
+
+        async def ping() -> str | None:
+            return None if await redis.ping() else "no PONG"
+
+        probes["redis"] = ping
+    return probes
+
+
+def outbox_collector(application: Application) -> Collector:
+    session_maker = application.dispatcher["session_maker"]
+
+    async def collect() -> None:
+        async with session_maker() as session:
+            counts = await outbox_counts(session)
+        for state in OUTBOX_STATES:
+            OUTBOX.set(counts.get(state, 0), state=state)
+
+    return collect
+
+
+OUTBOX_STATES = ("pending", "sent", "failed", "dropped")
 
 
 def create_web_server(application: Application) -> WebServer | None:
-    """The dashboard beside polling when PUBLIC_URL is set; None keeps the bot as it was."""
+    """The dashboard, /healthz and /metrics beside polling when PUBLIC_URL is set, and
+    Telegram's webhook in webhook mode; None (no PUBLIC_URL) keeps the bot as it was."""
     settings = application.settings
     if settings.public_url is None:
         return None
@@ -266,6 +350,20 @@ def create_web_server(application: Application) -> WebServer | None:
         token=settings.bot_token.get_secret_value(),
         max_age=timedelta(seconds=settings.miniapp_max_age),
     )
+    add_operations(app, readiness_probes(application), (outbox_collector(application),))
+    if settings.bot_mode == "webhook":
+        from bot.telegram.update_claims import UpdateClaims
+        from bot.web.webhook import add_webhook
+
+        assert application.redis is not None and settings.webhook_secret is not None
+        add_webhook(
+            app,
+            path=settings.webhook_path,
+            dispatcher=application.dispatcher,
+            bot=application.bot,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            claims=UpdateClaims(application.redis, prefix=f"{REDIS_PREFIX}:update:"),
+        )
     return WebServer(app, settings.web_host, settings.web_port)
 
 
@@ -326,6 +424,53 @@ def freeze_startup_heap() -> None:
     objects are anyway."""
     gc.freeze()
     gc.enable()
+
+
+def _workflow(application: Application) -> dict[str, Any]:
+    """What the dispatcher's start-up and shut-down handlers are given, as polling gives it."""
+    dispatcher, bot = application.dispatcher, application.bot
+    return {"bot": bot, "bots": [bot], "dispatcher": dispatcher, **dispatcher.workflow_data}
+
+
+async def start_webhook(application: Application) -> WebServer:
+    """The dispatcher's start-up (menus, outbox, scheduler), then the web server: Telegram's
+    updates are accepted only once the bot is ready for them."""
+    await application.dispatcher.emit_startup(**_workflow(application))
+    web = create_web_server(application)
+    assert web is not None  # webhook mode requires PUBLIC_URL (Settings)
+    await web.start()
+    url = application.settings.dashboard_url
+    if url is not None:
+        readers = await dashboard_readers(application.dispatcher["usecases"])
+        await offer_dashboard(application.bot, application.i18n, readers, url)
+    return web
+
+
+async def stop_webhook(application: Application, web: WebServer) -> None:
+    """Stop taking updates (those being handled finish; Telegram sends the rest to another
+    replica), then the dispatcher's shut-down. The webhook itself stays registered."""
+    await web.stop()
+    await application.dispatcher.emit_shutdown(**_workflow(application))
+
+
+async def run_webhook(settings: Settings) -> None:
+    clock = SystemClock()
+    application = await create_application(settings, clock)
+    freeze_startup_heap()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stopping.set)
+    try:
+        await wait_for_telegram(application.bot)
+        web = await start_webhook(application)
+        logger.info("Webhook mode: updates arrive at %s", settings.webhook_path)
+        try:
+            await stopping.wait()
+        finally:
+            await stop_webhook(application, web)
+    finally:
+        await application.close()
 
 
 async def run_polling(settings: Settings) -> None:
