@@ -100,8 +100,8 @@ async def enqueue(
 async def outbox_counts(session: AsyncSession) -> dict[str, int]:
     """How many notifications are in each state (pending, sent, failed, dropped): the
     metrics' view of the outbox."""
-    from sqlalchemy import func, select
+    from sqlmodel import col, func, select
 
-    statement = select(_TABLE.c.state, func.count()).group_by(_TABLE.c.state)
-    rows = (await session.execute(statement)).all()
+    statement = select(Notification.state, func.count()).group_by(col(Notification.state))
+    rows = (await session.exec(statement)).all()
     return {str(state): int(count) for state, count in rows}

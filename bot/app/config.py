@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_path: str = "/telegram/webhook"
     redis_url: str | None = None
+    redis_prefix: str = Field(default="roadmap", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")  # keys' names
 
     @field_validator("round_schedule", "digest_schedule", mode="before")
     @classmethod

@@ -269,7 +269,7 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     if redis is not None:
         from bot.telegram.replica_isolation import ReplicaIsolation
 
-        chat_locks = ReplicaIsolation(redis, prefix=REDIS_PREFIX)
+        chat_locks = ReplicaIsolation(redis, prefix=settings.redis_prefix)
     dispatcher = create_dispatcher(
         settings=settings,
         session_maker=session_maker,
@@ -284,7 +284,6 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     return Application(settings, engine, bot, dispatcher, i18n, outbox, redis)
 
 
-REDIS_PREFIX = "roadmap"
 REDIS_TIMEOUT = 5.0  # seconds: a Redis that does not answer is down, and the update is retried
 
 
@@ -362,7 +361,7 @@ def create_web_server(application: Application) -> WebServer | None:
             dispatcher=application.dispatcher,
             bot=application.bot,
             secret_token=settings.webhook_secret.get_secret_value(),
-            claims=UpdateClaims(application.redis, prefix=f"{REDIS_PREFIX}:update:"),
+            claims=UpdateClaims(application.redis, prefix=f"{settings.redis_prefix}:update:"),
         )
     return WebServer(app, settings.web_host, settings.web_port)
 

@@ -18,7 +18,7 @@ from aiogram.fsm.storage.redis import RedisEventIsolation
 from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
 
-from bot.telegram.update_claims import CoordinationUnavailableError
+from bot.core.faults import CoordinationUnavailableError
 
 logger = logging.getLogger(__name__)
 

@@ -21,17 +21,14 @@ import logging
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.core.faults import CoordinationUnavailableError
+
 logger = logging.getLogger(__name__)
 
 DONE_TTL = 24 * 3600  # seconds: Telegram keeps an undelivered update at most a day
 HANDLING_TTL = 120  # seconds: Telegram waits 60 s for an answer, then sends the update again
 _HANDLING = b"handling"
 _DONE = b"done"
-
-
-class CoordinationUnavailableError(Exception):
-    """Redis did not answer (a claim or a per-chat lock): the update is refused with a 503 so
-    Telegram sends it again."""
 
 
 class Claim(enum.Enum):

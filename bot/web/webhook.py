@@ -26,8 +26,9 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.core.faults import CoordinationUnavailableError
 from bot.core.metrics import UPDATE_SECONDS, UPDATES
-from bot.telegram.update_claims import Claim, CoordinationUnavailableError, UpdateClaims
+from bot.telegram.update_claims import Claim, UpdateClaims
 
 logger = logging.getLogger(__name__)
 

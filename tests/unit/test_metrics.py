@@ -1,0 +1,63 @@
+"""The hand-written Prometheus registry: the text format Prometheus parses (HELP, TYPE,
+escaped labels, cumulative histogram buckets with +Inf, _sum and _count), and the mistakes it
+refuses (wrong labels, a counter going down, a name declared twice differently)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.metrics import REGISTRY, Registry
+
+
+def test_counters_gauges_and_histograms_render_in_prometheus_text() -> None:
+    registry = Registry()
+    updates = registry.counter("t_updates_total", "Updates.", ("type", "outcome"))
+    leader = registry.gauge("t_leader", "Leader.")
+    latency = registry.histogram("t_seconds", "Latency.", buckets=(0.1, 1.0))
+    updates.inc(type="message", outcome="handled")
+    updates.inc(2, type="message", outcome="handled")
+    updates.inc(type='call"back\\', outcome="failed")
+    leader.set(1)
+    for value in (0.05, 0.5, 3.0):
+        latency.observe(value)
+    text = registry.render()
+    assert text.endswith("\n")
+    lines = text.splitlines()
+    assert "# HELP t_updates_total Updates." in lines
+    assert "# TYPE t_updates_total counter" in lines
+    assert 't_updates_total{type="message",outcome="handled"} 3' in lines
+    assert 't_updates_total{type="call\\"back\\\\",outcome="failed"} 1' in lines
+    assert "# TYPE t_leader gauge" in lines and "t_leader 1" in lines
+    assert "# TYPE t_seconds histogram" in lines
+    assert 't_seconds_bucket{le="0.1"} 1' in lines
+    assert 't_seconds_bucket{le="1"} 2' in lines
+    assert 't_seconds_bucket{le="+Inf"} 3' in lines
+    assert "t_seconds_sum 3.55" in lines
+    assert "t_seconds_count 3" in lines
+    assert updates.value(type="message", outcome="handled") == 3
+    assert latency.count() == 3
+
+
+def test_the_registry_refuses_mistakes() -> None:
+    registry = Registry()
+    counter = registry.counter("t_total", "A counter.", ("kind",))
+    with pytest.raises(ValueError, match="labels"):
+        counter.inc(other="x")
+    with pytest.raises(ValueError, match="only grows"):
+        counter.inc(-1, kind="x")
+    assert registry.counter("t_total", "Again.", ("kind",)) is counter  # the same one
+    with pytest.raises(ValueError, match="twice"):
+        registry.gauge("t_total", "A gauge now.")
+
+
+def test_the_bot_declares_what_the_operator_watches() -> None:
+    text = REGISTRY.render()
+    for name in (
+        "roadmap_updates_total",
+        "roadmap_update_handling_seconds",
+        "roadmap_outbox_notifications",
+        "roadmap_telegram_rate_limited_total",
+        "roadmap_scheduled_job_runs_total",
+        "roadmap_leader",
+    ):
+        assert f"# TYPE {name} " in text
