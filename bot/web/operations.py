@@ -38,7 +38,7 @@ async def _run(probe: Probe) -> str | None:
         async with asyncio.timeout(PROBE_TIMEOUT):
             return await probe()
     except TimeoutError:
-        return f"no answer within {PROBE_TIMEOUT:.0f} s"
+        return f"no answer within {PROBE_TIMEOUT:g} s"
     except Exception as error:  # whatever a driver raises, the dependency is not ready
         return f"{type(error).__name__}: {first_line(error)}"
 
