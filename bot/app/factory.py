@@ -45,6 +45,7 @@ from bot.telegram.input import CleanInputMiddleware
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import guard_of, install_guard
+from bot.telegram.update_metrics import UpdateMetricsMiddleware
 from bot.usecases.caller import Policy
 from bot.usecases.dashboard import dashboard_readers
 from bot.usecases.ports import UseCaseContext
@@ -178,6 +179,7 @@ def create_dispatcher(
         signals=BotSignals(dispatcher, outbox),
         thresholds=settings.risk_thresholds,
     )
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware())
     dispatcher.update.outer_middleware(CleanInputMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))
     PersonI18nMiddleware(i18n).setup(dispatcher)

@@ -182,11 +182,12 @@ REGISTRY = Registry()
 # The bot's metrics, declared here so every part increments the same ones.
 UPDATES = REGISTRY.counter(
     "roadmap_updates_total",
-    "Telegram updates by type and outcome (handled, duplicate, failed, unavailable).",
+    "Telegram updates by type and outcome: handled, failed (a handler raised), and in webhook "
+    "mode duplicate, busy, unavailable (Redis), malformed.",
     ("type", "outcome"),
 )
 UPDATE_SECONDS = REGISTRY.histogram(
-    "roadmap_update_handling_seconds", "Time from receiving an update to answering Telegram."
+    "roadmap_update_handling_seconds", "Time the dispatcher spends on one update."
 )
 OUTBOX = REGISTRY.gauge(
     "roadmap_outbox_notifications",

@@ -16,7 +16,6 @@ rather than lost, and a chat's updates keep their order. The answers:
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -27,7 +26,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.core.faults import CoordinationUnavailableError
-from bot.core.metrics import UPDATE_SECONDS, UPDATES
+from bot.core.metrics import UPDATES
 from bot.telegram.update_claims import Claim, UpdateClaims
 
 logger = logging.getLogger(__name__)
@@ -50,20 +49,18 @@ class ClaimedUpdateHandler(SimpleRequestHandler):
         """The application closes the bot's session when it stops, not the web server."""
 
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
-        started = time.perf_counter()
         try:
             payload = await request.json(loads=bot.session.json_loads)
             update = Update.model_validate(payload, context={"bot": bot})
         except (ValueError, ValidationError):
             UPDATES.inc(type="unknown", outcome="malformed")
             return web.Response(status=400, text="not a Telegram update")
-        kind = _update_type(payload)
         outcome, response = await self._claimed(bot, update)
-        UPDATES.inc(type=kind, outcome=outcome)
-        UPDATE_SECONDS.observe(time.perf_counter() - started)
+        if outcome is not None:  # dispatched updates are counted by UpdateMetricsMiddleware
+            UPDATES.inc(type=_update_type(payload), outcome=outcome)
         return response
 
-    async def _claimed(self, bot: Bot, update: Update) -> tuple[str, web.Response]:
+    async def _claimed(self, bot: Bot, update: Update) -> tuple[str | None, web.Response]:
         try:
             claim = await self.claims.claim(update.update_id)
         except CoordinationUnavailableError as error:
@@ -84,9 +81,9 @@ class ClaimedUpdateHandler(SimpleRequestHandler):
         except Exception:
             await self.claims.release(update.update_id)
             logger.exception("Update %s failed; Telegram will send it again", update.update_id)
-            return "failed", web.Response(status=500, text="update failed")
+            return None, web.Response(status=500, text="update failed")
         await self.claims.done(update.update_id)
-        return "handled", web.Response(body=self._build_response_writer(bot=bot, result=result))
+        return None, web.Response(body=self._build_response_writer(bot=bot, result=result))
 
 
 def _unavailable() -> web.Response:

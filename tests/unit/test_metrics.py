@@ -61,3 +61,44 @@ def test_the_bot_declares_what_the_operator_watches() -> None:
         "roadmap_leader",
     ):
         assert f"# TYPE {name} " in text
+
+
+async def test_the_dispatcher_counts_each_update_by_type_and_outcome() -> None:
+    from aiogram import Dispatcher
+    from aiogram.types import Update
+
+    from bot.core.metrics import UPDATE_SECONDS, UPDATES
+    from bot.telegram.update_metrics import UpdateMetricsMiddleware
+    from tests.helpers.mocked_bot import MockedBot
+
+    dispatcher = Dispatcher()
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware())
+
+    @dispatcher.message()
+    async def answer(message: object) -> None:
+        if getattr(message, "text", "") == "boom":
+            raise RuntimeError("a bug")
+
+    def update(update_id: int, text: str) -> Update:
+        return Update.model_validate(
+            {
+                "update_id": update_id,
+                "message": {
+                    "message_id": 1,
+                    "date": 1_700_000_000,
+                    "chat": {"id": 1, "type": "private"},
+                    "text": text,
+                },
+            }
+        )
+
+    handled = UPDATES.value(type="message", outcome="handled")
+    failed = UPDATES.value(type="message", outcome="failed")
+    timed = UPDATE_SECONDS.count()
+    bot = MockedBot()
+    await dispatcher.feed_update(bot, update(1, "hello"))
+    with pytest.raises(RuntimeError):
+        await dispatcher.feed_update(bot, update(2, "boom"))
+    assert UPDATES.value(type="message", outcome="handled") == handled + 1
+    assert UPDATES.value(type="message", outcome="failed") == failed + 1
+    assert UPDATE_SECONDS.count() == timed + 2
