@@ -102,3 +102,34 @@ async def test_the_dispatcher_counts_each_update_by_type_and_outcome() -> None:
     assert UPDATES.value(type="message", outcome="handled") == handled + 1
     assert UPDATES.value(type="message", outcome="failed") == failed + 1
     assert UPDATE_SECONDS.count() == timed + 2
+
+
+def test_each_scheduled_job_run_is_counted() -> None:
+    from datetime import UTC, datetime
+
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+
+    from bot.core.metrics import JOB_RUNS
+    from bot.scheduling.jobs import _count_run
+
+    ran, failed = (
+        JOB_RUNS.value(job="round", outcome="ran"),
+        JOB_RUNS.value(job="round", outcome="failed"),
+    )
+    moment = datetime(2025, 3, 3, 5, tzinfo=UTC)
+    _count_run(JobExecutionEvent(EVENT_JOB_EXECUTED, "round", "default", moment, retval=3))
+    _count_run(
+        JobExecutionEvent(EVENT_JOB_ERROR, "round", "default", moment, exception=OSError("x"))
+    )
+    assert JOB_RUNS.value(job="round", outcome="ran") == ran + 1
+    assert JOB_RUNS.value(job="round", outcome="failed") == failed + 1
+
+
+async def test_the_scheduler_reports_its_runs_to_the_counter(jobs: object) -> None:
+    from datetime import time
+
+    from bot.core.weekly import WeeklyTime
+    from bot.scheduling.jobs import _count_run, build_scheduler
+
+    scheduler = build_scheduler(jobs, WeeklyTime(("mon",), time(10)))  # type: ignore[arg-type]
+    assert any(listener[0] is _count_run for listener in scheduler._listeners)
