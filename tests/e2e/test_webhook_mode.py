@@ -6,6 +6,7 @@ and /healthz, /readyz and /metrics on the same server."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -201,3 +202,29 @@ async def test_health_readiness_and_metrics_on_the_webhook_server(
         )
         assert any(line.startswith("roadmap_update_handling_seconds_count") for line in lines)
         assert "# TYPE roadmap_leader gauge" in lines
+
+
+async def test_two_replicas_one_chat_in_order_and_every_update_once(
+    live_settings: Settings, clock: FrozenClock, emulator: BotApiEmulator
+) -> None:
+    """Two replicas on one database and Redis, Telegram's attempts alternating between them,
+    and each update also sent to both at once (a load balancer's retry racing the first)."""
+    async with webhook_bot(live_settings, clock, emulator, replicas=2) as running:
+        deliverer = running.deliverer
+        await tap(emulator, ADMIN_ID, await say(emulator, ADMIN_ID, "/start"), "Русский")
+        await say(emulator, ADMIN_ID, "/adddept edu Білім басқармасы | Управление образования")
+        await emulator.wait_idle()
+        sent = len(emulator.messages(ADMIN_ID))
+
+        emulator.send_text(ADMIN_ID, "/help")
+        update = emulator.queued_updates()[0]
+        both = await asyncio.gather(
+            deliverer.post(update, replica=0), deliverer.post(update, replica=1)
+        )
+        assert 200 in both and set(both) <= {200, 503}  # the other: a duplicate, or busy
+        await emulator.wait_idle()
+        assert len(emulator.messages(ADMIN_ID)) == sent + 1  # answered once
+        assert {url.rsplit(":", 1)[1] for url in deliverer.base_urls} == {
+            str(replica.web.port) for replica in running.replicas
+        }
+        assert [failed.summary() for failed in emulator.errors] == []

@@ -55,7 +55,9 @@ def chat_of(update: dict[str, Any]) -> int:
 @dataclass
 class WebhookDeliverer:
     emulator: BotApiEmulator
-    base_url: str  # where the bot really listens; the webhook URL's path is kept
+    # Where the bot's replicas really listen (the webhook URL's path is kept): attempts go to
+    # each in turn, so a retry reaches another replica, as behind a load balancer.
+    base_urls: list[str]
     timeout: float = 10.0  # Telegram waits about a minute; tests have less patience
     retry_delay: float = 0.02
     attempts: list[Attempt] = field(default_factory=list)
@@ -67,12 +69,18 @@ class WebhookDeliverer:
     _stopping: bool = False
     _http: ClientSession | None = None
 
+    _turn: int = 0
+
     @property
     def url(self) -> str:
+        """The first replica's webhook address."""
+        return self._url(0)
+
+    def _url(self, replica: int) -> str:
         webhook = self.emulator.webhook
         if not webhook or not webhook.get("url"):
             raise RuntimeError("no webhook set: run `python -m bot webhook set` first")
-        return self.base_url + urlsplit(webhook["url"]).path
+        return self.base_urls[replica % len(self.base_urls)] + urlsplit(webhook["url"]).path
 
     @property
     def secret(self) -> str:
@@ -95,12 +103,19 @@ class WebhookDeliverer:
         if self._http is not None:
             await self._http.close()
 
-    async def post(self, update: dict[str, Any], *, secret: str | None = None) -> int:
-        """One POST of `update`, as Telegram makes it; the HTTP status (TIMEOUT for none)."""
+    async def post(
+        self, update: dict[str, Any], *, secret: str | None = None, replica: int | None = None
+    ) -> int:
+        """One POST of `update`, as Telegram makes it, to the given replica or the next in
+        turn; the HTTP status (TIMEOUT for none)."""
         assert self._http is not None, "start() the deliverer first"
         headers = {SECRET_HEADER: self.secret if secret is None else secret}
+        if replica is None:
+            replica, self._turn = self._turn, self._turn + 1
         try:
-            async with self._http.post(self.url, json=update, headers=headers) as response:
+            async with self._http.post(
+                self._url(replica), json=update, headers=headers
+            ) as response:
                 await response.read()
                 status = response.status
         except (TimeoutError, ClientError, OSError):
@@ -189,28 +204,46 @@ def webhook_settings(
 
 
 @dataclass
-class WebhookBot:
+class Replica:
     application: Application
     web: WebServer
+
+
+@dataclass
+class WebhookBot:
+    replicas: list[Replica]
     deliverer: WebhookDeliverer
+
+    @property
+    def application(self) -> Application:
+        return self.replicas[0].application
+
+    @property
+    def web(self) -> WebServer:
+        return self.replicas[0].web
 
 
 @contextlib.asynccontextmanager
 async def webhook_bot(
-    settings: Settings, clock: Clock, emulator: BotApiEmulator, *, register: bool = True
+    settings: Settings, clock: Clock, emulator: BotApiEmulator, *, replicas: int = 1
 ) -> AsyncIterator[WebhookBot]:
-    """The production bot in webhook mode, the webhook registered by the deploy command (as
-    an operator runs it), and Telegram's deliveries from the emulator."""
-    if register:
-        assert await webhook_command(settings, "set", out=lambda _line: None) == 0
-    application = await create_application(settings, clock=clock)
-    application.bot.session = _fast_session(application.bot.session)
-    web = await start_webhook(application)
-    deliverer = WebhookDeliverer(emulator, web.base_url)
-    await deliverer.start()
+    """The production bot in webhook mode (`replicas` of it on one database and Redis, each
+    with its own port), the webhook registered by the deploy command as an operator runs it,
+    and Telegram's deliveries from the emulator."""
+    assert await webhook_command(settings, "set", out=lambda _line: None) == 0
+    running: list[Replica] = []
     try:
-        yield WebhookBot(application, web, deliverer)
+        for _ in range(replicas):
+            application = await create_application(settings, clock=clock)
+            application.bot.session = _fast_session(application.bot.session)
+            running.append(Replica(application, await start_webhook(application)))
+        deliverer = WebhookDeliverer(emulator, [replica.web.base_url for replica in running])
+        await deliverer.start()
+        try:
+            yield WebhookBot(running, deliverer)
+        finally:
+            await deliverer.stop()
     finally:
-        await deliverer.stop()
-        await stop_webhook(application, web)
-        await application.close()
+        for replica in running:
+            await stop_webhook(replica.application, replica.web)
+            await replica.application.close()
