@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -33,8 +32,8 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
+from bot.app.operations import outbox_collector, readiness_probes
 from bot.core.clock import Clock, SystemClock
-from bot.core.metrics import OUTBOX
 from bot.core.ratelimit import RateLimiter, Sleep
 from bot.core.supervise import keep_trying
 from bot.delivery.worker import DeliveryWorker
@@ -51,12 +50,11 @@ from bot.usecases.dashboard import dashboard_readers
 from bot.usecases.ports import UseCaseContext
 from bot.web.app import create_web_app
 from bot.web.menu import offer_dashboard
-from bot.web.operations import Collector, Probe, add_operations
+from bot.web.operations import add_operations
 from bot.web.server import WebServer
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
-from db.migrate import current_revisions, expected_heads, upgrade
-from db.outbox import outbox_counts
+from db.migrate import upgrade
 from db.reach import wait_for_database
 from handlers import get_routers
 
@@ -304,42 +302,6 @@ def create_redis(settings: Settings) -> Redis | None:
     )
 
 
-def readiness_probes(application: Application) -> dict[str, Probe]:
-    """What /readyz asks: the database at this code's schema, and Redis when it is used."""
-
-    async def database() -> str | None:
-        current = await current_revisions(application.engine)
-        expected = expected_heads()
-        if current != expected:
-            return f"schema at {sorted(current)}, this version needs {sorted(expected)}"
-        return None
-
-    probes: dict[str, Probe] = {"database": database}
-    redis = application.redis
-    if redis is not None:
-
-        async def ping() -> str | None:
-            return None if await redis.ping() else "no PONG"
-
-        probes["redis"] = ping
-    return probes
-
-
-def outbox_collector(application: Application) -> Collector:
-    session_maker = application.dispatcher["session_maker"]
-
-    async def collect() -> None:
-        async with session_maker() as session:
-            counts = await outbox_counts(session)
-        for state in OUTBOX_STATES:
-            OUTBOX.set(counts.get(state, 0), state=state)
-
-    return collect
-
-
-OUTBOX_STATES = ("pending", "sent", "failed", "dropped")
-
-
 def create_web_server(application: Application) -> WebServer | None:
     """The dashboard, /healthz and /metrics beside polling when PUBLIC_URL is set, and
     Telegram's webhook in webhook mode; None (no PUBLIC_URL) keeps the bot as it was."""
@@ -351,7 +313,8 @@ def create_web_server(application: Application) -> WebServer | None:
         token=settings.bot_token.get_secret_value(),
         max_age=timedelta(seconds=settings.miniapp_max_age),
     )
-    add_operations(app, readiness_probes(application), (outbox_collector(application),))
+    probes = readiness_probes(application.engine, application.redis)
+    add_operations(app, probes, (outbox_collector(application.dispatcher["session_maker"]),))
     if settings.bot_mode == "webhook":
         from bot.telegram.update_claims import UpdateClaims
         from bot.web.webhook import add_webhook
@@ -425,53 +388,6 @@ def freeze_startup_heap() -> None:
     objects are anyway."""
     gc.freeze()
     gc.enable()
-
-
-def _workflow(application: Application) -> dict[str, Any]:
-    """What the dispatcher's start-up and shut-down handlers are given, as polling gives it."""
-    dispatcher, bot = application.dispatcher, application.bot
-    return {"bot": bot, "bots": [bot], "dispatcher": dispatcher, **dispatcher.workflow_data}
-
-
-async def start_webhook(application: Application) -> WebServer:
-    """The dispatcher's start-up (menus, outbox, scheduler), then the web server: Telegram's
-    updates are accepted only once the bot is ready for them."""
-    await application.dispatcher.emit_startup(**_workflow(application))
-    web = create_web_server(application)
-    assert web is not None  # webhook mode requires PUBLIC_URL (Settings)
-    await web.start()
-    url = application.settings.dashboard_url
-    if url is not None:
-        readers = await dashboard_readers(application.dispatcher["usecases"])
-        await offer_dashboard(application.bot, application.i18n, readers, url)
-    return web
-
-
-async def stop_webhook(application: Application, web: WebServer) -> None:
-    """Stop taking updates (those being handled finish; Telegram sends the rest to another
-    replica), then the dispatcher's shut-down. The webhook itself stays registered."""
-    await web.stop()
-    await application.dispatcher.emit_shutdown(**_workflow(application))
-
-
-async def run_webhook(settings: Settings) -> None:
-    clock = SystemClock()
-    application = await create_application(settings, clock)
-    freeze_startup_heap()
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, stopping.set)
-    try:
-        await wait_for_telegram(application.bot)
-        web = await start_webhook(application)
-        logger.info("Webhook mode: updates arrive at %s", settings.webhook_path)
-        try:
-            await stopping.wait()
-        finally:
-            await stop_webhook(application, web)
-    finally:
-        await application.close()
 
 
 async def run_polling(settings: Settings) -> None:

@@ -24,8 +24,9 @@ from aiohttp import ClientError, ClientSession, ClientTimeout
 from pydantic import SecretStr
 
 from bot.app.config import Settings
-from bot.app.factory import Application, create_application, start_webhook, stop_webhook
+from bot.app.factory import Application, create_application
 from bot.app.webhook_commands import webhook_command
+from bot.app.webhook_mode import start_webhook, stop_webhook
 from bot.core.clock import Clock
 from bot.web.server import WebServer
 from tests.helpers.botapi_emulator import BotApiEmulator
