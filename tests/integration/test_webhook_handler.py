@@ -228,3 +228,40 @@ async def test_a_hung_probe_is_a_failed_one(monkeypatch: pytest.MonkeyPatch) -> 
         return None
 
     assert await operations._run(hung) == "no answer within 0.05 s"
+
+
+async def test_the_errors_router_lets_a_redis_fault_through_and_apologises_for_the_rest(
+    i18n: object,
+) -> None:
+    """The last-line error handler answers a bug with an apology (the update counts as
+    handled), but lets an unavailable Redis escape, so the webhook answers 503 and Telegram
+    sends the update again instead of the person being told to retry."""
+    from aiogram.types import Update
+    from aiogram.utils.i18n import I18n
+
+    from bot.telegram.i18n import PersonI18nMiddleware
+    from handlers import errors
+
+    assert isinstance(i18n, I18n)
+    dispatcher = Dispatcher()
+    PersonI18nMiddleware(i18n).setup(dispatcher)
+    dispatcher.include_router(errors.create_router())
+
+    @dispatcher.message(Command("redis"))
+    async def redis_down(message: Message) -> None:
+        raise CoordinationUnavailableError("connection refused")
+
+    @dispatcher.message()
+    async def bug(message: Message) -> None:
+        raise RuntimeError("a bug")
+
+    bot = MockedBot()
+    update = Update.model_validate(message_update(7, "/redis"), context={"bot": bot})
+    with pytest.raises(CoordinationUnavailableError):
+        await dispatcher.feed_update(bot, update)
+    assert bot.recording.requests == []
+
+    update = Update.model_validate(message_update(8, "hello"), context={"bot": bot})
+    await dispatcher.feed_update(bot, update)
+    (apology,) = bot.recording.requests
+    assert apology.__api_method__ == "sendMessage"
