@@ -151,8 +151,9 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_path(cls, value: str) -> str:
         value = value.strip()
-        if not value.startswith("/") or value.startswith("/app/") or " " in value:
-            raise ValueError("an absolute path outside /app/, e.g. /telegram/webhook")
+        taken = ("/app/", "/healthz", "/readyz", "/metrics")
+        if not value.startswith("/") or value.startswith(taken) or " " in value:
+            raise ValueError("an absolute path of its own, e.g. /telegram/webhook")
         return value
 
     @field_validator("redis_url")

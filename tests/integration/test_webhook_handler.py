@@ -98,6 +98,14 @@ async def test_handled_once_whatever_telegram_repeats(served: Served) -> None:
     assert served.handled == ["hello"]
 
 
+async def test_a_long_update_is_accepted_and_an_oversized_one_refused(served: Served) -> None:
+    long_text = "Жол жөндеу жұмыстары " * 4000  # about 170 KB: beyond the dashboard's limit
+    assert await served.post(message_update(11, long_text)) == 200
+    assert served.handled == [long_text]
+    huge = message_update(12, "x" * (1024 * 1024))
+    assert await served.post(huge) == 413
+
+
 async def test_a_failed_update_is_released_for_telegrams_retry(served: Served) -> None:
     update = message_update(2, "/boom")
     assert await served.post(update) == 500

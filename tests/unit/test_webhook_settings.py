@@ -51,6 +51,7 @@ def test_webhook_mode_complete() -> None:
         ("webhook_secret", "ключ"),
         ("webhook_path", "telegram"),
         ("webhook_path", "/app/hook"),
+        ("webhook_path", "/metrics"),
         ("redis_url", "http://redis:6379"),
         ("redis_prefix", "has space"),
         ("bot_mode", "both"),
