@@ -191,7 +191,7 @@ UPDATE_SECONDS = REGISTRY.histogram(
 )
 OUTBOX = REGISTRY.gauge(
     "roadmap_outbox_notifications",
-    "Outbox rows by state (pending, sending, sent, failed), read at each scrape.",
+    "Outbox rows by state (pending, sent, failed, dropped), read at each scrape.",
     ("state",),
 )
 RATE_LIMITED = REGISTRY.counter(
