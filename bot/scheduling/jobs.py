@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.core.clock import Clock
+from bot.core.metrics import JOB_RUNS
 from bot.delivery.notices import enqueue_failure_notices, enqueue_unreachable_notice
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.rounds import resume_rounds
@@ -296,6 +297,7 @@ class Jobs:
 
 def build_scheduler(jobs: Jobs, schedule: WeeklyTime) -> AsyncIOScheduler:
     """Created inside the running loop, never at import time."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
@@ -334,7 +336,13 @@ def build_scheduler(jobs: Jobs, schedule: WeeklyTime) -> AsyncIOScheduler:
         CronTrigger(hour=NIGHTLY_ALERTS.hour, minute=NIGHTLY_ALERTS.minute, timezone=tz),
         id="alerts_nightly",
     )
+    scheduler.add_listener(_count_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     return scheduler
+
+
+def _count_run(event: Any) -> None:
+    """Each run of a scheduled job, for /metrics (an APScheduler JobExecutionEvent)."""
+    JOB_RUNS.inc(job=str(event.job_id), outcome="failed" if event.exception else "ran")
 
 
 class LateScheduler:
