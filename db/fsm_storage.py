@@ -222,9 +222,10 @@ class StepIsolation(BaseEventIsolation):
     the dispatcher takes this lock before it reads the state and releases it after the
     handlers, so the whole update is one step."""
 
-    def __init__(self, storage: DatabaseStorage) -> None:
+    def __init__(self, storage: DatabaseStorage, locks: BaseEventIsolation | None = None) -> None:
         self.storage = storage
-        self._locks = SimpleEventIsolation()
+        # In one process a lock in memory; across replicas one in Redis (webhook mode).
+        self._locks = locks or SimpleEventIsolation()
 
     @asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:

@@ -440,6 +440,23 @@ class ForecastCache(Table, table=True):
     forecast: str | None = Field(default=None, sa_type=sa.Text)  # JSON, when screened in
 
 
+class JobRun(Table, table=True):
+    """One scheduled run of a job (the round, the daily scan, the digest, the alert scans),
+    inserted before the run does anything: the unique (job, scheduled_for) is the fence that
+    lets one run through when two leaders fire the same planned time."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (
+        sa.UniqueConstraint("job", "scheduled_for", name="uq_job_run_job_scheduled_for"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(sa_type=sa.String(32))
+    scheduled_for: datetime  # the trigger's planned fire time, the same on every replica
+    started_at: datetime
+    runner: str = Field(sa_type=sa.String(80))  # the process that ran it (host:pid:tag)
+
+
 class CalendarOverride(Table, table=True):
     """A date the secretariat declared a day off, or a working day, against the calendar."""
 

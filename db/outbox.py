@@ -95,3 +95,13 @@ async def enqueue(
     """
     message = Outgoing(key, kind, chat_id, method, params, not_before, person_id)
     return await enqueue_many(session, [message], now=now) == 1
+
+
+async def outbox_counts(session: AsyncSession) -> dict[str, int]:
+    """How many notifications are in each state (pending, sent, failed, dropped): the
+    metrics' view of the outbox."""
+    from sqlmodel import col, func, select
+
+    statement = select(Notification.state, func.count()).group_by(col(Notification.state))
+    rows = (await session.exec(statement)).all()
+    return {str(state): int(count) for state, count in rows}

@@ -15,6 +15,7 @@ stream still never holds more than a chunk at once.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from functools import partial
@@ -100,9 +101,10 @@ class OneTripCursor:
 
     def _run(self, method: str, sql: str, parameters: Any) -> None:
         """On the thread: execute, then read the first rows in the same trip."""
-        cursor = self._connection._conn.cursor()
+        connection = self._connection._conn
+        cursor = connection.cursor()
         try:
-            getattr(cursor, method)(sql, parameters)
+            execute_when_free(connection, getattr(cursor, method), sql, parameters)
         except BaseException:
             cursor.close()
             raise
@@ -151,6 +153,49 @@ class OneTripCursor:
         cursor, self._cursor = self._cursor, None
         if cursor is not None:
             await self._connection._execute(cursor.close)
+
+
+# The first statement of a transaction refused for a lock is tried again this many times,
+# after the connection's own busy_timeout wait each time, pausing 0.1 s doubling to 1 s.
+BUSY_RETRIES = 3
+BUSY_FIRST_PAUSE = 0.1
+BUSY_MAX_PAUSE = 1.0
+
+
+def _locked(error: sqlite3.OperationalError) -> bool:
+    text = str(error)
+    return "database is locked" in text or "database table is locked" in text
+
+
+def execute_when_free(
+    connection: sqlite3.Connection,
+    execute: Callable[[str, Any], object],
+    sql: str,
+    parameters: Any,
+    *,
+    sleep: Callable[[float], object] = time.sleep,
+) -> None:
+    """Run a statement; when it opens a transaction and SQLite refuses it with "database is
+    locked" (busy_timeout ran out behind a long writer, or WAL refused a stale snapshot the
+    right to write, which busy_timeout never waits for), roll that empty transaction back
+    and run it again, a bounded number of times. This covers every write of the bot: sqlite3
+    begins a transaction at its first write, the only statement that waits for the lock
+    (later ones in it hold the lock already). A statement inside a transaction that was open
+    before it is never repeated here: the whole transaction would have to be (db/busy.py).
+    Runs on the connection's own thread, so the pause holds up this connection only."""
+    was_open = connection.in_transaction
+    pause = BUSY_FIRST_PAUSE
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            execute(sql, parameters)
+            return
+        except sqlite3.OperationalError as error:
+            if was_open or attempt == BUSY_RETRIES or not _locked(error):
+                raise
+        if connection.in_transaction:
+            connection.rollback()  # only the implicit BEGIN and the refused statement
+        sleep(pause)
+        pause = min(pause * 2, BUSY_MAX_PAUSE)
 
 
 def one_trip_creator(url: str) -> Callable[[], Any]:

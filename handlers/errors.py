@@ -12,10 +12,11 @@ import logging
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import gettext as _
 
-from bot.core.faults import FaultLog, is_storage_fault
+from bot.core.faults import CoordinationUnavailableError, FaultLog, is_storage_fault
 from bot.telegram.session import guard_of
 
 logger = logging.getLogger(__name__)
@@ -76,5 +77,7 @@ async def _tell_the_person(update: Update, bot: Bot, text: str) -> None:
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.error.register(unexpected_error)
+    # Redis unavailable (webhook mode) is not the person's problem to retry: the update
+    # escapes, the webhook answers 503 and Telegram sends it again.
+    router.error.register(unexpected_error, ~ExceptionTypeFilter(CoordinationUnavailableError))
     return router

@@ -39,7 +39,8 @@ from tests.helpers.mocked_bot import MockedBot
 
 # The reporting roadmap's `world` fixture, shared by the reporting, evidence, away, quick
 # reporting and never-silent tests.
-pytest_plugins = ["tests.helpers.reporting_world"]
+# Redis (webhook mode) under a random key prefix per test: `redis_scratch`.
+pytest_plugins = ["tests.helpers.reporting_world", "tests.helpers.redis"]
 
 # Monday 3 March 2025, 09:00 in Almaty.
 

@@ -20,7 +20,13 @@ EXIT_CONFIG_ERROR = 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Road Map status bot")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="start the bot with long polling (the default)")
+    commands.add_parser(
+        "run", help="start the bot (the default): long polling, or a webhook when BOT_MODE=webhook"
+    )
+    webhook = commands.add_parser(
+        "webhook", help="register Telegram's webhook at deploy time, show it, or delete it"
+    )
+    webhook.add_argument("action", choices=("set", "info", "delete"))
     commands.add_parser("migrate", help="apply database migrations and exit")
     commands.add_parser("compile-catalogs", help="compile locales/*/LC_MESSAGES/*.po into .mo")
     importer = commands.add_parser(
@@ -134,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.app.commands import seed_demo_command
 
         return asyncio.run(seed_demo_command(settings))
+    if args.command == "webhook":
+        from bot.app.webhook_commands import webhook_command
+
+        return asyncio.run(webhook_command(settings, args.action))
     if args.command == "doctor":
         from bot.app.doctor import doctor_command
 

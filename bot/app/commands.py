@@ -59,11 +59,13 @@ def migrate_command(database_url: str) -> int:
 def run_bot(settings: Settings) -> int:
     # aiogram and the features load here: `migrate` and `seed-demo` do without them (3 s).
     from bot.app.factory import TokenRejectedError, run_polling
+    from bot.app.webhook_mode import run_webhook
 
     compile_catalogs()
+    run = run_webhook if settings.bot_mode == "webhook" else run_polling
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_polling(settings))
+            asyncio.run(run(settings))
     except DatabaseUnopenableError as error:
         print(error, file=sys.stderr)
         return EXIT_DATABASE_UNOPENABLE

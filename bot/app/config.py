@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -22,6 +22,7 @@ TELEGRAM_DEFAULT_API_URL = "https://api.telegram.org"
 TOKEN_PLACEHOLDERS = frozenset({"", "put-your-token-from-botfather-here"})
 PLACEHOLDER_TOKEN_ERROR = "token_placeholder"
 _TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{30,}$")
+_WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class Settings(BaseSettings):
@@ -64,6 +65,13 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     miniapp_max_age: int = Field(default=24 * 3600, ge=60)  # seconds an initData stays valid
+    # polling: one process, no Redis (the embedded default). webhook: Telegram POSTs updates
+    # to PUBLIC_URL + WEBHOOK_PATH on the dashboard's server; replicas share REDIS_URL.
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram/webhook"
+    redis_url: str | None = None
+    redis_prefix: str = Field(default="roadmap", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")  # keys' names
 
     @field_validator("round_schedule", "digest_schedule", mode="before")
     @classmethod
@@ -134,6 +142,54 @@ class Settings(BaseSettings):
             raise ValueError("Telegram opens Mini Apps over HTTPS only: https://your.host")
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not _WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("1-256 characters A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        value = value.strip()
+        taken = ("/app/", "/healthz", "/readyz", "/metrics")
+        if not value.startswith("/") or value.startswith(taken) or " " in value:
+            raise ValueError("an absolute path of its own, e.g. /telegram/webhook")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:6379/0")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _webhook_needs(self) -> Settings:
+        if self.bot_mode == "webhook":
+            missing = [
+                name
+                for name, value in (
+                    ("PUBLIC_URL", self.public_url),
+                    ("WEBHOOK_SECRET", self.webhook_secret),
+                    ("REDIS_URL", self.redis_url),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ValueError(f"BOT_MODE=webhook needs {', '.join(missing)}")
+        return self
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where Telegram POSTs updates in webhook mode."""
+        return f"{self.public_url}{self.webhook_path}" if self.public_url else None
+
     @property
     def dashboard_url(self) -> str | None:
         """Where Telegram opens the dashboard, or None when it is off."""
@@ -171,7 +227,10 @@ def describe_settings_error(error: Exception) -> str:
         return f"Configuration error: {error}"
     problems = []
     for item in error.errors():
-        variable = str(item["loc"][0]).upper() if item["loc"] else "?"
+        if not item["loc"]:  # a rule across settings (webhook mode's needs): its message names them
+            problems.append(item.get("msg", "").removeprefix("Value error, "))
+            continue
+        variable = str(item["loc"][0]).upper()
         if item["type"] == PLACEHOLDER_TOKEN_ERROR:
             problems.append(item["msg"])
             continue

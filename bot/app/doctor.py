@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from babel.dates import format_date, format_time
 from sqlalchemy import func
@@ -55,6 +56,8 @@ class Check:
 
 HolidaysFor = Callable[[int], Mapping[date, str]]
 GetMe = Callable[[Settings], Awaitable[str]]
+PingRedis = Callable[[str], Awaitable[None]]
+REDIS_TIMEOUT = 5.0  # seconds
 
 
 def kz_holidays(year: int) -> Mapping[date, str]:
@@ -293,6 +296,55 @@ def check_dashboard(settings: Settings, tr: Texts) -> Check:
     )
 
 
+async def ping_redis(url: str) -> None:
+    """PING, or raise what redis-py raises (imported here: polling never needs it)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+def redis_address(url: str) -> str:
+    """host:port/db of a Redis URL, without its user and password."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or '?'}:{parts.port or 6379}{parts.path or '/0'}"
+
+
+async def check_mode(settings: Settings, tr: Texts, ping: PingRedis) -> Check:
+    """Polling needs nothing more; webhook mode needs its URL, its secret and Redis."""
+    if settings.bot_mode != "webhook":
+        return Check(
+            True,
+            tr.gettext("Mode: long polling, one process (Redis is not used)."),
+        )
+    assert settings.redis_url is not None  # Settings require it in webhook mode
+    address = redis_address(settings.redis_url)
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT * 2):
+            await ping(settings.redis_url)
+    except Exception as error:  # whatever the client raises, Redis is not reachable
+        return Check(
+            False,
+            tr.gettext("Webhook mode: Redis at {address} is not reachable: {error}").format(
+                address=address, error=first_line(error)
+            ),
+            tr.gettext(
+                "Check REDIS_URL in .env and that Redis runs; until it answers, every "
+                "update is refused and Telegram keeps it for a later try."
+            ),
+        )
+    return Check(
+        True,
+        tr.gettext(
+            "Mode: webhook at {url} (secret set), Redis at {address} answers. "
+            "python -m bot webhook info shows what Telegram has."
+        ).format(url=settings.webhook_url, address=address),
+    )
+
+
 def check_last_poll(path: Path, now: datetime, tr: Texts) -> Check:
     moment = last_poll(path)
     fix = tr.gettext(
@@ -335,12 +387,15 @@ async def run_checks(
     clock: Clock,
     holidays_for: HolidaysFor,
     get_me: GetMe,
+    ping: PingRedis = ping_redis,
 ) -> list[Check]:
     now = clock.now()
     engine = create_engine(settings.database_url)
     try:
         database = await check_database(engine, tr)
         if quick:
+            if settings.bot_mode == "webhook":  # no polling to record: Redis instead
+                return [database, await check_mode(settings, tr, ping)]
             return [database, check_last_poll(settings.heartbeat_file, now, tr)]
         checks = [await check_token(settings, tr, get_me), database]
         checks.append(check_catalogs(tr, LOCALES_DIR))
@@ -359,6 +414,7 @@ async def run_checks(
             checks.append(check_backlog(due, oldest, now, tr))
             checks.append(check_failed(failed, tr))
         checks.append(check_dashboard(settings, tr))
+        checks.append(await check_mode(settings, tr, ping))
         return checks
     finally:
         await engine.dispose()

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -25,33 +26,43 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import LinkPreviewOptions, User
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
+from bot.app.operations import leader_collector, outbox_collector, readiness_probes
 from bot.core.clock import Clock, SystemClock
 from bot.core.ratelimit import RateLimiter, Sleep
 from bot.core.supervise import keep_trying
 from bot.delivery.worker import DeliveryWorker
+from bot.scheduling.duties import OUTBOX_NOTICE, LeaderDuties
+from bot.scheduling.fence import Fence
 from bot.scheduling.jobs import Jobs, LateScheduler
+from bot.scheduling.leader import Leadership, SoleLeader, leadership_for
 from bot.telegram.heartbeat import PollHeartbeat, PollingStarted
 from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.input import CleanInputMiddleware
 from bot.telegram.menus import set_default_menus
 from bot.telegram.middlewares import DbSessionMiddleware
 from bot.telegram.session import guard_of, install_guard
+from bot.telegram.update_metrics import UpdateMetricsMiddleware
 from bot.usecases.caller import Policy
 from bot.usecases.dashboard import dashboard_readers
 from bot.usecases.ports import UseCaseContext
 from bot.web.app import create_web_app
 from bot.web.menu import offer_dashboard
+from bot.web.operations import add_operations
 from bot.web.server import WebServer
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
 from db.reach import wait_for_database
 from handlers import get_routers
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +127,7 @@ class BotSignals:
     def __init__(self, dispatcher: Dispatcher, outbox: DeliveryWorker) -> None:
         self.dispatcher = dispatcher
         self.outbox = outbox
+        self._announcing: set[asyncio.Task[None]] = set()
 
     def alert_soon(self) -> None:
         jobs: Jobs | None = self.dispatcher.get("jobs")
@@ -123,7 +135,21 @@ class BotSignals:
             jobs.alert_soon()
 
     def wake_outbox(self) -> None:
+        """The outbox runs on the leader: a follower tells it over the database (without
+        the notice the leader's worker still finds the rows within its idle interval)."""
         self.outbox.wake()
+        leadership: Leadership | None = self.dispatcher.get("leadership")
+        if leadership is not None and not leadership.leading:
+            task = asyncio.get_running_loop().create_task(self._tell_leader(leadership))
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
+
+    @staticmethod
+    async def _tell_leader(leadership: Leadership) -> None:
+        try:
+            await leadership.announce(OUTBOX_NOTICE)
+        except Exception as error:  # the leader's idle pass picks the rows up anyway
+            logger.warning("Could not wake the leader's outbox: %s", error)
 
 
 def policy(settings: Settings) -> Policy:
@@ -143,13 +169,15 @@ def create_dispatcher(
     clock: Clock,
     outbox: DeliveryWorker,
     jobs: Jobs | None = None,
+    chat_locks: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     storage = DatabaseStorage(session_maker)
     dispatcher = Dispatcher(
         storage=storage,
         # One update at a time per person: a quick second tap must see the first one's state.
-        # Each update is one storage step: the dialog row read once, written once.
-        events_isolation=StepIsolation(storage),
+        # Each update is one storage step: the dialog row read once, written once. The lock
+        # is in memory for one process, in Redis (`chat_locks`) across webhook replicas.
+        events_isolation=StepIsolation(storage, chat_locks),
         settings=settings,
         clock=clock,
         session_maker=session_maker,
@@ -168,6 +196,7 @@ def create_dispatcher(
         thresholds=settings.risk_thresholds,
         correction_window=timedelta(hours=settings.correction_window_hours),
     )
+    dispatcher.update.outer_middleware(UpdateMetricsMiddleware())
     dispatcher.update.outer_middleware(CleanInputMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))
     PersonI18nMiddleware(i18n).setup(dispatcher)
@@ -180,23 +209,39 @@ def create_dispatcher(
 async def _on_startup(
     bot: Bot,
     i18n: I18n,
-    outbox: DeliveryWorker,
-    jobs: Jobs,
-    scheduler: LateScheduler,
+    leadership: Leadership,
+    duties: LeaderDuties,
     dispatcher: Dispatcher,
 ) -> None:
-    # All before the first getUpdates (polling reuses the cached getMe), but independent of
-    # each other: sent together, one round trip instead of five.
-    _, _, me = await asyncio.gather(
-        bot.delete_webhook(drop_pending_updates=False), set_default_menus(bot, i18n), bot.me()
-    )
+    settings: Settings = dispatcher["settings"]
     polling = PollingStarted()
-    bot.session.middleware(polling)
+    if settings.bot_mode == "webhook":
+        # The webhook stays registered (`python -m bot webhook set`): deleting it would stop
+        # Telegram delivering to the other replicas. No getUpdates to wait for.
+        _, me = await asyncio.gather(set_default_menus(bot, i18n), bot.me())
+        polling.event.set()
+    else:
+        # All before the first getUpdates (polling reuses the cached getMe), but independent
+        # of each other: sent together, one round trip instead of five.
+        _, _, me = await asyncio.gather(
+            bot.delete_webhook(drop_pending_updates=False), set_default_menus(bot, i18n), bot.me()
+        )
+        bot.session.middleware(polling)
     dispatcher["background_tasks"] = [
-        asyncio.create_task(keep_trying("Outbox worker", outbox.run), name="outbox"),
-        asyncio.create_task(after_first_poll(polling, jobs, scheduler), name="catch-up"),
+        asyncio.create_task(lead(polling.event, leadership, duties), name="leadership"),
     ]
     logger.info("Bot @%s is up", me.username)
+
+
+async def lead(ready: asyncio.Event, leadership: Leadership, duties: LeaderDuties) -> None:
+    """Once the bot takes updates (polling: the first getUpdates is out), stand for leader
+    (on SQLite: lead at once); the leader runs the outbox, the scheduler and the catch-up
+    (bot/scheduling/duties.py)."""
+    await ready.wait()
+    try:
+        await keep_trying("Leadership", lambda: leadership.run(duties))
+    finally:
+        duties.stop()
 
 
 async def after_first_poll(polling: PollingStarted, jobs: Jobs, scheduler: LateScheduler) -> None:
@@ -207,12 +252,16 @@ async def after_first_poll(polling: PollingStarted, jobs: Jobs, scheduler: LateS
     await keep_trying("Start-up catch-up", jobs.catch_up)
 
 
-async def _on_shutdown(dispatcher: Dispatcher, jobs: Jobs, scheduler: LateScheduler) -> None:
+async def _on_shutdown(
+    dispatcher: Dispatcher, jobs: Jobs, scheduler: LateScheduler, duties: LeaderDuties
+) -> None:
+    duties.stop()
     scheduler.shutdown()
     tasks: list[asyncio.Task[None]] = dispatcher.workflow_data.pop("background_tasks", [])
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    await duties.settle()
     await jobs.settle()
 
 
@@ -224,9 +273,12 @@ class Application:
     dispatcher: Dispatcher
     i18n: I18n
     outbox: DeliveryWorker
+    redis: Redis | None = None  # webhook mode only: update claims and chat locks
 
     async def close(self) -> None:
         await self.bot.session.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
 
 
@@ -244,6 +296,16 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
         session_maker=session_maker, i18n=i18n, settings=settings, clock=clock, outbox=outbox
     )
     outbox.on_unreachable = jobs.notify_unreachable
+    leadership = leadership_for(settings.database_url)
+    jobs.fence = Fence(
+        session_maker=session_maker, leadership=leadership, clock=clock, runner=outbox.worker_id
+    )
+    redis = create_redis(settings)
+    chat_locks = None
+    if redis is not None:
+        from bot.telegram.replica_isolation import ReplicaIsolation
+
+        chat_locks = ReplicaIsolation(redis, prefix=settings.redis_prefix)
     dispatcher = create_dispatcher(
         settings=settings,
         session_maker=session_maker,
@@ -251,14 +313,39 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
         clock=clock,
         outbox=outbox,
         jobs=jobs,
+        chat_locks=chat_locks,
     )
     dispatcher["i18n"] = i18n
-    dispatcher["scheduler"] = LateScheduler(jobs)
-    return Application(settings, engine, bot, dispatcher, i18n, outbox)
+    # One replica (SQLite: the only one) leads; /schedule on any replica reaches it.
+    announce = None if isinstance(leadership, SoleLeader) else leadership.announce
+    scheduler = LateScheduler(jobs, announce=announce)
+    dispatcher["scheduler"] = scheduler
+    dispatcher["leadership"] = leadership
+    dispatcher["duties"] = LeaderDuties(jobs, scheduler, outbox)
+    return Application(settings, engine, bot, dispatcher, i18n, outbox, redis)
+
+
+REDIS_TIMEOUT = 5.0  # seconds: a Redis that does not answer is down, and the update is retried
+
+
+def create_redis(settings: Settings) -> Redis | None:
+    """The Redis client of webhook mode; None when polling (one process needs no Redis).
+    Nothing connects until the first command."""
+    if settings.bot_mode != "webhook" or settings.redis_url is None:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        health_check_interval=30,
+    )
 
 
 def create_web_server(application: Application) -> WebServer | None:
-    """The dashboard beside polling when PUBLIC_URL is set; None keeps the bot as it was."""
+    """The dashboard, /healthz and /metrics beside polling when PUBLIC_URL is set, and
+    Telegram's webhook in webhook mode; None (no PUBLIC_URL) keeps the bot as it was."""
     settings = application.settings
     if settings.public_url is None:
         return None
@@ -267,6 +354,26 @@ def create_web_server(application: Application) -> WebServer | None:
         token=settings.bot_token.get_secret_value(),
         max_age=timedelta(seconds=settings.miniapp_max_age),
     )
+    probes = readiness_probes(application.engine, application.redis)
+    dispatcher = application.dispatcher
+    collectors = (
+        outbox_collector(dispatcher["session_maker"]),
+        leader_collector(dispatcher["leadership"]),
+    )
+    add_operations(app, probes, collectors)
+    if settings.bot_mode == "webhook":
+        from bot.telegram.update_claims import UpdateClaims
+        from bot.web.webhook import add_webhook
+
+        assert application.redis is not None and settings.webhook_secret is not None
+        add_webhook(
+            app,
+            path=settings.webhook_path,
+            dispatcher=application.dispatcher,
+            bot=application.bot,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            claims=UpdateClaims(application.redis, prefix=f"{settings.redis_prefix}:update:"),
+        )
     return WebServer(app, settings.web_host, settings.web_port)
 
 

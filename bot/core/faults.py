@@ -109,6 +109,12 @@ def is_storage_fault(error: BaseException) -> bool:
     return fault_kind(error) in STORAGE_FAULTS
 
 
+class CoordinationUnavailableError(Exception):
+    """Redis (webhook mode's update claims and chat locks) did not answer: the update is
+    refused with a 503 so Telegram sends it again, instead of being answered with an apology
+    and dropped."""
+
+
 def first_line(error: BaseException) -> str:
     """The error's first line without secrets, for a one-line log or a checklist."""
     text = str(error).strip()

@@ -258,6 +258,22 @@ class DeliveryWorker:
             .values(claimed_by=None, claimed_until=None)
         )
 
+    async def take_over(self) -> int:
+        """Free every claim held by another worker; how many. Called when this replica becomes
+        the leader, the only one that drains the outbox: any other claim is a deposed leader's,
+        and its rows go out now instead of after their leases run out. A deposed leader that
+        is still alive confirms each row before sending it (`_confirm`), so it sends none of
+        them again; only a send already in flight when it stalled can go out twice."""
+        return await self._write(
+            update(Notification)
+            .where(
+                col(Notification.state) == "pending",
+                col(Notification.claimed_by).is_not(None),
+                col(Notification.claimed_by) != self.worker_id,
+            )
+            .values(claimed_by=None, claimed_until=None)
+        )
+
     async def _give_back(self, rows: list[Claimed]) -> None:
         """Release rows of a pass that failed, so the next pass retries them in order. If the
         database refuses even this, they are no longer renewed: their leases run out."""

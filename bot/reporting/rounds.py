@@ -37,6 +37,7 @@ async def request_now(
     trigger: str = "manual",
     announce: Callable[[RoundOutcome], Awaitable[None]] | None = None,
     wake: Callable[[], None] | None = None,
+    fence: Callable[[AsyncSession], Awaitable[None]] | None = None,
 ) -> RoundOutcome:
     """Run a round now (one department or all), its messages delivered in working time:
     `record_round`, then `queue_requests`. Outside working hours the requests wait for the
@@ -48,7 +49,7 @@ async def request_now(
     `bot.usecases.rounds.request_round`.
     """
     outcome = await record_round(
-        session, tz=tz, actor=actor, department=department, now=now, trigger=trigger
+        session, tz=tz, actor=actor, department=department, now=now, trigger=trigger, fence=fence
     )
     try:
         if announce is not None:
@@ -66,9 +67,12 @@ async def record_round(
     department: Department | None,
     now: datetime,
     trigger: str = "manual",
+    fence: Callable[[AsyncSession], Awaitable[None]] | None = None,
 ) -> RoundOutcome:
     """Record a round and who it asks, and commit: all that the secretariat's confirmation
-    reports, so it need not wait while a thousand requests are rendered and stored.
+    reports, so it need not wait while a thousand requests are rendered and stored. A
+    scheduled round's `fence` adds its `job_run` row to the same transaction (a second run of
+    the same planned time fails there, whole).
 
     The round is not queued yet (`queued_at` is None): `queue_requests` follows at once, and
     if the process stops in between, `resume_rounds` queues it at the next start. A recorded
@@ -85,6 +89,8 @@ async def record_round(
         trigger=trigger,
     )
     outcome.delivery_at = delivery_at
+    if fence is not None:
+        await fence(session)
     await session.commit()
     return outcome
 

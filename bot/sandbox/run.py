@@ -78,6 +78,8 @@ class Sandbox:
             name="sandbox-polling",
         )
         await self.emulator.wait_polling(timeout=60)
+        # The scheduler is the leader's (on SQLite this one process always leads).
+        await self.dispatcher["duties"].caught_up()
         scheduler = await self.dispatcher["scheduler"].started()
         if scheduler is None:
             raise RuntimeError("the bot's scheduler did not start")

@@ -11,9 +11,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
@@ -21,12 +21,14 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.core.clock import Clock
+from bot.core.metrics import JOB_RUNS
 from bot.delivery.notices import enqueue_failure_notices, enqueue_unreachable_notice
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting.rounds import resume_rounds
 from bot.risk.alerts import enqueue_chair_alerts
 from bot.risk.digest import enqueue_weekly_digest
 from bot.risk.rules import RiskThresholds
+from bot.scheduling.fence import PLANNED_RUN, Record
 from bot.scheduling.reminders import (
     ScanResult,
     enqueue_deadline_reminders,
@@ -44,11 +46,17 @@ from db.models import Department, Person, StatusRound
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from bot.scheduling.fence import Fence
+
+T = TypeVar("T")
+
 logger = logging.getLogger(__name__)
 
 # The full alert scan of each new day: early, so a day's overdue and stale items are known
 # (and their alerts wait in the outbox for 09:00) before the first Save of the morning.
 NIGHTLY_ALERTS = time(0, 5)
+# The periodic alert scan's times count from here (UTC), the same on every replica.
+ALERTS_ANCHOR = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -97,6 +105,20 @@ class Jobs:
         self.outbox = outbox
         self._background: set[asyncio.Task[None]] = set()
         self._alert_lock = asyncio.Lock()
+        # Set by the composition root: every scheduled run (and each catch-up) is fenced on
+        # its planned time, so two leaders never both run it. None: unfenced (tests).
+        self.fence: Fence | None = None
+
+    async def once(self, job: str, planned: datetime, run: Callable[[], Awaitable[T]]) -> None:
+        """Run `run` unless another run of `job` for `planned` went first (see `fence`)."""
+        if self.fence is None or await self.fence.admit(job, planned):
+            await run()
+
+    def scheduled(
+        self, job: str, run: Callable[[], Awaitable[T]]
+    ) -> Callable[[], Awaitable[T | None]]:
+        """`run` as the scheduler calls it: fenced on the trigger's planned time."""
+        return run if self.fence is None else self.fence.guard(job, run)
 
     def alert_soon(self) -> None:
         """Scan for chair alerts in the background: a head's Save answers without waiting."""
@@ -137,7 +159,19 @@ class Jobs:
         async with self.session_maker() as session:
             return await load_calendar(session, self.settings.tz)
 
-    async def scheduled_round(self) -> int:
+    async def fenced_round(self, planned: datetime | None = None) -> int:
+        """The weekly round as the scheduler (or the catch-up, for `planned`) runs it: recorded
+        in one transaction with its fence row, so two leaders never both make it and a leader
+        killed before the commit leaves it to the catch-up."""
+        if self.fence is None:
+            return await self.scheduled_round()
+        planned = planned or PLANNED_RUN.get() or self.clock.now().replace(second=0, microsecond=0)
+        requests = await self.fence.within(
+            "round", planned, lambda record: self.scheduled_round(fence=record)
+        )
+        return requests or 0
+
+    async def scheduled_round(self, fence: Record | None = None) -> int:
         """The weekly round; on a day off its messages wait for the next working morning."""
         usecases = UseCaseContext(
             session_maker=self.session_maker,
@@ -146,7 +180,7 @@ class Jobs:
             i18n=self.i18n,
             signals=self,
         )
-        outcome = await request_round(usecases, actor=None, trigger="schedule")
+        outcome = await request_round(usecases, actor=None, trigger="schedule", fence=fence)
         assert not isinstance(outcome, Refused)  # only a department code can be refused
         return len(outcome.requests)
 
@@ -243,58 +277,87 @@ class Jobs:
         was_due = last_fire is not None and roadmap_since is not None and roadmap_since < last_fire
         if was_due and last_fire is not None and (last_round is None or last_round < last_fire):
             logger.info("Catching up the status round due at %s", last_fire)
-            await self.scheduled_round()
+            # The same fence as the scheduled run's: a leader that fired it just before a
+            # takeover and this catch-up never both make the round.
+            await self.fenced_round(last_fire)
         digest = self.settings.digest_schedule
         last_digest = previous_fire_time(digest.trigger(self.settings.tz), now, timedelta(days=7))
         local_week = now.astimezone(self.settings.tz).isocalendar()[:2]
         if last_digest is not None and last_digest.isocalendar()[:2] == local_week:
-            await self.weekly_digest()  # keyed by ISO week: a digest already sent stays alone
-        if now.astimezone(self.settings.tz).time() >= self.settings.reminder_time:
-            await self.daily_scan()
+            # keyed by ISO week: a digest already sent stays alone
+            await self.once("digest", last_digest, self.weekly_digest)
+        local_now = now.astimezone(self.settings.tz)
+        if local_now.time() >= self.settings.reminder_time:
+            scan_time = datetime.combine(local_now.date(), self.settings.reminder_time)
+            await self.once(
+                "daily_scan", scan_time.replace(tzinfo=self.settings.tz), self.daily_scan
+            )
         await self.chair_alerts()  # changes saved before a crash, or today's first full scan
 
 
 def build_scheduler(jobs: Jobs, schedule: WeeklyTime) -> AsyncIOScheduler:
     """Created inside the running loop, never at import time."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
+
+    from bot.scheduling.fence import planned_time_executor
 
     settings = jobs.settings
     tz = settings.tz
     scheduler = AsyncIOScheduler(
         timezone=tz,
+        executors={"default": planned_time_executor()},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
-    scheduler.add_job(jobs.scheduled_round, schedule.trigger(tz), id="round")
+    scheduler.add_job(jobs.fenced_round, schedule.trigger(tz), id="round")
     reminder_time = settings.reminder_time
     scheduler.add_job(
-        jobs.daily_scan,
+        jobs.scheduled("daily_scan", jobs.daily_scan),
         CronTrigger(hour=reminder_time.hour, minute=reminder_time.minute, timezone=tz),
         id="daily_scan",
     )
-    scheduler.add_job(jobs.weekly_digest, settings.digest_schedule.trigger(tz), id="digest")
     scheduler.add_job(
-        jobs.chair_alerts,
-        IntervalTrigger(minutes=settings.alert_check_minutes, timezone=tz),
+        jobs.scheduled("digest", jobs.weekly_digest),
+        settings.digest_schedule.trigger(tz),
+        id="digest",
+    )
+    scheduler.add_job(
+        jobs.scheduled("alerts", jobs.chair_alerts),
+        # Anchored at a fixed moment, so every replica's trigger plans the same times.
+        IntervalTrigger(
+            minutes=settings.alert_check_minutes, start_date=ALERTS_ANCHOR, timezone=tz
+        ),
         id="alerts",
     )
     scheduler.add_job(
-        jobs.nightly_alerts,
+        jobs.scheduled("alerts_nightly", jobs.nightly_alerts),
         CronTrigger(hour=NIGHTLY_ALERTS.hour, minute=NIGHTLY_ALERTS.minute, timezone=tz),
         id="alerts_nightly",
     )
+    scheduler.add_listener(_count_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     return scheduler
 
 
-class LateScheduler:
-    """The scheduler, started once the bot listens. Importing and building APScheduler is
-    about 40 ms that no update needs (its first job is minutes away at the earliest, and a
-    missed one runs within the misfire grace), so the first getUpdates does not wait for it.
-    `/schedule` in the meantime waits for the start, then moves the round job."""
+def _count_run(event: Any) -> None:
+    """Each run of a scheduled job, for /metrics (an APScheduler JobExecutionEvent)."""
+    JOB_RUNS.inc(job=str(event.job_id), outcome="failed" if event.exception else "ran")
 
-    def __init__(self, jobs: Jobs) -> None:
+
+class LateScheduler:
+    """The scheduler, started once the bot listens (and, with several replicas, only on the
+    leader: bot/scheduling/leader.py). Importing and building APScheduler is about 40 ms that
+    no update needs (its first job is minutes away at the earliest, and a missed one runs
+    within the misfire grace), so the first getUpdates does not wait for it. `/schedule` in
+    the meantime waits for the start, then moves the round job; with `announce` set it also
+    tells the leader, wherever it runs, to read the stored schedule again."""
+
+    def __init__(
+        self, jobs: Jobs, announce: Callable[[str], Awaitable[None]] | None = None
+    ) -> None:
         self.jobs = jobs
+        self.announce = announce
         self.scheduler: AsyncIOScheduler | None = None
         self._starting: asyncio.Task[None] | None = None
 
@@ -304,6 +367,10 @@ class LateScheduler:
 
     async def _start_after(self, signal: asyncio.Event) -> None:
         await signal.wait()
+        await self.start()
+
+    async def start(self) -> None:
+        """A new scheduler with the stored round schedule (again after a `stop`)."""
         async with self.jobs.session_maker() as session:
             schedule = await round_schedule(session, self.jobs.settings.round_schedule)
         try:
@@ -322,16 +389,40 @@ class LateScheduler:
             await asyncio.wait({self._starting})
         return self.scheduler
 
+    async def reload(self) -> None:
+        """Move the round job to the stored schedule (another replica's `/schedule`)."""
+        if self.scheduler is None:
+            return
+        async with self.jobs.session_maker() as session:
+            schedule = await round_schedule(session, self.jobs.settings.round_schedule)
+        self._move(schedule)
+        logger.info("Status rounds rescheduled: %s", schedule)
+
+    def _move(self, schedule: WeeklyTime) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.reschedule_job("round", trigger=schedule.trigger(self.jobs.settings.tz))
+
     async def reschedule_rounds(self, schedule: WeeklyTime) -> None:
-        """Moves the round job to a new schedule. Never asked to start (a test's dispatcher,
-        a command-line run): nothing to move, a later start reads the stored schedule."""
+        """Moves the round job to a new schedule, here and on the leader. Never asked to start
+        (a test's dispatcher, a command-line run): nothing to move, a later start reads the
+        stored schedule."""
         if self._starting is not None:
             await asyncio.wait({self._starting})
-        if self.scheduler is not None:
-            self.scheduler.reschedule_job("round", trigger=schedule.trigger(self.jobs.settings.tz))
+        self._move(schedule)
+        if self.announce is not None:
+            await self.announce(RESCHEDULE_NOTICE)
+
+    def stop(self) -> None:
+        """At once: no job starts after this, and running ones are cancelled."""
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
 
     def shutdown(self) -> None:
         if self._starting is not None:
             self._starting.cancel()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+
+RESCHEDULE_NOTICE = "schedule"

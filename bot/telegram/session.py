@@ -30,6 +30,7 @@ from aiogram.exceptions import (
 from aiogram.methods import AnswerCallbackQuery, Response, SendChatAction, TelegramMethod
 from aiogram.methods.base import TelegramType
 
+from bot.core.metrics import RATE_LIMITED
 from bot.core.ratelimit import RateLimiter, Sleep
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ class RequestGuard(BaseRequestMiddleware):
             try:
                 result = await make_request(bot, method)
             except TelegramRetryAfter as error:
+                RATE_LIMITED.inc()  # every request passes here, the outbox's too
                 if attempt >= self.max_retries or error.retry_after > self.max_wait:
                     raise
                 delay: float = error.retry_after

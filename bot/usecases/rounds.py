@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.clock import local_today
 from bot.core.errors import UnknownDepartmentError
@@ -19,6 +19,9 @@ from bot.workdays import schedule as stored_schedule
 from db import queries
 from db.models import Person
 
+if TYPE_CHECKING:
+    from db.engine import AsyncSession
+
 CALENDAR_DAYS_SHOWN = 60
 
 
@@ -29,9 +32,13 @@ async def request_round(
     department_code: str | None = None,
     trigger: str = "manual",
     announce: Callable[[RoundOutcome], Awaitable[None]] | None = None,
+    fence: Callable[[AsyncSession], Awaitable[None]] | None = None,
 ) -> RoundOutcome | Refused:
     """Ask one department (by code) or all for status updates now; the one use case behind
     /request_now and the weekly schedule.
+
+    A scheduled round's `fence` adds its run's row to the round's own transaction, so the
+    round is recorded together with its fence or not at all.
 
     The round is recorded and committed first, then `announce` hears of it, then the requests
     are queued (a stop in between is resumed at the next start: `rounds.resume_rounds`). The
@@ -53,6 +60,7 @@ async def request_round(
             trigger=trigger,
             announce=announce,
             wake=ctx.signals.wake_outbox,
+            fence=fence,
         )
     ctx.signals.wake_outbox()
     return outcome

@@ -4,7 +4,6 @@ does not), and the chair's [Ask for an update] on the dashboard reaches the head
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import ClientSession
@@ -55,7 +54,7 @@ async def test_the_chair_asks_on_the_dashboard_and_the_head_gets_it_in_the_chat(
     running = await start_live_bot(live, clock, emulator)
     web = None
     try:
-        await asyncio.gather(*running.application.dispatcher.workflow_data["background_tasks"][1:])
+        await running.application.dispatcher["duties"].caught_up()
         prompt = await say(emulator, ADMIN_ID, "/start")
         await tap(emulator, ADMIN_ID, prompt, "Русский")
         await join(emulator, CHAIR, "chair", "Русский")

@@ -232,7 +232,8 @@ def test_compose_runs_the_bot_after_a_healthy_postgresql_15() -> None:
     db, bot = spec["services"]["db"], spec["services"]["bot"]
     assert re.fullmatch(r"postgres:15\.\d+(-\w+)?", db["image"]), db["image"]
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
-    assert bot["depends_on"] == {"db": {"condition": "service_healthy"}}
+    healthy = {"condition": "service_healthy"}
+    assert bot["depends_on"] == {"db": healthy, "redis": healthy}
     assert bot["build"] == "." and bot["env_file"] == ".env"
     url = bot["environment"]["DATABASE_URL"]
     assert url.startswith("postgresql+asyncpg://") and "@db:5432/" in url
@@ -243,3 +244,27 @@ def test_compose_runs_the_bot_after_a_healthy_postgresql_15() -> None:
         assert source in named and mounted == target
     assert db["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
     assert "POSTGRES_PASSWORD" in (ROOT / ".env.example").read_text()
+
+
+def test_compose_is_caddy_to_two_webhook_replicas_with_redis_7() -> None:
+    spec = compose()
+    caddy, bot, redis = (spec["services"][name] for name in ("caddy", "bot", "redis"))
+    assert bot["deploy"]["replicas"] == 2
+    environment = bot["environment"]
+    assert environment["BOT_MODE"] == "webhook" and environment["REDIS_URL"].startswith(
+        "redis://redis:6379/"
+    )
+    assert environment["WEBHOOK_SECRET"].startswith("${WEBHOOK_SECRET:?")
+    assert environment["WEB_HOST"] == "0.0.0.0" and str(environment["WEB_PORT"]) == "8080"
+    assert "/readyz" in " ".join(bot["healthcheck"]["test"])
+    assert re.fullmatch(r"redis:7(\.\d+)*(-\w+)?", redis["image"]), redis["image"]
+    assert "ping" in redis["healthcheck"]["test"]
+    assert caddy["depends_on"] == {"bot": {"condition": "service_healthy"}}
+    assert {"80:80", "443:443"} <= set(caddy["ports"])
+    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
+    caddyfile = (ROOT / "Caddyfile").read_text()
+    assert "{$PUBLIC_URL}" in caddyfile and "dynamic a bot 8080" in caddyfile
+    assert "respond @internal 404" in caddyfile  # /metrics and health stay inside
+    example = (ROOT / ".env.example").read_text()
+    for key in ("BOT_MODE", "WEBHOOK_SECRET", "WEBHOOK_PATH", "REDIS_URL", "PUBLIC_URL"):
+        assert key in example, key

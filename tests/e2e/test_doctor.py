@@ -275,8 +275,9 @@ async def test_full_checklist_over_the_database(
         )
 
     checks = await run()
-    assert len(checks) == 9
-    assert "The dashboard is off: PUBLIC_URL is not set." in checks[-1].text
+    assert len(checks) == 10
+    assert "The dashboard is off: PUBLIC_URL is not set." in checks[-2].text
+    assert checks[-1].text == "Mode: long polling, one process (Redis is not used)."
     failing = [c.text for c in checks if not c.ok]
     assert failing == ["Nobody holds the secretariat role."]
 
@@ -305,8 +306,8 @@ async def test_full_checklist_over_the_database(
         await session.commit()
     checks = await run()
     assert all(c.ok for c in checks[:5]), render(checks)
-    secretariat, backlog, failed, dashboard = checks[5:]
-    assert dashboard.ok
+    secretariat, backlog, failed, dashboard, mode = checks[5:]
+    assert dashboard.ok and mode.ok
     assert secretariat.ok and f"Aigerim ({ADMIN_ID})" in secretariat.text
     assert not backlog.ok and "2 messages" in backlog.text and "60 minutes" in backlog.text
     assert not failed.ok and "1 delivery" in failed.text

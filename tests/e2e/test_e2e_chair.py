@@ -4,7 +4,6 @@ exactly 12 items at risk and gets no alert until a real transition, and then exa
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -59,7 +58,7 @@ async def test_the_readme_first_steps_give_the_chair_twelve_and_no_false_alarm(
     running = await start_live_bot(live_settings, clock, emulator)
     try:
         dispatcher = running.application.dispatcher
-        await asyncio.gather(*dispatcher.workflow_data["background_tasks"][1:])  # catch-up
+        await dispatcher["duties"].caught_up()  # catch-up
         jobs: Jobs = dispatcher["jobs"]
 
         prompt = await say(emulator, ADMIN_ID, "/start")

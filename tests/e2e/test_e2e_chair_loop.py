@@ -9,7 +9,6 @@ chair gets the answer with the head's name.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -56,7 +55,7 @@ async def test_alerts_name_the_secretariat_and_the_chairs_question_comes_back(
     running = await start_live_bot(live_settings, clock, emulator)
     try:
         dispatcher = running.application.dispatcher
-        await asyncio.gather(*dispatcher.workflow_data["background_tasks"][1:])  # catch-up
+        await dispatcher["duties"].caught_up()  # catch-up
         jobs: Jobs = dispatcher["jobs"]
 
         prompt = await say(emulator, ADMIN_ID, "/start")
@@ -152,7 +151,7 @@ async def test_an_unanswered_question_is_told_once_the_next_working_day_ends(
     running = await start_live_bot(live_settings, clock, emulator)
     try:
         dispatcher = running.application.dispatcher
-        await asyncio.gather(*dispatcher.workflow_data["background_tasks"][1:])
+        await dispatcher["duties"].caught_up()
         jobs: Jobs = dispatcher["jobs"]
         prompt = await say(emulator, ADMIN_ID, "/start")
         await tap(emulator, ADMIN_ID, prompt, "Русский")
@@ -191,7 +190,7 @@ async def test_dept_without_a_code_gives_buttons_and_takes_names_in_both_languag
     running = await start_live_bot(live_settings, clock, emulator)
     try:
         dispatcher = running.application.dispatcher
-        await asyncio.gather(*dispatcher.workflow_data["background_tasks"][1:])  # catch-up
+        await dispatcher["duties"].caught_up()  # catch-up
         prompt = await say(emulator, ADMIN_ID, "/start")
         await tap(emulator, ADMIN_ID, prompt, "Русский")
         await join(emulator, CHAIR, "chair", "Русский")

@@ -3,7 +3,6 @@ Russian, /dept sorted by the chance to meet the deadline, the summary's "likely 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -48,7 +47,7 @@ async def test_the_card_dept_and_summary_show_the_forecast_in_both_languages(
     running = await start_live_bot(live_settings, clock, emulator)
     try:
         dispatcher = running.application.dispatcher
-        await asyncio.gather(*dispatcher.workflow_data["background_tasks"][1:])  # catch-up
+        await dispatcher["duties"].caught_up()  # catch-up
         prompt = await say(emulator, ADMIN_ID, "/start")
         await tap(emulator, ADMIN_ID, prompt, "Русский")
         await join(emulator, CHAIR_RU, "chair", "Русский")

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import Settings
 from bot.app.factory import create_bot
 from bot.core.clock import FrozenClock
+from bot.core.metrics import RATE_LIMITED
 from bot.sandbox.emulator import BotApiEmulator
 from bot.telegram.session import guard_of
 from tests.helpers.chat import VirtualTimer
@@ -58,9 +59,11 @@ async def test_a_429_is_waited_out_and_retried(
     http_bot: Bot, emulator: BotApiEmulator, timer: VirtualTimer
 ) -> None:
     emulator.faults.fail_next(2, "429", method="sendMessage", retry_after=3)
+    counted = RATE_LIMITED.value()
     await http_bot.send_message(USER, "hello")
     assert sent_texts(emulator, USER) == ["hello"]
     assert timer.slept == [3, 3]
+    assert RATE_LIMITED.value() == counted + 2  # /metrics' roadmap_telegram_rate_limited_total
 
 
 async def test_retries_are_bounded(

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # APScheduler starts after the first poll (bot.scheduling.jobs.LateScheduler).
 HEAVY = (
     "matplotlib", "openpyxl", "docx", "numpy", "PIL", "lxml", "alembic", "holidays", "apscheduler",
+    "redis",  # webhook mode's alone: polling needs no Redis
 )  # fmt: skip
 
 BUILD_THE_APPLICATION = f"""

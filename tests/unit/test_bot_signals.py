@@ -3,6 +3,7 @@ is attached to the dispatcher."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import cast
 
 from aiogram import Dispatcher
@@ -32,3 +33,29 @@ def test_bot_signals_reach_the_jobs_and_the_outbox() -> None:
     signals.alert_soon()
     signals.wake_outbox()
     assert recorder.calls == ["alert_soon", "wake"]
+
+
+class Follower:
+    """A replica that does not lead: the outbox runs elsewhere."""
+
+    def __init__(self, leading: bool) -> None:
+        self.leading = leading
+        self.announced: list[str] = []
+
+    async def announce(self, message: str) -> None:
+        self.announced.append(message)
+
+
+async def test_a_follower_wakes_the_leaders_outbox() -> None:
+    dispatcher, recorder = Dispatcher(), Recorder()
+    signals = BotSignals(dispatcher, cast(DeliveryWorker, recorder))
+    follower, leader = Follower(leading=False), Follower(leading=True)
+    dispatcher["leadership"] = follower
+    signals.wake_outbox()
+    await asyncio.sleep(0)  # not a wait: hands the loop to the announcement
+    assert follower.announced == ["outbox"]
+    dispatcher["leadership"] = leader
+    signals.wake_outbox()
+    await asyncio.sleep(0)
+    assert leader.announced == []  # its own outbox was woken directly
+    assert recorder.calls == ["wake", "wake"]
