@@ -166,6 +166,7 @@ def create_dispatcher(
         i18n=i18n,
         signals=BotSignals(dispatcher, outbox),
         thresholds=settings.risk_thresholds,
+        dashboard_url=settings.dashboard_url,
     )
     dispatcher.update.outer_middleware(CleanInputMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))

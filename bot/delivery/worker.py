@@ -42,7 +42,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
+from aiogram.methods import SendDocument, SendMessage, SendPhoto, SetChatMenuButton, TelegramMethod
 from aiogram.types import BufferedInputFile
 from sqlalchemy import Table, Update, bindparam, select, text, update
 from sqlmodel import col
@@ -61,6 +61,7 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "sendMessage": SendMessage,
     "sendPhoto": SendPhoto,
     "sendDocument": SendDocument,
+    "setChatMenuButton": SetChatMenuButton,
 }
 FIRST_RETRY = timedelta(milliseconds=250)
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "PEER_ID_INVALID")

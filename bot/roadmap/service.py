@@ -46,14 +46,14 @@ async def add_department(
     return department
 
 
-async def _require_department(session: AsyncSession, code: str) -> Department:
+async def require_department(session: AsyncSession, code: str) -> Department:
     department = await queries.department_by_code(session, code)
     if department is None:
         raise UnknownDepartmentError(code)
     return department
 
 
-async def _require_item(session: AsyncSession, code: str) -> RoadmapItem:
+async def require_item(session: AsyncSession, code: str) -> RoadmapItem:
     item = await queries.item_by_code(session, code)
     if item is None:
         raise UnknownItemError(code)
@@ -104,7 +104,7 @@ async def record_new_item(
 async def add_item(
     session: AsyncSession, *, actor: Person, new: NewItem, now: datetime
 ) -> tuple[RoadmapItem, Department]:
-    department = await _require_department(session, new.department_code)
+    department = await require_department(session, new.department_code)
     if await queries.item_by_code(session, new.code) is not None:
         raise DuplicateItemError(new.code)
     try:
@@ -128,8 +128,8 @@ async def add_item(
 async def assign_item(
     session: AsyncSession, *, actor: Person, item_code: str, department_code: str, now: datetime
 ) -> tuple[RoadmapItem, Department]:
-    item = await _require_item(session, item_code)
-    department = await _require_department(session, department_code)
+    item = await require_item(session, item_code)
+    department = await require_department(session, department_code)
     if item.department_id == department.id:
         raise UnchangedError
     previous = await queries.department_by_id(session, item.department_id)
@@ -180,11 +180,13 @@ async def record_deadline_change(
     actor: Person | None,
     now: datetime,
     via: str = "command",
+    reason: str | None = None,
 ) -> DeadlineChange:
     """Move a deadline, keeping its history row (who moved it, `via` /deadline's "command" or
     an "import") and an audit entry; the caller commits.
 
-    Shared by /deadline and the spreadsheet import, whose changes form one transaction.
+    Shared by /deadline and the spreadsheet import, whose changes form one transaction. The
+    secretariat's `reason` for the move, when given, is kept in the audit entry's details.
     """
     change = DeadlineChange(
         item_id=row_id(item),
@@ -202,7 +204,8 @@ async def record_deadline_change(
         action="item.deadline",
         actor=actor,
         target=item.code,
-        details=f"{change.old_deadline.isoformat()} -> {change.new_deadline.isoformat()}",
+        details=f"{change.old_deadline.isoformat()} -> {change.new_deadline.isoformat()}"
+        + (f": {reason}" if reason else ""),
     )
     await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
     return change
@@ -211,7 +214,7 @@ async def record_deadline_change(
 async def change_deadline(
     session: AsyncSession, *, actor: Person, item_code: str, deadline: date, now: datetime
 ) -> tuple[RoadmapItem, DeadlineChange]:
-    item = await _require_item(session, item_code)
+    item = await require_item(session, item_code)
     if item.deadline == deadline:
         raise UnchangedError
     change = await record_deadline_change(
@@ -242,7 +245,7 @@ class ItemCard:
 
 
 async def item_card(session: AsyncSession, code: str, history: int = 10) -> ItemCard:
-    return await card_of(session, await _require_item(session, code), history)
+    return await card_of(session, await require_item(session, code), history)
 
 
 async def card_of(session: AsyncSession, item: RoadmapItem, history: int = 10) -> ItemCard:

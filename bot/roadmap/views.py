@@ -10,7 +10,7 @@ from bot.core.text import quote
 from bot.roadmap.service import ItemCard
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.texts import days_left_text, department_name, evidence_label, status_label
-from db.models import DeadlineChange, Person, StatusUpdate
+from db.models import DeadlineChange, Person, RoadmapItem, StatusUpdate
 
 
 def item_card_text(card: ItemCard, today: date, tz: tzinfo) -> str:
@@ -108,3 +108,16 @@ def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str
     if update.evidence_kind:
         details.append("📎 " + quote(evidence_label(update.evidence_kind, update.evidence_name)))
     return line + (": " + " ".join(details) if details else "")
+
+
+def deadline_moved_notice(item: RoadmapItem, change: DeadlineChange, reason: str | None) -> str:
+    """To the department's members when the secretariat moves their item's deadline."""
+    text = "📅 " + _("The deadline of item {code} «{title}» was moved: {old} → {new}.").format(
+        code=quote(item.code),
+        title=quote(pick_name(item.title_kk, item.title_ru)),
+        old=format_day(change.old_deadline),
+        new=format_day(change.new_deadline),
+    )
+    if reason:
+        text += "\n" + _("Reason: {reason}").format(reason=quote(reason))
+    return text

@@ -20,6 +20,7 @@ from bot.reporting.service import open_items
 from bot.telegram.i18n import in_locale, pick_name
 from bot.telegram.texts import joined_notice
 from bot.usecases.caller import Caller, Refused, refused_or
+from bot.usecases.dashboard import offer_dashboard_button
 from bot.usecases.ports import UseCaseContext
 from bot.workdays import schedule as stored_schedule
 from db import queries
@@ -216,6 +217,9 @@ async def choose_language(caller: Caller, locale: str) -> Welcome | None:
             return None
         await people_service.set_locale(session, person, locale, caller.ctx.clock.now())
         if person.role != Role.MEMBER or person.department_id is None:
+            if await offer_dashboard_button(caller.ctx, session, person):
+                await session.commit()
+                caller.ctx.signals.wake_outbox()
             return Welcome(person)
         department = await session.get(Department, person.department_id)
         items = await open_items(session, person.department_id)

@@ -75,6 +75,8 @@ class UseCaseContext:
     i18n: I18n
     signals: Signals
     thresholds: RiskThresholds = field(default_factory=RiskThresholds)
+    # The dashboard's address (PUBLIC_URL + /app/), None when the dashboard is off.
+    dashboard_url: str | None = None
 
     def today(self) -> date:
         """The council's date now (Asia/Almaty by default), whatever the server's zone."""

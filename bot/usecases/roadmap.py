@@ -7,14 +7,22 @@ functions).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.core.errors import DomainError, UnchangedError
 from bot.core.parsing import NewDepartment, NewItem
-from bot.roadmap import service
+from bot.delivery.enqueue import PersonMessage, enqueue_messages
+from bot.people import recipients
+from bot.roadmap import service, views
+from bot.telegram.i18n import in_locale
 from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.ports import UseCaseContext
 from db import queries
+from db.ids import row_id
 from db.models import DeadlineChange, Department, RoadmapItem
 
 
@@ -24,6 +32,12 @@ class ItemOwned:
 
     item: RoadmapItem
     department: Department
+
+
+@dataclass(frozen=True)
+class CoExecutorsSet:
+    item: RoadmapItem
+    departments: list[Department]
 
 
 @dataclass(frozen=True)
@@ -71,16 +85,84 @@ async def assign_item(caller: Caller, item_code: str, department_code: str) -> I
     return assigned if isinstance(assigned, Refused) else ItemOwned(*assigned)
 
 
-async def move_deadline(caller: Caller, item_code: str, deadline: date) -> DeadlineMoved | Refused:
-    """Move the item's deadline, keeping the old one in its history (audited)."""
-    async with caller.ctx.session_maker() as session:
-        moved = await refused_or(
-            service.change_deadline(
-                session,
-                actor=caller.actor,
-                item_code=item_code,
-                deadline=deadline,
-                now=caller.ctx.clock.now(),
+MAX_REASON_LENGTH = 500
+
+
+async def move_deadline(
+    caller: Caller, item_code: str, deadline: date, *, reason: str | None = None
+) -> DeadlineMoved | Refused:
+    """Move the item's deadline, keeping the old one in its history; audited with the
+    secretariat's `reason` (optional, up to MAX_REASON_LENGTH characters), and the
+    department's members are told through the outbox in the same transaction."""
+    ctx = caller.ctx
+    reason = " ".join((reason or "").split())[:MAX_REASON_LENGTH] or None
+    now = ctx.clock.now()
+    async with ctx.session_maker() as session:
+        try:
+            item = await service.require_item(session, item_code)
+            if item.deadline == deadline:
+                raise UnchangedError
+            change = await service.record_deadline_change(
+                session, item=item, deadline=deadline, actor=caller.actor, now=now, reason=reason
             )
+        except DomainError as error:
+            return Refused(error)
+        await session.flush()
+        told = await _tell_department(ctx, session, item, change, reason)
+        await session.commit()
+    if told:
+        ctx.signals.wake_outbox()
+    return DeadlineMoved(item, change)
+
+
+async def _tell_department(
+    ctx: UseCaseContext,
+    session: AsyncSession,
+    item: RoadmapItem,
+    change: DeadlineChange,
+    reason: str | None,
+) -> int:
+    """The moved deadline, to each reachable member of the item's department, in his language."""
+    messages = []
+    for member in await recipients.department_members(session, item.department_id):
+        with in_locale(ctx.i18n, member.locale):
+            text = views.deadline_moved_notice(item, change, reason)
+        messages.append(
+            PersonMessage(f"deadline:{change.id}:{member.id}", "deadline", member, text)
         )
-    return moved if isinstance(moved, Refused) else DeadlineMoved(*moved)
+    return await enqueue_messages(session, messages, now=ctx.clock.now())
+
+
+async def set_co_executors(
+    caller: Caller, item_code: str, department_codes: Sequence[str]
+) -> CoExecutorsSet | Refused:
+    """The departments that share an item with its lead department, replaced as a whole
+    (audited as "item.co_executors", as the spreadsheet import does)."""
+    ctx = caller.ctx
+    async with ctx.session_maker() as session:
+        try:
+            item = await service.require_item(session, item_code)
+            chosen = [
+                await service.require_department(session, code)
+                for code in dict.fromkeys(department_codes)
+            ]
+        except DomainError as error:
+            return Refused(error)
+        chosen = [department for department in chosen if department.id != item.department_id]
+        before = await queries.item_co_executors(session, row_id(item))
+        old = ",".join(sorted(department.code for department in before))
+        new = ",".join(sorted(department.code for department in chosen))
+        if old == new:
+            return Refused(UnchangedError())
+        await queries.replace_co_executors(session, row_id(item), [row_id(d) for d in chosen])
+        await queries.add_audit(
+            session,
+            at=ctx.clock.now(),
+            action="item.co_executors",
+            actor=caller.actor,
+            target=item.code,
+            details=f"{old or '-'} -> {new or '-'}",
+        )
+        await queries.mark_risk_dirty(session, now=ctx.clock.now(), item_ids=[item.id])
+        await session.commit()
+    return CoExecutorsSet(item, chosen)
