@@ -257,8 +257,9 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     return Application(settings, engine, bot, dispatcher, i18n, outbox)
 
 
-def create_web_server(application: Application) -> WebServer | None:
-    """The dashboard beside polling when PUBLIC_URL is set; None keeps the bot as it was."""
+def create_web_server(application: Application, bot_username: str = "") -> WebServer | None:
+    """The dashboard beside polling when PUBLIC_URL is set; None keeps the bot as it was.
+    `bot_username` makes the invitation links the secretariat creates there."""
     settings = application.settings
     if settings.public_url is None:
         return None
@@ -266,6 +267,8 @@ def create_web_server(application: Application) -> WebServer | None:
         application.dispatcher["usecases"],
         token=settings.bot_token.get_secret_value(),
         max_age=timedelta(seconds=settings.miniapp_max_age),
+        policy=application.dispatcher["policy"],
+        bot_username=bot_username,
     )
     return WebServer(app, settings.web_host, settings.web_port)
 
@@ -273,9 +276,12 @@ def create_web_server(application: Application) -> WebServer | None:
 async def start_dashboard(application: Application) -> WebServer | None:
     """Serve the dashboard (when PUBLIC_URL is set) and put its button into the chair's and
     the secretariat's chats."""
-    web = create_web_server(application)
     url = application.settings.dashboard_url
-    if web is None or url is None:
+    if url is None:
+        return None
+    me = await application.bot.me()
+    web = create_web_server(application, me.username or "")
+    if web is None:
         return None
     await web.start()
     readers = await dashboard_readers(application.dispatcher["usecases"])
