@@ -112,12 +112,12 @@ def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str
 
 def deadline_moved_notice(item: RoadmapItem, change: DeadlineChange, reason: str | None) -> str:
     """To the department's members when the secretariat moves their item's deadline."""
-    text = "📅 " + _("The deadline of item {code} «{title}» was moved: {old} → {new}.").format(
-        code=quote(item.code),
-        title=quote(pick_name(item.title_kk, item.title_ru)),
-        old=format_day(change.old_deadline),
-        new=format_day(change.new_deadline),
-    )
+    lines = [
+        f"📅 <b>{quote(item.code)}</b> {quote(pick_name(item.title_kk, item.title_ru))}",
+        _("The deadline was moved: {old} → {new}.").format(
+            old=format_day(change.old_deadline), new=format_day(change.new_deadline)
+        ),
+    ]
     if reason:
-        text += "\n" + _("Reason: {reason}").format(reason=quote(reason))
-    return text
+        lines.append(_("Reason: {reason}").format(reason=quote(reason)))
+    return "\n".join(lines)

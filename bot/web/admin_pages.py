@@ -103,13 +103,13 @@ def _pager(path: str, query: dict[str, str], page: int, pages: int) -> str:
     links = []
     if page > 1:
         target = urlencode({**query, "page": str(page - 1)})
-        links.append(f'<a href="{path}?{target}" data-nav>← {quote(_("Previous"))}</a>')
+        links.append(f'<a href="{path}?{target}" data-nav>← ' + quote(_("Previous")) + "</a>")
     links.append(
-        f"<span>{quote(_('Page {page} of {pages}').format(page=page, pages=pages))}</span>"
+        "<span>" + quote(_("Page {page} of {pages}").format(page=page, pages=pages)) + "</span>"
     )
     if page < pages:
         target = urlencode({**query, "page": str(page + 1)})
-        links.append(f'<a href="{path}?{target}" data-nav>{quote(_("Next"))} →</a>')
+        links.append(f'<a href="{path}?{target}" data-nav>' + quote(_("Next")) + " →</a>")
     return f'<nav class="pager">{"".join(links)}</nav>'
 
 
@@ -208,7 +208,7 @@ def roadmap_screen(table: RoadmapTable, wanted: TableFilter) -> Screen:
         f'<div class="table-wrap"><table class="roadmap"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
         if rows
-        else f'<p class="notice">{quote(_("No items match these filters."))}</p>'
+        else '<p class="notice">' + quote(_("No items match these filters.")) + "</p>"
     )
     pager = _pager(f"{HOME}roadmap", table_query(wanted), table.page, table.pages)
     html = (
@@ -231,12 +231,16 @@ def edit_screen(shown: ItemCardShown, departments: Sequence[Department]) -> Scre
     deadline_button = quote(_("Move the deadline"))
     deadline_form = (
         f'<form class="edit" data-post="/app/api/deadline" data-main="{deadline_button}">'
-        f'<h2>{quote(_("Deadline"))}</h2><input type="hidden" name="code" value="{code}">'
-        f'<p class="muted">{quote(_("Now: {date}").format(date=format_day(item.deadline)))}</p>'
-        f'<label class="field">{quote(_("New deadline"))}'
-        f'<input type="date" name="deadline" value="{item.deadline.isoformat()}" required>'
-        f'</label><label class="field">{quote(_("Reason (the department is told)"))}'
-        '<textarea name="reason" maxlength="500" rows="2" required></textarea></label>'
+        f"<h2>" + quote(_("Deadline")) + f'</h2><input type="hidden" name="code" value="{code}">'
+        f'<p class="muted">'
+        + quote(_("Now: {date}").format(date=format_day(item.deadline)))
+        + "</p>"
+        '<label class="field">'
+        + quote(_("New deadline"))
+        + f'<input type="date" name="deadline" value="{item.deadline.isoformat()}" required>'
+        f'</label><label class="field">'
+        + quote(_("Reason (the department is told)"))
+        + '<textarea name="reason" maxlength="500" rows="2" required></textarea></label>'
         f'<button class="action form-submit" type="submit">{deadline_button}</button>'
         '<p class="status" role="status"></p></form>'
     )
@@ -244,10 +248,10 @@ def edit_screen(shown: ItemCardShown, departments: Sequence[Department]) -> Scre
     choices = _departments(departments)
     assign_button = quote(_("Give to this department"))
     assign_form = (
-        f'<form class="edit" data-post="/app/api/assign"><h2>{quote(_("Department"))}</h2>'
+        '<form class="edit" data-post="/app/api/assign"><h2>' + quote(_("Department")) + f"</h2>"
         f'<input type="hidden" name="code" value="{code}">'
-        f"{_select('department', _('Responsible department'), choices, lead)}"
-        f'<button class="action" type="submit">{assign_button}</button>'
+        + _select("department", _("Responsible department"), choices, lead)
+        + f'<button class="action" type="submit">{assign_button}</button>'
         '<p class="status" role="status"></p></form>'
     )
     sharing = {department.code for department in card.co_executors}
@@ -259,8 +263,8 @@ def edit_screen(shown: ItemCardShown, departments: Sequence[Department]) -> Scre
     )
     co_button = quote(_("Save the co-executors"))
     co_form = (
-        f'<form class="edit" data-post="/app/api/co-executors">'
-        f'<h2>{quote(_("Co-executors"))}</h2><input type="hidden" name="code" value="{code}">'
+        '<form class="edit" data-post="/app/api/co-executors">'
+        "<h2>" + quote(_("Co-executors")) + f'</h2><input type="hidden" name="code" value="{code}">'
         f'<div class="choices">{boxes}</div>'
         f'<button class="action" type="submit">{co_button}</button>'
         '<p class="status" role="status"></p></form>'
@@ -317,22 +321,24 @@ def aliases_screen(entries: Sequence[AliasEntry], departments: Sequence[Departme
         f"{quote(department_short_name(entry.department))}</span>"
         f'<form data-post="/app/api/aliases/remove"><input type="hidden" name="alias" '
         f'value="{quote(entry.alias)}"><button class="small" type="submit">'
-        f"{quote(_('Remove'))}</button></form></li>"
+        + quote(_("Remove"))
+        + "</button></form></li>"
         for entry in entries
     )
     listing = (
         f'<ul class="lines">{rows}</ul>'
         if rows
-        else f'<p class="muted">{quote(_("No aliases yet."))}</p>'
+        else '<p class="muted">' + quote(_("No aliases yet.")) + "</p>"
     )
     button = quote(_("Save the alias"))
     form = (
         f'<form class="edit" data-post="/app/api/aliases" data-main="{button}">'
-        f"<h2>{quote(_('New alias'))}</h2>"
-        f'<label class="field">{quote(_("Name or abbreviation in the file"))}'
+        f"<h2>" + quote(_("New alias")) + "</h2>"
+        '<label class="field">' + quote(_("Name or abbreviation in the file")) + ""
         '<input type="text" name="alias" maxlength="64" required></label>'
-        f"{_select('department', _('Department'), _departments(departments), '')}"
-        f'<button class="action form-submit" type="submit">{button}</button>'
+        ""
+        + _select("department", _("Department"), _departments(departments), "")
+        + f'<button class="action form-submit" type="submit">{button}</button>'
         '<p class="status" role="status"></p></form>'
     )
     return Screen(
@@ -363,12 +369,13 @@ def people_screen(found: People, viewer: Person) -> Screen:
         if department is not None:
             what += f", {department_short_name(department)}"
         if not person.active:
-            what += f" · {_('no access')}"
+            what += " · " + _("no access") + ""
         revoke = ""
         if person.active and person.id != viewer.id:
             revoke = (
                 f'<a class="small" href="{HOME}revoke/{person.telegram_id}" data-nav>'
-                f"{quote(_('Revoke'))}</a>"
+                + quote(_("Revoke"))
+                + "</a>"
             )
         rows.append(
             f'<li class="line"><span><b>{quote(person.display_name)}</b>'
@@ -383,12 +390,13 @@ def people_screen(found: People, viewer: Person) -> Screen:
     button = quote(_("Create an invitation"))
     form = (
         f'<form class="edit" data-post="/app/api/invite" data-main="{button}">'
-        f"<h2>{quote(_('Invite'))}</h2>"
-        f"{_select('target', _('Who is invited'), targets, 'chair')}"
-        f'<button class="action form-submit" type="submit">{button}</button>'
+        f"<h2>" + quote(_("Invite")) + "</h2>"
+        ""
+        + _select("target", _("Who is invited"), targets, "chair")
+        + f'<button class="action form-submit" type="submit">{button}</button>'
         '<p class="status" role="status"></p></form>'
     )
-    listing = f'<h2>{quote(_("People"))}</h2><ul class="lines">{"".join(rows)}</ul>'
+    listing = "<h2>" + quote(_("People")) + f'</h2><ul class="lines">{"".join(rows)}</ul>'
     return Screen(title, f"<h1>{quote(title)}</h1>{form}{listing}")
 
 
@@ -415,7 +423,7 @@ def revoke_screen(person: Person) -> Screen:
         f'<input type="hidden" name="telegram_id" value="{person.telegram_id}">'
         f"<p>{quote(question)}</p>"
         f'<button class="action danger form-submit" type="submit">{button}</button>'
-        f'<a class="cancel" href="{HOME}people" data-nav>{quote(_("Cancel"))}</a>'
+        f'<a class="cancel" href="{HOME}people" data-nav>' + quote(_("Cancel")) + "</a>"
         '<p class="status" role="status"></p></form>'
     )
     return Screen(title, f"<h1>{quote(title)}</h1>{form}")
@@ -449,13 +457,21 @@ def audit_screen(found: AuditPage, wanted: AuditFilter, tz: tzinfo) -> Screen:
         + _select(
             "action", _("Action"), every + [(a, a) for a in found.actions], wanted.action or ""
         )
-        + f'<label class="field">{quote(_("Item or target"))}<input type="text" name="item" '
+        + '<label class="field">'
+        + quote(_("Item or target"))
+        + f'<input type="text" name="item" '
         f'maxlength="200" value="{quote(wanted.item or "")}"></label>'
-        + f'<label class="field">{quote(_("From"))}<input type="date" name="since" '
+        + '<label class="field">'
+        + quote(_("From"))
+        + f'<input type="date" name="since" '
         f'value="{wanted.since.isoformat() if wanted.since else ""}"></label>'
-        + f'<label class="field">{quote(_("To"))}<input type="date" name="until" '
+        + '<label class="field">'
+        + quote(_("To"))
+        + f'<input type="date" name="until" '
         f'value="{wanted.until.isoformat() if wanted.until else ""}"></label>'
-        + f'<button class="action" type="submit">{quote(_("Show"))}</button></form>'
+        + '<button class="action" type="submit">'
+        + quote(_("Show"))
+        + "</button></form>"
     )
     query = audit_query(wanted)
     export_button = quote(_("Send this view to the chat as XLSX"))
@@ -480,7 +496,7 @@ def audit_screen(found: AuditPage, wanted: AuditFilter, tz: tzinfo) -> Screen:
     listing = (
         f'<ul class="history">{"".join(rows)}</ul>'
         if rows
-        else f'<p class="notice">{quote(_("No entries match these filters."))}</p>'
+        else '<p class="notice">' + quote(_("No entries match these filters.")) + "</p>"
     )
     pager = _pager(f"{HOME}audit", query, found.page, found.pages)
     html = (

@@ -238,11 +238,13 @@ def department_pager(department: Department, page: int, pages: int) -> str:
     link = department_link(row_id(department))
     parts = []
     if page > 1:
-        parts.append(f'<a href="{link}?page={page - 1}" data-nav>← {quote(_("Previous"))}</a>')
+        parts.append(
+            f'<a href="{link}?page={page - 1}" data-nav>← ' + quote(_("Previous")) + "</a>"
+        )
     where = _("Page {page} of {pages}").format(page=page, pages=pages)
     parts.append(f"<span>{quote(where)}</span>")
     if page < pages:
-        parts.append(f'<a href="{link}?page={page + 1}" data-nav>{quote(_("Next"))} →</a>')
+        parts.append(f'<a href="{link}?page={page + 1}" data-nav>' + quote(_("Next")) + " →</a>")
     return '<nav class="pager">' + "".join(parts) + "</nav>"
 
 
