@@ -433,6 +433,47 @@ def revoked_text(person: Person) -> str:
     return _("Access revoked: {name}.").format(name=person.display_name)
 
 
+def action_labels() -> dict[str, str]:
+    """The audit log's actions in words; an action not named here is shown as recorded."""
+    return {
+        "item.deadline": _("deadline moved"),
+        "item.assign": _("item given to another department"),
+        "item.co_executors": _("co-executors changed"),
+        "item.add": _("item added"),
+        "item.edit": _("item edited"),
+        "department.add": _("department added"),
+        "department.alias": _("alias saved"),
+        "department.alias_removed": _("alias removed"),
+        "department.short_name": _("short name changed"),
+        "person.revoke": _("access revoked"),
+        "person.away": _("time away set"),
+        "person.back": _("back at work"),
+        "person.admin_from_config": _("administrator from the settings"),
+        "invite.issue": _("invitation created"),
+        "invite.redeem": _("invitation used"),
+        "risk.dismiss": _("risk reason dismissed"),
+        "round.start": _("requests sent"),
+        "round.item_request": _("update requested"),
+        "round.item_question": _("question asked"),
+        "schedule.rounds": _("request schedule changed"),
+        "calendar.day_off": _("calendar changed"),
+        "import.apply": _("Road Map imported"),
+        "export.audit_log": _("audit log exported"),
+        "export.roadmap": _("Road Map exported"),
+        "export.risk_report": _("risk report exported"),
+    }
+
+
+def action_label(action: str, labels: dict[str, str]) -> str:
+    if action in labels:
+        return labels[action]
+    if action.startswith("refused."):
+        return _("refused: {what}").format(what=action.removeprefix("refused."))
+    if action.startswith("invite."):
+        return _("invitation refused")
+    return action
+
+
 def audit_query(wanted: AuditFilter) -> dict[str, str]:
     query = {
         "who": "" if wanted.who is None else str(wanted.who),
@@ -447,6 +488,11 @@ def audit_query(wanted: AuditFilter) -> dict[str, str]:
 def audit_screen(found: AuditPage, wanted: AuditFilter, tz: tzinfo) -> Screen:
     title = _("Audit log")
     every = [("", _("all"))]
+    labels = action_labels()
+    actions = sorted(
+        ((action, action_label(action, labels)) for action in found.actions),
+        key=lambda choice: choice[1],
+    )
     people = sorted(
         ((str(person.telegram_id), person.display_name) for person in found.people),
         key=lambda choice: choice[1],
@@ -454,9 +500,7 @@ def audit_screen(found: AuditPage, wanted: AuditFilter, tz: tzinfo) -> Screen:
     filters = (
         '<form class="filters" data-filter>'
         + _select("who", _("Who"), every + people, "" if wanted.who is None else str(wanted.who))
-        + _select(
-            "action", _("Action"), every + [(a, a) for a in found.actions], wanted.action or ""
-        )
+        + _select("action", _("Action"), every + actions, wanted.action or "")
         + '<label class="field">'
         + quote(_("Item or target"))
         + f'<input type="text" name="item" '
@@ -486,7 +530,9 @@ def audit_screen(found: AuditPage, wanted: AuditFilter, tz: tzinfo) -> Screen:
             entry.created_at.astimezone(tz), "d MMM y, HH:mm", locale=current_locale()
         )
         who = person.display_name if person else str(entry.actor_telegram_id or "—")
-        what = " · ".join(part for part in (entry.action, entry.target or "") if part)
+        what = " · ".join(
+            part for part in (action_label(entry.action, labels), entry.target or "") if part
+        )
         details = f'<div class="muted">{quote(entry.details)}</div>' if entry.details else ""
         rows.append(
             f'<li><div class="when">{quote(when)} — {quote(who)}</div>'

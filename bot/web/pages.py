@@ -172,7 +172,7 @@ def departments_html(data: DigestData) -> str:
 
 
 def summary_screen(data: DigestData, now: datetime, tz: tzinfo, *, nav: str = "") -> Screen:
-    """The totals; `nav`: links to the reader's own screens below them (the secretariat's)."""
+    """The totals; `nav`: links to the reader's own screens above them (the secretariat's)."""
     title = _("Road Map {year}").format(year=data.year)
     if data.summary.total == 0:
         empty = _("There are no items for {year} yet.").format(year=data.year)
@@ -181,8 +181,8 @@ def summary_screen(data: DigestData, now: datetime, tz: tzinfo, *, nav: str = ""
         # The digest's first line, as the chat has it (its own markup, its words escaped).
         week = f'<p class="week">{week_line(data.week)}</p>' if data.week else ""
         body = totals_html(data) + week + trend_svg(data.weekly) + departments_html(data)
-    body += nav
-    html = f'<h1>{quote(title)}</h1><p class="muted asof">{quote(data_as_of(now, tz))}</p>{body}'
+    asof = quote(data_as_of(now, tz))
+    html = f'<h1>{quote(title)}</h1><p class="muted asof">{asof}</p>{nav}{body}'
     return Screen(title, html, back=False)
 
 
