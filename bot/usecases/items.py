@@ -68,9 +68,11 @@ async def _find_item(session: AsyncSession, key: ItemKey) -> RoadmapItem | None:
 
 
 async def item_card(
-    ctx: UseCaseContext, viewer: Person, key: ItemKey, *, history: int = 10
+    ctx: UseCaseContext, viewer: Person, key: ItemKey, *, history: int = 10, assess: bool = True
 ) -> ItemCardOutcome:
-    """The item's card for `viewer`, or why it is not shown."""
+    """The item's card for `viewer`, or why it is not shown. Without `assess`, no risk
+    reasons or forecast (`risk` is None): what an edit screen needs, at a fraction of the
+    cost on a large Road Map."""
     async with ctx.session_maker() as session:
         item = await _find_item(session, key)
         if item is None:
@@ -81,14 +83,16 @@ async def item_card(
         assert item.id is not None
         card = await card_of(session, item, history)
         today = ctx.today()
-        risk = await assess_item(
-            session,
-            item_id=item.id,
-            year=item.year,
-            today=today,
-            thresholds=ctx.thresholds,
-            tz=ctx.tz,
-        )
+        risk = None
+        if assess:
+            risk = await assess_item(
+                session,
+                item_id=item.id,
+                year=item.year,
+                today=today,
+                thresholds=ctx.thresholds,
+                tz=ctx.tz,
+            )
     return ItemCardShown(
         card=card,
         risk=risk,

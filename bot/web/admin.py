@@ -139,7 +139,11 @@ async def roadmap_api(request: web.Request) -> web.Response:
 async def edit_api(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     item_id = path_int(request, "item_id")
-    shown = None if item_id is None else await item_card(ctx, request[PERSON], item_id)
+    shown = (
+        None
+        if item_id is None
+        else await item_card(ctx, request[PERSON], item_id, history=0, assess=False)
+    )
     if not isinstance(shown, ItemCardShown):
         return screen_json(not_found_screen(), 404)
     return screen_json(admin_pages.edit_screen(shown, await roadmap.departments(ctx)))

@@ -30,6 +30,7 @@ from db.models import (
     Person,
     RoadmapItem,
     Role,
+    StatusUpdate,
 )
 from tests.helpers.chat import ADMIN_ID, Chatter, register_admin
 from tests.helpers.mocked_bot import MockedBot
@@ -304,3 +305,64 @@ async def test_a_secretary_who_joins_later_gets_the_menu_button(
     assert [(request.chat_id, request.menu_button.text) for request in buttons] == [  # type: ignore[union-attr]
         (ADMIN_ID, "Басқару панелі")
     ]
+
+
+async def test_evidence_is_sent_into_the_readers_chat_by_the_bot(
+    web: WebClient, session_maker: SessionMaker
+) -> None:
+    first = await item(session_maker, "1.1.1")
+    async with session_maker() as session:
+        update = (
+            await session.exec(
+                select(StatusUpdate)
+                .where(StatusUpdate.item_id == first.id)
+                .order_by(col(StatusUpdate.id).desc())
+            )
+        ).first()
+        assert update is not None and update.id is not None
+        update.evidence_kind, update.evidence_file_id = "photo", "AgACAgIAAx-photo-of-the-site"
+        session.add(update)
+        await session.commit()
+    _, card = await web.get(f"/app/api/item/{first.id}", signed(CHAIR))
+    assert f'data-post="/app/api/evidence/{update.id}"' in str(card["html"])
+    status, answer = await post(web, f"/app/api/evidence/{update.id}", CHAIR, {})
+    assert status == 200 and "чат" in answer["text"]
+    async with session_maker() as session:
+        sent = (await session.exec(select(Notification).where(Notification.chat_id == CHAIR))).all()
+    payload = json.loads(sent[0].payload)
+    assert len(sent) == 1 and payload["method"] == "sendPhoto"
+    assert payload["params"]["photo"] == "AgACAgIAAx-photo-of-the-site"
+    assert (await post(web, f"/app/api/evidence/{update.id}", HEAD, {}))[0] == 403
+    assert (await post(web, "/app/api/evidence/999999", CHAIR, {}))[0] == 404
+
+
+async def test_the_totals_carry_the_weeks_changes_and_the_card_its_forecast(
+    web: WebClient, session_maker: SessionMaker
+) -> None:
+    _, totals = await web.get("/app/api/summary", signed(CHAIR))
+    assert '<p class="week"><b>С ' in str(totals["html"])  # the digest's first line
+    assert "Таблица дорожной карты" not in str(totals["html"])  # the secretariat's links
+    _, own = await web.get("/app/api/summary", signed(ADMIN_ID))
+    assert 'href="/app/roadmap"' in str(own["html"])
+    cards = [
+        str(
+            (await web.get(f"/app/api/item/{(await item(session_maker, code)).id}", signed(CHAIR)))[
+                1
+            ]["html"]
+        )
+        for code in ("1.1.1", "1.1.2", "2.1.1", "2.1.4")
+    ]
+    assert any('<section class="forecast"><p>📈 <b>Прогноз:</b>' in card for card in cards)
+
+
+async def test_a_failure_is_a_localized_error_screen_not_a_blank_page(
+    web: WebClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("bot.web.admin.overview.roadmap_table", broken)
+    status, screen = await web.get("/app/api/roadmap", signed(ADMIN_ID))
+    assert status == 500
+    assert "У нас что-то пошло не так" in str(screen["html"])
+    assert "database" not in str(screen["html"])
