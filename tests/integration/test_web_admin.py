@@ -174,6 +174,14 @@ async def test_one_audit_row_per_change_from_the_chat_or_the_web(
         "отд",
     ]
 
+    await chatter.send(ADMIN_ID, "/invite chair")
+    status, answer = await post(web, "/app/api/invite", ADMIN_ID, {"target": other.code})
+    assert status == 200 and "?start=" in answer["link"]
+    assert answer["link"] in answer["text"]
+    issued = await audit_rows(session_maker, "invite.issue")
+    assert [row.actor_telegram_id for row in issued] == [ADMIN_ID, ADMIN_ID]
+    assert (await post(web, "/app/api/invite", ADMIN_ID, {"target": "nobody"}))[0] == 409
+
     await register_member(session_maker, MEMBER_OF_111, first.department_id, LOAD)
     await register_member(session_maker, MEMBER_OF_111 + 1, first.department_id, LOAD)
     await chatter.send(ADMIN_ID, f"/revoke {MEMBER_OF_111}")
