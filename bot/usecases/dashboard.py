@@ -88,3 +88,25 @@ async def offer_dashboard_button(
         params={"menu_button": button},
         now=ctx.clock.now(),
     )
+
+
+async def withdraw_menus(ctx: UseCaseContext, session: AsyncSession, person: Person) -> None:
+    """A revoked person's chat keeps neither the commands menu nor the dashboard's button
+    (through the outbox, in the caller's transaction; the caller commits)."""
+    now = ctx.clock.now()
+    calls: list[tuple[str, dict[str, object]]] = [
+        ("deleteMyCommands", {"scope": {"type": "chat", "chat_id": person.telegram_id}}),
+    ]
+    if reads_the_dashboard(person):
+        calls.append(("setChatMenuButton", {"menu_button": {"type": "default"}}))
+    for method, params in calls:
+        await enqueue(
+            session,
+            key=f"withdraw:{method}:{person.id}:{now.isoformat()}",
+            kind="menu",
+            chat_id=person.telegram_id,
+            person_id=person.id,
+            method=method,
+            params=params,
+            now=now,
+        )

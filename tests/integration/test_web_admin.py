@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from aiogram import Dispatcher
-from aiogram.methods import SendDocument, SetChatMenuButton
+from aiogram.methods import DeleteMyCommands, SendDocument, SetChatMenuButton
 from aiohttp import ClientSession
 from sqlmodel import col, select
 
@@ -136,7 +136,11 @@ async def test_every_secretariat_route_refuses_the_chair_a_head_and_the_unsigned
 
 
 async def test_one_audit_row_per_change_from_the_chat_or_the_web(
-    web: WebClient, chatter: Chatter, session_maker: SessionMaker
+    web: WebClient,
+    chatter: Chatter,
+    session_maker: SessionMaker,
+    outbox: DeliveryWorker,
+    bot: MockedBot,
 ) -> None:
     first, second = await item(session_maker, "1.1.1"), await item(session_maker, "1.1.2")
     async with session_maker() as session:
@@ -194,6 +198,13 @@ async def test_one_audit_row_per_change_from_the_chat_or_the_web(
     assert [row.target for row in await audit_rows(session_maker, "person.revoke")] == [
         str(MEMBER_OF_111),
         str(MEMBER_OF_111 + 1),
+    ]
+    bot.take()
+    await outbox.drain_all()  # the revoked chats lose their commands menu either way
+    cleared = [request for request in bot.take() if isinstance(request, DeleteMyCommands)]
+    assert sorted(request.scope.chat_id for request in cleared) == [  # type: ignore[union-attr]
+        MEMBER_OF_111,
+        MEMBER_OF_111 + 1,
     ]
 
 
