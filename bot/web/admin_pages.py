@@ -27,7 +27,7 @@ from bot.core.text import quote
 from bot.risk.digest import Category, short_title
 from bot.risk.labels import reason_label
 from bot.risk.rules import ItemRisk, RiskReason
-from bot.telegram.i18n import current_locale, format_day, ngettext
+from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.texts import (
     days_left_text,
     department_name,
@@ -275,7 +275,7 @@ def edit_screen(shown: ItemCardShown, departments: Sequence[Department]) -> Scre
 
 def short_title_of(shown: ItemCardShown) -> str:
     item = shown.card.item
-    return item.title_ru if current_locale() == "ru" else item.title_kk
+    return pick_name(item.title_kk, item.title_ru)
 
 
 def refusal_text(error: DomainError) -> str:
