@@ -46,14 +46,14 @@ async def add_department(
     return department
 
 
-async def require_department(session: AsyncSession, code: str) -> Department:
+async def _require_department(session: AsyncSession, code: str) -> Department:
     department = await queries.department_by_code(session, code)
     if department is None:
         raise UnknownDepartmentError(code)
     return department
 
 
-async def require_item(session: AsyncSession, code: str) -> RoadmapItem:
+async def _require_item(session: AsyncSession, code: str) -> RoadmapItem:
     item = await queries.item_by_code(session, code)
     if item is None:
         raise UnknownItemError(code)
@@ -104,7 +104,7 @@ async def record_new_item(
 async def add_item(
     session: AsyncSession, *, actor: Person, new: NewItem, now: datetime
 ) -> tuple[RoadmapItem, Department]:
-    department = await require_department(session, new.department_code)
+    department = await _require_department(session, new.department_code)
     if await queries.item_by_code(session, new.code) is not None:
         raise DuplicateItemError(new.code)
     try:
@@ -128,8 +128,8 @@ async def add_item(
 async def assign_item(
     session: AsyncSession, *, actor: Person, item_code: str, department_code: str, now: datetime
 ) -> tuple[RoadmapItem, Department]:
-    item = await require_item(session, item_code)
-    department = await require_department(session, department_code)
+    item = await _require_item(session, item_code)
+    department = await _require_department(session, department_code)
     if item.department_id == department.id:
         raise UnchangedError
     previous = await queries.department_by_id(session, item.department_id)
@@ -214,7 +214,7 @@ async def record_deadline_change(
 async def change_deadline(
     session: AsyncSession, *, actor: Person, item_code: str, deadline: date, now: datetime
 ) -> tuple[RoadmapItem, DeadlineChange]:
-    item = await require_item(session, item_code)
+    item = await _require_item(session, item_code)
     if item.deadline == deadline:
         raise UnchangedError
     change = await record_deadline_change(
@@ -245,7 +245,7 @@ class ItemCard:
 
 
 async def item_card(session: AsyncSession, code: str, history: int = 10) -> ItemCard:
-    return await card_of(session, await require_item(session, code), history)
+    return await card_of(session, await _require_item(session, code), history)
 
 
 async def card_of(session: AsyncSession, item: RoadmapItem, history: int = 10) -> ItemCard:

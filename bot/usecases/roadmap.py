@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.errors import DomainError, UnchangedError
+from bot.core.errors import UnchangedError, UnknownDepartmentError, UnknownItemError
 from bot.core.parsing import NewDepartment, NewItem
 from bot.delivery.enqueue import PersonMessage, enqueue_messages
 from bot.people import recipients
@@ -98,15 +98,14 @@ async def move_deadline(
     reason = " ".join((reason or "").split())[:MAX_REASON_LENGTH] or None
     now = ctx.clock.now()
     async with ctx.session_maker() as session:
-        try:
-            item = await service.require_item(session, item_code)
-            if item.deadline == deadline:
-                raise UnchangedError
-            change = await service.record_deadline_change(
-                session, item=item, deadline=deadline, actor=caller.actor, now=now, reason=reason
-            )
-        except DomainError as error:
-            return Refused(error)
+        item = await queries.item_by_code(session, item_code)
+        if item is None:
+            return Refused(UnknownItemError(item_code))
+        if item.deadline == deadline:
+            return Refused(UnchangedError())
+        change = await service.record_deadline_change(
+            session, item=item, deadline=deadline, actor=caller.actor, now=now, reason=reason
+        )
         await session.flush()
         told = await _tell_department(ctx, session, item, change, reason)
         await session.commit()
@@ -140,14 +139,15 @@ async def set_co_executors(
     (audited as "item.co_executors", as the spreadsheet import does)."""
     ctx = caller.ctx
     async with ctx.session_maker() as session:
-        try:
-            item = await service.require_item(session, item_code)
-            chosen = [
-                await service.require_department(session, code)
-                for code in dict.fromkeys(department_codes)
-            ]
-        except DomainError as error:
-            return Refused(error)
+        item = await queries.item_by_code(session, item_code)
+        if item is None:
+            return Refused(UnknownItemError(item_code))
+        chosen = []
+        for code in dict.fromkeys(department_codes):
+            department = await queries.department_by_code(session, code)
+            if department is None:
+                return Refused(UnknownDepartmentError(code))
+            chosen.append(department)
         chosen = [department for department in chosen if department.id != item.department_id]
         before = await queries.item_co_executors(session, row_id(item))
         old = ",".join(sorted(department.code for department in before))
