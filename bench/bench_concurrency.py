@@ -41,11 +41,11 @@ from bench.scratch import scratch_database
 from bot.app.config import Settings
 from bot.app.factory import create_outbox, protect
 from bot.core.clock import SystemClock
+from bot.sandbox.emulator import BotApiEmulator
 from bot.telegram.session import guard_of
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import Notification
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import TEST_TOKEN
 from tests.helpers.e2e import FastSession
 

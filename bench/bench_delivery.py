@@ -38,11 +38,11 @@ from bot.app.config import Settings
 from bot.core.clock import SystemClock
 from bot.core.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
+from bot.sandbox.emulator import BotApiEmulator, FaultPlan
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import Notification
 from db.outbox import enqueue
-from tests.helpers.botapi_emulator import BotApiEmulator, FaultPlan
 from tests.helpers.e2e import FastSession
 
 TOKEN = "7000000001:BENCH_token_abcdefghijklmnopqrstuvwxyz012"

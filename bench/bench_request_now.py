@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tests` is not i
 from bench.scratch import scratch_database, server_for
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import (
@@ -52,7 +53,6 @@ from db.models import (
     StatusRound,
     StatusUpdate,
 )
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.e2e import FastSession, start_live_bot
 
 TOKEN = "7000000001:BENCH_token_abcdefghijklmnopqrstuvwxyz012"

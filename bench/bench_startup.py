@@ -48,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # `tests` is not installed
 
-from tests.helpers.botapi_emulator import BotApiEmulator  # noqa: E402
+from bot.sandbox.emulator import BotApiEmulator  # noqa: E402
 
 TOKEN = "7000000001:BENCH_token_abcdefghijklmnopqrstuvwxyz012"
 IDLE_SECONDS = 5.0

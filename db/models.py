@@ -108,6 +108,9 @@ class RoadmapItem(Table, table=True):
     # read with the item on the department's Save path, so a Save wakes the asker's answer
     # without a statement of its own.
     awaiting_answer: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # What item buttons show, set by the secretariat with /short; None: shortened by a rule.
+    short_title_kk: str | None = Field(default=None, sa_type=sa.String(80))
+    short_title_ru: str | None = Field(default=None, sa_type=sa.String(80))
     created_at: datetime
     # The newest update (created_at, then id) and whether it says "done": written only by the
     # database's trigger on every insert into status_update (migration 0014), never by the
@@ -152,6 +155,8 @@ class DeadlineChange(Table, table=True):
     via: str = Field(
         default="command", sa_type=sa.String(16), sa_column_kwargs={"server_default": "command"}
     )
+    # Why, in the secretariat's words (/deadline's reason, an import's reason column).
+    reason: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class ItemQuestion(Table, table=True):
@@ -171,6 +176,33 @@ class ItemQuestion(Table, table=True):
     answer_id: int | None = Field(default=None, foreign_key="status_update.id")
     answered_at: datetime | None = None
     overdue_told_at: datetime | None = None
+
+
+class MemberQuestion(Table, table=True):
+    """What a person typed to the bot outside a dialog (issue 22, #14): kept as it came, and
+    sent on to the secretariat once they tap "send" (`sent_at`)."""
+
+    __tablename__ = "member_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    text: str = Field(sa_type=sa.Text)  # empty for a voice message
+    voice_file_id: str | None = Field(default=None, sa_type=sa.String(200))
+    message_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # in the person's chat
+    asked_at: datetime
+    sent_at: datetime | None = None
+
+
+class QuestionReply(Table, table=True):
+    """A secretariat member's Telegram reply to a question the bot passed on to them."""
+
+    __tablename__ = "question_reply"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="member_question.id", index=True)
+    replied_by_id: int = Field(foreign_key="person.id")
+    text: str = Field(sa_type=sa.Text)
+    replied_at: datetime
 
 
 class StatusUpdate(Table, table=True):
@@ -218,6 +250,9 @@ class Invite(Table, table=True):
     token_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
     role: str = Field(sa_type=sa.String(16))
     department_id: int | None = Field(default=None, foreign_key="department.id")
+    # Who the link is for, as the secretariat typed it: the person's own once it is opened.
+    full_name: str | None = Field(default=None, sa_type=sa.String(200))
+    position: str | None = Field(default=None, sa_type=sa.String(200))
     created_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime
     expires_at: datetime

@@ -21,6 +21,7 @@ from db.models import (
     ItemCoExecutor,
     Person,
     RiskDirty,
+    RiskDismissal,
     RoadmapItem,
     StatusUpdate,
 )
@@ -246,6 +247,35 @@ async def deadline_moves(
     return moves
 
 
+async def deadline_changes_at(
+    session: AsyncSession, item_ids: Iterable[int], changed_at: datetime
+) -> list[tuple[RoadmapItem, DeadlineChange]]:
+    """The moves of these items' deadlines made at `changed_at` (one import), with the items."""
+    statement = (
+        select(RoadmapItem, DeadlineChange)
+        .join(DeadlineChange, col(DeadlineChange.item_id) == RoadmapItem.id)
+        .where(
+            col(DeadlineChange.item_id).in_(list(item_ids)),
+            DeadlineChange.changed_at == changed_at,
+        )
+        .order_by(col(RoadmapItem.code))
+    )
+    return [(item, change) for item, change in (await session.exec(statement)).all()]
+
+
+async def risk_dismissals(
+    session: AsyncSession, item_id: int
+) -> list[tuple[RiskDismissal, Person | None]]:
+    """The item's dismissed risk reasons with who dismissed them, newest first."""
+    statement = (
+        select(RiskDismissal, Person)
+        .join(Person, col(Person.id) == RiskDismissal.actor_id, isouter=True)
+        .where(RiskDismissal.item_id == item_id)
+        .order_by(col(RiskDismissal.created_at).desc(), col(RiskDismissal.id).desc())
+    )
+    return [(dismissal, person) for dismissal, person in (await session.exec(statement)).all()]
+
+
 async def all_people(session: AsyncSession) -> Sequence[Person]:
     statement = select(Person).order_by(
         col(Person.active).desc(), col(Person.role), col(Person.display_name)
@@ -260,6 +290,12 @@ async def active_people_with_role(session: AsyncSession, role: str) -> Sequence[
 
 async def invite_by_token_hash(session: AsyncSession, token_hash: str) -> Invite | None:
     return (await session.exec(select(Invite).where(Invite.token_hash == token_hash))).first()
+
+
+async def was_invited(session: AsyncSession, person: Person) -> bool:
+    """Whether the person came in by an invitation link (not as a configured administrator)."""
+    statement = select(Invite.id).where(Invite.used_by_id == person.id).limit(1)
+    return (await session.exec(statement)).first() is not None
 
 
 async def add_audit(

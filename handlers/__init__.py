@@ -17,6 +17,7 @@ from handlers import (
     errors,
     fallback,
     items,
+    questions,
     reporting,
     secretariat,
     spreadsheets,
@@ -38,6 +39,7 @@ def get_routers() -> list[Router]:
         edits,
         away,
         reporting,
+        questions,
         fallback,
     )
     return [

@@ -7,6 +7,7 @@ open the card in handlers/items.py; the secretariat's corrections are in handler
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.enums import ChatAction
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
@@ -25,7 +26,13 @@ async def summary_command(
     if year is None:
         await message.answer(views.summary_usage())
         return
-    await views.answer(message, await views.summary_replies(await summary(usecases, year)))
+    data = await summary(usecases, year)
+    await views.answer(message, views.summary_text_replies(data))  # the answer first (#32)
+    if data.summary.total and message.bot is not None:
+        await message.bot.send_chat_action(message.chat.id, ChatAction.UPLOAD_PHOTO)
+    chart = await views.summary_chart_reply(data)
+    if chart is not None:
+        await views.answer(message, [chart])
 
 
 def _replies(shown: DepartmentView) -> list[views.Reply]:

@@ -70,6 +70,32 @@ async def correct_saved(
         await query.message.edit_text(text, reply_markup=None)
 
 
+async def edit_last_update(
+    query: CallbackQuery,
+    callback_data: callbacks.EditUpdate,
+    usecases: UseCaseContext,
+    member: Member | None = None,
+) -> None:
+    """ "Edit my last update" on the item's card: the saved update as a draft to correct."""
+    if not await button_may_be_used(query, member):
+        return
+    assert member is not None and isinstance(query.message, Message)
+    outcome = await reporting.edit_last_update(
+        usecases, member, callback_data.update_id, shown_in=query.message.message_id
+    )
+    if isinstance(outcome, reporting.EditClosed):
+        await query.answer(views.edit_closed_text(outcome), show_alert=True)
+        return
+    if isinstance(outcome, reporting.Refused):
+        await query.answer(views.refusal_text(outcome.reason), show_alert=True)
+        return
+    await query.answer()
+    screen = step_screen(outcome, usecases)
+    assert query.bot is not None
+    chat_id = member.person.telegram_id
+    await dialogs.show(query.bot, chat_id, screen, edit=query.message, remember=member.dialog)
+
+
 async def sticker(message: Message, member: Member | None = None) -> None:
     """A sticker gets a short friendly answer (strangers get the fallback's)."""
     if member is None:
@@ -81,6 +107,7 @@ def create_router() -> Router:
     """Before the dialog's own routers: a sticker mid-dialog gets its answer, not the step's."""
     router = REPORT_DIALOG.router(__name__, context=("member", Member.of_update))
     router.callback_query.register(correct_saved, callbacks.CorrectSaved.filter())
+    router.callback_query.register(edit_last_update, callbacks.EditUpdate.filter())
     router.message.register(sticker, F.sticker)
     router.edited_message.register(edited_message, F.text | F.caption)
     return router

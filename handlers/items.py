@@ -41,7 +41,7 @@ async def item_command(
     shown = await item_card(usecases, person, code)
     if isinstance(shown, ItemCardShown):
         replies = views.card_replies(
-            shown.card, shown.risk, shown.today, usecases.tz, ask=shown.may_ask
+            shown.card, shown.risk, shown.today, usecases.tz, ask=shown.may_ask, edit=shown.editable
         )
         await views.answer(message, replies)
     elif isinstance(shown, ItemMissing):
@@ -106,7 +106,8 @@ async def resend_evidence(
     usecases: UseCaseContext,
     bot: Bot,
 ) -> None:
-    """The photo or document of an update again, to whoever may see the item."""
+    """The file of an update again, to whoever may see the item, as what it was: a voice note
+    plays as one, a video note shows round (it takes no caption: the item's line goes first)."""
     found = await evidence_file(usecases, person, callback_data.update_id)
     if person is None or found is None:
         # the same answer as for a button that leads nowhere: a stranger learns nothing
@@ -114,8 +115,13 @@ async def resend_evidence(
         return
     caption = views.evidence_caption(found.item)
     try:
-        if found.is_photo:
+        if found.kind == "photo":
             await bot.send_photo(person.telegram_id, found.file_id, caption=caption)
+        elif found.kind == "voice":
+            await bot.send_voice(person.telegram_id, found.file_id, caption=caption)
+        elif found.kind == "video_note":
+            await bot.send_message(person.telegram_id, caption)
+            await bot.send_video_note(person.telegram_id, found.file_id)
         else:
             await bot.send_document(person.telegram_id, found.file_id, caption=caption)
     except TelegramBadRequest:

@@ -154,6 +154,8 @@ def step_screen(shown: StepShown, usecases: UseCaseContext) -> dialogs.Screen:
         text = views.next_item_text(shown.saved == Saved.NO_CHANGE) + text
     if shown.state != REPORT_DIALOG.states[-1]:  # the summary shows the draft itself
         text += views.draft_kept_text(shown.draft)
+    if shown.editable is not None:
+        return views.with_edit_button((text, keyboard), shown.editable)
     return text, keyboard
 
 
@@ -188,6 +190,11 @@ async def _present(
         await dialogs.show(bot, chat_id, (text, None), edit=edit)
     elif isinstance(outcome, reporting.NotSaved):
         await dialogs.show(bot, chat_id, (views.refusal_text(outcome.reason), None), edit=edit)
+    elif isinstance(outcome, reporting.DraftCorrected):
+        text = views.draft_corrected_text(outcome.item, outcome.correction)
+        await dialogs.show(bot, chat_id, (text, None), edit=edit)
+    elif isinstance(outcome, reporting.EditClosed):
+        await dialogs.show(bot, chat_id, (views.edit_closed_text(outcome), None), edit=edit)
 
 
 async def open_item(

@@ -6,9 +6,10 @@ records the refusal. Each parses its arguments, calls one use case and renders i
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.deep_linking import create_start_link
 
 from bot.core import parsing
@@ -21,11 +22,12 @@ HOLIDAY_ACTIONS = {"add": True, "remove": False, "workday": False}
 
 
 async def invite(message: Message, command: CommandObject, caller: Caller, bot: Bot) -> None:
-    target = parsing.parse_one_word(command.args)
-    if target is None:
+    """/invite edu [Бақытжан Сейітов, басшының орынбасары]: a link, and whom it is for."""
+    typed = parsing.parse_invite(command.args)
+    if typed is None:
         await message.answer(views.usage("invite"))
         return
-    outcome = await people_cases.invite(caller, target)
+    outcome = await people_cases.invite(caller, typed.target, typed.person)
     link = "" if isinstance(outcome, Refused) else await create_start_link(bot, outcome.token)
     await message.answer(views.invited(outcome, link, caller.ctx.tz))
 
@@ -61,15 +63,39 @@ async def assign_command(message: Message, command: CommandObject, caller: Calle
     await message.answer(views.assigned(await roadmap.assign_item(caller, *words)))
 
 
-async def deadline_command(message: Message, command: CommandObject, caller: Caller) -> None:
-    words = parsing.parse_two_words(command.args)
-    deadline = parsing.parse_date(words[1]) if words else None
-    if words is None or deadline is None:
+async def deadline_command(
+    message: Message, command: CommandObject, caller: Caller, state: FSMContext
+) -> None:
+    """/deadline 4.2.1 2026-03-01 [reason]: without a reason, "why?" first (one step)."""
+    typed = parsing.parse_deadline(command.args)
+    if typed is None:
         await message.answer(views.usage("deadline"))
         return
-    await message.answer(
-        views.deadline_moved(await roadmap.move_deadline(caller, words[0], deadline))
+    if typed.reason is None:
+        asked = await roadmap.ask_deadline_reason(caller, state, typed.item_code, typed.deadline)
+        await message.answer(
+            views.deadline_reason_question(asked), reply_markup=views.reason_markup(asked)
+        )
+        return
+    moved = await roadmap.move_deadline(
+        caller, typed.item_code, typed.deadline, reason=typed.reason
     )
+    await message.answer(views.deadline_moved(moved))
+
+
+async def deadline_reason_message(message: Message, caller: Caller, state: FSMContext) -> None:
+    """The one message after "why is the deadline moved?"."""
+    moved = await roadmap.give_deadline_reason(caller, state, message.text or "")
+    await message.answer(views.deadline_moved(moved), reply_markup=views.reason_markup(moved))
+
+
+async def deadline_reason_skip(query: CallbackQuery, caller: Caller, state: FSMContext) -> None:
+    """[Move without a reason]."""
+    moved = await roadmap.give_deadline_reason(caller, state, None)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(views.deadline_moved(moved))
 
 
 async def people(message: Message, caller: Caller) -> None:
@@ -153,6 +179,10 @@ def create_router() -> Router:
     router.message.register(add_item_command, Command("additem"))
     router.message.register(assign_command, Command("assign"))
     router.message.register(deadline_command, Command("deadline"))
+    router.message.register(
+        deadline_reason_message, roadmap.DeadlineDialog.reason, F.text, ~F.text.startswith("/")
+    )
+    router.callback_query.register(deadline_reason_skip, views.DeadlineReasonSkip.filter())
     router.message.register(people, Command("people"))
     router.message.register(revoke_command, Command("revoke"))
     router.message.register(request_now, Command("request_now"))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
 
-from bot.telegram.callbacks import LanguageChoice
+from bot.telegram.callbacks import LanguageChoice, NameStep
 from bot.usecases import people
 from handlers.context import Caller, Refused, open_router
 from handlers.views import start as views
@@ -46,10 +48,15 @@ async def start(message: Message, caller: Caller, i18n: I18n) -> None:
 
 
 async def choose_language(
-    query: CallbackQuery, callback_data: LanguageChoice, caller: Caller, bot: Bot, i18n: I18n
+    query: CallbackQuery,
+    callback_data: LanguageChoice,
+    caller: Caller,
+    i18n: I18n,
+    state: FSMContext,
 ) -> None:
-    chosen = await people.choose_language(caller, callback_data.locale)
-    if chosen is None:
+    chosen = await people.choose_language(caller, callback_data.locale, state)
+    bot = query.bot
+    if chosen is None or bot is None:
         await query.answer(views.no_access(), show_alert=True)
         return
     person = chosen.person
@@ -57,13 +64,32 @@ async def choose_language(
     with i18n.use_locale(callback_data.locale):
         await query.answer(views.language_saved())
         text = views.language_done(chosen)
+        keyboard = views.name_keyboard() if chosen.ask_name else None
         if isinstance(query.message, Message):
             try:  # a double tap is "not modified", which the request guard takes as success
-                await query.message.edit_text(text, reply_markup=None)
+                await query.message.edit_text(text, reply_markup=keyboard)
                 return
             except TelegramBadRequest:  # older than 48 hours, or deleted: write anew
                 pass
-        await bot.send_message(person.telegram_id, text)
+        await bot.send_message(person.telegram_id, text, reply_markup=keyboard)
+
+
+async def name_message(message: Message, caller: Caller, state: FSMContext) -> None:
+    """The one message after "your full name and position?" (asked once, on joining)."""
+    saved = await people.set_own_name(caller, state, message.text or "")
+    if isinstance(saved, people.NameLate):
+        raise SkipHandler  # not an answer any more: whoever takes such a message takes it
+    if isinstance(saved, people.NameSaved):
+        await message.answer(views.name_saved(saved.person))
+    elif isinstance(saved, people.NameInvalid):
+        await message.answer(views.name_invalid(), reply_markup=views.name_keyboard())
+
+
+async def skip_name_button(query: CallbackQuery, state: FSMContext) -> None:
+    await people.skip_own_name(state)
+    await query.answer(views.name_skipped())
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
 
 
 async def language(message: Message, caller: Caller) -> None:
@@ -88,6 +114,10 @@ def create_router() -> Router:
     router.callback_query.register(
         choose_language, LanguageChoice.filter(F.locale.in_(views.SUPPORTED_LOCALES))
     )
+    router.message.register(
+        name_message, people.JoiningDialog.name, F.text, ~F.text.startswith("/")
+    )
+    router.callback_query.register(skip_name_button, NameStep.filter(F.action == "skip"))
     router.message.register(language, Command("language"))
     router.message.register(help_command, Command("help"))
     return router

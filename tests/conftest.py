@@ -22,11 +22,11 @@ from bot.app.logs import CurrentStderrHandler
 from bot.core.clock import FrozenClock
 from bot.core.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
+from bot.sandbox.emulator import BotApiEmulator
 from bot.scheduling.jobs import Jobs
 from bot.telegram.i18n import build_i18n, compile_catalogs
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.migrate import upgrade
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN, Chatter, VirtualTimer
 from tests.helpers.databases import (
     drop_postgres_database,

@@ -35,6 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     exporter = commands.add_parser("export", help="write the Road Map to an .xlsx file")
     exporter.add_argument("file", type=Path)
     commands.add_parser("seed-demo", help="load the demo Road Map into an empty database")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try the bot without Telegram: the real bot against a local emulator, in a browser",
+    )
+    sandbox.add_argument("--port", type=int, default=8090, help="the page's port (default 8090)")
+    sandbox.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
+    )
     doctor = commands.add_parser(
         "doctor", help="check token, database, catalogs, calendar, roles and the outbox"
     )
@@ -79,6 +87,16 @@ def main(argv: list[str] | None = None) -> int:
         for path in compile_catalogs():
             print(f"compiled {path}")
         return 0
+
+    if args.command == "sandbox":  # its own fake token and database: no .env needed
+        import logging
+
+        from bot.app.logs import configure_logging
+        from bot.sandbox.run import sandbox_command
+        from bot.sandbox.world import SANDBOX_TOKEN
+
+        configure_logging(SANDBOX_TOKEN, logging.INFO)
+        return sandbox_command(args.host, args.port)
 
     settings = load_settings()
     import asyncio

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     risk_postponements: int = Field(default=2, ge=0)
     alert_check_minutes: int = Field(default=15, ge=1)
     alert_hourly_cap: int = Field(default=4, ge=1)
+    # How long after a report its author may still correct it ("Edit my last update").
+    correction_window_hours: int = Field(default=24, ge=0, le=24 * 30)
     round_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("mon",), time(10))
     reminder_time: Annotated[time, NoDecode] = time(9, 30)
     digest_schedule: Annotated[WeeklyTime, NoDecode] = WeeklyTime(("fri",), time(17))
@@ -88,7 +90,9 @@ class Settings(BaseSettings):
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         if value.get_secret_value().strip().lower() in TOKEN_PLACEHOLDERS:
             raise PydanticCustomError(
-                PLACEHOLDER_TOKEN_ERROR, "put the token from @BotFather into BOT_TOKEN in .env"
+                PLACEHOLDER_TOKEN_ERROR,
+                "put the token from @BotFather into BOT_TOKEN in .env; "
+                "no token yet: try ./scripts/run.sh sandbox",
             )
         if not _TOKEN_PATTERN.fullmatch(value.get_secret_value().strip()):
             raise ValueError("malformed: expected <digits>:<secret> as issued by @BotFather")

@@ -167,6 +167,7 @@ def create_dispatcher(
         signals=BotSignals(dispatcher, outbox),
         thresholds=settings.risk_thresholds,
         dashboard_url=settings.dashboard_url,
+        correction_window=timedelta(hours=settings.correction_window_hours),
     )
     dispatcher.update.outer_middleware(CleanInputMiddleware())
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))

@@ -135,6 +135,70 @@ def parse_two_words(args: str | None) -> tuple[str, str] | None:
     return (parts[0], parts[1]) if len(parts) == 2 else None
 
 
+MAX_PERSON_NAME = 200  # person.full_name, person.position
+
+
+@dataclass(frozen=True)
+class NameAndPosition:
+    """Who a person is, as the secretariat writes it: «Бақытжан Сейітов, басшының орынбасары»."""
+
+    full_name: str
+    position: str | None = None
+
+
+def parse_name_and_position(text: str | None) -> NameAndPosition | None:
+    """`Name Surname[, position]`: split at the first comma, spaces collapsed; None when the
+    name is empty or either part is longer than MAX_PERSON_NAME."""
+    name, _comma, position = " ".join((text or "").split()).partition(",")
+    name, position = name.strip(), position.strip()
+    if not name or len(name) > MAX_PERSON_NAME or len(position) > MAX_PERSON_NAME:
+        return None
+    return NameAndPosition(name, position or None)
+
+
+@dataclass(frozen=True)
+class InviteRequest:
+    """`/invite <department code | chair | secretariat> [Name Surname[, position]]`."""
+
+    target: str
+    person: NameAndPosition | None = None
+
+
+def parse_invite(args: str | None) -> InviteRequest | None:
+    """The invitation's target and, when given, whom it is for; None when malformed."""
+    parts = (args or "").split(maxsplit=1)
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return InviteRequest(parts[0])
+    person = parse_name_and_position(parts[1])
+    return None if person is None else InviteRequest(parts[0], person)
+
+
+@dataclass(frozen=True)
+class DeadlineRequest:
+    """`/deadline <item code> <date> [reason]`."""
+
+    item_code: str
+    deadline: date
+    reason: str | None = None
+
+
+MAX_DEADLINE_REASON = 500
+
+
+def parse_deadline(args: str | None) -> DeadlineRequest | None:
+    """The item, its new deadline and the secretariat's optional reason (free text)."""
+    parts = (args or "").split(maxsplit=2)
+    if len(parts) < 2:
+        return None
+    deadline = parse_date(parts[1])
+    reason = " ".join(parts[2].split()) if len(parts) == 3 else ""
+    if deadline is None or len(reason) > MAX_DEADLINE_REASON:
+        return None
+    return DeadlineRequest(parts[0], deadline, reason or None)
+
+
 def parse_one_word(args: str | None) -> str | None:
     parts = (args or "").split()
     return parts[0] if len(parts) == 1 else None
@@ -180,3 +244,43 @@ def parse_dismissal(args: str | None) -> Dismissal | None:
     if len(parts) != 3:
         return None
     return Dismissal(parts[0], parts[1], parts[2].strip())
+
+
+# An item code as people write it in a sentence: numbers joined by dots («5.1.4»), not part
+# of a longer number or a date («06.12.2026» has a four-digit part).
+_CODE_IN_TEXT = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){1,4})(?![\w]|\.\d)")
+
+
+def item_codes_in(text: str | None) -> list[str]:
+    """The item codes a typed message names, each once, in the order written."""
+    found: list[str] = []
+    for code in _CODE_IN_TEXT.findall(text or ""):
+        if code not in found:
+            found.append(code)
+    return found
+
+
+MAX_SHORT_TITLE_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class ShortTitle:
+    """`/short <code> <kk> | <ru>`, one text for both, or «-» to go back to the rule's."""
+
+    code: str
+    kk: str | None
+    ru: str | None
+
+
+def parse_short_title(args: str | None) -> ShortTitle | None:
+    parts = (args or "").strip().split(maxsplit=1)
+    if len(parts) != 2 or not is_item_code(parts[0]):
+        return None
+    code, text = parts
+    if text.strip() == "-":
+        return ShortTitle(code, None, None)
+    if "|" in text:
+        titles = split_bilingual(text, MAX_SHORT_TITLE_LENGTH)
+        return ShortTitle(code, *titles) if titles is not None else None
+    text = " ".join(text.split())
+    return ShortTitle(code, text, text) if len(text) <= MAX_SHORT_TITLE_LENGTH else None

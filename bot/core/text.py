@@ -4,7 +4,7 @@ message splitter. Plain functions: no aiogram, no database."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape, unescape
 
@@ -126,3 +126,46 @@ def split_blocks(blocks: Iterable[Block], limit: int = TELEGRAM_TEXT_LIMIT) -> l
 def split_message(lines: Iterable[str], limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
     """Join lines into messages within Telegram's limit, breaking only between lines."""
     return [part.text for part in split_blocks((Block((line,)) for line in lines), limit)]
+
+
+def _shared_words(first: list[str], second: list[str]) -> int:
+    """How many leading words two titles share (case aside)."""
+    count = 0
+    for one, other in zip(first, second, strict=False):
+        if one.casefold() != other.casefold():
+            break
+        count += 1
+    return count
+
+
+def short_titles(titles: Sequence[str], limit: int) -> list[str]:
+    """Labels of at most `limit` characters for titles shown side by side (item buttons).
+
+    A title that fits, or whose cut differs from every other one's, is cut at a word
+    boundary. Titles whose cuts would read alike («Внедрение системы…» twice) keep their first
+    word and then skip to the words where they part, so the buttons can be told apart:
+    «Внедрение … видеонаблюдения в школах», «Внедрение … электронного журнала».
+    """
+    cuts = [shorten(title, limit) for title in titles]
+    words = [title.split() for title in titles]
+    labels = []
+    for index, cut in enumerate(cuts):
+        alike = [
+            other for other, other_cut in enumerate(cuts) if other != index and other_cut == cut
+        ]
+        if not alike or len(" ".join(words[index])) <= limit:
+            labels.append(cut)
+            continue
+        shared = max(_shared_words(words[index], words[other]) for other in alike)
+        rest = " ".join(words[index][shared:])
+        if shared == 0 or not rest:
+            labels.append(cut)
+            continue
+        first = words[index][0]
+        with_first = f"{first} {ELLIPSIS} {rest}"
+        labels.append(
+            shorten(with_first, limit)
+            if len(first) + 8 <= limit // 2
+            else shorten(ELLIPSIS + rest, limit)
+        )
+    return labels

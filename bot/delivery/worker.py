@@ -47,6 +47,7 @@ from aiogram.methods import (
     SendDocument,
     SendMessage,
     SendPhoto,
+    SendVoice,
     SetChatMenuButton,
     TelegramMethod,
 )
@@ -68,6 +69,7 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "sendMessage": SendMessage,
     "sendPhoto": SendPhoto,
     "sendDocument": SendDocument,
+    "sendVoice": SendVoice,  # a voice message passed on to the secretariat (by file id)
     "setChatMenuButton": SetChatMenuButton,
     "deleteMyCommands": DeleteMyCommands,
 }

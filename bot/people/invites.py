@@ -48,12 +48,18 @@ async def issue_invite(
     actor: Person,
     now: datetime,
     ttl: timedelta,
+    full_name: str | None = None,
+    position: str | None = None,
 ) -> IssuedInvite:
+    """A link for one person; `full_name` and `position`, when the secretariat gives them,
+    become the person's own when the link is opened."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     invite = Invite(
         token_hash=hash_token(token),
         role=role,
         department_id=department.id if department else None,
+        full_name=full_name,
+        position=position,
         created_by_id=actor.id,
         created_at=now,
         expires_at=now + ttl,
@@ -92,6 +98,7 @@ async def redeem_invite(
     # Plain values: a lost race rolls the savepoint back, which expires the ORM objects, and
     # reading an expired attribute outside a query is MissingGreenlet in async code.
     invite_id, role, department_id = invite.id, invite.role, invite.department_id
+    full_name, position = invite.full_name, invite.position
     person = await queries.person_by_telegram_id(session, newcomer.telegram_id)
     if person is None:
         person = Person(
@@ -102,6 +109,8 @@ async def redeem_invite(
             updated_at=now,
         )
     person.display_name = newcomer.display_name[:200]
+    if full_name:  # as the secretariat registered them; else whatever was known before
+        person.full_name, person.position = full_name, position
     person.username = newcomer.username
     person.role = role
     person.department_id = department_id if role == Role.MEMBER else None

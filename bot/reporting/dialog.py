@@ -49,6 +49,7 @@ from bot.telegram.callbacks import (
     PickCause,
     PickProgress,
     PickStatus,
+    QuickProgress,
     item_id_of,
 )
 from bot.telegram.dialogs import DialogTable, Screen, Step, Tap, Typed
@@ -96,7 +97,11 @@ def choose_status(status: str) -> Transition:
 
 
 def _after_progress(draft: Draft) -> Next:
-    return ReportDialog.cause if needs_explanation(draft.status or "") else ReportDialog.confirm
+    """A risk asks for its cause, unless chosen already (the percent changed from the
+    summary); anything else goes to the summary."""
+    if needs_explanation(draft.status or "") and draft.cause is None:
+        return ReportDialog.cause
+    return ReportDialog.confirm
 
 
 def choose_progress(value: int) -> Transition:
@@ -105,6 +110,20 @@ def choose_progress(value: int) -> Transition:
             return None
         draft.progress, draft.warned = value, False
         return _after_progress(draft)
+
+    return apply
+
+
+def choose_status_at(status: str, value: int) -> Transition:
+    """A status and its percent in one tap (the first step's quick buttons): on to the
+    cause for a risk, else to the summary."""
+    pick_status, pick_progress = choose_status(status), choose_progress(value)
+
+    def apply(draft: Draft) -> Next:
+        following = pick_status(draft)
+        if following != ReportDialog.progress:
+            return following  # done, or a status that is no status
+        return pick_progress(draft)
 
     return apply
 
@@ -162,8 +181,10 @@ def _nothing(_draft: Draft) -> Next:
 
 def _to(state: State, *, fresh: bool = False) -> Transition:
     def apply(draft: Draft) -> Next:
-        if fresh:  # "Change": the answers start again
-            for key, value in Draft(item_id=draft.item_id).__dict__.items():
+        if fresh:  # "Change": the answers start again (a correction stays one)
+            for key, value in Draft(
+                item_id=draft.item_id, corrects=draft.corrects
+            ).__dict__.items():
                 setattr(draft, key, value)
         return state
 
@@ -191,8 +212,14 @@ def _evidence_action(action: DialogAction) -> Transition:
     return _to(ReportDialog.confirm) if action.action in ("back", "skip") else _nothing
 
 
+def _change_progress(draft: Draft) -> Next:
+    """[Change %] on the summary: the progress buttons (done stays 100%)."""
+    return None if draft.status == ItemStatus.DONE else ReportDialog.progress
+
+
 _CONFIRM_ACTIONS: dict[str, Transition] = {
     "save": _finish(Finish.SAVE),
+    "progress": _change_progress,
     "change": _to(ReportDialog.status, fresh=True),
     "comment": _to(ReportDialog.comment),
     "file": _to(ReportDialog.evidence),
@@ -227,10 +254,20 @@ def _typed_progress(message: Message, _i18n: I18n) -> Transition | str:
 
 
 def _typed_cause(message: Message, i18n: I18n) -> Transition | str:
+    """A cause's label is the tap; a number is the percent (a risk keeps the reported one
+    unless the head types another here, as he would have at the percent step)."""
     cause = typed_choice(i18n, message.text, cause_choices)
-    if cause is None:
-        return _kept_as_comment(message, ReportDialog.cause) or _use_the_buttons()
-    return choose_cause(cause)
+    if cause is not None:
+        return choose_cause(cause)
+    value = parse_progress(message.text)
+    if value is not None:
+
+        def apply(draft: Draft) -> Next:
+            draft.progress, draft.warned = value, False
+            return ReportDialog.cause
+
+        return apply
+    return _kept_as_comment(message, ReportDialog.cause) or _use_the_buttons()
 
 
 def _typed_comment(message: Message, _i18n: I18n) -> Transition | str:
@@ -317,7 +354,7 @@ def _spoken_at(state: State) -> Callable[[Message, I18n], Transition | str]:
 
 _DIALOG_PREFIXES = frozenset(
     str(factory.__prefix__)
-    for factory in (OpenItem, PickStatus, PickProgress, PickCause, DialogAction)
+    for factory in (OpenItem, PickStatus, QuickProgress, PickProgress, PickCause, DialogAction)
 )
 
 
@@ -350,7 +387,8 @@ async def pre_read(
 
 
 def _status_view(header: str, draft: Draft, latest: StatusUpdate | None, _w: object) -> Screen:
-    return status_step(header, draft.item_id, latest)
+    # A correction changes the saved update: no "no change", no percents built on it.
+    return status_step(header, draft.item_id, None if draft.corrects else latest)
 
 
 def _progress_view(header: str, draft: Draft, latest: StatusUpdate | None, _w: object) -> Screen:
@@ -358,7 +396,7 @@ def _progress_view(header: str, draft: Draft, latest: StatusUpdate | None, _w: o
 
 
 def _cause_view(header: str, draft: Draft, _latest: object, _w: object) -> Screen:
-    return cause_step(header, draft.item_id)
+    return cause_step(header, draft)
 
 
 def _comment_view(header: str, draft: Draft, _latest: object, _w: object) -> Screen:
@@ -391,6 +429,7 @@ REPORT_DIALOG = DialogTable(
         _status_view,
         taps=(
             Tap(PickStatus, lambda tap: choose_status(tap.status)),
+            Tap(QuickProgress, lambda tap: choose_status_at(tap.status, tap.value)),
             Tap(DialogAction, _status_action),
         ),
         typed=(Typed(_SPOKEN, _spoken_at(ReportDialog.status)), Typed(F.text, _typed_status)),

@@ -128,6 +128,7 @@ class Draft:
     comment_message_id: int | None = None  # the chat message the comment came from (edits)
     offered_progress: int | None = None  # a percent found in free text: one tap accepts it
     same: bool = False  # "no change" held back by a warning: Save repeats the last report
+    corrects: int | None = None  # "Edit my last update": Save corrects this update instead
 
     def to_data(self) -> dict[str, object]:
         return {"draft": self.__dict__.copy()}
@@ -145,6 +146,7 @@ class Draft:
         progress = raw.get("progress")
         message_id = raw.get("comment_message_id")
         offered = raw.get("offered_progress")
+        corrects = raw.get("corrects")
         return cls(
             item_id=raw["item_id"],
             status=text("status"),
@@ -159,6 +161,7 @@ class Draft:
             comment_message_id=message_id if isinstance(message_id, int) else None,
             offered_progress=offered if isinstance(offered, int) else None,
             same=raw.get("same") is True,
+            corrects=corrects if isinstance(corrects, int) else None,
         )
 
 
@@ -729,6 +732,81 @@ async def record_correction(
     await session.flush()
     await queries.mark_risk_dirty(session, now=now, item_ids=[original.item_id])
     return correction
+
+
+async def answered_at(session: AsyncSession, update: StatusUpdate) -> datetime:
+    """When the answer an update belongs to was given: a correction's is its original's (a
+    chain of corrections does not stretch the window to correct it)."""
+    current = update
+    while current.corrects_id is not None:
+        original = await session.get(StatusUpdate, current.corrects_id)
+        if original is None:
+            break
+        current = original
+    return current.created_at
+
+
+async def update_before(session: AsyncSession, update: StatusUpdate) -> StatusUpdate | None:
+    """The item's report just before `update` (what `update`'s risk was judged against)."""
+    statement = (
+        select(StatusUpdate)
+        .where(
+            StatusUpdate.item_id == update.item_id,
+            col(StatusUpdate.id) != update.id,
+            col(StatusUpdate.created_at) <= update.created_at,
+            col(StatusUpdate.corrected).is_(False),
+        )
+        .order_by(col(StatusUpdate.created_at).desc(), col(StatusUpdate.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
+async def record_draft_correction(
+    session: AsyncSession, *, person: Person, original: StatusUpdate, draft: Draft, now: datetime
+) -> SavedUpdate:
+    """ "Edit my last update" saved: a correction entry with the draft's status, percent,
+    cause, comment and evidence (author, time, `corrects_id`), the original kept and marked
+    `corrected`. It is no new answer to the round. A risk event only when the correction
+    declares what the original did not (a risk the chair has not heard of). Flushed."""
+    if draft.status not in set(ItemStatus) or draft.progress is None:
+        raise ValueError("incomplete draft")
+    if needs_explanation(draft.status) and not (draft.comment and draft.cause):
+        raise ValueError("a risk needs a cause and a comment")
+    correction = StatusUpdate(
+        item_id=original.item_id,
+        author_id=row_id(person),
+        status=draft.status,
+        progress=100 if draft.status == ItemStatus.DONE else draft.progress,
+        comment=draft.comment,
+        cause=draft.cause if needs_explanation(draft.status) else None,
+        evidence_kind=draft.evidence_kind,
+        evidence_file_id=draft.evidence_file_id,
+        evidence_unique_id=draft.evidence_unique_id,
+        evidence_name=draft.evidence_name,
+        confirmation=False,
+        created_at=now,
+        message_id=draft.comment_message_id if draft.comment else None,
+        corrects_id=original.id,
+    )
+    original.corrected = True
+    session.add_all([original, correction])
+    await session.flush()
+    await queries.mark_risk_dirty(session, now=now, item_ids=[original.item_id])
+    before = await update_before(session, original)
+    kind = _risk_kind(correction.status, correction.progress, before)
+    risk_event = None
+    if kind is not None and kind != _risk_kind(original.status, original.progress, before):
+        risk_event = RiskEvent(
+            item_id=original.item_id,
+            status_update_id=row_id(correction),
+            kind=kind,
+            previous_status=before.status if before else None,
+            previous_progress=before.progress if before else None,
+            created_at=now,
+        )
+        session.add(risk_event)
+    return SavedUpdate(update=correction, risk_event=risk_event)
 
 
 async def update_with_item(

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core.causes import Cause
-from bot.core.text import quote
+from bot.core.text import quote, shorten
 from bot.reporting.service import (
     PROGRESS_CHOICES,
     SPOKEN_EVIDENCE,
@@ -22,20 +22,23 @@ from bot.reporting.service import (
     confirmable,
     needs_explanation,
 )
+from bot.roadmap.views import person_name
 from bot.telegram import menus
 from bot.telegram.callbacks import (
     ConfirmAll,
     ConfirmItem,
     CorrectSaved,
     DialogAction,
+    EditUpdate,
     OpenItem,
     PickCause,
     PickProgress,
     PickStatus,
+    QuickProgress,
     WorklistPage,
 )
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
-from bot.telegram.keyboards import button, cut_label, fitted_to_labels, in_rows
+from bot.telegram.keyboards import button, cut_label, fitted_to_labels, in_rows, item_titles
 from bot.telegram.texts import (
     away_refusal_text,
     away_text,
@@ -102,10 +105,22 @@ def worklist_text(worklist: Worklist, page: int) -> str:
         ).format(count=waiting)
     else:
         header = _("All items are up to date. Thank you!")
-    lines = [f"<b>{header}</b>", _("Tap an item to report its status.")]
+    # Once nothing waits, the line under the thanks must not read like a new task (#38).
+    follow_up = (
+        _("Tap an item to report its status.")
+        if waiting
+        else _("Anything else to change? Tap the item.")
+    )
+    lines = [f"<b>{header}</b>"]
+    items, shown, pages = worklist.page(page)
+    # The buttons show short titles (#16); the full ones are here, to tell items apart.
+    lines.extend(
+        f"{quote(item.code)} {quote(shorten(pick_name(item.title_kk, item.title_ru), 300))}"
+        for item in items
+    )
+    lines.append(follow_up)
     if worklist.confirmable:
         lines.append(_("✓ — nothing has changed since the last report."))
-    _items, shown, pages = worklist.page(page)
     if pages > 1:
         lines.append(_("Page {page} of {pages}").format(page=shown + 1, pages=pages))
     return "\n".join(lines)
@@ -128,12 +143,13 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
     if not items:
         return None
     builder = InlineKeyboardBuilder()
-    for item in items:
+    paired_titles, titles = item_titles(items, PAIRED_TITLE_LENGTH), item_titles(items)
+    for index, item in enumerate(items):
         assert item.id is not None
         mark = "✅ " if item.id in worklist.updated_ids else ""
         row = []
         if worklist.can_confirm(item):
-            title = cut_label(pick_name(item.title_kk, item.title_ru), PAIRED_TITLE_LENGTH)
+            title = paired_titles[index]
             row.append(
                 InlineKeyboardButton(
                     text=f"{item.code} · {title}", callback_data=OpenItem(item_id=item.id).pack()
@@ -146,7 +162,7 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
                 )
             )
         else:
-            title = cut_label(pick_name(item.title_kk, item.title_ru))
+            title = titles[index]
             row.append(
                 InlineKeyboardButton(
                     text=f"{mark}{item.code} · {title}",
@@ -181,7 +197,7 @@ def item_request_message(actor: Person, item: RoadmapItem) -> tuple[str, InlineK
         [
             "<b>"
             + _("{name} ({role}) asks for a status update on this item:").format(
-                name=quote(actor.display_name), role=role_label(actor.role)
+                name=quote(person_name(actor)), role=role_label(actor.role)
             )
             + "</b>",
             f"<b>{quote(item.code)}</b> {quote(pick_name(item.title_kk, item.title_ru))}",
@@ -286,7 +302,7 @@ def item_header(
             _("Last report: {status}, {progress}% — {author}, {date}").format(
                 status=status_label(latest.status),
                 progress=latest.progress,
-                author=quote(author.display_name if author else "—"),
+                author=quote(person_name(author)),
                 date=format_day(latest.created_at.astimezone(tz).date()),
             )
         )
@@ -306,21 +322,49 @@ def no_change_label(previous: StatusUpdate) -> str:
     )
 
 
+def quick_progress_values(previous: StatusUpdate | None) -> list[int]:
+    """On track again with a little more (+5, +10, +25, below 100%): one tap on the first
+    step instead of a status and then a percent. Only after an on-track report: a new risk
+    needs its own words."""
+    if previous is None or previous.status != ItemStatus.ON_TRACK:
+        return []
+    steps = (previous.progress + 5, previous.progress + 10, previous.progress + 25)
+    return [value for value in steps if value < 100]
+
+
 def status_step(
     header: str, item_id: int, previous: StatusUpdate | None
 ) -> tuple[str, InlineKeyboardMarkup]:
-    buttons = []
+    """ "No change", the quick percents (↗ 70%), then the statuses; after a report, a risk
+    keeps the reported percent and goes straight to its cause (the summary can change it)."""
+    first, buttons = [], []
     if confirmable(previous):
         assert previous is not None
-        buttons.append(
+        first.append(
             button(no_change_label(previous), DialogAction(item_id=item_id, action="same"))
         )
-    for status in ItemStatus:
-        buttons.append(
-            button(status_label(status).capitalize(), PickStatus(item_id=item_id, status=status))
+    quick = [
+        button(
+            f"↗ {value}%", QuickProgress(item_id=item_id, status=ItemStatus.ON_TRACK, value=value)
         )
+        for value in quick_progress_values(previous)
+    ]
+    for status in ItemStatus:
+        label = status_label(status).capitalize()
+        if previous is not None and needs_explanation(status):
+            kept = previous.progress
+            buttons.append(button(label, QuickProgress(item_id=item_id, status=status, value=kept)))
+        else:
+            buttons.append(button(label, PickStatus(item_id=item_id, status=status)))
     buttons.append(_cancel(item_id))
-    return f"{header}\n\n" + _("What is the status of the item?"), fitted_to_labels(buttons)
+    question = _("What is the status of the item?")
+    if quick:
+        question += "\n" + _("↗ — on track, with the new percent.")
+    rows = [[*first]] if first else []
+    if quick:
+        rows.append(quick)
+    rows.extend(fitted_to_labels(buttons).inline_keyboard)
+    return f"{header}\n\n{question}", InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def progress_choices(current: int | None) -> list[int]:
@@ -375,13 +419,21 @@ def sticker_reply() -> str:
     return _("👍 Thank you! To report, tap a button or send /myitems.")
 
 
-def cause_step(header: str, item_id: int) -> tuple[str, InlineKeyboardMarkup]:
+def cause_step(header: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
+    """The cause buttons under the status and percent so far (a risk keeps the reported
+    percent: typing a number here changes it)."""
+    item_id = draft.item_id
     buttons = [
         button(cause_label(cause).capitalize(), PickCause(item_id=item_id, cause=cause))
         for cause in Cause
     ]
     buttons.append(_cancel(item_id))
-    return f"{header}\n\n" + _("What is the cause?"), fitted_to_labels(buttons)
+    so_far = _("Status: {status}, {progress}%").format(
+        status=status_label(draft.status or ""), progress=draft.progress
+    )
+    hint = _("type a number to change the percent")
+    question = _("What is the cause?")
+    return f"{header}\n\n{so_far} ({hint})\n{question}", fitted_to_labels(buttons)
 
 
 def comment_step(header: str, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
@@ -439,9 +491,15 @@ def confirm_step(
     save = _("Save anyway") if warnings else _("Save")
     comment = _("Edit the comment") if draft.comment else _("Add a comment")
     attach = _("Replace the file") if draft.evidence_kind else _("Attach a file")
+    progress = (
+        []
+        if draft.status == ItemStatus.DONE
+        else [button(_("Change %"), DialogAction(item_id=item_id, action="progress"))]
+    )
     keyboard = fitted_to_labels(
         [
             button(save, DialogAction(item_id=item_id, action="save")),
+            *progress,
             button(comment, DialogAction(item_id=item_id, action="comment")),
             button(attach, DialogAction(item_id=item_id, action="file")),
             button(_("Change"), DialogAction(item_id=item_id, action="change")),
@@ -449,7 +507,10 @@ def confirm_step(
         ],
         first_alone=True,
     )
-    title = _("This will be saved:")
+    if draft.corrects is None:
+        title = _("This will be saved:")
+    else:
+        title = _("The correction of your last update (the original stays in the history):")
     text = f"{header}\n\n<b>{title}</b>\n{draft_summary(draft)}"
     if warnings:
         text += "\n\n" + "\n".join("⚠️ " + warning_text(warning) for warning in warnings)
@@ -608,3 +669,37 @@ def cancelled_step(code: str | None, saved: int) -> tuple[str, InlineKeyboardMar
         )
         text = "\n".join(lines)
     return text, in_rows([button(_("Back to the list"), WorklistPage(page=0))], 1)
+
+
+def with_edit_button(
+    screen: tuple[str, InlineKeyboardMarkup | None], update_id: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The item's first step with "Edit my last update" above Cancel, for its author."""
+    text, keyboard = screen
+    rows = list(keyboard.inline_keyboard) if keyboard is not None else []
+    edit = [button("✏️ " + _("Edit my last update"), EditUpdate(update_id=update_id))]
+    rows.insert(max(len(rows) - 1, 0), edit)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def draft_corrected_text(item: RoadmapItem, correction: StatusUpdate) -> str:
+    """After Save in "Edit my last update": what the item now says."""
+    return (
+        "✅ "
+        + _("Corrected: item {code} now reads: {status}, {progress}%.").format(
+            code=quote(item.code),
+            status=status_label(correction.status),
+            progress=correction.progress,
+        )
+        + "\n"
+        + _("The original stays in the history, marked corrected.")
+    )
+
+
+def edit_closed_text(reason: str) -> str:
+    texts = {
+        "newer": _("The item has a newer report; to change it, send a new report."),
+        "not_yours": _("Only the author of the last update can edit it."),
+        "late": _("The time to edit this update has passed; send a new report instead."),
+    }
+    return texts.get(reason, texts["newer"])

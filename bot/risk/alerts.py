@@ -82,6 +82,7 @@ class Transition:
     episode: int
     reporter: str | None
     moves: Sequence[tuple[DeadlineChange, Person | None]] = ()
+    corrected: bool = False  # the newest report is a correction of an earlier one
 
 
 def alert_text(
@@ -91,6 +92,7 @@ def alert_text(
     reporter: str | None = None,
     moves: Sequence[tuple[DeadlineChange, Person | None]] = (),
     tz: tzinfo = UTC,
+    corrected: bool = False,
 ) -> str:
     """The alert names each cause's actor: a declared risk is the department's report (who,
     when); a moved deadline is the secretariat's decision (who, how, when); any other report
@@ -126,6 +128,8 @@ def alert_text(
             lines.append(
                 said.format(author=quote(reporter or "—"), date=format_day(risk.facts.latest_day))
             )
+            if corrected:
+                lines.append("✏️ " + _("Corrected: the department changed its earlier report."))
     if risk.latest_cause and RiskReason.DECLARED not in risk.reasons:  # the reason names it
         lines.append(_("Cause: {cause}").format(cause=quote(cause_label(risk.latest_cause))))
     if risk.latest_comment:
@@ -254,11 +258,18 @@ async def _alert_chairs(
     tz: tzinfo,
 ) -> int:
     reporters = await _reporters(session, [risk for risk, _episode in pending])
+    corrected = await _corrected(session, [risk for risk, _episode in pending])
     await note_stated_days(session, [risk for risk, _episode in pending], tz)
     moves = await queries.deadline_moves(session, [risk.item_id for risk, _episode in pending])
     transitions = sorted(
         (
-            Transition(risk, episode, reporters.get(risk.item_id), moves.get(risk.item_id, ()))
+            Transition(
+                risk,
+                episode,
+                reporters.get(risk.item_id),
+                moves.get(risk.item_id, ()),
+                risk.item_id in corrected,
+            )
             for risk, episode in pending
         ),
         key=lambda t: (-SEVERITY[t.risk.state], code_key(t.risk.code)),
@@ -349,6 +360,19 @@ async def _known_states(
     return {row.item_id: row for row in (await session.exec(statement)).all()}
 
 
+async def _corrected(session: AsyncSession, risks: list[ItemRisk]) -> set[int]:
+    """The items whose newest update is a correction ("Edit my last update", issue 22)."""
+    update_ids = {risk.latest_update_id: risk.item_id for risk in risks if risk.latest_update_id}
+    if not update_ids:
+        return set()
+    rows = await session.exec(
+        select(col(StatusUpdate.id)).where(
+            col(StatusUpdate.id).in_(list(update_ids)), col(StatusUpdate.corrects_id).is_not(None)
+        )
+    )
+    return {update_ids[update_id] for update_id in rows.all() if update_id in update_ids}
+
+
 async def _reporters(session: AsyncSession, risks: list[ItemRisk]) -> dict[int, str]:
     """Item id → who wrote its newest update: "name, position" as registered."""
     update_ids = {risk.latest_update_id: risk.item_id for risk in risks if risk.latest_update_id}
@@ -400,6 +424,7 @@ async def _enqueue_for(
                 single.reporter,
                 single.moves,
                 tz,
+                single.corrected,
             )
             keyboard = alert_keyboard(risk.item_id)
         else:

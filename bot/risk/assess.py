@@ -435,7 +435,9 @@ def _items_with_newest_update(
         select_from = _table(RoadmapItem).outerjoin(_table(StatusUpdate), latest.id == newest_id)
     recent = aliased(StatusUpdate)
     newest_few = (
+        # A corrected report and its correction are one answer: the original is not counted.
         newest_first(select(recent.status, recent.progress), recent)
+        .where(col(recent.corrected).is_(False))
         .limit(max(thresholds.flat_rounds, 1))
         .correlate(RoadmapItem)
         .subquery()

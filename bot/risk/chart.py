@@ -142,30 +142,38 @@ class Chart:
         top.add_collection(stacked)
         top.autoscale_view()
         widest = max((sum(c.values()) for c in counts), default=0)
-        top.set_xlim(0, max(widest, 1) * 1.3)  # room for the counts after the bars
+        top.set_xlim(0, max(widest, 1) * 1.3)  # room for the counts; `_fit` measures it
+        # Each bar's length and the numbers written after it, for `_fit` to keep clear of
+        # the legend.
+        self._bar_ends: list[tuple[int, list[Any]]] = []
         for position, index in enumerate(self._order):  # numbers: the same in every language
             total, risky = sum(counts[index].values()), _risky(counts[index])
-            top.annotate(
-                f"{total}",
-                (total, position),
-                xytext=(4, 0),
-                textcoords="offset points",
-                ha="left",
-                va="center",
-                fontsize=LABEL_SIZE,
-            )
-            if risky:
+            numbers = [
                 top.annotate(
-                    f"⚠{risky}",
+                    f"{total}",
                     (total, position),
-                    xytext=(4 + LABEL_SIZE * (0.7 * len(str(total)) + 0.4), 0),
+                    xytext=(4, 0),
                     textcoords="offset points",
                     ha="left",
                     va="center",
                     fontsize=LABEL_SIZE,
-                    fontweight="bold",
-                    color=COUNT_COLOUR,
                 )
+            ]
+            if risky:
+                numbers.append(
+                    top.annotate(
+                        f"⚠{risky}",
+                        (total, position),
+                        xytext=(4 + LABEL_SIZE * (0.7 * len(str(total)) + 0.4), 0),
+                        textcoords="offset points",
+                        ha="left",
+                        va="center",
+                        fontsize=LABEL_SIZE,
+                        fontweight="bold",
+                        color=COUNT_COLOUR,
+                    )
+                )
+            self._bar_ends.append((total, numbers))
         top.set_yticks(range(len(counts)))
         top.tick_params(axis="y", labelleft=False)  # the names are words: drawn per language
         top.tick_params(axis="x", labelsize=TICK_SIZE)
@@ -298,6 +306,7 @@ class Chart:
         legend += LEGEND_TEXT_AT * LABEL_SIZE / 72  # its padding, handle and gap
         right = (EDGE + legend + 0.01 * (WIDTH - left)) / 1.01  # it starts 1 % of the axes out
         axes_width = WIDTH - left - right
+        self._top.set_xlim(0, self._room_for_numbers(axes_width, renderer))
         x_axis = TICK_SPACE + TICK_SIZE * LINE / 72 + 4 / 72 + LABEL_SIZE * LINE / 72
         bottom = EDGE
         if self._trend is not None:
@@ -308,6 +317,22 @@ class Chart:
         self._top.set_position(
             self._box(left, bottom + x_axis, axes_width, top_edge - bottom - x_axis)
         )
+
+    def _room_for_numbers(self, axes_width: float, renderer: Any) -> float:
+        """The x axis' end: every bar's numbers (its total, ⚠ at risk) end inside the axes,
+        clear of the legend beside them (they are offset in points, the bars in items)."""
+        inches = axes_width - LABEL_SIZE / 2 / 72  # half a letter short of the axes' edge
+        end = 1.0
+        for total, numbers in self._bar_ends:
+            reach = max(
+                number.get_window_extent(renderer).width / DPI + number.xyann[0] / 72
+                for number in numbers
+            )
+            if total and reach < inches:
+                end = max(end, total * inches / (inches - reach))
+            elif total:
+                end = max(end, total * 2.0)
+        return end
 
     def _box(
         self, left: float, bottom: float, width: float, height: float

@@ -166,7 +166,8 @@ async def read_histories(
     """Every non-archived item's reports (day, progress), oldest first (`only`: these items')."""
     update = StatusUpdate.__table__.c  # type: ignore[attr-defined]
     item = RoadmapItem.__table__.c  # type: ignore[attr-defined]
-    conditions: list[Any] = [item.archived.is_(False)]
+    # A corrected report and its correction are one answer: the correction stands for both.
+    conditions: list[Any] = [item.archived.is_(False), update.corrected.is_(False)]
     if year is not None:
         conditions.append(item.year == year)
     if until is not None:

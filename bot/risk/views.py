@@ -22,7 +22,7 @@ from bot.risk.digest import (
     DEPARTMENT_BUTTON_LIMIT,
     DigestData,
     Summary,
-    chart_with_caption,
+    chart_caption,
     count_lines,
     items_keyboard,
     render_chart_png,
@@ -32,11 +32,11 @@ from bot.risk.digest import (
 from bot.risk.dismissals import DismissRefusal
 from bot.risk.labels import card_sections, reason_label, reasons_text
 from bot.risk.questions import MAX_QUESTION
-from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason
+from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk, RiskReason, fingerprint
 from bot.roadmap.service import ItemCard
-from bot.roadmap.views import item_card_text
+from bot.roadmap.views import item_card_text, local_day, person_name
 from bot.telegram import menus
-from bot.telegram.callbacks import AskUpdate, ChairDepartment
+from bot.telegram.callbacks import AskUpdate, ChairDepartment, DismissPick, EditUpdate
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.keyboards import evidence_keyboard
 from bot.telegram.texts import (
@@ -87,21 +87,53 @@ async def button_chat(query: CallbackQuery) -> Message | None:
 def card_text(card: ItemCard, risk: ItemRisk | None, today: date, tz: tzinfo) -> str:
     """The one card text, wherever it is opened: the item, its updates, the forecast, then why
     it is at risk."""
-    return item_card_text(card, today, tz) + card_sections(risk, today)
+    return (
+        item_card_text(card, today, tz) + dismissals_section(card, tz) + card_sections(risk, today)
+    )
 
 
-def card_keyboard(card: ItemCard, tz: tzinfo, *, ask: bool) -> InlineKeyboardMarkup | None:
+def dismissals_section(card: ItemCard, tz: tzinfo) -> str:
+    """The secretariat's dismissals that hold for the item's current data, each reason once
+    (its newest), with who, when and why; empty when none holds."""
+    item = card.item
+    current = fingerprint(item.last_update_id, item.deadline, item.department_id)
+    lines, seen = [], set()
+    for dismissal, actor in card.dismissals:
+        if dismissal.item_fingerprint != current or dismissal.reason in seen:
+            continue
+        seen.add(dismissal.reason)
+        lines.append(
+            "☑️ "
+            + _("The secretariat ({name}) dismissed «{reason}» on {date}: {text}").format(
+                name=quote(person_name(actor)),
+                reason=quote(reason_label(dismissal.reason)),
+                date=format_day(local_day(dismissal.created_at, tz)),
+                text=quote(dismissal.text),
+            )
+        )
+    return "\n\n" + "\n".join(lines) if lines else ""
+
+
+def card_keyboard(
+    card: ItemCard, tz: tzinfo, *, ask: bool, edit: int | None = None
+) -> InlineKeyboardMarkup | None:
     """The evidence files' buttons; on the chair's buttons' card, [Ask the department for an
-    update now] first."""
+    update now] first; for the author of the newest update, still in its window, [Edit my
+    last update] (`edit`: its id)."""
     evidence = evidence_keyboard(card.history, tz)
-    if not ask:
+    if not ask and edit is None:
         return evidence
     assert card.item.id is not None
     builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Ask the department for an update now"),
-        callback_data=AskUpdate(item_id=card.item.id),
-    )
+    if edit is not None:
+        builder.button(
+            text="✏️ " + _("Edit my last update"), callback_data=EditUpdate(update_id=edit)
+        )
+    if ask:
+        builder.button(
+            text=_("Ask the department for an update now"),
+            callback_data=AskUpdate(item_id=card.item.id),
+        )
     if evidence is not None:
         builder.attach(InlineKeyboardBuilder.from_markup(evidence))
     builder.adjust(1)
@@ -109,11 +141,18 @@ def card_keyboard(card: ItemCard, tz: tzinfo, *, ask: bool) -> InlineKeyboardMar
 
 
 def card_replies(
-    card: ItemCard, risk: ItemRisk | None, today: date, tz: tzinfo, *, ask: bool = False
+    card: ItemCard,
+    risk: ItemRisk | None,
+    today: date,
+    tz: tzinfo,
+    *,
+    ask: bool = False,
+    edit: int | None = None,
 ) -> list[Reply]:
     """The card in as many messages as Telegram's limit needs, the buttons on the last."""
     *chunks, last = split_message(card_text(card, risk, today, tz).split("\n"))
-    return [Reply(chunk) for chunk in chunks] + [Reply(last, card_keyboard(card, tz, ask=ask))]
+    keyboard = card_keyboard(card, tz, ask=ask, edit=edit)
+    return [Reply(chunk) for chunk in chunks] + [Reply(last, keyboard)]
 
 
 def missing_item_text(code: str) -> str:
@@ -256,21 +295,24 @@ def unknown_department_text(code: str) -> str:
 # The summary
 
 
-async def summary_replies(data: DigestData) -> list[Reply]:
-    """The chart first, with the summary as its caption when it fits; else the summary after.
+def summary_text_replies(data: DigestData) -> list[Reply]:
+    """The summary itself, sent first (#32): it is the answer, the chart only illustrates it.
     An empty year is one line saying so."""
     if not data.summary.total:
         return [Reply(_("There are no Road Map items for {year}.").format(year=data.year))]
     messages = render_digest(
         data.summary, data.departments, year=data.year, today=data.today, week=data.week
     )
-    # Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile.
+    return [Reply(part.text, part.markup) for part in messages]
+
+
+async def summary_chart_reply(data: DigestData) -> Reply | None:
+    """The chart after the text, captioned with exactly what it draws (None for an empty
+    year). Drawing takes a moment of CPU: a worker thread keeps the bot answering meanwhile."""
+    if not data.summary.total:
+        return None
     png = await asyncio.to_thread(render_chart_png, data)
-    caption, messages = chart_with_caption(data, messages)
-    return [
-        Reply(caption.text, caption.markup, photo=png),
-        *(Reply(part.text, part.markup) for part in messages),
-    ]
+    return Reply(chart_caption(data), photo=png)
 
 
 def summary_usage() -> str:
@@ -286,6 +328,36 @@ def dismiss_usage() -> str:
         for reason in sorted(DISMISSIBLE_REASONS)
     )
     return usage_line(menus.DISMISS) + "\n" + _("Reasons: {reasons}").format(reasons=reasons)
+
+
+def dismiss_choice_reply(item_id: int, item_code: str, reasons: Sequence[RiskReason]) -> Reply:
+    """/dismiss CODE: one button per reason the item is at risk for now."""
+    builder = InlineKeyboardBuilder()
+    for reason in reasons:
+        builder.button(
+            text=reason_label(reason),
+            callback_data=DismissPick(item_id=item_id, reason=reason.value),
+        )
+    builder.adjust(1)
+    text = _("Item {code}: which reason does not hold? Press it, then explain why.").format(
+        code=quote(item_code)
+    )
+    return Reply(text, builder.as_markup())
+
+
+def explanation_question(item_code: str, reason: RiskReason) -> str:
+    return _(
+        "Why is «{reason}» not a risk for item {code}? Send the explanation in one message "
+        "(up to 500 characters): the card will show it."
+    ).format(reason=quote(reason_label(reason)), code=quote(item_code))
+
+
+def explanation_invalid_text() -> str:
+    return _("Send the explanation in one message, up to 500 characters.")
+
+
+def explanation_late_text() -> str:
+    return _("Nothing was dismissed: send /dismiss with the item's code again.")
 
 
 def dismissed_text(item_code: str, reason: RiskReason) -> str:
@@ -304,6 +376,25 @@ def dismiss_refused_text(item_code: str, refusal: DismissRefusal) -> str:
 
 def short_names_usage() -> str:
     return usage_line(menus.SHORT_NAME)
+
+
+def short_title_usage() -> str:
+    """/short's usage, and that «-» goes back to the title shortened by the rule."""
+    return (
+        usage_line(menus.SHORT_TITLE)
+        + "\n"
+        + _("One text sets both languages; «-» goes back to the shortened full title.")
+    )
+
+
+def short_title_text(item: RoadmapItem) -> str:
+    if item.short_title_kk is None and item.short_title_ru is None:
+        return _("Item {code}'s buttons show its full title, shortened.").format(
+            code=quote(item.code)
+        )
+    return _("Item {code}'s buttons now show: {kk} | {ru}").format(
+        code=quote(item.code), kk=quote(item.short_title_kk), ru=quote(item.short_title_ru)
+    )
 
 
 def short_names_text(department: Department) -> str:

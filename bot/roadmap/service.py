@@ -19,7 +19,14 @@ from bot.core.errors import (
 from bot.core.parsing import NewDepartment, NewItem
 from db import queries
 from db.ids import row_id
-from db.models import DeadlineChange, Department, Person, RoadmapItem, StatusUpdate
+from db.models import (
+    DeadlineChange,
+    Department,
+    Person,
+    RiskDismissal,
+    RoadmapItem,
+    StatusUpdate,
+)
 
 
 async def add_department(
@@ -195,6 +202,7 @@ async def record_deadline_change(
         changed_by_id=actor.id if actor else None,
         changed_at=now,
         via=via,
+        reason=reason or None,
     )
     item.deadline = deadline
     session.add_all([item, change])
@@ -212,16 +220,30 @@ async def record_deadline_change(
 
 
 async def change_deadline(
-    session: AsyncSession, *, actor: Person, item_code: str, deadline: date, now: datetime
+    session: AsyncSession,
+    *,
+    actor: Person,
+    item_code: str,
+    deadline: date,
+    now: datetime,
+    reason: str | None = None,
 ) -> tuple[RoadmapItem, DeadlineChange]:
-    item = await _require_item(session, item_code)
-    if item.deadline == deadline:
-        raise UnchangedError
+    """A move by the secretariat's command, committed."""
+    item = await movable_item(session, item_code, deadline)
     change = await record_deadline_change(
-        session, item=item, deadline=deadline, actor=actor, now=now
+        session, item=item, deadline=deadline, actor=actor, now=now, reason=reason
     )
     await session.commit()
     return item, change
+
+
+async def movable_item(session: AsyncSession, item_code: str, deadline: date) -> RoadmapItem:
+    """The item whose deadline would move to `deadline`: UnknownItemError when there is no
+    such item, UnchangedError when it already has that deadline."""
+    item = await _require_item(session, item_code)
+    if item.deadline == deadline:
+        raise UnchangedError
+    return item
 
 
 @dataclass(frozen=True)
@@ -234,6 +256,9 @@ class ItemCard:
     co_executors: Sequence[Department] = ()
     # The secretariat's moves of the deadline, newest first, with who made them.
     moves: Sequence[tuple[DeadlineChange, Person | None]] = ()
+    # The secretariat's dismissed risk reasons, newest first, with who dismissed them (each
+    # holds only while the item's data match its fingerprint: the views check).
+    dismissals: Sequence[tuple[RiskDismissal, Person | None]] = ()
 
     @property
     def latest(self) -> StatusUpdate | None:
@@ -260,6 +285,7 @@ async def card_of(session: AsyncSession, item: RoadmapItem, history: int = 10) -
         history=updates,
         co_executors=co_executors,
         moves=moves.get(row_id(item), []),
+        dismissals=await queries.risk_dismissals(session, row_id(item)),
     )
 
 

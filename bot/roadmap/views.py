@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, tzinfo
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.core.text import quote
+from bot.core.text import quote, shorten
 from bot.roadmap.service import ItemCard
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.texts import days_left_text, department_name, evidence_label, status_label
@@ -77,7 +77,7 @@ def deadline_move_text(
     ).format(
         name=quote(person_name(actor)),
         how=how,
-        date=format_day(_local_day(change.changed_at, tz)),
+        date=format_day(local_day(change.changed_at, tz)),
         old=format_day(change.old_deadline),
         new=format_day(change.new_deadline),
     )
@@ -85,39 +85,44 @@ def deadline_move_text(
         text += " " + ngettext(
             "(moved {count} time in all)", "(moved {count} times in all)", count
         ).format(count=count)
+    if change.reason:
+        text += "\n" + _("Reason: {reason}").format(reason=quote(change.reason))
     return text
 
 
-def _local_day(moment: datetime, tz: tzinfo) -> date:
+def deadline_moved_notice(
+    item: RoadmapItem, change: DeadlineChange, actor: Person | None, tz: tzinfo
+) -> str:
+    """What the item's department is told when the secretariat moves its deadline."""
+    title = pick_name(item.title_kk, item.title_ru)
+    return (
+        _("The deadline of your item <b>{code}</b> «{title}» has changed.").format(
+            code=quote(item.code), title=quote(shorten(title, 200))
+        )
+        + "\n"
+        + deadline_move_text(change, actor, tz)
+    )
+
+
+def local_day(moment: datetime, tz: tzinfo) -> date:
+    """The council's day of a stored moment (SQLite hands back naive UTC)."""
     if moment.tzinfo is None:  # SQLite hands back naive UTC
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(tz).date()
 
 
 def history_line(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str:
-    """One update on one line: date, status, progress, author, then cause and comment."""
-    line = "{date} — {status}, {progress}% — {author}".format(
-        date=format_day(update.created_at.astimezone(tz).date()),
-        status=status_label(update.status),
-        progress=update.progress,
-        author=quote(author.display_name if author else "—"),
-    )
+    """One update on one line: date, status, progress, author, then cause and comment; a
+    correction is marked ✏️ and the report it corrects "corrected" (the history keeps both)."""
+    mark = "✏️ " if update.corrects_id is not None else ""
+    day = format_day(update.created_at.astimezone(tz).date())
+    line = f"{mark}{day} — {status_label(update.status)}, {update.progress}% — "
+    line += quote(person_name(author))
     details = [quote(update.comment)] if update.comment else []
     if update.confirmation:
         details.append(_("no change"))
+    if update.corrected:
+        details.append("(" + _("corrected later") + ")")
     if update.evidence_kind:
         details.append("📎 " + quote(evidence_label(update.evidence_kind, update.evidence_name)))
     return line + (": " + " ".join(details) if details else "")
-
-
-def deadline_moved_notice(item: RoadmapItem, change: DeadlineChange, reason: str | None) -> str:
-    """To the department's members when the secretariat moves their item's deadline."""
-    lines = [
-        f"📅 <b>{quote(item.code)}</b> {quote(pick_name(item.title_kk, item.title_ru))}",
-        _("The deadline was moved: {old} → {new}.").format(
-            old=format_day(change.old_deadline), new=format_day(change.new_deadline)
-        ),
-    ]
-    if reason:
-        lines.append(_("Reason: {reason}").format(reason=quote(reason)))
-    return "\n".join(lines)

@@ -315,6 +315,13 @@ class LateScheduler:
             raise
         logger.info("Scheduler started; status rounds: %s", schedule)
 
+    async def started(self) -> AsyncIOScheduler | None:
+        """The running scheduler once its start is over; None if it was never asked to start
+        or failed to. (The sandbox pauses it and fires its jobs on its own clock.)"""
+        if self._starting is not None:
+            await asyncio.wait({self._starting})
+        return self.scheduler
+
     async def reschedule_rounds(self, schedule: WeeklyTime) -> None:
         """Moves the round job to a new schedule. Never asked to start (a test's dispatcher,
         a command-line run): nothing to move, a later start reads the stored schedule."""

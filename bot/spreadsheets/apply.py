@@ -177,6 +177,7 @@ def _prepare_update(
                     "changed_by_id": actor.id if actor else None,
                     "changed_at": now,
                     "via": "import",
+                    "reason": update.row.deadline_reason or None,
                 }
             )
             values["deadline"] = deadline

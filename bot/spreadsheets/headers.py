@@ -24,6 +24,7 @@ class Kind(StrEnum):
     COMPLETION_FORM = "completion_form"
     COSTS = "costs"
     FUNDING = "funding"
+    DEADLINE_REASON = "deadline_reason"  # why the secretariat moved the deadline
     # Only by the bot's own export header, never guessed from an office's words.
     DEADLINE_TEXT = "deadline_text"
 
@@ -105,6 +106,8 @@ _PLAN_COLUMNS: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     (Kind.COMPLETION_FORM, ("форма заверш", "аяқтау нысан", "completion form")),
     (Kind.COSTS, ("расход", "шығыс", "шығын", "затрат", "costs")),
     (Kind.FUNDING, ("источник", "қаржыланд", "финансир", "funding")),
+    # «Причина переноса срока», «Мерзімді ауыстыру себебі»: kept with the deadline's move.
+    (Kind.DEADLINE_REASON, ("причин", "себеб", "reason")),
 )
 _CO_EXECUTOR_STEMS = ("соисполнит", "бірлесіп", "бірге орында", "co executor", "coexecutor")
 _KK_MARKERS = ("каз", "қаз", "kazakh", "мемлекеттік", "мемлекеттiк", "государствен", "kk")

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from bot.core.errors import DomainError
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
-from bot.core.parsing import MAX_TITLE_LENGTH, is_item_code
+from bot.core.parsing import MAX_DEADLINE_REASON, MAX_TITLE_LENGTH, is_item_code
 from bot.spreadsheets.deadlines import Precision, read_deadline
 from bot.spreadsheets.executors import (
     is_legend_sheet,
@@ -88,6 +88,8 @@ class Column(StrEnum):
     COMPLETION_FORM = "completion_form"
     COSTS = "costs"
     FUNDING = "funding"
+    # Why the deadline moved, when the file says: kept with the move, not on the item.
+    DEADLINE_REASON = "deadline_reason"
 
 
 TEMPLATE_COLUMNS = (
@@ -192,6 +194,7 @@ class ImportRow:
     completion_form: str = ""
     costs: str = ""  # «2025: 1.5; 2026: 2.5» under a group header, or the one value
     funding: str = ""
+    deadline_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -682,6 +685,9 @@ class _Reader:
             completion_form=_cell_text(self.value(row, Column.COMPLETION_FORM))[:MAX_TARGET_LENGTH],
             costs=self.costs(row),
             funding=_cell_text(self.value(row, Column.FUNDING))[:300],
+            deadline_reason=_cell_text(self.value(row, Column.DEADLINE_REASON))[
+                :MAX_DEADLINE_REASON
+            ],
         )
 
     def costs(self, row: Sequence[object]) -> str:

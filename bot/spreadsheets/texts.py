@@ -41,6 +41,7 @@ COLUMN_HEADERS: dict[Column, str] = {
     Column.COMPLETION_FORM: N_("Completion form"),
     Column.COSTS: N_("Estimated costs"),
     Column.FUNDING: N_("Funding source"),
+    Column.DEADLINE_REASON: N_("Reason for moving the deadline"),
 }
 
 

@@ -110,3 +110,38 @@ def item_id_of(data: str | None, prefixes: frozenset[str] | None = None) -> int 
     if prefixes is not None and prefix not in prefixes:
         return None
     return parse_int(rest.partition(":")[0], 1, DB_ID_MAX)
+
+
+class NameStep(CallbackData, prefix="nm"):
+    """[Skip] under "your full name and position?" after joining."""
+
+    action: str
+
+
+class DismissPick(CallbackData, prefix="dsm"):
+    """One of the item's current risk reasons under /dismiss CODE."""
+
+    item_id: DbId
+    reason: str
+
+
+class SendQuestion(CallbackData, prefix="qs"):
+    """Send what a person typed outside a dialog on to the secretariat (issue 22, #14)."""
+
+    question_id: DbId
+
+
+class QuickProgress(CallbackData, prefix="rq"):
+    """On the item's first step, a status with its percent in one tap: on track again with
+    a new percent (progress near the current value in three taps), or a risk keeping the
+    current one (issue 22). The percent can still be changed on the summary."""
+
+    item_id: DbId
+    status: str
+    value: SmallInt
+
+
+class EditUpdate(CallbackData, prefix="rx"):
+    """ "Edit my last update": the author's saved update as a draft to correct (issue 22)."""
+
+    update_id: DbId

@@ -9,10 +9,11 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.core.text import short_titles
 from bot.telegram.callbacks import LanguageChoice, ResendEvidence
-from bot.telegram.i18n import format_day
+from bot.telegram.i18n import format_day, pick_name
 from bot.telegram.texts import evidence_label
-from db.models import Person, StatusUpdate
+from db.models import Person, RoadmapItem, StatusUpdate
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский"}
 
@@ -84,6 +85,18 @@ BUTTON_TITLE_LENGTH = 40
 def cut_label(text: str, limit: int = BUTTON_TITLE_LENGTH) -> str:
     """A button's label cut to `limit` characters, marked with «…» where cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def item_titles(items: Sequence[RoadmapItem], limit: int = BUTTON_TITLE_LENGTH) -> list[str]:
+    """What the buttons of items shown together say (issue 22, #16): the short title the
+    secretariat set (/short), else the full title shortened so that two «Внедрение…» items
+    still differ (the rule: bot.core.text.short_titles)."""
+    guessed = short_titles([pick_name(item.title_kk, item.title_ru) for item in items], limit)
+    labels = []
+    for item, guess in zip(items, guessed, strict=True):
+        chosen = pick_name(item.short_title_kk, item.short_title_ru)
+        labels.append(cut_label(chosen, limit) if chosen else guess)
+    return labels
 
 
 EVIDENCE_BUTTONS = 5

@@ -30,7 +30,7 @@ ITEM = CommandSpec("item", N_("Road Map item card"), N_("/item <item code>"))
 INVITE = CommandSpec(
     "invite",
     N_("Invitation link for a department, the chair or the secretariat"),
-    N_("/invite <department code> | chair | secretariat"),
+    N_("/invite <department code> | chair | secretariat [Full name, position]"),
 )
 DEPARTMENTS = CommandSpec("departments", N_("Responsible departments"))
 ADD_DEPARTMENT = CommandSpec(
@@ -51,7 +51,7 @@ ASSIGN = CommandSpec(
 DEADLINE = CommandSpec(
     "deadline",
     N_("Change an item's deadline"),
-    N_("/deadline <item code> <date, e.g. 2025-09-01 or 01.09.2025>"),
+    N_("/deadline <item code> <date, e.g. 2025-09-01 or 01.09.2025> [reason]"),
 )
 PEOPLE = CommandSpec("people", N_("People with access"))
 REVOKE = CommandSpec("revoke", N_("Take access away"), N_("/revoke <Telegram ID>"))
@@ -79,12 +79,17 @@ DEPARTMENT = CommandSpec("dept", N_("A department's items"), N_("/dept <departme
 DISMISS = CommandSpec(
     "dismiss",
     N_("Dismiss a computed risk reason for an item"),
-    N_("/dismiss <item code> <reason> <explanation>"),
+    N_("/dismiss <item code> [<reason> <explanation>]"),
 )
 SHORT_NAME = CommandSpec(
     "shortname",
     N_("Set the short name a department is shown by"),
     N_("/shortname <code> <short name in Kazakh> | <short name in Russian>"),
+)
+SHORT_TITLE = CommandSpec(
+    "short",
+    N_("Set the short title an item's buttons show"),
+    N_("/short <item code> <short title in Kazakh> | <short title in Russian>"),
 )
 IMPORT = CommandSpec("import", N_("Load the Road Map from Excel or CSV"))
 TEMPLATE = CommandSpec("template", N_("Empty import template"))
@@ -118,6 +123,7 @@ COMMANDS_BY_ROLE: dict[str, tuple[CommandSpec, ...]] = {
         DEPARTMENT,
         DISMISS,
         SHORT_NAME,
+        SHORT_TITLE,
         IMPORT,
         TEMPLATE,
         EXPORT,

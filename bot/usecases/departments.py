@@ -1,15 +1,17 @@
-"""The secretariat names departments the way buttons, summaries and the chart show them."""
+"""The secretariat names departments the way buttons, summaries and the chart show them,
+and items the way their buttons do (issue 22, #16)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot.core.errors import UnknownDepartmentError
-from bot.core.parsing import NewDepartment
+from bot.core.parsing import NewDepartment, ShortTitle
 from bot.roadmap.service import SHORT_NAME_LENGTH
 from bot.roadmap.service import set_short_names as store_short_names
 from bot.usecases.ports import Person, UseCaseContext
-from db.models import Department
+from db import queries
+from db.models import Department, RoadmapItem
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,37 @@ async def set_short_names(
         except UnknownDepartmentError:
             return UnknownDepartment(names.code)
     return ShortNamesSet(department)
+
+
+@dataclass(frozen=True)
+class ShortTitleSet:
+    item: RoadmapItem
+
+
+@dataclass(frozen=True)
+class UnknownItem:
+    code: str
+
+
+async def set_short_title(
+    ctx: UseCaseContext, actor: Person, typed: ShortTitle
+) -> ShortTitleSet | UnknownItem:
+    """What an item's buttons show (None: the rule's guess again); audited."""
+    async with ctx.session_maker() as session:
+        item = await queries.item_by_code(session, typed.code)
+        if item is None:
+            return UnknownItem(typed.code)
+        before = f"{item.short_title_kk or ''} | {item.short_title_ru or ''}"
+        item.short_title_kk, item.short_title_ru = typed.kk, typed.ru
+        session.add(item)
+        await queries.add_audit(
+            session,
+            at=ctx.clock.now(),
+            action="item.short_title",
+            actor=actor,
+            target=item.code,
+            details=f"was {before}",
+        )
+        await session.commit()
+        await session.refresh(item)
+    return ShortTitleSet(item)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.usecases.ports import UseCaseContext
@@ -22,6 +23,7 @@ from db.models import Person
 if TYPE_CHECKING:
     from bot.spreadsheets.parse import ParsedFile, SpreadsheetFileError
     from bot.spreadsheets.plan import ImportPlan
+    from db.engine import AsyncSession
 
 Progress = Callable[[int, int], Awaitable[None]]
 
@@ -146,6 +148,26 @@ async def check_import(
     return await _dry_run(data, file_name, planned, comments)
 
 
+async def _tell_of_moves(
+    ctx: UseCaseContext,
+    session: AsyncSession,
+    planned: ImportPlan,
+    actor: Person | None,
+    now: datetime,
+) -> int:
+    """The departments whose deadlines the import moved are told, with the file's reasons."""
+    from bot.usecases.roadmap import tell_departments_of_moves
+    from db import queries
+
+    moved = [u.item_id for u in planned.updated if any(c.name == "deadline" for c in u.changes)]
+    if not moved:
+        return 0
+    moves = await queries.deadline_changes_at(session, moved, now)
+    told = await tell_departments_of_moves(ctx, session, moves, actor)
+    await session.commit()
+    return told
+
+
 async def apply_import(
     ctx: UseCaseContext,
     data: bytes,
@@ -168,11 +190,13 @@ async def apply_import(
         return planned
     if planned.digest() != digest:
         return ImportChanged(await _dry_run(data, file_name, planned, None))
+    now = ctx.clock.now()
     async with ctx.session_maker() as session:
         # The writer keeps its own all-or-nothing (a savepoint) and commits.
-        result = await write_plan(
-            session, planned, actor=actor, now=ctx.clock.now(), source=file_name
-        )
+        result = await write_plan(session, planned, actor=actor, now=now, source=file_name)
+        told = await _tell_of_moves(ctx, session, planned, actor, now)
+    if told:
+        ctx.signals.wake_outbox()
     return ImportApplied(
         created=result.created, updated=result.updated, skipped=len(planned.errors)
     )

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.core.text import quote
 from bot.people import audit, recipients
 from bot.reporting import rounds
-from bot.reporting.service import update_with_item
+from bot.reporting.service import answered_at, update_with_item
 from bot.risk import questions
 from bot.risk.assess import assess_item
 from bot.risk.rules import ItemRisk
@@ -26,7 +26,7 @@ from bot.usecases.ports import DialogStore, Person, UseCaseContext
 from bot.workdays.calendar import load_calendar
 from db import queries
 from db.engine import AsyncSession
-from db.models import Department, RoadmapItem
+from db.models import Department, RoadmapItem, Role, StatusUpdate
 from db.outbox import enqueue
 
 # An item as a person names it: its code as typed (`/item 1.2`), or its row id (a button).
@@ -41,6 +41,7 @@ class ItemCardShown:
     risk: ItemRisk | None  # its assessment (reasons, forecast); None when it has none
     today: date
     may_ask: bool  # the viewer may ask the department for an update
+    editable: int | None = None  # the viewer's own newest update, still open to correct
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ async def item_card(
             return ItemHidden(key)
         assert item.id is not None
         card = await card_of(session, item, history)
+        editable = await _editable_by(ctx, session, viewer, card.latest)
         today = ctx.today()
         risk = None
         if assess:
@@ -98,16 +100,36 @@ async def item_card(
         risk=risk,
         today=today,
         may_ask=may_ask_for_updates(viewer),
+        editable=editable,
     )
+
+
+async def _editable_by(
+    ctx: UseCaseContext, session: AsyncSession, viewer: Person, latest: StatusUpdate | None
+) -> int | None:
+    """The newest update when the viewer, a department member, wrote it and may still
+    correct it ("Edit my last update": within the window from the answer)."""
+    if latest is None or latest.id is None or latest.author_id != viewer.id:
+        return None
+    if viewer.role != Role.MEMBER:
+        return None
+    if ctx.clock.now() - await answered_at(session, latest) > ctx.correction_window:
+        return None
+    return latest.id
 
 
 @dataclass(frozen=True)
 class EvidenceFile:
-    """A photo or document a department attached to an update, and the item it is about."""
+    """A file a department attached to an update (a photo, a document, a voice note or a video
+    note: `kind` as stored), and the item it is about."""
 
     file_id: str
-    is_photo: bool
+    kind: str
     item: RoadmapItem
+
+    @property
+    def is_photo(self) -> bool:
+        return self.kind == "photo"
 
 
 async def evidence_file(
@@ -124,7 +146,7 @@ async def evidence_file(
             await audit.refused(session, viewer, "refused.evidence", item.code, now=ctx.clock.now())
             return None
     assert update.evidence_file_id is not None
-    return EvidenceFile(update.evidence_file_id, update.evidence_kind == "photo", item)
+    return EvidenceFile(update.evidence_file_id, update.evidence_kind or "document", item)
 
 
 @dataclass(frozen=True)

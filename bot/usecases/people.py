@@ -4,13 +4,14 @@ newcomer's first steps (/start with or without an invitation, the language)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from aiogram.fsm.state import State, StatesGroup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import local_today
 from bot.core.errors import UnknownDepartmentError
-from bot.core.parsing import AwayRequest
+from bot.core.parsing import AwayRequest, NameAndPosition, parse_name_and_position
 from bot.core.weekly import WeeklyTime
 from bot.delivery.enqueue import enqueue_message
 from bot.people import invites, recipients
@@ -21,7 +22,7 @@ from bot.telegram.i18n import in_locale, pick_name
 from bot.telegram.texts import joined_notice
 from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.dashboard import offer_dashboard_button, withdraw_menus
-from bot.usecases.ports import UseCaseContext
+from bot.usecases.ports import DialogStore, UseCaseContext
 from bot.workdays import schedule as stored_schedule
 from db import queries
 from db.models import Department, Person, Role
@@ -37,10 +38,14 @@ class Invited:
     role: Role
     department: Department | None
     expires_at: datetime
+    person: NameAndPosition | None = None
 
 
-async def invite(caller: Caller, target: str) -> Invited | Refused:
-    """Invite the chair, the secretariat, or a member of the department with code `target`."""
+async def invite(
+    caller: Caller, target: str, person: NameAndPosition | None = None
+) -> Invited | Refused:
+    """Invite the chair, the secretariat, or a member of the department with code `target`;
+    `person` (name and position) is what alerts will say of them."""
     role = INVITE_ROLES.get(target.lower(), Role.MEMBER)
     async with caller.ctx.session_maker() as session:
         department = None
@@ -55,8 +60,10 @@ async def invite(caller: Caller, target: str) -> Invited | Refused:
             actor=caller.actor,
             now=caller.ctx.clock.now(),
             ttl=caller.policy.invite_ttl,
+            full_name=person.full_name if person else None,
+            position=person.position if person else None,
         )
-    return Invited(issued.token, role, department, issued.invite.expires_at)
+    return Invited(issued.token, role, department, issued.invite.expires_at, person)
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,8 @@ class Welcome:
     department: Department | None = None
     open_items: int = 0
     schedule: WeeklyTime | None = None
+    # Joined by an invitation that did not name him: asked once for his name and position.
+    ask_name: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,22 +220,99 @@ async def _tell_the_secretariat(ctx: UseCaseContext, session: AsyncSession, join
     ctx.signals.wake_outbox()
 
 
-async def choose_language(caller: Caller, locale: str) -> Welcome | None:
+class JoiningDialog(StatesGroup):
+    """After the first language choice of someone invited without a name: his next message
+    is his full name and position (skippable)."""
+
+    name = State()
+
+
+NAME_WINDOW = timedelta(days=1)  # a message later than this is not the answer
+
+
+async def choose_language(
+    caller: Caller, locale: str, dialog: DialogStore | None = None
+) -> Welcome | None:
     """The person's language from now on (None if the bot does not know them); a member is
-    told his department, its open items and the request schedule."""
+    told his department, its open items and the request schedule. At the first choice, one
+    invited without a name is asked for it once (his next message, through `dialog`)."""
     if caller.person is None:
         return None
+    now = caller.ctx.clock.now()
     async with caller.ctx.session_maker() as session:
         person = await session.get(Person, caller.person.id)
         if person is None:
             return None
-        await people_service.set_locale(session, person, locale, caller.ctx.clock.now())
+        first_choice = person.locale is None
+        await people_service.set_locale(session, person, locale, now)
+        ask_name = (
+            dialog is not None
+            and first_choice
+            and not person.full_name
+            and await queries.was_invited(session, person)
+        )
+        if dialog is not None and ask_name:
+            await dialog.set_state(JoiningDialog.name)
+            await dialog.set_data({"asked_at": now.isoformat()})
         if person.role != Role.MEMBER or person.department_id is None:
             if await offer_dashboard_button(caller.ctx, session, person):
                 await session.commit()
                 caller.ctx.signals.wake_outbox()
-            return Welcome(person)
+            return Welcome(person, ask_name=ask_name)
         department = await session.get(Department, person.department_id)
         items = await open_items(session, person.department_id)
         schedule = await stored_schedule.round_schedule(session, caller.policy.round_schedule)
-    return Welcome(person, department, len(items), schedule)
+    return Welcome(person, department, len(items), schedule, ask_name=ask_name)
+
+
+@dataclass(frozen=True)
+class NameSaved:
+    """What alerts and answers will now say of him ("name, position")."""
+
+    person: Person
+
+
+@dataclass(frozen=True)
+class NameInvalid:
+    """Empty or too long: say how to write it, and wait again."""
+
+
+@dataclass(frozen=True)
+class NameLate:
+    """The message came too long after the question to be the answer: not taken."""
+
+
+async def set_own_name(
+    caller: Caller, dialog: DialogStore, text: str
+) -> NameSaved | NameInvalid | NameLate | None:
+    """The answer to "your full name and position?" after joining; audited."""
+    if caller.person is None:
+        return None
+    typed = parse_name_and_position(text)
+    if typed is None:
+        return NameInvalid()
+    data = await dialog.get_data()
+    await dialog.clear()
+    now = caller.ctx.clock.now()
+    asked_at = datetime.fromisoformat(str(data.get("asked_at", "1970-01-01T00:00:00+00:00")))
+    if now - asked_at > NAME_WINDOW:
+        return NameLate()
+    async with caller.ctx.session_maker() as session:
+        person = await session.get(Person, caller.person.id)
+        if person is None:
+            return None
+        person.full_name, person.position = typed.full_name, typed.position
+        person.updated_at = now
+        session.add(person)
+        await queries.add_audit(
+            session, at=now, action="person.name", actor=person, target=str(person.telegram_id)
+        )
+        await session.commit()
+    return NameSaved(person)
+
+
+async def skip_own_name(dialog: DialogStore) -> None:
+    """[Skip]: the Telegram name stays what alerts say; the secretariat may invite again.
+    A late tap leaves whatever dialog the person is in now alone."""
+    if await dialog.get_state() == JoiningDialog.name.state:
+        await dialog.clear()

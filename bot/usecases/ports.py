@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -77,6 +77,8 @@ class UseCaseContext:
     thresholds: RiskThresholds = field(default_factory=RiskThresholds)
     # The dashboard's address (PUBLIC_URL + /app/), None when the dashboard is off.
     dashboard_url: str | None = None
+    # How long after a report its author may still correct it ("Edit my last update").
+    correction_window: timedelta = timedelta(hours=24)
 
     def today(self) -> date:
         """The council's date now (Asia/Almaty by default), whatever the server's zone."""

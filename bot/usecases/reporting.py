@@ -31,16 +31,19 @@ from bot.reporting.service import (
     ReportRefusal,
     ReportRefusedError,
     SanityWarning,
+    answered_at,
     answered_this_round,
     clean_comment,
     confirm_all_unchanged,
     next_waiting_item,
     record_confirmation,
     record_correction,
+    record_draft_correction,
     record_update,
     reportable_item,
     sanity_warnings,
     saved_comment_message,
+    update_before,
     worklist,
 )
 from bot.reporting.service import (
@@ -97,6 +100,7 @@ class StepShown:
     warnings: tuple[SanityWarning, ...] = ()
     saved: Saved | None = None  # the report this step follows (the next item after a Save)
     retire: int | None = None  # shown anew: the message of the previous step, to retire
+    editable: int | None = None  # the head's own last update, still open to "Edit" (its id)
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,35 @@ class Unchanged:
     """An accepted button that changes nothing at this step."""
 
 
-StepOutcome = StepShown | RoundDone | Refused | NotSaved | Rejected | NotInDialog | Unchanged
+class EditClosed(StrEnum):
+    """Why "Edit my last update" cannot open: someone reported since, it is not the head's,
+    or the window to correct it has passed."""
+
+    NEWER = "newer"
+    NOT_YOURS = "not_yours"
+    LATE = "late"
+
+
+@dataclass(frozen=True)
+class DraftCorrected:
+    """ "Edit my last update" saved as a correction entry; the dialog is closed."""
+
+    item: RoadmapItem
+    correction: StatusUpdate
+    original: StatusUpdate
+
+
+StepOutcome = (
+    StepShown
+    | RoundDone
+    | Refused
+    | NotSaved
+    | Rejected
+    | NotInDialog
+    | Unchanged
+    | DraftCorrected
+    | EditClosed
+)
 
 
 @dataclass(frozen=True)
@@ -219,7 +251,92 @@ async def _move(
     else:
         await member.dialog.set_data({**kept, **draft.to_data()})
     retire = previous if isinstance(previous, int) else None
-    return StepShown(state, draft, card, today, warnings, saved, retire)
+    editable = await _editable(ctx, member, card) if state == ReportDialog.status else None
+    return StepShown(state, draft, card, today, warnings, saved, retire, editable)
+
+
+async def _editable(ctx: UseCaseContext, member: Member, card: ItemSnapshot) -> int | None:
+    """The item's newest update when it is the head's own and still in the window to
+    correct it (counted from the answer: a correction's from its original)."""
+    latest = card.latest
+    if latest is None or latest.id is None or latest.author_id != member.person.id:
+        return None
+    answered = latest.created_at
+    if latest.corrects_id is not None:  # read only for a correction: a status step is hot
+        answered = await answered_at(member.session, latest)
+    return latest.id if ctx.clock.now() - answered <= ctx.correction_window else None
+
+
+async def _edit_closed(
+    ctx: UseCaseContext, member: Member, update: StatusUpdate | None
+) -> EditClosed | None:
+    """Whether `update` may still be corrected by the member; None when it may."""
+    if update is None or update.author_id != member.person.id:
+        return EditClosed.NOT_YOURS
+    latest = await queries.latest_update(member.session, update.item_id)
+    if latest is None or latest.id != update.id:
+        return EditClosed.NEWER
+    if ctx.clock.now() - await answered_at(member.session, update) > ctx.correction_window:
+        return EditClosed.LATE
+    return None
+
+
+async def edit_last_update(
+    ctx: UseCaseContext, member: Member, update_id: int, *, shown_in: int | None = None
+) -> StepShown | Refused | EditClosed:
+    """ "Edit my last update": the summary of the head's saved update as a draft to change
+    (status, percent, comment, evidence); its Save is a correction of that update."""
+    update = await member.session.get(StatusUpdate, update_id)
+    closed = await _edit_closed(ctx, member, update)
+    if closed is not None:
+        return closed
+    assert update is not None
+    try:
+        item = await reportable_item(member.session, member.person, update.item_id)
+    except ReportRefusedError as refused:
+        return Refused(refused.reason)
+    draft = Draft(
+        update.item_id,
+        status=update.status,
+        progress=update.progress,
+        cause=update.cause,
+        comment=update.comment,
+        evidence_kind=update.evidence_kind,
+        evidence_file_id=update.evidence_file_id,
+        evidence_unique_id=update.evidence_unique_id,
+        evidence_name=update.evidence_name,
+        comment_message_id=update.message_id,
+        corrects=update_id,
+    )
+    card = await _card(member, item)
+    return await _move(ctx, member, ReportDialog.confirm, draft, card, shown_in=shown_in)
+
+
+async def _save_correction(
+    ctx: UseCaseContext, member: Member, draft: Draft, item: RoadmapItem, *, shown_in: int | None
+) -> StepShown | DraftCorrected | EditClosed:
+    """Save in "Edit my last update": checked again (someone may have reported since), warned
+    once against the report before the corrected one, then a correction entry."""
+    assert draft.corrects is not None
+    original = await member.session.get(StatusUpdate, draft.corrects)
+    closed = await _edit_closed(ctx, member, original)
+    if closed is not None:
+        await member.dialog.clear()
+        return closed
+    assert original is not None
+    before = await update_before(member.session, original)
+    if not draft.warned and sanity_warnings(draft, item, before, _today(ctx)):
+        draft.warned = True
+        card = await _card(member, item)
+        return await _move(ctx, member, ReportDialog.confirm, draft, card, shown_in=shown_in)
+    saved = await record_draft_correction(
+        member.session, person=member.person, original=original, draft=draft, now=ctx.clock.now()
+    )
+    await member.dialog.clear()
+    await member.session.commit()
+    if saved.risk_event is not None:
+        ctx.signals.alert_soon()
+    return DraftCorrected(item, saved.update, original)
 
 
 async def open_item(
@@ -282,6 +399,8 @@ async def answer_step(
     if following == Finish.SAVE:
         return await report_status(ctx, member, draft, item, shown_in=shown_in)
     if following == Finish.SAME:
+        if draft.corrects is not None:  # a correction is saved by Save, not "no change"
+            return Unchanged()
         return await confirm_unchanged(ctx, member, item, shown_in=shown_in)
     assert isinstance(following, State)
     card = await _card(member, item)
@@ -334,12 +453,14 @@ async def _held_back(
 
 async def report_status(
     ctx: UseCaseContext, member: Member, draft: Draft, item: RoadmapItem, *, shown_in: int | None
-) -> StepShown | RoundDone | NotSaved:
+) -> StepShown | RoundDone | NotSaved | DraftCorrected | EditClosed:
     """Save: the report, the round's answer and the dialog's next step in one commit; the
     chair's alert scan is told when the report declares a risk. A draft that looks like a
     slip (on track past the deadline, progress going back) is shown once more with a warning."""
     if draft.same and not draft.comment and not draft.evidence_kind:  # "no change", warned
         return await confirm_unchanged(ctx, member, item, shown_in=shown_in, warned=True)
+    if draft.corrects is not None:
+        return await _save_correction(ctx, member, draft, item, shown_in=shown_in)
     card = await _card(member, item)
     if not draft.warned and sanity_warnings(draft, item, card.latest, _today(ctx)):
         draft.warned = True

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from sqlmodel.ext.asyncio.session import AsyncSession
+from aiogram.fsm.state import State, StatesGroup
 
 from bot.core.errors import UnchangedError, UnknownDepartmentError, UnknownItemError
-from bot.core.parsing import NewDepartment, NewItem
-from bot.delivery.enqueue import PersonMessage, enqueue_messages
+from bot.core.parsing import MAX_DEADLINE_REASON, NewDepartment, NewItem
+from bot.core.text import split_message
+from bot.delivery.enqueue import enqueue_message
 from bot.people import recipients
-from bot.roadmap import service, views
+from bot.roadmap import service
+from bot.roadmap.views import deadline_moved_notice
 from bot.telegram.i18n import in_locale
 from bot.usecases.caller import Caller, Refused, refused_or
-from bot.usecases.ports import UseCaseContext
+from bot.usecases.ports import DialogStore, Person, UseCaseContext
+from bot.workdays.calendar import load_calendar
 from db import queries
+from db.engine import AsyncSession
 from db.ids import row_id
 from db.models import DeadlineChange, Department, RoadmapItem
 
@@ -42,8 +46,12 @@ class CoExecutorsSet:
 
 @dataclass(frozen=True)
 class DeadlineMoved:
+    """The move, with the secretariat's reason in `change.reason`; `told` members of the
+    item's department were told (through the outbox, in their language)."""
+
     item: RoadmapItem
     change: DeadlineChange
+    told: int = 0
 
 
 Departments = list[Department]
@@ -85,51 +93,141 @@ async def assign_item(caller: Caller, item_code: str, department_code: str) -> I
     return assigned if isinstance(assigned, Refused) else ItemOwned(*assigned)
 
 
-MAX_REASON_LENGTH = 500
-
-
 async def move_deadline(
     caller: Caller, item_code: str, deadline: date, *, reason: str | None = None
 ) -> DeadlineMoved | Refused:
-    """Move the item's deadline, keeping the old one in its history; audited with the
-    secretariat's `reason` (optional, up to MAX_REASON_LENGTH characters), and the
-    department's members are told through the outbox in the same transaction."""
+    """Move the item's deadline, keeping the old one and the secretariat's `reason` in its
+    history (audited); the item's department is told, with the reason, in the same
+    transaction (delivered from the next working moment)."""
     ctx = caller.ctx
-    reason = " ".join((reason or "").split())[:MAX_REASON_LENGTH] or None
     now = ctx.clock.now()
     async with ctx.session_maker() as session:
-        item = await queries.item_by_code(session, item_code)
-        if item is None:
-            return Refused(UnknownItemError(item_code))
-        if item.deadline == deadline:
-            return Refused(UnchangedError())
+        item = await refused_or(service.movable_item(session, item_code, deadline))
+        if isinstance(item, Refused):
+            return item
         change = await service.record_deadline_change(
             session, item=item, deadline=deadline, actor=caller.actor, now=now, reason=reason
         )
         await session.flush()
-        told = await _tell_department(ctx, session, item, change, reason)
+        told = await _tell_the_department(ctx, session, item, change, caller.actor)
         await session.commit()
     if told:
         ctx.signals.wake_outbox()
-    return DeadlineMoved(item, change)
+    return DeadlineMoved(item, change, told)
 
 
-async def _tell_department(
+async def _tell_the_department(
     ctx: UseCaseContext,
     session: AsyncSession,
     item: RoadmapItem,
     change: DeadlineChange,
-    reason: str | None,
+    actor: Person,
 ) -> int:
-    """The moved deadline, to each reachable member of the item's department, in his language."""
-    messages = []
-    for member in await recipients.department_members(session, item.department_id):
-        with in_locale(ctx.i18n, member.locale):
-            text = views.deadline_moved_notice(item, change, reason)
-        messages.append(
-            PersonMessage(f"deadline:{change.id}:{member.id}", "deadline", member, text)
-        )
-    return await enqueue_messages(session, messages, now=ctx.clock.now())
+    return await tell_departments_of_moves(ctx, session, [(item, change)], actor)
+
+
+async def tell_departments_of_moves(
+    ctx: UseCaseContext,
+    session: AsyncSession,
+    moves: Sequence[tuple[RoadmapItem, DeadlineChange]],
+    actor: Person | None,
+) -> int:
+    """ℹ️ to each reachable member of each moved item's department, in his language: who
+    moved the deadline, old → new, and why; a department's moves in as few messages as fit
+    (an import may move many). Delivered from the next working moment; the caller commits.
+    Returns the number of messages."""
+    if not moves:
+        return 0
+    calendar = await load_calendar(session, ctx.tz)
+    now = ctx.clock.now()
+    not_before = calendar.next_working_moment(now)
+    by_department: dict[int, list[tuple[RoadmapItem, DeadlineChange]]] = {}
+    for item, change in moves:
+        by_department.setdefault(item.department_id, []).append((item, change))
+    told = 0
+    for department_id, moved in by_department.items():
+        first = moved[0][1].id
+        for member in await recipients.department_members(session, department_id):
+            with in_locale(ctx.i18n, member.locale):
+                blocks = [
+                    deadline_moved_notice(item, change, actor, ctx.tz) for item, change in moved
+                ]
+            for part, text in enumerate(split_message(blocks)):
+                told += await enqueue_message(
+                    session,
+                    key=f"deadline:{first}:{member.id}:{part}",
+                    kind="deadline",
+                    person=member,
+                    text=text,
+                    now=now,
+                    not_before=not_before,
+                )
+    return told
+
+
+class DeadlineDialog(StatesGroup):
+    """/deadline without a reason: nothing moves yet; the next message is the reason."""
+
+    reason = State()
+
+
+REASON_WINDOW = timedelta(minutes=30)  # a message later than this is not the reason
+
+
+@dataclass(frozen=True)
+class ReasonAsked:
+    """The move waits for its reason (or [Move without a reason])."""
+
+    item: RoadmapItem
+    deadline: date
+
+
+@dataclass(frozen=True)
+class ReasonInvalid:
+    """Empty, or longer than MAX_DEADLINE_REASON characters: say so, and wait again."""
+
+
+@dataclass(frozen=True)
+class ReasonLate:
+    """Too long after /deadline (or nothing was waiting): the deadline was not moved."""
+
+
+async def ask_deadline_reason(
+    caller: Caller, dialog: DialogStore, item_code: str, deadline: date
+) -> ReasonAsked | Refused:
+    """/deadline CODE DATE with no reason: the move is checked, then waits for one step."""
+    async with caller.ctx.session_maker() as session:
+        item = await refused_or(service.movable_item(session, item_code, deadline))
+    if isinstance(item, Refused):
+        return item
+    await dialog.set_state(DeadlineDialog.reason)
+    await dialog.set_data(
+        {
+            "item_code": item.code,
+            "deadline": deadline.isoformat(),
+            "asked_at": caller.ctx.clock.now().isoformat(),
+        }
+    )
+    return ReasonAsked(item, deadline)
+
+
+async def give_deadline_reason(
+    caller: Caller, dialog: DialogStore, reason: str | None
+) -> DeadlineMoved | Refused | ReasonInvalid | ReasonLate:
+    """The waiting move, made with the typed `reason` (None: [Move without a reason])."""
+    if reason is not None:
+        reason = " ".join(reason.split())
+        if not reason or len(reason) > MAX_DEADLINE_REASON:
+            return ReasonInvalid()
+    if await dialog.get_state() != DeadlineDialog.reason.state:
+        return ReasonLate()  # a late [Move without a reason]: another dialog may be on
+    data = await dialog.get_data()
+    await dialog.clear()
+    asked_at = datetime.fromisoformat(str(data.get("asked_at", "1970-01-01T00:00:00+00:00")))
+    if caller.ctx.clock.now() - asked_at > REASON_WINDOW:
+        return ReasonLate()
+    deadline = date.fromisoformat(str(data["deadline"]))
+    return await move_deadline(caller, str(data["item_code"]), deadline, reason=reason)
 
 
 async def set_co_executors(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, tzinfo
 
 from aiogram import Bot
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.errors import (
@@ -18,12 +20,21 @@ from bot.core.errors import (
 )
 from bot.core.text import quote, split_message
 from bot.core.weekly import WeeklyTime
+from bot.roadmap.views import person_name
 from bot.telegram import menus
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.texts import away_refusal_text, away_text, department_name, role_label
 from bot.usecases.caller import Refused
 from bot.usecases.people import Away, Invited, NotAMember, People, Revoked
-from bot.usecases.roadmap import DeadlineMoved, DepartmentAdded, Departments, ItemOwned
+from bot.usecases.roadmap import (
+    DeadlineMoved,
+    DepartmentAdded,
+    Departments,
+    ItemOwned,
+    ReasonAsked,
+    ReasonInvalid,
+    ReasonLate,
+)
 from bot.usecases.rounds import DaysAhead, RoundOutcome
 from handlers.views.common import usage as usage
 
@@ -50,6 +61,11 @@ def invited(outcome: Invited | Refused, link: str, tz: tzinfo) -> str:
     who = role_label(outcome.role)
     if outcome.department is not None:
         who = f"{who} — {quote(department_name(outcome.department))}"
+    if outcome.person is not None:
+        named = outcome.person.full_name
+        if outcome.person.position:
+            named += ", " + outcome.person.position
+        who = f"{quote(named)} ({who})"
     expires = format_day(outcome.expires_at.astimezone(tz).date())
     return _(
         "One-time invitation link for: {who}\n{link}\n\n"
@@ -101,22 +117,62 @@ def assigned(outcome: ItemOwned | Refused) -> str:
     )
 
 
-def deadline_moved(outcome: DeadlineMoved | Refused) -> str:
+def deadline_moved(outcome: DeadlineMoved | Refused | ReasonInvalid | ReasonLate) -> str:
     if isinstance(outcome, Refused):
         if isinstance(outcome.error, UnchangedError):
             return _("The item already has this deadline.")
         return refusal(outcome)
-    return _("Deadline of item {code} changed: {old} → {new}").format(
+    if isinstance(outcome, ReasonInvalid):
+        return _(
+            "Send the reason in one message (up to 500 characters), or press "
+            "«Move without a reason»."
+        )
+    if isinstance(outcome, ReasonLate):
+        return _("The deadline was not moved: send /deadline again.")
+    text = _("Deadline of item {code} changed: {old} → {new}").format(
         code=quote(outcome.item.code),
         old=format_day(outcome.change.old_deadline),
         new=format_day(outcome.change.new_deadline),
     )
+    if outcome.change.reason:
+        text += "\n" + _("Reason: {reason}").format(reason=quote(outcome.change.reason))
+    if outcome.told:
+        text += "\n" + ngettext(
+            "The department is told ({count} person).",
+            "The department is told ({count} people).",
+            outcome.told,
+        ).format(count=outcome.told)
+    return text
+
+
+class DeadlineReasonSkip(CallbackData, prefix="dls"):
+    """[Move without a reason] under "why is the deadline moved?"."""
+
+
+def deadline_reason_question(outcome: ReasonAsked | Refused) -> str:
+    if isinstance(outcome, Refused):
+        return deadline_moved(outcome)
+    return _(
+        "Why is the deadline of item {code} moved to {date}? Send the reason in one "
+        "message: the card, the alerts and the department will show it."
+    ).format(code=quote(outcome.item.code), date=format_day(outcome.deadline))
+
+
+def reason_markup(outcome: object) -> InlineKeyboardMarkup | None:
+    """[Move without a reason] while the move waits for its reason; nothing otherwise."""
+    if not isinstance(outcome, ReasonAsked | ReasonInvalid):
+        return None
+    button = InlineKeyboardButton(
+        text=_("Move without a reason"), callback_data=DeadlineReasonSkip().pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
 def people(outcome: People) -> list[str]:
     lines = [_("<b>People</b>")]
     for row in outcome.people:
-        line = f"<code>{row.telegram_id}</code> {quote(row.display_name)} — {role_label(row.role)}"
+        name = quote(person_name(row))
+        line = f"<code>{row.telegram_id}</code> {name} — {role_label(row.role)}"
         if row.department_id is not None:
             line += f", {quote(department_name(outcome.departments.get(row.department_id)))}"
         if not row.active:

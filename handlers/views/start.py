@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.catalogs import SUPPORTED_LOCALES as SUPPORTED_LOCALES
 from bot.core.errors import InviteExpiredError, InviteUsedError
 from bot.core.text import quote
+from bot.roadmap.views import person_name
+from bot.telegram.callbacks import NameStep
 from bot.telegram.i18n import N_, current_locale, ngettext, pick_name
 from bot.telegram.keyboards import language_keyboard
 from bot.telegram.menus import set_person_menu
@@ -18,6 +20,7 @@ from bot.telegram.texts import no_access_text as no_access_text
 from bot.telegram.texts import role_label
 from bot.usecases.caller import Refused
 from bot.usecases.people import Welcome
+from bot.usecases.ports import Person
 
 CHOOSE_LANGUAGE = N_("Choose your language")
 
@@ -92,7 +95,36 @@ def language_done(outcome: Welcome) -> str:
                 "taps, or in your own words. Your items at any time: /myitems"
             ).format(schedule=outcome.schedule.describe(current_locale()))
         )
-    return "\n\n".join(lines) + "\n\n" + help_text(outcome.person)
+    text = "\n\n".join(lines) + "\n\n" + help_text(outcome.person)
+    if outcome.ask_name:
+        text += "\n\n" + _(
+            "<b>One more thing:</b> your full name and position, in one message. For example: "
+            "<i>Bakhytzhan Seitov, deputy head</i>. Alerts to the chair will name you so."
+        )
+    return text
+
+
+def name_keyboard() -> InlineKeyboardMarkup:
+    """[Skip] under the name question: one tap, and the Telegram name stays."""
+    skip = InlineKeyboardButton(text=_("Skip"), callback_data=NameStep(action="skip").pack())
+    return InlineKeyboardMarkup(inline_keyboard=[[skip]])
+
+
+def name_saved(person: Person) -> str:
+    return _("Thank you. Alerts and answers will name you: {name}.").format(
+        name=quote(person_name(person))
+    )
+
+
+def name_invalid() -> str:
+    return _(
+        "Please send your full name and position in one message, for example: "
+        "<i>Bakhytzhan Seitov, deputy head</i> (up to 200 characters each), or press «Skip»."
+    )
+
+
+def name_skipped() -> str:
+    return _("Skipped: alerts will show your Telegram name.")
 
 
 async def set_menu(bot: Bot, i18n: I18n, outcome: Welcome) -> None:

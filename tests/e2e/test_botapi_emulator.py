@@ -37,7 +37,7 @@ from aiogram.types import (
 )
 from aiogram.types import Message as TgMessage
 
-from tests.helpers.botapi_emulator import NOT_MODIFIED, QUERY_TOO_OLD, BotApiEmulator
+from bot.sandbox.emulator import NOT_MODIFIED, QUERY_TOO_OLD, BotApiEmulator
 
 TOKEN = "7000000001:AAE-emulator_test_token_0123456789abc"
 USER = 100500

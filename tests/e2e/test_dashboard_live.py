@@ -14,9 +14,9 @@ from bot.app.config import Settings
 from bot.app.factory import create_web_server, start_dashboard
 from bot.core.clock import FrozenClock
 from bot.roadmap.demo import seed_demo
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from db.models import Department, RoadmapItem
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import join, say, start_live_bot, tap
 from tests.helpers.webapp import signed_for

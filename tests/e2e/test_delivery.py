@@ -27,10 +27,10 @@ from sqlmodel import col, func, select
 from bot.core.clock import FrozenClock
 from bot.core.ratelimit import RateLimiter
 from bot.delivery.worker import DeliveryWorker
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from db.models import Notification, Person
 from db.outbox import enqueue
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import TEST_TOKEN, VirtualTimer
 from tests.helpers.e2e import FastSession
 from tests.helpers.sending import overdraws

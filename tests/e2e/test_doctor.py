@@ -32,11 +32,11 @@ from bot.app.doctor import (
 from bot.core.catalogs import LOCALES_DIR, compile_catalogs, load_translations
 from bot.core.clock import FrozenClock
 from bot.core.heartbeat import last_poll, record_poll
+from bot.sandbox.emulator import BotApiEmulator
 from bot.telegram.heartbeat import PollHeartbeat
 from bot.workdays.calendar import WorkCalendar
 from db.engine import SessionMaker, create_engine
 from db.models import Notification, Person, Role
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID, START_MOMENT, TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ import pytest
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.roadmap.demo import seed_demo
+from bot.sandbox.emulator import BotApiEmulator
 from bot.scheduling.jobs import Jobs
 from db.engine import SessionMaker
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import join, say, start_live_bot, tap
 
@@ -29,13 +29,13 @@ def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
 
 
 async def summary_text(emulator: BotApiEmulator) -> str:
-    """/summary: the chart first (drawing it may take seconds), the text as its caption or next."""
+    """/summary: the text first (it is the answer, #32), then the chart."""
     emulator.send_text(CHAIR, "/summary")
+    text = await emulator.next_message(CHAIR, timeout=60)
+    assert text.kind == "text"
     chart = await emulator.next_message(CHAIR, timeout=60)
     assert chart.kind == "photo"
-    if chart.buttons:  # the summary is the caption, with its department buttons
-        return chart.caption or ""
-    return (await emulator.next_message(CHAIR)).text or ""
+    return text.text or ""
 
 
 async def nothing_for(emulator: BotApiEmulator, user: int) -> bool:

@@ -18,9 +18,9 @@ import pytest
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.roadmap.demo import seed_demo
+from bot.sandbox.emulator import BotApiEmulator
 from bot.scheduling.jobs import Jobs
 from db.engine import SessionMaker
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import join, say, start_live_bot, tap
 
@@ -66,25 +66,39 @@ async def test_alerts_name_the_secretariat_and_the_chairs_question_comes_back(
         await join(emulator, HEAD, "education", "Русский")
         assert await jobs.chair_alerts() == 0
 
-        # One move far ahead by the council's decision: information on the card, no alarm.
-        await say(emulator, ADMIN_ID, "/deadline 5.1.3 01.09.2026")
+        # One move far ahead by the council's decision, its reason typed with the command:
+        # information on the card, no alarm; the head is told, with the reason.
+        moved = await say(emulator, ADMIN_ID, "/deadline 5.1.3 01.09.2026 Решение совета №12")
+        assert "Причина: Решение совета №12" in moved.text and "(1 человек)" in moved.text
         assert await jobs.chair_alerts() == 0
         assert await nothing_for(emulator, CHAIR) and await nothing_for(emulator, DEPUTY)
         card = await say(emulator, CHAIR, "/item 5.1.3")
         assert "изменил срок исполнения командой /deadline" in card.text
         assert "1 сентября 2026" in card.text and "🔴" not in card.text
+        assert "Причина: Решение совета №12" in card.text
         assert card.button("Запросить обновление")
+        told = await emulator.next_message(HEAD)
+        assert "5.1.3" in told.text and "1 сентября 2026" in told.text
+        assert "Причина: Решение совета №12" in told.text and "Секретариат (" in told.text
 
-        # A move into the past: overdue, and the alert names the secretariat's decision.
-        await say(emulator, ADMIN_ID, "/deadline 5.2.2 01.06.2025")
+        # A move into the past, its reason asked for in one step: overdue, and the alert
+        # names the secretariat's decision and its reason.
+        why = await say(emulator, ADMIN_ID, "/deadline 5.2.2 01.06.2025")
+        assert "Почему" in why.text and why.button("Перенести без причины")
+        moved = await say(emulator, ADMIN_ID, "Подрядчик   расторг договор")
+        assert "Причина: Подрядчик расторг договор" in moved.text and not moved.buttons
         assert await jobs.chair_alerts() == 2  # one for each chair
         alert = await emulator.next_message(CHAIR)
         assert "<b>5.2.2</b>" in alert.source
         assert "Секретариат (" in alert.text and "командой /deadline" in alert.text
+        assert "Причина: Подрядчик расторг договор" in alert.text
         assert "Сообщил(а)" not in alert.text and "Последнее обновление:" in alert.text
         kk_alert = await emulator.next_message(DEPUTY)
         assert "Хатшылық (" in kk_alert.text and "/deadline командасымен" in kk_alert.text
+        assert "Себебі: Подрядчик расторг договор" in kk_alert.text
         assert "Хабарлаған" not in kk_alert.text and "Соңғы жаңарту:" in kk_alert.text
+        told = await emulator.next_message(HEAD)
+        assert "5.2.2" in told.text and "Причина: Подрядчик расторг договор" in told.text
 
         # The card from the alert: [Ask for an update], then one message with a question.
         emulator.press_button(CHAIR, alert.message_id, alert.button("История"))

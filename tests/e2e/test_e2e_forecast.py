@@ -11,8 +11,8 @@ import pytest
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.roadmap.demo import seed_demo
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import join, say, start_live_bot, tap
 
@@ -28,8 +28,7 @@ def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
 async def summary_text(emulator: BotApiEmulator, chat: int) -> str:
     emulator.send_text(chat, "/summary")
     parts = []
-    chart = await emulator.next_message(chat, timeout=60)
-    parts.append(chart.caption or "")
+    parts.append((await emulator.next_message(chat, timeout=60)).text or "")
     while True:
         try:
             parts.append((await emulator.next_message(chat, timeout=1)).text or "")

@@ -8,7 +8,7 @@ import pytest
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from tests.helpers.botapi_emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import live_bot, say, tap
 

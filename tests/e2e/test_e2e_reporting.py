@@ -8,10 +8,10 @@ from sqlmodel import select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
+from bot.sandbox.emulator import BotApiEmulator, Message
 from bot.telegram.callbacks import OpenItem, PickStatus
 from db.engine import SessionMaker
 from db.models import RoadmapItem, RoundRequest, StatusUpdate
-from tests.helpers.botapi_emulator import BotApiEmulator, Message
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import join, live_bot, say, start_live_bot, tap
 

@@ -11,10 +11,10 @@ from sqlmodel import func, select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
+from bot.sandbox.emulator import BotApiEmulator, Message
 from db.engine import SessionMaker
 from db.models import AuditLog, RoadmapItem
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, roadmap_rows, xlsx
-from tests.helpers.botapi_emulator import BotApiEmulator, Message
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import joined_notice, live_bot
 
@@ -70,12 +70,11 @@ async def test_import_summary_and_exports_over_http(
         await joined_notice(emulator)  # issue 22 (#27): the secretariat is told who joined
 
         emulator.send_text(CHAIR, "/summary")
-        chart = await emulator.next_message(CHAIR, timeout=60)  # the chart comes first
+        summary = await emulator.next_message(CHAIR, timeout=60)  # the text first (#32)
+        assert "93" in (summary.text or "") and summary.buttons
+        chart = await emulator.next_message(CHAIR, timeout=60)  # then the chart
         assert chart.photo
         assert emulator.file_bytes(chart.photo[-1]["file_id"]).startswith(b"\x89PNG")
-        # The summary is the chart's caption when it fits (with its buttons), else follows it.
-        summary = chart.caption if chart.buttons else (await emulator.next_message(CHAIR)).text
-        assert "93" in (summary or "")
 
         export = await say(emulator, ADMIN_ID, "/export")
         assert export.document is not None

@@ -12,9 +12,9 @@ from sqlmodel import col, select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from db.models import Person, RoadmapItem, StatusUpdate
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import join, live_bot, say, tap
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.app.config import Settings
 from bot.app.factory import TokenRejectedError, create_bot, wait_for_telegram
-from tests.helpers.botapi_emulator import BotApiEmulator
+from bot.sandbox.emulator import BotApiEmulator
 from tests.helpers.chat import TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,8 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.app.config import Settings
 from bot.app.factory import create_bot
 from bot.core.clock import FrozenClock
+from bot.sandbox.emulator import BotApiEmulator
 from bot.telegram.session import guard_of
-from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import VirtualTimer
 from tests.helpers.e2e import FastSession
 from tests.helpers.mocked_bot import MockedBot

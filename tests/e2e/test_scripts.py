@@ -175,7 +175,10 @@ def test_an_unedited_env_names_the_token_before_installing(repo: Path, env_file:
         (repo / ".env").write_text(env_file)
     result = run(repo, "run.sh")
     assert result.returncode == 2
-    assert result.stderr.strip() == "Put the token from @BotFather into BOT_TOKEN in .env."
+    assert result.stderr.strip() == (
+        "Put the token from @BotFather into BOT_TOKEN in .env; "
+        "no token yet: try ./scripts/run.sh sandbox."
+    )
     assert not (repo / ".venv").exists()
 
 
@@ -183,7 +186,16 @@ def test_no_env_file_says_to_copy_the_example(repo: Path) -> None:
     result = run(repo, "run.sh")
     assert result.returncode == 2
     assert "copy .env.example to .env" in result.stderr
+    assert "no token yet: try ./scripts/run.sh sandbox" in result.stderr
     assert not (repo / ".venv").exists()
+
+
+def test_the_sandbox_needs_no_token(repo: Path) -> None:
+    same_python_venv(repo)
+    shutil.copy(repo / ".env.example", repo / ".env")  # the placeholder, unedited
+    result = run(repo, "run.sh", "sandbox", "--port", "8123")
+    assert result.returncode == 0, result.stderr
+    assert (repo / "bot-calls.log").read_text().splitlines()[-1] == "sandbox --port 8123"
 
 
 def test_a_real_token_installs_and_starts(repo: Path) -> None:

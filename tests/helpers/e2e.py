@@ -12,7 +12,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from bot.app.config import Settings
 from bot.app.factory import Application, create_application
 from bot.core.clock import Clock
-from tests.helpers.botapi_emulator import BotApiEmulator, Message
+from bot.sandbox.emulator import BotApiEmulator, Message
 from tests.helpers.chat import ADMIN_ID
 
 

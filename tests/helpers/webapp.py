@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, tzinfo
-from urllib.parse import urlencode
 
 from aiohttp import ClientSession
 from sqlmodel import select
 
 from bot.roadmap.demo import seed_demo
+from bot.sandbox import launch
+from bot.sandbox.launch import init_data_fields
 from bot.usecases.ports import UseCaseContext
 from bot.web.app import INIT_DATA_HEADER, create_web_app
 from bot.web.server import WebServer
@@ -68,24 +66,8 @@ async def register_member(
         await session.commit()
 
 
-def init_data_fields(user_id: int, signed_at: datetime, **extra: str) -> dict[str, str]:
-    user = {"id": user_id, "first_name": f"User {user_id}", "language_code": "ru"}
-    fields = {
-        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
-        "user": json.dumps(user, separators=(",", ":")),
-        "auth_date": str(int(signed_at.timestamp())),
-    }
-    fields.update(extra)
-    return fields
-
-
 def sign(fields: dict[str, str], token: str = TEST_TOKEN) -> str:
-    """The query string with the `hash` Telegram computes: HMAC-SHA256 of the sorted fields
-    with the key HMAC-SHA256("WebAppData", token)."""
-    check = "\n".join(f"{key}={value}" for key, value in sorted(fields.items()))
-    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
-    digest = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
-    return urlencode({**fields, "hash": digest})
+    return launch.sign(fields, token)
 
 
 def signed_for(user_id: int, signed_at: datetime, token: str = TEST_TOKEN) -> str:

@@ -10,6 +10,7 @@ from aiogram.utils.i18n import I18n
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.reporting.service import Draft, record_draft_correction
 from bot.risk.alerts import enqueue_chair_alerts
 from bot.telegram.callbacks import AskUpdate, ChairItem
 from bot.telegram.i18n import format_day, in_locale
@@ -232,3 +233,45 @@ async def test_no_chairs_no_alerts_but_state_and_events_are_kept(
     assert event.handled_at == NOW
     states = (await session.exec(select(ItemRiskState))).all()
     assert len([s for s in states if s.state != "none"]) == 7
+
+
+async def test_a_correction_into_a_risk_alerts_once_and_says_corrected(
+    world: World, session: AsyncSession, i18n: I18n
+) -> None:
+    """Issue 22: "Edit my last update" that turns an on-track report into a declared risk is
+    a risk event of its own; the chair's alert says the report was corrected. Correcting it
+    again without a new risk raises no second event."""
+    await run(session, i18n)
+    original = await world.update("1.1", TODAY, "on_track", 45)
+    await session.commit()
+    assert world.author is not None
+    draft = Draft(
+        item_id=original.item_id, status="at_risk", progress=40, cause="contractor", comment="Ой"
+    )
+    saved = await record_draft_correction(
+        session, person=world.author, original=original, draft=draft, now=NOW + timedelta(hours=1)
+    )
+    await session.commit()
+    assert saved.risk_event is not None and saved.risk_event.kind == "declared_at_risk"
+    assert original.corrected and saved.update.corrects_id == original.id
+
+    assert await run(session, i18n, hours=2) == 2
+    (ru,) = [
+        json.loads(row.payload)["params"]["text"]
+        for row in await alerts(session)
+        if row.idempotency_key.startswith("alert:") and row.chat_id == 5001
+    ]
+    corrected = i18n.gettext("Corrected: the department changed its earlier report.", locale="ru")
+    assert "<b>1.1</b>" in ru and corrected in ru
+
+    again = Draft(
+        item_id=original.item_id, status="at_risk", progress=40, cause="contractor", comment="Ой!"
+    )
+    resaved = await record_draft_correction(
+        session,
+        person=world.author,
+        original=saved.update,
+        draft=again,
+        now=NOW + timedelta(hours=3),
+    )
+    assert resaved.risk_event is None  # the chair has heard of this risk already

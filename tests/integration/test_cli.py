@@ -77,7 +77,8 @@ def test_an_unedited_token_says_where_to_put_the_real_one(token: str) -> None:
     with pytest.raises(ValidationError) as error:
         Settings(_env_file=None, bot_token=token)  # type: ignore[call-arg]
     assert describe_settings_error(error.value) == (
-        "Configuration error: put the token from @BotFather into BOT_TOKEN in .env"
+        "Configuration error: put the token from @BotFather into BOT_TOKEN in .env; "
+        "no token yet: try ./scripts/run.sh sandbox"
     )
 
 

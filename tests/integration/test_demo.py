@@ -140,11 +140,11 @@ async def test_the_chairs_summary_on_the_demo_roadmap(
     )
     await session.commit()
     requests = await chatter.send(4242, "/summary")
-    # The chart first; the summary is ONE message (its caption, or the message after it).
-    assert isinstance(requests[0], SendPhoto) and len(requests) <= 2
-    texts = [r.text for r in requests if isinstance(r, SendMessage)] or [requests[0].caption]
+    # The summary first, ONE message with its buttons (#32); then the chart.
+    assert isinstance(requests[-1], SendPhoto) and isinstance(requests[0], SendMessage)
+    texts = [r.text for r in requests if isinstance(r, SendMessage)]
     (text,) = texts
-    markup = requests[-1].reply_markup
+    markup = requests[0].reply_markup
     labels = [b.text for row in markup.inline_keyboard for b in row]
     packed = [b.callback_data for row in markup.inline_keyboard for b in row]
     assert all(p.startswith("cd:") for p in packed)  # one button per department, not per item

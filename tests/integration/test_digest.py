@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 import pytest
-from aiogram.methods import SendMessage, SendPhoto
+from aiogram.methods import SendChatAction, SendMessage, SendPhoto
 from aiogram.utils.i18n import I18n
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,7 +31,7 @@ from bot.risk.digest import (
     summarize,
 )
 from bot.risk.rules import ItemFacts, ItemRisk, RiskReason, RiskState
-from bot.telegram.callbacks import ChairDepartment, ChairItem
+from bot.telegram.callbacks import ChairDepartment, ChairItem, DismissPick
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
 from db.models import AuditLog, Department, Notification
@@ -230,9 +230,12 @@ async def test_summary_command_for_the_chair(
     chatter: Chatter, digest_world: World, i18n: I18n
 ) -> None:
     requests = await chatter.send(CHAIR, "/summary")
-    # ONE message: the chart, with the summary as its caption, and the department buttons.
-    assert len(requests) == 1 and isinstance(requests[0], SendPhoto)
-    text = requests[0].caption
+    # The answer first (#32): ONE message with the department buttons; "uploading a photo"
+    # while the chart draws; then the chart, captioned with what it draws.
+    assert [type(r) for r in requests] == [SendMessage, SendChatAction, SendPhoto]
+    assert requests[1].action == "upload_photo"
+    assert "⚠" in requests[2].caption and "<b>" not in requests[2].caption
+    text = requests[0].text
     total = i18n.gettext("{count} item in total", "{count} items in total", 9, locale="ru")
     assert total.format(count=9) in text
     assert "Нет &lt;денег&gt;" not in text  # comments stay in the alerts and the card
@@ -257,7 +260,7 @@ async def test_summary_for_another_year_and_bad_arguments(
     chatter: Chatter, digest_world: World, i18n: I18n
 ) -> None:
     replies = await chatter.send(CHAIR, "/summary 2026")
-    texts = [r.text if isinstance(r, SendMessage) else r.caption for r in replies]
+    texts = [r.text for r in replies if isinstance(r, SendMessage)]
     assert any("1 " in text for text in texts)  # the single 2026 item
     empty = await chatter.send(CHAIR, "/summary 2030")
     assert [r.text for r in empty] == [
@@ -307,6 +310,37 @@ async def test_dismiss_command(
     risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
     assert risks[digest_world.items["2.2"].id].reasons == [RiskReason.BEHIND_PLAN]
     assert len(by_chair) == 1
+
+
+async def test_dismiss_offers_the_items_reasons_as_buttons_and_the_card_shows_it(
+    chatter: Chatter, digest_world: World, session: AsyncSession
+) -> None:
+    """/dismiss CODE (#25): the item's current reasons as buttons, then one explanation."""
+    item = digest_world.items["2.2"]
+    (choice,) = await chatter.send(SECRETARY, "/dismiss 2.2")
+    buttons = [b for row in choice.reply_markup.inline_keyboard for b in row]
+    assert [b.text for b in buttons] == ["жоспардан артта қалу"]  # the secretary reads kk
+    assert buttons[0].callback_data == DismissPick(item_id=item.id, reason="behind_plan").pack()
+    assert len(buttons[0].callback_data.encode()) <= 64
+    # the chair may not press it (the callback is the secretariat's too)
+    refused = await chatter.press(CHAIR, buttons[0].callback_data)
+    assert not any(isinstance(r, SendMessage) and "Неге" in r.text for r in refused)
+
+    asked = await chatter.press(SECRETARY, buttons[0].callback_data)
+    (question,) = [r for r in asked if isinstance(r, SendMessage)]
+    assert "«жоспардан артта қалу»" in question.text and "2.2" in question.text
+    assert "500" in (await chatter.send(SECRETARY, "   "))[0].text  # still waiting
+    done = await chatter.send(SECRETARY, "График <утверждён> советом")
+    assert "2.2" in done[0].text
+    risks = await assess_items(session, today=TODAY, year=2025, thresholds=THRESHOLDS, tz=TZ)
+    assert item.id not in risks or risks[item.id].reasons == []
+
+    (card,) = [r for r in await chatter.send(CHAIR, "/item 2.2") if isinstance(r, SendMessage)]
+    assert "снял причину «отставание от плана»: График &lt;утверждён&gt; советом" in card.text
+    # an item with nothing to dismiss says so; an unknown one too
+    overdue_only = await chatter.send(SECRETARY, "/dismiss 1.3")
+    assert "1.3" in overdue_only[0].text and overdue_only[0].reply_markup is None
+    assert "9.9" in (await chatter.send(SECRETARY, "/dismiss 9.9"))[0].text
 
 
 async def test_weekly_digest_goes_through_the_outbox_once_a_week(
@@ -387,7 +421,7 @@ async def test_the_secretariat_sets_a_department_short_name(
     summary = await chatter.send(CHAIR, "/summary")
     labels = [b.text for row in summary[0].reply_markup.inline_keyboard for b in row]
     assert labels[0] == "Стройка · 4"
-    assert "<b>Стройка</b>" in summary[0].caption
+    assert "<b>Стройка</b>" in summary[0].text
     audit = (
         await session.exec(select(AuditLog).where(AuditLog.action == "department.short_name"))
     ).all()

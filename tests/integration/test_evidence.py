@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import io
 
-from aiogram.methods import SendDocument, SendMessage, SendPhoto
-from aiogram.types import Chat, Document, Message, PhotoSize, Update, User
+from aiogram.methods import SendDocument, SendMessage, SendPhoto, SendVideoNote, SendVoice
+from aiogram.types import (
+    Chat,
+    Document,
+    Message,
+    PhotoSize,
+    Update,
+    User,
+    VideoNote,
+    Voice,
+)
 from openpyxl import load_workbook
 
 from bot.telegram.callbacks import (
@@ -90,3 +99,31 @@ async def test_item_card_offers_the_evidence_again(
     cells = [cell.value for row in workbook.worksheets[1].iter_rows() for cell in row]
     assert "файл «акт.pdf»" in cells and "фото" in cells
     assert "document" not in cells and "photo" not in cells
+
+
+async def test_a_voice_or_video_note_is_sent_again_as_itself(
+    world: World, session_maker: SessionMaker
+) -> None:
+    """Issue 22: a voice note plays as a voice note again, a video note shows round; neither
+    comes back as a file to download."""
+    chatter = world.chatter
+    voice = Voice(file_id="voice-1", file_unique_id="v1", duration=4, file_size=900)
+    await _report_with(world, world.items["1.1"], voice=voice)
+    note = VideoNote(file_id="round-1", file_unique_id="r1", length=240, duration=5)
+    await _report_with(world, world.items["1.2"], video_note=note)
+    kept = {u.evidence_kind: u for u in await rows(session_maker, StatusUpdate)}
+    voice_update, note_update = kept["voice"], kept["video_note"]
+
+    sent = await chatter.press(ADMIN_ID, ResendEvidence(update_id=voice_update.id).pack())  # type: ignore[arg-type]
+    (again,) = [r for r in sent if isinstance(r, SendVoice)]
+    assert again.voice == "voice-1" and int(again.chat_id) == ADMIN_ID
+    assert "1.1" in (again.caption or "")
+    assert not any(isinstance(r, SendDocument) for r in sent)
+
+    sent = await chatter.press(EDU_DEPUTY, ResendEvidence(update_id=note_update.id).pack())  # type: ignore[arg-type]
+    (round_again,) = [r for r in sent if isinstance(r, SendVideoNote)]
+    assert round_again.video_note == "round-1"
+    (line,) = [r for r in sent if isinstance(r, SendMessage)]
+    assert "1.2" in line.text
+    assert sent.index(line) < sent.index(round_again)  # the item's line, then the note
+    assert not any(isinstance(r, SendDocument) for r in sent)

@@ -398,7 +398,7 @@ def test_long_labels_get_a_row_of_their_own_in_both_languages(i18n: I18n) -> Non
         with in_locale(i18n, locale):
             keyboards = [
                 status_step("h", 1, previous)[1],
-                cause_step("h", 1)[1],
+                cause_step("h", Draft(item_id=1, status="at_risk", progress=40))[1],
                 confirm_step("h", draft)[1],
             ]
         for keyboard in keyboards:

@@ -77,16 +77,33 @@ async def test_items_deadlines_and_assignment(
     assert "nosuch" in unknown
     assert len(await rows(session_maker, RoadmapItem)) == 1
 
-    moved = only_text(await admin.send(ADMIN_ID, "/deadline 2.3.1 2025-12-15"))
+    # Without a reason: "why?" first, and nothing moves until it comes (or is skipped).
+    why = only_text(await admin.send(ADMIN_ID, "/deadline 2.3.1 2025-12-15"))
+    assert "2.3.1" in why and await rows(session_maker, DeadlineChange) == []
+    empty = only_text(await admin.send(ADMIN_ID, "   "))
+    assert "500" in empty and await rows(session_maker, DeadlineChange) == []
+    moved = only_text(await admin.send(ADMIN_ID, "Решение совета <№12>"))
     assert "1 сентября 2025" in moved.replace("\u202f", " ")
     assert "15 декабря 2025" in moved.replace("\u202f", " ")
-    await admin.send(ADMIN_ID, "/deadline 2.3.1 20.12.2025")
+    assert "Решение совета &lt;№12&gt;" in moved
+    await admin.send(ADMIN_ID, "/deadline 2.3.1 20.12.2025 Подрядчик сменился")
     same = only_text(await admin.send(ADMIN_ID, "/deadline 2.3.1 2025-12-20"))
     assert same == i18n.gettext("The item already has this deadline.", locale="ru")
+    late = only_text(await admin.send(ADMIN_ID, "/deadline 2.3.1 2025-12-25"))
+    assert "2.3.1" in late
+    clock.advance(timedelta(hours=1))
+    not_moved = only_text(await admin.send(ADMIN_ID, "поздно"))
+    assert "/deadline" in not_moved
+    # [Move without a reason] moves it; a second (late) tap moves nothing more.
+    only_text(await admin.send(ADMIN_ID, "/deadline 2.3.1 2025-12-30"))
+    skipped = await admin.press(ADMIN_ID, "dls")
+    assert "30 декабря 2025" in only_text(skipped).replace("\u202f", " ")
+    assert "/deadline" in only_text(await admin.press(ADMIN_ID, "dls"))
     changes = await rows(session_maker, DeadlineChange)
-    assert [(str(c.old_deadline), str(c.new_deadline)) for c in changes] == [
-        ("2025-09-01", "2025-12-15"),
-        ("2025-12-15", "2025-12-20"),
+    assert [(str(c.old_deadline), str(c.new_deadline), c.reason) for c in changes] == [
+        ("2025-09-01", "2025-12-15", "Решение совета <№12>"),
+        ("2025-12-15", "2025-12-20", "Подрядчик сменился"),
+        ("2025-12-20", "2025-12-30", None),
     ]
 
     assigned = only_text(await admin.send(ADMIN_ID, "/assign 2.3.1 build"))
@@ -95,7 +112,7 @@ async def test_items_deadlines_and_assignment(
     departments = {d.code: d.id for d in await rows(session_maker, Department)}
     assert item.department_id == departments["build"]
     actions = [entry.action for entry in await rows(session_maker, AuditLog)]
-    assert actions.count("item.deadline") == 2 and "item.assign" in actions
+    assert actions.count("item.deadline") == 3 and "item.assign" in actions
 
 
 async def test_item_card_days_left_and_overdue(

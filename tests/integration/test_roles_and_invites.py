@@ -238,3 +238,26 @@ async def test_chair_buttons_and_commands_refuse_others_on_the_record(
         if entry.action == "refused.summary_command"
     ]
     assert targets == ["/summary", ChairItem(item_id=1).pack()]
+
+
+async def test_a_name_sent_a_day_late_is_not_taken_as_the_name(
+    chatter: Chatter, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    """The name question waits a day; later words go where they would have gone anyway."""
+    await register_admin(chatter)
+    await chatter.send(ADMIN_ID, "/adddept edu Білім басқармасы | Управление образования")
+    token = invite_token(only_text(await chatter.send(ADMIN_ID, "/invite edu")))
+    await chatter.send(HEAD, f"/start {token}")
+    welcome = await chatter.press(HEAD, "lang:ru")
+    asked = next(r for r in welcome if isinstance(r, EditMessageText))
+    assert "ФИО и должность" in asked.text and asked.reply_markup is not None
+    clock.advance(timedelta(days=2))
+    late = await chatter.send(HEAD, "Школа будет сдана в срок")
+    answers = [r.text or "" for r in late if isinstance(r, SendMessage)]
+    assert answers and not any("Спасибо" in text for text in answers), answers  # not lost
+    head = next(p for p in await rows(session_maker, Person) if p.telegram_id == HEAD)
+    assert head.full_name is None
+    # The old [Skip] later: nothing breaks, nothing is set.
+    await chatter.press(HEAD, "nm:skip")
+    head = next(p for p in await rows(session_maker, Person) if p.telegram_id == HEAD)
+    assert head.full_name is None

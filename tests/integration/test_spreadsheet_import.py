@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,12 @@ from bot.spreadsheets.plan import plan_import
 from bot.spreadsheets.texts import build_template, localized_header_aliases
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
-from db.models import AuditLog, DeadlineChange, RoadmapItem
+from db.models import AuditLog, DeadlineChange, Notification, Person, RoadmapItem, Role
 from tests.data.spreadsheets.workbooks import (
     EN_HEADERS,
     KK_HEADERS,
+    RU_HEADERS,
+    RU_ORDER,
     cfb_file,
     csv_bytes,
     roadmap_rows,
@@ -453,3 +456,64 @@ async def test_many_errors_come_as_a_file(admin: Chatter, files: Files) -> None:
     summary = "\n".join(texts(requests))
     assert summary.count("nosuch") == 50 and "70" in summary
     assert len(buttons(requests)) == 2  # the one good row can still be applied
+
+
+async def test_a_reason_column_goes_with_the_deadlines_it_moves(
+    session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    """«Причина переноса срока» (issue 23): kept with the move, shown on the card and alerts."""
+    await seed_departments(session_maker, clock)
+    original = roadmap_rows(3)
+    await load(session_maker, xlsx(original), clock)
+    changed = [dict(row) for row in original]
+    changed[0]["deadline"] = date(2026, 3, 1)
+    changed[0]["reason"] = "  Решение   совета №12 "
+    changed[1]["reason"] = "ignored: the deadline did not move"
+    headers = {**RU_HEADERS, "reason": "Причина переноса срока"}
+    order = [*RU_ORDER, "reason"]
+    parsed = parse_spreadsheet(xlsx(changed, headers, order), "v2.xlsx")
+    async with session_maker() as session:
+        plan = await plan_import(session, parsed)
+        assert [(u.row.code, [c.name for c in u.changes]) for u in plan.updated] == [
+            ("1.1.1", [Column.DEADLINE])
+        ]
+        await apply_import(session, plan, actor=None, now=clock.now(), source="v2.xlsx")
+    (change,) = await rows(session_maker, DeadlineChange)
+    assert (change.new_deadline, change.via) == (date(2026, 3, 1), "import")
+    assert change.reason == "Решение совета №12"
+
+
+async def test_an_imports_moves_are_told_to_the_departments_with_the_reason(
+    admin: Chatter, files: Files, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    """Issue 23: the head learns his item's deadline moved, by whom and why, in his language."""
+    original = roadmap_rows(3)
+    await admin.send(ADMIN_ID, "/import")
+    ok, _cancel = buttons(await send_file(admin, files, "F1", xlsx(original), "v1.xlsx"))
+    await admin.press(ADMIN_ID, ok)
+    items = {item.code: item for item in await rows(session_maker, RoadmapItem)}
+    department = items["1.1.1"].department_id
+    async with session_maker() as session:
+        session.add(
+            Person(
+                telegram_id=777,
+                display_name="Бақытжан",
+                role=Role.MEMBER,
+                department_id=department,
+                locale="kk",
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+        )
+        await session.commit()
+    changed = [dict(row) for row in original]
+    changed[0]["deadline"] = date(2026, 3, 1)
+    changed[0]["reason"] = "Кеңес шешімі №12"
+    data = xlsx(changed, {**RU_HEADERS, "reason": "Причина переноса срока"}, [*RU_ORDER, "reason"])
+    await admin.send(ADMIN_ID, "/import")
+    ok, _cancel = buttons(await send_file(admin, files, "F2", data, "v2.xlsx"))
+    await admin.press(ADMIN_ID, ok)
+    notices = [n for n in await rows(session_maker, Notification) if n.kind == "deadline"]
+    assert len(notices) == 1
+    text = json.loads(notices[0].payload)["params"]["text"]
+    assert "1.1.1" in text and "Себебі: Кеңес шешімі №12" in text and "импорт" in text

@@ -149,7 +149,7 @@ async def test_one_audit_row_per_change_from_the_chat_or_the_web(
         ).first()
     assert other is not None
 
-    await chatter.send(ADMIN_ID, "/deadline 1.1.1 2025-12-01")
+    await chatter.send(ADMIN_ID, "/deadline 1.1.1 2025-12-01 Ждём проектную документацию")
     form = {"code": "1.1.2", "deadline": "2025-12-15", "reason": "Подрядчик сменился"}
     status, answer = await post(web, "/app/api/deadline", ADMIN_ID, form)
     assert status == 200 and "1.1.2" in answer["text"]

@@ -14,6 +14,7 @@ from aiogram.filters.callback_data import CallbackData
 import handlers
 from bot.core.causes import Cause
 from bot.core.parsing import DB_ID_MAX
+from bot.risk.rules import RiskReason
 from bot.telegram.callbacks import (
     AskUpdate,
     ChairDepartment,
@@ -31,6 +32,7 @@ LONGEST_STATUS = max(ItemStatus, key=len)
 LONGEST_TEXT: dict[tuple[str, str], str] = {
     ("LanguageChoice", "locale"): "kk",
     ("PickStatus", "status"): LONGEST_STATUS,
+    ("QuickProgress", "status"): LONGEST_STATUS,
     ("PickCause", "cause"): LONGEST_CAUSE,
     ("DialogAction", "action"): "change",
     ("ImportDecision", "action"): "ok",
@@ -38,9 +40,12 @@ LONGEST_TEXT: dict[tuple[str, str], str] = {
     ("ConfirmAll", "step"): "ask",
     ("ImportSheet", "token"): "f" * 8,
     ("CorrectSaved", "accept"): False,  # packed as "0": as long as "1"
+    ("NameStep", "action"): "skip",
+    ("DismissPick", "reason"): max(RiskReason, key=len),
 }
 BIGGEST_INT: dict[tuple[str, str], int] = {
     ("PickProgress", "value"): 100,
+    ("QuickProgress", "value"): 100,
     ("ChairDepartment", "year"): 2100,
 }
 

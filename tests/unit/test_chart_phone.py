@@ -88,3 +88,25 @@ def test_no_text_is_smaller_than_a_fortieth_of_the_width_in_either_language(
         if not snapshot.exists():  # committed once; delete to redraw after a change
             snapshot.write_bytes(png)
         assert Image.open(snapshot).size == image.size
+
+
+def test_the_numbers_after_the_bars_keep_clear_of_the_legend(i18n: I18n) -> None:
+    """#31's nit: the widest bar's ⚠ count touched the legend's first row."""
+    from matplotlib.patches import Rectangle
+
+    for locale in ("kk", "ru"):
+        with in_locale(i18n, locale):
+            texts = chart_texts(bar_labels=NAMES[locale], week_labels=[], year=2026, at_risk=12)
+        chart = Chart(COUNTS, [12])
+        chart.pngs([texts])
+        renderer = chart._canvas.get_renderer()
+        numbers = [n.get_window_extent(renderer) for _t, ns in chart._bar_ends for n in ns]
+        legend = [t.get_window_extent(renderer) for t in chart._legend] + [
+            patch.get_window_extent(renderer)
+            for patch in chart._top.patches
+            if isinstance(patch, Rectangle)
+        ]
+        axes_right = chart._top.get_window_extent(renderer).x1
+        assert numbers and len(legend) == 10
+        assert max(box.x1 for box in numbers) <= axes_right, locale
+        assert not any(n.overlaps(box) for n in numbers for box in legend), locale

@@ -105,3 +105,36 @@ def test_dates_outside_the_plausible_range() -> None:
     assert parse_date("2101-01-01") is None
     assert parse_date("2000-01-01") == date(2000, 1, 1)
     assert parse_date("２０２５-09-01") is None
+
+
+def test_invite_with_a_name_and_a_position() -> None:
+    from bot.core.parsing import InviteRequest, NameAndPosition, parse_invite
+
+    assert parse_invite("edu") == InviteRequest("edu")
+    assert parse_invite("edu  Бақытжан   Сейітов ,  басшының орынбасары ") == InviteRequest(
+        "edu", NameAndPosition("Бақытжан Сейітов", "басшының орынбасары")
+    )
+    assert parse_invite("chair Айгүл Смағұлова") == InviteRequest(
+        "chair", NameAndPosition("Айгүл Смағұлова")
+    )
+    # only the first comma splits: a position may have its own
+    assert parse_invite("edu А. Б., бас маман, мектептер") == InviteRequest(
+        "edu", NameAndPosition("А. Б.", "бас маман, мектептер")
+    )
+    assert parse_invite("edu , басшы") is None  # a position without a name
+    assert parse_invite("edu " + "x" * 201) is None
+    assert parse_invite("") is None and parse_invite(None) is None
+
+
+def test_deadline_with_an_optional_reason() -> None:
+    from datetime import date
+
+    from bot.core.parsing import DeadlineRequest, parse_deadline
+
+    assert parse_deadline("4.2.1 2026-03-01") == DeadlineRequest("4.2.1", date(2026, 3, 1))
+    assert parse_deadline("4.2.1 01.03.2026  Кеңес  шешімі,  №12 ") == DeadlineRequest(
+        "4.2.1", date(2026, 3, 1), "Кеңес шешімі, №12"
+    )
+    assert parse_deadline("4.2.1 tomorrow because") is None
+    assert parse_deadline("4.2.1") is None and parse_deadline(None) is None
+    assert parse_deadline("4.2.1 2026-03-01 " + "x" * 501) is None

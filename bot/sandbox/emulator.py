@@ -1,14 +1,15 @@
-"""Telegram Bot API emulator for end-to-end tests.
+"""Telegram Bot API emulator: the end-to-end tests' Telegram, and the sandbox's.
 
-An aiohttp server run inside the test process. The real bot talks to it over HTTP through
-``TelegramAPIServer.from_base(emu.base_url)``, exactly as it talks to api.telegram.org, so the
-whole stack (aiogram serialisation, multipart uploads, long polling, retries) is exercised.
+An aiohttp server run inside the test (or sandbox) process. The real bot talks to it over
+HTTP through ``TelegramAPIServer.from_base(emu.base_url)``, exactly as it talks to
+api.telegram.org, so the whole stack (aiogram serialisation, multipart uploads, long polling,
+retries) is exercised.
 
 The emulator keeps the state a Bot API server keeps (chats, messages, updates, files, commands)
 and rejects what Telegram rejects, with Telegram's error bodies: the point is that a test fails
 on the mistakes production would fail on (bad HTML, oversized texts or callback data, editing
 to identical content, answering stale callbacks...). Every request is validated against the
-machine-readable spec in ``tests/data/telegram-bot-api/api.json``.
+machine-readable spec in ``bot/sandbox/data/api.json`` (package data).
 
 Only private chats are modelled: a simulated user's chat id equals the user id.
 """
@@ -34,7 +35,7 @@ from typing import Any
 
 from aiohttp import web
 
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[1] / "data" / "telegram-bot-api" / "api.json"
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "data" / "api.json"
 DEFAULT_BOT_ID = 7000000001
 
 MAX_TEXT_LENGTH = 4096  # UTF-16 code units after entity parsing
@@ -676,7 +677,7 @@ class Message:
         ]
         exact = [item for item in found if item[0] == text_substring]
         if len(exact) == 1 or len(found) == 1:
-            return (exact or found)[0][1]  # type: ignore[return-value]
+            return (exact or found)[0][1]
         raise AssertionError(
             f"message {self.message_id}: {len(found)} inline buttons match {text_substring!r}; "
             f"buttons: {self.buttons}"
@@ -1022,6 +1023,7 @@ class BotApiEmulator:
             "answerCallbackQuery": self._answer_callback_query,
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
+            "sendVoice": self._send_voice,
             "getFile": self._get_file,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -1083,8 +1085,10 @@ class BotApiEmulator:
         first_name: str = UNSET,
         language_code: str | None = UNSET,
         username: str | None = UNSET,
+        reply_to: int | None = None,
     ) -> Message:
-        """The user sends text; '/cmd args' gets a bot_command entity like real clients add."""
+        """The user sends text; '/cmd args' gets a bot_command entity like real clients add;
+        `reply_to` makes it a Telegram reply to that message of the chat."""
         entities = []
         if text.startswith("/") and len(text) > 1:
             command = text.split(maxsplit=1)[0]
@@ -1092,7 +1096,7 @@ class BotApiEmulator:
         user = self._user(
             user_id, first_name=first_name, language_code=language_code, username=username
         )
-        return self._user_message(user, text=text, entities=entities)
+        return self._user_message(user, text=text, entities=entities, reply_to_message_id=reply_to)
 
     def send_document(
         self,
@@ -1758,7 +1762,7 @@ class BotApiEmulator:
 
     # ---- emulated methods -------------------------------------------------------------------
 
-    def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _get_me(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
             **self._bot_api(),
             "can_join_groups": True,
@@ -1836,7 +1840,7 @@ class BotApiEmulator:
         self._signal.notify()
         return True
 
-    def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _get_webhook_info(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
             "url": (self.webhook or {}).get("url", ""),
             "has_custom_certificate": False,
@@ -1865,6 +1869,9 @@ class BotApiEmulator:
     def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_media(params, "photo")
 
+    def _send_voice(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send_media(params, "voice")
+
     def _send_media(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         user = self._chat_user(params)
         caption = self._caption(params)
@@ -1872,11 +1879,13 @@ class BotApiEmulator:
         reply_to = self._reply_to(user.id, params)
         record = self._input_file(params.get(kind), kind)
         self.faults.admit(user.id)
-        media: dict[str, Any] = (
-            {"document": self._document_api(record)}
-            if kind == "document"
-            else {"photo": [self._photo_size_api(record)]}
-        )
+        media: dict[str, Any]
+        if kind == "document":
+            media = {"document": self._document_api(record)}
+        elif kind == "voice":
+            media = {"voice": {**self._document_api(record), "duration": 1}}
+        else:
+            media = {"photo": [self._photo_size_api(record)]}
         return self._store_bot_message(
             user.id,
             caption=caption.text if caption else None,

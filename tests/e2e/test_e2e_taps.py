@@ -1,0 +1,151 @@
+"""End to end over HTTP, issue 22's tap targets from the round's request message, for a kk
+head and a ru head: an unchanged item in 1 tap, progress to a value near the current one in 3
+taps with no typing, at risk with a cause and a comment in 4 taps and the comment. Every tap
+is counted; the stored reports are asserted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from bot.app.config import Settings
+from bot.core.clock import FrozenClock
+from bot.sandbox.emulator import BotApiEmulator, Message
+from db.engine import SessionMaker
+from db.models import Person, RoadmapItem, StatusUpdate
+from tests.helpers.chat import ADMIN_ID
+from tests.helpers.e2e import join, live_bot, say
+
+HEAD = 4401
+
+
+@dataclass(frozen=True)
+class Words:
+    language: str
+    at_risk: str
+    contractor: str
+    save: str
+    quick_hint: str
+
+
+KK = Words("Қазақша", "Орындалмай қалу қаупі бар", "Мердігер", "Сақтау", "↗ —")
+RU = Words("Русский", "Есть риск невыполнения", "Подрядчик", "Сохранить", "↗ —")
+
+
+@pytest.fixture
+def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
+    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
+
+
+class Taps:
+    """Presses buttons and counts every press; a typed answer is counted apart."""
+
+    def __init__(self, emulator: BotApiEmulator) -> None:
+        self.emulator, self.count, self.typed = emulator, 0, 0
+
+    async def press(self, message: Message, label: str, row: int | None = None) -> Message:
+        """The button with this label (in `row` when several have it)."""
+        self.count += 1
+        if row is None:
+            data = message.button(label)
+        else:
+            (data,) = [data for text, data in message.buttons[row] if text == label]
+        assert data is not None
+        self.emulator.press_button(HEAD, message.message_id, data)
+        return await self._edit_of(message.message_id)
+
+    async def type(self, card: Message, text: str) -> Message:
+        """A typed answer: the card follows in place."""
+        self.typed += 1
+        self.emulator.send_text(HEAD, text)
+        return await self._edit_of(card.message_id)
+
+    async def _edit_of(self, message_id: int) -> Message:
+        while True:
+            edited = await self.emulator.next_edit(HEAD)
+            if edited.message_id == message_id:
+                return edited
+
+
+async def _earlier_reports(session_maker: SessionMaker, clock: FrozenClock) -> None:
+    """Every item reported on track at 60% a week ago: what "near the current" is near."""
+    async with session_maker() as session:
+        head = (await session.exec(select(Person).where(Person.telegram_id == HEAD))).one()
+        for item in (await session.exec(select(RoadmapItem))).all():
+            session.add(
+                StatusUpdate(
+                    item_id=item.id,  # type: ignore[arg-type]
+                    author_id=head.id,  # type: ignore[arg-type]
+                    status="on_track",
+                    progress=60,
+                    created_at=clock.now() - timedelta(days=7),
+                )
+            )
+        await session.commit()
+
+
+@pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
+async def test_taps_from_the_request_message(
+    live_settings: Settings,
+    clock: FrozenClock,
+    emulator: BotApiEmulator,
+    session_maker: SessionMaker,
+    words: Words,
+) -> None:
+    async with live_bot(live_settings, clock, emulator):
+        prompt = await say(emulator, ADMIN_ID, "/start")
+        emulator.press_button(ADMIN_ID, prompt.message_id, prompt.button("Русский"))
+        await emulator.next_edit(ADMIN_ID)
+        await say(emulator, ADMIN_ID, "/adddept edu Білім басқармасы | Управление образования")
+        for code in ("1.1", "1.2", "1.3"):
+            await say(emulator, ADMIN_ID, f"/additem {code} edu 2027-12-01 Тармақ {code} | Пункт")
+        await join(emulator, HEAD, "edu", words.language)
+        await _earlier_reports(session_maker, clock)
+        clock.advance(timedelta(minutes=1))
+        await say(emulator, ADMIN_ID, "/request_now")
+        request = await emulator.next_message(HEAD)
+
+        # An unchanged item: one tap on its ✓.
+        taps = Taps(emulator)
+        listing = await taps.press(request, "✓ 60%", row=0)  # 1.1's
+        assert taps.count == 1
+
+        # Progress near the current value: the item, ↗ 70%, Save; nothing typed.
+        taps = Taps(emulator)
+        screen = await taps.press(listing, "1.2")
+        assert words.quick_hint in screen.text
+        screen = await taps.press(screen, "↗ 70%")
+        assert "70%" in screen.text and screen.button(words.save)
+        screen = await taps.press(screen, words.save)
+        assert (taps.count, taps.typed) == (3, 0)
+        assert "1.3" in screen.text  # the next item, already open
+
+        # At risk with a cause and a comment: the item is open; at risk, the cause, the
+        # comment typed, Save. Opening it from the request message is the fourth tap.
+        taps = Taps(emulator)
+        taps.count = 1  # 1.3 came by itself; from the request message it is one tap away
+        screen = await taps.press(screen, words.at_risk)
+        screen = await taps.press(screen, words.contractor)
+        screen = await taps.type(screen, "Мердігер ауысты, жаңа келісімшарт керек")
+        assert "60%" in screen.text  # the reported percent, kept
+        await taps.press(screen, words.save)
+        assert (taps.count, taps.typed) == (4, 1)
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+
+    async with session_maker() as session:
+        statement = (
+            select(RoadmapItem.code, StatusUpdate)
+            .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
+            .order_by(col(StatusUpdate.id))
+        )
+        newest = {code: update for code, update in (await session.exec(statement)).all()}
+    assert newest["1.1"].confirmation and newest["1.1"].progress == 60
+    assert (newest["1.2"].status, newest["1.2"].progress) == ("on_track", 70)
+    assert not newest["1.2"].confirmation
+    risk = newest["1.3"]
+    assert (risk.status, risk.progress, risk.cause) == ("at_risk", 60, "contractor")
+    assert risk.comment == "Мердігер ауысты, жаңа келісімшарт керек"
