@@ -13,12 +13,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.parsing import parse_date
+from bot.core.errors import UnknownItemError
+from bot.core.parsing import MAX_SHORT_TITLE_LENGTH, ShortTitle, parse_date
 from bot.risk.digest import Category
 from bot.risk.rules import RiskReason
 from bot.usecases import aliases, audit, exports, overview, people, roadmap
 from bot.usecases.caller import Caller, Refused
 from bot.usecases.dashboard import may_dismiss_risks
+from bot.usecases.departments import ShortTitleSet, set_short_title
 from bot.usecases.items import ItemCardShown, item_card
 from bot.usecases.overview import PAST, TableFilter, TableSort
 from bot.web import admin_pages
@@ -197,6 +199,22 @@ async def co_executors_api(request: web.Request) -> web.Response:
 
 
 @secretariat_only
+async def short_title_api(request: web.Request) -> web.Response:
+    """/short: {"code", "kk", "ru"} (one of them: both languages; neither: the rule's again)."""
+    form = await _form(request) or {}
+    code = _text(form, "code", 64)
+    kk = " ".join((_text(form, "kk", 200) or "").split())
+    ru = " ".join((_text(form, "ru", 200) or "").split())
+    if not code or max(len(kk), len(ru)) > MAX_SHORT_TITLE_LENGTH:
+        return _bad_form()
+    typed = ShortTitle(code, kk or ru or None, ru or kk or None)
+    done = await set_short_title(request.app[CONTEXT], request[PERSON], typed)
+    if not isinstance(done, ShortTitleSet):
+        return answer_json({"text": admin_pages.refusal_text(UnknownItemError(code))}, 409)
+    return answer_json({"text": admin_pages.short_title_text(done.item)})
+
+
+@secretariat_only
 async def aliases_api(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     entries = await aliases.list_aliases(ctx)
@@ -318,6 +336,7 @@ ACTIONS = {
     "/app/api/deadline": deadline_api,
     "/app/api/assign": assign_api,
     "/app/api/co-executors": co_executors_api,
+    "/app/api/short-title": short_title_api,
     "/app/api/aliases": set_alias_api,
     "/app/api/aliases/remove": remove_alias_api,
     "/app/api/invite": invite_api,

@@ -23,6 +23,7 @@ from bot.core.errors import (
     UnknownItemError,
     UnknownPersonError,
 )
+from bot.core.parsing import MAX_SHORT_TITLE_LENGTH
 from bot.core.text import quote
 from bot.risk.digest import Category, short_title
 from bot.risk.labels import reason_label
@@ -41,7 +42,7 @@ from bot.usecases.items import ItemCardShown
 from bot.usecases.overview import PAST, RoadmapTable, TableFilter, TableSort
 from bot.usecases.people import Invited, People
 from bot.web.pages import HOME, Screen, item_link
-from db.models import Department, Person
+from db.models import Department, Person, RoadmapItem
 
 WINDOWS = (30, 90, 180)
 
@@ -269,8 +270,37 @@ def edit_screen(shown: ItemCardShown, departments: Sequence[Department]) -> Scre
         f'<button class="action" type="submit">{co_button}</button>'
         '<p class="status" role="status"></p></form>'
     )
+    short_button = quote(_("Save the short title"))
+    explain = quote(_("What the item's buttons show; leave both empty for the automatic one."))
+    short_form = (
+        '<form class="edit" data-post="/app/api/short-title"><h2>'
+        + quote(_("Short title"))
+        + f'</h2><input type="hidden" name="code" value="{code}">'
+        f'<p class="muted">{explain}</p>'
+        + _text_field("kk", _("In Kazakh"), item.short_title_kk or "")
+        + _text_field("ru", _("In Russian"), item.short_title_ru or "")
+        + f'<button class="action" type="submit">{short_button}</button>'
+        '<p class="status" role="status"></p></form>'
+    )
     heading = f"<h1>{quote(title)}</h1><p>{quote(short_title_of(shown))}</p>"
-    return Screen(title, heading + deadline_form + assign_form + co_form)
+    return Screen(title, heading + deadline_form + assign_form + co_form + short_form)
+
+
+def _text_field(name: str, label: str, value: str) -> str:
+    return (
+        f'<label class="field">{quote(label)}<input type="text" name="{name}" '
+        f'maxlength="{MAX_SHORT_TITLE_LENGTH}" value="{quote(value)}"></label>'
+    )
+
+
+def short_title_text(item: RoadmapItem) -> str:
+    if item.short_title_kk is None and item.short_title_ru is None:
+        return _("Item {code}: its buttons show the automatic short title again.").format(
+            code=item.code
+        )
+    return _("Short title of item {code}: {kk} / {ru}").format(
+        code=item.code, kk=item.short_title_kk or "—", ru=item.short_title_ru or "—"
+    )
 
 
 def short_title_of(shown: ItemCardShown) -> str:
@@ -441,6 +471,7 @@ def action_labels() -> dict[str, str]:
         "item.co_executors": _("co-executors changed"),
         "item.add": _("item added"),
         "item.edit": _("item edited"),
+        "item.short_title": _("item's short title changed"),
         "department.add": _("department added"),
         "department.alias": _("alias saved"),
         "department.alias_removed": _("alias removed"),

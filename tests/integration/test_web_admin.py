@@ -52,6 +52,7 @@ ACTIONS = [
     "/app/api/deadline",
     "/app/api/assign",
     "/app/api/co-executors",
+    "/app/api/short-title",
     "/app/api/aliases",
     "/app/api/aliases/remove",
     "/app/api/invite",
@@ -385,3 +386,24 @@ async def test_a_failure_is_a_localized_error_screen_not_a_blank_page(
     assert status == 500
     assert "У нас что-то пошло не так" in str(screen["html"])
     assert "database" not in str(screen["html"])
+
+
+async def test_the_short_title_is_set_as_with_short(
+    web: WebClient, chatter: Chatter, session_maker: SessionMaker
+) -> None:
+    await chatter.send(ADMIN_ID, "/short 1.1.1 Жаңа өндірістер | Новые производства")
+    form = {"code": "1.1.2", "kk": "Инженерлік желілер", "ru": ""}
+    status, answer = await post(web, "/app/api/short-title", ADMIN_ID, form)
+    assert status == 200 and "Инженерлік желілер / Инженерлік желілер" in answer["text"]
+    assert (await item(session_maker, "1.1.2")).short_title_ru == "Инженерлік желілер"
+    rows = await audit_rows(session_maker, "item.short_title")
+    assert [row.target for row in rows] == ["1.1.1", "1.1.2"]  # one row from each front end
+    too_long = {"code": "1.1.2", "kk": "ы" * 41, "ru": ""}
+    assert (await post(web, "/app/api/short-title", ADMIN_ID, too_long))[0] == 400
+    missing = {"code": "9.9.9", "kk": "", "ru": ""}
+    assert (await post(web, "/app/api/short-title", ADMIN_ID, missing))[0] == 409
+    assert (await post(web, "/app/api/short-title", CHAIR, form))[0] == 403
+    _, screen = await web.get(
+        f"/app/api/edit/{(await item(session_maker, '1.1.1')).id}", signed(ADMIN_ID)
+    )
+    assert 'value="Жаңа өндірістер"' in str(screen["html"])
