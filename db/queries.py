@@ -110,6 +110,73 @@ async def item_co_executors(session: AsyncSession, item_id: int) -> Sequence[Dep
     return (await session.exec(statement)).all()
 
 
+async def replace_co_executors(
+    session: AsyncSession, item_id: int, department_ids: Sequence[int]
+) -> None:
+    """The item's co-executors become exactly `department_ids`; the caller commits."""
+    await session.exec(delete(ItemCoExecutor).where(col(ItemCoExecutor.item_id) == item_id))
+    session.add_all(
+        ItemCoExecutor(item_id=item_id, department_id=department_id)
+        for department_id in department_ids
+    )
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which audit entries to read: by whom (Telegram id), the action (or its prefix, e.g.
+    "item."), the item or other target, and the period [since, until)."""
+
+    actor_telegram_id: int | None = None
+    action: str | None = None
+    target: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _audit_where(query: AuditQuery) -> list[Any]:
+    where: list[Any] = []
+    if query.actor_telegram_id is not None:
+        where.append(col(AuditLog.actor_telegram_id) == query.actor_telegram_id)
+    if query.action:
+        if query.action.endswith("."):
+            where.append(col(AuditLog.action).startswith(query.action, autoescape=True))
+        else:
+            where.append(col(AuditLog.action) == query.action)
+    if query.target:
+        where.append(col(AuditLog.target) == query.target)
+    if query.since is not None:
+        where.append(col(AuditLog.created_at) >= query.since)
+    if query.until is not None:
+        where.append(col(AuditLog.created_at) < query.until)
+    return where
+
+
+async def audit_entries(
+    session: AsyncSession, query: AuditQuery, *, offset: int = 0, limit: int | None = None
+) -> tuple[list[tuple[AuditLog, Person | None]], int]:
+    """The matching entries, newest first, with the person who acted, and how many match."""
+    where = _audit_where(query)
+    total = (await session.exec(select(func.count()).select_from(AuditLog).where(*where))).one()
+    statement = (
+        select(AuditLog, Person)
+        .join(Person, col(Person.id) == col(AuditLog.actor_person_id), isouter=True)
+        .where(*where)
+        .order_by(col(AuditLog.created_at).desc(), col(AuditLog.id).desc())
+        .offset(offset)
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    rows = (await session.exec(statement)).all()
+    return [(entry, person) for entry, person in rows], int(total)
+
+
+async def audit_actions(session: AsyncSession) -> list[str]:
+    """Every action the audit log holds, for a filter's choices."""
+    found = await session.exec(select(AuditLog.action).distinct().order_by(col(AuditLog.action)))
+    return list(found.all())
+
+
 async def item_by_id(session: AsyncSession, item_id: int) -> RoadmapItem | None:
     return await session.get(RoadmapItem, item_id)
 

@@ -194,6 +194,7 @@ def create_dispatcher(
         i18n=i18n,
         signals=BotSignals(dispatcher, outbox),
         thresholds=settings.risk_thresholds,
+        dashboard_url=settings.dashboard_url,
         correction_window=timedelta(hours=settings.correction_window_hours),
     )
     dispatcher.update.outer_middleware(UpdateMetricsMiddleware())
@@ -343,9 +344,10 @@ def create_redis(settings: Settings) -> Redis | None:
     )
 
 
-def create_web_server(application: Application) -> WebServer | None:
+def create_web_server(application: Application, bot_username: str = "") -> WebServer | None:
     """The dashboard, /healthz and /metrics beside polling when PUBLIC_URL is set, and
-    Telegram's webhook in webhook mode; None (no PUBLIC_URL) keeps the bot as it was."""
+    Telegram's webhook in webhook mode; None (no PUBLIC_URL) keeps the bot as it was.
+    `bot_username` makes the invitation links the secretariat creates there."""
     settings = application.settings
     if settings.public_url is None:
         return None
@@ -353,6 +355,8 @@ def create_web_server(application: Application) -> WebServer | None:
         application.dispatcher["usecases"],
         token=settings.bot_token.get_secret_value(),
         max_age=timedelta(seconds=settings.miniapp_max_age),
+        policy=application.dispatcher["policy"],
+        bot_username=bot_username,
     )
     probes = readiness_probes(application.engine, application.redis)
     dispatcher = application.dispatcher
@@ -380,9 +384,12 @@ def create_web_server(application: Application) -> WebServer | None:
 async def start_dashboard(application: Application) -> WebServer | None:
     """Serve the dashboard (when PUBLIC_URL is set) and put its button into the chair's and
     the secretariat's chats."""
-    web = create_web_server(application)
     url = application.settings.dashboard_url
-    if web is None or url is None:
+    if url is None:
+        return None
+    me = await application.bot.me()
+    web = create_web_server(application, me.username or "")
+    if web is None:
         return None
     await web.start()
     readers = await dashboard_readers(application.dispatcher["usecases"])

@@ -36,7 +36,8 @@ async def start_webhook(application: Application) -> WebServer:
     """The dispatcher's start-up (menus, outbox, scheduler), then the web server: Telegram's
     updates are accepted only once the bot is ready for them."""
     await application.dispatcher.emit_startup(**_workflow(application))
-    web = create_web_server(application)
+    me = await application.bot.me()  # cached by the start-up: the invitation links' bot name
+    web = create_web_server(application, me.username or "")
     assert web is not None  # webhook mode requires PUBLIC_URL (Settings)
     await web.start()
     url = application.settings.dashboard_url

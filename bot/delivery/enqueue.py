@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -112,4 +113,34 @@ async def enqueue_photo(
         params=params,
         now=now,
         not_before=not_before,
+    )
+
+
+async def enqueue_document(
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: str,
+    person: Person,
+    data: bytes,
+    filename: str,
+    caption: str,
+    now: datetime,
+) -> bool:
+    """A file (kept as base64 until it is sent) with an HTML caption for `person`: how the
+    dashboard hands over an export, since downloads inside a Telegram web view are unreliable."""
+    params: dict[str, object] = {
+        "document": {"base64": base64.b64encode(data).decode("ascii"), "filename": filename},
+        "caption": caption,
+        "parse_mode": "HTML",
+    }
+    return await enqueue(
+        session,
+        key=key,
+        kind=kind,
+        chat_id=person.telegram_id,
+        person_id=person.id,
+        method="sendDocument",
+        params=params,
+        now=now,
     )

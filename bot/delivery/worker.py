@@ -42,7 +42,15 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendDocument, SendMessage, SendPhoto, SendVoice, TelegramMethod
+from aiogram.methods import (
+    DeleteMyCommands,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SendVoice,
+    SetChatMenuButton,
+    TelegramMethod,
+)
 from aiogram.types import BufferedInputFile
 from sqlalchemy import Table, Update, bindparam, select, text, update
 from sqlmodel import col
@@ -62,6 +70,8 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "sendPhoto": SendPhoto,
     "sendDocument": SendDocument,
     "sendVoice": SendVoice,  # a voice message passed on to the secretariat (by file id)
+    "setChatMenuButton": SetChatMenuButton,
+    "deleteMyCommands": DeleteMyCommands,
 }
 FIRST_RETRY = timedelta(milliseconds=250)
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "PEER_ID_INVALID")
@@ -165,14 +175,18 @@ def build_method(payload: str, chat_id: int) -> TelegramMethod[Any]:
     """Turn a stored payload back into an aiogram method for the row's chat; files travel
     as base64."""
     data = json.loads(payload)
-    params = {**data["params"], "chat_id": chat_id}
+    method = METHODS[data["method"]]
+    # The row's chat is the method's chat_id; a method without one (deleteMyCommands) names
+    # its chat in its own parameters.
+    chat = {"chat_id": chat_id} if "chat_id" in method.model_fields else {}
+    params = {**data["params"], **chat}
     for name in ("photo", "document"):
         value = params.get(name)
         if isinstance(value, dict) and "base64" in value:
             params[name] = BufferedInputFile(
                 base64.b64decode(value["base64"]), filename=value.get("filename", name)
             )
-    return METHODS[data["method"]](**params)
+    return method(**params)
 
 
 class DeliveryWorker:

@@ -192,7 +192,8 @@ async def record_deadline_change(
     """Move a deadline, keeping its history row (who moved it, `via` /deadline's "command" or
     an "import") and an audit entry; the caller commits.
 
-    Shared by /deadline and the spreadsheet import, whose changes form one transaction.
+    Shared by /deadline and the spreadsheet import, whose changes form one transaction. The
+    secretariat's `reason` for the move, when given, is kept in the audit entry's details.
     """
     change = DeadlineChange(
         item_id=row_id(item),
@@ -211,7 +212,8 @@ async def record_deadline_change(
         action="item.deadline",
         actor=actor,
         target=item.code,
-        details=f"{change.old_deadline.isoformat()} -> {change.new_deadline.isoformat()}",
+        details=f"{change.old_deadline.isoformat()} -> {change.new_deadline.isoformat()}"
+        + (f": {reason}" if reason else ""),
     )
     await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
     return change

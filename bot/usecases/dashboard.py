@@ -6,11 +6,16 @@ database by the user's Telegram id, never from what initData says about the user
 
 from __future__ import annotations
 
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.people import audit
+from bot.telegram.i18n import in_locale
 from bot.usecases.access import sees_every_item
 from bot.usecases.ports import Person, UseCaseContext
 from db import queries
 from db.models import Role
+from db.outbox import enqueue
 
 REFUSED_WEB = "refused.web"
 
@@ -60,3 +65,48 @@ async def dashboard_readers(ctx: UseCaseContext) -> list[Person]:
 def may_dismiss_risks(person: Person) -> bool:
     """Overruling a computed risk is the secretariat's (as /dismiss in the chat)."""
     return person.role == Role.SECRETARIAT
+
+
+async def offer_dashboard_button(
+    ctx: UseCaseContext, session: AsyncSession, person: Person
+) -> bool:
+    """The dashboard's menu button for a chair or secretary who has just joined (or chosen a
+    language), through the outbox in the caller's transaction; start-up offers it to those who
+    were there before. False when the dashboard is off or the person is not its reader."""
+    if ctx.dashboard_url is None or not reads_the_dashboard(person) or not person.active:
+        return False
+    with in_locale(ctx.i18n, person.locale):
+        text = _("Dashboard")
+    button = {"type": "web_app", "text": text, "web_app": {"url": ctx.dashboard_url}}
+    return await enqueue(
+        session,
+        key=f"dashboard-button:{person.id}:{person.locale}:{ctx.clock.now().isoformat()}",
+        kind="menu",
+        chat_id=person.telegram_id,
+        person_id=person.id,
+        method="setChatMenuButton",
+        params={"menu_button": button},
+        now=ctx.clock.now(),
+    )
+
+
+async def withdraw_menus(ctx: UseCaseContext, session: AsyncSession, person: Person) -> None:
+    """A revoked person's chat keeps neither the commands menu nor the dashboard's button
+    (through the outbox, in the caller's transaction; the caller commits)."""
+    now = ctx.clock.now()
+    calls: list[tuple[str, dict[str, object]]] = [
+        ("deleteMyCommands", {"scope": {"type": "chat", "chat_id": person.telegram_id}}),
+    ]
+    if reads_the_dashboard(person):
+        calls.append(("setChatMenuButton", {"menu_button": {"type": "default"}}))
+    for method, params in calls:
+        await enqueue(
+            session,
+            key=f"withdraw:{method}:{person.id}:{now.isoformat()}",
+            kind="menu",
+            chat_id=person.telegram_id,
+            person_id=person.id,
+            method=method,
+            params=params,
+            now=now,
+        )

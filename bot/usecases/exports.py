@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from aiogram.utils.i18n import gettext as _
 
 from bot.core.catalogs import SUPPORTED_LOCALES
 from bot.core.clock import local_today
 from bot.core.parsing import parse_int, parse_one_word
+from bot.delivery.enqueue import enqueue_document
+from bot.telegram.i18n import format_day
+from bot.usecases.caller import Caller
 from bot.usecases.ports import UseCaseContext
+from db import queries
 
 if TYPE_CHECKING:
     from bot.spreadsheets.stats import DepartmentStats
@@ -89,3 +96,51 @@ async def answer_stats(ctx: UseCaseContext, rounds: int) -> AnswerStats:
     async with ctx.session_maker() as session:
         rows = await department_stats(session, today=local_today(ctx.clock, ctx.tz), rounds=rounds)
     return AnswerStats(rounds, rows)
+
+
+class ExportKind(StrEnum):
+    ROADMAP = "roadmap"
+    RISK_REPORT = "risk_report"
+
+
+@dataclass(frozen=True)
+class ExportSent:
+    """The file is on its way to the caller's chat through the outbox."""
+
+    kind: ExportKind
+    filename: str
+
+
+async def send_export(caller: Caller, kind: ExportKind) -> ExportSent:
+    """The Road Map workbook or the risk report (in the caller's language), delivered into
+    the caller's chat by the bot: the dashboard's export, since downloads inside a Telegram
+    web view are unreliable. The same files as /export and /risk_report."""
+    ctx, actor = caller.ctx, caller.actor
+    locale = actor.locale if actor.locale in SUPPORTED_LOCALES else ctx.i18n.default_locale
+    with ctx.i18n.use_locale(locale):
+        if kind == ExportKind.ROADMAP:
+            export = await export_roadmap(ctx)
+            filename = f"roadmap-{export.day.isoformat()}.xlsx"
+            caption = _("The Road Map as of {date}").format(date=format_day(export.day))
+        else:
+            export = await risk_report(ctx, locale)
+            filename = f"risk-report-{export.day.isoformat()}-{locale}.docx"
+            caption = _("The risk report as of {date}").format(date=format_day(export.day))
+    now = ctx.clock.now()
+    async with ctx.session_maker() as session:
+        record = await queries.add_audit(
+            session, at=now, action=f"export.{kind.value}", actor=actor, details=filename
+        )
+        await enqueue_document(
+            session,
+            key=f"export:{record.id}",
+            kind="export",
+            person=actor,
+            data=export.data,
+            filename=filename,
+            caption=caption,
+            now=now,
+        )
+        await session.commit()
+    ctx.signals.wake_outbox()
+    return ExportSent(kind, filename)

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.utils.i18n import gettext as _
 
+from bot.core.text import quote
 from bot.people import audit, recipients
 from bot.reporting import rounds
 from bot.reporting.service import answered_at, update_with_item
@@ -18,12 +20,14 @@ from bot.risk import questions
 from bot.risk.assess import assess_item
 from bot.risk.rules import ItemRisk
 from bot.roadmap.service import ItemCard, card_of
+from bot.telegram.i18n import in_locale
 from bot.usecases.access import can_see_item, may_ask_for_updates, sees_every_item
 from bot.usecases.ports import DialogStore, Person, UseCaseContext
 from bot.workdays.calendar import load_calendar
 from db import queries
 from db.engine import AsyncSession
 from db.models import Department, RoadmapItem, Role, StatusUpdate
+from db.outbox import enqueue
 
 # An item as a person names it: its code as typed (`/item 1.2`), or its row id (a button).
 ItemKey = str | int
@@ -65,9 +69,11 @@ async def _find_item(session: AsyncSession, key: ItemKey) -> RoadmapItem | None:
 
 
 async def item_card(
-    ctx: UseCaseContext, viewer: Person, key: ItemKey, *, history: int = 10
+    ctx: UseCaseContext, viewer: Person, key: ItemKey, *, history: int = 10, assess: bool = True
 ) -> ItemCardOutcome:
-    """The item's card for `viewer`, or why it is not shown."""
+    """The item's card for `viewer`, or why it is not shown. Without `assess`, no risk
+    reasons or forecast (`risk` is None): what an edit screen needs, at a fraction of the
+    cost on a large Road Map."""
     async with ctx.session_maker() as session:
         item = await _find_item(session, key)
         if item is None:
@@ -79,14 +85,16 @@ async def item_card(
         card = await card_of(session, item, history)
         editable = await _editable_by(ctx, session, viewer, card.latest)
         today = ctx.today()
-        risk = await assess_item(
-            session,
-            item_id=item.id,
-            year=item.year,
-            today=today,
-            thresholds=ctx.thresholds,
-            tz=ctx.tz,
-        )
+        risk = None
+        if assess:
+            risk = await assess_item(
+                session,
+                item_id=item.id,
+                year=item.year,
+                today=today,
+                thresholds=ctx.thresholds,
+                tz=ctx.tz,
+            )
     return ItemCardShown(
         card=card,
         risk=risk,
@@ -139,6 +147,39 @@ async def evidence_file(
             return None
     assert update.evidence_file_id is not None
     return EvidenceFile(update.evidence_file_id, update.evidence_kind or "document", item)
+
+
+@dataclass(frozen=True)
+class EvidenceSent:
+    """The file is on its way into the viewer's chat (the dashboard's "show the file")."""
+
+    item: RoadmapItem
+
+
+async def send_evidence(ctx: UseCaseContext, viewer: Person, update_id: int) -> EvidenceSent | None:
+    """The bot sends an update's photo or document into the viewer's chat through the outbox
+    (a web view cannot show a Telegram file); None as `evidence_file` answers it."""
+    found = await evidence_file(ctx, viewer, update_id)
+    if found is None:
+        return None
+    now = ctx.clock.now()
+    with in_locale(ctx.i18n, viewer.locale):
+        caption = _("Evidence for item {code}").format(code=quote(found.item.code))
+    method, field = ("sendPhoto", "photo") if found.is_photo else ("sendDocument", "document")
+    async with ctx.session_maker() as session:
+        await enqueue(
+            session,
+            key=f"evidence:{update_id}:{viewer.id}:{now.isoformat()}",
+            kind="evidence",
+            chat_id=viewer.telegram_id,
+            person_id=viewer.id,
+            method=method,
+            params={field: found.file_id, "caption": caption, "parse_mode": "HTML"},
+            now=now,
+        )
+        await session.commit()
+    ctx.signals.wake_outbox()
+    return EvidenceSent(found.item)
 
 
 class AskDialog(StatesGroup):

@@ -6,13 +6,24 @@ Both are read-only: each opens a session, reads, and closes it. The outcomes are
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
 
 from bot.risk import forecast_views
 from bot.risk.assess import assess_items, note_stated_days
-from bot.risk.digest import DigestData, Summary, code_key, collect_digest, summarize
-from bot.risk.rules import ItemRisk
+from bot.risk.digest import (
+    Category,
+    DigestData,
+    Summary,
+    category,
+    code_key,
+    collect_digest,
+    summarize,
+)
+from bot.risk.rules import ItemRisk, RiskReason
 from bot.usecases.ports import UseCaseContext
 from db import queries
 from db.engine import AsyncSession
@@ -131,3 +142,80 @@ async def department_view(
     items = sorted(own.values(), key=lambda risk: code_key(risk.code))
     items.sort(key=forecast_views.by_chance)  # the least likely to be met first
     return DepartmentView(department, year, today, summarize(own), items)
+
+
+class TableSort(StrEnum):
+    CODE = "code"
+    DEADLINE = "deadline"
+    PROGRESS = "progress"
+    RISK = "risk"
+
+
+TABLE_PAGE = 100  # rows on one page: a page of the table stays well under 100 KB
+PAST = -1  # the deadline window "already passed"
+
+
+@dataclass(frozen=True)
+class TableFilter:
+    """The secretariat's roadmap table: which items (all of them when every field is None)
+    and in what order. `window`: deadlines within that many days from today, or PAST."""
+
+    department_id: int | None = None
+    category: Category | None = None
+    reason: RiskReason | None = None
+    window: int | None = None
+    sort: TableSort = TableSort.CODE
+
+
+@dataclass(frozen=True)
+class RoadmapTable:
+    """One page of the filtered items, how many matched, and the departments to filter by."""
+
+    rows: list[ItemRisk]
+    total: int
+    page: int
+    pages: int
+    today: date
+    departments: list[Department]
+
+
+def _kept(risk: ItemRisk, wanted: TableFilter, today: date) -> bool:
+    if wanted.department_id is not None and risk.department_id != wanted.department_id:
+        return False
+    if wanted.category is not None and category(risk) != wanted.category:
+        return False
+    if wanted.reason is not None and wanted.reason not in risk.reasons:
+        return False
+    if wanted.window == PAST:
+        return risk.deadline < today
+    if wanted.window is not None:
+        return today <= risk.deadline <= today + timedelta(days=wanted.window)
+    return True
+
+
+def _sort_key(sort: TableSort) -> Callable[[ItemRisk], Any]:
+    if sort == TableSort.DEADLINE:
+        return lambda risk: (risk.deadline, code_key(risk.code))
+    if sort == TableSort.PROGRESS:
+        return lambda risk: (risk.latest_progress or 0, code_key(risk.code))
+    if sort == TableSort.RISK:
+        return lambda risk: (-len(risk.reasons), risk.deadline, code_key(risk.code))
+    return lambda risk: code_key(risk.code)
+
+
+async def roadmap_table(ctx: UseCaseContext, wanted: TableFilter, page: int = 1) -> RoadmapTable:
+    """This year's items as the secretariat filters and sorts them, one page at a time."""
+    today = ctx.today()
+    async with ctx.session_maker() as session:
+        risks = await assess_items(
+            session, today=today, year=today.year, thresholds=ctx.thresholds, tz=ctx.tz
+        )
+        departments = list(await queries.all_departments(session))
+    kept = sorted(
+        (risk for risk in risks.values() if _kept(risk, wanted, today)),
+        key=_sort_key(wanted.sort),
+    )
+    pages = max(1, -(-len(kept) // TABLE_PAGE))
+    page = min(max(page, 1), pages)
+    shown = kept[(page - 1) * TABLE_PAGE : page * TABLE_PAGE]
+    return RoadmapTable(shown, len(kept), page, pages, today, departments)

@@ -21,6 +21,7 @@ from bot.reporting.service import open_items
 from bot.telegram.i18n import in_locale, pick_name
 from bot.telegram.texts import joined_notice
 from bot.usecases.caller import Caller, Refused, refused_or
+from bot.usecases.dashboard import offer_dashboard_button, withdraw_menus
 from bot.usecases.ports import DialogStore, UseCaseContext
 from bot.workdays import schedule as stored_schedule
 from db import queries
@@ -83,9 +84,9 @@ Revoked = Person | Refused
 
 async def revoke(caller: Caller, telegram_id: int) -> Revoked:
     """Take access away (never from oneself or a configured administrator); audited. The
-    caller's front end takes the person's menu away too."""
+    person's commands menu and dashboard button are taken away through the outbox."""
     async with caller.ctx.session_maker() as session:
-        return await refused_or(
+        revoked = await refused_or(
             people_service.revoke(
                 session,
                 actor=caller.actor,
@@ -94,6 +95,11 @@ async def revoke(caller: Caller, telegram_id: int) -> Revoked:
                 now=caller.ctx.clock.now(),
             )
         )
+        if isinstance(revoked, Person):  # access is gone; the menus follow through the outbox
+            await withdraw_menus(caller.ctx, session, revoked)
+            await session.commit()
+            caller.ctx.signals.wake_outbox()
+    return revoked
 
 
 @dataclass(frozen=True)
@@ -249,6 +255,9 @@ async def choose_language(
             await dialog.set_state(JoiningDialog.name)
             await dialog.set_data({"asked_at": now.isoformat()})
         if person.role != Role.MEMBER or person.department_id is None:
+            if await offer_dashboard_button(caller.ctx, session, person):
+                await session.commit()
+                caller.ctx.signals.wake_outbox()
             return Welcome(person, ask_name=ask_name)
         department = await session.get(Department, person.department_id)
         items = await open_items(session, person.department_id)

@@ -75,6 +75,8 @@ class UseCaseContext:
     i18n: I18n
     signals: Signals
     thresholds: RiskThresholds = field(default_factory=RiskThresholds)
+    # The dashboard's address (PUBLIC_URL + /app/), None when the dashboard is off.
+    dashboard_url: str | None = None
     # How long after a report its author may still correct it ("Edit my last update").
     correction_window: timedelta = timedelta(hours=24)
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from aiogram.fsm.state import State, StatesGroup
 
+from bot.core.errors import UnchangedError, UnknownDepartmentError, UnknownItemError
 from bot.core.parsing import MAX_DEADLINE_REASON, NewDepartment, NewItem
 from bot.core.text import split_message
 from bot.delivery.enqueue import enqueue_message
@@ -25,6 +26,7 @@ from bot.usecases.ports import DialogStore, Person, UseCaseContext
 from bot.workdays.calendar import load_calendar
 from db import queries
 from db.engine import AsyncSession
+from db.ids import row_id
 from db.models import DeadlineChange, Department, RoadmapItem
 
 
@@ -34,6 +36,12 @@ class ItemOwned:
 
     item: RoadmapItem
     department: Department
+
+
+@dataclass(frozen=True)
+class CoExecutorsSet:
+    item: RoadmapItem
+    departments: list[Department]
 
 
 @dataclass(frozen=True)
@@ -220,3 +228,39 @@ async def give_deadline_reason(
         return ReasonLate()
     deadline = date.fromisoformat(str(data["deadline"]))
     return await move_deadline(caller, str(data["item_code"]), deadline, reason=reason)
+
+
+async def set_co_executors(
+    caller: Caller, item_code: str, department_codes: Sequence[str]
+) -> CoExecutorsSet | Refused:
+    """The departments that share an item with its lead department, replaced as a whole
+    (audited as "item.co_executors", as the spreadsheet import does)."""
+    ctx = caller.ctx
+    async with ctx.session_maker() as session:
+        item = await queries.item_by_code(session, item_code)
+        if item is None:
+            return Refused(UnknownItemError(item_code))
+        chosen = []
+        for code in dict.fromkeys(department_codes):
+            department = await queries.department_by_code(session, code)
+            if department is None:
+                return Refused(UnknownDepartmentError(code))
+            chosen.append(department)
+        chosen = [department for department in chosen if department.id != item.department_id]
+        before = await queries.item_co_executors(session, row_id(item))
+        old = ",".join(sorted(department.code for department in before))
+        new = ",".join(sorted(department.code for department in chosen))
+        if old == new:
+            return Refused(UnchangedError())
+        await queries.replace_co_executors(session, row_id(item), [row_id(d) for d in chosen])
+        await queries.add_audit(
+            session,
+            at=ctx.clock.now(),
+            action="item.co_executors",
+            actor=caller.actor,
+            target=item.code,
+            details=f"{old or '-'} -> {new or '-'}",
+        )
+        await queries.mark_risk_dirty(session, now=ctx.clock.now(), item_ids=[item.id])
+        await session.commit()
+    return CoExecutorsSet(item, chosen)

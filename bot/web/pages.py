@@ -17,7 +17,8 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_time
 
 from bot.core.text import quote
-from bot.risk.digest import CHART_WEEKS, Category, DigestData, short_title
+from bot.risk import forecast_views
+from bot.risk.digest import CHART_WEEKS, Category, DigestData, short_title, week_line
 from bot.risk.labels import reason_label, reasons_explained, short_reasons
 from bot.risk.rules import DISMISSIBLE_REASONS, ItemRisk
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
@@ -29,6 +30,7 @@ from bot.telegram.texts import (
     status_label,
 )
 from bot.usecases.items import ItemCardShown
+from db.ids import row_id
 from db.models import Department, Person, StatusUpdate
 
 HOME = "/app/"
@@ -169,14 +171,18 @@ def departments_html(data: DigestData) -> str:
     return f'<h2>{heading}</h2><ul class="rows">{"".join(rows)}</ul>'
 
 
-def summary_screen(data: DigestData, now: datetime, tz: tzinfo) -> Screen:
+def summary_screen(data: DigestData, now: datetime, tz: tzinfo, *, nav: str = "") -> Screen:
+    """The totals; `nav`: links to the reader's own screens above them (the secretariat's)."""
     title = _("Road Map {year}").format(year=data.year)
     if data.summary.total == 0:
         empty = _("There are no items for {year} yet.").format(year=data.year)
         body = f"<p>{quote(empty)}</p>"
     else:
-        body = totals_html(data) + trend_svg(data.weekly) + departments_html(data)
-    html = f'<h1>{quote(title)}</h1><p class="muted asof">{quote(data_as_of(now, tz))}</p>{body}'
+        # The digest's first line, as the chat has it (its own markup, its words escaped).
+        week = f'<p class="week">{week_line(data.week)}</p>' if data.week else ""
+        body = totals_html(data) + week + trend_svg(data.weekly) + departments_html(data)
+    asof = quote(data_as_of(now, tz))
+    html = f'<h1>{quote(title)}</h1><p class="muted asof">{asof}</p>{nav}{body}'
     return Screen(title, html, back=False)
 
 
@@ -187,12 +193,24 @@ def _item_status(risk: ItemRisk) -> str:
     return f"{status_label(facts.latest_status)}, {facts.latest_progress or 0}%"
 
 
+DEPARTMENT_PAGE = 100  # rows on one page: 5,000 items in a department stay under 100 KB a page
+
+
 def department_screen(
-    department: Department, items: Sequence[ItemRisk], today: date, now: datetime, tz: tzinfo
+    department: Department,
+    items: Sequence[ItemRisk],
+    today: date,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    page: int = 1,
 ) -> Screen:
+    """One department's items, the least likely to be met first, DEPARTMENT_PAGE a page."""
     title = department_name(department)
+    pages = max(1, -(-len(items) // DEPARTMENT_PAGE))
+    page = min(max(page, 1), pages)
     rows = []
-    for risk in items:
+    for risk in items[(page - 1) * DEPARTMENT_PAGE : page * DEPARTMENT_PAGE]:
         deadline = _("until {date} ({days_left})").format(
             date=format_day(risk.deadline), days_left=days_left_text(risk.deadline, today)
         )
@@ -211,7 +229,23 @@ def department_screen(
     html = f'<h1>{quote(title)}</h1><p class="muted asof">{quote(data_as_of(now, tz))}</p>' + (
         f'<ul class="rows">{"".join(rows)}</ul>' if rows else empty
     )
-    return Screen(title, html)
+    return Screen(title, html + department_pager(department, page, pages))
+
+
+def department_pager(department: Department, page: int, pages: int) -> str:
+    if pages <= 1:
+        return ""
+    link = department_link(row_id(department))
+    parts = []
+    if page > 1:
+        parts.append(
+            f'<a href="{link}?page={page - 1}" data-nav>← ' + quote(_("Previous")) + "</a>"
+        )
+    where = _("Page {page} of {pages}").format(page=page, pages=pages)
+    parts.append(f"<span>{quote(where)}</span>")
+    if page < pages:
+        parts.append(f'<a href="{link}?page={page + 1}" data-nav>' + quote(_("Next")) + " →</a>")
+    return '<nav class="pager">' + "".join(parts) + "</nav>"
 
 
 def _history_row(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str:
@@ -225,7 +259,12 @@ def _history_row(update: StatusUpdate, author: Person | None, tz: tzinfo) -> str
         details.append(f'<p class="muted">{quote(unchanged)}</p>')
     if update.evidence_kind:
         label = evidence_label(update.evidence_kind, update.evidence_name)
-        details.append(f'<p class="muted">📎 {quote(label)}</p>')
+        show = quote(_("Send the file to my chat"))
+        details.append(
+            f'<p class="muted">📎 {quote(label)}</p><form data-post="/app/api/evidence/'
+            f'{update.id}"><button class="small" type="submit">{show}</button>'
+            '<p class="status" role="status"></p></form>'
+        )
     who = quote(author.display_name if author else "—")
     return (
         f'<li><div class="when">{quote(when)} — {who}</div>'
@@ -240,7 +279,7 @@ def dismiss_form(code: str, risk: ItemRisk) -> str:
     if not reasons:
         return ""
     choices = "".join(
-        f'<label class="choice"><input type="radio" name="reason" value="{reason.value}"'
+        f'<label class="choice"><input type="checkbox" name="reasons" value="{reason.value}"'
         f"{' checked' if index == 0 else ''}> {quote(reason_label(reason))}</label>"
         for index, reason in enumerate(reasons)
     )
@@ -248,12 +287,12 @@ def dismiss_form(code: str, risk: ItemRisk) -> str:
     heading = quote(_("Dismiss a computed risk reason"))
     why = quote(_("Why it is not a risk (kept in the audit log)"))
     return (
-        f'<form class="dismiss" data-dismiss="{quote(code)}" data-main="{button}">'
-        f"<h2>{heading}</h2>{choices}"
+        f'<form class="dismiss" data-post="/app/api/dismiss" data-main="{button}">'
+        f'<h2>{heading}</h2><input type="hidden" name="code" value="{quote(code)}">{choices}'
         f'<label class="field">{why}'
         '<textarea name="text" maxlength="500" rows="3" required></textarea></label>'
         f'<button class="action form-submit" type="submit">{button}</button>'
-        '<p class="dismissed" role="status"></p></form>'
+        '<p class="status" role="status"></p></form>'
     )
 
 
@@ -291,6 +330,13 @@ def item_screen(shown: ItemCardShown, tz: tzinfo, *, may_dismiss: bool = False) 
         heading = quote(_("At risk:"))
         parts.append(f'<section class="risk"><h2>{heading}</h2><ul>{reasons}</ul>')
         parts.append("</section>")
+    forecast = forecast_views.forecast_section(risk, today)
+    if forecast:
+        lines = "<br>".join(forecast.split("\n"))
+        parts.append(f'<section class="forecast"><p>{lines}</p></section>')
+    if may_dismiss:
+        label = quote(_("Edit the deadline, department, co-executors"))
+        parts.append(f'<a class="row is-calm" href="{HOME}edit/{item.id}" data-nav>{label}</a>')
     if may_dismiss and risk is not None:
         parts.append(dismiss_form(item.code, risk))
     if shown.may_ask:
@@ -316,6 +362,24 @@ def not_found_screen() -> Screen:
     return Screen(text, f'<p class="notice">{quote(text)}</p>')
 
 
+def evidence_sent_text() -> str:
+    return _("The bot has sent the file to your chat.")
+
+
+def evidence_missing_text() -> str:
+    return _("There is no such file.")
+
+
+def error_screen() -> Screen:
+    """Instead of a blank page when the server fails: what happened and what to do."""
+    text = failed_text()
+    return Screen(text, f'<p class="notice">{quote(text)}</p>', back=False)
+
+
+def failed_text() -> str:
+    return _("Something went wrong on our side. Go back and try again in a minute.")
+
+
 def refused_screen(unauthorized: bool) -> Screen:
     if unauthorized:
         text = _("Telegram did not confirm who you are. Close the dashboard and open it again.")
@@ -328,8 +392,19 @@ def loading_text() -> str:
     return _("Loading…")
 
 
-def shell_page(*, script: str, telegram_script: str, stylesheet: str, loading: str) -> str:
-    """The page Telegram opens: the vendored SDK, the style and the script; no data in it."""
+def shell_page(
+    *,
+    script: str,
+    telegram_script: str,
+    stylesheet: str,
+    loading: str,
+    failed: dict[str, str] | None = None,
+) -> str:
+    """The page Telegram opens: the vendored SDK, the style and the script; no data in it.
+    `failed`: by language, what the script shows when the server cannot be reached."""
+    errors = "".join(
+        f' data-failed-{locale}="{quote(text)}"' for locale, text in (failed or {}).items()
+    )
     return (
         '<!doctype html><html><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1, '
@@ -337,6 +412,6 @@ def shell_page(*, script: str, telegram_script: str, stylesheet: str, loading: s
         f'<link rel="stylesheet" href="{stylesheet}">'
         f'<script src="{telegram_script}"></script>'
         f'<script src="{script}" defer></script>'
-        f'</head><body><main id="screen"><p class="muted">{quote(loading)}</p></main>'
+        f'</head><body><main id="screen"{errors}><p class="muted">{quote(loading)}</p></main>'
         "</body></html>"
     )

@@ -200,7 +200,7 @@ async def journey(
         assert await back_button_visible(page) is False
         await check_layout(page, f"{language}-{theme}-1-totals")
 
-        await page.click("a.row >> nth=0")
+        await page.click("a.row[href^='/app/department/'] >> nth=0")
         await page.wait_for_selector('body[data-ready^="/app/department/"]')
         assert await back_button_visible(page) is True
         await check_layout(page, f"{language}-{theme}-2-department")
