@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core.causes import Cause
 from bot.core.text import quote
+from bot.people.service import AwayOutcome, DeputyNotJoined
 from bot.reporting.service import (
     PROGRESS_CHOICES,
     SPOKEN_EVIDENCE,
@@ -530,11 +531,24 @@ def usage(command: str) -> str:
     return usage_line({"report": menus.REPORT, "away": menus.AWAY}[command])
 
 
-def away_reply(person: Person, outcome: Person | Exception | None) -> str:
-    """/away's answer: until when and who stands in (the deputy), or why not."""
+def away_reply(person: Person, outcome: AwayOutcome) -> str:
+    """/away's answer: until when and who stands in (the deputy), or why not; when nobody
+    else could answer, a request to name a deputy; an unknown deputy, how to get him in."""
     if isinstance(outcome, Exception):
         return away_refusal_text(outcome)
-    return away_text(person, outcome)
+    if isinstance(outcome, DeputyNotJoined):
+        return _(
+            "Your deputy has not joined the bot yet. Ask the secretariat to invite them "
+            "(/invite {code}); once they have joined, send /away again with their username."
+        ).format(code=quote(outcome.department_code))
+    text = away_text(person, outcome.deputy)
+    if outcome.alone and person.away_until is not None:
+        text += "\n\n⚠️ " + _(
+            "Nobody else in your department is in the bot, so its requests will wait until "
+            "you are back. Please name a deputy: ask the secretariat to invite them "
+            "(/invite {code}), then send /away {date} @their_username."
+        ).format(code=quote(outcome.department_code), date=f"{person.away_until:%d.%m.%Y}")
+    return text
 
 
 def comment_edited_text() -> str:

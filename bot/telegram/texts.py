@@ -11,7 +11,7 @@ from bot.core.errors import AwayDateError, InvalidDeputyError
 from bot.core.text import quote, without_city
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.menus import CommandSpec, commands_for
-from db.models import Department, ItemStatus, Person, Role
+from db.models import Department, ItemStatus, Person, RoadmapItem, Role
 
 
 def role_label(role: str) -> str:
@@ -145,6 +145,40 @@ def away_refusal_text(error: Exception) -> str:
     if isinstance(error, InvalidDeputyError):
         return _("A deputy must be another member of the same department who is not away.")
     return _("Nobody with this Telegram ID or username is registered.")
+
+
+def item_assigned_notice(item: RoadmapItem, previous: Department | None) -> str:
+    """To a department's members when an item becomes theirs (/assign or an import)."""
+    text = _(
+        "📌 Item <b>{code}</b> «{title}» is now your department's (until now: {previous}). "
+        "Deadline: {date}. Its status will be requested from you with the other items: /myitems."
+    )
+    return text.format(
+        code=quote(item.code),
+        title=quote(pick_name(item.title_kk, item.title_ru)),
+        previous=quote(department_name(previous)),
+        date=format_day(item.deadline),
+    )
+
+
+def item_moved_away_notice(item: RoadmapItem, department: Department) -> str:
+    """To a department's members when one of their items is given to another department."""
+    return _(
+        "📌 Item <b>{code}</b> «{title}» now belongs to another department: {department}. "
+        "Its status is no longer requested from you."
+    ).format(
+        code=quote(item.code),
+        title=quote(pick_name(item.title_kk, item.title_ru)),
+        department=quote(department_name(department)),
+    )
+
+
+def revoked_notice() -> str:
+    """To a person whose access the secretariat has just taken away."""
+    return "🔒 " + _(
+        "Your access to the Road Map bot has been revoked by the council's secretariat. "
+        "If this is a mistake, contact the secretariat."
+    )
 
 
 def joined_notice(person: Person, department_name: str | None) -> str:

@@ -16,8 +16,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.usecases.ports import UseCaseContext
-from db.models import Person
+from bot.usecases.roadmap import Reassignment, tell_of_reassignments
+from db import queries
+from db.models import Person, RoadmapItem
 
 if TYPE_CHECKING:
     from bot.spreadsheets.parse import ParsedFile, SpreadsheetFileError
@@ -146,6 +150,28 @@ async def check_import(
     return await _dry_run(data, file_name, planned, comments)
 
 
+async def _tell_of_reassignments(
+    ctx: UseCaseContext, session: AsyncSession, plan: ImportPlan
+) -> int:
+    """The heads of the departments that gained or lost an item by this import are told."""
+    from bot.spreadsheets.parse import Column
+
+    departments = {row.id: row for row in await queries.all_departments(session)}
+    by_code = {row.code: row for row in departments.values()}
+    moves = []
+    for update in plan.updated:
+        for change in update.changes:
+            if change.name != Column.DEPARTMENT:
+                continue
+            item = await session.get(RoadmapItem, update.item_id)
+            if item is None:
+                continue
+            moves.append(
+                Reassignment(item, by_code.get(change.old), departments[update.department_id])
+            )
+    return await tell_of_reassignments(session, ctx.i18n, moves, ctx.clock.now()) if moves else 0
+
+
 async def apply_import(
     ctx: UseCaseContext,
     data: bytes,
@@ -173,6 +199,8 @@ async def apply_import(
         result = await write_plan(
             session, planned, actor=actor, now=ctx.clock.now(), source=file_name
         )
+        if await _tell_of_reassignments(ctx, session, planned):
+            ctx.signals.wake_outbox()
     return ImportApplied(
         created=result.created, updated=result.updated, skipped=len(planned.errors)
     )

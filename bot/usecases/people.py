@@ -18,7 +18,7 @@ from bot.people import service as people_service
 from bot.people.invites import Newcomer as Newcomer
 from bot.reporting.service import open_items
 from bot.telegram.i18n import in_locale, pick_name
-from bot.telegram.texts import joined_notice
+from bot.telegram.texts import joined_notice, revoked_notice
 from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.ports import UseCaseContext
 from bot.workdays import schedule as stored_schedule
@@ -74,19 +74,65 @@ async def people(ctx: UseCaseContext) -> People:
 Revoked = Person | Refused
 
 
+@dataclass(frozen=True)
+class RevokeToConfirm:
+    """/revoke asks first: whose access would go (name, role, department)."""
+
+    person: Person
+    department: Department | None
+
+
+async def revoke_preview(caller: Caller, telegram_id: int) -> RevokeToConfirm | Refused:
+    """Who /revoke would take access from, or why it cannot; writes nothing."""
+    async with caller.ctx.session_maker() as session:
+        person = await refused_or(
+            people_service.revocable(
+                session,
+                actor=caller.actor,
+                telegram_id=telegram_id,
+                admin_ids=caller.policy.admin_ids,
+            )
+        )
+        if isinstance(person, Refused):
+            return person
+        department_id = person.department_id
+        department = await session.get(Department, department_id) if department_id else None
+    return RevokeToConfirm(person, department)
+
+
 async def revoke(caller: Caller, telegram_id: int) -> Revoked:
     """Take access away (never from oneself or a configured administrator); audited. The
-    caller's front end takes the person's menu away too."""
-    async with caller.ctx.session_maker() as session:
-        return await refused_or(
+    person is told (through the outbox, in his language); the caller's front end takes the
+    person's menu away too."""
+    ctx = caller.ctx
+    async with ctx.session_maker() as session:
+        known = await queries.person_by_telegram_id(session, telegram_id)
+        was_active = known is not None and known.active
+        person = await refused_or(
             people_service.revoke(
                 session,
                 actor=caller.actor,
                 telegram_id=telegram_id,
                 admin_ids=caller.policy.admin_ids,
-                now=caller.ctx.clock.now(),
+                now=ctx.clock.now(),
             )
         )
+        if isinstance(person, Refused) or not was_active:
+            return person
+        now = ctx.clock.now()
+        with in_locale(ctx.i18n, person.locale):
+            text = revoked_notice()
+        await enqueue_message(
+            session,
+            key=f"revoked:{person.id}:{now:%Y%m%d%H%M%S%f}",
+            kind="revoked",
+            person=person,
+            text=text,
+            now=now,
+        )
+        await session.commit()
+    ctx.signals.wake_outbox()
+    return person
 
 
 @dataclass(frozen=True)

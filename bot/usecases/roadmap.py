@@ -7,14 +7,23 @@ functions).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+
+from aiogram.utils.i18n import I18n
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.parsing import NewDepartment, NewItem
+from bot.delivery.enqueue import enqueue_message
+from bot.people import recipients
 from bot.roadmap import service
+from bot.telegram.i18n import in_locale
+from bot.telegram.texts import item_assigned_notice, item_moved_away_notice
 from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.ports import UseCaseContext
 from db import queries
+from db.ids import row_id
 from db.models import DeadlineChange, Department, RoadmapItem
 
 
@@ -23,6 +32,17 @@ class ItemOwned:
     """An item and the department it belongs to (after /additem or /assign)."""
 
     item: RoadmapItem
+    department: Department
+    # /assign: nobody in the receiving department can be asked for the item's status yet.
+    nobody_registered: bool = False
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    """An item given from one department (`previous`, None if unknown) to another."""
+
+    item: RoadmapItem
+    previous: Department | None
     department: Department
 
 
@@ -57,18 +77,64 @@ async def add_item(caller: Caller, new: NewItem) -> ItemOwned | Refused:
 
 
 async def assign_item(caller: Caller, item_code: str, department_code: str) -> ItemOwned | Refused:
-    """Give the item to another department (audited as "item.assign")."""
-    async with caller.ctx.session_maker() as session:
+    """Give the item to another department (audited as "item.assign"); the members of both
+    departments are told, each in their language, and the answer says when nobody in the
+    receiving department is registered to answer for it."""
+    ctx = caller.ctx
+    async with ctx.session_maker() as session:
+        item = await queries.item_by_code(session, item_code)
+        previous_id = item.department_id if item is not None else None
         assigned = await refused_or(
             service.assign_item(
                 session,
                 actor=caller.actor,
                 item_code=item_code,
                 department_code=department_code,
-                now=caller.ctx.clock.now(),
+                now=ctx.clock.now(),
             )
         )
-    return assigned if isinstance(assigned, Refused) else ItemOwned(*assigned)
+        if isinstance(assigned, Refused):
+            return assigned
+        item, department = assigned
+        previous = await queries.department_by_id(session, previous_id) if previous_id else None
+        told = await tell_of_reassignments(
+            session, ctx.i18n, [Reassignment(item, previous, department)], ctx.clock.now()
+        )
+        receivers = await recipients.department_members(session, row_id(department))
+    if told:
+        ctx.signals.wake_outbox()
+    return ItemOwned(item, department, nobody_registered=not receivers)
+
+
+async def tell_of_reassignments(
+    session: AsyncSession, i18n: I18n, moves: Sequence[Reassignment], now: datetime
+) -> int:
+    """Queue a notice to the members of each department that gained or lost an item (in
+    their language) and commit; how many were queued. Shared by /assign and the import."""
+    queued = 0
+    stamp = f"{now:%Y%m%d%H%M%S%f}"
+    for move in moves:
+        item_id = row_id(move.item)
+        audiences = [(move.department, "gained")]
+        if move.previous is not None:
+            audiences.append((move.previous, "lost"))
+        for department, change in audiences:
+            for person in await recipients.department_members(session, row_id(department)):
+                with in_locale(i18n, person.locale):
+                    if change == "gained":
+                        text = item_assigned_notice(move.item, move.previous)
+                    else:
+                        text = item_moved_away_notice(move.item, move.department)
+                queued += await enqueue_message(
+                    session,
+                    key=f"assign:{item_id}:{change}:{person.id}:{stamp}",
+                    kind="item_assign",
+                    person=person,
+                    text=text,
+                    now=now,
+                )
+    await session.commit()
+    return queued
 
 
 async def move_deadline(caller: Caller, item_code: str, deadline: date) -> DeadlineMoved | Refused:
