@@ -75,10 +75,21 @@ async def language(message: Message, caller: Caller) -> None:
 
 
 async def help_command(message: Message, caller: Caller) -> None:
-    if caller.person is None:
+    """Short for the secretariat (its next step, the everyday commands, [All commands])."""
+    person = caller.person
+    if person is None:
         await message.answer(views.no_access_text(message.chat.id))
         return
-    await message.answer(views.help_text(caller.person))
+    state = await people.roadmap_state(caller.ctx) if views.is_secretariat(person) else None
+    await message.answer(
+        views.short_help(person, state), reply_markup=views.help_keyboard(person, state)
+    )
+
+
+async def full_help(query: CallbackQuery, caller: Caller) -> None:
+    await query.answer()
+    if caller.person is not None and isinstance(query.message, Message):
+        await query.message.edit_text(views.help_text(caller.person), reply_markup=None)
 
 
 def create_router() -> Router:
@@ -90,4 +101,5 @@ def create_router() -> Router:
     )
     router.message.register(language, Command("language"))
     router.message.register(help_command, Command("help"))
+    router.callback_query.register(full_help, views.FullHelp.filter())
     return router

@@ -90,6 +90,10 @@ class ImportSheet(CallbackData, prefix="ims"):
     token: str
 
 
+class FullHelp(CallbackData, prefix="help"):
+    """The short /help's button: every command of the person's role."""
+
+
 class RevokeChoice(CallbackData, prefix="rv"):
     """/revoke's confirmation: take the access of `telegram_id` away (`confirm`) or not."""
 

@@ -3,7 +3,7 @@ newcomer's first steps (/start with or without an invitation, the language)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +24,7 @@ from bot.usecases.ports import UseCaseContext
 from bot.workdays import schedule as stored_schedule
 from db import queries
 from db.models import Department, Person, Role
+from db.queries import RoadmapState as RoadmapState
 
 INVITE_ROLES = {"chair": Role.CHAIR, "secretariat": Role.SECRETARIAT}
 
@@ -62,13 +63,18 @@ async def invite(caller: Caller, target: str) -> Invited | Refused:
 class People:
     people: list[Person]
     departments: dict[int, Department]
+    # The demo's reporters (seed-demo): negative ids no Telegram user has, never messaged.
+    demo: list[Person] = field(default_factory=list)
 
 
 async def people(ctx: UseCaseContext) -> People:
+    """Everyone with access (or once with it); the demo's reporters apart."""
     async with ctx.session_maker() as session:
         rows = list(await queries.all_people(session))
         departments = {row.id: row for row in await queries.all_departments(session)}
-    return People(rows, {key: value for key, value in departments.items() if key is not None})
+    real = [row for row in rows if row.telegram_id > 0]
+    demo = [row for row in rows if row.telegram_id <= 0]
+    return People(real, {key: value for key, value in departments.items() if key is not None}, demo)
 
 
 Revoked = Person | Refused
@@ -184,6 +190,27 @@ class Welcome:
     department: Department | None = None
     open_items: int = 0
     schedule: WeeklyTime | None = None
+    # For the secretariat: how far the Road Map is set up (its next step).
+    state: RoadmapState | None = None
+
+
+def is_secretariat(person: Person | None) -> bool:
+    return person is not None and person.role == Role.SECRETARIAT
+
+
+async def roadmap_state(ctx: UseCaseContext) -> RoadmapState:
+    """How far the Road Map is set up, for the secretariat's next step (/help, /start)."""
+    async with ctx.session_maker() as session:
+        return await queries.roadmap_state(session)
+
+
+async def _welcome(
+    ctx: UseCaseContext, person: Person, department: Department | None = None
+) -> Welcome:
+    """A welcome; the secretariat's carries the Road Map's state."""
+    if person.role != Role.SECRETARIAT:
+        return Welcome(person, department)
+    return Welcome(person, department, state=await roadmap_state(ctx))
 
 
 @dataclass(frozen=True)
@@ -204,7 +231,7 @@ async def start(caller: Caller, newcomer: invites.Newcomer) -> Welcome | ChooseL
                 now=caller.ctx.clock.now(),
             )
         return NoAccess(newcomer.telegram_id) if person is None else ChooseLanguage()
-    return ChooseLanguage() if person.locale is None else Welcome(person)
+    return ChooseLanguage() if person.locale is None else await _welcome(caller.ctx, person)
 
 
 async def redeem(
@@ -224,7 +251,7 @@ async def redeem(
         if known is not None and known.active and known.locale is not None:
             department_id = known.department_id
             department = await session.get(Department, department_id) if department_id else None
-            return Welcome(known, department)
+            return await _welcome(ctx, known, department)
     return outcome
 
 
@@ -262,7 +289,8 @@ async def choose_language(caller: Caller, locale: str) -> Welcome | None:
             return None
         await people_service.set_locale(session, person, locale, caller.ctx.clock.now())
         if person.role != Role.MEMBER or person.department_id is None:
-            return Welcome(person)
+            state = await queries.roadmap_state(session)
+            return Welcome(person, state=state if person.role == Role.SECRETARIAT else None)
         department = await session.get(Department, person.department_id)
         items = await open_items(session, person.department_id)
         schedule = await stored_schedule.round_schedule(session, caller.policy.round_schedule)

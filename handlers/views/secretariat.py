@@ -133,6 +133,15 @@ def people(outcome: People) -> list[str]:
         elif row.blocked_bot:
             line += " — " + _("has blocked the bot")
         lines.append(line)
+    if outcome.demo:
+        lines.append("")
+        lines.append(
+            ngettext(
+                "And {count} reporter of the demo data (seed-demo): never sent any message.",
+                "And {count} reporters of the demo data (seed-demo): never sent any message.",
+                len(outcome.demo),
+            ).format(count=len(outcome.demo))
+        )
     return split_message(lines)
 
 
