@@ -46,14 +46,12 @@ from bot.telegram.texts import (
     hidden_item_text,
     no_access_text,
     role_label,
+    short_status_label,
     status_label,
     usage_line,
 )
 from db.ids import row_id
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
-
-PAIRED_TITLE_LENGTH = 22  # beside a ✓ button, which takes half of the row
-
 
 NO_CHANGE = "same"
 _PUNCTUATION = " .!,;:«»\"'"
@@ -123,8 +121,9 @@ def confirmed_label(latest: StatusUpdate) -> str:
 
 
 def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | None:
-    """One row per item: the item (opens the dialog) and, when it can be, ✓ with the progress
-    it confirms; then "everything else unchanged" and the page arrows."""
+    """A row per item (opens the dialog) and, when it can be, a row under it with ✓ and the
+    progress it confirms (full width: titles beside a ✓ were cut mid-word on a phone); then
+    "everything else unchanged" and the page arrows."""
     items, shown, pages = worklist.page(page)
     if not items:
         return None
@@ -132,29 +131,20 @@ def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | N
     for item in items:
         assert item.id is not None
         mark = "✅ " if item.id in worklist.updated_ids else ""
-        row = []
-        if worklist.can_confirm(item):
-            title = cut_label(pick_name(item.title_kk, item.title_ru), PAIRED_TITLE_LENGTH)
-            row.append(
-                InlineKeyboardButton(
-                    text=f"{item.code} · {title}", callback_data=OpenItem(item_id=item.id).pack()
-                )
+        title = cut_label(pick_name(item.title_kk, item.title_ru))
+        builder.row(
+            InlineKeyboardButton(
+                text=f"{mark}{item.code} · {title}",
+                callback_data=OpenItem(item_id=item.id).pack(),
             )
-            row.append(
+        )
+        if worklist.can_confirm(item):  # on a row of its own: a half-width title is cut twice
+            builder.row(
                 InlineKeyboardButton(
                     text="✓ " + confirmed_label(worklist.latest[item.id]),
                     callback_data=ConfirmItem(item_id=item.id, page=shown).pack(),
                 )
             )
-        else:
-            title = cut_label(pick_name(item.title_kk, item.title_ru))
-            row.append(
-                InlineKeyboardButton(
-                    text=f"{mark}{item.code} · {title}",
-                    callback_data=OpenItem(item_id=item.id).pack(),
-                )
-            )
-        builder.row(*row)
     if len(worklist.confirmable) > 1:
         builder.row(
             InlineKeyboardButton(
@@ -301,9 +291,10 @@ def _cancel(item_id: int) -> InlineKeyboardButton:
 
 
 def no_change_label(previous: StatusUpdate) -> str:
-    """«Без изменений — по плану, 60%»: what one tap on it confirms."""
+    """«Без изменений — по плану, 60%»: what one tap on it confirms (the short status word:
+    «есть риск», not the full wording, which a phone cuts)."""
     return _("No change — {status}, {progress}%").format(
-        status=status_label(previous.status), progress=previous.progress
+        status=short_status_label(previous.status), progress=previous.progress
     )
 
 
@@ -445,7 +436,7 @@ def confirm_step(
             button(save, DialogAction(item_id=item_id, action="save")),
             button(comment, DialogAction(item_id=item_id, action="comment")),
             button(attach, DialogAction(item_id=item_id, action="file")),
-            button(_("Change"), DialogAction(item_id=item_id, action="change")),
+            button(_("Fill in again"), DialogAction(item_id=item_id, action="change")),
             _cancel(item_id),
         ],
         first_alone=True,

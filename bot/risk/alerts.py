@@ -66,7 +66,7 @@ FULL_SCAN_KEY = "risk_full_scan"  # app_setting: the day and thresholds of the l
 # cheap as a filtered one, and the item list stays far below the databases' parameter limits.
 INCREMENTAL_LIMIT = 10_000
 GROUP_ITEM_LIMIT = 30  # items listed (and buttons) in one grouped message
-BUTTON_LIMIT = 32  # characters of an item button
+BUTTON_LIMIT = 40  # characters of an item button, one per row
 HEADLINES = {
     RiskState.AT_RISK: "⚠️",
     RiskState.BLOCKED: "⛔",
@@ -460,7 +460,7 @@ def _name(departments: dict[int, Department], department_id: int) -> str:
 
 
 def group_keyboard(transitions: list[Transition]) -> InlineKeyboardMarkup:
-    """A button per listed item, opening its card and history."""
+    """A button per listed item, one per row, opening its card and history."""
     builder = InlineKeyboardBuilder()
     for transition in transitions[:GROUP_ITEM_LIMIT]:
         risk = transition.risk
@@ -468,5 +468,5 @@ def group_keyboard(transitions: list[Transition]) -> InlineKeyboardMarkup:
         builder.button(
             text=shorten(label, BUTTON_LIMIT), callback_data=ChairItem(item_id=risk.item_id)
         )
-    builder.adjust(2)
+    builder.adjust(1)  # two per row were cut again by Telegram, leaving only the codes
     return builder.as_markup()

@@ -33,6 +33,13 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def short_status_label(status: str) -> str:
+    """The status in a button: «қаупі бар» / «есть риск» rather than the full wording."""
+    if status == ItemStatus.AT_RISK:
+        return _("at risk")
+    return status_label(status)
+
+
 def cause_label(cause: str | None) -> str:
     """The cause a department chose, in the current locale; empty when there is none."""
     if not cause:
