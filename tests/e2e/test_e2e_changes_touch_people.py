@@ -11,7 +11,7 @@ reach the people they touch, in each person's language.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -20,6 +20,7 @@ from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from db.engine import SessionMaker
 from db.models import Notification, Person, RoadmapItem, StatusUpdate
+from tests.data.spreadsheets.workbooks import xlsx
 from tests.helpers.botapi_emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import join, live_bot, say, tap
@@ -73,6 +74,48 @@ async def test_assignment_reaches_both_heads_and_an_empty_department_is_named(
         assert "/invite con" in nobody.text
         moved_away = await emulator.next_message(RU_HEAD)
         assert "передан другому управлению: Управление строительства" in moved_away.text
+
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+
+
+async def test_an_import_that_moves_an_item_tells_both_heads(
+    live_settings: Settings, clock: FrozenClock, emulator: BotApiEmulator
+) -> None:
+    async with live_bot(live_settings, clock, emulator):
+        await _set_up(emulator)
+        rows = [
+            {
+                "code": "1.1",
+                "title_kk": "Мектеп салу",
+                "title_ru": "Строительство школы",
+                "department": "edu",
+                "deadline": date(2025, 12, 1),
+            },
+            {
+                "code": "1.2",
+                "title_kk": "Балабақша салу",
+                "title_ru": "Строительство детского сада",
+                "department": "tr",  # was edu's
+                "deadline": date(2025, 12, 1),
+            },
+        ]
+        await say(emulator, ADMIN_ID, "/import")
+        emulator.send_document(
+            ADMIN_ID,
+            xlsx(rows),
+            "roadmap.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        dry_run = await emulator.next_message(ADMIN_ID)
+        while not dry_run.buttons:
+            dry_run = await emulator.next_edit(ADMIN_ID)
+        await tap(emulator, ADMIN_ID, dry_run, dry_run.buttons[0][0][0])  # Apply
+
+        lost = await emulator.next_message(KK_HEAD)
+        assert "1.2" in lost.text and "Көлік басқармасы" in lost.text
+        gained = await emulator.next_message(RU_HEAD)
+        assert "1.2" in gained.text and "ранее: Управление образования" in gained.text
 
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
