@@ -38,10 +38,12 @@ LONGEST_TEXT: dict[tuple[str, str], str] = {
     ("ConfirmAll", "step"): "ask",
     ("ImportSheet", "token"): "f" * 8,
     ("CorrectSaved", "accept"): False,  # packed as "0": as long as "1"
+    ("RevokeChoice", "confirm"): False,
 }
 BIGGEST_INT: dict[tuple[str, str], int] = {
     ("PickProgress", "value"): 100,
     ("ChairDepartment", "year"): 2100,
+    ("RevokeChoice", "telegram_id"): -(2**52),  # Telegram's ids fit 52 bits; the sign too
 }
 
 
