@@ -56,7 +56,7 @@ def next_step(state: RoadmapState) -> str:
         return _(
             "The Road Map is empty. Add the departments (/adddept), then get the template "
             "(/template), fill it in and send it with /import. To try the bot on sample data, "
-            "run «python -m bot seed-demo» on the server."
+            "run «./scripts/run.sh seed-demo» on the server."
         )
     if state.items == 0:
         return _(
