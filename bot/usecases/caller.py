@@ -24,8 +24,8 @@ T = TypeVar("T")
 class Policy:
     """Configured rules, as values: who is an administrator by configuration, how long an
     invitation lives, the round schedule until /schedule stores another, how recent an
-    update spares an item from /request_now. (The risk thresholds
-    are the context's: every use case reads them there.)"""
+    update spares an item from /request_now. (The risk thresholds are the context's: every
+    use case reads them there.)"""
 
     admin_ids: frozenset[int]
     invite_ttl: timedelta
