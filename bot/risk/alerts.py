@@ -45,7 +45,7 @@ from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskState, RiskThresh
 from bot.roadmap.views import deadline_move_text, person_name
 from bot.telegram.callbacks import AskUpdate, ChairItem
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
-from bot.telegram.texts import cause_label, department_name, status_label
+from bot.telegram.texts import cause_label, department_name, department_short_name, status_label
 from db import queries
 from db.models import (
     AppSetting,
@@ -456,7 +456,8 @@ def group_text(transitions: list[Transition], departments: dict[int, Department]
 
 
 def _name(departments: dict[int, Department], department_id: int) -> str:
-    return department_name(departments.get(department_id))
+    """The short name, as the digest shows it (B11): the full names were a line each."""
+    return department_short_name(departments.get(department_id))
 
 
 def group_keyboard(transitions: list[Transition]) -> InlineKeyboardMarkup:
