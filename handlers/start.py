@@ -39,7 +39,10 @@ async def start(message: Message, caller: Caller, i18n: I18n) -> None:
     if isinstance(outcome, people.NoAccess):
         await message.answer(views.no_access_text(outcome.telegram_id))
     elif isinstance(outcome, people.Welcome):
-        await message.answer(views.welcome_back(outcome))
+        await message.answer(
+            views.welcome_back(outcome),
+            reply_markup=views.help_keyboard(outcome.person, outcome.state),
+        )
     else:
         text, keyboard = views.language_prompt(i18n)
         await message.answer(text, reply_markup=keyboard)
@@ -57,13 +60,14 @@ async def choose_language(
     with i18n.use_locale(callback_data.locale):
         await query.answer(views.language_saved())
         text = views.language_done(chosen)
+        keyboard = views.help_keyboard(person, chosen.state)  # the secretariat's [All commands]
         if isinstance(query.message, Message):
             try:  # a double tap is "not modified", which the request guard takes as success
-                await query.message.edit_text(text, reply_markup=None)
+                await query.message.edit_text(text, reply_markup=keyboard)
                 return
             except TelegramBadRequest:  # older than 48 hours, or deleted: write anew
                 pass
-        await bot.send_message(person.telegram_id, text)
+        await bot.send_message(person.telegram_id, text, reply_markup=keyboard)
 
 
 async def language(message: Message, caller: Caller) -> None:

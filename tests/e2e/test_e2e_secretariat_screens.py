@@ -68,6 +68,7 @@ async def test_help_stats_and_people_for_the_secretariat(
         prompt = await say(emulator, ADMIN_ID, "/start")
         first = await tap(emulator, ADMIN_ID, prompt, language)
         assert "seed-demo" in first.text and "/adddept" in first.text  # the first step
+        assert first.buttons == [[(all_commands, "help")]]
 
         short = await say(emulator, ADMIN_ID, "/help")
         assert "/template" in short.text and "/import" in short.text
