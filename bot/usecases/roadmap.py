@@ -19,7 +19,7 @@ from bot.delivery.enqueue import enqueue_message
 from bot.people import recipients
 from bot.roadmap import service
 from bot.telegram.i18n import in_locale
-from bot.telegram.texts import item_assigned_notice, item_moved_away_notice
+from bot.telegram.texts import items_assigned_notice, items_moved_away_notice
 from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.ports import UseCaseContext
 from db import queries
@@ -109,25 +109,32 @@ async def assign_item(caller: Caller, item_code: str, department_code: str) -> I
 async def tell_of_reassignments(
     session: AsyncSession, i18n: I18n, moves: Sequence[Reassignment], now: datetime
 ) -> int:
-    """Queue a notice to the members of each department that gained or lost an item (in
-    their language) and commit; how many were queued. Shared by /assign and the import."""
+    """Queue, for each member of a department that gained or lost items, one notice in his
+    language (a single item named in full, several listed), and commit; how many were
+    queued. Shared by /assign and the import, whose moves are one message per person."""
+    gained: dict[int, list[Reassignment]] = {}
+    lost: dict[int, list[Reassignment]] = {}
+    departments: dict[int, Department] = {}
+    for move in moves:
+        departments[row_id(move.department)] = move.department
+        gained.setdefault(row_id(move.department), []).append(move)
+        if move.previous is not None:
+            departments[row_id(move.previous)] = move.previous
+            lost.setdefault(row_id(move.previous), []).append(move)
     queued = 0
     stamp = f"{now:%Y%m%d%H%M%S%f}"
-    for move in moves:
-        item_id = row_id(move.item)
-        audiences = [(move.department, "gained")]
-        if move.previous is not None:
-            audiences.append((move.previous, "lost"))
-        for department, change in audiences:
-            for person in await recipients.department_members(session, row_id(department)):
+    for change, grouped in (("gained", gained), ("lost", lost)):
+        for department_id, changes in grouped.items():
+            for person in await recipients.department_members(session, department_id):
                 with in_locale(i18n, person.locale):
-                    if change == "gained":
-                        text = item_assigned_notice(move.item, move.previous)
-                    else:
-                        text = item_moved_away_notice(move.item, move.department)
+                    text = (
+                        items_assigned_notice(changes)
+                        if change == "gained"
+                        else items_moved_away_notice(changes)
+                    )
                 queued += await enqueue_message(
                     session,
-                    key=f"assign:{item_id}:{change}:{person.id}:{stamp}",
+                    key=f"assign:{department_id}:{change}:{person.id}:{stamp}",
                     kind="item_assign",
                     person=person,
                     text=text,

@@ -79,7 +79,7 @@ async def test_assignment_reaches_both_heads_and_an_empty_department_is_named(
         assert [request.summary() for request in emulator.errors] == []
 
 
-async def test_an_import_that_moves_an_item_tells_both_heads(
+async def test_an_import_that_moves_items_tells_both_heads_once(
     live_settings: Settings, clock: FrozenClock, emulator: BotApiEmulator
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
@@ -89,7 +89,7 @@ async def test_an_import_that_moves_an_item_tells_both_heads(
                 "code": "1.1",
                 "title_kk": "Мектеп салу",
                 "title_ru": "Строительство школы",
-                "department": "edu",
+                "department": "tr",  # was edu's
                 "deadline": date(2025, 12, 1),
             },
             {
@@ -112,10 +112,18 @@ async def test_an_import_that_moves_an_item_tells_both_heads(
             dry_run = await emulator.next_edit(ADMIN_ID)
         await tap(emulator, ADMIN_ID, dry_run, dry_run.buttons[0][0][0])  # Apply
 
+        # One message each, listing both items (not one message per item).
         lost = await emulator.next_message(KK_HEAD)
-        assert "1.2" in lost.text and "Көлік басқармасы" in lost.text
+        assert lost.text.startswith("📌 2 тармақ енді басқа басқармаларға бекітілді")
+        assert "1.1 «Мектеп салу» → Көлік" in lost.text
+        assert "1.2 «Балабақша салу» → Көлік" in lost.text
         gained = await emulator.next_message(RU_HEAD)
-        assert "1.2" in gained.text and "ранее: Управление образования" in gained.text
+        assert gained.text.startswith("📌 2 пункта переданы вашему управлению")
+        assert "1.1 «Строительство школы» (ранее: Управление образования)" in gained.text
+        assert "1.2 «Строительство детского сада»" in gained.text
+        await emulator.wait_idle()
+        assert [m.text for m in emulator.messages(KK_HEAD)].count(lost.text) == 1
+        assert len([m for m in emulator.messages(RU_HEAD) if m.text.startswith("📌")]) == 1
 
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
