@@ -37,6 +37,7 @@ async def request_now(
     trigger: str = "manual",
     announce: Callable[[RoundOutcome], Awaitable[None]] | None = None,
     wake: Callable[[], None] | None = None,
+    skip_since: datetime | None = None,
 ) -> RoundOutcome:
     """Run a round now (one department or all), its messages delivered in working time:
     `record_round`, then `queue_requests`. Outside working hours the requests wait for the
@@ -48,7 +49,13 @@ async def request_now(
     `bot.usecases.rounds.request_round`.
     """
     outcome = await record_round(
-        session, tz=tz, actor=actor, department=department, now=now, trigger=trigger
+        session,
+        tz=tz,
+        actor=actor,
+        department=department,
+        now=now,
+        trigger=trigger,
+        skip_since=skip_since,
     )
     try:
         if announce is not None:
@@ -66,6 +73,7 @@ async def record_round(
     department: Department | None,
     now: datetime,
     trigger: str = "manual",
+    skip_since: datetime | None = None,
 ) -> RoundOutcome:
     """Record a round and who it asks, and commit: all that the secretariat's confirmation
     reports, so it need not wait while a thousand requests are rendered and stored.
@@ -83,6 +91,7 @@ async def record_round(
         now=now,
         today=delivery_at.astimezone(tz).date(),  # who is away is judged on that day
         trigger=trigger,
+        skip_since=skip_since,
     )
     outcome.delivery_at = delivery_at
     await session.commit()

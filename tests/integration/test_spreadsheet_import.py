@@ -32,7 +32,15 @@ from bot.spreadsheets.plan import plan_import
 from bot.spreadsheets.texts import build_template, localized_header_aliases
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
-from db.models import AuditLog, DeadlineChange, Notification, Person, RoadmapItem, Role
+from db.models import (
+    AuditLog,
+    DeadlineChange,
+    Department,
+    Notification,
+    Person,
+    RoadmapItem,
+    Role,
+)
 from tests.data.spreadsheets.workbooks import (
     EN_HEADERS,
     KK_HEADERS,
@@ -174,10 +182,11 @@ def test_missing_columns_are_named() -> None:
 @pytest.mark.parametrize("locale", ["kk", "ru"])
 def test_the_template_reads_back(i18n: I18n, locale: str) -> None:
     with in_locale(i18n, locale):
-        data = build_template()
+        data = build_template("transport", date(2026, 12, 31))
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet["A1"].value == i18n.gettext("Item code", locale=locale)
     assert sheet["E2"].is_date and sheet.freeze_panes == "A2"
+    assert sheet["D2"].value == "transport" and sheet["E2"].value.year == 2026
     assert sheet["A2"].comment is not None and sheet["A2"].fill.fgColor.rgb.endswith("D9D9D9")
     parsed = parse_spreadsheet(data, "t.xlsx", extra_aliases=localized_header_aliases(i18n))
     assert parsed.rows == []  # the example row is never imported
@@ -190,6 +199,33 @@ def test_the_template_reads_back(i18n: I18n, locale: str) -> None:
     # The template's headers read back as the template's columns.
     columns = {g.args["column"] for g in parsed.guesses if g.kind == GuessKind.COLUMN}
     assert columns == {column.value for column in TEMPLATE_COLUMNS}
+
+
+def test_a_template_filled_over_its_example_row_imports_every_row(i18n: I18n) -> None:
+    """Issue 22: the example is known by its content, not its place. 20 rows typed from row 2
+    (over the example, whose grey fill and note stay) are 20 items; the example kept further
+    down is still skipped."""
+    with in_locale(i18n, "ru"):
+        data = build_template("transport", date(2026, 12, 31))
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook.active
+    for number in range(20):
+        row = number + 2
+        sheet.cell(row, 1, f"7.{number + 1}")
+        sheet.cell(row, 2, f"Аялдама салу {number + 1}")
+        sheet.cell(row, 3, f"Строительство остановки {number + 1}")
+        sheet.cell(row, 4, "transport")
+        sheet.cell(row, 5, date(2026, 6, 30))
+    sheet.append(["2.3.1", "№5 мектепті күрделі жөндеу", "Капитальный ремонт школы №5", "edu"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    parsed = parse_spreadsheet(
+        buffer.getvalue(), "t.xlsx", extra_aliases=localized_header_aliases(i18n)
+    )
+    assert [row.code for row in parsed.rows] == [f"7.{n}" for n in range(1, 21)]
+    assert [(error.row_number, error.problem) for error in parsed.errors] == [
+        (22, RowProblem.EXAMPLE_ROW)
+    ]
 
 
 # --- Plan and apply: the database ---
@@ -397,13 +433,19 @@ async def test_only_the_secretariat_may_import(
     assert len(refusals) == 5
 
 
-async def test_template_command_sends_a_workbook(admin: Chatter) -> None:
+async def test_template_command_sends_a_workbook(
+    admin: Chatter, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
     (document,) = [
         r for r in await admin.send(ADMIN_ID, "/template") if isinstance(r, SendDocument)
     ]
     assert document.document.filename == "roadmap-template.xlsx"
     sheet = load_workbook(io.BytesIO(document.document.data)).active
     assert sheet.max_row == 2 and sheet["A2"].value == "2.3.1"
+    # Issue 22 (#41): the example names a department of this Road Map, a deadline ahead.
+    codes = {row.code for row in await rows(session_maker, Department)}
+    assert sheet["D2"].value in codes
+    assert sheet["E2"].value.date() > clock.now().date()
 
 
 # --- The command line ---
