@@ -559,3 +559,57 @@ async def test_an_imports_moves_are_told_to_the_departments_with_the_reason(
     assert len(notices) == 1
     text = json.loads(notices[0].payload)["params"]["text"]
     assert "1.1.1" in text and "Себебі: Кеңес шешімі №12" in text and "импорт" in text
+
+
+async def test_one_import_tells_of_its_deadline_moves_and_of_its_reassignments(
+    admin: Chatter, files: Files, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    """Both notices of one import: the moved deadline with its reason (chair) and the item
+    given to another department, to the heads who lost and gained it (secr)."""
+    original = roadmap_rows(3)
+    await admin.send(ADMIN_ID, "/import")
+    ok, _cancel = buttons(await send_file(admin, files, "F1", xlsx(original), "v1.xlsx"))
+    await admin.press(ADMIN_ID, ok)
+    items = {item.code: item for item in await rows(session_maker, RoadmapItem)}
+    gaining, losing = items["1.1.1"].department_id, items["1.1.2"].department_id
+    assert gaining != losing
+    async with session_maker() as session:
+        for telegram_id, department, locale in ((777, gaining, "kk"), (778, losing, "ru")):
+            session.add(
+                Person(
+                    telegram_id=telegram_id,
+                    display_name=f"Head {telegram_id}",
+                    role=Role.MEMBER,
+                    department_id=department,
+                    locale=locale,
+                    created_at=clock.now(),
+                    updated_at=clock.now(),
+                )
+            )
+        await session.commit()
+    changed = [dict(row) for row in original]
+    changed[0]["deadline"] = date(2026, 3, 1)
+    changed[0]["reason"] = "Кеңес шешімі №12"
+    changed[1]["department"] = original[0]["department"]  # 1.1.2 goes to 1.1.1's department
+    data = xlsx(changed, {**RU_HEADERS, "reason": "Причина переноса срока"}, [*RU_ORDER, "reason"])
+    await admin.send(ADMIN_ID, "/import")
+    ok, _cancel = buttons(await send_file(admin, files, "F2", data, "v2.xlsx"))
+    await admin.press(ADMIN_ID, ok)
+
+    people = {p.id: p.telegram_id for p in await rows(session_maker, Person)}
+    sent = [
+        (n.kind, people[n.person_id], json.loads(n.payload)["params"]["text"])
+        for n in await rows(session_maker, Notification)
+        if n.kind in ("deadline", "item_assign")
+    ]
+    assert sorted((kind, whom) for kind, whom, _text in sent) == [
+        ("deadline", 777),
+        ("item_assign", 777),
+        ("item_assign", 778),
+    ]
+    texts_of = {(kind, whom): text for kind, whom, text in sent}
+    moved = texts_of["deadline", 777]
+    assert "1.1.1" in moved and "Себебі: Кеңес шешімі №12" in moved
+    gained, lost = texts_of["item_assign", 777], texts_of["item_assign", 778]
+    assert gained.startswith("📌") and "1.1.2" in gained and "1.1.1" not in gained
+    assert "1.1.2" in lost and "передан другому управлению" in lost
