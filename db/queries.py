@@ -23,6 +23,8 @@ from db.models import (
     RiskDirty,
     RiskDismissal,
     RoadmapItem,
+    Role,
+    StatusRound,
     StatusUpdate,
 )
 
@@ -398,3 +400,38 @@ async def department_item_ids(
         col(RoadmapItem.department_id).in_(departments), col(RoadmapItem.archived).is_(False)
     )
     return frozenset(item_id for item_id in (await session.exec(statement)).all() if item_id)
+
+
+@dataclass(frozen=True)
+class RoadmapState:
+    """How far the Road Map is set up: what the secretariat's next step is."""
+
+    departments: int
+    items: int  # not archived
+    departments_without_members: int  # no active member yet
+    rounds: int  # status rounds ever recorded
+
+
+async def roadmap_state(session: AsyncSession) -> RoadmapState:
+    """Four counts in one statement, whatever the size of the Road Map."""
+    with_members = (
+        select(Person.department_id)
+        .where(Person.role == Role.MEMBER, col(Person.active).is_(True))
+        .where(col(Person.department_id).is_not(None))
+    )
+    departments = select(func.count()).select_from(Department).scalar_subquery()
+    items = (
+        select(func.count())
+        .select_from(RoadmapItem)
+        .where(col(RoadmapItem.archived).is_(False))
+        .scalar_subquery()
+    )
+    without = (
+        select(func.count())
+        .select_from(Department)
+        .where(col(Department.id).not_in(with_members))
+        .scalar_subquery()
+    )
+    rounds = select(func.count()).select_from(StatusRound).scalar_subquery()
+    row = (await session.exec(select(departments, items, without, rounds))).one()
+    return RoadmapState(*row)

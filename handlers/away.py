@@ -30,8 +30,7 @@ async def away_command(
         await message.answer(views.usage("away"))
         return
     outcome = await reporting.go_away(usecases, member, request)
-    deputy = outcome.deputy if isinstance(outcome, reporting.AwaySet) else outcome
-    await message.answer(views.away_reply(member.person, deputy))
+    await message.answer(views.away_reply(member.person, outcome))
 
 
 def create_router() -> Router:

@@ -103,17 +103,33 @@ async def people(message: Message, caller: Caller) -> None:
         await message.answer(chunk)
 
 
-async def revoke_command(
-    message: Message, command: CommandObject, caller: Caller, bot: Bot
-) -> None:
+async def revoke_command(message: Message, command: CommandObject, caller: Caller) -> None:
+    """/revoke <Telegram ID>: asks first, showing whose access would go."""
     telegram_id = parsing.parse_user_id(command.args)
     if telegram_id is None:
         await message.answer(views.usage("revoke"))
         return
-    outcome = await people_cases.revoke(caller, telegram_id)
-    if not isinstance(outcome, Refused):
-        await views.clear_person_menu(bot, telegram_id)
-    await message.answer(views.revoked(outcome, telegram_id))
+    outcome = await people_cases.revoke_preview(caller, telegram_id)
+    if isinstance(outcome, Refused):
+        await message.answer(views.revoked(outcome, telegram_id))
+        return
+    await message.answer(
+        views.revoke_question(outcome), reply_markup=views.revoke_keyboard(outcome)
+    )
+
+
+async def revoke_choice(
+    query: CallbackQuery, callback_data: views.RevokeChoice, caller: Caller
+) -> None:
+    telegram_id = callback_data.telegram_id
+    if callback_data.confirm:
+        outcome = await people_cases.revoke(caller, telegram_id)  # menus go by the outbox
+        text = views.revoked(outcome, telegram_id)
+    else:
+        text = views.revoke_kept()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text)
 
 
 async def request_now(message: Message, command: CommandObject, caller: Caller) -> None:
@@ -123,10 +139,16 @@ async def request_now(message: Message, command: CommandObject, caller: Caller) 
         return
 
     async def confirm(outcome: rounds.RoundOutcome) -> None:
-        await message.answer(views.round_confirmation(outcome, caller.ctx.tz))
+        await message.answer(
+            views.round_confirmation(outcome, caller.ctx.tz, caller.ctx.clock.now())
+        )
 
     outcome = await rounds.request_round(
-        caller.ctx, actor=caller.actor, department_code=code, announce=confirm
+        caller.ctx,
+        actor=caller.actor,
+        department_code=code,
+        announce=confirm,
+        skip_recent=caller.policy.request_skip,
     )
     if isinstance(outcome, Refused):
         await message.answer(views.refusal(outcome))
@@ -185,6 +207,7 @@ def create_router() -> Router:
     router.callback_query.register(deadline_reason_skip, views.DeadlineReasonSkip.filter())
     router.message.register(people, Command("people"))
     router.message.register(revoke_command, Command("revoke"))
+    router.callback_query.register(revoke_choice, views.RevokeChoice.filter())
     router.message.register(request_now, Command("request_now"))
     router.message.register(schedule_command, Command("schedule"))
     router.message.register(holiday_command, Command("holiday"))

@@ -232,9 +232,11 @@ async def import_decision(
         await bot.send_message(callback.from_user.id, views.applied(outcome))
 
 
-async def template_command(message: Message) -> None:
+async def template_command(message: Message, caller: Caller) -> None:
     await message.answer_document(
-        BufferedInputFile(exports.import_template(), filename="roadmap-template.xlsx"),
+        BufferedInputFile(
+            await exports.import_template(caller.ctx), filename="roadmap-template.xlsx"
+        ),
         caption=views.template_caption(),
     )
 

@@ -41,7 +41,10 @@ async def start(message: Message, caller: Caller, i18n: I18n) -> None:
     if isinstance(outcome, people.NoAccess):
         await message.answer(views.no_access_text(outcome.telegram_id))
     elif isinstance(outcome, people.Welcome):
-        await message.answer(views.welcome_back(outcome))
+        await message.answer(
+            views.welcome_back(outcome),
+            reply_markup=views.help_keyboard(outcome.person, outcome.state),
+        )
     else:
         text, keyboard = views.language_prompt(i18n)
         await message.answer(text, reply_markup=keyboard)
@@ -64,7 +67,7 @@ async def choose_language(
     with i18n.use_locale(callback_data.locale):
         await query.answer(views.language_saved())
         text = views.language_done(chosen)
-        keyboard = views.name_keyboard() if chosen.ask_name else None
+        keyboard = views.language_done_keyboard(chosen)
         if isinstance(query.message, Message):
             try:  # a double tap is "not modified", which the request guard takes as success
                 await query.message.edit_text(text, reply_markup=keyboard)
@@ -101,10 +104,21 @@ async def language(message: Message, caller: Caller) -> None:
 
 
 async def help_command(message: Message, caller: Caller) -> None:
-    if caller.person is None:
+    """Short for the secretariat (its next step, the everyday commands, [All commands])."""
+    person = caller.person
+    if person is None:
         await message.answer(views.no_access_text(message.chat.id))
         return
-    await message.answer(views.help_text(caller.person))
+    state = await people.roadmap_state(caller.ctx) if views.is_secretariat(person) else None
+    await message.answer(
+        views.short_help(person, state), reply_markup=views.help_keyboard(person, state)
+    )
+
+
+async def full_help(query: CallbackQuery, caller: Caller) -> None:
+    await query.answer()
+    if caller.person is not None and isinstance(query.message, Message):
+        await query.message.edit_text(views.help_text(caller.person), reply_markup=None)
 
 
 def create_router() -> Router:
@@ -120,4 +134,5 @@ def create_router() -> Router:
     router.callback_query.register(skip_name_button, NameStep.filter(F.action == "skip"))
     router.message.register(language, Command("language"))
     router.message.register(help_command, Command("help"))
+    router.callback_query.register(full_help, views.FullHelp.filter())
     return router

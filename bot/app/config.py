@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Almaty"
     default_locale: str = "kk"
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
+    # /request_now leaves out items their department updated this many hours ago or less.
+    request_skip_hours: float = Field(default=4.0, ge=0, le=168)
     send_rate_per_second: float = Field(default=29.0, gt=0)
     chat_rate_per_second: float = Field(default=1.0, gt=0)
     group_rate_per_minute: float = Field(default=20.0, gt=0)

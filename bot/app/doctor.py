@@ -27,6 +27,7 @@ from bot.core.faults import first_line
 from bot.core.heartbeat import last_poll
 from bot.core.secrets import scrub
 from bot.workdays.calendar import WorkCalendar, load_calendar
+from bot.workdays.holiday_names import holiday_label
 from db import queries
 from db.engine import create_engine, create_session_maker
 from db.migrate import current_revisions, expected_heads
@@ -180,7 +181,9 @@ def check_today(
     elif calendar.is_working_day(today):
         status = tr.gettext("a working day")
     elif holiday:
-        status = tr.gettext("a public holiday: {name}").format(name=holiday)
+        status = tr.gettext("a public holiday: {name}").format(
+            name=holiday_label(holiday, tr.gettext)
+        )
     else:
         status = tr.gettext("a weekend day: nothing is sent until the next working morning")
     return Check(

@@ -158,6 +158,7 @@ def policy(settings: Settings) -> Policy:
         admin_ids=frozenset(settings.admin_ids),
         invite_ttl=timedelta(days=settings.invite_ttl_days),
         round_schedule=settings.round_schedule,
+        request_skip=timedelta(hours=settings.request_skip_hours),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -68,6 +69,19 @@ async def set_locale(session: AsyncSession, person: Person, locale: str, now: da
     await session.commit()
 
 
+async def revocable(
+    session: AsyncSession, *, actor: Person, telegram_id: int, admin_ids: Collection[int]
+) -> Person:
+    """The person whose access `actor` may take away (never his own, never a configured
+    administrator's); raises why not."""
+    person = await queries.person_by_telegram_id(session, telegram_id)
+    if person is None:
+        raise UnknownPersonError(telegram_id)
+    if telegram_id in admin_ids or person.id == actor.id:
+        raise ProtectedPersonError
+    return person
+
+
 async def revoke(
     session: AsyncSession,
     *,
@@ -76,11 +90,7 @@ async def revoke(
     admin_ids: Collection[int],
     now: datetime,
 ) -> Person:
-    person = await queries.person_by_telegram_id(session, telegram_id)
-    if person is None:
-        raise UnknownPersonError(telegram_id)
-    if telegram_id in admin_ids or person.id == actor.id:
-        raise ProtectedPersonError
+    person = await revocable(session, actor=actor, telegram_id=telegram_id, admin_ids=admin_ids)
     person.active = False
     person.updated_at = now
     session.add(person)
@@ -89,6 +99,26 @@ async def revoke(
     )
     await session.commit()
     return person
+
+
+@dataclass(frozen=True)
+class AwaySet:
+    """/away done: who stands in (None: the other members)."""
+
+    deputy: Person | None
+    # Away with no deputy and nobody else in the department to answer: worth a warning.
+    alone: bool = False
+    department_code: str = ""
+
+
+@dataclass(frozen=True)
+class DeputyNotJoined:
+    """/away names a deputy the bot does not know: he has to be invited first."""
+
+    department_code: str
+
+
+AwayOutcome = AwaySet | DeputyNotJoined | AwayDateError | InvalidDeputyError
 
 
 async def set_away(

@@ -38,6 +38,7 @@ async def request_now(
     announce: Callable[[RoundOutcome], Awaitable[None]] | None = None,
     wake: Callable[[], None] | None = None,
     fence: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    skip_since: datetime | None = None,
 ) -> RoundOutcome:
     """Run a round now (one department or all), its messages delivered in working time:
     `record_round`, then `queue_requests`. Outside working hours the requests wait for the
@@ -49,7 +50,14 @@ async def request_now(
     `bot.usecases.rounds.request_round`.
     """
     outcome = await record_round(
-        session, tz=tz, actor=actor, department=department, now=now, trigger=trigger, fence=fence
+        session,
+        tz=tz,
+        actor=actor,
+        department=department,
+        now=now,
+        trigger=trigger,
+        skip_since=skip_since,
+        fence=fence,
     )
     try:
         if announce is not None:
@@ -68,6 +76,7 @@ async def record_round(
     now: datetime,
     trigger: str = "manual",
     fence: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    skip_since: datetime | None = None,
 ) -> RoundOutcome:
     """Record a round and who it asks, and commit: all that the secretariat's confirmation
     reports, so it need not wait while a thousand requests are rendered and stored. A
@@ -87,6 +96,7 @@ async def record_round(
         now=now,
         today=delivery_at.astimezone(tz).date(),  # who is away is judged on that day
         trigger=trigger,
+        skip_since=skip_since,
     )
     outcome.delivery_at = delivery_at
     if fence is not None:

@@ -376,6 +376,8 @@ class RoundOutcome:
     delivery_at: datetime | None = (
         None  # when the requests go out: now, or the next working morning
     )
+    # Open items left out because their department updated them recently (/request_now).
+    skipped: list[RoadmapItem] = field(default_factory=list)
 
     @property
     def people_count(self) -> int:
@@ -398,8 +400,11 @@ async def start_round(
     now: datetime,
     today: date,
     trigger: str = "manual",
+    skip_since: datetime | None = None,
 ) -> RoundOutcome:
-    """Record a round for one department or every department with open items.
+    """Record a round for one department or every department with open items; items
+    updated at `skip_since` or later are left out (`outcome.skipped`), and a department
+    with nothing else open is not asked.
 
     The caller enqueues the messages in the same transaction and commits, so a round is
     never recorded without its requests, nor sent without being recorded.
@@ -415,7 +420,8 @@ async def start_round(
     await session.flush()
     outcome = RoundOutcome(round=status_round)
     recorded: list[dict[str, object]] = []
-    async for request, audience in _department_requests(session, targets, today):
+    requests = _department_requests(session, targets, today, skip_since, outcome.skipped)
+    async for request, audience in requests:
         # A department can only miss a request that reached someone; one whose people are all
         # away is recorded as excused, so the away window is not counted against it.
         if request.people or audience.everybody_away:
@@ -452,16 +458,30 @@ async def start_round(
     return outcome
 
 
+def updated_since(item: RoadmapItem, moment: datetime) -> bool:
+    """The item's newest update is at `moment` or later."""
+    return item.last_update_at is not None and item.last_update_at >= moment
+
+
 async def _department_requests(
-    session: AsyncSession, targets: Sequence[Department], today: date
+    session: AsyncSession,
+    targets: Sequence[Department],
+    today: date,
+    skip_since: datetime | None = None,
+    skipped: list[RoadmapItem] | None = None,
 ) -> AsyncIterator[tuple[DepartmentRequest, DepartmentAudience]]:
     """Each target with open items, with who gets its request `today`: a few queries for
-    every department at once."""
+    every department at once. Items updated at `skip_since` or later go to `skipped`."""
     target_ids: list[int] = [row_id(target) for target in targets]
     open_by_department = await open_items_by_department(session, target_ids)
     audiences = await department_audiences(session, target_ids, today)
     for target in targets:
         items = open_by_department[row_id(target)]
+        if skip_since is not None:
+            recent = [item for item in items if updated_since(item, skip_since)]
+            items = [item for item in items if not updated_since(item, skip_since)]
+            if skipped is not None:
+                skipped.extend(recent)
         if items:
             audience = audiences[row_id(target)]
             yield DepartmentRequest(target, len(items), audience.people, items), audience

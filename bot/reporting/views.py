@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core.causes import Cause
 from bot.core.text import quote, shorten
+from bot.people.service import AwayOutcome, DeputyNotJoined
 from bot.reporting.service import (
     PROGRESS_CHOICES,
     SPOKEN_EVIDENCE,
@@ -48,14 +49,12 @@ from bot.telegram.texts import (
     hidden_item_text,
     no_access_text,
     role_label,
+    short_status_label,
     status_label,
     usage_line,
 )
 from db.ids import row_id
 from db.models import ItemStatus, Person, RoadmapItem, StatusUpdate
-
-PAIRED_TITLE_LENGTH = 22  # beside a ✓ button, which takes half of the row
-
 
 NO_CHANGE = "same"
 _PUNCTUATION = " .!,;:«»\"'"
@@ -137,39 +136,30 @@ def confirmed_label(latest: StatusUpdate) -> str:
 
 
 def worklist_keyboard(worklist: Worklist, page: int) -> InlineKeyboardMarkup | None:
-    """One row per item: the item (opens the dialog) and, when it can be, ✓ with the progress
-    it confirms; then "everything else unchanged" and the page arrows."""
+    """A row per item (opens the dialog) and, when it can be, a row under it with ✓ and the
+    progress it confirms (full width: titles beside a ✓ were cut mid-word on a phone); then
+    "everything else unchanged" and the page arrows."""
     items, shown, pages = worklist.page(page)
     if not items:
         return None
     builder = InlineKeyboardBuilder()
-    paired_titles, titles = item_titles(items, PAIRED_TITLE_LENGTH), item_titles(items)
-    for index, item in enumerate(items):
+    # Full-width titles: the title has its row to itself, the ✓ is under it (B8).
+    for item, title in zip(items, item_titles(items), strict=True):
         assert item.id is not None
         mark = "✅ " if item.id in worklist.updated_ids else ""
-        row = []
-        if worklist.can_confirm(item):
-            title = paired_titles[index]
-            row.append(
-                InlineKeyboardButton(
-                    text=f"{item.code} · {title}", callback_data=OpenItem(item_id=item.id).pack()
-                )
+        builder.row(
+            InlineKeyboardButton(
+                text=f"{mark}{item.code} · {title}",
+                callback_data=OpenItem(item_id=item.id).pack(),
             )
-            row.append(
+        )
+        if worklist.can_confirm(item):  # on a row of its own: a half-width title is cut twice
+            builder.row(
                 InlineKeyboardButton(
                     text="✓ " + confirmed_label(worklist.latest[item.id]),
                     callback_data=ConfirmItem(item_id=item.id, page=shown).pack(),
                 )
             )
-        else:
-            title = titles[index]
-            row.append(
-                InlineKeyboardButton(
-                    text=f"{mark}{item.code} · {title}",
-                    callback_data=OpenItem(item_id=item.id).pack(),
-                )
-            )
-        builder.row(*row)
     if len(worklist.confirmable) > 1:
         builder.row(
             InlineKeyboardButton(
@@ -316,9 +306,10 @@ def _cancel(item_id: int) -> InlineKeyboardButton:
 
 
 def no_change_label(previous: StatusUpdate) -> str:
-    """«Без изменений — по плану, 60%»: what one tap on it confirms."""
+    """«Без изменений — по плану, 60%»: what one tap on it confirms (the short status word:
+    «есть риск», not the full wording, which a phone cuts)."""
     return _("No change — {status}, {progress}%").format(
-        status=status_label(previous.status), progress=previous.progress
+        status=short_status_label(previous.status), progress=previous.progress
     )
 
 
@@ -502,7 +493,7 @@ def confirm_step(
             *progress,
             button(comment, DialogAction(item_id=item_id, action="comment")),
             button(attach, DialogAction(item_id=item_id, action="file")),
-            button(_("Change"), DialogAction(item_id=item_id, action="change")),
+            button(_("Fill in again"), DialogAction(item_id=item_id, action="change")),
             _cancel(item_id),
         ],
         first_alone=True,
@@ -591,11 +582,24 @@ def usage(command: str) -> str:
     return usage_line({"report": menus.REPORT, "away": menus.AWAY}[command])
 
 
-def away_reply(person: Person, outcome: Person | Exception | None) -> str:
-    """/away's answer: until when and who stands in (the deputy), or why not."""
+def away_reply(person: Person, outcome: AwayOutcome) -> str:
+    """/away's answer: until when and who stands in (the deputy), or why not; when nobody
+    else could answer, a request to name a deputy; an unknown deputy, how to get him in."""
     if isinstance(outcome, Exception):
         return away_refusal_text(outcome)
-    return away_text(person, outcome)
+    if isinstance(outcome, DeputyNotJoined):
+        return _(
+            "Your deputy has not joined the bot yet. Ask the secretariat to invite them "
+            "(/invite {code}); once they have joined, send /away again with their username."
+        ).format(code=quote(outcome.department_code))
+    text = away_text(person, outcome.deputy)
+    if outcome.alone and person.away_until is not None:
+        text += "\n\n⚠️ " + _(
+            "Nobody else in your department is in the bot, so its requests will wait until "
+            "you are back. Please name a deputy: ask the secretariat to invite them "
+            "(/invite {code}), then send /away {date} @their_username."
+        ).format(code=quote(outcome.department_code), date=f"{person.away_until:%d.%m.%Y}")
+    return text
 
 
 def comment_edited_text() -> str:

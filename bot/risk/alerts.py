@@ -45,7 +45,7 @@ from bot.risk.rules import SEVERITY, ItemRisk, RiskReason, RiskState, RiskThresh
 from bot.roadmap.views import deadline_move_text, person_name
 from bot.telegram.callbacks import AskUpdate, ChairItem
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
-from bot.telegram.texts import cause_label, department_name, status_label
+from bot.telegram.texts import cause_label, department_name, department_short_name, status_label
 from db import queries
 from db.models import (
     AppSetting,
@@ -66,7 +66,7 @@ FULL_SCAN_KEY = "risk_full_scan"  # app_setting: the day and thresholds of the l
 # cheap as a filtered one, and the item list stays far below the databases' parameter limits.
 INCREMENTAL_LIMIT = 10_000
 GROUP_ITEM_LIMIT = 30  # items listed (and buttons) in one grouped message
-BUTTON_LIMIT = 32  # characters of an item button
+BUTTON_LIMIT = 40  # characters of an item button, one per row
 HEADLINES = {
     RiskState.AT_RISK: "⚠️",
     RiskState.BLOCKED: "⛔",
@@ -481,11 +481,12 @@ def group_text(transitions: list[Transition], departments: dict[int, Department]
 
 
 def _name(departments: dict[int, Department], department_id: int) -> str:
-    return department_name(departments.get(department_id))
+    """The short name, as the digest shows it (B11): the full names were a line each."""
+    return department_short_name(departments.get(department_id))
 
 
 def group_keyboard(transitions: list[Transition]) -> InlineKeyboardMarkup:
-    """A button per listed item, opening its card and history."""
+    """A button per listed item, one per row, opening its card and history."""
     builder = InlineKeyboardBuilder()
     for transition in transitions[:GROUP_ITEM_LIMIT]:
         risk = transition.risk
@@ -493,5 +494,5 @@ def group_keyboard(transitions: list[Transition]) -> InlineKeyboardMarkup:
         builder.button(
             text=shorten(label, BUTTON_LIMIT), callback_data=ChairItem(item_id=risk.item_id)
         )
-    builder.adjust(2)
+    builder.adjust(1)  # two per row were cut again by Telegram, leaving only the codes
     return builder.as_markup()

@@ -21,13 +21,14 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.text import quote, split_message
+from bot.core.text import quote, shorten, split_message
 from bot.delivery.enqueue import enqueue_message
 from bot.people import recipients
 from bot.reporting.service import open_items, worklist
 from bot.reporting.views import worklist_keyboard
 from bot.telegram.callbacks import OpenItem
 from bot.telegram.i18n import format_day, in_locale, ngettext, pick_name
+from bot.telegram.keyboards import BUTTON_TITLE_LENGTH
 from bot.telegram.texts import days_left_text, department_name
 from bot.workdays.calendar import WorkCalendar
 from db import queries
@@ -81,9 +82,9 @@ class ScanResult:
 def _item_buttons(items: Sequence[RoadmapItem]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for item in items[:MAX_ITEM_BUTTONS]:
-        title = pick_name(item.title_kk, item.title_ru)
-        label = f"{item.code} · {title}"
-        builder.button(text=label[:60], callback_data=OpenItem(item_id=item.id))
+        # At a word boundary and marked «…» where cut (a bare [:60] cut mid-word, B3).
+        title = shorten(pick_name(item.title_kk, item.title_ru), BUTTON_TITLE_LENGTH)
+        builder.button(text=f"{item.code} · {title}", callback_data=OpenItem(item_id=item.id))
     builder.adjust(1)
     return builder.as_markup()
 

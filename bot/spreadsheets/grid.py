@@ -86,7 +86,6 @@ class Grid:
     rows: list[list[object]]
     number_formats: dict[tuple[int, int], str] = field(default_factory=dict)  # of float cells
     formulas: frozenset[tuple[int, int]] = frozenset()  # formula cells that have no value
-    example_rows: frozenset[int] = frozenset()
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # rows, columns: 1-based
     hidden: bool = False  # a hidden sheet
     hidden_rows: frozenset[int] = frozenset()  # 1-based

@@ -58,6 +58,12 @@ __all__ = [
 ]
 
 MAX_CODE_LENGTH = 32
+# The template's example row, known by its titles wherever it stands: a row typed over it is
+# an item like any other, and the example kept anywhere is never imported.
+EXAMPLE_TITLES = {
+    "title_kk": "№5 мектепті күрделі жөндеу",
+    "title_ru": "Капитальный ремонт школы №5",
+}
 MAX_TARGET_LENGTH = 2000
 _KAZAKH_LETTERS = frozenset("әғқңөұүһі")
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
@@ -478,6 +484,15 @@ class _Reader:
         index = self.mapping.get(column)
         return row[index] if index is not None and index < len(row) else None
 
+    def is_example(self, row: Sequence[object]) -> bool:
+        """The template's example row, by its titles (each title column read says it)."""
+        titles = [
+            (_cell_text(self.value(row, column)), EXAMPLE_TITLES[column.value])
+            for column in (Column.TITLE_KK, Column.TITLE_RU)
+            if column in self.mapping
+        ]
+        return bool(titles) and all(found == example for found, example in titles)
+
     def is_section(self, row: Sequence[object]) -> str | None:
         if any(
             _cell_text(self.value(row, column)) for column in (Column.DEPARTMENT, Column.DEADLINE)
@@ -524,7 +539,7 @@ class _Reader:
                 )
             )
             return
-        if number in self.grid.example_rows:
+        if self.is_example(row):
             self.errors.append(RowError(number, code, RowProblem.EXAMPLE_ROW))
             return
         checked = self.check(number, row, code, district_rows)

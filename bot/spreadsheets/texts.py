@@ -15,6 +15,7 @@ from bot.spreadsheets.grid import BLANK_RUN, MAX_COLUMNS
 from bot.spreadsheets.headers import normalize_header
 from bot.spreadsheets.parse import (
     EXAMPLE_AUTHOR,
+    EXAMPLE_TITLES,
     MAX_ROWS,
     TEMPLATE_COLUMNS,
     Column,
@@ -404,10 +405,12 @@ def row_notes(plan: ImportPlan) -> dict[int, list[str]]:
     return notes
 
 
-def build_template() -> bytes:
-    """An empty workbook with the expected headers in the reader's language and one example.
+def build_template(department_code: str, deadline: date) -> bytes:
+    """An empty workbook with the expected headers in the reader's language and one example
+    row, with a department code of this Road Map and a deadline still ahead.
 
-    The example row is grey and carries a note; the import recognises the note and skips it.
+    The example row is grey and carries a note; the import knows it by its titles
+    (`EXAMPLE_TITLES`), so a row typed over it is imported like any other.
     """
     from openpyxl import Workbook  # openpyxl loads on first use, not at start
     from openpyxl.comments import Comment
@@ -420,10 +423,10 @@ def build_template() -> bytes:
     sheet.append(
         [
             "2.3.1",
-            "№5 мектепті күрделі жөндеу",
-            "Капитальный ремонт школы №5",
-            "edu",
-            date(2025, 12, 31),
+            EXAMPLE_TITLES["title_kk"],
+            EXAMPLE_TITLES["title_ru"],
+            department_code,
+            deadline,
             _("Example: 1 school, 600 pupils"),
         ]
     )

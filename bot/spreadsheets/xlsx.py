@@ -4,8 +4,8 @@ openpyxl builds every cell of a sheet's declared area (a stray cell in XFD104857
 seventeen billion) and a row object for every formatted empty row, so uploads are read here
 with the standard library's incremental XML parser instead: the package is checked first
 (grid.checked_zip), rows stream in and reading stops at the row limit, at a long run of empty
-rows and past the column cap. Hidden sheets, rows and columns, merged ranges, formulas without
-a cached value and the template's example row are noted for the roadmap reader.
+rows and past the column cap. Hidden sheets, rows and columns, merged ranges and formulas
+without a cached value are noted for the roadmap reader.
 """
 
 from __future__ import annotations
@@ -217,28 +217,6 @@ def _merged(archive: zipfile.ZipFile, part: str) -> list[tuple[int, int, int, in
     return found
 
 
-def _example_rows(archive: zipfile.ZipFile, part: str) -> frozenset[int]:
-    """Rows whose note is by the template's author: the example, never an item."""
-    rows: set[int] = set()
-    for kind, path in _relationships(archive, part).values():
-        if kind != "comments":
-            continue
-        root = _read_xml(archive, path)
-        if root is None:
-            continue
-        authors: list[str] = []
-        for element in root:
-            if _local(element.tag) == "authors":
-                authors = [author.text or "" for author in element]
-            elif _local(element.tag) == "commentList":
-                for comment in element:
-                    author = int(comment.get("authorId", "-1"))
-                    found = _CELL_REF.match(comment.get("ref", ""))
-                    if found and 0 <= author < len(authors) and authors[author] == EXAMPLE_AUTHOR:
-                        rows.add(int(found.group(2)))
-    return frozenset(rows)
-
-
 def _sheet_grid(book: _Book, name: str, part: str, hidden: bool) -> Grid:  # noqa: C901 - one branch per element of a sheet
     collector = RowCollector()
     number_formats: dict[tuple[int, int], str] = {}
@@ -291,7 +269,6 @@ def _sheet_grid(book: _Book, name: str, part: str, hidden: bool) -> Grid:  # noq
         rows=collector.rows,
         number_formats=number_formats,
         formulas=frozenset(formulas),
-        example_rows=_example_rows(book.archive, part),
         merged=[span for span in _merged(book.archive, part) if span[0] <= len(collector.rows)],
         hidden=hidden,
         hidden_rows=frozenset(hidden_rows),

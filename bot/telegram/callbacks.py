@@ -90,6 +90,17 @@ class ImportSheet(CallbackData, prefix="ims"):
     token: str
 
 
+class FullHelp(CallbackData, prefix="help"):
+    """The short /help's button: every command of the person's role."""
+
+
+class RevokeChoice(CallbackData, prefix="rv"):
+    """/revoke's confirmation: take the access of `telegram_id` away (`confirm`) or not."""
+
+    telegram_id: int
+    confirm: bool
+
+
 class CorrectSaved(CallbackData, prefix="rfx"):
     """After an edit of a saved comment: correct the saved update (`accept`) or keep it."""
 

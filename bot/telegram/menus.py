@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 from dataclasses import dataclass
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
@@ -179,9 +177,3 @@ async def set_person_menu(bot: Bot, i18n: I18n, person: Person) -> None:
     locale = person.locale or i18n.default_locale
     commands = bot_commands(commands_for(person.role), i18n, locale)
     await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=person.telegram_id))
-
-
-async def clear_person_menu(bot: Bot, telegram_id: int) -> None:
-    # The chat may be gone already; the person has no access either way.
-    with suppress(TelegramBadRequest):
-        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=telegram_id))

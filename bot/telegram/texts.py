@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Protocol
 
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.causes import Cause
 from bot.core.errors import AwayDateError, InvalidDeputyError
-from bot.core.text import quote, without_city
+from bot.core.text import quote, shorten, without_city
 from bot.telegram.i18n import format_day, ngettext, pick_name
 from bot.telegram.menus import CommandSpec, commands_for
-from db.models import Department, ItemStatus, Person, Role
+from db.models import Department, ItemStatus, Person, RoadmapItem, Role
 
 
 def role_label(role: str) -> str:
@@ -31,6 +33,13 @@ def status_label(status: str) -> str:
         ItemStatus.BLOCKED: _("will not be met"),
     }
     return labels.get(status, status)
+
+
+def short_status_label(status: str) -> str:
+    """The status in a button: «қаупі бар» / «есть риск» rather than the full wording."""
+    if status == ItemStatus.AT_RISK:
+        return _("at risk")
+    return status_label(status)
 
 
 def cause_label(cause: str | None) -> str:
@@ -145,6 +154,96 @@ def away_refusal_text(error: Exception) -> str:
     if isinstance(error, InvalidDeputyError):
         return _("A deputy must be another member of the same department who is not away.")
     return _("Nobody with this Telegram ID or username is registered.")
+
+
+class ItemMove(Protocol):
+    """An item given from one department (`previous`) to another (`department`)."""
+
+    @property
+    def item(self) -> RoadmapItem: ...
+
+    @property
+    def previous(self) -> Department | None: ...
+
+    @property
+    def department(self) -> Department: ...
+
+
+MOVES_LISTED = 20  # items named in one notice; the rest are counted
+
+
+def items_assigned_notice(moves: Sequence[ItemMove]) -> str:
+    """To a department's members when items become theirs (/assign or an import)."""
+    if len(moves) == 1:
+        move = moves[0]
+        return _(
+            "📌 Item <b>{code}</b> «{title}» is now your department's (until now: {previous}). "
+            "Deadline: {date}. Its status will be requested from you with the other items: "
+            "/myitems."
+        ).format(
+            code=quote(move.item.code),
+            title=quote(pick_name(move.item.title_kk, move.item.title_ru)),
+            previous=quote(department_name(move.previous)),
+            date=format_day(move.item.deadline),
+        )
+    head = ngettext(
+        "📌 {count} item is now your department's; its status will be requested from you "
+        "with the other items (/myitems):",
+        "📌 {count} items are now your department's; their status will be requested from you "
+        "with the other items (/myitems):",
+        len(moves),
+    ).format(count=len(moves))
+    lines = [
+        _("<b>{code}</b> «{title}» (until now: {previous})").format(
+            code=quote(move.item.code),
+            title=quote(shorten(pick_name(move.item.title_kk, move.item.title_ru), 80)),
+            previous=quote(department_short_name(move.previous)),
+        )
+        for move in moves[:MOVES_LISTED]
+    ]
+    return "\n".join([head, *lines, *_more(len(moves))])
+
+
+def items_moved_away_notice(moves: Sequence[ItemMove]) -> str:
+    """To a department's members when items of theirs are given to another department."""
+    if len(moves) == 1:
+        move = moves[0]
+        return _(
+            "📌 Item <b>{code}</b> «{title}» now belongs to another department: {department}. "
+            "Its status is no longer requested from you."
+        ).format(
+            code=quote(move.item.code),
+            title=quote(pick_name(move.item.title_kk, move.item.title_ru)),
+            department=quote(department_name(move.department)),
+        )
+    head = ngettext(
+        "📌 {count} item now belongs to another department; its status is no longer "
+        "requested from you:",
+        "📌 {count} items now belong to other departments; their status is no longer "
+        "requested from you:",
+        len(moves),
+    ).format(count=len(moves))
+    lines = [
+        f"<b>{quote(move.item.code)}</b> "
+        f"«{quote(shorten(pick_name(move.item.title_kk, move.item.title_ru), 80))}» → "
+        f"{quote(department_short_name(move.department))}"
+        for move in moves[:MOVES_LISTED]
+    ]
+    return "\n".join([head, *lines, *_more(len(moves))])
+
+
+def _more(count: int) -> list[str]:
+    if count <= MOVES_LISTED:
+        return []
+    return [_("…and {count} more.").format(count=count - MOVES_LISTED)]
+
+
+def revoked_notice() -> str:
+    """To a person whose access the secretariat has just taken away."""
+    return "🔒 " + _(
+        "Your access to the Road Map bot has been revoked by the council's secretariat. "
+        "If this is a mistake, contact the secretariat."
+    )
 
 
 def joined_notice(person: Person, department_name: str | None) -> str:

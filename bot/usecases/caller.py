@@ -23,12 +23,15 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Policy:
     """Configured rules, as values: who is an administrator by configuration, how long an
-    invitation lives, the round schedule until /schedule stores another. (The risk thresholds
-    are the context's: every use case reads them there.)"""
+    invitation lives, the round schedule until /schedule stores another, how recent an
+    update spares an item from /request_now. (The risk thresholds are the context's: every
+    use case reads them there.)"""
 
     admin_ids: frozenset[int]
     invite_ttl: timedelta
     round_schedule: WeeklyTime
+    # /request_now leaves out items updated this recently (nobody is asked twice in a row).
+    request_skip: timedelta = timedelta(hours=4)
 
 
 @dataclass(frozen=True)

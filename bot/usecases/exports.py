@@ -66,11 +66,22 @@ def report_locale(args: str | None, *, default: str) -> str | None:
     return word if word in SUPPORTED_LOCALES else None
 
 
-def import_template() -> bytes:
-    """The empty workbook to fill in and send to /import, in the current language."""
+# A department code for the template's example when the Road Map has no department yet.
+EXAMPLE_DEPARTMENT_CODE = "edu"
+
+
+async def import_template(ctx: UseCaseContext) -> bytes:
+    """The empty workbook to fill in and send to /import, in the current language; its example
+    row names a department of this Road Map and a deadline still ahead (the year's end)."""
     from bot.spreadsheets.texts import build_template
 
-    return build_template()
+    async with ctx.session_maker() as session:
+        departments = list(await queries.all_departments(session))
+    code = departments[0].code if departments else EXAMPLE_DEPARTMENT_CODE
+    today = ctx.today()
+    year_end = date(today.year, 12, 31)
+    deadline = year_end if (year_end - today).days >= 30 else date(today.year + 1, 12, 31)
+    return build_template(code, deadline)
 
 
 @dataclass(frozen=True)

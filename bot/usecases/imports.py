@@ -18,7 +18,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.usecases.ports import UseCaseContext
-from db.models import Person
+from bot.usecases.roadmap import Reassignment, tell_departments_of_moves, tell_of_reassignments
+from db import queries
+from db.models import Person, RoadmapItem
 
 if TYPE_CHECKING:
     from bot.spreadsheets.parse import ParsedFile, SpreadsheetFileError
@@ -156,9 +158,6 @@ async def _tell_of_moves(
     now: datetime,
 ) -> int:
     """The departments whose deadlines the import moved are told, with the file's reasons."""
-    from bot.usecases.roadmap import tell_departments_of_moves
-    from db import queries
-
     moved = [u.item_id for u in planned.updated if any(c.name == "deadline" for c in u.changes)]
     if not moved:
         return 0
@@ -166,6 +165,28 @@ async def _tell_of_moves(
     told = await tell_departments_of_moves(ctx, session, moves, actor)
     await session.commit()
     return told
+
+
+async def _tell_of_reassignments(
+    ctx: UseCaseContext, session: AsyncSession, plan: ImportPlan
+) -> int:
+    """The heads of the departments that gained or lost an item by this import are told."""
+    from bot.spreadsheets.parse import Column
+
+    departments = {row.id: row for row in await queries.all_departments(session)}
+    by_code = {row.code: row for row in departments.values()}
+    moves = []
+    for update in plan.updated:
+        for change in update.changes:
+            if change.name != Column.DEPARTMENT:
+                continue
+            item = await session.get(RoadmapItem, update.item_id)
+            if item is None:
+                continue
+            moves.append(
+                Reassignment(item, by_code.get(change.old), departments[update.department_id])
+            )
+    return await tell_of_reassignments(session, ctx.i18n, moves, ctx.clock.now()) if moves else 0
 
 
 async def apply_import(
@@ -195,6 +216,7 @@ async def apply_import(
         # The writer keeps its own all-or-nothing (a savepoint) and commits.
         result = await write_plan(session, planned, actor=actor, now=now, source=file_name)
         told = await _tell_of_moves(ctx, session, planned, actor, now)
+        told += await _tell_of_reassignments(ctx, session, planned)
     if told:
         ctx.signals.wake_outbox()
     return ImportApplied(

@@ -3,7 +3,7 @@ newcomer's first steps (/start with or without an invitation, the language)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aiogram.fsm.state import State, StatesGroup
@@ -19,13 +19,14 @@ from bot.people import service as people_service
 from bot.people.invites import Newcomer as Newcomer
 from bot.reporting.service import open_items
 from bot.telegram.i18n import in_locale, pick_name
-from bot.telegram.texts import joined_notice
+from bot.telegram.texts import joined_notice, revoked_notice
 from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.dashboard import offer_dashboard_button, withdraw_menus
 from bot.usecases.ports import DialogStore, UseCaseContext
 from bot.workdays import schedule as stored_schedule
 from db import queries
 from db.models import Department, Person, Role
+from db.queries import RoadmapState as RoadmapState
 
 INVITE_ROLES = {"chair": Role.CHAIR, "secretariat": Role.SECRETARIAT}
 
@@ -70,36 +71,83 @@ async def invite(
 class People:
     people: list[Person]
     departments: dict[int, Department]
+    # The demo's reporters (seed-demo): negative ids no Telegram user has, never messaged.
+    demo: list[Person] = field(default_factory=list)
 
 
 async def people(ctx: UseCaseContext) -> People:
+    """Everyone with access (or once with it); the demo's reporters apart."""
     async with ctx.session_maker() as session:
         rows = list(await queries.all_people(session))
         departments = {row.id: row for row in await queries.all_departments(session)}
-    return People(rows, {key: value for key, value in departments.items() if key is not None})
+    real = [row for row in rows if row.telegram_id > 0]
+    demo = [row for row in rows if row.telegram_id <= 0]
+    return People(real, {key: value for key, value in departments.items() if key is not None}, demo)
 
 
 Revoked = Person | Refused
 
 
+@dataclass(frozen=True)
+class RevokeToConfirm:
+    """/revoke asks first: whose access would go (name, role, department)."""
+
+    person: Person
+    department: Department | None
+
+
+async def revoke_preview(caller: Caller, telegram_id: int) -> RevokeToConfirm | Refused:
+    """Who /revoke would take access from, or why it cannot; writes nothing."""
+    async with caller.ctx.session_maker() as session:
+        person = await refused_or(
+            people_service.revocable(
+                session,
+                actor=caller.actor,
+                telegram_id=telegram_id,
+                admin_ids=caller.policy.admin_ids,
+            )
+        )
+        if isinstance(person, Refused):
+            return person
+        department_id = person.department_id
+        department = await session.get(Department, department_id) if department_id else None
+    return RevokeToConfirm(person, department)
+
+
 async def revoke(caller: Caller, telegram_id: int) -> Revoked:
     """Take access away (never from oneself or a configured administrator); audited. The
-    person's commands menu and dashboard button are taken away through the outbox."""
-    async with caller.ctx.session_maker() as session:
-        revoked = await refused_or(
+    person is told (through the outbox, in his language), and his commands menu and dashboard
+    button are taken away through the outbox."""
+    ctx = caller.ctx
+    async with ctx.session_maker() as session:
+        known = await queries.person_by_telegram_id(session, telegram_id)
+        was_active = known is not None and known.active
+        person = await refused_or(
             people_service.revoke(
                 session,
                 actor=caller.actor,
                 telegram_id=telegram_id,
                 admin_ids=caller.policy.admin_ids,
-                now=caller.ctx.clock.now(),
+                now=ctx.clock.now(),
             )
         )
-        if isinstance(revoked, Person):  # access is gone; the menus follow through the outbox
-            await withdraw_menus(caller.ctx, session, revoked)
-            await session.commit()
-            caller.ctx.signals.wake_outbox()
-    return revoked
+        if isinstance(person, Refused) or not was_active:
+            return person
+        await withdraw_menus(ctx, session, person)  # access is gone; the menus follow
+        now = ctx.clock.now()
+        with in_locale(ctx.i18n, person.locale):
+            text = revoked_notice()
+        await enqueue_message(
+            session,
+            key=f"revoked:{person.id}:{now:%Y%m%d%H%M%S%f}",
+            kind="revoked",
+            person=person,
+            text=text,
+            now=now,
+        )
+        await session.commit()
+    ctx.signals.wake_outbox()
+    return person
 
 
 @dataclass(frozen=True)
@@ -153,6 +201,27 @@ class Welcome:
     schedule: WeeklyTime | None = None
     # Joined by an invitation that did not name him: asked once for his name and position.
     ask_name: bool = False
+    # For the secretariat: how far the Road Map is set up (its next step).
+    state: RoadmapState | None = None
+
+
+def is_secretariat(person: Person | None) -> bool:
+    return person is not None and person.role == Role.SECRETARIAT
+
+
+async def roadmap_state(ctx: UseCaseContext) -> RoadmapState:
+    """How far the Road Map is set up, for the secretariat's next step (/help, /start)."""
+    async with ctx.session_maker() as session:
+        return await queries.roadmap_state(session)
+
+
+async def _welcome(
+    ctx: UseCaseContext, person: Person, department: Department | None = None
+) -> Welcome:
+    """A welcome; the secretariat's carries the Road Map's state."""
+    if person.role != Role.SECRETARIAT:
+        return Welcome(person, department)
+    return Welcome(person, department, state=await roadmap_state(ctx))
 
 
 @dataclass(frozen=True)
@@ -173,7 +242,7 @@ async def start(caller: Caller, newcomer: invites.Newcomer) -> Welcome | ChooseL
                 now=caller.ctx.clock.now(),
             )
         return NoAccess(newcomer.telegram_id) if person is None else ChooseLanguage()
-    return ChooseLanguage() if person.locale is None else Welcome(person)
+    return ChooseLanguage() if person.locale is None else await _welcome(caller.ctx, person)
 
 
 async def redeem(
@@ -193,7 +262,7 @@ async def redeem(
         if known is not None and known.active and known.locale is not None:
             department_id = known.department_id
             department = await session.get(Department, department_id) if department_id else None
-            return Welcome(known, department)
+            return await _welcome(ctx, known, department)
     return outcome
 
 
@@ -258,7 +327,8 @@ async def choose_language(
             if await offer_dashboard_button(caller.ctx, session, person):
                 await session.commit()
                 caller.ctx.signals.wake_outbox()
-            return Welcome(person, ask_name=ask_name)
+            state = await queries.roadmap_state(session) if is_secretariat(person) else None
+            return Welcome(person, ask_name=ask_name, state=state)
         department = await session.get(Department, person.department_id)
         items = await open_items(session, person.department_id)
         schedule = await stored_schedule.round_schedule(session, caller.policy.round_schedule)

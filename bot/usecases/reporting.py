@@ -22,7 +22,9 @@ from bot.core.clock import local_today
 from bot.core.errors import AwayDateError, InvalidDeputyError, UnknownPersonError
 from bot.core.parsing import AwayRequest
 from bot.people import audit
-from bot.people.service import set_away
+from bot.people.recipients import department_members, is_away
+from bot.people.service import AwayOutcome, DeputyNotJoined, set_away
+from bot.people.service import AwaySet as AwaySet
 from bot.reporting.dialog import REPORT_DIALOG, Finish, ReportDialog, Transition
 from bot.reporting.service import (
     Draft,
@@ -187,11 +189,6 @@ class ItemConfirmed:
 class RestConfirmed:
     count: int
     worklist: Worklist
-
-
-@dataclass(frozen=True)
-class AwaySet:
-    deputy: Person | None
 
 
 # --- The dialog ---
@@ -748,20 +745,33 @@ async def confirm_rest_unchanged(ctx: UseCaseContext, member: Member) -> RestCon
     return RestConfirmed(len(confirmed), await department_worklist(ctx, member))
 
 
-async def go_away(
-    ctx: UseCaseContext, member: Member, request: AwayRequest
-) -> AwaySet | AwayDateError | InvalidDeputyError | UnknownPersonError:
-    """/away: requests go to the deputy (or the others) until the member is back."""
+async def go_away(ctx: UseCaseContext, member: Member, request: AwayRequest) -> AwayOutcome:
+    """/away: requests go to the deputy (or the others) until the member is back. When
+    nobody else could answer, the outcome says so (the head is asked for a deputy); a deputy
+    who has not joined yet needs the secretariat's invitation."""
+    session = member.session
+    department_id = member.person.department_id
+    department = await queries.department_by_id(session, department_id)
+    code = department.code if department is not None else ""
+    today = _today(ctx)
     try:
         deputy = await set_away(
-            member.session,
+            session,
             person=member.person,
             back=request.back,
             deputy_handle=request.deputy,
             actor=member.person,
-            today=_today(ctx),
+            today=today,
             now=ctx.clock.now(),
         )
-    except (AwayDateError, InvalidDeputyError, UnknownPersonError) as error:
+    except UnknownPersonError:
+        return DeputyNotJoined(code)
+    except (AwayDateError, InvalidDeputyError) as error:
         return error
-    return AwaySet(deputy)
+    alone = False
+    if request.back is not None and deputy is None and department_id is not None:
+        others = await department_members(session, department_id)
+        alone = not any(
+            other.id != member.person.id and not is_away(other, today) for other in others
+        )
+    return AwaySet(deputy, alone, code)

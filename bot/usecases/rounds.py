@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.clock import local_today
@@ -33,9 +33,11 @@ async def request_round(
     trigger: str = "manual",
     announce: Callable[[RoundOutcome], Awaitable[None]] | None = None,
     fence: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    skip_recent: timedelta | None = None,
 ) -> RoundOutcome | Refused:
     """Ask one department (by code) or all for status updates now; the one use case behind
-    /request_now and the weekly schedule.
+    /request_now and the weekly schedule. With `skip_recent` (/request_now), items their
+    department updated that recently are left out and reported as `skipped`.
 
     A scheduled round's `fence` adds its run's row to the round's own transaction, so the
     round is recorded together with its fence or not at all.
@@ -50,17 +52,19 @@ async def request_round(
             department = await queries.department_by_code(session, department_code)
             if department is None:
                 return Refused(UnknownDepartmentError(department_code))
+        now = ctx.clock.now()
         outcome = await rounds.request_now(
             session,
             i18n=ctx.i18n,
             tz=ctx.tz,
             actor=actor,
             department=department,
-            now=ctx.clock.now(),
+            now=now,
             trigger=trigger,
             announce=announce,
             wake=ctx.signals.wake_outbox,
             fence=fence,
+            skip_since=now - skip_recent if skip_recent else None,
         )
     ctx.signals.wake_outbox()
     return outcome

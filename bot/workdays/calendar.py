@@ -38,7 +38,8 @@ class WorkCalendar:
         self.overrides = dict(overrides or {})  # date -> is a day off
         self.start = start
         self.end = end
-        self._public = kazakhstan_holidays()
+        # English names, whatever the server's locale: `holiday_names` translates them.
+        self._public = kazakhstan_holidays(language="en_US")
         self._working_weekends: dict[int, frozenset[date]] = {}
 
     def _is_working_weekend(self, day: date) -> bool:
@@ -56,6 +57,7 @@ class WorkCalendar:
         return day not in self._public
 
     def holiday_name(self, day: date) -> str | None:
+        """The package's English name of a public holiday (see `holiday_names`), or None."""
         return self._public.get(day)
 
     def is_working_time(self, moment: datetime) -> bool:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
-from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from babel.dates import format_timedelta
 
 from bot.core.errors import (
     DuplicateDepartmentError,
@@ -21,11 +21,11 @@ from bot.core.errors import (
 from bot.core.text import quote, split_message
 from bot.core.weekly import WeeklyTime
 from bot.roadmap.views import person_name
-from bot.telegram import menus
+from bot.telegram.callbacks import RevokeChoice as RevokeChoice
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.texts import away_refusal_text, away_text, department_name, role_label
 from bot.usecases.caller import Refused
-from bot.usecases.people import Away, Invited, NotAMember, People, Revoked
+from bot.usecases.people import Away, Invited, NotAMember, People, Revoked, RevokeToConfirm
 from bot.usecases.roadmap import (
     DeadlineMoved,
     DepartmentAdded,
@@ -112,9 +112,15 @@ def assigned(outcome: ItemOwned | Refused) -> str:
         if isinstance(outcome.error, UnchangedError):
             return _("The item already belongs to this department.")
         return refusal(outcome)
-    return _("Item {code} now belongs to: {department}").format(
+    text = _("Item {code} now belongs to: {department}").format(
         code=quote(outcome.item.code), department=quote(department_name(outcome.department))
     )
+    if outcome.nobody_registered:
+        text += "\n" + _(
+            "⚠️ Nobody in this department is registered yet, so nobody will be asked for the "
+            "item's status: invite them with /invite {code}."
+        ).format(code=quote(outcome.department.code))
+    return text
 
 
 def deadline_moved(outcome: DeadlineMoved | Refused | ReasonInvalid | ReasonLate) -> str:
@@ -180,6 +186,15 @@ def people(outcome: People) -> list[str]:
         elif row.blocked_bot:
             line += " — " + _("has blocked the bot")
         lines.append(line)
+    if outcome.demo:
+        lines.append("")
+        lines.append(
+            ngettext(
+                "And {count} reporter of the demo data (seed-demo): never sent any message.",
+                "And {count} reporters of the demo data (seed-demo): never sent any message.",
+                len(outcome.demo),
+            ).format(count=len(outcome.demo))
+        )
     return split_message(lines)
 
 
@@ -195,10 +210,62 @@ def revoked(outcome: Revoked, telegram_id: int) -> str:
     )
 
 
-def round_confirmation(outcome: RoundOutcome, tz: tzinfo) -> str:
+def revoke_question(outcome: RevokeToConfirm) -> str:
+    person = outcome.person
+    who = role_label(person.role)
+    if outcome.department is not None:
+        who += ", " + department_name(outcome.department)
+    return _(
+        "Revoke the access of {name} ({who}, Telegram ID <code>{id}</code>)? "
+        "They will be told and will no longer get requests or use the bot."
+    ).format(name=quote(person.display_name), who=quote(who), id=person.telegram_id)
+
+
+def revoke_keyboard(outcome: RevokeToConfirm) -> InlineKeyboardMarkup:
+    telegram_id = outcome.person.telegram_id
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Revoke access"),
+                    callback_data=RevokeChoice(telegram_id=telegram_id, confirm=True).pack(),
+                ),
+                InlineKeyboardButton(
+                    text=_("Cancel"),
+                    callback_data=RevokeChoice(telegram_id=telegram_id, confirm=False).pack(),
+                ),
+            ]
+        ]
+    )
+
+
+def revoke_kept() -> str:
+    return _("Nothing changed: the access stays.")
+
+
+def _skipped_line(outcome: RoundOutcome, now: datetime) -> str:
+    """How many items were not asked again, and how recent their updates are."""
+    count = len(outcome.skipped)
+    oldest = min(item.last_update_at or now for item in outcome.skipped)
+    minutes = max(1, round((now - oldest).total_seconds() / 60))
+    ago = format_timedelta(
+        timedelta(minutes=minutes), threshold=1.0, format="short", locale=current_locale()
+    )
+    return ngettext(
+        "{count} item not asked again: updated within the last {ago}.",
+        "{count} items not asked again: updated within the last {ago}.",
+        count,
+    ).format(count=count, ago=ago)
+
+
+def round_confirmation(outcome: RoundOutcome, tz: tzinfo, now: datetime) -> str:
     """What /request_now answers as soon as the round is recorded: who is asked, and when
-    the messages really go out (outside working hours: the next working morning)."""
+    the messages really go out (outside working hours: the next working morning); items
+    updated a moment ago are not asked again, and the answer says so."""
+    skipped = _skipped_line(outcome, now) if outcome.skipped else ""
     if not outcome.requests:
+        if skipped:
+            return _("Nobody was asked: every open item was updated recently.") + "\n" + skipped
         return _("No department has open items: nobody was asked.")
     departments = outcome.departments_asked
     people = outcome.people_count
@@ -240,6 +307,8 @@ def round_confirmation(outcome: RoundOutcome, tz: tzinfo) -> str:
         lines.append(
             _("Nobody is registered yet in: {names}. Invite them with /invite.").format(names=names)
         )
+    if skipped:
+        lines.append(skipped)
     return "\n".join(lines)
 
 
@@ -297,8 +366,3 @@ def refusal(outcome: Refused) -> str:
     if isinstance(error, UnknownItemError):
         return _unknown_item(error.code)
     raise error  # an unexpected refusal: the error handler apologises and logs it
-
-
-async def clear_person_menu(bot: Bot, telegram_id: int) -> None:
-    """A revoked person's chat keeps no commands menu."""
-    await menus.clear_person_menu(bot, telegram_id)

@@ -6,19 +6,20 @@ The spreadsheet texts are imported when an import is rendered, like the import i
 
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date, format_timedelta
 
 from bot.core.limits import TELEGRAM_DOWNLOAD_LIMIT
 from bot.core.text import quote, split_message
 from bot.telegram.callbacks import ImportDecision, ImportSheet
 from bot.telegram.i18n import current_locale as current_locale
 from bot.telegram.i18n import format_day, ngettext
-from bot.telegram.texts import department_name
+from bot.telegram.texts import department_short_name
 from bot.usecases.exports import AnswerStats
 from bot.usecases.imports import FileRefused, ImportApplied, ImportChecked
 from handlers.views.common import usage as usage
@@ -155,21 +156,18 @@ def risk_report_caption() -> str:
     return _("Draft report on at-risk items for the central office. Edit it before sending.")
 
 
-def _duration_text(seconds: float) -> str:
-    hours = round(seconds / 3600)
-    if hours < 1:
-        return _("less than an hour")
-    days, hours = divmod(hours, 24)
-    parts = []
-    if days:
-        parts.append(ngettext("{count} day", "{count} days", days).format(count=days))
-    if hours:
-        parts.append(ngettext("{count} hour", "{count} hours", hours).format(count=hours))
-    return " ".join(parts)
+def _short_duration(duration: timedelta) -> str:
+    """«6 ч», «3 дн.», «20 мин»: Babel's short units in the reader's language."""
+    return format_timedelta(duration, threshold=1.0, format="short", locale=current_locale())
 
 
 def stats_line(stats: DepartmentStats, tz: tzinfo) -> str:
-    head = f"<code>{quote(stats.department.code)}</code> {quote(department_name(stats.department))}"
+    """One department on one line: its short name, answers, median time, last update and
+    overdue items (only the figures there are)."""
+    head = (
+        f"<code>{quote(stats.department.code)}</code> "
+        f"{quote(department_short_name(stats.department))}"
+    )
     parts = []
     if stats.nobody_registered:
         parts.append(_("<b>nobody registered</b>"))
@@ -178,44 +176,70 @@ def stats_line(stats: DepartmentStats, tz: tzinfo) -> str:
     else:
         share = round(100 * stats.answered / stats.requests)
         parts.append(
-            _("answered {answered} of {requests} ({share}%)").format(
+            _("answers {answered}/{requests} ({share}%)").format(
                 answered=stats.answered, requests=stats.requests, share=share
             )
         )
         if stats.never_answers:
             parts.append(_("<b>never answers</b>"))
     if stats.median_answer is not None:
-        parts.append(
-            _("median time to answer: {duration}").format(
-                duration=_duration_text(stats.median_answer.total_seconds())
-            )
-        )
+        parts.append(_("median {duration}").format(duration=_short_duration(stats.median_answer)))
     if stats.last_update is not None:
-        last = format_day(stats.last_update.astimezone(tz).date())
-        parts.append(_("last update: {date}").format(date=last))
+        day = stats.last_update.astimezone(tz).date()
+        parts.append(
+            _("updated {date}").format(date=format_date(day, "d MMM", locale=current_locale()))
+        )
     else:
         parts.append(_("no updates yet"))
-    parts.append(_("overdue items: {count}").format(count=stats.overdue_items))
-    return head + "\n    " + "; ".join(parts)
+    if stats.overdue_items:
+        parts.append(_("overdue {count}").format(count=stats.overdue_items))
+    return head + " — " + ", ".join(parts)
 
 
 def stats(outcome: AnswerStats, tz: tzinfo) -> list[str]:
-    """/stats in messages that fit Telegram's limit."""
+    """/stats: a heading that says what is counted (nothing before the first request), one
+    line per department that has been asked or has people, and the departments with nobody
+    registered and nothing asked on one line."""
     if not outcome.departments:
-        return [_("No departments yet. Add one with /adddept.")]
-    lines = [
-        ngettext(
-            "<b>How departments answered the last {count} request</b>",
-            "<b>How departments answered the last {count} requests</b>",
-            outcome.rounds,
-        ).format(count=outcome.rounds)
+        return [
+            _(
+                "No departments yet: add them with /adddept, then load the items with "
+                "/template and /import."
+            )
+        ]
+    asked = min(outcome.rounds, max(row.requests for row in outcome.departments))
+    if asked == 0:
+        lines = [
+            _(
+                "<b>How departments answer</b>: no status request has been sent yet. "
+                "/request_now asks now; otherwise the schedule does (/schedule)."
+            )
+        ]
+    else:
+        lines = [
+            ngettext(
+                "<b>How departments answered the last {count} request</b>",
+                "<b>How departments answered the last {count} requests</b>",
+                asked,
+            ).format(count=asked)
+        ]
+    waiting = [row for row in outcome.departments if row.nobody_registered and not row.requests]
+    waiting_codes = {row.department.code for row in waiting}
+    lines += [
+        stats_line(row, tz)
+        for row in outcome.departments
+        if row.department.code not in waiting_codes
     ]
-    lines += [stats_line(row, tz) for row in outcome.departments]
-    silent = [row.department for row in outcome.departments if row.nobody_registered]
-    if silent:
-        names = ", ".join(quote(department_name(row)) for row in silent)
+    if waiting:
+        codes = ", ".join(f"<code>{quote(row.department.code)}</code>" for row in waiting)
         lines.append("")
         lines.append(
-            _("Nobody is registered yet in: {names}. Invite them with /invite.").format(names=names)
+            ngettext(
+                "Nobody registered, nothing asked yet ({count} department): {codes}. "
+                "Invite them with /invite and the code.",
+                "Nobody registered, nothing asked yet ({count} departments): {codes}. "
+                "Invite them with /invite and the code.",
+                len(waiting),
+            ).format(count=len(waiting), codes=codes)
         )
     return split_message(lines)

@@ -155,6 +155,29 @@ def test_today_in_the_council_time_zone(
     assert expected in check.text
 
 
+@pytest.mark.parametrize(
+    ("locale", "day", "expected"),
+    [
+        ("kk", date(2025, 5, 1), "мереке күні: Қазақстан халқының бірлігі мерекесі."),
+        ("ru", date(2025, 5, 1), "Праздник единства народа Казахстана."),
+        ("kk", date(2025, 3, 24), "Наурыз мейрамы (ауыстырылған демалыс күні)"),
+        ("ru", date(2025, 3, 24), "Праздник Наурыз (перенесённый выходной)"),
+        ("ru", date(2025, 1, 3), "Выходной день (перенесён с 01.05.2025)"),
+    ],
+)
+def test_holidays_are_named_in_the_readers_language_whatever_the_server_locale(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, locale: str, day: date, expected: str
+) -> None:
+    """Issue 22 (B7): the package's names depend on LANG (English in the Docker image) and it
+    has no Russian; the bot names the days from its own catalog."""
+    for lang in ("C.UTF-8", "kk_KZ.UTF-8"):
+        monkeypatch.setenv("LANG", lang)
+        check = check_today(
+            settings, almaty(day), WorkCalendar(settings.tz), load_translations(locale), locale
+        )
+        assert expected in check.text, check.text
+
+
 def test_today_is_written_in_the_readers_language(settings: Settings) -> None:
     check = check_today(
         settings, almaty(date(2025, 3, 3)), WorkCalendar(settings.tz), load_translations("ru"), "ru"

@@ -109,7 +109,9 @@ async def test_names_from_the_invite_or_asked_once_and_the_answer_names_the_head
         jobs: Jobs = dispatcher["jobs"]
         prompt = await say(emulator, ADMIN_ID, "/start")
         admin = await tap(emulator, ADMIN_ID, prompt, "Русский")
-        assert "И ещё" not in admin.text and not admin.buttons  # not invited: never asked
+        # Not invited: never asked; the secretariat's only button is [All commands].
+        assert "И ещё" not in admin.text
+        assert [label for row in admin.buttons for label, _data in row] == ["Все команды"]
 
         # Named by the invitation: not asked, and the secretariat's answer says for whom.
         invitation = await say(emulator, ADMIN_ID, f"/invite education {HEAD_NAME}")

@@ -110,7 +110,7 @@ async def test_taps_from_the_request_message(
 
         # An unchanged item: one tap on its ✓.
         taps = Taps(emulator)
-        listing = await taps.press(request, "✓ 60%", row=0)  # 1.1's
+        listing = await taps.press(request, "✓ 60%", row=1)  # 1.1's, on the row under its title
         assert taps.count == 1
 
         # Progress near the current value: the item, ↗ 70%, Save; nothing typed.

@@ -87,12 +87,14 @@ async def tap(emulator: BotApiEmulator, user: int, message: Message, label: str)
             return edited
 
 
-async def join(emulator: BotApiEmulator, user: int, department: str, language: str) -> None:
+async def join(emulator: BotApiEmulator, user: int, department: str, language: str) -> Message:
+    """Invited without a name, he joins; the welcome (which asks his name once) is returned."""
     invitation = await say(emulator, ADMIN_ID, f"/invite {department}")
     token = next(w for w in invitation.text.split() if "?start=" in w).split("?start=")[1]
     prompt = await say(emulator, user, f"/start {token}")
-    await tap(emulator, user, prompt, language)
+    welcome = await tap(emulator, user, prompt, language)
     await joined_notice(emulator)
+    return welcome
 
 
 async def joined_notice(emulator: BotApiEmulator) -> Message:

@@ -32,7 +32,15 @@ from bot.spreadsheets.plan import plan_import
 from bot.spreadsheets.texts import build_template, localized_header_aliases
 from bot.telegram.i18n import in_locale
 from db.engine import SessionMaker
-from db.models import AuditLog, DeadlineChange, Notification, Person, RoadmapItem, Role
+from db.models import (
+    AuditLog,
+    DeadlineChange,
+    Department,
+    Notification,
+    Person,
+    RoadmapItem,
+    Role,
+)
 from tests.data.spreadsheets.workbooks import (
     EN_HEADERS,
     KK_HEADERS,
@@ -174,10 +182,11 @@ def test_missing_columns_are_named() -> None:
 @pytest.mark.parametrize("locale", ["kk", "ru"])
 def test_the_template_reads_back(i18n: I18n, locale: str) -> None:
     with in_locale(i18n, locale):
-        data = build_template()
+        data = build_template("transport", date(2026, 12, 31))
     sheet = load_workbook(io.BytesIO(data)).active
     assert sheet["A1"].value == i18n.gettext("Item code", locale=locale)
     assert sheet["E2"].is_date and sheet.freeze_panes == "A2"
+    assert sheet["D2"].value == "transport" and sheet["E2"].value.year == 2026
     assert sheet["A2"].comment is not None and sheet["A2"].fill.fgColor.rgb.endswith("D9D9D9")
     parsed = parse_spreadsheet(data, "t.xlsx", extra_aliases=localized_header_aliases(i18n))
     assert parsed.rows == []  # the example row is never imported
@@ -190,6 +199,33 @@ def test_the_template_reads_back(i18n: I18n, locale: str) -> None:
     # The template's headers read back as the template's columns.
     columns = {g.args["column"] for g in parsed.guesses if g.kind == GuessKind.COLUMN}
     assert columns == {column.value for column in TEMPLATE_COLUMNS}
+
+
+def test_a_template_filled_over_its_example_row_imports_every_row(i18n: I18n) -> None:
+    """Issue 22: the example is known by its content, not its place. 20 rows typed from row 2
+    (over the example, whose grey fill and note stay) are 20 items; the example kept further
+    down is still skipped."""
+    with in_locale(i18n, "ru"):
+        data = build_template("transport", date(2026, 12, 31))
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook.active
+    for number in range(20):
+        row = number + 2
+        sheet.cell(row, 1, f"7.{number + 1}")
+        sheet.cell(row, 2, f"Аялдама салу {number + 1}")
+        sheet.cell(row, 3, f"Строительство остановки {number + 1}")
+        sheet.cell(row, 4, "transport")
+        sheet.cell(row, 5, date(2026, 6, 30))
+    sheet.append(["2.3.1", "№5 мектепті күрделі жөндеу", "Капитальный ремонт школы №5", "edu"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    parsed = parse_spreadsheet(
+        buffer.getvalue(), "t.xlsx", extra_aliases=localized_header_aliases(i18n)
+    )
+    assert [row.code for row in parsed.rows] == [f"7.{n}" for n in range(1, 21)]
+    assert [(error.row_number, error.problem) for error in parsed.errors] == [
+        (22, RowProblem.EXAMPLE_ROW)
+    ]
 
 
 # --- Plan and apply: the database ---
@@ -397,13 +433,19 @@ async def test_only_the_secretariat_may_import(
     assert len(refusals) == 5
 
 
-async def test_template_command_sends_a_workbook(admin: Chatter) -> None:
+async def test_template_command_sends_a_workbook(
+    admin: Chatter, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
     (document,) = [
         r for r in await admin.send(ADMIN_ID, "/template") if isinstance(r, SendDocument)
     ]
     assert document.document.filename == "roadmap-template.xlsx"
     sheet = load_workbook(io.BytesIO(document.document.data)).active
     assert sheet.max_row == 2 and sheet["A2"].value == "2.3.1"
+    # Issue 22 (#41): the example names a department of this Road Map, a deadline ahead.
+    codes = {row.code for row in await rows(session_maker, Department)}
+    assert sheet["D2"].value in codes
+    assert sheet["E2"].value.date() > clock.now().date()
 
 
 # --- The command line ---
@@ -517,3 +559,57 @@ async def test_an_imports_moves_are_told_to_the_departments_with_the_reason(
     assert len(notices) == 1
     text = json.loads(notices[0].payload)["params"]["text"]
     assert "1.1.1" in text and "Себебі: Кеңес шешімі №12" in text and "импорт" in text
+
+
+async def test_one_import_tells_of_its_deadline_moves_and_of_its_reassignments(
+    admin: Chatter, files: Files, session_maker: SessionMaker, clock: FrozenClock
+) -> None:
+    """Both notices of one import: the moved deadline with its reason (chair) and the item
+    given to another department, to the heads who lost and gained it (secr)."""
+    original = roadmap_rows(3)
+    await admin.send(ADMIN_ID, "/import")
+    ok, _cancel = buttons(await send_file(admin, files, "F1", xlsx(original), "v1.xlsx"))
+    await admin.press(ADMIN_ID, ok)
+    items = {item.code: item for item in await rows(session_maker, RoadmapItem)}
+    gaining, losing = items["1.1.1"].department_id, items["1.1.2"].department_id
+    assert gaining != losing
+    async with session_maker() as session:
+        for telegram_id, department, locale in ((777, gaining, "kk"), (778, losing, "ru")):
+            session.add(
+                Person(
+                    telegram_id=telegram_id,
+                    display_name=f"Head {telegram_id}",
+                    role=Role.MEMBER,
+                    department_id=department,
+                    locale=locale,
+                    created_at=clock.now(),
+                    updated_at=clock.now(),
+                )
+            )
+        await session.commit()
+    changed = [dict(row) for row in original]
+    changed[0]["deadline"] = date(2026, 3, 1)
+    changed[0]["reason"] = "Кеңес шешімі №12"
+    changed[1]["department"] = original[0]["department"]  # 1.1.2 goes to 1.1.1's department
+    data = xlsx(changed, {**RU_HEADERS, "reason": "Причина переноса срока"}, [*RU_ORDER, "reason"])
+    await admin.send(ADMIN_ID, "/import")
+    ok, _cancel = buttons(await send_file(admin, files, "F2", data, "v2.xlsx"))
+    await admin.press(ADMIN_ID, ok)
+
+    people = {p.id: p.telegram_id for p in await rows(session_maker, Person)}
+    sent = [
+        (n.kind, people[n.person_id], json.loads(n.payload)["params"]["text"])
+        for n in await rows(session_maker, Notification)
+        if n.kind in ("deadline", "item_assign")
+    ]
+    assert sorted((kind, whom) for kind, whom, _text in sent) == [
+        ("deadline", 777),
+        ("item_assign", 777),
+        ("item_assign", 778),
+    ]
+    texts_of = {(kind, whom): text for kind, whom, text in sent}
+    moved = texts_of["deadline", 777]
+    assert "1.1.1" in moved and "Себебі: Кеңес шешімі №12" in moved
+    gained, lost = texts_of["item_assign", 777], texts_of["item_assign", 778]
+    assert gained.startswith("📌") and "1.1.2" in gained and "1.1.1" not in gained
+    assert "1.1.2" in lost and "передан другому управлению" in lost

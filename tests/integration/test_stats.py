@@ -128,12 +128,21 @@ async def test_stats_command(
     assert order == sorted(order)
     assert "(50%)" in text and "(0%)" in text and "(100%)" in text
     assert "Управление водных ресурсов" in text
+    # Issue 22 (#23): a true heading, one line per department asked, the never-asked
+    # departments with nobody registered once, by code, at the end.
+    assert text.startswith("<b>Как управления ответили на 8 последних запросов</b>")
     nobody = text.split("\n")[-1]
     with in_locale(i18n, "ru"):
         expected = i18n.gettext(
-            "Nobody is registered yet in: {names}. Invite them with /invite.", locale="ru"
-        ).format(names="Управление водных ресурсов, Управление культуры")
+            "Nobody registered, nothing asked yet ({count} department): {codes}. "
+            "Invite them with /invite and the code.",
+            "Nobody registered, nothing asked yet ({count} departments): {codes}. "
+            "Invite them with /invite and the code.",
+            1,
+            locale="ru",
+        ).format(count=1, codes="<code>culture</code>")
     assert nobody == expected
+    assert text.count("culture") == 1
     with in_locale(i18n, "ru"):
         usage = usage_line(STATS)
     for wrong in ("/stats abc", "/stats 0", "/stats 101", "/stats 3 4"):

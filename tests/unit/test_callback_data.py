@@ -42,11 +42,13 @@ LONGEST_TEXT: dict[tuple[str, str], str] = {
     ("CorrectSaved", "accept"): False,  # packed as "0": as long as "1"
     ("NameStep", "action"): "skip",
     ("DismissPick", "reason"): max(RiskReason, key=len),
+    ("RevokeChoice", "confirm"): False,
 }
 BIGGEST_INT: dict[tuple[str, str], int] = {
     ("PickProgress", "value"): 100,
     ("QuickProgress", "value"): 100,
     ("ChairDepartment", "year"): 2100,
+    ("RevokeChoice", "telegram_id"): -(2**52),  # Telegram's ids fit 52 bits; the sign too
 }
 
 

@@ -119,7 +119,7 @@ def test_behind_plan_names_the_progress_its_day_and_the_plan_line(i18n: I18n) ->
         latest_day=date(2025, 6, 1),
     )
     assert ru(i18n, risk_of(facts), RiskReason.BEHIND_PLAN) == (
-        "ход исполнения 5% на 1 июня 2025 г.; по плану к этому дню должно быть 56%"
+        "ход исполнения 5% на 1 июня 2025 г.; по плану сейчас должно быть 56%"
     )
 
 

@@ -1,0 +1,239 @@
+"""End to end over HTTP (issue 22, #24, #28, #11, #12, #20): changes the secretariat makes
+reach the people they touch, in each person's language.
+
+- /assign tells the head who lost the item and the head who gained it; an /assign to a
+  department with nobody registered says so.
+- /revoke asks first, naming the person, and the revoked person is told.
+- /away with nobody else in the department asks for a deputy; an unknown deputy gets the
+  secretariat's invitation hint.
+- /request_now does not ask again for an item answered minutes ago, and says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.app.config import Settings
+from bot.core.clock import FrozenClock
+from bot.sandbox.emulator import BotApiEmulator
+from db.engine import SessionMaker
+from db.models import Notification, Person, RoadmapItem, StatusUpdate
+from tests.data.spreadsheets.workbooks import xlsx
+from tests.helpers.chat import ADMIN_ID
+from tests.helpers.e2e import join, live_bot, say, tap
+
+KK_HEAD = 4601  # education, reads Kazakh
+RU_HEAD = 4602  # transport, reads Russian
+
+
+@pytest.fixture
+def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
+    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
+
+
+async def _set_up(emulator: BotApiEmulator) -> None:
+    prompt = await say(emulator, ADMIN_ID, "/start")
+    await tap(emulator, ADMIN_ID, prompt, "Русский")
+    for command in (
+        "/adddept edu Білім басқармасы | Управление образования",
+        "/adddept tr Көлік басқармасы | Управление транспорта",
+        "/adddept con Құрылыс басқармасы | Управление строительства",
+        "/additem 1.1 edu 2025-12-01 Мектеп салу | Строительство школы",
+        "/additem 1.2 edu 2025-12-01 Балабақша салу | Строительство детского сада",
+        "/additem 2.1 tr 2025-12-01 Автобус сатып алу | Закупка автобусов",
+    ):
+        await say(emulator, ADMIN_ID, command)
+    emulator.send_text(KK_HEAD, "/start", first_name="Айгүл", language_code="kk")
+    await emulator.next_message(KK_HEAD)  # no access yet
+    await join(emulator, KK_HEAD, "edu", "Қазақша")
+    await join(emulator, RU_HEAD, "tr", "Русский")
+
+
+async def test_assignment_reaches_both_heads_and_an_empty_department_is_named(
+    live_settings: Settings, clock: FrozenClock, emulator: BotApiEmulator
+) -> None:
+    async with live_bot(live_settings, clock, emulator):
+        await _set_up(emulator)
+
+        answer = await say(emulator, ADMIN_ID, "/assign 1.1 tr")
+        assert "Управление транспорта" in answer.text
+        assert "никто не зарегистрирован" not in answer.text
+        lost = await emulator.next_message(KK_HEAD)
+        assert lost.text.startswith("📌 1.1 «Мектеп салу»")
+        assert "басқа басқармаға бекітілді: Көлік басқармасы" in lost.text
+        assert "Мектеп салу" in lost.text
+        gained = await emulator.next_message(RU_HEAD)
+        assert "передан вашему управлению (ранее: Управление образования)" in gained.text
+        assert "Строительство школы" in gained.text and "/myitems" in gained.text
+
+        nobody = await say(emulator, ADMIN_ID, "/assign 2.1 con")
+        assert "В этом управлении ещё никто не зарегистрирован" in nobody.text
+        assert "/invite con" in nobody.text
+        moved_away = await emulator.next_message(RU_HEAD)
+        assert "передан другому управлению: Управление строительства" in moved_away.text
+
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+
+
+async def test_an_import_that_moves_items_tells_both_heads_once(
+    live_settings: Settings, clock: FrozenClock, emulator: BotApiEmulator
+) -> None:
+    async with live_bot(live_settings, clock, emulator):
+        await _set_up(emulator)
+        rows = [
+            {
+                "code": "1.1",
+                "title_kk": "Мектеп салу",
+                "title_ru": "Строительство школы",
+                "department": "tr",  # was edu's
+                "deadline": date(2025, 12, 1),
+            },
+            {
+                "code": "1.2",
+                "title_kk": "Балабақша салу",
+                "title_ru": "Строительство детского сада",
+                "department": "tr",  # was edu's
+                "deadline": date(2025, 12, 1),
+            },
+        ]
+        await say(emulator, ADMIN_ID, "/import")
+        emulator.send_document(
+            ADMIN_ID,
+            xlsx(rows),
+            "roadmap.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        dry_run = await emulator.next_message(ADMIN_ID)
+        while not dry_run.buttons:
+            dry_run = await emulator.next_edit(ADMIN_ID)
+        await tap(emulator, ADMIN_ID, dry_run, dry_run.buttons[0][0][0])  # Apply
+
+        # One message each, listing both items (not one message per item).
+        lost = await emulator.next_message(KK_HEAD)
+        assert lost.text.startswith("📌 2 тармақ енді басқа басқармаларға бекітілді")
+        assert "1.1 «Мектеп салу» → Көлік" in lost.text
+        assert "1.2 «Балабақша салу» → Көлік" in lost.text
+        gained = await emulator.next_message(RU_HEAD)
+        assert gained.text.startswith("📌 2 пункта переданы вашему управлению")
+        assert "1.1 «Строительство школы» (ранее: Управление образования)" in gained.text
+        assert "1.2 «Строительство детского сада»" in gained.text
+        await emulator.wait_idle()
+        assert [m.text for m in emulator.messages(KK_HEAD)].count(lost.text) == 1
+        assert len([m for m in emulator.messages(RU_HEAD) if m.text.startswith("📌")]) == 1
+
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+
+
+async def test_revoke_asks_with_the_name_and_tells_the_revoked_person(
+    live_settings: Settings,
+    clock: FrozenClock,
+    emulator: BotApiEmulator,
+    session_maker: SessionMaker,
+) -> None:
+    async with live_bot(live_settings, clock, emulator):
+        await _set_up(emulator)
+
+        question = await say(emulator, ADMIN_ID, f"/revoke {KK_HEAD}")
+        assert "Айгүл" in question.text and "Управление образования" in question.text
+        async with session_maker() as session:
+            head = (await session.exec(select(Person).where(Person.telegram_id == KK_HEAD))).one()
+            assert head.active  # nothing happens before the confirmation
+
+        kept = await tap(emulator, ADMIN_ID, question, "Отмена")
+        assert kept.text == "Ничего не изменено: доступ сохранён."
+
+        question = await say(emulator, ADMIN_ID, f"/revoke {KK_HEAD}")
+        done = await tap(emulator, ADMIN_ID, question, "Отозвать доступ")
+        assert done.text.startswith("Доступ отозван: Айгүл")
+        told = await emulator.next_message(KK_HEAD)
+        assert told.text.startswith("🔒 Кеңес хатшылығы сіздің Жол картасы ботына рұқсатыңызды")
+
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+    async with session_maker() as session:
+        head = (await session.exec(select(Person).where(Person.telegram_id == KK_HEAD))).one()
+        assert not head.active
+
+
+@pytest.mark.parametrize(
+    ("head", "alone", "unknown_deputy"),
+    [
+        (KK_HEAD, "Басқармаңызда ботқа тіркелген басқа қызметкер жоқ", "әлі тіркелмеген"),
+        (RU_HEAD, "В управлении больше никого нет в боте", "ещё не зарегистрирован"),
+    ],
+    ids=["kk", "ru"],
+)
+async def test_away_alone_asks_for_a_deputy_and_an_unknown_deputy_gets_the_invite_hint(
+    live_settings: Settings,
+    clock: FrozenClock,
+    emulator: BotApiEmulator,
+    head: int,
+    alone: str,
+    unknown_deputy: str,
+) -> None:
+    code = "edu" if head == KK_HEAD else "tr"
+    async with live_bot(live_settings, clock, emulator):
+        await _set_up(emulator)
+
+        answer = await say(emulator, head, "/away 15.03.2025")
+        assert alone in answer.text
+        assert f"/invite {code}" in answer.text and "/away 15.03.2025 @" in answer.text
+
+        answer = await say(emulator, head, "/away 15.03.2025 @aigerim_zam")
+        assert unknown_deputy in answer.text and f"/invite {code}" in answer.text
+
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+
+
+async def test_request_now_skips_items_answered_minutes_ago(
+    live_settings: Settings,
+    clock: FrozenClock,
+    emulator: BotApiEmulator,
+    session_maker: SessionMaker,
+) -> None:
+    async with live_bot(live_settings, clock, emulator):
+        await _set_up(emulator)
+        async with session_maker() as session:  # the education head answered 1.1 and 1.2
+            head = (await session.exec(select(Person).where(Person.telegram_id == KK_HEAD))).one()
+            for code in ("1.1", "1.2"):
+                item = (
+                    await session.exec(select(RoadmapItem).where(RoadmapItem.code == code))
+                ).one()
+                session.add(
+                    StatusUpdate(
+                        item_id=item.id,
+                        author_id=head.id,
+                        status="on_track",
+                        progress=40,
+                        created_at=clock.now(),
+                    )
+                )
+            await session.commit()
+        clock.advance(timedelta(minutes=10))
+
+        confirmation = await say(emulator, ADMIN_ID, "/request_now")
+        assert "2 пункта не запрошены повторно: обновлены за последние 10 мин." in confirmation.text
+        assert "у 1 управления" in confirmation.text  # transport only
+        request = await emulator.next_message(RU_HEAD)
+        assert "2.1" in str(request.buttons)
+
+        again = await say(emulator, ADMIN_ID, "/request_now edu")
+        assert again.text.startswith("Никому не отправлено: все открытые пункты недавно обновлены.")
+
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+    async with session_maker() as session:
+        rounds_to_kk = (
+            await session.exec(
+                select(Notification).where(
+                    Notification.chat_id == KK_HEAD, Notification.kind == "round"
+                )
+            )
+        ).all()
+    assert rounds_to_kk == []
