@@ -82,8 +82,8 @@ def create_router() -> Router:
     router = Router(name=__name__)
     private_text = (F.chat.type == ChatType.PRIVATE) & F.text & ~F.text.startswith("/")
     router.message.register(secretary_reply, private_text, F.reply_to_message)
-    router.message.register(free_text, private_text, StateFilter(None))
+    router.message.register(free_text, private_text, StateFilter(*questions.FREE_STATES))
     private_voice = (F.chat.type == ChatType.PRIVATE) & F.voice
-    router.message.register(free_voice, private_voice, StateFilter(None))
+    router.message.register(free_voice, private_voice, StateFilter(*questions.FREE_STATES))
     router.callback_query.register(send_question, SendQuestion.filter())
     return router

@@ -80,8 +80,8 @@ async def choose_language(
 async def name_message(message: Message, caller: Caller, state: FSMContext) -> None:
     """The one message after "your full name and position?" (asked once, on joining)."""
     saved = await people.set_own_name(caller, state, message.text or "")
-    if isinstance(saved, people.NameLate):
-        raise SkipHandler  # not an answer any more: whoever takes such a message takes it
+    if isinstance(saved, people.NameLate | people.NotAName):
+        raise SkipHandler  # not the answer: whoever takes such a message takes it
     if isinstance(saved, people.NameSaved):
         await message.answer(views.name_saved(saved.person))
     elif isinstance(saved, people.NameInvalid):

@@ -146,6 +146,21 @@ class NameAndPosition:
     position: str | None = None
 
 
+def looks_like_a_name(text: str) -> bool:
+    """Whether a message sent after "your full name and position?" can be that answer: a
+    name part (before the comma) of two to five words, at least two of them capitalised, no
+    digits, and no question mark anywhere. Anything else is what the person wanted to say
+    (an item's code, a question to the secretariat) and must go on."""
+    words = text.partition(",")[0].split()
+    capitalised = sum(1 for word in words if word[:1].isupper())
+    return (
+        "?" not in text
+        and not any(c.isdigit() for word in words for c in word)
+        and 2 <= len(words) <= 5
+        and capitalised >= 2
+    )
+
+
 def parse_name_and_position(text: str | None) -> NameAndPosition | None:
     """`Name Surname[, position]`: split at the first comma, spaces collapsed; None when the
     name is empty or either part is longer than MAX_PERSON_NAME."""

@@ -11,7 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import local_today
 from bot.core.errors import UnknownDepartmentError
-from bot.core.parsing import AwayRequest, NameAndPosition, parse_name_and_position
+from bot.core.parsing import (
+    AwayRequest,
+    NameAndPosition,
+    looks_like_a_name,
+    parse_name_and_position,
+)
 from bot.core.weekly import WeeklyTime
 from bot.delivery.enqueue import enqueue_message
 from bot.people import invites, recipients
@@ -348,16 +353,24 @@ class NameInvalid:
 
 
 @dataclass(frozen=True)
+class NotAName:
+    """A question or an item's code, not a name: it goes where such a message goes, and the
+    name question stays open."""
+
+
+@dataclass(frozen=True)
 class NameLate:
     """The message came too long after the question to be the answer: not taken."""
 
 
 async def set_own_name(
     caller: Caller, dialog: DialogStore, text: str
-) -> NameSaved | NameInvalid | NameLate | None:
+) -> NameSaved | NameInvalid | NotAName | NameLate | None:
     """The answer to "your full name and position?" after joining; audited."""
     if caller.person is None:
         return None
+    if any(c.isalpha() for c in text) and not looks_like_a_name(text):
+        return NotAName()
     typed = parse_name_and_position(text)
     if typed is None:
         return NameInvalid()

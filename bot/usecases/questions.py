@@ -10,8 +10,13 @@ from bot.core.parsing import item_codes_in
 from bot.people import recipients
 from bot.reporting import questions
 from bot.usecases.access import can_see_item
+from bot.usecases.people import JoiningDialog
 from bot.usecases.ports import Person, UseCaseContext
 from db.models import MemberQuestion, QuestionReply, RoadmapItem, Role
+
+# Outside any dialog, or while the name question after joining is open (what is typed then and
+# is no name is a question like any other: bot/core/parsing.looks_like_a_name).
+FREE_STATES = (None, JoiningDialog.name)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from bot.core.clock import FrozenClock
 from bot.telegram.i18n import in_locale
 from bot.telegram.texts import no_access_text
 from db.engine import SessionMaker
-from db.models import AuditLog, Department, Invite, Person, Role
+from db.models import AuditLog, Department, Invite, Notification, Person, Role
 from tests.helpers.chat import ADMIN_ID, Chatter, invite_token, only_text, register_admin, rows
 
 OUTSIDER = 555
@@ -176,8 +176,12 @@ async def test_revoke_takes_access_away(
     question = await chatter.send(ADMIN_ID, f"/revoke {HEAD}")
     assert str(HEAD) in only_text(question)  # asked first (issue 22, #28)
     assert not any(isinstance(r, DeleteMyCommands) for r in question)
+    before = [n.payload for n in await rows(session_maker, Notification)]
+    assert not any('"deleteMyCommands"' in payload for payload in before)
     requests = await chatter.press(ADMIN_ID, f"rv:{HEAD}:1")
-    assert any(isinstance(r, DeleteMyCommands) for r in requests)
+    # The menu goes through the outbox, with the person's notice (the web's revoke does too).
+    queued = [n.payload for n in await rows(session_maker, Notification) if n.chat_id == HEAD]
+    assert any('"deleteMyCommands"' in payload for payload in queued), queued
     assert any(isinstance(r, EditMessageText) and str(HEAD) in r.text for r in requests)
     reply = only_text(await chatter.send(HEAD, "/help"))
     assert str(HEAD) in reply  # the stranger's answer: their id and how to get access

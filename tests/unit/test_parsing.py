@@ -8,6 +8,7 @@ from bot.core.parsing import (
     DB_ID_MAX,
     is_department_code,
     is_item_code,
+    looks_like_a_name,
     parse_date,
     parse_int,
     parse_new_department,
@@ -138,3 +139,14 @@ def test_deadline_with_an_optional_reason() -> None:
     assert parse_deadline("4.2.1 tomorrow because") is None
     assert parse_deadline("4.2.1") is None and parse_deadline(None) is None
     assert parse_deadline("4.2.1 2026-03-01 " + "x" * 501) is None
+
+
+def test_a_question_or_an_item_code_is_not_a_name() -> None:
+    assert looks_like_a_name("Бақытжан Сейітов, басшының орынбасары")
+    assert looks_like_a_name("Ерлан Омаров, директор школы №12")  # digits in the position
+    assert not looks_like_a_name("1.1 бойынша мердігер ауысты, не істеу керек?")
+    assert looks_like_a_name("Айгүл Смағұлова")
+    assert not looks_like_a_name("1.1 бойынша мердігер ауысты, не істеу керек?")
+    assert not looks_like_a_name("Когда следующее совещание")
+    assert not looks_like_a_name("Мердігер жұмысты тоқтатты, жаңа конкурс керек")
+    assert not looks_like_a_name("Ерлан")
