@@ -189,7 +189,8 @@ async def test_one_audit_row_per_change_from_the_chat_or_the_web(
 
     await register_member(session_maker, MEMBER_OF_111, first.department_id, LOAD)
     await register_member(session_maker, MEMBER_OF_111 + 1, first.department_id, LOAD)
-    await chatter.send(ADMIN_ID, f"/revoke {MEMBER_OF_111}")
+    await chatter.send(ADMIN_ID, f"/revoke {MEMBER_OF_111}")  # asks first
+    await chatter.press(ADMIN_ID, f"rv:{MEMBER_OF_111}:1")
     status, screen = await web.get(f"/app/api/revoke/{MEMBER_OF_111 + 1}", signed(ADMIN_ID))
     assert status == 200 and 'data-post="/app/api/revoke"' in str(screen["html"])  # asks first
     assert len(await audit_rows(session_maker, "person.revoke")) == 1  # nothing yet
