@@ -30,11 +30,11 @@ class Export:
 
 async def export_roadmap(ctx: UseCaseContext) -> Export:
     """Items, their history and the departments in one workbook, in the current language."""
-    from bot.spreadsheets.export import build_export
+    from bot.spreadsheets.export import build_export_apart
 
     today = local_today(ctx.clock, ctx.tz)
-    async with ctx.session_maker() as session:
-        data = await build_export(session, today=today, tz=ctx.tz, thresholds=ctx.thresholds)
+    engine = ctx.session_maker.kw["bind"]
+    data = await build_export_apart(engine, today=today, tz=ctx.tz, thresholds=ctx.thresholds)
     return Export(data, today)
 
 
