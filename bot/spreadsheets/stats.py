@@ -24,7 +24,6 @@ from db import queries
 from db.ids import row_id
 from db.models import (
     Department,
-    ItemStatus,
     Person,
     RoadmapItem,
     Role,
@@ -145,8 +144,8 @@ async def department_stats(
     last_updates = dict(
         (
             await session.exec(
-                select(RoadmapItem.department_id, func.max(StatusUpdate.created_at))
-                .join(StatusUpdate, col(StatusUpdate.item_id) == RoadmapItem.id)
+                select(RoadmapItem.department_id, func.max(RoadmapItem.last_update_at))
+                .where(col(RoadmapItem.last_update_at).is_not(None))
                 .group_by(col(RoadmapItem.department_id))
             )
         ).all()
@@ -187,20 +186,14 @@ async def department_stats(
 
 async def _overdue_counts(session: AsyncSession, today: date) -> dict[int, int]:
     """Department id → its items past their deadline whose newest update is not "done" (the
-    rule of `is_overdue`), counted in SQL: no item is loaded into Python."""
-    ranked = sa.select(
-        col(StatusUpdate.item_id).label("item_id"),
-        col(StatusUpdate.status).label("status"),
-        newest_first(),
-    ).subquery()
-    newest = sa.select(ranked.c.item_id, ranked.c.status).where(ranked.c.rank == 1).subquery()
+    rule of `is_overdue`; the newest update's status is kept on the item by the database's
+    trigger), counted in SQL: no item is loaded into Python."""
     statement = (
         sa.select(col(RoadmapItem.department_id), func.count())
-        .outerjoin(newest, newest.c.item_id == RoadmapItem.id)
         .where(
             col(RoadmapItem.archived).is_(False),
             col(RoadmapItem.deadline) < today,
-            sa.or_(newest.c.status.is_(None), newest.c.status != ItemStatus.DONE),
+            col(RoadmapItem.last_update_done).is_(False),
         )
         .group_by(col(RoadmapItem.department_id))
     )
