@@ -368,11 +368,16 @@ class _Stored:
 
 
 async def every_forecast(
-    session: AsyncSession, *, year: int | None, tz: tzinfo
+    session: AsyncSession,
+    *,
+    year: int | None,
+    tz: tzinfo,
+    only: Collection[int] | None = None,
 ) -> dict[int, Forecast]:
-    """`forecasts_for(session, year=year, tz=tz)`, read from the stored rows where they are
-    current: only the items without one and those whose pool lends them gains (fewer than 5
-    weeks of their own) are simulated; the pools are the stored gains. The decoding and the
+    """`forecasts_for(session, year=year, tz=tz, only=only)`, read from the stored rows where
+    they are current: only the items without one and those whose pool lends them gains (fewer
+    than 5 weeks of their own) are simulated; the pools are the stored gains (an item without
+    a current row lends the gains of its history, read afresh). The decoding and the
     simulations run in a worker thread."""
     table = _table()
     item = RoadmapItem.__table__.c  # type: ignore[attr-defined]
@@ -409,46 +414,49 @@ async def every_forecast(
                 stored.append(_Stored(item_id, department, current, own, gains))
     finally:
         await result.close()
-    decoded = await asyncio.to_thread(_decode_stored, stored)
-    fresh = {row.item_id for row in stored if not row.current}
-    fresh |= {item_id for item_id, found in decoded.items() if _may_borrow(found)}
-    if not fresh:
+    wanted = None if only is None else set(only)
+    decoded = await asyncio.to_thread(_decode_stored, stored, wanted)
+    stale = {row.item_id for row in stored if not row.current}
+    computed = stale | {item_id for item_id, found in decoded.items() if _may_borrow(found)}
+    if wanted is not None:
+        computed &= wanted
+    if not computed:
         return decoded
-    read_only = fresh if len(fresh) <= ONLY_READ_LIMIT else None
+    needed = stale | computed  # a stale item's gains go into the pools
+    read_only = needed if len(needed) <= ONLY_READ_LIMIT else None
     histories = await read_histories(session, year, tz, None, read_only)
-    if not histories:
-        return {i: found for i, found in decoded.items() if i not in fresh}
+    histories = {item_id: histories[item_id] for item_id in needed if item_id in histories}
+    if not histories:  # the computed items have no reports: no forecast
+        return {item_id: found for item_id, found in decoded.items() if item_id not in computed}
     first = min(history.start for history in histories.values()) - timedelta(days=7)
     calendar_days = WorkingDays((await load_calendar(session, zone_of(tz))).is_working_day, first)
-    return await asyncio.to_thread(
-        _with_pools,
-        stored,
-        decoded,
-        {i: histories[i] for i in fresh if i in histories},
-        calendar_days,
-    )
+    return await asyncio.to_thread(_with_pools, stored, decoded, histories, computed, calendar_days)
 
 
-def _decode_stored(stored: list[_Stored]) -> dict[int, Forecast]:
-    return {row.item_id: decode(row.own) for row in stored if row.current and row.own is not None}
+def _decode_stored(stored: list[_Stored], wanted: set[int] | None) -> dict[int, Forecast]:
+    return {
+        row.item_id: decode(row.own)
+        for row in stored
+        if row.current and row.own is not None and (wanted is None or row.item_id in wanted)
+    }
 
 
 def _with_pools(
     stored: list[_Stored],
     decoded: dict[int, Forecast],
     histories: dict[int, ItemHistory],
+    computed: set[int],
     calendar: WorkingDays,
 ) -> dict[int, Forecast]:
     """The pools from every item's gains (stored, or from the history read afresh), in item
-    order as `forecasts_for` builds them; then the fresh items' forecasts."""
+    order as `forecasts_for` builds them; then the `computed` items' forecasts."""
     department_gains: dict[int, list[float]] = {}
     all_gains: list[float] = []
     for row in stored:
         if row.item_id in histories:
             history = histories[row.item_id]
-            points = [
-                (calendar.index(day), progress) for day, progress in daily_progress(history.history)
-            ]
+            days = daily_progress(history.history)
+            points = [(calendar.index(day), progress) for day, progress in days]
             gains: list[float] | None = (
                 list(weekly_gains(points).weekly) if has_enough_updates(points) else None
             )
@@ -461,13 +469,11 @@ def _with_pools(
         if gains is not None:
             department_gains.setdefault(lender, []).extend(gains)
             all_gains.extend(gains)
-    found: dict[int, Forecast] = {}
-    for item_id, known in decoded.items():
-        if item_id not in histories:
-            found[item_id] = known
-    for item_id, history in histories.items():
-        if history.latest_status == _DONE:
+    found = {item_id: known for item_id, known in decoded.items() if item_id not in computed}
+    for item_id in computed:
+        own = histories.get(item_id)
+        if own is None or own.latest_status == _DONE:
             continue
-        department = department_gains.get(history.department_id, ())
-        found[item_id] = item_forecast(item_id, history, calendar, department, all_gains)
+        department = department_gains.get(own.department_id, ())
+        found[item_id] = item_forecast(item_id, own, calendar, department, all_gains)
     return found

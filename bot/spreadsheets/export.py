@@ -29,10 +29,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk import forecast_views
-from bot.risk.assess import collector_paused
 from bot.risk.forecast import Forecast
 from bot.risk.forecast_cache import every_forecast
 from bot.risk.rules import RiskThresholds
+from bot.spreadsheets.apart import run_apart
 from bot.spreadsheets.parse import Column
 from bot.spreadsheets.stats import (
     DepartmentStats,
@@ -44,7 +44,6 @@ from bot.spreadsheets.xlsx_stream import EXCEL_MAX_ROWS, XlsxSheet, XlsxStream
 from bot.telegram.i18n import pick_name
 from bot.telegram.texts import cause_label, evidence_label, status_label
 from db import queries
-from db.engine import create_engine, create_session_maker
 from db.models import Department, Person, RoadmapItem, StatusUpdate
 
 PARTITION = 5_000  # rows read per trip: a few milliseconds of the loop's time
@@ -208,32 +207,18 @@ class _Puller:
 async def build_export_apart(
     engine: AsyncEngine, *, today: date, tz: tzinfo, thresholds: RiskThresholds
 ) -> bytes:
-    """`build_export` on an event loop of its own in a worker thread, with its own engine for
-    `engine`'s database: at 50,000 items the reads, the labels and the forecasts take seconds
-    of the interpreter, none of them the bot's loop's. When the caller is cancelled (the bot
-    stops), the worker stops at its next partition."""
-    url = engine.url.render_as_string(hide_password=False)
+    """`build_export` apart from the bot's loop (`run_apart`): at 50,000 items the reads, the
+    labels and the forecasts take seconds of the interpreter. When the caller is cancelled
+    (the bot stops), the worker stops at its next partition."""
     stopped = threading.Event()
 
-    async def apart() -> bytes:
-        own = create_engine(url, pool_size=1)
-        try:
-            async with create_session_maker(own)() as session:
-                return await build_export(
-                    session, today=today, tz=tz, thresholds=thresholds, stopped=stopped
-                )
-        finally:
-            await own.dispose()
+    async def build(session: AsyncSession) -> bytes:
+        return await build_export(
+            session, today=today, tz=tz, thresholds=thresholds, stopped=stopped
+        )
 
-    def run() -> bytes:
-        # Half a million rows in flight trigger the cyclic collector's full passes, which
-        # stop every thread (200 ms stalls of the bot's loop at 50,000 items); the export
-        # makes no cycles.
-        with collector_paused():
-            return asyncio.run(apart())
-
-    try:  # to_thread copies the context: the worker renders in the reader's locale
-        return await asyncio.to_thread(run)
+    try:
+        return await run_apart(engine, build)
     finally:
         stopped.set()
 

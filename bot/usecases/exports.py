@@ -40,14 +40,13 @@ async def export_roadmap(ctx: UseCaseContext) -> Export:
 
 async def risk_report(ctx: UseCaseContext, locale: str) -> Export:
     """The draft report on at-risk items for the central office, in `locale`."""
-    from bot.spreadsheets.risk_report import build_risk_report  # python-docx: on first use
+    from bot.spreadsheets.risk_report import build_risk_report_apart  # python-docx: on use
 
     today = local_today(ctx.clock, ctx.tz)
     with ctx.i18n.use_locale(locale):
-        async with ctx.session_maker() as session:
-            data = await build_risk_report(
-                session, today=today, tz=ctx.tz, thresholds=ctx.thresholds
-            )
+        data = await build_risk_report_apart(
+            ctx.session_maker.kw["bind"], today=today, tz=ctx.tz, thresholds=ctx.thresholds
+        )
     return Export(data, today)
 
 

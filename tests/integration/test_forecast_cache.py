@@ -174,6 +174,10 @@ async def test_the_export_reads_every_forecast_stored(
     monkeypatch.setattr(forecast_cache, "item_forecast", counted)
     assert await every_forecast(session, year=None, tz=TZ) == fresh
     assert borrowing <= set(simulated) and len(simulated) < len(fresh) / 2
+    some = set(list(fresh)[:3]) | borrowing  # the risk report's: its at-risk items only
+    assert await every_forecast(session, year=None, tz=TZ, only=some) == await forecasts_for(
+        session, year=None, tz=TZ, only=some
+    )
 
     item_id = min(set(fresh) - borrowing)
     newest = (
@@ -198,6 +202,9 @@ async def test_the_export_reads_every_forecast_stored(
     changed = await forecasts_for(session, year=None, tz=TZ)
     assert changed[item_id] != fresh[item_id]
     assert await every_forecast(session, year=None, tz=TZ) == changed
+    assert await every_forecast(session, year=None, tz=TZ, only=borrowing) == {
+        i: changed[i] for i in borrowing
+    }
     await _scan(session, full=False)
     assert await every_forecast(session, year=None, tz=TZ) == changed
 
