@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -44,14 +45,14 @@ from bot.telegram.session import guard_of, install_guard
 from bot.usecases.caller import Policy
 from bot.usecases.dashboard import dashboard_readers
 from bot.usecases.ports import UseCaseContext
-from bot.web.app import create_web_app
-from bot.web.menu import offer_dashboard
-from bot.web.server import WebServer
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
 from db.reach import wait_for_database
 from handlers import get_routers
+
+if TYPE_CHECKING:
+    from bot.web.server import WebServer
 
 logger = logging.getLogger(__name__)
 
@@ -257,10 +258,14 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
 
 
 def create_web_server(application: Application) -> WebServer | None:
-    """The dashboard beside polling when PUBLIC_URL is set; None keeps the bot as it was."""
+    """The dashboard beside polling when PUBLIC_URL is set; None keeps the bot as it was.
+    Its modules (aiohttp's server among them: 4 MiB) are imported only then."""
     settings = application.settings
     if settings.public_url is None:
         return None
+    from bot.web.app import create_web_app
+    from bot.web.server import WebServer
+
     app = create_web_app(
         application.dispatcher["usecases"],
         token=settings.bot_token.get_secret_value(),
@@ -276,6 +281,8 @@ async def start_dashboard(application: Application) -> WebServer | None:
     url = application.settings.dashboard_url
     if web is None or url is None:
         return None
+    from bot.web.menu import offer_dashboard
+
     await web.start()
     readers = await dashboard_readers(application.dispatcher["usecases"])
     await offer_dashboard(application.bot, application.i18n, readers, url)
