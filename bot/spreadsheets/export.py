@@ -3,11 +3,10 @@
 Headers are in the reader's language (render inside a locale), dates are real Excel dates,
 and text that Excel would take for a formula is written as text.
 
-The rows are read in partitions (each a short trip to the database) and written by a
-worker thread, which pulls the next partition only when it has written the last: memory stays
-at one partition plus the zipped file. The bot calls `build_export_apart`, which runs all of
-it (the reads, the risk labels, the forecasts read from their store) on an event loop of its
-own in a worker thread, with its own engine: the bot's loop only shares the interpreter.
+The rows are read in partitions and each is written into the zipped sheet as it arrives:
+memory stays at one partition plus the zipped file. All of it runs on the loop it is given:
+the bot calls `build_export_apart`, which gives it a loop and an engine of its own in a worker
+thread (`bot/spreadsheets/apart.py`), so the bot's loop only shares the interpreter with it.
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
-from concurrent.futures import CancelledError as FutureCancelled
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -172,38 +170,6 @@ async def _partitions(session: AsyncSession, statement: Any) -> AsyncGenerator[S
         await result.close()
 
 
-class _Puller:
-    """Runs in the worker thread: each partition is read by the event loop, on request."""
-
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        session: AsyncSession,
-        stopped: threading.Event | None = None,
-    ) -> None:
-        self.loop = loop
-        self.session = session
-        self.stopped = stopped or threading.Event()
-
-    def _await(self, awaitable: Any) -> Any:
-        if self.stopped.is_set():
-            raise asyncio.CancelledError
-        future = asyncio.run_coroutine_threadsafe(awaitable, self.loop)
-        try:
-            return future.result()
-        except FutureCancelled as cancelled:
-            raise asyncio.CancelledError from cancelled
-
-    def rows(self, statement: Any) -> Iterator[Sequence[Any]]:
-        partitions = _partitions(self.session, statement)
-        try:
-            while (chunk := self._await(anext(partitions, None))) is not None:
-                yield from chunk
-        finally:
-            if not self.loop.is_closed():
-                asyncio.run_coroutine_threadsafe(partitions.aclose(), self.loop).result()
-
-
 async def build_export_apart(
     engine: AsyncEngine, *, today: date, tz: tzinfo, thresholds: RiskThresholds
 ) -> bytes:
@@ -231,9 +197,10 @@ async def build_export(
     thresholds: RiskThresholds,
     stopped: threading.Event | None = None,
 ) -> bytes:
-    """Items, History and Departments sheets, rendered in the current locale, written off the
-    event loop. The History sheet keeps the newest updates an Excel sheet can hold.
-    `stopped`: set by another thread to stop between partitions."""
+    """Items, History and Departments sheets, rendered in the current locale, read and written
+    on the running loop (the bot runs it apart: `build_export_apart`). The History sheet keeps
+    the newest updates an Excel sheet can hold. `stopped`: set by another thread to stop
+    between partitions."""
     history_count = (await session.exec(select(func.count()).select_from(StatusUpdate))).one()
     facts = _Facts(
         departments={d.id: d for d in await queries.all_departments(session) if d.id is not None},
@@ -249,31 +216,40 @@ async def build_export(
         tz=tz,
         history_skipped=max(0, history_count - (EXCEL_MAX_ROWS - 1)),
     )
-    puller = _Puller(asyncio.get_running_loop(), session, stopped)
-    try:  # to_thread copies the context: the thread renders in the reader's locale
-        return await asyncio.to_thread(_write_workbook, facts, puller)
-    finally:
-        puller.stopped.set()
-
-
-def _write_workbook(facts: _Facts, puller: _Puller) -> bytes:
     buffer = io.BytesIO()
     with XlsxStream(buffer) as book:
-        _items_sheet(
-            book.sheet(
-                _("Items"), ITEM_WIDTHS + forecast_views.EXPORT_WIDTHS, inline_columns=(2, 3)
-            ),
-            facts,
-            puller,
+        items = book.sheet(
+            _("Items"), ITEM_WIDTHS + forecast_views.EXPORT_WIDTHS, inline_columns=(2, 3)
         )
-        _history_sheet(book.sheet(_("History"), HISTORY_WIDTHS), facts, puller)
+        await _write_partitions(session, _items_statement(), _items_writer(items, facts), stopped)
+        history = book.sheet(_("History"), HISTORY_WIDTHS)
+        await _write_partitions(
+            session,
+            _history_statement(facts.history_skipped),
+            _history_writer(history, facts),
+            stopped,
+        )
         _departments_sheet(
             book.sheet(_("Departments"), DEPARTMENT_WIDTHS, percent_columns=(5,)), facts
         )
     return buffer.getvalue()
 
 
-def _items_sheet(sheet: XlsxSheet, facts: _Facts, puller: _Puller) -> None:
+async def _write_partitions(
+    session: AsyncSession,
+    statement: Any,
+    write: Callable[[Sequence[Any]], None],
+    stopped: threading.Event | None,
+) -> None:
+    """Each partition written as it is read; stops between partitions once `stopped` is set."""
+    async for rows in _partitions(session, statement):
+        if stopped is not None and stopped.is_set():
+            raise asyncio.CancelledError
+        write(rows)
+
+
+def _items_writer(sheet: XlsxSheet, facts: _Facts) -> Callable[[Sequence[Any]], None]:
+    """Writes the Items sheet's header; returns what writes a partition of its rows."""
     sheet.append(
         [
             _(COLUMN_HEADERS[Column.CODE]),
@@ -302,40 +278,47 @@ def _items_sheet(sheet: XlsxSheet, facts: _Facts, puller: _Puller) -> None:
     names = {i: pick_name(d.name_kk, d.name_ru) for i, d in departments.items()}
     statuses: dict[str, str] = {}
     no_reports, archived = _("no reports yet"), _("yes")
-    for row in puller.rows(_items_statement()):
-        (code, title_kk, title_ru, item_id, department_id, deadline, deadline_text) = row[:7]
-        (target, is_archived, completion_form, costs, funding) = row[7:12]
-        (status, progress, created_at, author_id, comment) = row[12:]
-        if status is not None and status not in statuses:
-            statuses[status] = status_label(status)
-        sheet.append(
-            [
-                code,
-                title_kk,
-                title_ru,
-                _department_codes(
-                    departments.get(department_id), facts.co_executors.get(item_id, ()), departments
-                ),
-                names.get(department_id, ""),
-                deadline,
-                deadline_text,
-                target,
-                statuses[status] if status is not None else no_reports,
-                progress,
-                "; ".join(facts.risks.get(item_id, [])),
-                local(created_at) if created_at is not None else None,
-                facts.authors.get(author_id, "") if author_id is not None else "",
-                comment,
-                archived if is_archived else "",
-                completion_form or "",
-                costs or "",
-                funding or "",
-                *forecast_views.export_cells(facts.forecasts.get(item_id)),
-            ]
-        )
+
+    def write(rows: Sequence[Any]) -> None:
+        for row in rows:
+            (code, title_kk, title_ru, item_id, department_id, deadline, deadline_text) = row[:7]
+            (target, is_archived, completion_form, costs, funding) = row[7:12]
+            (status, progress, created_at, author_id, comment) = row[12:]
+            if status is not None and status not in statuses:
+                statuses[status] = status_label(status)
+            sheet.append(
+                [
+                    code,
+                    title_kk,
+                    title_ru,
+                    _department_codes(
+                        departments.get(department_id),
+                        facts.co_executors.get(item_id, ()),
+                        departments,
+                    ),
+                    names.get(department_id, ""),
+                    deadline,
+                    deadline_text,
+                    target,
+                    statuses[status] if status is not None else no_reports,
+                    progress,
+                    "; ".join(facts.risks.get(item_id, [])),
+                    local(created_at) if created_at is not None else None,
+                    facts.authors.get(author_id, "") if author_id is not None else "",
+                    comment,
+                    archived if is_archived else "",
+                    completion_form or "",
+                    costs or "",
+                    funding or "",
+                    *forecast_views.export_cells(facts.forecasts.get(item_id)),
+                ]
+            )
+
+    return write
 
 
-def _history_sheet(sheet: XlsxSheet, facts: _Facts, puller: _Puller) -> None:
+def _history_writer(sheet: XlsxSheet, facts: _Facts) -> Callable[[Sequence[Any]], None]:
+    """Writes the History sheet's header; returns what writes a partition of its rows."""
     sheet.append(
         [
             _(COLUMN_HEADERS[Column.CODE]),
@@ -353,25 +336,29 @@ def _history_sheet(sheet: XlsxSheet, facts: _Facts, puller: _Puller) -> None:
     local = _LocalTimes(facts.tz)
     names = {i: pick_name(d.name_kk, d.name_ru) for i, d in facts.departments.items()}
     labels: dict[tuple[str, str | None], tuple[str, str]] = {}
-    for row in puller.rows(_history_statement(facts.history_skipped)):
-        (code, created_at, department_id, author_id, status, progress, comment) = row[:7]
-        (cause, evidence_kind, evidence_name) = row[7:]
-        label = labels.get((status, cause))
-        if label is None:
-            label = labels[(status, cause)] = (status_label(status), cause_label(cause))
-        sheet.append(
-            [
-                code,
-                local(created_at),
-                names.get(department_id, ""),
-                facts.authors.get(author_id, ""),
-                label[0],
-                progress,
-                comment,
-                label[1],
-                evidence_label(evidence_kind, evidence_name) if evidence_kind else "",
-            ]
-        )
+
+    def write(rows: Sequence[Any]) -> None:
+        for row in rows:
+            (code, created_at, department_id, author_id, status, progress, comment) = row[:7]
+            (cause, evidence_kind, evidence_name) = row[7:]
+            label = labels.get((status, cause))
+            if label is None:
+                label = labels[(status, cause)] = (status_label(status), cause_label(cause))
+            sheet.append(
+                [
+                    code,
+                    local(created_at),
+                    names.get(department_id, ""),
+                    facts.authors.get(author_id, ""),
+                    label[0],
+                    progress,
+                    comment,
+                    label[1],
+                    evidence_label(evidence_kind, evidence_name) if evidence_kind else "",
+                ]
+            )
+
+    return write
 
 
 def _departments_sheet(sheet: XlsxSheet, facts: _Facts) -> None:
