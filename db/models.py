@@ -421,8 +421,8 @@ class RiskDirty(Table, table=True):
 
 
 class ForecastCache(Table, table=True):
-    """An item's forecast as the digest's "likely late" screen needs it, computed when its
-    history changes (the alert scan's pass over marked items) so the digest reads it.
+    """An item's forecast as the digest's "likely late" screen and the export need it,
+    computed when its history changes (the alert scan's pass over marked items) so they read it.
 
     `inputs` fingerprints everything the forecast is computed from (the history, start,
     deadline, seed, the working-day calendar); a row is used only while no `risk_dirty` mark
@@ -438,6 +438,11 @@ class ForecastCache(Table, table=True):
     deadline: date
     screened_in: bool  # `may_be_unlikely`: False means known not to be, no forecast needed
     forecast: str | None = Field(default=None, sa_type=sa.Text)  # JSON, when screened in
+    # The unscreened forecast on the item's own gains (None: done, or no reports) and those
+    # weekly gains (None: too few updates to lend any), so the export reads every item's
+    # forecast and rebuilds the pools a borrowing item needs without reading every report.
+    own: str | None = Field(default=None, sa_type=sa.Text)
+    gains: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class JobRun(Table, table=True):

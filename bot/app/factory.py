@@ -51,10 +51,6 @@ from bot.telegram.update_metrics import UpdateMetricsMiddleware
 from bot.usecases.caller import Policy
 from bot.usecases.dashboard import dashboard_readers
 from bot.usecases.ports import UseCaseContext
-from bot.web.app import create_web_app
-from bot.web.menu import offer_dashboard
-from bot.web.operations import add_operations
-from bot.web.server import WebServer
 from db.engine import SessionMaker, create_engine, create_session_maker
 from db.fsm_storage import DatabaseStorage, StepIsolation
 from db.migrate import upgrade
@@ -63,6 +59,8 @@ from handlers import get_routers
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+    from bot.web.server import WebServer
 
 logger = logging.getLogger(__name__)
 
@@ -348,10 +346,15 @@ def create_redis(settings: Settings) -> Redis | None:
 def create_web_server(application: Application, bot_username: str = "") -> WebServer | None:
     """The dashboard, /healthz and /metrics beside polling when PUBLIC_URL is set, and
     Telegram's webhook in webhook mode; None (no PUBLIC_URL) keeps the bot as it was.
-    `bot_username` makes the invitation links the secretariat creates there."""
+    `bot_username` makes the invitation links the secretariat creates there. Its modules
+    (aiohttp's server among them: 4 MiB) are imported only then."""
     settings = application.settings
     if settings.public_url is None:
         return None
+    from bot.web.app import create_web_app
+    from bot.web.operations import add_operations
+    from bot.web.server import WebServer
+
     app = create_web_app(
         application.dispatcher["usecases"],
         token=settings.bot_token.get_secret_value(),
@@ -392,6 +395,8 @@ async def start_dashboard(application: Application) -> WebServer | None:
     web = create_web_server(application, me.username or "")
     if web is None:
         return None
+    from bot.web.menu import offer_dashboard
+
     await web.start()
     readers = await dashboard_readers(application.dispatcher["usecases"])
     await offer_dashboard(application.bot, application.i18n, readers, url)

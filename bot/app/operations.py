@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.metrics import LEADER, OUTBOX
-from bot.web.operations import Collector, Probe
 from db.engine import SessionMaker
 from db.migrate import current_revisions, expected_heads
 from db.outbox import outbox_counts
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from bot.scheduling.leader import Leadership
+    from bot.web.operations import Collector, Probe
 
 OUTBOX_STATES = ("pending", "sent", "failed", "dropped")
 

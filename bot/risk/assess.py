@@ -84,7 +84,7 @@ async def assess_items(
         session, today, year, thresholds, tz, as_of_history, item_ids, forecasts=forecasts
     )
     async for rows, judge in judged:
-        with _collector_paused():
+        with collector_paused():
             for row in rows:
                 result[row[0]] = _item_risk(row, *judge(row), thresholds)
     return result
@@ -112,7 +112,7 @@ async def assess_tally(
     not_done: dict[int, int] = {}
     judged = _judged_rows(session, today, year, thresholds, tz, False, None, counted_done=True)
     async for rows, judge in judged:
-        with _collector_paused():
+        with collector_paused():
             for row in rows:
                 department = row[_DEPARTMENT]
                 if row[0] is None:  # not an item: the department's count of items
@@ -218,9 +218,10 @@ async def _forecasts(
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Building tens of thousands of small objects at once triggers the cyclic garbage
-    collector over and over (half the time at 50,000 items); none of them form cycles."""
+    collector over and over (half the time at 50,000 items); none of them form cycles.
+    Process-wide: whoever found it on turns it back on, so overlapping pauses end with it on."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -3,10 +3,10 @@
 Headers are in the reader's language (render inside a locale), dates are real Excel dates,
 and text that Excel would take for a formula is written as text.
 
-The rows are read in partitions on the event loop (each a short trip to the database) and
-written by a worker thread, which pulls the next partition only when it has written the last:
-at 50,000 items with half a million reports the loop is never held for more than one
-partition, and memory stays at one partition plus the zipped file.
+The rows are read in partitions and each is written into the zipped sheet as it arrives:
+memory stays at one partition plus the zipped file. All of it runs on the loop it is given:
+the bot calls `build_export_apart`, which gives it a loop and an engine of its own in a worker
+thread (`bot/spreadsheets/apart.py`), so the bot's loop only shares the interpreter with it.
 """
 
 from __future__ import annotations
@@ -14,27 +14,27 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
-from concurrent.futures import CancelledError as FutureCancelled
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk import forecast_views
 from bot.risk.forecast import Forecast
-from bot.risk.forecast_data import forecasts_for
+from bot.risk.forecast_cache import every_forecast
 from bot.risk.rules import RiskThresholds
+from bot.spreadsheets.apart import run_apart
 from bot.spreadsheets.parse import Column
 from bot.spreadsheets.stats import (
     DepartmentStats,
     department_stats,
-    newest_first,
     risk_labels,
 )
 from bot.spreadsheets.texts import COLUMN_HEADERS
@@ -48,6 +48,28 @@ PARTITION = 5_000  # rows read per trip: a few milliseconds of the loop's time
 ITEM_WIDTHS = (10, 40, 40, 14, 30, 12, 24, 30, 20, 10, 30, 16, 20, 50, 10, 30, 24, 24)
 HISTORY_WIDTHS = (10, 16, 30, 20, 20, 10, 60, 20, 12)
 DEPARTMENT_WIDTHS = (14, 40, 10, 10, 12, 14, 16, 12)
+
+
+class _LocalTimes:
+    """`_local` for half a million moments: a zone's offset changes only on the hour, so it
+    is looked up once per UTC hour and the rest is one parse and one addition."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.offsets: dict[str, timedelta] = {}
+
+    def __call__(self, moment: datetime | str) -> datetime:
+        if not isinstance(moment, str):
+            return _local(moment, self.tz)
+        value = datetime.fromisoformat(moment)
+        if value.tzinfo is not None:
+            return value.astimezone(self.tz).replace(tzinfo=None)
+        hour = moment[:13]
+        offset = self.offsets.get(hour)
+        if offset is None:
+            utc = value.replace(minute=0, second=0, microsecond=0, tzinfo=UTC)
+            offset = self.offsets[hour] = utc.astimezone(self.tz).utcoffset() or timedelta()
+        return value + offset
 
 
 def _local(moment: datetime | str, tz: tzinfo) -> datetime:
@@ -90,17 +112,9 @@ class _Facts:
 
 
 def _items_statement() -> Any:
-    """Every item with its newest update (by time, then id), ordered by code."""
-    ranked = sa.select(
-        col(StatusUpdate.id).label("update_id"),
-        newest_first(),
-    ).subquery()
-    newest = (
-        sa.select(StatusUpdate)
-        .join(ranked, ranked.c.update_id == StatusUpdate.id)
-        .where(ranked.c.rank == 1)
-        .subquery()
-    )
+    """Every item with its newest update (by time, then id: the one the database's trigger
+    keeps in `last_update_id`), ordered by code."""
+    newest = StatusUpdate.__table__.c  # type: ignore[attr-defined]
     return (
         sa.select(
             col(RoadmapItem.code),
@@ -115,13 +129,13 @@ def _items_statement() -> Any:
             col(RoadmapItem.completion_form),
             col(RoadmapItem.costs),
             col(RoadmapItem.funding),
-            newest.c.status,
-            newest.c.progress,
-            _raw(newest.c.created_at),
-            newest.c.author_id,
-            newest.c.comment,
+            newest.status,
+            newest.progress,
+            _raw(newest.created_at),
+            newest.author_id,
+            newest.comment,
         )
-        .outerjoin(newest, newest.c.item_id == RoadmapItem.id)
+        .outerjoin(StatusUpdate, newest.id == RoadmapItem.last_update_id)
         .order_by(col(RoadmapItem.code))
     )
 
@@ -156,38 +170,37 @@ async def _partitions(session: AsyncSession, statement: Any) -> AsyncGenerator[S
         await result.close()
 
 
-class _Puller:
-    """Runs in the worker thread: each partition is read by the event loop, on request."""
+async def build_export_apart(
+    engine: AsyncEngine, *, today: date, tz: tzinfo, thresholds: RiskThresholds
+) -> bytes:
+    """`build_export` apart from the bot's loop (`run_apart`): at 50,000 items the reads, the
+    labels and the forecasts take seconds of the interpreter. When the caller is cancelled
+    (the bot stops), the worker stops at its next partition."""
+    stopped = threading.Event()
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, session: AsyncSession) -> None:
-        self.loop = loop
-        self.session = session
-        self.stopped = threading.Event()
+    async def build(session: AsyncSession) -> bytes:
+        return await build_export(
+            session, today=today, tz=tz, thresholds=thresholds, stopped=stopped
+        )
 
-    def _await(self, awaitable: Any) -> Any:
-        if self.stopped.is_set():
-            raise asyncio.CancelledError
-        future = asyncio.run_coroutine_threadsafe(awaitable, self.loop)
-        try:
-            return future.result()
-        except FutureCancelled as cancelled:
-            raise asyncio.CancelledError from cancelled
-
-    def rows(self, statement: Any) -> Iterator[Sequence[Any]]:
-        partitions = _partitions(self.session, statement)
-        try:
-            while (chunk := self._await(anext(partitions, None))) is not None:
-                yield from chunk
-        finally:
-            if not self.loop.is_closed():
-                asyncio.run_coroutine_threadsafe(partitions.aclose(), self.loop).result()
+    try:
+        return await run_apart(engine, build)
+    finally:
+        stopped.set()
 
 
 async def build_export(
-    session: AsyncSession, *, today: date, tz: tzinfo, thresholds: RiskThresholds
+    session: AsyncSession,
+    *,
+    today: date,
+    tz: tzinfo,
+    thresholds: RiskThresholds,
+    stopped: threading.Event | None = None,
 ) -> bytes:
-    """Items, History and Departments sheets, rendered in the current locale, written off the
-    event loop. The History sheet keeps the newest updates an Excel sheet can hold."""
+    """Items, History and Departments sheets, rendered in the current locale, read and written
+    on the running loop (the bot runs it apart: `build_export_apart`). The History sheet keeps
+    the newest updates an Excel sheet can hold. `stopped`: set by another thread to stop
+    between partitions."""
     history_count = (await session.exec(select(func.count()).select_from(StatusUpdate))).one()
     facts = _Facts(
         departments={d.id: d for d in await queries.all_departments(session) if d.id is not None},
@@ -198,32 +211,45 @@ async def build_export(
         },
         co_executors=await queries.co_executor_ids(session),
         risks=await risk_labels(session, today=today, year=None, tz=tz, thresholds=thresholds),
-        forecasts=await forecasts_for(session, year=None, tz=tz),
+        forecasts=await every_forecast(session, year=None, tz=tz),
         stats=list(await department_stats(session, today=today)),
         tz=tz,
         history_skipped=max(0, history_count - (EXCEL_MAX_ROWS - 1)),
     )
-    puller = _Puller(asyncio.get_running_loop(), session)
-    try:  # to_thread copies the context: the thread renders in the reader's locale
-        return await asyncio.to_thread(_write_workbook, facts, puller)
-    finally:
-        puller.stopped.set()
-
-
-def _write_workbook(facts: _Facts, puller: _Puller) -> bytes:
     buffer = io.BytesIO()
     with XlsxStream(buffer) as book:
-        _items_sheet(
-            book.sheet(_("Items"), ITEM_WIDTHS + forecast_views.EXPORT_WIDTHS), facts, puller
+        items = book.sheet(
+            _("Items"), ITEM_WIDTHS + forecast_views.EXPORT_WIDTHS, inline_columns=(2, 3)
         )
-        _history_sheet(book.sheet(_("History"), HISTORY_WIDTHS), facts, puller)
+        await _write_partitions(session, _items_statement(), _items_writer(items, facts), stopped)
+        history = book.sheet(_("History"), HISTORY_WIDTHS)
+        await _write_partitions(
+            session,
+            _history_statement(facts.history_skipped),
+            _history_writer(history, facts),
+            stopped,
+        )
         _departments_sheet(
             book.sheet(_("Departments"), DEPARTMENT_WIDTHS, percent_columns=(5,)), facts
         )
     return buffer.getvalue()
 
 
-def _items_sheet(sheet: XlsxSheet, facts: _Facts, puller: _Puller) -> None:
+async def _write_partitions(
+    session: AsyncSession,
+    statement: Any,
+    write: Callable[[Sequence[Any]], None],
+    stopped: threading.Event | None,
+) -> None:
+    """Each partition written as it is read; stops between partitions once `stopped` is set."""
+    async for rows in _partitions(session, statement):
+        if stopped is not None and stopped.is_set():
+            raise asyncio.CancelledError
+        write(rows)
+
+
+def _items_writer(sheet: XlsxSheet, facts: _Facts) -> Callable[[Sequence[Any]], None]:
+    """Writes the Items sheet's header; returns what writes a partition of its rows."""
     sheet.append(
         [
             _(COLUMN_HEADERS[Column.CODE]),
@@ -248,44 +274,51 @@ def _items_sheet(sheet: XlsxSheet, facts: _Facts, puller: _Puller) -> None:
         ],
         header=True,
     )
-    departments, tz = facts.departments, facts.tz
+    departments, local = facts.departments, _LocalTimes(facts.tz)
     names = {i: pick_name(d.name_kk, d.name_ru) for i, d in departments.items()}
     statuses: dict[str, str] = {}
     no_reports, archived = _("no reports yet"), _("yes")
-    for row in puller.rows(_items_statement()):
-        (code, title_kk, title_ru, item_id, department_id, deadline, deadline_text) = row[:7]
-        (target, is_archived, completion_form, costs, funding) = row[7:12]
-        (status, progress, created_at, author_id, comment) = row[12:]
-        if status is not None and status not in statuses:
-            statuses[status] = status_label(status)
-        sheet.append(
-            [
-                code,
-                title_kk,
-                title_ru,
-                _department_codes(
-                    departments.get(department_id), facts.co_executors.get(item_id, ()), departments
-                ),
-                names.get(department_id, ""),
-                deadline,
-                deadline_text,
-                target,
-                statuses[status] if status is not None else no_reports,
-                progress,
-                "; ".join(facts.risks.get(item_id, [])),
-                _local(created_at, tz) if created_at is not None else None,
-                facts.authors.get(author_id, "") if author_id is not None else "",
-                comment,
-                archived if is_archived else "",
-                completion_form or "",
-                costs or "",
-                funding or "",
-                *forecast_views.export_cells(facts.forecasts.get(item_id)),
-            ]
-        )
+
+    def write(rows: Sequence[Any]) -> None:
+        for row in rows:
+            (code, title_kk, title_ru, item_id, department_id, deadline, deadline_text) = row[:7]
+            (target, is_archived, completion_form, costs, funding) = row[7:12]
+            (status, progress, created_at, author_id, comment) = row[12:]
+            if status is not None and status not in statuses:
+                statuses[status] = status_label(status)
+            sheet.append(
+                [
+                    code,
+                    title_kk,
+                    title_ru,
+                    _department_codes(
+                        departments.get(department_id),
+                        facts.co_executors.get(item_id, ()),
+                        departments,
+                    ),
+                    names.get(department_id, ""),
+                    deadline,
+                    deadline_text,
+                    target,
+                    statuses[status] if status is not None else no_reports,
+                    progress,
+                    "; ".join(facts.risks.get(item_id, [])),
+                    local(created_at) if created_at is not None else None,
+                    facts.authors.get(author_id, "") if author_id is not None else "",
+                    comment,
+                    archived if is_archived else "",
+                    completion_form or "",
+                    costs or "",
+                    funding or "",
+                    *forecast_views.export_cells(facts.forecasts.get(item_id)),
+                ]
+            )
+
+    return write
 
 
-def _history_sheet(sheet: XlsxSheet, facts: _Facts, puller: _Puller) -> None:
+def _history_writer(sheet: XlsxSheet, facts: _Facts) -> Callable[[Sequence[Any]], None]:
+    """Writes the History sheet's header; returns what writes a partition of its rows."""
     sheet.append(
         [
             _(COLUMN_HEADERS[Column.CODE]),
@@ -300,28 +333,32 @@ def _history_sheet(sheet: XlsxSheet, facts: _Facts, puller: _Puller) -> None:
         ],
         header=True,
     )
-    tz = facts.tz
+    local = _LocalTimes(facts.tz)
     names = {i: pick_name(d.name_kk, d.name_ru) for i, d in facts.departments.items()}
     labels: dict[tuple[str, str | None], tuple[str, str]] = {}
-    for row in puller.rows(_history_statement(facts.history_skipped)):
-        (code, created_at, department_id, author_id, status, progress, comment) = row[:7]
-        (cause, evidence_kind, evidence_name) = row[7:]
-        label = labels.get((status, cause))
-        if label is None:
-            label = labels[(status, cause)] = (status_label(status), cause_label(cause))
-        sheet.append(
-            [
-                code,
-                _local(created_at, tz),
-                names.get(department_id, ""),
-                facts.authors.get(author_id, ""),
-                label[0],
-                progress,
-                comment,
-                label[1],
-                evidence_label(evidence_kind, evidence_name) if evidence_kind else "",
-            ]
-        )
+
+    def write(rows: Sequence[Any]) -> None:
+        for row in rows:
+            (code, created_at, department_id, author_id, status, progress, comment) = row[:7]
+            (cause, evidence_kind, evidence_name) = row[7:]
+            label = labels.get((status, cause))
+            if label is None:
+                label = labels[(status, cause)] = (status_label(status), cause_label(cause))
+            sheet.append(
+                [
+                    code,
+                    local(created_at),
+                    names.get(department_id, ""),
+                    facts.authors.get(author_id, ""),
+                    label[0],
+                    progress,
+                    comment,
+                    label[1],
+                    evidence_label(evidence_kind, evidence_name) if evidence_kind else "",
+                ]
+            )
+
+    return write
 
 
 def _departments_sheet(sheet: XlsxSheet, facts: _Facts) -> None:

@@ -25,14 +25,16 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
 from docx.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.digest import code_key
 from bot.risk.forecast import Forecast
-from bot.risk.forecast_data import forecasts_for
+from bot.risk.forecast_cache import every_forecast
 from bot.risk.forecast_views import report_cell
 from bot.risk.rules import RiskThresholds, is_item_overdue
+from bot.spreadsheets.apart import run_apart
 from bot.spreadsheets.stats import newest_first, risk_labels
 from bot.telegram.i18n import format_day, pick_name
 from bot.telegram.texts import cause_label
@@ -108,9 +110,9 @@ async def _read(
         )
     ).all()
     latest = await _newest_reports(session, year)
-    explained = await _newest_reports(session, year, with_comment=True)
     risks = await risk_labels(session, today=today, year=year, tz=tz, thresholds=thresholds)
-    forecasts = await forecasts_for(session, year=year, tz=tz, only=set(risks))
+    explained = await _newest_explanations(session, list(risks))
+    forecasts = await every_forecast(session, year=year, tz=tz, only=set(risks))
     return _Read(departments, items, latest, explained, risks, forecasts)
 
 
@@ -200,29 +202,54 @@ def _add_rows(table: Table, rows: Iterable[Sequence[str]]) -> None:
             table._tbl.append(row)
 
 
-async def _newest_reports(
-    session: AsyncSession, year: int, *, with_comment: bool = False
-) -> Sequence[Any]:
-    """Item id → its newest report (or newest with a comment) of the year's items, as plain
-    rows (status, cause, comment, created_at): no ORM object is built on the event loop."""
-    with_text = [col(StatusUpdate.comment).is_not(None), col(StatusUpdate.comment) != ""]
-    ranked = (
-        sa.select(
-            col(StatusUpdate.item_id),
-            col(StatusUpdate.status),
-            col(StatusUpdate.cause),
-            col(StatusUpdate.comment),
-            col(StatusUpdate.created_at),
-            newest_first(),
-        )
-        .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
-        .where(col(RoadmapItem.year) == year, *(with_text if with_comment else []))
-        .subquery()
+async def _newest_reports(session: AsyncSession, year: int) -> Sequence[Any]:
+    """The newest report of each of the year's items (the one the database's trigger keeps in
+    `last_update_id`), as plain rows (item_id, status, cause, comment, created_at): no ORM
+    object is built on the loop, no report but the newest is read."""
+    update = StatusUpdate.__table__.c  # type: ignore[attr-defined]
+    statement = (
+        sa.select(update.item_id, update.status, update.cause, update.comment, update.created_at)
+        .join(RoadmapItem, col(RoadmapItem.last_update_id) == update.id)
+        .where(col(RoadmapItem.year) == year)
     )
-    statement = sa.select(
-        ranked.c.item_id, ranked.c.status, ranked.c.cause, ranked.c.comment, ranked.c.created_at
-    ).where(ranked.c.rank == 1)
     return (await (await session.connection()).execute(statement)).all()
+
+
+_CHUNK = 1_000  # item ids per statement, far below the databases' parameter limits
+
+
+async def _newest_explanations(session: AsyncSession, item_ids: list[int]) -> list[Any]:
+    """The newest report with a comment of each of these items (the at-risk ones), as plain
+    rows like `_newest_reports`'."""
+    found: list[Any] = []
+    connection = await session.connection()
+    for start in range(0, len(item_ids), _CHUNK):
+        chunk = item_ids[start : start + _CHUNK]
+        ranked = (
+            sa.select(
+                col(StatusUpdate.item_id),
+                col(StatusUpdate.status),
+                col(StatusUpdate.cause),
+                col(StatusUpdate.comment),
+                col(StatusUpdate.created_at),
+                newest_first(),
+            )
+            .where(
+                col(StatusUpdate.item_id).in_(chunk),
+                col(StatusUpdate.comment).is_not(None),
+                col(StatusUpdate.comment) != "",
+            )
+            .subquery()
+        )
+        statement = sa.select(
+            ranked.c.item_id,
+            ranked.c.status,
+            ranked.c.cause,
+            ranked.c.comment,
+            ranked.c.created_at,
+        ).where(ranked.c.rank == 1)
+        found += (await connection.execute(statement)).all()
+    return found
 
 
 def _repeat_header(table: Table) -> None:
@@ -329,6 +356,18 @@ def _page_numbers(section: Any) -> None:
     run.append(text)
     field.append(run)
     paragraph._p.append(field)
+
+
+async def build_risk_report_apart(
+    engine: AsyncEngine, *, today: date, tz: tzinfo, thresholds: RiskThresholds
+) -> bytes:
+    """`build_risk_report` apart from the bot's loop (`run_apart`): judging a year's items
+    and reading a thousand at-risk items' reports take the interpreter a second."""
+
+    async def build(session: AsyncSession) -> bytes:
+        return await build_risk_report(session, today=today, tz=tz, thresholds=thresholds)
+
+    return await run_apart(engine, build)
 
 
 async def build_risk_report(

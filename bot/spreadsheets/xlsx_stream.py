@@ -87,11 +87,13 @@ class XlsxSheet:
         stream: IO[bytes],
         widths: Sequence[int],
         percent_columns: frozenset[int],
+        inline_columns: frozenset[int] = frozenset(),
     ) -> None:
         self._book = book
         self._stream = stream
         self._letters = [column_letter(n) for n in range(1, len(widths) + 1)]
         self._percent = percent_columns
+        self._inline = inline_columns
         self._rows = 0
         self._pending: list[str] = []
         cols = "".join(
@@ -127,7 +129,10 @@ class XlsxSheet:
             if kind is str:
                 tail = None if header else tails.get(value)
                 if tail is None:
-                    tail = self._string_tail(value, _BOLD if header else 0)
+                    if column in self._inline and not header:
+                        tail = self._inline_tail(value)
+                    else:
+                        tail = self._string_tail(value, _BOLD if header else 0)
                 cells.append(f'<c r="{letter}{number}"{tail}')
             elif kind is int or kind is float:
                 style = f' s="{_PERCENT}"' if column in self._percent else ""
@@ -161,6 +166,13 @@ class XlsxSheet:
             style = f' s="{_PERCENT}"' if column in self._percent else ""
             return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
         raise TypeError(f"cannot write {type(value).__name__} to a cell")
+
+    @staticmethod
+    def _inline_tail(value: str) -> str:
+        """A text written in its cell, never into the shared strings (a title is unique: it
+        would only crowd out the texts that repeat)."""
+        styled = f' s="{_QUOTED}"' if value.startswith(FORMULA_PREFIXES) else ""
+        return f'{styled} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
 
     def _string_tail(self, value: str, style: int) -> str:
         """A text cell after its reference; a shared string's is remembered (not a header's)."""
@@ -210,15 +222,23 @@ class XlsxStream:
         return index
 
     def sheet(
-        self, title: str, widths: Sequence[int], *, percent_columns: Iterable[int] = ()
+        self,
+        title: str,
+        widths: Sequence[int],
+        *,
+        percent_columns: Iterable[int] = (),
+        inline_columns: Iterable[int] = (),
     ) -> XlsxSheet:
-        """A new sheet (the previous one is closed); `widths` fixes the number of columns."""
+        """A new sheet (the previous one is closed); `widths` fixes the number of columns.
+        `inline_columns` (1-based): texts unique to their row, kept out of the shared strings."""
         if self._open is not None:
             self._filters.append(self._open.close())
         self._titles.append(_ILLEGAL.sub("", title)[:31])
         name = f"xl/worksheets/sheet{len(self._titles)}.xml"
         stream = self._zip.open(name, "w", force_zip64=True)
-        self._open = XlsxSheet(self, stream, widths, frozenset(percent_columns))
+        self._open = XlsxSheet(
+            self, stream, widths, frozenset(percent_columns), frozenset(inline_columns)
+        )
         return self._open
 
     def close(self) -> None:

@@ -37,24 +37,23 @@ class Export:
 
 async def export_roadmap(ctx: UseCaseContext) -> Export:
     """Items, their history and the departments in one workbook, in the current language."""
-    from bot.spreadsheets.export import build_export
+    from bot.spreadsheets.export import build_export_apart
 
     today = local_today(ctx.clock, ctx.tz)
-    async with ctx.session_maker() as session:
-        data = await build_export(session, today=today, tz=ctx.tz, thresholds=ctx.thresholds)
+    engine = ctx.session_maker.kw["bind"]
+    data = await build_export_apart(engine, today=today, tz=ctx.tz, thresholds=ctx.thresholds)
     return Export(data, today)
 
 
 async def risk_report(ctx: UseCaseContext, locale: str) -> Export:
     """The draft report on at-risk items for the central office, in `locale`."""
-    from bot.spreadsheets.risk_report import build_risk_report  # python-docx: on first use
+    from bot.spreadsheets.risk_report import build_risk_report_apart  # python-docx: on use
 
     today = local_today(ctx.clock, ctx.tz)
     with ctx.i18n.use_locale(locale):
-        async with ctx.session_maker() as session:
-            data = await build_risk_report(
-                session, today=today, tz=ctx.tz, thresholds=ctx.thresholds
-            )
+        data = await build_risk_report_apart(
+            ctx.session_maker.kw["bind"], today=today, tz=ctx.tz, thresholds=ctx.thresholds
+        )
     return Export(data, today)
 
 

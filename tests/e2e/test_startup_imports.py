@@ -36,6 +36,7 @@ print(json.dumps({{
     "heavy": [name for name in loaded if name in {HEAVY!r}],
     "postgresql dialect": "sqlalchemy.dialects.postgresql" in sys.modules,
     "import and export": [name for name in sys.modules if name.startswith("bot.spreadsheets.")],
+    "dashboard": [name for name in sys.modules if name.startswith(("bot.web", "aiohttp.web"))],
     "loaded": loaded,
 }}))
 """
@@ -70,5 +71,7 @@ def test_the_production_factory_imports_no_heavy_library(tmp_path: Path) -> None
     assert modules["heavy"] == []
     # The import's parser and plan, the export and the statistics load with their commands.
     assert modules["import and export"] == []
+    # Without PUBLIC_URL there is no dashboard: neither it nor aiohttp's server (4 MiB) loads.
+    assert modules["dashboard"] == []
     # On SQLite the PostgreSQL dialect (about 2 MiB) is never needed.
     assert modules["postgresql dialect"] is False

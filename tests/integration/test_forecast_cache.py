@@ -12,8 +12,14 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk import forecast_cache
-from bot.risk.forecast import Forecast
-from bot.risk.forecast_cache import decode, encode, refresh_forecasts, screened_forecasts
+from bot.risk.forecast import Borrowed, Forecast
+from bot.risk.forecast_cache import (
+    decode,
+    encode,
+    every_forecast,
+    refresh_forecasts,
+    screened_forecasts,
+)
 from bot.risk.forecast_data import forecasts_for
 from bot.roadmap.demo import seed_demo
 from db import queries
@@ -59,7 +65,8 @@ async def test_stored_forecasts_equal_fresh_ones(
     assert fresh, "the demo has items the screen lets through"
     assert await _cached(session) == fresh  # nothing stored yet: all computed
 
-    assert await _scan(session, full=True) == len(fresh)
+    every = await forecasts_for(session, year=None, tz=TZ)
+    assert await _scan(session, full=True) == len(every)  # each not-done item's own forecast
     rows = (await session.exec(select(ForecastCache))).all()
     assert {row.item_id for row in rows if row.forecast} == set(fresh)
     assert all(decode(row.forecast) == fresh[row.item_id] for row in rows if row.forecast)
@@ -108,6 +115,98 @@ async def test_a_new_report_a_deadline_and_a_holiday_are_seen_at_once(
     changed = await _fresh(session)
     assert changed != fresh
     assert await _cached(session) == changed
+
+
+async def _add_a_young_item(session: AsyncSession) -> None:
+    """Three reports over two weeks: too few weeks of its own, its department lends it gains."""
+    neighbour = (await session.exec(select(RoadmapItem).order_by(RoadmapItem.id))).first()
+    assert neighbour is not None and neighbour.id is not None
+    author = (
+        await session.exec(select(StatusUpdate).where(StatusUpdate.item_id == neighbour.id))
+    ).first()
+    assert author is not None
+    young = RoadmapItem(
+        code="99.1",
+        title_kk="Жаңа тармақ",
+        title_ru="Новый пункт",
+        department_id=neighbour.department_id,
+        deadline=date(2025, 12, 1),
+        year=2025,
+        created_at=LOAD - timedelta(days=20),
+    )
+    session.add(young)
+    await session.flush()
+    assert young.id is not None
+    for days_ago, progress in ((15, 10), (8, 15), (1, 22)):
+        session.add(
+            StatusUpdate(
+                item_id=young.id,
+                author_id=author.author_id,
+                status="on_track",
+                progress=progress,
+                created_at=LOAD - timedelta(days=days_ago),
+            )
+        )
+    await session.commit()
+
+
+async def test_the_export_reads_every_forecast_stored(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every item's forecast (the export's columns) equals `forecasts_for`'s: before a scan
+    (all computed), after it (read; only the items a pool lends gains to are simulated, their
+    pools rebuilt from the stored gains), after a new report (marked: computed afresh)."""
+    await seed_demo(session, now=LOAD, tz=TZ)
+    await _add_a_young_item(session)
+    fresh = await forecasts_for(session, year=None, tz=TZ)
+    borrowing = {i for i, found in fresh.items() if found.borrowed != Borrowed.NONE}
+    assert borrowing and len(borrowing) < len(fresh), "the demo has both kinds"
+    assert await every_forecast(session, year=None, tz=TZ) == fresh
+    await _scan(session, full=True)
+
+    simulated: list[int] = []
+    simulate = forecast_cache.item_forecast
+
+    def counted(item_id: int, *args: object) -> Forecast:
+        simulated.append(item_id)
+        return simulate(item_id, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forecast_cache, "item_forecast", counted)
+    assert await every_forecast(session, year=None, tz=TZ) == fresh
+    assert borrowing <= set(simulated) and len(simulated) < len(fresh) / 2
+    some = set(list(fresh)[:3]) | borrowing  # the risk report's: its at-risk items only
+    assert await every_forecast(session, year=None, tz=TZ, only=some) == await forecasts_for(
+        session, year=None, tz=TZ, only=some
+    )
+
+    item_id = min(set(fresh) - borrowing)
+    newest = (
+        await session.exec(
+            select(StatusUpdate)
+            .where(StatusUpdate.item_id == item_id)
+            .order_by(StatusUpdate.created_at.desc())  # type: ignore[attr-defined]
+        )
+    ).first()
+    assert newest is not None
+    session.add(
+        StatusUpdate(
+            item_id=item_id,
+            author_id=newest.author_id,
+            status=newest.status,
+            progress=min(99, newest.progress + 20),
+            created_at=LOAD - timedelta(hours=1),
+        )
+    )
+    await queries.mark_risk_dirty(session, now=LOAD, item_ids=[item_id])
+    await session.commit()
+    changed = await forecasts_for(session, year=None, tz=TZ)
+    assert changed[item_id] != fresh[item_id]
+    assert await every_forecast(session, year=None, tz=TZ) == changed
+    assert await every_forecast(session, year=None, tz=TZ, only=borrowing) == {
+        i: changed[i] for i in borrowing
+    }
+    await _scan(session, full=False)
+    assert await every_forecast(session, year=None, tz=TZ) == changed
 
 
 def test_a_forecast_round_trips_through_its_json() -> None:
