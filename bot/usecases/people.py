@@ -159,6 +159,10 @@ async def revoke(caller: Caller, telegram_id: int) -> Revoked:
 class Away:
     person: Person
     deputy: Person | None
+    # Away with no deputy and nobody else in the department to answer: the secretariat is
+    # warned, as the member is on /away.
+    alone: bool = False
+    department_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,7 @@ async def set_away(
         person = await queries.person_by_telegram_id(session, telegram_id)
         if person is None or person.role != Role.MEMBER or not person.active:
             return NotAMember()
+        today = local_today(ctx.clock, ctx.tz)
         deputy = await refused_or(
             people_service.set_away(
                 session,
@@ -183,11 +188,19 @@ async def set_away(
                 back=request.back,
                 deputy_handle=request.deputy,
                 actor=caller.actor,
-                today=local_today(ctx.clock, ctx.tz),
+                today=today,
                 now=ctx.clock.now(),
             )
         )
-    return deputy if isinstance(deputy, Refused) else Away(person, deputy)
+        if isinstance(deputy, Refused):
+            return deputy
+        alone = (
+            request.back is not None
+            and deputy is None
+            and await recipients.nobody_else_answers(session, person, today)
+        )
+        department = await queries.department_by_id(session, person.department_id)
+    return Away(person, deputy, alone, department.code if department is not None else "")
 
 
 @dataclass(frozen=True)

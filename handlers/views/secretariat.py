@@ -355,7 +355,20 @@ def away(outcome: Away | NotAMember | Refused) -> str:
         return _("This is not an active department member.")
     if isinstance(outcome, Refused):
         return away_refusal_text(outcome.error)
-    return away_text(outcome.person, outcome.deputy)
+    text = away_text(outcome.person, outcome.deputy)
+    person = outcome.person
+    if outcome.alone and person.away_until is not None:
+        text += "\n\n⚠️ " + _(
+            "Nobody else in this department is in the bot, so its requests will wait until "
+            "{name} is back. To name a deputy: invite them (/invite {code}), then send "
+            "/setaway {id} {date} @their_username."
+        ).format(
+            name=quote(person.display_name),
+            code=quote(outcome.department_code),
+            id=person.telegram_id,
+            date=f"{person.away_until:%d.%m.%Y}",
+        )
+    return text
 
 
 def refusal(outcome: Refused) -> str:

@@ -191,6 +191,41 @@ async def test_away_alone_asks_for_a_deputy_and_an_unknown_deputy_gets_the_invit
         assert [request.summary() for request in emulator.errors] == []
 
 
+@pytest.mark.parametrize(
+    ("language", "alone"),
+    [
+        ("Қазақша", "Бұл басқармада ботқа тіркелген басқа қызметкер жоқ"),
+        ("Русский", "В этом управлении больше никого нет в боте"),
+    ],
+    ids=["kk", "ru"],
+)
+async def test_setaway_warns_the_secretariat_when_nobody_else_answers(
+    live_settings: Settings,
+    clock: FrozenClock,
+    emulator: BotApiEmulator,
+    language: str,
+    alone: str,
+) -> None:
+    """/setaway of the only member warns as /away does; a second member in the bot stops
+    the warning (issue 22, #11)."""
+    async with live_bot(live_settings, clock, emulator):
+        await _set_up(emulator)
+        picker = await say(emulator, ADMIN_ID, "/language")
+        await tap(emulator, ADMIN_ID, picker, language)
+
+        answer = await say(emulator, ADMIN_ID, f"/setaway {RU_HEAD} 15.03.2025")
+        assert alone in answer.text
+        assert "/invite tr" in answer.text
+        assert f"/setaway {RU_HEAD} 15.03.2025 @" in answer.text
+
+        await join(emulator, 4603, "tr", "Русский")
+        answer = await say(emulator, ADMIN_ID, f"/setaway {RU_HEAD} 16.03.2025")
+        assert "⚠️" not in answer.text and "/invite" not in answer.text
+
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+
+
 async def test_request_now_skips_items_answered_minutes_ago(
     live_settings: Settings,
     clock: FrozenClock,
