@@ -204,7 +204,8 @@ async def _newest_reports(
     session: AsyncSession, year: int, *, with_comment: bool = False
 ) -> Sequence[Any]:
     """Item id → its newest report (or newest with a comment) of the year's items, as plain
-    rows (status, cause, comment, created_at): no ORM object is built on the event loop."""
+    rows (status, cause, comment, created_at): no ORM object is built on the event loop. A
+    corrected report is left out: its correction stands for it."""
     with_text = [col(StatusUpdate.comment).is_not(None), col(StatusUpdate.comment) != ""]
     ranked = (
         sa.select(
@@ -216,7 +217,11 @@ async def _newest_reports(
             newest_first(),
         )
         .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
-        .where(col(RoadmapItem.year) == year, *(with_text if with_comment else []))
+        .where(
+            col(RoadmapItem.year) == year,
+            col(StatusUpdate.corrected).is_(False),  # its correction stands for it
+            *(with_text if with_comment else []),
+        )
         .subquery()
     )
     statement = sa.select(
