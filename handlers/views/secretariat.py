@@ -25,7 +25,15 @@ from bot.telegram.callbacks import RevokeChoice as RevokeChoice
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.texts import away_refusal_text, away_text, department_name, role_label
 from bot.usecases.caller import Refused
-from bot.usecases.people import Away, Invited, NotAMember, People, Revoked, RevokeToConfirm
+from bot.usecases.people import (
+    Away,
+    DeputyNotJoined,
+    Invited,
+    NotAMember,
+    People,
+    Revoked,
+    RevokeToConfirm,
+)
 from bot.usecases.roadmap import (
     DeadlineMoved,
     DepartmentAdded,
@@ -350,9 +358,14 @@ def calendar_day_set(day: date, *, day_off: bool) -> str:
     return text.format(date=format_day(day))
 
 
-def away(outcome: Away | NotAMember | Refused) -> str:
+def away(outcome: Away | NotAMember | DeputyNotJoined | Refused) -> str:
     if isinstance(outcome, NotAMember):
         return _("This is not an active department member.")
+    if isinstance(outcome, DeputyNotJoined):
+        return _(
+            "The deputy has not joined the bot yet. Invite them (/invite {code}); once they "
+            "have joined, send /setaway again with their username."
+        ).format(code=quote(outcome.department_code))
     if isinstance(outcome, Refused):
         return away_refusal_text(outcome.error)
     text = away_text(outcome.person, outcome.deputy)

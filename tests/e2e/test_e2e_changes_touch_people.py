@@ -251,10 +251,10 @@ async def test_away_alone_asks_for_a_deputy_and_an_unknown_deputy_gets_the_invit
 
 
 @pytest.mark.parametrize(
-    ("language", "alone"),
+    ("language", "alone", "unknown_deputy"),
     [
-        ("Қазақша", "Бұл басқармада ботқа тіркелген басқа қызметкер жоқ"),
-        ("Русский", "В этом управлении больше никого нет в боте"),
+        ("Қазақша", "Бұл басқармада ботқа тіркелген басқа қызметкер жоқ", "әлі тіркелмеген"),
+        ("Русский", "В этом управлении больше никого нет в боте", "ещё не зарегистрирован"),
     ],
     ids=["kk", "ru"],
 )
@@ -264,9 +264,10 @@ async def test_setaway_warns_the_secretariat_when_nobody_else_answers(
     emulator: BotApiEmulator,
     language: str,
     alone: str,
+    unknown_deputy: str,
 ) -> None:
-    """/setaway of the only member warns as /away does; a second member in the bot stops
-    the warning (issue 22, #11)."""
+    """/setaway of the only member warns as /away does; a deputy who has not joined gets
+    the invitation hint; a second member in the bot stops the warning (issue 22, #11, #12)."""
     async with live_bot(live_settings, clock, emulator):
         await _set_up(emulator)
         picker = await say(emulator, ADMIN_ID, "/language")
@@ -276,6 +277,9 @@ async def test_setaway_warns_the_secretariat_when_nobody_else_answers(
         assert alone in answer.text
         assert "/invite tr" in answer.text
         assert f"/setaway {RU_HEAD} 15.03.2025 @" in answer.text
+
+        answer = await say(emulator, ADMIN_ID, f"/setaway {RU_HEAD} 15.03.2025 @aigerim_zam")
+        assert unknown_deputy in answer.text and "/invite tr" in answer.text
 
         await join(emulator, 4603, "tr", "Русский")
         answer = await say(emulator, ADMIN_ID, f"/setaway {RU_HEAD} 16.03.2025")
