@@ -186,8 +186,10 @@ class MemberQuestion(Table, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    text: str = Field(sa_type=sa.Text)  # empty for a voice message
+    text: str = Field(sa_type=sa.Text)  # empty for a voice message or a video note
+    # The spoken message's file: a voice message, or a video note when media_kind says so.
     voice_file_id: str | None = Field(default=None, sa_type=sa.String(200))
+    media_kind: str | None = Field(default=None, sa_type=sa.String(16))  # "video_note"; None: voice
     message_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # in the person's chat
     asked_at: datetime
     sent_at: datetime | None = None

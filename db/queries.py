@@ -192,6 +192,15 @@ async def item_by_code(session: AsyncSession, code: str) -> RoadmapItem | None:
     return (await session.exec(statement)).first()
 
 
+async def items_by_codes(session: AsyncSession, codes: Sequence[str]) -> list[RoadmapItem]:
+    """The items with these codes, in the order of `codes` (unknown codes left out)."""
+    if not codes:
+        return []
+    statement = select(RoadmapItem).where(col(RoadmapItem.code).in_(list(codes)))
+    found = {item.code: item for item in (await session.exec(statement)).all()}
+    return [found[code] for code in codes if code in found]
+
+
 async def latest_update(session: AsyncSession, item_id: int) -> StatusUpdate | None:
     statement = (
         select(StatusUpdate)

@@ -32,16 +32,19 @@ async def free_text(message: Message, usecases: UseCaseContext, person: Person |
 
 
 async def free_voice(message: Message, usecases: UseCaseContext, person: Person | None) -> None:
-    """A voice message outside a dialog: kept, and offered to the secretariat as it is."""
-    if not questions.may_ask_secretariat(person) or message.voice is None:
+    """A voice message or a video note outside a dialog: kept, and offered to the
+    secretariat as it is."""
+    spoken = message.voice or message.video_note
+    if not questions.may_ask_secretariat(person) or spoken is None:
         raise SkipHandler
     assert person is not None
+    kind = None if message.voice else views.VIDEO_NOTE
     kept = await questions.keep_message(
-        usecases, person, "", message.message_id, voice_file_id=message.voice.file_id
+        usecases, person, "", message.message_id, voice_file_id=spoken.file_id, media_kind=kind
     )
     assert kept.question.id is not None
     keyboard = views.offer_keyboard(kept.question.id, [], member=kept.member)
-    await message.reply(views.offer_text([], voice=True), reply_markup=keyboard)
+    await message.reply(views.offer_text([], spoken=kept.question), reply_markup=keyboard)
 
 
 async def send_question(
@@ -83,7 +86,7 @@ def create_router() -> Router:
     private_text = (F.chat.type == ChatType.PRIVATE) & F.text & ~F.text.startswith("/")
     router.message.register(secretary_reply, private_text, F.reply_to_message)
     router.message.register(free_text, private_text, StateFilter(*questions.FREE_STATES))
-    private_voice = (F.chat.type == ChatType.PRIVATE) & F.voice
+    private_voice = (F.chat.type == ChatType.PRIVATE) & (F.voice | F.video_note)
     router.message.register(free_voice, private_voice, StateFilter(*questions.FREE_STATES))
     router.callback_query.register(send_question, SendQuestion.filter())
     return router

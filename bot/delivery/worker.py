@@ -47,6 +47,7 @@ from aiogram.methods import (
     SendDocument,
     SendMessage,
     SendPhoto,
+    SendVideoNote,
     SendVoice,
     SetChatMenuButton,
     TelegramMethod,
@@ -70,6 +71,7 @@ METHODS: dict[str, type[TelegramMethod[Any]]] = {
     "sendPhoto": SendPhoto,
     "sendDocument": SendDocument,
     "sendVoice": SendVoice,  # a voice message passed on to the secretariat (by file id)
+    "sendVideoNote": SendVideoNote,  # a video note passed on to the secretariat (by file id)
     "setChatMenuButton": SetChatMenuButton,
     "deleteMyCommands": DeleteMyCommands,
 }

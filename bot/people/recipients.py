@@ -70,6 +70,15 @@ def is_away(person: Person, today: date) -> bool:
     return person.away_until is not None and today < person.away_until
 
 
+async def nobody_else_answers(session: AsyncSession, person: Person, today: date) -> bool:
+    """Whether no other member of the person's department is in the bot and not away: while
+    the person is away, the department's requests would then wait for them."""
+    if person.department_id is None:
+        return False
+    others = await department_members(session, person.department_id)
+    return not any(other.id != person.id and not is_away(other, today) for other in others)
+
+
 @dataclass(frozen=True)
 class DepartmentAudience:
     """Who gets a department's request today, and whether everybody there is away."""

@@ -28,6 +28,7 @@ from db.models import Department, MemberQuestion, Notification, Person, Question
 from db.outbox import Outgoing, enqueue_many
 
 QUESTION_KIND = "question"
+VIDEO_NOTE = "video_note"  # MemberQuestion.media_kind of a round video message
 REPLY_KIND = "question_reply"
 QUOTED_QUESTION = 300  # how much of the question the answer repeats
 # A copy or an answer fits one message (4,096 characters) beside its framing; the full text
@@ -79,6 +80,19 @@ async def enqueue_copies(
         key = _copy_key(question.id, secretary.id)
         message = PersonMessage(key, QUESTION_KIND, secretary, text)
         if question.voice_file_id is None:
+            messages.append(message.outgoing())
+        elif question.media_kind == VIDEO_NOTE:  # a video note takes no caption: then the text
+            note = {"video_note": question.voice_file_id}
+            messages.append(
+                Outgoing(
+                    f"{key}:note",
+                    QUESTION_KIND,
+                    secretary.telegram_id,
+                    "sendVideoNote",
+                    note,
+                    person_id=secretary.id,
+                )
+            )
             messages.append(message.outgoing())
         else:  # the voice message itself, with who asks as its caption
             params = {"voice": question.voice_file_id, "caption": text, "parse_mode": "HTML"}
@@ -136,7 +150,7 @@ def question_notice(question: MemberQuestion, asker: Person, department: Departm
     who = role_label(asker.role)
     if department is not None:
         who = f"{who}, {department_name(department)}"
-    said = quote(_fitted(question.text)) if question.text else "🎤"
+    said = quote(_fitted(question.text)) if question.text else _spoken_mark(question)
     return "\n".join(
         (
             "❓ "
@@ -155,7 +169,9 @@ def question_notice(question: MemberQuestion, asker: Person, department: Departm
 
 def reply_notice(question: MemberQuestion, reply: QuestionReply, secretary: Person) -> str:
     """The secretariat's answer, as the person who asked reads it."""
-    if question.voice_file_id is not None:
+    if question.media_kind == VIDEO_NOTE:
+        heading = _("The secretariat answered your video message:")
+    elif question.voice_file_id is not None:
         heading = _("The secretariat answered your voice message:")
     else:
         heading = _("The secretariat answered your question «{question}»:").format(
@@ -171,9 +187,19 @@ def reply_notice(question: MemberQuestion, reply: QuestionReply, secretary: Pers
     )
 
 
-def offer_text(items: Sequence[RoadmapItem], *, voice: bool = False) -> str:
+def _spoken_mark(question: MemberQuestion) -> str:
+    """What stands for a spoken question in the copy's text: the voice message is the copy
+    itself; a video note is the message just above it."""
+    if question.media_kind == VIDEO_NOTE:
+        return "🎥 " + _("(the video message above)")
+    return "🎤"
+
+
+def offer_text(items: Sequence[RoadmapItem], *, spoken: MemberQuestion | None = None) -> str:
     """Free text outside a dialog: the items it names, and the offer to pass it on."""
-    if voice:
+    if spoken is not None and spoken.media_kind == VIDEO_NOTE:
+        return _("Send this video message to the secretariat? They will answer here.")
+    if spoken is not None and spoken.voice_file_id is not None:
         return _("Send this voice message to the secretariat? They will answer here.")
     lines = []
     if items:
@@ -207,6 +233,12 @@ def offer_keyboard(
 
 
 def sent_text(question: MemberQuestion, secretaries: int) -> str:
+    if question.media_kind == VIDEO_NOTE:
+        if secretaries == 0:
+            return _("Nobody in the secretariat can be reached yet. Your video message is kept.")
+        return "✉️ " + _(
+            "Your video message was sent to the secretariat. Their answer will come to this chat."
+        )
     if question.voice_file_id is not None:
         if secretaries == 0:
             return _("Nobody in the secretariat can be reached yet. Your voice message is kept.")

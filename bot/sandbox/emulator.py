@@ -641,13 +641,14 @@ class Message:
     source: str | None = None  # text/caption exactly as the bot sent it (e.g. the HTML)
     sticker: dict[str, Any] | None = None
     voice: dict[str, Any] | None = None
+    video_note: dict[str, Any] | None = None
     reply_to_message_id: int | None = None
     edit_date: int | None = None
     deleted: bool = False
 
     @property
     def kind(self) -> str:
-        for name in ("document", "photo", "sticker", "voice"):
+        for name in ("document", "photo", "sticker", "voice", "video_note"):
             if getattr(self, name) is not None:
                 return name
         return "text"
@@ -749,7 +750,7 @@ class EmulatorStats:
 class FileRecord:
     file_id: str
     file_unique_id: str
-    kind: str  # document, photo, sticker, voice
+    kind: str  # document, photo, sticker, voice, video_note
     data: bytes = field(repr=False)
     size: int
     file_path: str
@@ -1024,6 +1025,7 @@ class BotApiEmulator:
             "sendDocument": self._send_document,
             "sendPhoto": self._send_photo,
             "sendVoice": self._send_voice,
+            "sendVideoNote": self._send_video_note,
             "getFile": self._get_file,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -1152,6 +1154,26 @@ class BotApiEmulator:
             "file_size": record.size,
         }
         return self._user_message(user, voice=voice)
+
+    def send_video_note(
+        self,
+        user_id: int,
+        *,
+        duration: int = 2,
+        content: bytes = b"\x00\x00\x00\x18ftypmp42",
+        **user_kw: Any,
+    ) -> Message:
+        """The user sends a round video message (a video note: no caption, 240 px square)."""
+        user = self._user(user_id, **user_kw)
+        record = self._register_file("video_note", content)
+        video_note = {
+            "file_id": record.file_id,
+            "file_unique_id": record.file_unique_id,
+            "length": 240,
+            "duration": duration,
+            "file_size": record.size,
+        }
+        return self._user_message(user, video_note=video_note)
 
     def edit_text(self, user_id: int, message_id: int, text: str) -> Message:
         """The user edits a message they sent (Telegram's *Edit*): an `edited_message` update
@@ -1415,7 +1437,7 @@ class BotApiEmulator:
             data["text"] = message.text
             if message.entities:
                 data["entities"] = copy.deepcopy(message.entities)
-        for kind in ("document", "photo", "sticker", "voice"):
+        for kind in ("document", "photo", "sticker", "voice", "video_note"):
             if getattr(message, kind) is not None:
                 data[kind] = copy.deepcopy(getattr(message, kind))
         if message.caption is not None:
@@ -1693,10 +1715,17 @@ class BotApiEmulator:
         mime_type: str | None = None,
         size: int | None = None,
     ) -> FileRecord:
-        prefixes = {"document": "BQAC", "photo": "AgAC", "sticker": "CAAC", "voice": "AwAC"}
+        prefixes = {
+            "document": "BQAC",
+            "photo": "AgAC",
+            "sticker": "CAAC",
+            "voice": "AwAC",
+            "video_note": "DQAC",
+        }
         number = len(self._files) + 1
         extension = Path(file_name).suffix if file_name else ""
-        default_ext = {"photo": ".jpg", "sticker": ".webp", "voice": ".oga"}.get(kind, "")
+        default_exts = {"photo": ".jpg", "sticker": ".webp", "voice": ".oga", "video_note": ".mp4"}
+        default_ext = default_exts.get(kind, "")
         width, height = (_image_size(data) or (1280, 960)) if kind == "photo" else (0, 0)
         record = FileRecord(
             file_id=f"{prefixes[kind]}AgIAAxkBAAI{secrets.token_urlsafe(42)}",
@@ -1872,6 +1901,9 @@ class BotApiEmulator:
     def _send_voice(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_media(params, "voice")
 
+    def _send_video_note(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send_media(params, "video_note")
+
     def _send_media(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         user = self._chat_user(params)
         caption = self._caption(params)
@@ -1884,6 +1916,8 @@ class BotApiEmulator:
             media = {"document": self._document_api(record)}
         elif kind == "voice":
             media = {"voice": {**self._document_api(record), "duration": 1}}
+        elif kind == "video_note":
+            media = {"video_note": {**self._document_api(record), "length": 240, "duration": 1}}
         else:
             media = {"photo": [self._photo_size_api(record)]}
         return self._store_bot_message(

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,7 +47,7 @@ from db.models import Department, Person, RoadmapItem, StatusUpdate
 
 PARTITION = 5_000  # rows read per trip: a few milliseconds of the loop's time
 ITEM_WIDTHS = (10, 40, 40, 14, 30, 12, 24, 30, 20, 10, 30, 16, 20, 50, 10, 30, 24, 24)
-HISTORY_WIDTHS = (10, 16, 30, 20, 20, 10, 60, 20, 12)
+HISTORY_WIDTHS = (10, 16, 30, 20, 20, 10, 60, 20, 12, 30)
 DEPARTMENT_WIDTHS = (14, 40, 10, 10, 12, 14, 16, 12)
 
 
@@ -82,10 +83,10 @@ def _local(moment: datetime | str, tz: tzinfo) -> datetime:
     return moment.astimezone(tz).replace(tzinfo=None)
 
 
-def _raw(column: Any) -> Any:
+def _raw(column: Any, label: str | None = None) -> Any:
     """A timestamp column without SQLAlchemy's per-row parsing on the loop (SQLite's text is
     parsed by `_local` in the worker thread; PostgreSQL's driver returns datetimes anyway)."""
-    return sa.type_coerce(column, sa.String).label(column.key)
+    return sa.type_coerce(column, sa.String).label(label or column.key)
 
 
 def _department_codes(
@@ -141,7 +142,18 @@ def _items_statement() -> Any:
 
 
 def _history_statement(skip: int) -> Any:
-    """Every update, oldest first, with its item's code and department."""
+    """Every update, oldest first, with its item's code and department; for a correction, the
+    time of the report it corrects, and for a corrected report, when it was corrected."""
+    original = aliased(StatusUpdate)
+    corrections = (
+        sa.select(
+            col(StatusUpdate.corrects_id).label("original_id"),
+            func.min(StatusUpdate.created_at).label("corrected_at"),
+        )
+        .where(col(StatusUpdate.corrects_id).is_not(None))
+        .group_by(col(StatusUpdate.corrects_id))
+        .subquery()
+    )
     statement = (
         sa.select(
             col(RoadmapItem.code),
@@ -154,8 +166,12 @@ def _history_statement(skip: int) -> Any:
             col(StatusUpdate.cause),
             col(StatusUpdate.evidence_kind),
             col(StatusUpdate.evidence_name),
+            _raw(col(original.created_at), "original_at"),
+            _raw(corrections.c.corrected_at, "corrected_at"),
         )
         .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
+        .outerjoin(original, col(original.id) == StatusUpdate.corrects_id)
+        .outerjoin(corrections, corrections.c.original_id == StatusUpdate.id)
         .order_by(col(StatusUpdate.created_at), col(StatusUpdate.id))
     )
     return statement.offset(skip) if skip else statement
@@ -330,6 +346,7 @@ def _history_writer(sheet: XlsxSheet, facts: _Facts) -> Callable[[Sequence[Any]]
             _("Comment"),
             _("Cause"),
             _("Evidence"),
+            _("Correction"),
         ],
         header=True,
     )
@@ -340,7 +357,7 @@ def _history_writer(sheet: XlsxSheet, facts: _Facts) -> Callable[[Sequence[Any]]
     def write(rows: Sequence[Any]) -> None:
         for row in rows:
             (code, created_at, department_id, author_id, status, progress, comment) = row[:7]
-            (cause, evidence_kind, evidence_name) = row[7:]
+            (cause, evidence_kind, evidence_name, original_at, corrected_at) = row[7:]
             label = labels.get((status, cause))
             if label is None:
                 label = labels[(status, cause)] = (status_label(status), cause_label(cause))
@@ -355,10 +372,28 @@ def _history_writer(sheet: XlsxSheet, facts: _Facts) -> Callable[[Sequence[Any]]
                     comment,
                     label[1],
                     evidence_label(evidence_kind, evidence_name) if evidence_kind else "",
+                    _correction_note(original_at, corrected_at, facts.tz),
                 ]
             )
 
     return write
+
+
+def _correction_note(original_at: Any, corrected_at: Any, tz: tzinfo) -> str:
+    """A correction names the report it corrects, a corrected report when it was corrected:
+    the history keeps both, and a reader tells the current one at a glance."""
+    notes = []
+    if original_at is not None:
+        notes.append(
+            _("correction of the entry of {moment}").format(moment=_moment(original_at, tz))
+        )
+    if corrected_at is not None:
+        notes.append(_("corrected on {moment}").format(moment=_moment(corrected_at, tz)))
+    return "; ".join(notes)
+
+
+def _moment(moment: datetime | str, tz: tzinfo) -> str:
+    return f"{_local(moment, tz):%d.%m.%Y %H:%M}"
 
 
 def _departments_sheet(sheet: XlsxSheet, facts: _Facts) -> None:

@@ -220,7 +220,7 @@ _CHUNK = 1_000  # item ids per statement, far below the databases' parameter lim
 
 async def _newest_explanations(session: AsyncSession, item_ids: list[int]) -> list[Any]:
     """The newest report with a comment of each of these items (the at-risk ones), as plain
-    rows like `_newest_reports`'."""
+    rows like `_newest_reports`'; a corrected report is left out, its correction stands."""
     found: list[Any] = []
     connection = await session.connection()
     for start in range(0, len(item_ids), _CHUNK):
@@ -236,6 +236,7 @@ async def _newest_explanations(session: AsyncSession, item_ids: list[int]) -> li
             )
             .where(
                 col(StatusUpdate.item_id).in_(chunk),
+                col(StatusUpdate.corrected).is_(False),  # its correction stands for it
                 col(StatusUpdate.comment).is_not(None),
                 col(StatusUpdate.comment) != "",
             )

@@ -232,6 +232,37 @@ def items_moved_away_notice(moves: Sequence[ItemMove]) -> str:
     return "\n".join([head, *lines, *_more(len(moves))])
 
 
+def new_items_notice(items: Sequence[RoadmapItem]) -> str:
+    """To a department's members when new items are added to it (/additem or an import)."""
+    if len(items) == 1:
+        item = items[0]
+        return _(
+            "🆕 A new item was added to your department: <b>{code}</b> «{title}». "
+            "Deadline: {date}. Its status will be requested from you with the other items: "
+            "/myitems."
+        ).format(
+            code=quote(item.code),
+            title=quote(pick_name(item.title_kk, item.title_ru)),
+            date=format_day(item.deadline),
+        )
+    head = ngettext(
+        "🆕 {count} new item was added to your department; its status will be requested "
+        "from you with the other items (/myitems):",
+        "🆕 {count} new items were added to your department; their status will be requested "
+        "from you with the other items (/myitems):",
+        len(items),
+    ).format(count=len(items))
+    lines = [
+        _("<b>{code}</b> «{title}», deadline {date}").format(
+            code=quote(item.code),
+            title=quote(shorten(pick_name(item.title_kk, item.title_ru), 80)),
+            date=format_day(item.deadline),
+        )
+        for item in items[:MOVES_LISTED]
+    ]
+    return "\n".join([head, *lines, *_more(len(items))])
+
+
 def _more(count: int) -> list[str]:
     if count <= MOVES_LISTED:
         return []

@@ -18,7 +18,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.usecases.ports import UseCaseContext
-from bot.usecases.roadmap import Reassignment, tell_departments_of_moves, tell_of_reassignments
+from bot.usecases.roadmap import (
+    Reassignment,
+    tell_departments_of_moves,
+    tell_of_new_items,
+    tell_of_reassignments,
+)
 from db import queries
 from db.models import Person, RoadmapItem
 
@@ -189,6 +194,15 @@ async def _tell_of_reassignments(
     return await tell_of_reassignments(session, ctx.i18n, moves, ctx.clock.now()) if moves else 0
 
 
+async def _tell_of_new_items(ctx: UseCaseContext, session: AsyncSession, plan: ImportPlan) -> int:
+    """The members of each department that got new items by this import are told, one
+    message per person listing them."""
+    if not plan.new:
+        return 0
+    items = await queries.items_by_codes(session, [new.row.code for new in plan.new])
+    return await tell_of_new_items(session, ctx.i18n, items, ctx.clock.now())
+
+
 async def apply_import(
     ctx: UseCaseContext,
     data: bytes,
@@ -217,6 +231,7 @@ async def apply_import(
         result = await write_plan(session, planned, actor=actor, now=now, source=file_name)
         told = await _tell_of_moves(ctx, session, planned, actor, now)
         told += await _tell_of_reassignments(ctx, session, planned)
+        told += await _tell_of_new_items(ctx, session, planned)
     if told:
         ctx.signals.wake_outbox()
     return ImportApplied(

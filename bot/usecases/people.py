@@ -10,7 +10,7 @@ from aiogram.fsm.state import State, StatesGroup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core.clock import local_today
-from bot.core.errors import UnknownDepartmentError
+from bot.core.errors import UnknownDepartmentError, UnknownPersonError
 from bot.core.parsing import (
     AwayRequest,
     NameAndPosition,
@@ -22,6 +22,7 @@ from bot.delivery.enqueue import enqueue_message
 from bot.people import invites, recipients
 from bot.people import service as people_service
 from bot.people.invites import Newcomer as Newcomer
+from bot.people.service import DeputyNotJoined as DeputyNotJoined
 from bot.reporting.service import open_items
 from bot.telegram.i18n import in_locale, pick_name
 from bot.telegram.texts import joined_notice, revoked_notice
@@ -159,6 +160,10 @@ async def revoke(caller: Caller, telegram_id: int) -> Revoked:
 class Away:
     person: Person
     deputy: Person | None
+    # Away with no deputy and nobody else in the department to answer: the secretariat is
+    # warned, as the member is on /away.
+    alone: bool = False
+    department_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,14 +173,17 @@ class NotAMember:
 
 async def set_away(
     caller: Caller, telegram_id: int, request: AwayRequest
-) -> Away | NotAMember | Refused:
+) -> Away | NotAMember | DeputyNotJoined | Refused:
     """Time away for a department member (until `request.back`, None: back now), with an
-    optional deputy who gets their requests meanwhile; audited."""
+    optional deputy who gets their requests meanwhile; audited. As with /away, a deputy the
+    bot does not know has to be invited first, and a member nobody else stands in for is
+    worth a warning."""
     ctx = caller.ctx
     async with ctx.session_maker() as session:
         person = await queries.person_by_telegram_id(session, telegram_id)
         if person is None or person.role != Role.MEMBER or not person.active:
             return NotAMember()
+        today = local_today(ctx.clock, ctx.tz)
         deputy = await refused_or(
             people_service.set_away(
                 session,
@@ -183,11 +191,21 @@ async def set_away(
                 back=request.back,
                 deputy_handle=request.deputy,
                 actor=caller.actor,
-                today=local_today(ctx.clock, ctx.tz),
+                today=today,
                 now=ctx.clock.now(),
             )
         )
-    return deputy if isinstance(deputy, Refused) else Away(person, deputy)
+        department = await queries.department_by_id(session, person.department_id)
+        code = department.code if department is not None else ""
+        if isinstance(deputy, Refused):
+            unknown = isinstance(deputy.error, UnknownPersonError)
+            return DeputyNotJoined(code) if unknown else deputy
+        alone = (
+            request.back is not None
+            and deputy is None
+            and await recipients.nobody_else_answers(session, person, today)
+        )
+    return Away(person, deputy, alone, code)
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,10 @@ async def keep_message(
     message_id: int | None,
     *,
     voice_file_id: str | None = None,
+    media_kind: str | None = None,
 ) -> MessageKept:
-    """What a person typed (or said in a voice message) outside a dialog: stored as it came,
-    never dropped."""
+    """What a person typed (or said in a voice message or a video note, `media_kind`
+    "video_note") outside a dialog: stored as it came, never dropped."""
     now = ctx.clock.now()
     assert person.id is not None
     async with ctx.session_maker() as session:
@@ -78,6 +79,7 @@ async def keep_message(
             person_id=person.id,
             text=text,
             voice_file_id=voice_file_id,
+            media_kind=media_kind,
             message_id=message_id,
             asked_at=now,
         )

@@ -22,7 +22,7 @@ from bot.core.clock import local_today
 from bot.core.errors import AwayDateError, InvalidDeputyError, UnknownPersonError
 from bot.core.parsing import AwayRequest
 from bot.people import audit
-from bot.people.recipients import department_members, is_away
+from bot.people.recipients import nobody_else_answers
 from bot.people.service import AwayOutcome, DeputyNotJoined, set_away
 from bot.people.service import AwaySet as AwaySet
 from bot.reporting.dialog import REPORT_DIALOG, Finish, ReportDialog, Transition
@@ -768,10 +768,9 @@ async def go_away(ctx: UseCaseContext, member: Member, request: AwayRequest) -> 
         return DeputyNotJoined(code)
     except (AwayDateError, InvalidDeputyError) as error:
         return error
-    alone = False
-    if request.back is not None and deputy is None and department_id is not None:
-        others = await department_members(session, department_id)
-        alone = not any(
-            other.id != member.person.id and not is_away(other, today) for other in others
-        )
+    alone = (
+        request.back is not None
+        and deputy is None
+        and await nobody_else_answers(session, member.person, today)
+    )
     return AwaySet(deputy, alone, code)

@@ -7,9 +7,11 @@ functions).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.utils.i18n import I18n
@@ -22,7 +24,7 @@ from bot.people import recipients
 from bot.roadmap import service
 from bot.roadmap.views import deadline_moved_notice
 from bot.telegram.i18n import in_locale
-from bot.telegram.texts import items_assigned_notice, items_moved_away_notice
+from bot.telegram.texts import items_assigned_notice, items_moved_away_notice, new_items_notice
 from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.ports import DialogStore, Person, UseCaseContext
 from bot.workdays.calendar import load_calendar
@@ -30,6 +32,8 @@ from db import queries
 from db.engine import AsyncSession
 from db.ids import row_id
 from db.models import DeadlineChange, Department, RoadmapItem
+
+Change = TypeVar("Change")  # what one notice lists: a reassignment, a new item
 
 
 @dataclass(frozen=True)
@@ -84,11 +88,18 @@ async def add_department(caller: Caller, new: NewDepartment) -> DepartmentAdded:
 
 
 async def add_item(caller: Caller, new: NewItem) -> ItemOwned | Refused:
-    async with caller.ctx.session_maker() as session:
+    """A new item (audited); the members of its department are told, in their language."""
+    ctx = caller.ctx
+    async with ctx.session_maker() as session:
         added = await refused_or(
-            service.add_item(session, actor=caller.actor, new=new, now=caller.ctx.clock.now())
+            service.add_item(session, actor=caller.actor, new=new, now=ctx.clock.now())
         )
-    return added if isinstance(added, Refused) else ItemOwned(*added)
+        if isinstance(added, Refused):
+            return added
+        told = await tell_of_new_items(session, ctx.i18n, [added[0]], ctx.clock.now())
+    if told:
+        ctx.signals.wake_outbox()
+    return ItemOwned(*added)
 
 
 async def assign_item(caller: Caller, item_code: str, department_code: str) -> ItemOwned | Refused:
@@ -129,33 +140,62 @@ async def tell_of_reassignments(
     queued. Shared by /assign and the import, whose moves are one message per person."""
     gained: dict[int, list[Reassignment]] = {}
     lost: dict[int, list[Reassignment]] = {}
-    departments: dict[int, Department] = {}
     for move in moves:
-        departments[row_id(move.department)] = move.department
         gained.setdefault(row_id(move.department), []).append(move)
         if move.previous is not None:
-            departments[row_id(move.previous)] = move.previous
             lost.setdefault(row_id(move.previous), []).append(move)
+    queued = await _tell_members(
+        session, i18n, gained, items_assigned_notice, key="assign:{}:gained", now=now
+    )
+    queued += await _tell_members(
+        session, i18n, lost, items_moved_away_notice, key="assign:{}:lost", now=now
+    )
+    await session.commit()
+    return queued
+
+
+async def tell_of_new_items(
+    session: AsyncSession, i18n: I18n, items: Sequence[RoadmapItem], now: datetime
+) -> int:
+    """Queue, for each member of a department that got new items (/additem or an import's
+    new rows), one notice in his language listing them, and commit; how many were queued."""
+    added: dict[int, list[RoadmapItem]] = {}
+    for item in items:
+        added.setdefault(item.department_id, []).append(item)
+    queued = await _tell_members(
+        session, i18n, added, new_items_notice, key="item_new:{}", now=now, kind="item_new"
+    )
+    await session.commit()
+    return queued
+
+
+async def _tell_members(
+    session: AsyncSession,
+    i18n: I18n,
+    grouped: dict[int, list[Change]],
+    notice: Callable[[list[Change]], str],
+    *,
+    key: str,
+    now: datetime,
+    kind: str = "item_assign",
+) -> int:
+    """One notice per member of each department in `grouped`, written in his language;
+    `key` (with the department id for {}), the time and the text's fingerprint keep one
+    notice per person per change (two changes at one instant are two notices)."""
     queued = 0
     stamp = f"{now:%Y%m%d%H%M%S%f}"
-    for change, grouped in (("gained", gained), ("lost", lost)):
-        for department_id, changes in grouped.items():
-            for person in await recipients.department_members(session, department_id):
-                with in_locale(i18n, person.locale):
-                    text = (
-                        items_assigned_notice(changes)
-                        if change == "gained"
-                        else items_moved_away_notice(changes)
-                    )
-                queued += await enqueue_message(
-                    session,
-                    key=f"assign:{department_id}:{change}:{person.id}:{stamp}",
-                    kind="item_assign",
-                    person=person,
-                    text=text,
-                    now=now,
-                )
-    await session.commit()
+    for department_id, changes in grouped.items():
+        for person in await recipients.department_members(session, department_id):
+            with in_locale(i18n, person.locale):
+                text = notice(changes)
+            queued += await enqueue_message(
+                session,
+                key=f"{key.format(department_id)}:{person.id}:{stamp}:{_fingerprint(text)}",
+                kind=kind,
+                person=person,
+                text=text,
+                now=now,
+            )
     return queued
 
 
@@ -330,3 +370,7 @@ async def set_co_executors(
         await queries.mark_risk_dirty(session, now=ctx.clock.now(), item_ids=[item.id])
         await session.commit()
     return CoExecutorsSet(item, chosen)
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -25,7 +25,15 @@ from bot.telegram.callbacks import RevokeChoice as RevokeChoice
 from bot.telegram.i18n import current_locale, format_day, ngettext, pick_name
 from bot.telegram.texts import away_refusal_text, away_text, department_name, role_label
 from bot.usecases.caller import Refused
-from bot.usecases.people import Away, Invited, NotAMember, People, Revoked, RevokeToConfirm
+from bot.usecases.people import (
+    Away,
+    DeputyNotJoined,
+    Invited,
+    NotAMember,
+    People,
+    Revoked,
+    RevokeToConfirm,
+)
 from bot.usecases.roadmap import (
     DeadlineMoved,
     DepartmentAdded,
@@ -350,12 +358,30 @@ def calendar_day_set(day: date, *, day_off: bool) -> str:
     return text.format(date=format_day(day))
 
 
-def away(outcome: Away | NotAMember | Refused) -> str:
+def away(outcome: Away | NotAMember | DeputyNotJoined | Refused) -> str:
     if isinstance(outcome, NotAMember):
         return _("This is not an active department member.")
+    if isinstance(outcome, DeputyNotJoined):
+        return _(
+            "The deputy has not joined the bot yet. Invite them (/invite {code}); once they "
+            "have joined, send /setaway again with their username."
+        ).format(code=quote(outcome.department_code))
     if isinstance(outcome, Refused):
         return away_refusal_text(outcome.error)
-    return away_text(outcome.person, outcome.deputy)
+    text = away_text(outcome.person, outcome.deputy)
+    person = outcome.person
+    if outcome.alone and person.away_until is not None:
+        text += "\n\n⚠️ " + _(
+            "Nobody else in this department is in the bot, so its requests will wait until "
+            "{name} is back. To name a deputy: invite them (/invite {code}), then send "
+            "/setaway {id} {date} @their_username."
+        ).format(
+            name=quote(person.display_name),
+            code=quote(outcome.department_code),
+            id=person.telegram_id,
+            date=f"{person.away_until:%d.%m.%Y}",
+        )
+    return text
 
 
 def refusal(outcome: Refused) -> str:

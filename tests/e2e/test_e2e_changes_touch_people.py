@@ -129,6 +129,65 @@ async def test_an_import_that_moves_items_tells_both_heads_once(
         assert [request.summary() for request in emulator.errors] == []
 
 
+async def test_new_items_reach_their_department_by_additem_and_by_import(
+    live_settings: Settings, clock: FrozenClock, emulator: BotApiEmulator
+) -> None:
+    """/additem tells the item's department; an import's new rows reach each head in one
+    message, 20 named and the rest counted, in his language (issue 22, #24)."""
+    async with live_bot(live_settings, clock, emulator):
+        await _set_up(emulator)
+
+        await say(
+            emulator, ADMIN_ID, "/additem 1.3 edu 2026-03-01 Саябақ салу | Строительство парка"
+        )
+        added = await emulator.next_message(KK_HEAD)
+        assert added.text.startswith("🆕 Басқармаңызға жаңа тармақ қосылды: 1.3 «Саябақ салу»")
+        assert "/myitems" in added.text
+
+        rows = [
+            {
+                "code": f"2.{number}",
+                "title_kk": f"Аялдама {number}",
+                "title_ru": f"Остановка №{number}",
+                "department": "tr",
+                "deadline": date(2026, 6, 1),
+            }
+            for number in range(2, 24)  # 22 new items for transport
+        ]
+        rows.append(
+            {
+                "code": "1.4",
+                "title_kk": "Спорт залы",
+                "title_ru": "Спортзал",
+                "department": "edu",
+                "deadline": date(2026, 6, 1),
+            }
+        )
+        await say(emulator, ADMIN_ID, "/import")
+        emulator.send_document(
+            ADMIN_ID,
+            xlsx(rows),
+            "roadmap.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        dry_run = await emulator.next_message(ADMIN_ID)
+        while not dry_run.buttons:
+            dry_run = await emulator.next_edit(ADMIN_ID)
+        await tap(emulator, ADMIN_ID, dry_run, dry_run.buttons[0][0][0])  # Apply
+
+        listed = await emulator.next_message(RU_HEAD)
+        assert listed.text.startswith("🆕 Вашему управлению добавлено 22 новых пункта")
+        assert "2.2 «Остановка №2», срок" in listed.text
+        assert "2.21 «Остановка №21»" in listed.text and "2.22 «" not in listed.text
+        assert "…и ещё 2." in listed.text
+        one = await emulator.next_message(KK_HEAD)
+        assert one.text.startswith("🆕 Басқармаңызға жаңа тармақ қосылды: 1.4 «Спорт залы»")
+        await emulator.wait_idle()
+        assert len([m for m in emulator.messages(RU_HEAD) if m.text.startswith("🆕")]) == 1
+        assert len([m for m in emulator.messages(KK_HEAD) if m.text.startswith("🆕")]) == 2
+        assert [request.summary() for request in emulator.errors] == []
+
+
 async def test_revoke_asks_with_the_name_and_tells_the_revoked_person(
     live_settings: Settings,
     clock: FrozenClock,
@@ -186,6 +245,45 @@ async def test_away_alone_asks_for_a_deputy_and_an_unknown_deputy_gets_the_invit
 
         answer = await say(emulator, head, "/away 15.03.2025 @aigerim_zam")
         assert unknown_deputy in answer.text and f"/invite {code}" in answer.text
+
+        await emulator.wait_idle()
+        assert [request.summary() for request in emulator.errors] == []
+
+
+@pytest.mark.parametrize(
+    ("language", "alone", "unknown_deputy"),
+    [
+        ("Қазақша", "Бұл басқармада ботқа тіркелген басқа қызметкер жоқ", "әлі тіркелмеген"),
+        ("Русский", "В этом управлении больше никого нет в боте", "ещё не зарегистрирован"),
+    ],
+    ids=["kk", "ru"],
+)
+async def test_setaway_warns_the_secretariat_when_nobody_else_answers(
+    live_settings: Settings,
+    clock: FrozenClock,
+    emulator: BotApiEmulator,
+    language: str,
+    alone: str,
+    unknown_deputy: str,
+) -> None:
+    """/setaway of the only member warns as /away does; a deputy who has not joined gets
+    the invitation hint; a second member in the bot stops the warning (issue 22, #11, #12)."""
+    async with live_bot(live_settings, clock, emulator):
+        await _set_up(emulator)
+        picker = await say(emulator, ADMIN_ID, "/language")
+        await tap(emulator, ADMIN_ID, picker, language)
+
+        answer = await say(emulator, ADMIN_ID, f"/setaway {RU_HEAD} 15.03.2025")
+        assert alone in answer.text
+        assert "/invite tr" in answer.text
+        assert f"/setaway {RU_HEAD} 15.03.2025 @" in answer.text
+
+        answer = await say(emulator, ADMIN_ID, f"/setaway {RU_HEAD} 15.03.2025 @aigerim_zam")
+        assert unknown_deputy in answer.text and "/invite tr" in answer.text
+
+        await join(emulator, 4603, "tr", "Русский")
+        answer = await say(emulator, ADMIN_ID, f"/setaway {RU_HEAD} 16.03.2025")
+        assert "⚠️" not in answer.text and "/invite" not in answer.text
 
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []

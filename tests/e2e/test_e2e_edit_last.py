@@ -6,10 +6,12 @@ After the window the button is gone and an old one says why."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import col, select
 
 from bot.app.config import Settings
@@ -39,6 +41,8 @@ class Words:
     corrected_mark: str
     follow_up: str  # #38: once nothing waits, the worklist's line does not read like a task
     task: str
+    corrected_on: str  # the export's History: the original, then the correction
+    correction_of: str
 
 
 KK = Words(
@@ -53,6 +57,8 @@ KK = Words(
     corrected_mark="(кейін түзетілді)",
     follow_up="Тағы бірдеңені өзгерту керек пе? Тармақты басыңыз.",
     task="Жай-күйін жаңарту үшін тармақты басыңыз.",
+    corrected_on="{moment} түзетілді",
+    correction_of="{moment} жазбасының түзетуі",
 )
 RU = Words(
     language="Русский",
@@ -66,6 +72,8 @@ RU = Words(
     corrected_mark="(позже исправлено)",
     follow_up="Изменить что-то ещё? Нажмите на пункт.",
     task="Нажмите на пункт, чтобы обновить его статус.",
+    corrected_on="исправлено {moment}",
+    correction_of="исправление записи от {moment}",
 )
 
 
@@ -97,7 +105,7 @@ async def test_the_author_corrects_the_last_update_within_the_window(
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
         prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
+        await tap(emulator, ADMIN_ID, prompt, words.language)  # the export's language too
         await say(emulator, ADMIN_ID, "/adddept edu Білім басқармасы | Управление образования")
         await say(emulator, ADMIN_ID, "/additem 1.1 edu 2027-12-01 Мектеп салу | Школа")
         await join(emulator, HEAD, "edu", words.language)
@@ -138,6 +146,28 @@ async def test_the_author_corrects_the_last_update_within_the_window(
         assert not kept.startswith("✏️")
         # The card offers its author the correction too (of the correction, from the answer).
         assert card.buttons[0] == [("✏️ " + words.edit, f"rx:{original_id + 1}")]
+
+        # The secretariat's export: the correction is an entry of its own in History, the
+        # original marked corrected, and the item's current columns are the correction's.
+        export = await say(emulator, ADMIN_ID, "/export")
+        assert export.document is not None
+        book = load_workbook(io.BytesIO(emulator.file_bytes(export.document["file_id"])))
+        items, history = book.worksheets[0], book.worksheets[1]
+        (item_row,) = [row for row in items.iter_rows(min_row=2, values_only=True)]
+        assert (item_row[0], item_row[9]) == ("1.1", 75)
+        assert item_row[13] == "Екі мектеп қосылды, түзетілген мәлімет"
+        kept_row, fixed_row = list(history.iter_rows(min_row=2, values_only=True))
+        first, second = await _updates(session_maker)
+
+        def moment(update: StatusUpdate) -> str:
+            stored = update.created_at  # SQLite hands back naive UTC
+            stored = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+            return f"{stored.astimezone(live_settings.tz):%d.%m.%Y %H:%M}"
+
+        assert (kept_row[5], kept_row[6]) == (50, None)
+        assert kept_row[9] == words.corrected_on.format(moment=moment(second))
+        assert (fixed_row[5], fixed_row[6]) == (75, "Екі мектеп қосылды, түзетілген мәлімет")
+        assert fixed_row[9] == words.correction_of.format(moment=moment(first))
 
         # After the window (24 h from the answer): no button, and an old one says why.
         clock.advance(timedelta(hours=23))

@@ -32,6 +32,9 @@ class Words:
     answered: str
     voice_offer: str
     voice_answered: str
+    note_offer: str
+    note_sent: str
+    note_answered: str
     name_saved: str
 
 
@@ -44,6 +47,9 @@ KK = Words(
     answered="Хатшылық «{question}» деген сұрағыңызға жауап берді:",
     voice_offer="Бұл дауыстық хабарламаны хатшылыққа жіберейін бе?",
     voice_answered="Хатшылық дауыстық хабарламаңызға жауап берді:",
+    note_offer="Бұл бейнехабарды хатшылыққа жіберейін бе?",
+    note_sent="Бейнехабарыңыз хатшылыққа жіберілді",
+    note_answered="Хатшылық бейнехабарыңызға жауап берді:",
     name_saved="Рақмет. Хабарламалар мен жауаптарда сіз былай аталасыз:",
 )
 RU = Words(
@@ -55,6 +61,9 @@ RU = Words(
     answered="Секретариат ответил на ваш вопрос «{question}»:",
     voice_offer="Отправить это голосовое сообщение в секретариат?",
     voice_answered="Секретариат ответил на ваше голосовое сообщение:",
+    note_offer="Отправить это видеосообщение в секретариат?",
+    note_sent="Видеосообщение отправлено в секретариат",
+    note_answered="Секретариат ответил на ваше видеосообщение:",
     name_saved="Спасибо. В уведомлениях и ответах вы будете указаны так:",
 )
 
@@ -154,3 +163,31 @@ async def test_a_question_reaches_the_secretariat_and_the_reply_comes_back(
         asked, replies = await _rows(session_maker)
         assert asked[-1].voice_file_id == voice.voice["file_id"]  # type: ignore[index]
         assert asked[-1].text == "" and replies[-1].text == "Принято, перезвоню"
+
+        # A video note outside a dialog: kept, passed on as the video note itself (which takes
+        # no caption) followed by who asks; a reply to either reaches the person.
+        note = emulator.send_video_note(HEAD, duration=9)
+        offer = await emulator.next_message(HEAD)
+        assert words.note_offer in offer.text
+        asked, _replies = await _rows(session_maker)
+        assert asked[-1].voice_file_id == note.video_note["file_id"]  # type: ignore[index]
+        assert asked[-1].media_kind == "video_note" and asked[-1].sent_at is None
+        sent = await tap(emulator, HEAD, offer, words.send)
+        assert words.note_sent in sent.text
+        copied_note = await emulator.next_message(ADMIN_ID)
+        assert copied_note.kind == "video_note"
+        assert copied_note.video_note["file_id"] == note.video_note["file_id"]  # type: ignore[index]
+        notice = await emulator.next_message(ADMIN_ID)
+        assert notice.text.startswith("❓") and "видеосообщение выше" in notice.text
+        emulator.send_text(ADMIN_ID, "Видео посмотрел, согласен", reply_to=copied_note.message_id)
+        await emulator.next_message(ADMIN_ID)
+        back = await emulator.next_message(HEAD)
+        assert words.note_answered in back.text and "Видео посмотрел, согласен" in back.text
+        emulator.send_text(ADMIN_ID, "И ещё: жду отчёт", reply_to=notice.message_id)
+        await emulator.next_message(ADMIN_ID)
+        back = await emulator.next_message(HEAD)
+        assert words.note_answered in back.text and "жду отчёт" in back.text
+        asked, replies = await _rows(session_maker)
+        assert asked[-1].sent_at is not None
+        assert [r.text for r in replies[-2:]] == ["Видео посмотрел, согласен", "И ещё: жду отчёт"]
+        assert all(r.question_id == asked[-1].id for r in replies[-2:])

@@ -11,14 +11,17 @@ import pytest
 from aiogram.methods import SendDocument, SendMessage
 from aiogram.utils.i18n import I18n
 from docx import Document
+from sqlmodel import col, select
 
 from bot.core.clock import FrozenClock
+from bot.reporting.service import record_correction
 from bot.risk.rules import RiskThresholds
 from bot.spreadsheets.risk_report import build_risk_report
 from bot.telegram.i18n import format_day, in_locale
 from bot.telegram.menus import RISK_REPORT
 from bot.telegram.texts import usage_line
 from db.engine import SessionMaker
+from db.models import Person, RoadmapItem, StatusUpdate
 from tests.helpers.chat import ADMIN_ID, Chatter, register_admin
 from tests.helpers.history import FORMULA_COMMENT, seed_history
 
@@ -197,3 +200,56 @@ async def test_risk_report_command(
         if isinstance(r, SendMessage)
     ]
     assert replies == [usage]
+
+
+@pytest.mark.usefixtures("fixed_risks")
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+async def test_a_corrected_report_gives_way_to_its_correction(
+    session_maker: SessionMaker, clock: FrozenClock, i18n: I18n, locale: str
+) -> None:
+    """ "Edit my last update" (issue 22): the report shows the correction's explanation, never
+    a corrected report's, in both languages; a correction that clears the comment leaves
+    the last explanation nobody took back."""
+    await seed_history(session_maker, clock)
+
+    async def explanation_of_1_1() -> tuple[str, str]:
+        async with session_maker() as session:
+            with in_locale(i18n, locale):
+                data = await build_risk_report(session, today=TODAY, tz=TZ, thresholds=THRESHOLDS)
+        (table,) = Document(io.BytesIO(data)).tables
+        (row,) = [r for r in table.rows if r.cells[1].text.startswith("1.1 ")]
+        return row.cells[6].text, "\n".join(cell.text for r in table.rows for cell in r.cells)
+
+    async with session_maker() as session:
+        original = (
+            await session.exec(
+                select(StatusUpdate)
+                .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
+                .where(RoadmapItem.code == "1.1", StatusUpdate.comment == FORMULA_COMMENT)
+            )
+        ).one()
+        author = await session.get(Person, original.author_id)
+        assert author is not None
+        correction = await record_correction(
+            session,
+            person=author,
+            original=original,
+            comment="Мердігер ауыстырылды",
+            now=clock.now(),
+        )
+        await session.commit()
+    corrected_on = format_day(clock.now().astimezone(TZ).date(), locale)
+    explanation, everything = await explanation_of_1_1()
+    assert explanation == f"Мердігер ауыстырылды ({corrected_on})"
+    assert FORMULA_COMMENT not in everything
+
+    async with session_maker() as session:
+        correction = await session.get(StatusUpdate, correction.id)
+        assert correction is not None
+        await record_correction(
+            session, person=author, original=correction, comment="", now=clock.now()
+        )
+        await session.commit()
+    explanation, everything = await explanation_of_1_1()
+    assert explanation == f"Начали ({format_day(date(2025, 2, 10), locale)})"
+    assert FORMULA_COMMENT not in everything and "Мердігер" not in everything

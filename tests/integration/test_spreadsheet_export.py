@@ -170,11 +170,12 @@ async def test_history_and_departments_sheets(
         FORMULA_COMMENT,
         "contractor",
         None,
+        None,  # no correction
     ]
     sheet = workbook[kk("History")]
     assert sheet["G6"].data_type == "s"
     assert sheet["D8"].value == "=cmd|' /C calc'!A0" and sheet["D8"].data_type == "s"
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:I8"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:J8"
 
     departments = values(workbook[kk("Departments")])
     assert [row[0] for row in departments[1:]] == ["water", "build", "health", "edu", "culture"]
