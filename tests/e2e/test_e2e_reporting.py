@@ -3,7 +3,6 @@ with typed progress, a document as evidence, a forged button and a restart mid-d
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
 
 from bot.app.config import Settings
@@ -13,21 +12,14 @@ from bot.telegram.callbacks import OpenItem, PickStatus
 from db.engine import SessionMaker
 from db.models import RoadmapItem, RoundRequest, StatusUpdate
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say, start_live_bot, tap
+from tests.helpers.e2e import EDUCATION, build_world, live_bot, say, start_live_bot, tap
 
 EDU, BUILD, HEALTH = 4001, 4002, 4003
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
 async def set_up_roadmap(emulator: BotApiEmulator) -> None:
-    prompt = await say(emulator, ADMIN_ID, "/start")
-    await tap(emulator, ADMIN_ID, prompt, "Русский")
-    for command in (
-        "/adddept edu Білім басқармасы | Управление образования",
+    commands = [
+        EDUCATION,
         "/adddept build Құрылыс басқармасы | Управление строительства",
         "/adddept health Денсаулық сақтау басқармасы | Управление здравоохранения",
         "/additem 1.1 edu 2025-05-01 Мектеп салу | Строительство школы",
@@ -36,11 +28,9 @@ async def set_up_roadmap(emulator: BotApiEmulator) -> None:
         "/additem 2.2 build 2025-08-01 Жол | Дорога",
         "/additem 3.1 health 2025-09-01 Емхана | Поликлиника",
         "/additem 3.2 health 2025-10-01 Жедел жәрдем | Скорая помощь",
-    ):
-        await say(emulator, ADMIN_ID, command)
-    await join(emulator, EDU, "edu", "Қазақша")
-    await join(emulator, BUILD, "build", "Русский")
-    await join(emulator, HEALTH, "health", "Қазақша")
+    ]
+    heads = [(EDU, "edu", "Қазақша"), (BUILD, "build", "Русский"), (HEALTH, "health", "Қазақша")]
+    await build_world(emulator, commands, heads)
 
 
 async def report_on_track(emulator: BotApiEmulator, user: int, screen: Message) -> Message:

@@ -7,15 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from sqlmodel import col, select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.sandbox.emulator import BotApiEmulator, Message
 from db.engine import SessionMaker
-from db.models import RoadmapItem, StatusUpdate
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say, tap
+from tests.helpers.e2e import EDUCATION, build_world, edit_of, live_bot, say, tap, updates_of
 
 HEAD = 4201
 
@@ -59,22 +57,14 @@ RU = Words(
 )
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
 async def _set_up(emulator: BotApiEmulator, words: Words) -> None:
-    prompt = await say(emulator, ADMIN_ID, "/start")
-    await tap(emulator, ADMIN_ID, prompt, "Русский")
-    for command in (
-        "/adddept edu Білім басқармасы | Управление образования",
+    commands = [
+        EDUCATION,
         "/additem 1.1 edu 2025-12-01 Мектеп салу | Строительство школы",
         "/additem 1.2 edu 2025-12-01 Балабақша | Детский сад",
         "/additem 1.3 edu 2025-12-01 Спорт залы | Спортзал",
-    ):
-        await say(emulator, ADMIN_ID, command)
-    await join(emulator, HEAD, "edu", words.language)
+    ]
+    await build_world(emulator, commands, [(HEAD, "edu", words.language)])
 
 
 async def _typed(emulator: BotApiEmulator, card: Message, text: str) -> tuple[Message, Message]:
@@ -84,22 +74,7 @@ async def _typed(emulator: BotApiEmulator, card: Message, text: str) -> tuple[Me
 
 
 async def _edit_of(emulator: BotApiEmulator, message_id: int) -> Message:
-    """The next edit of one message (edits retiring older keyboards are skipped)."""
-    while True:
-        edited = await emulator.next_edit(HEAD)
-        if edited.message_id == message_id:
-            return edited
-
-
-async def _updates(session_maker: SessionMaker, code: str) -> list[StatusUpdate]:
-    async with session_maker() as session:
-        statement = (
-            select(StatusUpdate)
-            .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
-            .where(RoadmapItem.code == code)
-            .order_by(col(StatusUpdate.id))
-        )
-        return list((await session.exec(statement)).all())
+    return await edit_of(emulator, HEAD, message_id)
 
 
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
@@ -139,7 +114,7 @@ async def test_an_edit_follows_the_draft_and_corrects_a_saved_comment(
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
 
-    original, correction = await _updates(session_maker, "1.1")
+    original, correction = await updates_of(session_maker, "1.1")
     assert (original.comment, original.corrected) == ("45 мектеп қосылды, 3-і тексерілуде", True)
     assert original.message_id == comment.message_id
     assert (correction.comment, correction.corrects_id) == ("47 мектеп қосылды", original.id)
@@ -200,11 +175,11 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
 
-    (typed,) = await _updates(session_maker, "1.1")
+    (typed,) = await updates_of(session_maker, "1.1")
     assert (typed.status, typed.progress, typed.comment) == ("on_track", 80, sentence)
-    (captioned,) = await _updates(session_maker, "1.2")
+    (captioned,) = await updates_of(session_maker, "1.2")
     assert captioned.comment == "Жалоба участника, скан"
     assert captioned.evidence_kind == "document"
     assert captioned.evidence_name == "Акт приёмки (akt.pdf)"
-    (spoken,) = await _updates(session_maker, "1.3")
+    (spoken,) = await updates_of(session_maker, "1.3")
     assert (spoken.evidence_kind, spoken.progress, spoken.comment) == ("voice", 25, None)

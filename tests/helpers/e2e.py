@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from aiogram.client.session.aiohttp import AiohttpSession
+from sqlmodel import col, select
 
 from bot.app.config import Settings
 from bot.app.factory import Application, create_application
-from bot.core.clock import Clock
+from bot.core.clock import Clock, FrozenClock
+from bot.roadmap.demo import seed_demo
 from bot.sandbox.emulator import BotApiEmulator, Message
+from db.engine import SessionMaker
+from db.models import Person, RoadmapItem, StatusUpdate
 from tests.helpers.chat import ADMIN_ID
+
+# The department most end-to-end worlds start with.
+EDUCATION = "/adddept edu Білім басқармасы | Управление образования"
 
 
 class FastSession(AiohttpSession):
@@ -80,11 +88,142 @@ async def say(emulator: BotApiEmulator, user: int, text: str, **kw: object) -> M
 
 async def tap(emulator: BotApiEmulator, user: int, message: Message, label: str) -> Message:
     """Press a button and return the message it edits (skipping keyboards retired elsewhere)."""
-    emulator.press_button(user, message.message_id, message.button(label))
+    return await press(emulator, user, message, message.button(label))
+
+
+async def press(emulator: BotApiEmulator, user: int, message: Message, data: str) -> Message:
+    """Press the button carrying this callback data; the message it edits."""
+    emulator.press_button(user, message.message_id, data)
+    return await edit_of(emulator, user, message.message_id)
+
+
+async def edit_of(emulator: BotApiEmulator, user: int, message_id: int) -> Message:
+    """The next edit of one message (edits retiring older keyboards are skipped)."""
     while True:
         edited = await emulator.next_edit(user)
-        if edited.message_id == message.message_id:
+        if edited.message_id == message_id:
             return edited
+
+
+async def typed(emulator: BotApiEmulator, user: int, card: Message, text: str) -> Message:
+    """A typed answer in a dialog: the card, shown again in place."""
+    emulator.send_text(user, text)
+    return await edit_of(emulator, user, card.message_id)
+
+
+async def nothing_for(emulator: BotApiEmulator, user: int) -> bool:
+    """Once the bot is idle, no message waits for this person."""
+    await emulator.wait_idle()
+    try:
+        await emulator.next_message(user, timeout=0.3)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def secretariat_starts(emulator: BotApiEmulator, language: str = "Русский") -> Message:
+    """The secretariat's /start and its language tap: the first screen it sees."""
+    prompt = await say(emulator, ADMIN_ID, "/start")
+    return await tap(emulator, ADMIN_ID, prompt, language)
+
+
+async def build_world(
+    emulator: BotApiEmulator,
+    commands: Iterable[str] = (),
+    heads: Iterable[tuple[int, str, str]] = (),
+) -> None:
+    """The secretariat starts in Russian, sends its commands (/adddept, /additem...), and each
+    (user, department, language) of `heads` joins by an invitation."""
+    await secretariat_starts(emulator)
+    for command in commands:
+        await say(emulator, ADMIN_ID, command)
+    for user, department, language in heads:
+        await join(emulator, user, department, language)
+
+
+async def round_request(emulator: BotApiEmulator, clock: FrozenClock, head: int) -> Message:
+    """A minute on, the secretariat's /request_now: the request the head receives."""
+    clock.advance(timedelta(minutes=1))
+    await say(emulator, ADMIN_ID, "/request_now")
+    return await emulator.next_message(head)
+
+
+@dataclass(frozen=True)
+class EarlierReport:
+    """A head's report written straight to the database, as if sent before the test."""
+
+    status: str = "on_track"
+    progress: int = 0
+    cause: str | None = None
+    comment: str | None = None
+
+
+async def seed_reports(
+    session_maker: SessionMaker,
+    head: int,
+    created_at: datetime,
+    reports: Mapping[str, EarlierReport],
+) -> None:
+    """Each item of `reports` (by code) reported by the head (his Telegram id) at `created_at`."""
+    async with session_maker() as session:
+        author = (await session.exec(select(Person).where(Person.telegram_id == head))).one()
+        for item in (await session.exec(select(RoadmapItem).order_by(col(RoadmapItem.id)))).all():
+            report = reports.get(item.code)
+            if report is None:
+                continue
+            session.add(
+                StatusUpdate(
+                    item_id=item.id,  # type: ignore[arg-type]
+                    author_id=author.id,  # type: ignore[arg-type]
+                    status=report.status,
+                    progress=report.progress,
+                    cause=report.cause,
+                    comment=report.comment,
+                    created_at=created_at,
+                )
+            )
+        await session.commit()
+
+
+async def updates_of(session_maker: SessionMaker, code: str) -> list[StatusUpdate]:
+    """Every stored report of one item, oldest first."""
+    async with session_maker() as session:
+        statement = (
+            select(StatusUpdate)
+            .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
+            .where(RoadmapItem.code == code)
+            .order_by(col(StatusUpdate.id))
+        )
+        return list((await session.exec(statement)).all())
+
+
+async def coded_updates(session_maker: SessionMaker) -> list[tuple[str, StatusUpdate]]:
+    """Every stored report with its item's code, oldest first."""
+    async with session_maker() as session:
+        statement = (
+            select(RoadmapItem.code, StatusUpdate)
+            .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
+            .order_by(col(StatusUpdate.id))
+        )
+        return [(code, update) for code, update in (await session.exec(statement)).all()]
+
+
+@contextlib.asynccontextmanager
+async def demo_bot(
+    settings: Settings,
+    clock: FrozenClock,
+    emulator: BotApiEmulator,
+    session_maker: SessionMaker,
+    at: datetime,
+) -> AsyncIterator[LiveBot]:
+    """The README's first steps: the demo roadmap seeded at `at`, the bot started and its
+    start-up catch-up done."""
+    clock.set(at)
+    async with session_maker() as session:
+        await seed_demo(session, now=at, tz=settings.tz)
+    async with live_bot(settings, clock, emulator) as running:
+        await running.application.dispatcher["duties"].caught_up()
+        yield running
 
 
 async def join(emulator: BotApiEmulator, user: int, department: str, language: str) -> Message:
