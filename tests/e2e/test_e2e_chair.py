@@ -12,7 +12,7 @@ from bot.sandbox.emulator import BotApiEmulator
 from bot.scheduling.jobs import Jobs
 from db.engine import SessionMaker
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import build_world, demo_bot, join, nothing_for, say, tap
+from tests.helpers.e2e import At, Typed, build_world, demo_bot, join, nothing_for, say, walk
 
 CHAIR, HEAD = 4101, 4102
 # Tuesday 10 June 2025, 11:00 in Almaty: a working day, after the daily scan's time.
@@ -58,15 +58,10 @@ async def test_the_readme_first_steps_give_the_chair_twelve_and_no_false_alarm(
         assert await nothing_for(emulator, CHAIR)
 
         # A real transition: the head says an on-track item will not be met. One alert.
-        screen = await tap(emulator, HEAD, request, "5.2.1")
-        screen = await tap(emulator, HEAD, screen, "Не будет")
-        emulator.send_text(HEAD, "20")  # issue 22 (#17): typed answers edit the card in place
-        screen = await emulator.next_edit(HEAD)
-        screen = await tap(emulator, HEAD, screen, screen.buttons[0][1][0])  # a cause
-        emulator.send_text(HEAD, "Подрядчик расторг договор")
-        screen = await emulator.next_edit(HEAD)
-        screen = await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # no evidence
-        await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # save
+        # The percent and the comment typed (they edit the card in place, issue 22 #17), the
+        # first cause, no evidence, save.
+        steps = ("Не будет", Typed("20"), At(0, 1), Typed("Подрядчик расторг договор"))
+        await walk(emulator, HEAD, request, "5.2.1", *steps, At(0, 0), At(0, 0))
         await jobs.settle()
         alert = await emulator.next_message(CHAIR)
         assert "<b>5.2.1</b>" in alert.source and "Подрядчик расторг договор" in alert.text

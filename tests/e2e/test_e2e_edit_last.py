@@ -20,7 +20,7 @@ from bot.spreadsheets.stats import department_stats
 from bot.telegram.callbacks import EditUpdate
 from db.engine import SessionMaker
 from db.models import RoundRequest, StatusUpdate
-from tests.helpers.e2e import EDUCATION, build_world, live_bot, round_request, say, tap, typed
+from tests.helpers.e2e import EDUCATION, build_world, live_bot, round_request, say, tap, typed, walk
 
 HEAD = 4501
 
@@ -93,9 +93,7 @@ async def test_the_author_corrects_the_last_update_within_the_window(
         # The round's answer: on track, 50%.
         screen = await tap(emulator, HEAD, request, "1.1")
         assert words.edit not in str(screen.buttons)  # nothing of the head's to correct yet
-        screen = await tap(emulator, HEAD, screen, words.on_track)
-        screen = await tap(emulator, HEAD, screen, "50%")
-        await tap(emulator, HEAD, screen, words.save)
+        await walk(emulator, HEAD, screen, words.on_track, "50%", words.save)
         clock.advance(timedelta(hours=2))
 
         # Reopened from /myitems: the head's own update offers "Edit my last update".

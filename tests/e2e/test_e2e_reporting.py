@@ -12,7 +12,17 @@ from bot.telegram.callbacks import OpenItem, PickStatus
 from db.engine import SessionMaker
 from db.models import RoadmapItem, RoundRequest, StatusUpdate
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import EDUCATION, build_world, live_bot, say, start_live_bot, tap
+from tests.helpers.e2e import (
+    EDUCATION,
+    At,
+    Typed,
+    build_world,
+    live_bot,
+    say,
+    start_live_bot,
+    tap,
+    walk,
+)
 
 EDU, BUILD, HEALTH = 4001, 4002, 4003
 
@@ -35,9 +45,7 @@ async def set_up_roadmap(emulator: BotApiEmulator) -> None:
 
 async def report_on_track(emulator: BotApiEmulator, user: int, screen: Message) -> Message:
     """Status, progress, save: three taps after opening, all buttons."""
-    screen = await tap(emulator, user, screen, screen.buttons[0][1][0])  # on track
-    screen = await tap(emulator, user, screen, "50%")
-    return await tap(emulator, user, screen, screen.buttons[0][0][0])  # save
+    return await walk(emulator, user, screen, At(0, 1), "50%", At(0, 0))  # on track, 50%, save
 
 
 async def test_a_round_answered_by_three_departments(
@@ -64,13 +72,10 @@ async def test_a_round_answered_by_three_departments(
         # Construction: typed progress and a document as evidence.
         screen = await tap(emulator, BUILD, requests[BUILD], "2.1")
         assert "Ремонт моста &lt;Б&gt;" in screen.source and "Ремонт моста <Б>" in screen.text
-        screen = await tap(emulator, BUILD, screen, screen.buttons[1][0][0])  # at risk
-        # Issue 22 (#17): typed answers and files show the next step in place of the card.
-        emulator.send_text(BUILD, "35")
-        screen = await emulator.next_edit(BUILD)
-        screen = await tap(emulator, BUILD, screen, screen.buttons[0][1][0])  # contractor
-        emulator.send_text(BUILD, "Подрядчик остановил работы, нужен новый тендер")
-        screen = await emulator.next_edit(BUILD)
+        # At risk, 35 typed, the contractor, the comment typed. Issue 22 (#17): typed answers
+        # and files show the next step in place of the card.
+        comment = Typed("Подрядчик остановил работы, нужен новый тендер")
+        screen = await walk(emulator, BUILD, screen, At(1, 0), Typed("35"), At(0, 1), comment)
         emulator.send_document(BUILD, b"%PDF-1.4 act", "akt.pdf", "application/pdf")
         confirm = await emulator.next_edit(BUILD)
 

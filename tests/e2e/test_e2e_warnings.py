@@ -16,6 +16,7 @@ from db.engine import SessionMaker
 from db.models import StatusUpdate
 from tests.helpers.e2e import (
     EDUCATION,
+    At,
     EarlierReport,
     build_world,
     live_bot,
@@ -23,6 +24,7 @@ from tests.helpers.e2e import (
     seed_reports,
     tap,
     updates_of,
+    walk,
 )
 
 HEAD = 4301
@@ -85,9 +87,7 @@ async def test_on_track_past_the_deadline_warns_on_all_four_saving_paths(
 
         # 1. Save: on track, 50%.
         screen = await say(emulator, HEAD, "/report 1.1")
-        screen = await tap(emulator, HEAD, screen, words.on_track)
-        screen = await tap(emulator, HEAD, screen, "50%")
-        screen = await tap(emulator, HEAD, screen, screen.buttons[0][0][0])
+        screen = await walk(emulator, HEAD, screen, words.on_track, "50%", At(0, 0))
         assert words.warning in screen.text and await _saved(session_maker, "1.1") == []
         await tap(emulator, HEAD, screen, words.anyway)
 

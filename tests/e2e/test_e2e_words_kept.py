@@ -13,7 +13,17 @@ from bot.core.clock import FrozenClock
 from bot.sandbox.emulator import BotApiEmulator, Message
 from db.engine import SessionMaker
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import EDUCATION, build_world, edit_of, live_bot, say, tap, updates_of
+from tests.helpers.e2e import (
+    EDUCATION,
+    At,
+    build_world,
+    edit_of,
+    live_bot,
+    say,
+    tap,
+    updates_of,
+    walk,
+)
 
 HEAD = 4201
 
@@ -88,8 +98,7 @@ async def test_an_edit_follows_the_draft_and_corrects_a_saved_comment(
     async with live_bot(live_settings, clock, emulator):
         await _set_up(emulator, words)
         screen = await say(emulator, HEAD, "/report 1.1")
-        screen = await tap(emulator, HEAD, screen, words.on_track)
-        screen = await tap(emulator, HEAD, screen, "50%")
+        screen = await walk(emulator, HEAD, screen, words.on_track, "50%")
         comment, card = await _typed(emulator, screen, "40 мектеп қосылды")
         assert "40 мектеп қосылды" in card.text
 
@@ -146,8 +155,7 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
 
         # A photo's caption is the comment when none was given; a later file's is its label.
         screen = await say(emulator, HEAD, "/report 1.2")
-        screen = await tap(emulator, HEAD, screen, words.on_track)
-        screen = await tap(emulator, HEAD, screen, "50%")
+        screen = await walk(emulator, HEAD, screen, words.on_track, "50%")
         emulator.send_photo(HEAD, b"\xff\xd8\xff scan", caption="Жалоба участника, скан")
         screen = await _edit_of(emulator, screen.message_id)
         assert "Жалоба участника, скан" in screen.text
@@ -163,9 +171,7 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
         emulator.send_voice(HEAD)
         screen = await _edit_of(emulator, screen.message_id)
         assert words.voice_hint in screen.text
-        screen = await tap(emulator, HEAD, screen, words.on_track)
-        screen = await tap(emulator, HEAD, screen, "25%")
-        await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # Save
+        await walk(emulator, HEAD, screen, words.on_track, "25%", At(0, 0))  # Save
 
         # A sticker outside the dialog: a short friendly answer, not the generic /help hint.
         emulator.send_sticker(HEAD)

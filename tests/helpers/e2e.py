@@ -111,6 +111,37 @@ async def typed(emulator: BotApiEmulator, user: int, card: Message, text: str) -
     return await edit_of(emulator, user, card.message_id)
 
 
+@dataclass(frozen=True)
+class Typed:
+    """A step of a dialog walk: an answer typed instead of a tap."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class At:
+    """A step of a dialog walk: the button at this place of the screen, whatever its label
+    (Save, the first cause...)."""
+
+    row: int
+    column: int
+
+
+async def walk(
+    emulator: BotApiEmulator, user: int, screen: Message, *steps: str | Typed | At
+) -> Message:
+    """A dialog walked step by step from `screen` (open item → status → cause → comment →
+    save): a label is the tap of that button; the screen each step leaves is returned."""
+    for step in steps:
+        if isinstance(step, Typed):
+            screen = await typed(emulator, user, screen, step.text)
+        elif isinstance(step, At):
+            screen = await tap(emulator, user, screen, screen.buttons[step.row][step.column][0])
+        else:
+            screen = await tap(emulator, user, screen, step)
+    return screen
+
+
 async def nothing_for(emulator: BotApiEmulator, user: int) -> bool:
     """Once the bot is idle, no message waits for this person."""
     await emulator.wait_idle()
