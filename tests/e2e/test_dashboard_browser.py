@@ -23,6 +23,7 @@ from sqlmodel import select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
+from bot.sandbox.server import THEME
 from bot.usecases.ports import NoSignals, UseCaseContext
 from db.engine import SessionMaker
 from db.models import Notification
@@ -50,16 +51,7 @@ pytestmark = [
 ]
 
 THEMES: dict[str, dict[str, str]] = {
-    "light": {
-        "bg_color": "#ffffff",
-        "text_color": "#000000",
-        "hint_color": "#707579",
-        "link_color": "#2481cc",
-        "button_color": "#2481cc",
-        "button_text_color": "#ffffff",
-        "secondary_bg_color": "#f1f1f4",
-        "destructive_text_color": "#d14e4e",
-    },
+    "light": THEME,  # Telegram's light theme, as the sandbox gives its dashboard
     "dark": {
         "bg_color": "#17212b",
         "text_color": "#f5f5f5",

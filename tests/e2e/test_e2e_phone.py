@@ -12,7 +12,7 @@ import pytest
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.sandbox.emulator import BotApiEmulator, Message
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from tests.helpers.e2e import (
     EDUCATION,
@@ -77,14 +77,6 @@ async def _seed(session_maker: SessionMaker, clock: FrozenClock) -> None:
     await seed_reports(session_maker, HEAD, clock.now() - timedelta(days=7), reports)
 
 
-def _data(message: Message, label: str) -> str:
-    return message.button(label)
-
-
-async def _press(emulator: BotApiEmulator, message: Message, data: str) -> Message:
-    return await press(emulator, HEAD, message, data)
-
-
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
 async def test_a_round_on_a_phone_stays_in_one_message(
     live_settings: Settings,
@@ -113,7 +105,7 @@ async def test_a_round_on_a_phone_stays_in_one_message(
         emulator.send_text(HEAD, "Жұмыс жүріп жатыр, 40 сынып дайын")
         screen = await emulator.next_edit(HEAD)
         assert screen.message_id == request.message_id and "40 сынып дайын" in screen.text
-        screen = await _press(emulator, screen, screen.buttons[0][0][1] or "")  # Save
+        screen = await press(emulator, HEAD, screen, screen.buttons[0][0][1] or "")  # Save
         assert "1.2" in screen.text  # the next item, in the same message
 
         # Cancel at 1.2: what stays saved, and the way back to the list.
@@ -122,8 +114,8 @@ async def test_a_round_on_a_phone_stays_in_one_message(
         listing = await tap(emulator, HEAD, screen, words.back)
 
         # ✓ on the last two items: the round's closing line after the last one.
-        listing = await _press(emulator, listing, _data(listing, words.risky_check))
-        listing = await _press(emulator, listing, _data(listing, "✓ 40%"))
+        listing = await tap(emulator, HEAD, listing, words.risky_check)
+        listing = await tap(emulator, HEAD, listing, "✓ 40%")
         assert words.closing in listing.text
 
         assert len([m for m in emulator.messages(HEAD) if m.from_bot]) == sent_before

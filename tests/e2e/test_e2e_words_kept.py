@@ -80,11 +80,7 @@ async def _set_up(emulator: BotApiEmulator, words: Words) -> None:
 async def _typed(emulator: BotApiEmulator, card: Message, text: str) -> tuple[Message, Message]:
     """The head types an answer; the sent message and the card, shown again in place."""
     sent = emulator.send_text(HEAD, text)
-    return sent, await _edit_of(emulator, card.message_id)
-
-
-async def _edit_of(emulator: BotApiEmulator, message_id: int) -> Message:
-    return await edit_of(emulator, HEAD, message_id)
+    return sent, await edit_of(emulator, HEAD, card.message_id)
 
 
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
@@ -104,7 +100,7 @@ async def test_an_edit_follows_the_draft_and_corrects_a_saved_comment(
 
         # Telegram's Edit while the draft is open: the card follows in place, and says so.
         emulator.edit_text(HEAD, comment.message_id, "45 мектеп қосылды, 3-і тексерілуде")
-        edited_card = await _edit_of(emulator, card.message_id)
+        edited_card = await edit_of(emulator, HEAD, card.message_id)
         assert "45 мектеп қосылды" in edited_card.text and "40 мектеп" not in edited_card.text
         notice = await emulator.next_message(HEAD)
         assert words.edited in notice.text
@@ -157,10 +153,10 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
         screen = await say(emulator, HEAD, "/report 1.2")
         screen = await walk(emulator, HEAD, screen, words.on_track, "50%")
         emulator.send_photo(HEAD, b"\xff\xd8\xff scan", caption="Жалоба участника, скан")
-        screen = await _edit_of(emulator, screen.message_id)
+        screen = await edit_of(emulator, HEAD, screen.message_id)
         assert "Жалоба участника, скан" in screen.text
         emulator.send_document(HEAD, b"%PDF-1.4 act", "akt.pdf", caption="Акт приёмки")
-        screen = await _edit_of(emulator, screen.message_id)
+        screen = await edit_of(emulator, HEAD, screen.message_id)
         assert "Акт приёмки (akt.pdf)" in screen.text
         await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # Save
         card = await say(emulator, ADMIN_ID, "/item 1.2")
@@ -169,7 +165,7 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
         # A voice message in the dialog is evidence; the head is asked for a few typed words.
         screen = await say(emulator, HEAD, "/report 1.3")
         emulator.send_voice(HEAD)
-        screen = await _edit_of(emulator, screen.message_id)
+        screen = await edit_of(emulator, HEAD, screen.message_id)
         assert words.voice_hint in screen.text
         await walk(emulator, HEAD, screen, words.on_track, "25%", At(0, 0))  # Save
 
