@@ -20,7 +20,14 @@ from bot.spreadsheets.stats import department_stats
 from bot.telegram.callbacks import EditUpdate
 from db.engine import SessionMaker
 from db.models import RoundRequest, StatusUpdate
-from tests.helpers.e2e import EDUCATION, build_world, live_bot, round_request, say, tap, typed, walk
+from tests.helpers.e2e import (
+    education_round,
+    live_bot,
+    say,
+    tap,
+    typed,
+    walk,
+)
 
 HEAD = 4501
 
@@ -83,12 +90,10 @@ async def test_the_author_corrects_the_last_update_within_the_window(
     words: Words,
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
-        await build_world(
-            emulator,
-            [EDUCATION, "/additem 1.1 edu 2027-12-01 Мектеп салу | Школа"],
-            [(HEAD, "edu", words.language)],
+        items = ["/additem 1.1 edu 2027-12-01 Мектеп салу | Школа"]
+        request = await education_round(
+            emulator, clock, session_maker, (HEAD, words.language), items
         )
-        request = await round_request(emulator, clock, HEAD)
 
         # The round's answer: on track, 50%.
         screen = await tap(emulator, HEAD, request, "1.1")

@@ -11,7 +11,6 @@ buttons fit a phone and say what they do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 
@@ -20,13 +19,10 @@ from bot.core.clock import FrozenClock
 from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from tests.helpers.e2e import (
-    EDUCATION,
     EarlierReport,
-    build_world,
+    education_round,
     live_bot,
-    round_request,
     say,
-    seed_reports,
     tap,
 )
 
@@ -70,13 +66,8 @@ RU = Words(
 )
 
 
-async def _seed(session_maker: SessionMaker, clock: FrozenClock) -> None:
-    """1.1 on track at 60%, 1.2 at risk at 40% (a week ago); 1.3 has no report."""
-    reports = {
-        "1.1": EarlierReport("on_track", 60),
-        "1.2": EarlierReport("at_risk", 40, cause="financing"),
-    }
-    await seed_reports(session_maker, HEAD, clock.now() - timedelta(days=7), reports)
+# A week ago: 1.1 on track at 60%, 1.2 at risk at 40%; 1.3 has no report.
+EARLIER = {"1.1": EarlierReport("on_track", 60), "1.2": EarlierReport("at_risk", 40, "financing")}
 
 
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
@@ -89,9 +80,10 @@ async def test_the_rounds_buttons_fit_a_phone_and_say_what_they_do(
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
         items = [f"/additem {code} edu 2025-12-01 {LONG_KK} | {LONG_RU}" for code in CODES]
-        await build_world(emulator, [EDUCATION, *items], [(HEAD, "edu", words.language)])
-        await _seed(session_maker, clock)
-        request = await round_request(emulator, clock, HEAD)
+        head = (HEAD, words.language)
+        request = await education_round(
+            emulator, clock, session_maker, head, items, earlier=EARLIER
+        )
 
         # B8: one button per row; an item's ✓ right under it; titles cut at 40 with «…».
         rows = [[text for text, _data in row] for row in request.buttons]

@@ -6,7 +6,6 @@ and the round's closing line after the last ✓. The whole round sends no new me
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 
@@ -15,14 +14,11 @@ from bot.core.clock import FrozenClock
 from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from tests.helpers.e2e import (
-    EDUCATION,
     EarlierReport,
-    build_world,
     coded_updates,
+    education_round,
     live_bot,
     press,
-    round_request,
-    seed_reports,
     tap,
 )
 
@@ -67,14 +63,12 @@ RU = Words(
 )
 
 
-async def _seed(session_maker: SessionMaker, clock: FrozenClock) -> None:
-    """1.1 on track at 60%, 1.2 at risk at 20%, 1.3 on track at 40%: a week ago."""
-    reports = {
-        "1.1": EarlierReport("on_track", 60),
-        "1.2": EarlierReport("at_risk", 20, "financing", "Қаржы бөлінбеді"),
-        "1.3": EarlierReport("on_track", 40),
-    }
-    await seed_reports(session_maker, HEAD, clock.now() - timedelta(days=7), reports)
+# A week ago: 1.1 on track at 60%, 1.2 at risk at 20%, 1.3 on track at 40%.
+EARLIER = {
+    "1.1": EarlierReport("on_track", 60),
+    "1.2": EarlierReport("at_risk", 20, "financing", "Қаржы бөлінбеді"),
+    "1.3": EarlierReport("on_track", 40),
+}
 
 
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
@@ -87,9 +81,10 @@ async def test_a_round_on_a_phone_stays_in_one_message(
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
         items = [f"/additem {code} edu 2025-12-01 Мектеп {code} | Школа" for code in CODES]
-        await build_world(emulator, [EDUCATION, *items], [(HEAD, "edu", words.language)])
-        await _seed(session_maker, clock)
-        request = await round_request(emulator, clock, HEAD)
+        head = (HEAD, words.language)
+        request = await education_round(
+            emulator, clock, session_maker, head, items, earlier=EARLIER
+        )
         sent_before = len([m for m in emulator.messages(HEAD) if m.from_bot])
 
         # The ✓ of the risky item says so; the others show their percent.

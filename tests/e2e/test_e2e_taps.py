@@ -6,7 +6,6 @@ is counted; the stored reports are asserted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 
@@ -15,14 +14,11 @@ from bot.core.clock import FrozenClock
 from bot.sandbox.emulator import BotApiEmulator, Message
 from db.engine import SessionMaker
 from tests.helpers.e2e import (
-    EDUCATION,
     EarlierReport,
-    build_world,
     coded_updates,
+    education_round,
     live_bot,
     press,
-    round_request,
-    seed_reports,
     typed,
 )
 
@@ -65,13 +61,6 @@ class Taps:
         return await typed(self.emulator, HEAD, card, text)
 
 
-async def _earlier_reports(session_maker: SessionMaker, clock: FrozenClock) -> None:
-    """Every item reported on track at 60% a week ago: what "near the current" is near."""
-    earlier = EarlierReport("on_track", 60)
-    reports = dict.fromkeys(CODES, earlier)
-    await seed_reports(session_maker, HEAD, clock.now() - timedelta(days=7), reports)
-
-
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
 async def test_taps_from_the_request_message(
     live_settings: Settings,
@@ -82,9 +71,12 @@ async def test_taps_from_the_request_message(
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
         items = [f"/additem {code} edu 2027-12-01 Тармақ {code} | Пункт" for code in CODES]
-        await build_world(emulator, [EDUCATION, *items], [(HEAD, "edu", words.language)])
-        await _earlier_reports(session_maker, clock)
-        request = await round_request(emulator, clock, HEAD)
+        # Every item reported on track at 60% a week ago: what "near the current" is near.
+        earlier = dict.fromkeys(CODES, EarlierReport("on_track", 60))
+        head = (HEAD, words.language)
+        request = await education_round(
+            emulator, clock, session_maker, head, items, earlier=earlier
+        )
 
         # An unchanged item: one tap on its ✓.
         taps = Taps(emulator)

@@ -19,12 +19,9 @@ from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import (
-    EDUCATION,
     EarlierReport,
-    build_world,
-    round_request,
+    education_round,
     say,
-    seed_reports,
     tap,
 )
 from tests.helpers.redis import ScratchRedis
@@ -46,12 +43,6 @@ def live_settings(
     return webhook_settings(settings, emulator, redis_scratch.url, redis_scratch.prefix)
 
 
-async def _earlier_reports(session_maker: SessionMaker, clock: FrozenClock) -> None:
-    """The head's department reported three weeks ago: what "unchanged" repeats."""
-    reports = dict.fromkeys(("1.1", "1.2"), EarlierReport("on_track", 40))
-    await seed_reports(session_maker, HEAD, clock.now() - timedelta(days=21), reports)
-
-
 async def test_a_head_confirms_in_two_taps_through_the_webhook(
     live_settings: Settings,
     clock: FrozenClock,
@@ -64,14 +55,21 @@ async def test_a_head_confirms_in_two_taps_through_the_webhook(
         assert emulator.webhook["secret_token"] == "test-webhook-secret_0123456789"
         assert not any(request.method == "getUpdates" for request in emulator.requests)
 
-        commands = [
-            EDUCATION,
+        items = [
             "/additem 1.1 edu 2025-06-01 Мектеп салу | Строительство школы",
             "/additem 1.2 edu 2025-07-01 Балабақша | Детский сад",
         ]
-        await build_world(emulator, commands, [(HEAD, "edu", "Қазақша")])
-        await _earlier_reports(session_maker, clock)
-        request = await round_request(emulator, clock, HEAD)
+        # The head's department reported three weeks ago: what "unchanged" repeats.
+        earlier = dict.fromkeys(("1.1", "1.2"), EarlierReport("on_track", 40))
+        request = await education_round(
+            emulator,
+            clock,
+            session_maker,
+            (HEAD, "Қазақша"),
+            items,
+            earlier=earlier,
+            reported_ago=timedelta(days=21),
+        )
         listing = await tap(emulator, HEAD, request, "Қалғаны өзгеріссіз")
         done = await tap(emulator, HEAD, listing, "Иә, өзгеріс жоқ")
         assert "2 тармақ: 2 — өзгеріссіз" in done.text

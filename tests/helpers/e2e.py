@@ -179,6 +179,24 @@ async def round_request(emulator: BotApiEmulator, clock: FrozenClock, head: int)
     return await emulator.next_message(head)
 
 
+async def education_round(
+    emulator: BotApiEmulator,
+    clock: FrozenClock,
+    session_maker: SessionMaker,
+    head: tuple[int, str],
+    items: Iterable[str],
+    *,
+    earlier: Mapping[str, EarlierReport] | None = None,
+    reported_ago: timedelta = timedelta(days=7),
+) -> Message:
+    """Education with its `items` (/additem commands), its head (his id and language) joined,
+    his `earlier` reports (by item code) `reported_ago`; then a round: the request he gets."""
+    user, language = head
+    await build_world(emulator, [EDUCATION, *items], [(user, "edu", language)])
+    await seed_reports(session_maker, user, clock.now() - reported_ago, earlier or {})
+    return await round_request(emulator, clock, user)
+
+
 @dataclass(frozen=True)
 class EarlierReport:
     """A head's report written straight to the database, as if sent before the test."""
