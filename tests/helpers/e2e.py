@@ -54,7 +54,7 @@ async def start_live_bot(settings: Settings, clock: Clock, emulator: BotApiEmula
     """
     settings = settings.model_copy(update={"chat_rate_per_second": 1000.0})
     application = await create_application(settings, clock=clock)
-    application.bot.session = _fast_session(application.bot.session)
+    application.bot.session = fast_session(application.bot.session)
     task = asyncio.create_task(
         application.dispatcher.start_polling(application.bot, handle_signals=False)
     )
@@ -62,12 +62,16 @@ async def start_live_bot(settings: Settings, clock: Clock, emulator: BotApiEmula
     return LiveBot(emulator, application, task)
 
 
-def _fast_session(session: object) -> FastSession:
+def fast_session(session: object) -> FastSession:
+    """The bot's session made a FastSession, its middleware (the request guard) kept."""
     assert isinstance(session, AiohttpSession)
     fast = FastSession(api=session.api)
     for middleware in session.middleware:  # the request guard stays in front
         fast.middleware(middleware)
     return fast
+
+
+_fast_session = fast_session  # the name tests/helpers/webhook_delivery.py imports
 
 
 @contextlib.asynccontextmanager
