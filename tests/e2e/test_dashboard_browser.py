@@ -24,14 +24,14 @@ from sqlmodel import select
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.sandbox.server import THEME
-from bot.usecases.ports import NoSignals, UseCaseContext
+from bot.usecases.ports import UseCaseContext
 from db.engine import SessionMaker
 from db.models import Notification
 from tests.helpers.webapp import (
     CHAIR,
     SECRETARY,
     dashboard,
-    demo_with_readers,
+    demo_context,
     register_member,
     signed_for,
 )
@@ -100,11 +100,7 @@ def launch_url(base: str, init_data: str, theme: dict[str, str]) -> str:
 async def ctx(
     session_maker: SessionMaker, clock: FrozenClock, i18n: I18n, settings: Settings
 ) -> UseCaseContext:
-    clock.set(LOAD)
-    await demo_with_readers(session_maker, LOAD, settings.tz)
-    return UseCaseContext(
-        session_maker=session_maker, clock=clock, tz=settings.tz, i18n=i18n, signals=NoSignals()
-    )
+    return await demo_context(session_maker, clock, i18n, settings.tz, LOAD)
 
 
 @pytest.fixture
