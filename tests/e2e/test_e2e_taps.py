@@ -11,15 +11,14 @@ import pytest
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.sandbox.emulator import BotApiEmulator, Message
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from tests.helpers.e2e import (
     EarlierReport,
+    TapCounter,
     coded_updates,
     education_round,
     live_bot,
-    press,
-    typed,
 )
 
 HEAD = 4401
@@ -37,28 +36,6 @@ class Words:
 
 KK = Words("Қазақша", "Орындалмай қалу қаупі бар", "Мердігер", "Сақтау", "↗ —")
 RU = Words("Русский", "Есть риск невыполнения", "Подрядчик", "Сохранить", "↗ —")
-
-
-class Taps:
-    """Presses buttons and counts every press; a typed answer is counted apart."""
-
-    def __init__(self, emulator: BotApiEmulator) -> None:
-        self.emulator, self.count, self.typed = emulator, 0, 0
-
-    async def press(self, message: Message, label: str, row: int | None = None) -> Message:
-        """The button with this label (in `row` when several have it)."""
-        self.count += 1
-        if row is None:
-            data = message.button(label)
-        else:
-            (data,) = [data for text, data in message.buttons[row] if text == label]
-        assert data is not None
-        return await press(self.emulator, HEAD, message, data)
-
-    async def type(self, card: Message, text: str) -> Message:
-        """A typed answer: the card follows in place."""
-        self.typed += 1
-        return await typed(self.emulator, HEAD, card, text)
 
 
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
@@ -79,12 +56,12 @@ async def test_taps_from_the_request_message(
         )
 
         # An unchanged item: one tap on its ✓.
-        taps = Taps(emulator)
+        taps = TapCounter(emulator, HEAD)
         listing = await taps.press(request, "✓ 60%", row=1)  # 1.1's, on the row under its title
         assert taps.count == 1
 
         # Progress near the current value: the item, ↗ 70%, Save; nothing typed.
-        taps = Taps(emulator)
+        taps = TapCounter(emulator, HEAD)
         screen = await taps.press(listing, "1.2")
         assert words.quick_hint in screen.text
         screen = await taps.press(screen, "↗ 70%")
@@ -95,7 +72,7 @@ async def test_taps_from_the_request_message(
 
         # At risk with a cause and a comment: the item is open; at risk, the cause, the
         # comment typed, Save. Opening it from the request message is the fourth tap.
-        taps = Taps(emulator)
+        taps = TapCounter(emulator, HEAD)
         taps.count = 1  # 1.3 came by itself; from the request message it is one tap away
         screen = await taps.press(screen, words.at_risk)
         screen = await taps.press(screen, words.contractor)

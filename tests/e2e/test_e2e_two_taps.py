@@ -10,32 +10,21 @@ from sqlmodel import select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.sandbox.emulator import BotApiEmulator, Message
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from db.models import RoundRequest, StatusUpdate
 from tests.helpers.chat import ADMIN_ID
 from tests.helpers.e2e import (
     EDUCATION,
     EarlierReport,
+    TapCounter,
     build_world,
     say,
     seed_reports,
     start_live_bot,
-    tap,
 )
 
 KK_HEAD, RU_HEAD = 4101, 4102
-
-
-class Taps:
-    """Presses buttons like `tests.test_e2e_reporting.tap` and counts every press."""
-
-    def __init__(self, emulator: BotApiEmulator, user: int) -> None:
-        self.emulator, self.user, self.count = emulator, user, 0
-
-    async def press(self, message: Message, label: str) -> Message:
-        self.count += 1
-        return await tap(self.emulator, self.user, message, label)
 
 
 async def _seed_earlier_reports(session_maker: SessionMaker, clock: FrozenClock) -> None:
@@ -76,7 +65,7 @@ async def test_one_head_confirms_all_the_other_changes_two_in_four_taps(
         assert requests[RU_HEAD].text.startswith("2 пункта ждут обновления статуса.")
 
         # Kazakh: "everything else unchanged", checked on a list, in one action (two taps).
-        kk = Taps(emulator, KK_HEAD)
+        kk = TapCounter(emulator, KK_HEAD)
         listing = await kk.press(requests[KK_HEAD], "Қалғаны өзгеріссіз")
         assert "1.1" in listing.text and "1.3" in listing.text and "50%" in listing.text
         done = await kk.press(listing, "Иә, өзгеріс жоқ")
@@ -84,7 +73,7 @@ async def test_one_head_confirms_all_the_other_changes_two_in_four_taps(
         assert "3 тармақ: 3 — өзгеріссіз" in done.text
 
         # Russian: two changed items, at most four taps each (the second opens by itself).
-        ru = Taps(emulator, RU_HEAD)
+        ru = TapCounter(emulator, RU_HEAD)
         screen = await ru.press(requests[RU_HEAD], "2.1")
         screen = await ru.press(screen, "По плану")
         screen = await ru.press(screen, "50%")

@@ -115,6 +115,29 @@ async def typed(emulator: BotApiEmulator, user: int, card: Message, text: str) -
     return await edit_of(emulator, user, card.message_id)
 
 
+class TapCounter:
+    """Presses buttons and types answers for one person, counting each: how issue 22's tap
+    targets (an unchanged item in one tap, a new percent in three...) are measured."""
+
+    def __init__(self, emulator: BotApiEmulator, user: int) -> None:
+        self.emulator, self.user, self.count, self.typed = emulator, user, 0, 0
+
+    async def press(self, message: Message, label: str, row: int | None = None) -> Message:
+        """The button with this label (in `row` when several have it); the edited message."""
+        self.count += 1
+        if row is None:
+            data = message.button(label)
+        else:
+            (data,) = [data for text, data in message.buttons[row] if text == label]
+        assert data is not None
+        return await press(self.emulator, self.user, message, data)
+
+    async def type(self, card: Message, text: str) -> Message:
+        """A typed answer, counted apart: the card follows in place."""
+        self.typed += 1
+        return await typed(self.emulator, self.user, card, text)
+
+
 @dataclass(frozen=True)
 class Typed:
     """A step of a dialog walk: an answer typed instead of a tap."""
