@@ -59,16 +59,10 @@ class _Metric:
 
 
 @dataclass
-class Counter(_Metric):
-    kind: str = "counter"
-    _values: dict[LabelValues, float] = field(default_factory=dict, repr=False)
+class _SingleValue(_Metric):
+    """A metric with one number per set of labels: what counters and gauges share."""
 
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        if amount < 0:
-            raise ValueError("a counter only grows")
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
+    _values: dict[LabelValues, float] = field(default_factory=dict, repr=False)
 
     def value(self, **labels: str) -> float:
         return self._values.get(self._key(labels), 0.0)
@@ -80,22 +74,25 @@ class Counter(_Metric):
 
 
 @dataclass
-class Gauge(_Metric):
+class Counter(_SingleValue):
+    kind: str = "counter"
+
+    def inc(self, amount: float = 1.0, **labels: str) -> None:
+        if amount < 0:
+            raise ValueError("a counter only grows")
+        key = self._key(labels)
+        with self._lock:
+            self._values[key] = self._values.get(key, 0.0) + amount
+
+
+@dataclass
+class Gauge(_SingleValue):
     kind: str = "gauge"
-    _values: dict[LabelValues, float] = field(default_factory=dict, repr=False)
 
     def set(self, value: float, **labels: str) -> None:
         key = self._key(labels)
         with self._lock:
             self._values[key] = float(value)
-
-    def value(self, **labels: str) -> float:
-        return self._values.get(self._key(labels), 0.0)
-
-    def lines(self) -> list[str]:
-        with self._lock:
-            items = sorted(self._values.items())
-        return [f"{self.name}{_labels(self.label_names, k)} {_number(v)}" for k, v in items]
 
 
 @dataclass

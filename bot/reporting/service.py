@@ -523,6 +523,43 @@ class SavedUpdate:
     risk_event: RiskEvent | None
 
 
+def _report_of(draft: Draft, *, item_id: int, author_id: int, now: datetime) -> StatusUpdate:
+    """The report a finished draft makes, a first report and a correction alike; an unfinished
+    draft, or a risk without its cause and comment, is refused."""
+    if draft.status not in set(ItemStatus) or draft.progress is None:
+        raise ValueError("incomplete draft")
+    if needs_explanation(draft.status) and not (draft.comment and draft.cause):
+        raise ValueError("a risk needs a cause and a comment")
+    return StatusUpdate(
+        item_id=item_id,
+        author_id=author_id,
+        status=draft.status,
+        progress=100 if draft.status == ItemStatus.DONE else draft.progress,
+        comment=draft.comment,
+        cause=draft.cause if needs_explanation(draft.status) else None,
+        evidence_kind=draft.evidence_kind,
+        evidence_file_id=draft.evidence_file_id,
+        evidence_unique_id=draft.evidence_unique_id,
+        evidence_name=draft.evidence_name,
+        created_at=now,
+        message_id=draft.comment_message_id if draft.comment else None,
+    )
+
+
+def _risk_event(
+    update: StatusUpdate, kind: str, previous: StatusUpdate | None, now: datetime
+) -> RiskEvent:
+    """The risk `update` declares, against the report it was judged by."""
+    return RiskEvent(
+        item_id=update.item_id,
+        status_update_id=row_id(update),
+        kind=kind,
+        previous_status=previous.status if previous else None,
+        previous_progress=previous.progress if previous else None,
+        created_at=now,
+    )
+
+
 def _risk_kind(status: str, progress: int, previous: StatusUpdate | None) -> str | None:
     if status == ItemStatus.BLOCKED:
         return "declared_blocked"
@@ -549,28 +586,11 @@ async def record_update(
     session (a one-tuple, since None is a valid answer), so it is not read again.
     """
     item = await reportable_item(session, person, draft.item_id)
-    if draft.status not in set(ItemStatus) or draft.progress is None:
-        raise ValueError("incomplete draft")
-    if needs_explanation(draft.status) and not (draft.comment and draft.cause):
-        raise ValueError("a risk needs a cause and a comment")
+    update = _report_of(draft, item_id=row_id(item), author_id=row_id(person), now=now)
     if known_previous is None:
         previous = await queries.latest_update(session, row_id(item))
     else:
         previous = known_previous[0]
-    update = StatusUpdate(
-        item_id=row_id(item),
-        author_id=row_id(person),
-        status=draft.status,
-        progress=100 if draft.status == ItemStatus.DONE else draft.progress,
-        comment=draft.comment,
-        cause=draft.cause if needs_explanation(draft.status) else None,
-        evidence_kind=draft.evidence_kind,
-        evidence_file_id=draft.evidence_file_id,
-        evidence_unique_id=draft.evidence_unique_id,
-        evidence_name=draft.evidence_name,
-        created_at=now,
-        message_id=draft.comment_message_id if draft.comment else None,
-    )
     session.add(update)
     await session.flush()
     await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
@@ -578,14 +598,7 @@ async def record_update(
     risk_event = None
     kind = _risk_kind(update.status, update.progress, previous)
     if kind is not None:
-        risk_event = RiskEvent(
-            item_id=row_id(item),
-            status_update_id=row_id(update),
-            kind=kind,
-            previous_status=previous.status if previous else None,
-            previous_progress=previous.progress if previous else None,
-            created_at=now,
-        )
+        risk_event = _risk_event(update, kind, previous, now)
         session.add(risk_event)
 
     await _answer_current_request(session, item.department_id, now)
@@ -789,26 +802,8 @@ async def record_draft_correction(
     cause, comment and evidence (author, time, `corrects_id`), the original kept and marked
     `corrected`. It is no new answer to the round. A risk event only when the correction
     declares what the original did not (a risk the chair has not heard of). Flushed."""
-    if draft.status not in set(ItemStatus) or draft.progress is None:
-        raise ValueError("incomplete draft")
-    if needs_explanation(draft.status) and not (draft.comment and draft.cause):
-        raise ValueError("a risk needs a cause and a comment")
-    correction = StatusUpdate(
-        item_id=original.item_id,
-        author_id=row_id(person),
-        status=draft.status,
-        progress=100 if draft.status == ItemStatus.DONE else draft.progress,
-        comment=draft.comment,
-        cause=draft.cause if needs_explanation(draft.status) else None,
-        evidence_kind=draft.evidence_kind,
-        evidence_file_id=draft.evidence_file_id,
-        evidence_unique_id=draft.evidence_unique_id,
-        evidence_name=draft.evidence_name,
-        confirmation=False,
-        created_at=now,
-        message_id=draft.comment_message_id if draft.comment else None,
-        corrects_id=original.id,
-    )
+    correction = _report_of(draft, item_id=original.item_id, author_id=row_id(person), now=now)
+    correction.corrects_id = original.id
     original.corrected = True
     session.add_all([original, correction])
     await session.flush()
@@ -817,14 +812,7 @@ async def record_draft_correction(
     kind = _risk_kind(correction.status, correction.progress, before)
     risk_event = None
     if kind is not None and kind != _risk_kind(original.status, original.progress, before):
-        risk_event = RiskEvent(
-            item_id=original.item_id,
-            status_update_id=row_id(correction),
-            kind=kind,
-            previous_status=before.status if before else None,
-            previous_progress=before.progress if before else None,
-            created_at=now,
-        )
+        risk_event = _risk_event(correction, kind, before, now)
         session.add(risk_event)
     return SavedUpdate(update=correction, risk_event=risk_event)
 

@@ -17,7 +17,6 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiogram import Bot, Dispatcher, F, Router
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     ClientDecodeError,
@@ -38,18 +37,11 @@ from aiogram.types import (
 from aiogram.types import Message as TgMessage
 
 from bot.sandbox.emulator import NOT_MODIFIED, QUERY_TOO_OLD, BotApiEmulator
+from tests.helpers.e2e import FastSession
 
 TOKEN = "7000000001:AAE-emulator_test_token_0123456789abc"
 USER = 100500
 OTHER = 100600
-
-
-class FastSession(AiohttpSession):
-    """aiogram's close() sleeps 250 ms for TLS teardown; plain HTTP to localhost needs none."""
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 @pytest_asyncio.fixture

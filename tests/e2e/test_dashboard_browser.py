@@ -23,14 +23,15 @@ from sqlmodel import select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.usecases.ports import NoSignals, UseCaseContext
+from bot.sandbox.server import THEME
+from bot.usecases.ports import UseCaseContext
 from db.engine import SessionMaker
 from db.models import Notification
 from tests.helpers.webapp import (
     CHAIR,
     SECRETARY,
     dashboard,
-    demo_with_readers,
+    demo_context,
     register_member,
     signed_for,
 )
@@ -50,16 +51,7 @@ pytestmark = [
 ]
 
 THEMES: dict[str, dict[str, str]] = {
-    "light": {
-        "bg_color": "#ffffff",
-        "text_color": "#000000",
-        "hint_color": "#707579",
-        "link_color": "#2481cc",
-        "button_color": "#2481cc",
-        "button_text_color": "#ffffff",
-        "secondary_bg_color": "#f1f1f4",
-        "destructive_text_color": "#d14e4e",
-    },
+    "light": THEME,  # Telegram's light theme, as the sandbox gives its dashboard
     "dark": {
         "bg_color": "#17212b",
         "text_color": "#f5f5f5",
@@ -108,11 +100,7 @@ def launch_url(base: str, init_data: str, theme: dict[str, str]) -> str:
 async def ctx(
     session_maker: SessionMaker, clock: FrozenClock, i18n: I18n, settings: Settings
 ) -> UseCaseContext:
-    clock.set(LOAD)
-    await demo_with_readers(session_maker, LOAD, settings.tz)
-    return UseCaseContext(
-        session_maker=session_maker, clock=clock, tz=settings.tz, i18n=i18n, signals=NoSignals()
-    )
+    return await demo_context(session_maker, clock, i18n, settings.tz, LOAD)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from db.models import Department, RoadmapItem
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, say, start_live_bot, tap
+from tests.helpers.e2e import build_world, start_live_bot
 from tests.helpers.webapp import signed_for
 
 CHAIR, HEAD = 4201, 4202
@@ -55,10 +55,8 @@ async def test_the_chair_asks_on_the_dashboard_and_the_head_gets_it_in_the_chat(
     web = None
     try:
         await running.application.dispatcher["duties"].caught_up()
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await join(emulator, CHAIR, "chair", "Русский")
-        await join(emulator, HEAD, department.code, "Қазақша")
+        heads = [(CHAIR, "chair", "Русский"), (HEAD, department.code, "Қазақша")]
+        await build_world(emulator, heads=heads)
 
         web = await start_dashboard(running.application)
         assert web is not None

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
-from bot.usecases.ports import NoSignals, UseCaseContext
+from bot.usecases.ports import UseCaseContext
 from db.engine import SessionMaker
 from db.models import AuditLog, Notification, Person, RoadmapItem, Role
 from tests.e2e.test_dashboard_browser import (
@@ -36,7 +36,13 @@ from tests.e2e.test_dashboard_browser import (
     pytestmark,  # noqa: F401 - chromium and playwright, or skipped
 )
 from tests.helpers.mocked_bot import MockedBot
-from tests.helpers.webapp import HEAD, SECRETARY, dashboard, demo_with_readers, signed_for
+from tests.helpers.webapp import (
+    HEAD,
+    SECRETARY,
+    dashboard,
+    demo_context,
+    signed_for,
+)
 
 SECRETARY_RU = 4105
 VIEWPORTS = ((360, 640), (430, 932))
@@ -70,8 +76,7 @@ WORDS = {
 async def ctx(
     session_maker: SessionMaker, clock: FrozenClock, i18n: I18n, settings: Settings
 ) -> UseCaseContext:
-    clock.set(LOAD)
-    await demo_with_readers(session_maker, LOAD, settings.tz)
+    ctx = await demo_context(session_maker, clock, i18n, settings.tz, LOAD)
     async with session_maker() as session:
         session.add(
             Person(
@@ -84,9 +89,7 @@ async def ctx(
             )
         )
         await session.commit()
-    return UseCaseContext(
-        session_maker=session_maker, clock=clock, tz=settings.tz, i18n=i18n, signals=NoSignals()
-    )
+    return ctx
 
 
 async def press(page: Any, event: str) -> None:

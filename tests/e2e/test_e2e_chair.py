@@ -6,25 +6,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.roadmap.demo import seed_demo
 from bot.sandbox.emulator import BotApiEmulator
 from bot.scheduling.jobs import Jobs
 from db.engine import SessionMaker
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, say, start_live_bot, tap
+from tests.helpers.e2e import At, Typed, build_world, demo_bot, join, nothing_for, say, walk
 
 CHAIR, HEAD = 4101, 4102
 # Tuesday 10 June 2025, 11:00 in Almaty: a working day, after the daily scan's time.
 LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
 
 
 async def summary_text(emulator: BotApiEmulator) -> str:
@@ -37,33 +29,16 @@ async def summary_text(emulator: BotApiEmulator) -> str:
     return text.text or ""
 
 
-async def nothing_for(emulator: BotApiEmulator, user: int) -> bool:
-    await emulator.wait_idle()
-    try:
-        await emulator.next_message(user, timeout=0.3)
-    except TimeoutError:
-        return True
-    return False
-
-
 async def test_the_readme_first_steps_give_the_chair_twelve_and_no_false_alarm(
     live_settings: Settings,
     clock: FrozenClock,
     emulator: BotApiEmulator,
     session_maker: SessionMaker,
 ) -> None:
-    clock.set(LOAD)
-    async with session_maker() as session:  # ./scripts/run.sh seed-demo
-        await seed_demo(session, now=LOAD, tz=live_settings.tz)
-    running = await start_live_bot(live_settings, clock, emulator)
-    try:
-        dispatcher = running.application.dispatcher
-        await dispatcher["duties"].caught_up()  # catch-up
-        jobs: Jobs = dispatcher["jobs"]
-
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await join(emulator, CHAIR, "chair", "Русский")
+    # ./scripts/run.sh seed-demo, then the bot.
+    async with demo_bot(live_settings, clock, emulator, session_maker, LOAD) as running:
+        jobs: Jobs = running.application.dispatcher["jobs"]
+        await build_world(emulator, heads=[(CHAIR, "chair", "Русский")])
 
         # /request_now with nobody invited: nobody asked, the departments named, no risk.
         confirmation = await say(emulator, ADMIN_ID, "/request_now")
@@ -83,15 +58,10 @@ async def test_the_readme_first_steps_give_the_chair_twelve_and_no_false_alarm(
         assert await nothing_for(emulator, CHAIR)
 
         # A real transition: the head says an on-track item will not be met. One alert.
-        screen = await tap(emulator, HEAD, request, "5.2.1")
-        screen = await tap(emulator, HEAD, screen, "Не будет")
-        emulator.send_text(HEAD, "20")  # issue 22 (#17): typed answers edit the card in place
-        screen = await emulator.next_edit(HEAD)
-        screen = await tap(emulator, HEAD, screen, screen.buttons[0][1][0])  # a cause
-        emulator.send_text(HEAD, "Подрядчик расторг договор")
-        screen = await emulator.next_edit(HEAD)
-        screen = await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # no evidence
-        await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # save
+        # The percent and the comment typed (they edit the card in place, issue 22 #17), the
+        # first cause, no evidence, save.
+        steps = ("Не будет", Typed("20"), At(0, 1), Typed("Подрядчик расторг договор"))
+        await walk(emulator, HEAD, request, "5.2.1", *steps, At(0, 0), At(0, 0))
         await jobs.settle()
         alert = await emulator.next_message(CHAIR)
         assert "<b>5.2.1</b>" in alert.source and "Подрядчик расторг договор" in alert.text
@@ -100,5 +70,3 @@ async def test_the_readme_first_steps_give_the_chair_twelve_and_no_false_alarm(
         assert "есть риск невыполнения: 13 " in await summary_text(emulator)
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
-    finally:
-        await running.stop()

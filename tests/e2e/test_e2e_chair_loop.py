@@ -12,34 +12,17 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-import pytest
-
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.roadmap.demo import seed_demo
 from bot.sandbox.emulator import BotApiEmulator
 from bot.scheduling.jobs import Jobs
 from db.engine import SessionMaker
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, say, start_live_bot, tap
+from tests.helpers.e2e import build_world, demo_bot, nothing_for, say, tap
 
 CHAIR, DEPUTY, HEAD = 4201, 4202, 4203
 # Tuesday 10 June 2025, 11:00 in Almaty: a working day, after the daily scan's time.
 LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
-async def nothing_for(emulator: BotApiEmulator, user: int) -> bool:
-    await emulator.wait_idle()
-    try:
-        await emulator.next_message(user, timeout=0.3)
-    except TimeoutError:
-        return True
-    return False
 
 
 async def test_alerts_name_the_secretariat_and_the_chairs_question_comes_back(
@@ -48,21 +31,15 @@ async def test_alerts_name_the_secretariat_and_the_chairs_question_comes_back(
     emulator: BotApiEmulator,
     session_maker: SessionMaker,
 ) -> None:
-    clock.set(LOAD)
-    async with session_maker() as session:
-        await seed_demo(session, now=LOAD, tz=live_settings.tz)
     emulator.add_chat(HEAD, first_name="Бақытжан")
-    running = await start_live_bot(live_settings, clock, emulator)
-    try:
-        dispatcher = running.application.dispatcher
-        await dispatcher["duties"].caught_up()  # catch-up
-        jobs: Jobs = dispatcher["jobs"]
-
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await join(emulator, CHAIR, "chair", "Русский")
-        await join(emulator, DEPUTY, "chair", "Қазақша")
-        await join(emulator, HEAD, "education", "Русский")
+    async with demo_bot(live_settings, clock, emulator, session_maker, LOAD) as running:
+        jobs: Jobs = running.application.dispatcher["jobs"]
+        heads = [
+            (CHAIR, "chair", "Русский"),
+            (DEPUTY, "chair", "Қазақша"),
+            (HEAD, "education", "Русский"),
+        ]
+        await build_world(emulator, heads=heads)
         assert await jobs.chair_alerts() == 0
 
         # One move far ahead by the council's decision, its reason typed with the command:
@@ -135,8 +112,6 @@ async def test_alerts_name_the_secretariat_and_the_chairs_question_comes_back(
         assert await nothing_for(emulator, CHAIR)
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
-    finally:
-        await running.stop()
 
 
 async def test_an_unanswered_question_is_told_once_the_next_working_day_ends(
@@ -145,18 +120,10 @@ async def test_an_unanswered_question_is_told_once_the_next_working_day_ends(
     emulator: BotApiEmulator,
     session_maker: SessionMaker,
 ) -> None:
-    clock.set(LOAD)
-    async with session_maker() as session:
-        await seed_demo(session, now=LOAD, tz=live_settings.tz)
-    running = await start_live_bot(live_settings, clock, emulator)
-    try:
-        dispatcher = running.application.dispatcher
-        await dispatcher["duties"].caught_up()
-        jobs: Jobs = dispatcher["jobs"]
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await join(emulator, DEPUTY, "chair", "Қазақша")
-        await join(emulator, HEAD, "education", "Русский")
+    async with demo_bot(live_settings, clock, emulator, session_maker, LOAD) as running:
+        jobs: Jobs = running.application.dispatcher["jobs"]
+        heads = [(DEPUTY, "chair", "Қазақша"), (HEAD, "education", "Русский")]
+        await build_world(emulator, heads=heads)
 
         card = await say(emulator, DEPUTY, "/item 5.2.4")
         emulator.press_button(DEPUTY, card.message_id, card.button("сұрау"))
@@ -174,8 +141,6 @@ async def test_an_unanswered_question_is_told_once_the_next_working_day_ends(
         await jobs.chair_alerts()
         await jobs.nightly_alerts()
         assert await nothing_for(emulator, DEPUTY)  # once
-    finally:
-        await running.stop()
 
 
 async def test_dept_without_a_code_gives_buttons_and_takes_names_in_both_languages(
@@ -184,17 +149,9 @@ async def test_dept_without_a_code_gives_buttons_and_takes_names_in_both_languag
     emulator: BotApiEmulator,
     session_maker: SessionMaker,
 ) -> None:
-    clock.set(LOAD)
-    async with session_maker() as session:
-        await seed_demo(session, now=LOAD, tz=live_settings.tz)
-    running = await start_live_bot(live_settings, clock, emulator)
-    try:
-        dispatcher = running.application.dispatcher
-        await dispatcher["duties"].caught_up()  # catch-up
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await join(emulator, CHAIR, "chair", "Русский")
-        await join(emulator, DEPUTY, "chair", "Қазақша")
+    async with demo_bot(live_settings, clock, emulator, session_maker, LOAD):
+        heads = [(CHAIR, "chair", "Русский"), (DEPUTY, "chair", "Қазақша")]
+        await build_world(emulator, heads=heads)
 
         choice = await say(emulator, CHAIR, "/dept")
         assert choice.text == "Выберите управление:"
@@ -215,5 +172,3 @@ async def test_dept_without_a_code_gives_buttons_and_takes_names_in_both_languag
         assert kk_choice.text == "Басқарманы таңдаңыз:"
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
-    finally:
-        await running.stop()

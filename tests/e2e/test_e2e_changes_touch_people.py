@@ -20,32 +20,34 @@ from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
-from db.models import Notification, Person, RoadmapItem, StatusUpdate
+from db.models import Notification, Person
 from tests.data.spreadsheets.workbooks import xlsx
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say, tap
+from tests.helpers.e2e import (
+    EDUCATION,
+    EarlierReport,
+    build_world,
+    join,
+    live_bot,
+    say,
+    seed_reports,
+    tap,
+)
 
 KK_HEAD = 4601  # education, reads Kazakh
 RU_HEAD = 4602  # transport, reads Russian
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
 async def _set_up(emulator: BotApiEmulator) -> None:
-    prompt = await say(emulator, ADMIN_ID, "/start")
-    await tap(emulator, ADMIN_ID, prompt, "Русский")
-    for command in (
-        "/adddept edu Білім басқармасы | Управление образования",
+    commands = [
+        EDUCATION,
         "/adddept tr Көлік басқармасы | Управление транспорта",
         "/adddept con Құрылыс басқармасы | Управление строительства",
         "/additem 1.1 edu 2025-12-01 Мектеп салу | Строительство школы",
         "/additem 1.2 edu 2025-12-01 Балабақша салу | Строительство детского сада",
         "/additem 2.1 tr 2025-12-01 Автобус сатып алу | Закупка автобусов",
-    ):
-        await say(emulator, ADMIN_ID, command)
+    ]
+    await build_world(emulator, commands)
     emulator.send_text(KK_HEAD, "/start", first_name="Айгүл", language_code="kk")
     await emulator.next_message(KK_HEAD)  # no access yet
     await join(emulator, KK_HEAD, "edu", "Қазақша")
@@ -297,22 +299,9 @@ async def test_request_now_skips_items_answered_minutes_ago(
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
         await _set_up(emulator)
-        async with session_maker() as session:  # the education head answered 1.1 and 1.2
-            head = (await session.exec(select(Person).where(Person.telegram_id == KK_HEAD))).one()
-            for code in ("1.1", "1.2"):
-                item = (
-                    await session.exec(select(RoadmapItem).where(RoadmapItem.code == code))
-                ).one()
-                session.add(
-                    StatusUpdate(
-                        item_id=item.id,
-                        author_id=head.id,
-                        status="on_track",
-                        progress=40,
-                        created_at=clock.now(),
-                    )
-                )
-            await session.commit()
+        # The education head answered 1.1 and 1.2.
+        answered = dict.fromkeys(("1.1", "1.2"), EarlierReport("on_track", 40))
+        await seed_reports(session_maker, KK_HEAD, clock.now(), answered)
         clock.advance(timedelta(minutes=10))
 
         confirmation = await say(emulator, ADMIN_ID, "/request_now")

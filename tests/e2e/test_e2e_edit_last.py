@@ -17,13 +17,20 @@ from sqlmodel import col, select
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.risk.forecast_data import read_histories
-from bot.sandbox.emulator import BotApiEmulator, Message
+from bot.sandbox.emulator import BotApiEmulator
 from bot.spreadsheets.stats import department_stats
 from bot.telegram.callbacks import EditUpdate
 from db.engine import SessionMaker
 from db.models import RoundRequest, StatusUpdate
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say, tap
+from tests.helpers.e2e import (
+    education_round,
+    live_bot,
+    say,
+    tap,
+    typed,
+    walk,
+)
 
 HEAD = 4501
 
@@ -77,18 +84,6 @@ RU = Words(
 )
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
-async def _edit_of(emulator: BotApiEmulator, message_id: int) -> Message:
-    while True:
-        edited = await emulator.next_edit(HEAD)
-        if edited.message_id == message_id:
-            return edited
-
-
 async def _updates(session_maker: SessionMaker) -> list[StatusUpdate]:
     async with session_maker() as session:
         statement = select(StatusUpdate).order_by(col(StatusUpdate.id))
@@ -104,21 +99,20 @@ async def test_the_author_corrects_the_last_update_within_the_window(
     words: Words,
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, words.language)  # the export's language too
-        await say(emulator, ADMIN_ID, "/adddept edu Білім басқармасы | Управление образования")
-        await say(emulator, ADMIN_ID, "/additem 1.1 edu 2027-12-01 Мектеп салу | Школа")
-        await join(emulator, HEAD, "edu", words.language)
-        clock.advance(timedelta(minutes=1))
-        await say(emulator, ADMIN_ID, "/request_now")
-        request = await emulator.next_message(HEAD)
+        items = ["/additem 1.1 edu 2027-12-01 Мектеп салу | Школа"]
+        request = await education_round(
+            emulator,
+            clock,
+            session_maker,
+            (HEAD, words.language),
+            items,
+            secretariat_language=words.language,  # the export's language too
+        )
 
         # The round's answer: on track, 50%.
         screen = await tap(emulator, HEAD, request, "1.1")
         assert words.edit not in str(screen.buttons)  # nothing of the head's to correct yet
-        screen = await tap(emulator, HEAD, screen, words.on_track)
-        screen = await tap(emulator, HEAD, screen, "50%")
-        await tap(emulator, HEAD, screen, words.save)
+        await walk(emulator, HEAD, screen, words.on_track, "50%", words.save)
         clock.advance(timedelta(hours=2))
 
         # Reopened from /myitems: the head's own update offers "Edit my last update".
@@ -130,8 +124,8 @@ async def test_the_author_corrects_the_last_update_within_the_window(
         screen = await tap(emulator, HEAD, screen, words.change_percent)
         screen = await tap(emulator, HEAD, screen, "75%")
         assert words.correction_title in screen.text and "75%" in screen.text
-        emulator.send_text(HEAD, "Екі мектеп қосылды, түзетілген мәлімет")
-        screen = await _edit_of(emulator, screen.message_id)  # the summary, in place
+        # The summary, in place.
+        screen = await typed(emulator, HEAD, screen, "Екі мектеп қосылды, түзетілген мәлімет")
         screen = await tap(emulator, HEAD, screen, words.save)
         assert words.corrected in screen.text, screen.text
         original_id = (await _updates(session_maker))[0].id

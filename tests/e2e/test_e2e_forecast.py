@@ -5,23 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.roadmap.demo import seed_demo
 from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
-from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, say, start_live_bot, tap
+from tests.helpers.e2e import build_world, demo_bot, say
 
 CHAIR_RU, CHAIR_KK = 4201, 4202
 LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)  # Tuesday 10 June 2025, 11:00 in Almaty
-
-
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
 
 
 async def summary_text(emulator: BotApiEmulator, chat: int) -> str:
@@ -41,17 +32,9 @@ async def test_the_card_dept_and_summary_show_the_forecast_in_both_languages(
     emulator: BotApiEmulator,
     session_maker: SessionMaker,
 ) -> None:
-    clock.set(LOAD)
-    async with session_maker() as session:
-        await seed_demo(session, now=LOAD, tz=live_settings.tz)
-    running = await start_live_bot(live_settings, clock, emulator)
-    try:
-        dispatcher = running.application.dispatcher
-        await dispatcher["duties"].caught_up()  # catch-up
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await join(emulator, CHAIR_RU, "chair", "Русский")
-        await join(emulator, CHAIR_KK, "chair", "Қазақша")
+    async with demo_bot(live_settings, clock, emulator, session_maker, LOAD):
+        heads = [(CHAIR_RU, "chair", "Русский"), (CHAIR_KK, "chair", "Қазақша")]
+        await build_world(emulator, heads=heads)
 
         # 9.1.1 slowed down (10 points a fortnight, then 7 and 6): on track by every rule,
         # and yet its own pace says it will not make 26 July.
@@ -93,5 +76,3 @@ async def test_the_card_dept_and_summary_show_the_forecast_in_both_languages(
         assert "Мерзімге үлгермеуі ықтимал: үлгеру ықтималдығы 50% деңгейінен төмен" in summary_kk
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
-    finally:
-        await running.stop()

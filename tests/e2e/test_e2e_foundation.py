@@ -19,9 +19,8 @@ OUTSIDER = 3001
 
 @pytest.fixture
 async def running(
-    settings: Settings, clock: FrozenClock, emulator: BotApiEmulator
+    live_settings: Settings, clock: FrozenClock, emulator: BotApiEmulator
 ) -> AsyncIterator[LiveBot]:
-    live_settings = settings.model_copy(update={"telegram_api_url": emulator.base_url})
     async with live_bot(live_settings, clock, emulator) as running:
         yield running
 

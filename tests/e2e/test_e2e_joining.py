@@ -10,14 +10,9 @@ from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.sandbox.emulator import BotApiEmulator
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import live_bot, say, tap
+from tests.helpers.e2e import EDUCATION, build_world, live_bot, say, tap
 
 HEAD = 4501
-
-
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
 
 
 @pytest.mark.parametrize(
@@ -38,15 +33,13 @@ async def test_a_joined_head_is_told_where_he_stands_and_the_secretariat_who_joi
     items: str,
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await say(emulator, ADMIN_ID, "/schedule tue,thu 09:30")
-        for command in (
-            "/adddept edu Білім басқармасы | Управление образования",
+        commands = [
+            "/schedule tue,thu 09:30",
+            EDUCATION,
             "/additem 1.1 edu 2025-12-01 Мектеп салу | Строительство школы",
             "/additem 1.2 edu 2025-12-01 Балабақша | Детский сад",
-        ):
-            await say(emulator, ADMIN_ID, command)
+        ]
+        await build_world(emulator, commands)
         invitation = await say(emulator, ADMIN_ID, "/invite edu")
         token = next(w for w in invitation.text.split() if "?start=" in w).split("?start=")[1]
         emulator.send_text(HEAD, f"/start {token}", first_name="Айгүл")

@@ -11,20 +11,23 @@ buttons fit a phone and say what they do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
-from sqlmodel import select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
-from db.models import Person, RoadmapItem, StatusUpdate
-from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say, tap
+from tests.helpers.e2e import (
+    EarlierReport,
+    education_round,
+    live_bot,
+    say,
+    tap,
+)
 
 HEAD = 4701
+CODES = ("1.1", "1.2", "1.3")
 LONG_RU = "Строительство инженерных сетей индустриальной зоны «Оңтүстік»"
 LONG_KK = "«Оңтүстік» индустриалдық аймағының инженерлік желілерін салу"
 
@@ -63,31 +66,8 @@ RU = Words(
 )
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
-async def _seed(session_maker: SessionMaker, clock: FrozenClock) -> None:
-    """1.1 on track at 60%, 1.2 at risk at 40% (a week ago); 1.3 has no report."""
-    reports = {"1.1": ("on_track", 60), "1.2": ("at_risk", 40)}
-    async with session_maker() as session:
-        head = (await session.exec(select(Person).where(Person.telegram_id == HEAD))).one()
-        for item in (await session.exec(select(RoadmapItem))).all():
-            if item.code not in reports:
-                continue
-            status, progress = reports[item.code]
-            session.add(
-                StatusUpdate(
-                    item_id=item.id,  # type: ignore[arg-type]
-                    author_id=head.id,  # type: ignore[arg-type]
-                    status=status,
-                    progress=progress,
-                    cause="financing" if status == "at_risk" else None,
-                    created_at=clock.now() - timedelta(days=7),
-                )
-            )
-        await session.commit()
+# A week ago: 1.1 on track at 60%, 1.2 at risk at 40%; 1.3 has no report.
+EARLIER = {"1.1": EarlierReport("on_track", 60), "1.2": EarlierReport("at_risk", 40, "financing")}
 
 
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
@@ -99,16 +79,11 @@ async def test_the_rounds_buttons_fit_a_phone_and_say_what_they_do(
     words: Words,
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await say(emulator, ADMIN_ID, "/adddept edu Білім басқармасы | Управление образования")
-        for code in ("1.1", "1.2", "1.3"):
-            await say(emulator, ADMIN_ID, f"/additem {code} edu 2025-12-01 {LONG_KK} | {LONG_RU}")
-        await join(emulator, HEAD, "edu", words.language)
-        await _seed(session_maker, clock)
-        clock.advance(timedelta(minutes=1))
-        await say(emulator, ADMIN_ID, "/request_now")
-        request = await emulator.next_message(HEAD)
+        items = [f"/additem {code} edu 2025-12-01 {LONG_KK} | {LONG_RU}" for code in CODES]
+        head = (HEAD, words.language)
+        request = await education_round(
+            emulator, clock, session_maker, head, items, earlier=EARLIER
+        )
 
         # B8: one button per row; an item's ✓ right under it; titles cut at 40 with «…».
         rows = [[text for text, _data in row] for row in request.buttons]

@@ -8,7 +8,6 @@ name, position". In Kazakh and in Russian.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,13 +16,12 @@ from sqlmodel import select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.roadmap.demo import seed_demo
 from bot.sandbox.emulator import BotApiEmulator, Message
 from bot.scheduling.jobs import Jobs
 from db.engine import SessionMaker
 from db.models import Person
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import joined_notice, say, start_live_bot, tap
+from tests.helpers.e2e import demo_bot, join, joined_notice, say, secretariat_starts, tap
 
 CHAIR, DEPUTY, HEAD = 4301, 4302, 4303
 LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)  # Tuesday 11:00 in Almaty
@@ -70,19 +68,9 @@ RU = Words(
 )
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
-async def invited(emulator: BotApiEmulator, user: int, args: str, words: Words) -> str:
-    """The invitee's text after choosing his language."""
-    invitation = await say(emulator, ADMIN_ID, f"/invite {args}")
-    token = next(w for w in invitation.text.split() if "?start=" in w).split("?start=")[1]
-    prompt = await say(emulator, user, f"/start {token}")
-    welcome = await tap(emulator, user, prompt, words.language)
-    await joined_notice(emulator)
-    return welcome
+async def invited(emulator: BotApiEmulator, user: int, args: str, words: Words) -> Message:
+    """The invitee's welcome after choosing his language."""
+    return await join(emulator, user, args, words.language)
 
 
 def button(screen: Message, data: str) -> str:
@@ -98,17 +86,10 @@ async def test_names_from_the_invite_or_asked_once_and_the_answer_names_the_head
     session_maker: SessionMaker,
     words: Words,
 ) -> None:
-    clock.set(LOAD)
-    async with session_maker() as session:
-        await seed_demo(session, now=LOAD, tz=live_settings.tz)
     emulator.add_chat(HEAD, first_name="Бақытжан")
-    running = await start_live_bot(live_settings, clock, emulator)
-    try:
-        dispatcher = running.application.dispatcher
-        await asyncio.gather(*dispatcher.workflow_data["background_tasks"][1:])  # catch-up
-        jobs: Jobs = dispatcher["jobs"]
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        admin = await tap(emulator, ADMIN_ID, prompt, "Русский")
+    async with demo_bot(live_settings, clock, emulator, session_maker, LOAD) as running:
+        jobs: Jobs = running.application.dispatcher["jobs"]
+        admin = await secretariat_starts(emulator)
         # Not invited: never asked; the secretariat's only button is [All commands].
         assert "И ещё" not in admin.text
         assert [label for row in admin.buttons for label, _data in row] == ["Все команды"]
@@ -176,5 +157,3 @@ async def test_names_from_the_invite_or_asked_once_and_the_answer_names_the_head
         assert "5.2.4" in alert.text and words.reported in alert.text, alert.text
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
-    finally:
-        await running.stop()

@@ -6,20 +6,24 @@ and the round's closing line after the last ✓. The whole round sends no new me
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
-from sqlmodel import col, select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.sandbox.emulator import BotApiEmulator, Message
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
-from db.models import Person, RoadmapItem, StatusUpdate
-from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say, tap
+from tests.helpers.e2e import (
+    EarlierReport,
+    coded_updates,
+    education_round,
+    live_bot,
+    press,
+    tap,
+)
 
 HEAD = 4401
+CODES = ("1.1", "1.2", "1.3")
 
 
 @dataclass(frozen=True)
@@ -59,46 +63,12 @@ RU = Words(
 )
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
-async def _seed(session_maker: SessionMaker, clock: FrozenClock) -> None:
-    """1.1 on track at 60%, 1.2 at risk at 20%, 1.3 on track at 40%: a week ago."""
-    reports = {
-        "1.1": ("on_track", 60, None),
-        "1.2": ("at_risk", 20, "financing"),
-        "1.3": ("on_track", 40, None),
-    }
-    async with session_maker() as session:
-        head = (await session.exec(select(Person).where(Person.telegram_id == HEAD))).one()
-        for item in (await session.exec(select(RoadmapItem))).all():
-            status, progress, cause = reports[item.code]
-            session.add(
-                StatusUpdate(
-                    item_id=item.id,  # type: ignore[arg-type]
-                    author_id=head.id,  # type: ignore[arg-type]
-                    status=status,
-                    progress=progress,
-                    cause=cause,
-                    comment="Қаржы бөлінбеді" if cause else None,
-                    created_at=clock.now() - timedelta(days=7),
-                )
-            )
-        await session.commit()
-
-
-def _data(message: Message, label: str) -> str:
-    return message.button(label)
-
-
-async def _press(emulator: BotApiEmulator, message: Message, data: str) -> Message:
-    emulator.press_button(HEAD, message.message_id, data)
-    while True:
-        edited = await emulator.next_edit(HEAD)
-        if edited.message_id == message.message_id:
-            return edited
+# A week ago: 1.1 on track at 60%, 1.2 at risk at 20%, 1.3 on track at 40%.
+EARLIER = {
+    "1.1": EarlierReport("on_track", 60),
+    "1.2": EarlierReport("at_risk", 20, "financing", "Қаржы бөлінбеді"),
+    "1.3": EarlierReport("on_track", 40),
+}
 
 
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
@@ -110,16 +80,11 @@ async def test_a_round_on_a_phone_stays_in_one_message(
     words: Words,
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await say(emulator, ADMIN_ID, "/adddept edu Білім басқармасы | Управление образования")
-        for code in ("1.1", "1.2", "1.3"):
-            await say(emulator, ADMIN_ID, f"/additem {code} edu 2025-12-01 Мектеп {code} | Школа")
-        await join(emulator, HEAD, "edu", words.language)
-        await _seed(session_maker, clock)
-        clock.advance(timedelta(minutes=1))
-        await say(emulator, ADMIN_ID, "/request_now")
-        request = await emulator.next_message(HEAD)
+        items = [f"/additem {code} edu 2025-12-01 Мектеп {code} | Школа" for code in CODES]
+        head = (HEAD, words.language)
+        request = await education_round(
+            emulator, clock, session_maker, head, items, earlier=EARLIER
+        )
         sent_before = len([m for m in emulator.messages(HEAD) if m.from_bot])
 
         # The ✓ of the risky item says so; the others show their percent.
@@ -135,7 +100,7 @@ async def test_a_round_on_a_phone_stays_in_one_message(
         emulator.send_text(HEAD, "Жұмыс жүріп жатыр, 40 сынып дайын")
         screen = await emulator.next_edit(HEAD)
         assert screen.message_id == request.message_id and "40 сынып дайын" in screen.text
-        screen = await _press(emulator, screen, screen.buttons[0][0][1] or "")  # Save
+        screen = await press(emulator, HEAD, screen, screen.buttons[0][0][1] or "")  # Save
         assert "1.2" in screen.text  # the next item, in the same message
 
         # Cancel at 1.2: what stays saved, and the way back to the list.
@@ -144,21 +109,15 @@ async def test_a_round_on_a_phone_stays_in_one_message(
         listing = await tap(emulator, HEAD, screen, words.back)
 
         # ✓ on the last two items: the round's closing line after the last one.
-        listing = await _press(emulator, listing, _data(listing, words.risky_check))
-        listing = await _press(emulator, listing, _data(listing, "✓ 40%"))
+        listing = await tap(emulator, HEAD, listing, words.risky_check)
+        listing = await tap(emulator, HEAD, listing, "✓ 40%")
         assert words.closing in listing.text
 
         assert len([m for m in emulator.messages(HEAD) if m.from_bot]) == sent_before
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
 
-    async with session_maker() as session:
-        statement = (
-            select(RoadmapItem.code, StatusUpdate)
-            .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
-            .order_by(col(StatusUpdate.id))
-        )
-        saved = [(code, u) for code, u in (await session.exec(statement)).all()][3:]
+    saved = (await coded_updates(session_maker))[3:]  # after the seeded reports
     assert [(code, u.status, u.progress, u.confirmation) for code, u in saved] == [
         ("1.1", "on_track", 70, False),
         ("1.2", "at_risk", 20, True),

@@ -17,7 +17,7 @@ from bot.telegram.callbacks import OpenItem
 from db.engine import SessionMaker
 from db.models import MemberQuestion, QuestionReply, RoadmapItem
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say, tap
+from tests.helpers.e2e import EDUCATION, build_world, live_bot, say, tap
 
 HEAD = 4301
 
@@ -68,11 +68,6 @@ RU = Words(
 )
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
 async def _rows(session_maker: SessionMaker) -> tuple[list[MemberQuestion], list[QuestionReply]]:
     async with session_maker() as session:
         asked = (await session.exec(select(MemberQuestion).order_by(col(MemberQuestion.id)))).all()
@@ -89,14 +84,12 @@ async def test_a_question_reaches_the_secretariat_and_the_reply_comes_back(
     words: Words,
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await say(emulator, ADMIN_ID, "/adddept edu Білім басқармасы | Управление образования")
-        await say(
-            emulator, ADMIN_ID, "/additem 1.1 edu 2027-12-01 Мектеп салу | Строительство школы"
-        )
         # Asked his name on joining, he asks questions first: they are not taken as his name.
-        await join(emulator, HEAD, "edu", words.language)
+        await build_world(
+            emulator,
+            [EDUCATION, "/additem 1.1 edu 2027-12-01 Мектеп салу | Строительство школы"],
+            [(HEAD, "edu", words.language)],
+        )
 
         # A message naming an item: the item's button, and the way to the secretariat too.
         offer = await say(emulator, HEAD, "1.1 бойынша мердігер ауысты, не істеу керек?")

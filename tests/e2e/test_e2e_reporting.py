@@ -3,7 +3,6 @@ with typed progress, a document as evidence, a forged button and a restart mid-d
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
 
 from bot.app.config import Settings
@@ -13,21 +12,24 @@ from bot.telegram.callbacks import OpenItem, PickStatus
 from db.engine import SessionMaker
 from db.models import RoadmapItem, RoundRequest, StatusUpdate
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say, start_live_bot, tap
+from tests.helpers.e2e import (
+    EDUCATION,
+    At,
+    Typed,
+    build_world,
+    live_bot,
+    say,
+    start_live_bot,
+    tap,
+    walk,
+)
 
 EDU, BUILD, HEALTH = 4001, 4002, 4003
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
 async def set_up_roadmap(emulator: BotApiEmulator) -> None:
-    prompt = await say(emulator, ADMIN_ID, "/start")
-    await tap(emulator, ADMIN_ID, prompt, "Русский")
-    for command in (
-        "/adddept edu Білім басқармасы | Управление образования",
+    commands = [
+        EDUCATION,
         "/adddept build Құрылыс басқармасы | Управление строительства",
         "/adddept health Денсаулық сақтау басқармасы | Управление здравоохранения",
         "/additem 1.1 edu 2025-05-01 Мектеп салу | Строительство школы",
@@ -36,18 +38,14 @@ async def set_up_roadmap(emulator: BotApiEmulator) -> None:
         "/additem 2.2 build 2025-08-01 Жол | Дорога",
         "/additem 3.1 health 2025-09-01 Емхана | Поликлиника",
         "/additem 3.2 health 2025-10-01 Жедел жәрдем | Скорая помощь",
-    ):
-        await say(emulator, ADMIN_ID, command)
-    await join(emulator, EDU, "edu", "Қазақша")
-    await join(emulator, BUILD, "build", "Русский")
-    await join(emulator, HEALTH, "health", "Қазақша")
+    ]
+    heads = [(EDU, "edu", "Қазақша"), (BUILD, "build", "Русский"), (HEALTH, "health", "Қазақша")]
+    await build_world(emulator, commands, heads)
 
 
 async def report_on_track(emulator: BotApiEmulator, user: int, screen: Message) -> Message:
     """Status, progress, save: three taps after opening, all buttons."""
-    screen = await tap(emulator, user, screen, screen.buttons[0][1][0])  # on track
-    screen = await tap(emulator, user, screen, "50%")
-    return await tap(emulator, user, screen, screen.buttons[0][0][0])  # save
+    return await walk(emulator, user, screen, At(0, 1), "50%", At(0, 0))  # on track, 50%, save
 
 
 async def test_a_round_answered_by_three_departments(
@@ -74,13 +72,10 @@ async def test_a_round_answered_by_three_departments(
         # Construction: typed progress and a document as evidence.
         screen = await tap(emulator, BUILD, requests[BUILD], "2.1")
         assert "Ремонт моста &lt;Б&gt;" in screen.source and "Ремонт моста <Б>" in screen.text
-        screen = await tap(emulator, BUILD, screen, screen.buttons[1][0][0])  # at risk
-        # Issue 22 (#17): typed answers and files show the next step in place of the card.
-        emulator.send_text(BUILD, "35")
-        screen = await emulator.next_edit(BUILD)
-        screen = await tap(emulator, BUILD, screen, screen.buttons[0][1][0])  # contractor
-        emulator.send_text(BUILD, "Подрядчик остановил работы, нужен новый тендер")
-        screen = await emulator.next_edit(BUILD)
+        # At risk, 35 typed, the contractor, the comment typed. Issue 22 (#17): typed answers
+        # and files show the next step in place of the card.
+        comment = Typed("Подрядчик остановил работы, нужен новый тендер")
+        screen = await walk(emulator, BUILD, screen, At(1, 0), Typed("35"), At(0, 1), comment)
         emulator.send_document(BUILD, b"%PDF-1.4 act", "akt.pdf", "application/pdf")
         confirm = await emulator.next_edit(BUILD)
 

@@ -11,34 +11,25 @@ from sqlmodel import func, select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.sandbox.emulator import BotApiEmulator, Message
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from db.models import AuditLog, RoadmapItem
 from tests.data.spreadsheets.workbooks import DEPARTMENTS, roadmap_rows, xlsx
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import joined_notice, live_bot
+from tests.helpers.e2e import build_world, joined_notice, live_bot, say
 
 CHAIR = 6001
 
 
-async def say(emulator: BotApiEmulator, user: int, text: str) -> Message:
-    emulator.send_text(user, text)
-    return await emulator.next_message(user)
-
-
 async def test_import_summary_and_exports_over_http(
-    settings: Settings,
+    live_settings: Settings,
     clock: FrozenClock,
     emulator: BotApiEmulator,
     session_maker: SessionMaker,
 ) -> None:
-    live_settings = settings.model_copy(update={"telegram_api_url": emulator.base_url})
     async with live_bot(live_settings, clock, emulator):
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        emulator.press_button(ADMIN_ID, prompt.message_id, prompt.button("Русский"))
-        await emulator.next_edit(ADMIN_ID)
-        for code, (kk, ru) in DEPARTMENTS.items():
-            await say(emulator, ADMIN_ID, f"/adddept {code} {kk} | {ru}")
+        commands = [f"/adddept {code} {kk} | {ru}" for code, (kk, ru) in DEPARTMENTS.items()]
+        await build_world(emulator, commands)
 
         await say(emulator, ADMIN_ID, "/import")
         emulator.send_document(

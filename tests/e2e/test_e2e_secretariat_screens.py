@@ -21,7 +21,7 @@ from bot.roadmap.demo import load_demo_data, seed_demo
 from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import live_bot, say, tap
+from tests.helpers.e2e import live_bot, say, secretariat_starts, tap
 
 TAGS = re.compile(r"<[^>]+>")
 
@@ -29,11 +29,6 @@ TAGS = re.compile(r"<[^>]+>")
 def plain(text: str) -> str:
     """What the reader sees: the text without its HTML tags."""
     return TAGS.sub("", text)
-
-
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
 
 
 @pytest.mark.parametrize(
@@ -65,8 +60,7 @@ async def test_help_stats_and_people_for_the_secretariat(
     demo_people: str,
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        first = await tap(emulator, ADMIN_ID, prompt, language)
+        first = await secretariat_starts(emulator, language)
         assert "seed-demo" in first.text and "/adddept" in first.text  # the first step
         assert first.buttons == [[(all_commands, "help")]]
 

@@ -6,20 +6,23 @@ is counted; the stored reports are asserted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
-from sqlmodel import col, select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.sandbox.emulator import BotApiEmulator, Message
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
-from db.models import Person, RoadmapItem, StatusUpdate
-from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say
+from tests.helpers.e2e import (
+    EarlierReport,
+    TapCounter,
+    coded_updates,
+    education_round,
+    live_bot,
+)
 
 HEAD = 4401
+CODES = ("1.1", "1.2", "1.3")
 
 
 @dataclass(frozen=True)
@@ -35,58 +38,6 @@ KK = Words("Қазақша", "Орындалмай қалу қаупі бар", 
 RU = Words("Русский", "Есть риск невыполнения", "Подрядчик", "Сохранить", "↗ —")
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
-class Taps:
-    """Presses buttons and counts every press; a typed answer is counted apart."""
-
-    def __init__(self, emulator: BotApiEmulator) -> None:
-        self.emulator, self.count, self.typed = emulator, 0, 0
-
-    async def press(self, message: Message, label: str, row: int | None = None) -> Message:
-        """The button with this label (in `row` when several have it)."""
-        self.count += 1
-        if row is None:
-            data = message.button(label)
-        else:
-            (data,) = [data for text, data in message.buttons[row] if text == label]
-        assert data is not None
-        self.emulator.press_button(HEAD, message.message_id, data)
-        return await self._edit_of(message.message_id)
-
-    async def type(self, card: Message, text: str) -> Message:
-        """A typed answer: the card follows in place."""
-        self.typed += 1
-        self.emulator.send_text(HEAD, text)
-        return await self._edit_of(card.message_id)
-
-    async def _edit_of(self, message_id: int) -> Message:
-        while True:
-            edited = await self.emulator.next_edit(HEAD)
-            if edited.message_id == message_id:
-                return edited
-
-
-async def _earlier_reports(session_maker: SessionMaker, clock: FrozenClock) -> None:
-    """Every item reported on track at 60% a week ago: what "near the current" is near."""
-    async with session_maker() as session:
-        head = (await session.exec(select(Person).where(Person.telegram_id == HEAD))).one()
-        for item in (await session.exec(select(RoadmapItem))).all():
-            session.add(
-                StatusUpdate(
-                    item_id=item.id,  # type: ignore[arg-type]
-                    author_id=head.id,  # type: ignore[arg-type]
-                    status="on_track",
-                    progress=60,
-                    created_at=clock.now() - timedelta(days=7),
-                )
-            )
-        await session.commit()
-
-
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
 async def test_taps_from_the_request_message(
     live_settings: Settings,
@@ -96,25 +47,21 @@ async def test_taps_from_the_request_message(
     words: Words,
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        emulator.press_button(ADMIN_ID, prompt.message_id, prompt.button("Русский"))
-        await emulator.next_edit(ADMIN_ID)
-        await say(emulator, ADMIN_ID, "/adddept edu Білім басқармасы | Управление образования")
-        for code in ("1.1", "1.2", "1.3"):
-            await say(emulator, ADMIN_ID, f"/additem {code} edu 2027-12-01 Тармақ {code} | Пункт")
-        await join(emulator, HEAD, "edu", words.language)
-        await _earlier_reports(session_maker, clock)
-        clock.advance(timedelta(minutes=1))
-        await say(emulator, ADMIN_ID, "/request_now")
-        request = await emulator.next_message(HEAD)
+        items = [f"/additem {code} edu 2027-12-01 Тармақ {code} | Пункт" for code in CODES]
+        # Every item reported on track at 60% a week ago: what "near the current" is near.
+        earlier = dict.fromkeys(CODES, EarlierReport("on_track", 60))
+        head = (HEAD, words.language)
+        request = await education_round(
+            emulator, clock, session_maker, head, items, earlier=earlier
+        )
 
         # An unchanged item: one tap on its ✓.
-        taps = Taps(emulator)
+        taps = TapCounter(emulator, HEAD)
         listing = await taps.press(request, "✓ 60%", row=1)  # 1.1's, on the row under its title
         assert taps.count == 1
 
         # Progress near the current value: the item, ↗ 70%, Save; nothing typed.
-        taps = Taps(emulator)
+        taps = TapCounter(emulator, HEAD)
         screen = await taps.press(listing, "1.2")
         assert words.quick_hint in screen.text
         screen = await taps.press(screen, "↗ 70%")
@@ -125,7 +72,7 @@ async def test_taps_from_the_request_message(
 
         # At risk with a cause and a comment: the item is open; at risk, the cause, the
         # comment typed, Save. Opening it from the request message is the fourth tap.
-        taps = Taps(emulator)
+        taps = TapCounter(emulator, HEAD)
         taps.count = 1  # 1.3 came by itself; from the request message it is one tap away
         screen = await taps.press(screen, words.at_risk)
         screen = await taps.press(screen, words.contractor)
@@ -136,13 +83,7 @@ async def test_taps_from_the_request_message(
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
 
-    async with session_maker() as session:
-        statement = (
-            select(RoadmapItem.code, StatusUpdate)
-            .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
-            .order_by(col(StatusUpdate.id))
-        )
-        newest = {code: update for code, update in (await session.exec(statement)).all()}
+    newest = dict(await coded_updates(session_maker))
     assert newest["1.1"].confirmation and newest["1.1"].progress == 60
     assert (newest["1.2"].status, newest["1.2"].progress) == ("on_track", 70)
     assert not newest["1.2"].confirmation

@@ -6,57 +6,34 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
-from bot.sandbox.emulator import BotApiEmulator, Message
+from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
-from db.models import Person, RoadmapItem, RoundRequest, StatusUpdate
+from db.models import RoundRequest, StatusUpdate
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, say, start_live_bot
+from tests.helpers.e2e import (
+    EDUCATION,
+    EarlierReport,
+    TapCounter,
+    build_world,
+    say,
+    seed_reports,
+    start_live_bot,
+)
 
 KK_HEAD, RU_HEAD = 4101, 4102
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
-class Taps:
-    """Presses buttons like `tests.test_e2e_reporting.tap` and counts every press."""
-
-    def __init__(self, emulator: BotApiEmulator, user: int) -> None:
-        self.emulator, self.user, self.count = emulator, user, 0
-
-    async def press(self, message: Message, label: str) -> Message:
-        self.count += 1
-        self.emulator.press_button(self.user, message.message_id, message.button(label))
-        while True:
-            edited = await self.emulator.next_edit(self.user)
-            if edited.message_id == message.message_id:
-                return edited
-
-
 async def _seed_earlier_reports(session_maker: SessionMaker, clock: FrozenClock) -> None:
     """The Kazakh head's department reported three weeks ago: what "unchanged" repeats."""
-    async with session_maker() as session:
-        head = (await session.exec(select(Person).where(Person.telegram_id == KK_HEAD))).one()
-        statement = select(RoadmapItem).where(col(RoadmapItem.code).startswith("1."))
-        items = (await session.exec(statement.order_by(col(RoadmapItem.code)))).all()
-        for number, item in enumerate(items):
-            session.add(
-                StatusUpdate(
-                    item_id=item.id,  # type: ignore[arg-type]
-                    author_id=head.id,  # type: ignore[arg-type]
-                    status="on_track",
-                    progress=30 + 10 * number,
-                    created_at=clock.now() - timedelta(days=21),
-                )
-            )
-        await session.commit()
+    reports = {
+        code: EarlierReport("on_track", 30 + 10 * number)
+        for number, code in enumerate(("1.1", "1.2", "1.3"))
+    }
+    await seed_reports(session_maker, KK_HEAD, clock.now() - timedelta(days=21), reports)
 
 
 async def test_one_head_confirms_all_the_other_changes_two_in_four_taps(
@@ -67,20 +44,17 @@ async def test_one_head_confirms_all_the_other_changes_two_in_four_taps(
 ) -> None:
     running = await start_live_bot(live_settings, clock, emulator)
     try:
-        admin = Taps(emulator, ADMIN_ID)
-        await admin.press(await say(emulator, ADMIN_ID, "/start"), "Русский")
-        for command in (
-            "/adddept edu Білім басқармасы | Управление образования",
+        commands = [
+            EDUCATION,
             "/adddept build Құрылыс басқармасы | Управление строительства",
             "/additem 1.1 edu 2025-06-01 Мектеп салу | Строительство школы",
             "/additem 1.2 edu 2025-07-01 Балабақша | Детский сад",
             "/additem 1.3 edu 2025-08-01 Спорт залы | Спортзал",
             "/additem 2.1 build 2025-09-01 Көпір | Мост",
             "/additem 2.2 build 2025-10-01 Жол | Дорога",
-        ):
-            await say(emulator, ADMIN_ID, command)
-        await join(emulator, KK_HEAD, "edu", "Қазақша")
-        await join(emulator, RU_HEAD, "build", "Русский")
+        ]
+        heads = [(KK_HEAD, "edu", "Қазақша"), (RU_HEAD, "build", "Русский")]
+        await build_world(emulator, commands, heads)
         await _seed_earlier_reports(session_maker, clock)
 
         clock.advance(timedelta(minutes=1))
@@ -91,7 +65,7 @@ async def test_one_head_confirms_all_the_other_changes_two_in_four_taps(
         assert requests[RU_HEAD].text.startswith("2 пункта ждут обновления статуса.")
 
         # Kazakh: "everything else unchanged", checked on a list, in one action (two taps).
-        kk = Taps(emulator, KK_HEAD)
+        kk = TapCounter(emulator, KK_HEAD)
         listing = await kk.press(requests[KK_HEAD], "Қалғаны өзгеріссіз")
         assert "1.1" in listing.text and "1.3" in listing.text and "50%" in listing.text
         done = await kk.press(listing, "Иә, өзгеріс жоқ")
@@ -99,7 +73,7 @@ async def test_one_head_confirms_all_the_other_changes_two_in_four_taps(
         assert "3 тармақ: 3 — өзгеріссіз" in done.text
 
         # Russian: two changed items, at most four taps each (the second opens by itself).
-        ru = Taps(emulator, RU_HEAD)
+        ru = TapCounter(emulator, RU_HEAD)
         screen = await ru.press(requests[RU_HEAD], "2.1")
         screen = await ru.press(screen, "По плану")
         screen = await ru.press(screen, "50%")

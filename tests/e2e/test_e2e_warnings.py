@@ -8,17 +8,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlmodel import col, select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
-from db.models import Person, RoadmapItem, StatusUpdate
-from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say, tap
+from db.models import StatusUpdate
+from tests.helpers.e2e import (
+    EDUCATION,
+    At,
+    EarlierReport,
+    build_world,
+    live_bot,
+    say,
+    seed_reports,
+    tap,
+    updates_of,
+    walk,
+)
 
 HEAD = 4301
+CODES = ("1.1", "1.2", "1.3", "1.4", "1.5")
 
 
 @dataclass(frozen=True)
@@ -52,37 +62,14 @@ RU = Words(
 )
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
 async def _seed_on_track(session_maker: SessionMaker, clock: FrozenClock) -> None:
     """Every item was reported on track a month ago; all of them are overdue now."""
-    async with session_maker() as session:
-        head = (await session.exec(select(Person).where(Person.telegram_id == HEAD))).one()
-        for item in (await session.exec(select(RoadmapItem))).all():
-            session.add(
-                StatusUpdate(
-                    item_id=item.id,  # type: ignore[arg-type]
-                    author_id=head.id,  # type: ignore[arg-type]
-                    status="on_track",
-                    progress=40,
-                    created_at=clock.now() - timedelta(days=30),
-                )
-            )
-        await session.commit()
+    reports = dict.fromkeys(CODES, EarlierReport("on_track", 40))
+    await seed_reports(session_maker, HEAD, clock.now() - timedelta(days=30), reports)
 
 
 async def _saved(session_maker: SessionMaker, code: str) -> list[StatusUpdate]:
-    async with session_maker() as session:
-        statement = (
-            select(StatusUpdate)
-            .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
-            .where(RoadmapItem.code == code)
-            .order_by(col(StatusUpdate.id))
-        )
-        return list((await session.exec(statement)).all())[1:]  # after the seeded report
+    return (await updates_of(session_maker, code))[1:]  # after the seeded report
 
 
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
@@ -94,19 +81,13 @@ async def test_on_track_past_the_deadline_warns_on_all_four_saving_paths(
     words: Words,
 ) -> None:
     async with live_bot(live_settings, clock, emulator):
-        prompt = await say(emulator, ADMIN_ID, "/start")
-        await tap(emulator, ADMIN_ID, prompt, "Русский")
-        await say(emulator, ADMIN_ID, "/adddept edu Білім басқармасы | Управление образования")
-        for code in ("1.1", "1.2", "1.3", "1.4", "1.5"):
-            await say(emulator, ADMIN_ID, f"/additem {code} edu 2025-02-01 Мектеп {code} | Школа")
-        await join(emulator, HEAD, "edu", words.language)
+        items = [f"/additem {code} edu 2025-02-01 Мектеп {code} | Школа" for code in CODES]
+        await build_world(emulator, [EDUCATION, *items], [(HEAD, "edu", words.language)])
         await _seed_on_track(session_maker, clock)  # the deadlines passed a month ago
 
         # 1. Save: on track, 50%.
         screen = await say(emulator, HEAD, "/report 1.1")
-        screen = await tap(emulator, HEAD, screen, words.on_track)
-        screen = await tap(emulator, HEAD, screen, "50%")
-        screen = await tap(emulator, HEAD, screen, screen.buttons[0][0][0])
+        screen = await walk(emulator, HEAD, screen, words.on_track, "50%", At(0, 0))
         assert words.warning in screen.text and await _saved(session_maker, "1.1") == []
         await tap(emulator, HEAD, screen, words.anyway)
 

@@ -7,15 +7,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from sqlmodel import col, select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.sandbox.emulator import BotApiEmulator, Message
 from db.engine import SessionMaker
-from db.models import RoadmapItem, StatusUpdate
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, live_bot, say, tap
+from tests.helpers.e2e import (
+    EDUCATION,
+    At,
+    build_world,
+    edit_of,
+    live_bot,
+    say,
+    tap,
+    updates_of,
+    walk,
+)
 
 HEAD = 4201
 
@@ -59,47 +67,20 @@ RU = Words(
 )
 
 
-@pytest.fixture
-def live_settings(settings: Settings, emulator: BotApiEmulator) -> Settings:
-    return settings.model_copy(update={"telegram_api_url": emulator.base_url})
-
-
 async def _set_up(emulator: BotApiEmulator, words: Words) -> None:
-    prompt = await say(emulator, ADMIN_ID, "/start")
-    await tap(emulator, ADMIN_ID, prompt, "Русский")
-    for command in (
-        "/adddept edu Білім басқармасы | Управление образования",
+    commands = [
+        EDUCATION,
         "/additem 1.1 edu 2025-12-01 Мектеп салу | Строительство школы",
         "/additem 1.2 edu 2025-12-01 Балабақша | Детский сад",
         "/additem 1.3 edu 2025-12-01 Спорт залы | Спортзал",
-    ):
-        await say(emulator, ADMIN_ID, command)
-    await join(emulator, HEAD, "edu", words.language)
+    ]
+    await build_world(emulator, commands, [(HEAD, "edu", words.language)])
 
 
 async def _typed(emulator: BotApiEmulator, card: Message, text: str) -> tuple[Message, Message]:
     """The head types an answer; the sent message and the card, shown again in place."""
     sent = emulator.send_text(HEAD, text)
-    return sent, await _edit_of(emulator, card.message_id)
-
-
-async def _edit_of(emulator: BotApiEmulator, message_id: int) -> Message:
-    """The next edit of one message (edits retiring older keyboards are skipped)."""
-    while True:
-        edited = await emulator.next_edit(HEAD)
-        if edited.message_id == message_id:
-            return edited
-
-
-async def _updates(session_maker: SessionMaker, code: str) -> list[StatusUpdate]:
-    async with session_maker() as session:
-        statement = (
-            select(StatusUpdate)
-            .join(RoadmapItem, col(RoadmapItem.id) == StatusUpdate.item_id)
-            .where(RoadmapItem.code == code)
-            .order_by(col(StatusUpdate.id))
-        )
-        return list((await session.exec(statement)).all())
+    return sent, await edit_of(emulator, HEAD, card.message_id)
 
 
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
@@ -113,14 +94,13 @@ async def test_an_edit_follows_the_draft_and_corrects_a_saved_comment(
     async with live_bot(live_settings, clock, emulator):
         await _set_up(emulator, words)
         screen = await say(emulator, HEAD, "/report 1.1")
-        screen = await tap(emulator, HEAD, screen, words.on_track)
-        screen = await tap(emulator, HEAD, screen, "50%")
+        screen = await walk(emulator, HEAD, screen, words.on_track, "50%")
         comment, card = await _typed(emulator, screen, "40 мектеп қосылды")
         assert "40 мектеп қосылды" in card.text
 
         # Telegram's Edit while the draft is open: the card follows in place, and says so.
         emulator.edit_text(HEAD, comment.message_id, "45 мектеп қосылды, 3-і тексерілуде")
-        edited_card = await _edit_of(emulator, card.message_id)
+        edited_card = await edit_of(emulator, HEAD, card.message_id)
         assert "45 мектеп қосылды" in edited_card.text and "40 мектеп" not in edited_card.text
         notice = await emulator.next_message(HEAD)
         assert words.edited in notice.text
@@ -139,7 +119,7 @@ async def test_an_edit_follows_the_draft_and_corrects_a_saved_comment(
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
 
-    original, correction = await _updates(session_maker, "1.1")
+    original, correction = await updates_of(session_maker, "1.1")
     assert (original.comment, original.corrected) == ("45 мектеп қосылды, 3-і тексерілуде", True)
     assert original.message_id == comment.message_id
     assert (correction.comment, correction.corrects_id) == ("47 мектеп қосылды", original.id)
@@ -171,13 +151,12 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
 
         # A photo's caption is the comment when none was given; a later file's is its label.
         screen = await say(emulator, HEAD, "/report 1.2")
-        screen = await tap(emulator, HEAD, screen, words.on_track)
-        screen = await tap(emulator, HEAD, screen, "50%")
+        screen = await walk(emulator, HEAD, screen, words.on_track, "50%")
         emulator.send_photo(HEAD, b"\xff\xd8\xff scan", caption="Жалоба участника, скан")
-        screen = await _edit_of(emulator, screen.message_id)
+        screen = await edit_of(emulator, HEAD, screen.message_id)
         assert "Жалоба участника, скан" in screen.text
         emulator.send_document(HEAD, b"%PDF-1.4 act", "akt.pdf", caption="Акт приёмки")
-        screen = await _edit_of(emulator, screen.message_id)
+        screen = await edit_of(emulator, HEAD, screen.message_id)
         assert "Акт приёмки (akt.pdf)" in screen.text
         await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # Save
         card = await say(emulator, ADMIN_ID, "/item 1.2")
@@ -186,11 +165,9 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
         # A voice message in the dialog is evidence; the head is asked for a few typed words.
         screen = await say(emulator, HEAD, "/report 1.3")
         emulator.send_voice(HEAD)
-        screen = await _edit_of(emulator, screen.message_id)
+        screen = await edit_of(emulator, HEAD, screen.message_id)
         assert words.voice_hint in screen.text
-        screen = await tap(emulator, HEAD, screen, words.on_track)
-        screen = await tap(emulator, HEAD, screen, "25%")
-        await tap(emulator, HEAD, screen, screen.buttons[0][0][0])  # Save
+        await walk(emulator, HEAD, screen, words.on_track, "25%", At(0, 0))  # Save
 
         # A sticker outside the dialog: a short friendly answer, not the generic /help hint.
         emulator.send_sticker(HEAD)
@@ -200,11 +177,11 @@ async def test_free_text_captions_voice_and_stickers_are_kept(
         await emulator.wait_idle()
         assert [request.summary() for request in emulator.errors] == []
 
-    (typed,) = await _updates(session_maker, "1.1")
+    (typed,) = await updates_of(session_maker, "1.1")
     assert (typed.status, typed.progress, typed.comment) == ("on_track", 80, sentence)
-    (captioned,) = await _updates(session_maker, "1.2")
+    (captioned,) = await updates_of(session_maker, "1.2")
     assert captioned.comment == "Жалоба участника, скан"
     assert captioned.evidence_kind == "document"
     assert captioned.evidence_name == "Акт приёмки (akt.pdf)"
-    (spoken,) = await _updates(session_maker, "1.3")
+    (spoken,) = await updates_of(session_maker, "1.3")
     assert (spoken.evidence_kind, spoken.progress, spoken.comment) == ("voice", 25, None)

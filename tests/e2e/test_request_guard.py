@@ -25,7 +25,7 @@ from bot.core.metrics import RATE_LIMITED
 from bot.sandbox.emulator import BotApiEmulator
 from bot.telegram.session import guard_of
 from tests.helpers.chat import VirtualTimer
-from tests.helpers.e2e import FastSession
+from tests.helpers.e2e import fast_session
 from tests.helpers.mocked_bot import MockedBot
 from tests.helpers.risk_world import CHAIR, NOW, World, readers
 
@@ -34,15 +34,11 @@ USER = 5001
 
 @pytest.fixture
 async def http_bot(
-    settings: Settings, emulator: BotApiEmulator, timer: VirtualTimer
+    live_settings: Settings, emulator: BotApiEmulator, timer: VirtualTimer
 ) -> AsyncIterator[Bot]:
     """The production bot (create_bot), over HTTP to the emulator, sleeping on virtual time."""
-    live = settings.model_copy(update={"telegram_api_url": emulator.base_url})
-    bot = create_bot(live, clock=timer.monotonic, sleep=timer.sleep)
-    fast = FastSession(api=bot.session.api)  # type: ignore[attr-defined]
-    for middleware in bot.session.middleware:
-        fast.middleware(middleware)
-    bot.session = fast
+    bot = create_bot(live_settings, clock=timer.monotonic, sleep=timer.sleep)
+    bot.session = fast = fast_session(bot.session)
     emulator.faults.clock = timer.monotonic  # Telegram's buckets and ours share one time
     emulator.add_chat(USER)
     try:

@@ -11,16 +11,19 @@ from datetime import timedelta
 
 import pytest
 from aiohttp import ClientSession
-from sqlmodel import select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
 from bot.core.metrics import UPDATES
 from bot.sandbox.emulator import BotApiEmulator
 from db.engine import SessionMaker
-from db.models import Person, RoadmapItem, StatusUpdate
 from tests.helpers.chat import ADMIN_ID
-from tests.helpers.e2e import join, say, tap
+from tests.helpers.e2e import (
+    EarlierReport,
+    education_round,
+    say,
+    tap,
+)
 from tests.helpers.redis import ScratchRedis
 from tests.helpers.tcp_proxy import TcpProxy
 from tests.helpers.webhook_delivery import (
@@ -40,23 +43,6 @@ def live_settings(
     return webhook_settings(settings, emulator, redis_scratch.url, redis_scratch.prefix)
 
 
-async def _earlier_reports(session_maker: SessionMaker, clock: FrozenClock) -> None:
-    """The head's department reported three weeks ago: what "unchanged" repeats."""
-    async with session_maker() as session:
-        head = (await session.exec(select(Person).where(Person.telegram_id == HEAD))).one()
-        for item in (await session.exec(select(RoadmapItem))).all():
-            session.add(
-                StatusUpdate(
-                    item_id=item.id,  # type: ignore[arg-type]
-                    author_id=head.id,  # type: ignore[arg-type]
-                    status="on_track",
-                    progress=40,
-                    created_at=clock.now() - timedelta(days=21),
-                )
-            )
-        await session.commit()
-
-
 async def test_a_head_confirms_in_two_taps_through_the_webhook(
     live_settings: Settings,
     clock: FrozenClock,
@@ -69,18 +55,21 @@ async def test_a_head_confirms_in_two_taps_through_the_webhook(
         assert emulator.webhook["secret_token"] == "test-webhook-secret_0123456789"
         assert not any(request.method == "getUpdates" for request in emulator.requests)
 
-        await tap(emulator, ADMIN_ID, await say(emulator, ADMIN_ID, "/start"), "Русский")
-        for command in (
-            "/adddept edu Білім басқармасы | Управление образования",
+        items = [
             "/additem 1.1 edu 2025-06-01 Мектеп салу | Строительство школы",
             "/additem 1.2 edu 2025-07-01 Балабақша | Детский сад",
-        ):
-            await say(emulator, ADMIN_ID, command)
-        await join(emulator, HEAD, "edu", "Қазақша")
-        await _earlier_reports(session_maker, clock)
-        clock.advance(timedelta(minutes=1))
-        await say(emulator, ADMIN_ID, "/request_now")
-        request = await emulator.next_message(HEAD)
+        ]
+        # The head's department reported three weeks ago: what "unchanged" repeats.
+        earlier = dict.fromkeys(("1.1", "1.2"), EarlierReport("on_track", 40))
+        request = await education_round(
+            emulator,
+            clock,
+            session_maker,
+            (HEAD, "Қазақша"),
+            items,
+            earlier=earlier,
+            reported_ago=timedelta(days=21),
+        )
         listing = await tap(emulator, HEAD, request, "Қалғаны өзгеріссіз")
         done = await tap(emulator, HEAD, listing, "Иә, өзгеріс жоқ")
         assert "2 тармақ: 2 — өзгеріссіз" in done.text

@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, tzinfo
 
+from aiogram.utils.i18n import I18n
 from aiohttp import ClientSession
 from sqlmodel import select
 
+from bot.core.clock import FrozenClock
 from bot.roadmap.demo import seed_demo
 from bot.sandbox import launch
 from bot.sandbox.launch import init_data_fields
-from bot.usecases.ports import UseCaseContext
+from bot.usecases.ports import NoSignals, UseCaseContext
 from bot.web.app import INIT_DATA_HEADER, create_web_app
 from bot.web.server import WebServer
 from db.engine import SessionMaker
@@ -46,6 +48,18 @@ async def demo_with_readers(session_maker: SessionMaker, now: datetime, tz: tzin
                 )
             )
         await session.commit()
+
+
+async def demo_context(
+    session_maker: SessionMaker, clock: FrozenClock, i18n: I18n, tz: tzinfo, at: datetime
+) -> UseCaseContext:
+    """The dashboard's use cases over `demo_with_readers` at `at` (the clock set there), with
+    no outbox or scheduler to wake."""
+    clock.set(at)
+    await demo_with_readers(session_maker, at, tz)
+    return UseCaseContext(
+        session_maker=session_maker, clock=clock, tz=tz, i18n=i18n, signals=NoSignals()
+    )
 
 
 async def register_member(

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from bot.app.config import Settings
 from bot.app.doctor import check_dashboard
 from bot.core.clock import FrozenClock
-from bot.usecases.ports import NoSignals, UseCaseContext
+from bot.usecases.ports import UseCaseContext
 from db.engine import SessionMaker
 from db.models import AuditLog, Notification, RoadmapItem
 from tests.helpers.webapp import (
@@ -25,7 +25,7 @@ from tests.helpers.webapp import (
     SECRETARY,
     WebClient,
     dashboard,
-    demo_with_readers,
+    demo_context,
     register_member,
     signed_for,
 )
@@ -39,11 +39,7 @@ LOAD = datetime(2025, 6, 10, 6, 0, tzinfo=UTC)
 async def ctx(
     session_maker: SessionMaker, clock: FrozenClock, i18n: I18n, settings: Settings
 ) -> UseCaseContext:
-    clock.set(LOAD)
-    await demo_with_readers(session_maker, LOAD, settings.tz)
-    return UseCaseContext(
-        session_maker=session_maker, clock=clock, tz=settings.tz, i18n=i18n, signals=NoSignals()
-    )
+    return await demo_context(session_maker, clock, i18n, settings.tz, LOAD)
 
 
 @pytest.fixture
