@@ -10,6 +10,9 @@ measured in the same run on the same data, is the use case alone (`summary`,
 difference. Page weight: the shell page, its style and script, and the largest API answer,
 without the vendored telegram-web-app.js (its size is printed apart).
 
+The forecasts are stored first, as the day's first alert scan stores them in the bot
+(`refresh_forecasts` of every item): the screens read them, as they do after any scan.
+
 Run by hand: `.venv/bin/python -m bench.bench_dashboard [--sizes demo,5000]`. SQLite.
 """
 
@@ -29,6 +32,7 @@ from sqlmodel import col, select
 from bench.bench_risk import TODAY, TZ, fill
 from bench.scratch import scratch_database
 from bot.core.clock import FrozenClock
+from bot.risk.forecast_cache import refresh_forecasts
 from bot.risk.digest import Category
 from bot.roadmap.demo import seed_demo
 from bot.telegram.i18n import build_i18n
@@ -73,6 +77,9 @@ async def prepare(url: str, size: str) -> tuple[UseCaseContext, datetime]:
         now = datetime.combine(TODAY, datetime.min.time(), tzinfo=TZ).astimezone(UTC)
         await fill(engine, int(size))
     async with session_maker() as session:
+        await refresh_forecasts(
+            session, tz=TZ, today=now.astimezone(TZ).date(), changed=(), every_stale=True
+        )
         for telegram_id, role in ((CHAIR, Role.CHAIR), (SECRETARY, Role.SECRETARIAT)):
             session.add(
                 Person(
