@@ -100,17 +100,26 @@ class RiskTally:
 
 
 async def assess_tally(
-    session: AsyncSession, *, today: date, year: int | None, thresholds: RiskThresholds, tz: tzinfo
+    session: AsyncSession,
+    *,
+    today: date,
+    year: int | None,
+    thresholds: RiskThresholds,
+    tz: tzinfo,
+    as_of_history: bool = False,
 ) -> RiskTally:
     """`assess_items` for a digest: the same rules on the same rows, without an `ItemRisk`
     for each of the items that are not at risk. A done item has no reasons, so the database
     sends no row for it at all: each department's done items are its item count less the
-    rows sent for it (two thirds of a mature roadmap's rows never leave SQLite)."""
+    rows sent for it (two thirds of a mature roadmap's rows never leave SQLite).
+    `as_of_history` as for `assess_items` (the week's changes compare with last Friday's)."""
     tally = RiskTally()
     at_risk, others = tally.at_risk, tally.others
     department_items: dict[int, int] = {}
     not_done: dict[int, int] = {}
-    judged = _judged_rows(session, today, year, thresholds, tz, False, None, counted_done=True)
+    judged = _judged_rows(
+        session, today, year, thresholds, tz, as_of_history, None, counted_done=True
+    )
     async for rows, judge in judged:
         with collector_paused():
             for row in rows:
