@@ -10,6 +10,10 @@ measured in the same run on the same data, is the use case alone (`summary`,
 difference. Page weight: the shell page, its style and script, and the largest API answer,
 without the vendored telegram-web-app.js (its size is printed apart).
 
+The forecasts are stored first, as the day's first alert scan stores them in the bot
+(`refresh_forecasts` of every item, the marks consumed): the screens read them, as they do
+after any scan.
+
 Run by hand: `.venv/bin/python -m bench.bench_dashboard [--sizes demo,5000]`. SQLite.
 """
 
@@ -30,6 +34,7 @@ from bench.bench_risk import TODAY, TZ, fill
 from bench.scratch import scratch_database
 from bot.core.clock import FrozenClock
 from bot.risk.digest import Category
+from bot.risk.forecast_cache import refresh_forecasts
 from bot.roadmap.demo import seed_demo
 from bot.telegram.i18n import build_i18n
 from bot.usecases.aliases import list_aliases
@@ -39,6 +44,7 @@ from bot.usecases.overview import TableFilter, TableSort, department_view, roadm
 from bot.usecases.people import people
 from bot.usecases.ports import NoSignals, UseCaseContext
 from bot.web.app import INIT_DATA_HEADER
+from db import queries
 from db.engine import create_engine, create_session_maker
 from db.migrate import upgrade
 from db.models import Person, RoadmapItem, Role
@@ -73,6 +79,15 @@ async def prepare(url: str, size: str) -> tuple[UseCaseContext, datetime]:
         now = datetime.combine(TODAY, datetime.min.time(), tzinfo=TZ).astimezone(UTC)
         await fill(engine, int(size))
     async with session_maker() as session:
+        marks = await queries.risk_marks(session)
+        await refresh_forecasts(
+            session,
+            tz=TZ,
+            today=now.astimezone(TZ).date(),
+            changed=marks.item_ids,
+            every_stale=True,
+        )
+        await queries.consume_risk_marks(session, marks)
         for telegram_id, role in ((CHAIR, Role.CHAIR), (SECRETARY, Role.SECRETARIAT)):
             session.add(
                 Person(

@@ -24,7 +24,7 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.risk.forecast import Forecast
-from bot.risk.forecast_cache import screened_forecasts
+from bot.risk.forecast_cache import every_forecast, screened_forecasts
 from bot.risk.forecast_data import forecasts_for
 from bot.risk.rules import (
     DISMISSIBLE_REASONS,
@@ -100,17 +100,26 @@ class RiskTally:
 
 
 async def assess_tally(
-    session: AsyncSession, *, today: date, year: int | None, thresholds: RiskThresholds, tz: tzinfo
+    session: AsyncSession,
+    *,
+    today: date,
+    year: int | None,
+    thresholds: RiskThresholds,
+    tz: tzinfo,
+    as_of_history: bool = False,
 ) -> RiskTally:
     """`assess_items` for a digest: the same rules on the same rows, without an `ItemRisk`
     for each of the items that are not at risk. A done item has no reasons, so the database
     sends no row for it at all: each department's done items are its item count less the
-    rows sent for it (two thirds of a mature roadmap's rows never leave SQLite)."""
+    rows sent for it (two thirds of a mature roadmap's rows never leave SQLite).
+    `as_of_history` as for `assess_items` (the week's changes compare with last Friday's)."""
     tally = RiskTally()
     at_risk, others = tally.at_risk, tally.others
     department_items: dict[int, int] = {}
     not_done: dict[int, int] = {}
-    judged = _judged_rows(session, today, year, thresholds, tz, False, None, counted_done=True)
+    judged = _judged_rows(
+        session, today, year, thresholds, tz, as_of_history, None, counted_done=True
+    )
     async for rows, judge in judged:
         with collector_paused():
             for row in rows:
@@ -206,6 +215,8 @@ async def _forecasts(
         chosen = set(only) if chosen is None else set(only) & set(chosen)
     if screened and chosen is None and until is None and since is not None:
         return await screened_forecasts(session, year=year, tz=tz, since_deadline=since)
+    if not screened and until is None:  # today's, as shown: the stored ones where current
+        return await every_forecast(session, year=year, tz=tz, only=chosen)
     return await forecasts_for(
         session,
         year=year,
@@ -609,9 +620,16 @@ async def assess_item(
     thresholds: RiskThresholds,
     tz: tzinfo,
 ) -> ItemRisk | None:
-    """One item's assessment, taken from its year's (the same numbers every view shows)."""
+    """One item's assessment: the same numbers every view of its year shows (a row is judged
+    on its own facts; its forecast's pools still come from the whole year)."""
     risks = await assess_items(
-        session, today=today, year=year, thresholds=thresholds, tz=tz, forecasts=[item_id]
+        session,
+        today=today,
+        year=year,
+        thresholds=thresholds,
+        tz=tz,
+        item_ids=[item_id],
+        forecasts=[item_id],
     )
     risk = risks.get(item_id)
     if risk is not None:

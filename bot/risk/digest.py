@@ -354,11 +354,14 @@ async def week_changes(
     tz: tzinfo,
     at_risk_now: dict[int, ItemRisk],
 ) -> WeekChanges:
-    """Compare the items at risk now with what was known at the end of the last Friday."""
+    """Compare the items at risk now with what was known at the end of the last Friday (only
+    its items at risk are kept: the rest, done ones first, are only counted)."""
     since = last_friday(today)
-    then = await assess_items(
-        session, today=since, year=year, thresholds=thresholds, tz=tz, as_of_history=True
-    )
+    then = (
+        await assess_tally(
+            session, today=since, year=year, thresholds=thresholds, tz=tz, as_of_history=True
+        )
+    ).at_risk
     was_at_risk = {item_id for item_id, risk in then.items() if risk.reasons}
     was_overdue = {item_id for item_id, risk in then.items() if RiskReason.OVERDUE in risk.reasons}
     overdue_now = {
