@@ -23,7 +23,7 @@ proportional set (PSS), which the shared libraries' pages do not blur; the load 
 printed before and after, since the wall clock means little without it.
 
 What the bot does at start depends on the time of day: after REMINDER_TIME it catches up the
-day's reminder scan, which builds the working calendar (the `holidays` package: about 12 MiB),
+day's reminder scan, which builds the working calendar,
 and after the digest's time in the week it sends the week's digest. So that runs compare, the
 bot is measured as started at night (REMINDER_TIME 23:59, DIGEST_SCHEDULE Sunday 23:59), on an
 empty, migrated database; `--daytime` adds a start after the reminder time.
@@ -247,7 +247,7 @@ ACCOUNT_STEPS = (
         "import apscheduler.schedulers.asyncio, apscheduler.triggers.cron",
     ),
     (
-        "Kazakhstan's holidays (after the first poll)",
+        "Kazakhstan's holidays, the bot's table (after the first poll)",
         "from bot.workdays.kazakhstan import kazakhstan_holidays; kazakhstan_holidays(2026)",
     ),
 )

@@ -59,10 +59,14 @@ def migrate_command(database_url: str) -> int:
 def run_bot(settings: Settings) -> int:
     # aiogram and the features load here: `migrate` and `seed-demo` do without them (3 s).
     from bot.app.factory import TokenRejectedError, run_polling
-    from bot.app.webhook_mode import run_webhook
 
     compile_catalogs()
-    run = run_webhook if settings.bot_mode == "webhook" else run_polling
+    run = run_polling
+    if settings.bot_mode == "webhook":
+        # Its web server (aiohttp's, 1.6 MiB) only where it serves: polling never needs it.
+        from bot.app.webhook_mode import run_webhook
+
+        run = run_webhook
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run(settings))

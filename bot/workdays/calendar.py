@@ -1,8 +1,8 @@
 """Kazakhstan working time: which days are working days and when a notification may go out.
 
-Public holidays and transferred days off come from the `holidays` package (Kazakhstan's module
-alone: `kazakhstan.py`), the weekend days made working days by those transfers from
-`transfers.py`; the secretariat can declare any date a day off or a working day (`/holiday`).
+Public holidays and transferred days off come from the bot's own table of them (`kazakhstan.py`,
+generated from the `holidays` package), the weekend days made working days by those transfers
+from `transfers.py`; the secretariat can declare any date a day off or a working day (`/holiday`).
 Notifications are
 delivered only between 09:00 and 18:00 on working days; anything else waits for the next
 working morning.
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.workdays.kazakhstan import kazakhstan_holidays
+from bot.workdays.kazakhstan import holidays_of_year
 from bot.workdays.transfers import working_weekends
 from db import queries
 from db.models import CalendarOverride, Person
@@ -38,8 +38,6 @@ class WorkCalendar:
         self.overrides = dict(overrides or {})  # date -> is a day off
         self.start = start
         self.end = end
-        # English names, whatever the server's locale: `holiday_names` translates them.
-        self._public = kazakhstan_holidays(language="en_US")
         self._working_weekends: dict[int, frozenset[date]] = {}
 
     def _is_working_weekend(self, day: date) -> bool:
@@ -54,11 +52,11 @@ class WorkCalendar:
             return not self.overrides[day]
         if day.weekday() >= 5:
             return self._is_working_weekend(day)
-        return day not in self._public
+        return day not in holidays_of_year(day.year)
 
     def holiday_name(self, day: date) -> str | None:
-        """The package's English name of a public holiday (see `holiday_names`), or None."""
-        return self._public.get(day)
+        """The English name of a public holiday (`holiday_names` translates it), or None."""
+        return holidays_of_year(day.year).get(day)
 
     def is_working_time(self, moment: datetime) -> bool:
         local = moment.astimezone(self.tz)

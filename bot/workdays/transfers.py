@@ -1,10 +1,10 @@
 """Kazakhstan's working weekend days: the Saturdays and Sundays a government decree makes
 working days when it moves the day off elsewhere.
 
-The `holidays` package lists the moved day off (say, Friday 3 January 2025) but not the
-weekend day that becomes a working day in exchange (Sunday 5 January 2025), so the calendar
-derives those from the package's "substituted from" entries and adds the decrees below,
-which cover years the package may lack. `/holiday workday <date>` adds any other.
+The holiday table (`kazakhstan.py`, from the `holidays` package) lists the moved day off (say,
+Friday 3 January 2025) but not the weekend day that becomes a working day in exchange (Sunday
+5 January 2025), so the calendar derives those from its "substituted from" entries and adds
+the decrees below, which cover years the package may lack. `/holiday workday <date>` adds any other.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ _SUBSTITUTED = re.compile(r"substituted from (\d{2})/(\d{2})/(\d{4})")
 
 def working_weekends(years: Iterable[int]) -> frozenset[date]:
     """Weekend days that are working days in `years`: the decrees above and every weekend day
-    the `holidays` package names as the source of a moved day off."""
+    the holiday table names as the source of a moved day off."""
     years = list(years)
-    known = kazakhstan_holidays(years, language="en_US")
+    known = kazakhstan_holidays(years)
     derived = set()
     for name in known.values():
         for month, day, year in _SUBSTITUTED.findall(name):

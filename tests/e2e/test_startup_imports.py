@@ -75,3 +75,22 @@ def test_the_production_factory_imports_no_heavy_library(tmp_path: Path) -> None
     assert modules["dashboard"] == []
     # On SQLite the PostgreSQL dialect (about 2 MiB) is never needed.
     assert modules["postgresql dialect"] is False
+
+
+START_POLLING = """
+import asyncio, json, sys
+from bot.app import commands
+from bot.app.config import Settings
+
+asyncio.run = lambda coroutine: coroutine.close()  # the start as far as the event loop
+assert commands.run_bot(Settings()) == 0
+print(json.dumps(sorted(name for name in sys.modules if name.startswith(WATCHED))))
+""".replace("WATCHED", repr(("bot.app.webhook_mode", "bot.web", "aiohttp.web")))
+
+
+def test_a_polling_start_imports_no_webhook_server(tmp_path: Path) -> None:
+    """`run_bot` picks polling or webhook: only the webhook needs aiohttp's server (1.6 MiB).
+    That the working calendar needs no `holidays` package: test_kazakhstan_holidays.py."""
+    started = run_python(["-c", START_POLLING], tmp_path)
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout.splitlines()[-1]) == []
