@@ -127,7 +127,7 @@ async def test_a_question_reaches_the_secretariat_and_the_reply_comes_back(
         emulator.send_text(ADMIN_ID, answer, reply_to=copy.message_id)
         passed = await emulator.next_message(ADMIN_ID)
         assert passed.text.startswith("✅")
-        back = await emulator.next_message(HEAD)
+        back = await emulator.next_message(HEAD, timeout=15)  # through the outbox
         assert words.answered.format(question=question_text) in back.text
         assert answer in back.text
 
@@ -151,7 +151,7 @@ async def test_a_question_reaches_the_secretariat_and_the_reply_comes_back(
         assert copy.kind == "voice" and (copy.caption or "").startswith("❓")
         emulator.send_text(ADMIN_ID, "Принято, перезвоню", reply_to=copy.message_id)
         await emulator.next_message(ADMIN_ID)
-        back = await emulator.next_message(HEAD)
+        back = await emulator.next_message(HEAD, timeout=15)  # through the outbox
         assert words.voice_answered in back.text and "Принято, перезвоню" in back.text
         asked, replies = await _rows(session_maker)
         assert asked[-1].voice_file_id == voice.voice["file_id"]  # type: ignore[index]
@@ -174,11 +174,11 @@ async def test_a_question_reaches_the_secretariat_and_the_reply_comes_back(
         assert notice.text.startswith("❓") and "видеосообщение выше" in notice.text
         emulator.send_text(ADMIN_ID, "Видео посмотрел, согласен", reply_to=copied_note.message_id)
         await emulator.next_message(ADMIN_ID)
-        back = await emulator.next_message(HEAD)
+        back = await emulator.next_message(HEAD, timeout=15)  # through the outbox
         assert words.note_answered in back.text and "Видео посмотрел, согласен" in back.text
         emulator.send_text(ADMIN_ID, "И ещё: жду отчёт", reply_to=notice.message_id)
         await emulator.next_message(ADMIN_ID)
-        back = await emulator.next_message(HEAD)
+        back = await emulator.next_message(HEAD, timeout=15)  # through the outbox
         assert words.note_answered in back.text and "жду отчёт" in back.text
         asked, replies = await _rows(session_maker)
         assert asked[-1].sent_at is not None

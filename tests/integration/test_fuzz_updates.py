@@ -80,6 +80,9 @@ from tests.helpers.mocked_bot import MockedBot
 from tests.helpers.reporting_world import BUILD_HEAD, EDU_DEPUTY, EDU_HEAD
 
 CHAIR_ID = 3001
+# An item's fields that others' actions rightly move: the newest report (kept by a trigger
+# when a member saves one) and the chair's open question (his [Ask for an update]).
+DERIVED_FIELDS = {"last_update_id", "last_update_at", "last_update_done", "awaiting_answer"}
 REVOKED = 3002
 STRANGER = 3003
 GROUP = -1001234567890
@@ -369,7 +372,9 @@ class Fuzz:
             tables: dict[str, Any] = {}
             for model in SECRETARIAT_TABLES:
                 found = (await session.exec(select(model))).all()
-                tables[model.__name__] = sorted(repr(row.model_dump()) for row in found)
+                tables[model.__name__] = sorted(
+                    repr(row.model_dump(exclude=DERIVED_FIELDS)) for row in found
+                )
             people = (await session.exec(select(Person))).all()
             tables["Person"] = sorted(
                 repr(tuple(getattr(p, f) for f in PERSON_FIELDS)) for p in people
