@@ -390,11 +390,13 @@ class Replicas:
         finally:
             await engine.dispose()
 
-    async def rows(self, sql: str) -> list[tuple[object, ...]]:
+    async def counts_by(self, sql: str) -> dict[int, int]:
+        """`SELECT key, count(*) … GROUP BY key` as a dict."""
         engine = create_engine(self.url)
         try:
             async with engine.connect() as connection:
-                return [tuple(row) for row in (await connection.execute(text(sql))).all()]
+                rows = (await connection.execute(text(sql))).all()
+                return {int(key): int(count) for key, count in rows}
         finally:
             await engine.dispose()
 

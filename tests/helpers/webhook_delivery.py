@@ -42,6 +42,7 @@ class Attempt:
     update_id: int
     status: int  # TIMEOUT (0) when the bot did not answer in time or the connection failed
     seconds: float = 0.0  # from the POST to the answer: the bot handles before it answers
+    started: float = 0.0  # time.monotonic() at the POST
 
 
 def chat_of(update: dict[str, Any]) -> int:
