@@ -190,8 +190,10 @@ async def test_a_request_now_round_to_300_members_goes_out_once_at_telegrams_rat
     tmp_path: Path, database: str, redis: PrivateRedis
 ) -> None:
     # The limiter's bucket holds a fifth of a second's worth (bot/core/ratelimit.py): its
-    # busiest second is the rate and that burst, 24 + 4.8 here, and Telegram's cap is 30.
-    replicas = await start(tmp_path, database, redis, members=300, send_rate=24)
+    # busiest second is the rate and that burst, 18 + 3.6 here, and the emulator sees a few
+    # more when a loaded machine holds sends back and lets them go together (at 20/s: 23-27,
+    # at 24/s once 31); Telegram's cap is 30.
+    replicas = await start(tmp_path, database, redis, members=300, send_rate=18)
     heads = heads_of(replicas)
     try:
         assert replicas.deliverer is not None
@@ -210,6 +212,7 @@ async def test_a_request_now_round_to_300_members_goes_out_once_at_telegrams_rat
         await assert_delivered_once(replicas)
         assert await replicas.count_rows("SELECT count(*) FROM status_round") == 1
         busiest = busiest_second(replicas.send_times())
+        print(f"busiest second: {busiest} messages")
         assert busiest <= 30, f"{busiest} messages in one second"
         assert await statuses_by_author(replicas, heads) == {h: n + 2 for h, n in before.items()}
         assert {edits_of(replicas, head) for head in heads} == {2}  # one edit per tap
@@ -227,8 +230,10 @@ async def test_a_request_now_round_to_300_members_goes_out_once_at_telegrams_rat
 async def test_redis_killed_mid_round_loses_no_tap_and_doubles_none(
     tmp_path: Path, database: str, redis: PrivateRedis
 ) -> None:
-    replicas = await start(tmp_path, database, redis, members=120, send_rate=8)
-    heads = heads_of(replicas)
+    # The round asks department after department: the heads of the first five have their
+    # requests early, and Redis dies with most of the round (about 25 s) still to go.
+    replicas = await start(tmp_path, database, redis, members=140, send_rate=6)
+    heads = heads_of(replicas)[:5]
     try:
         deliverer = replicas.deliverer
         assert deliverer is not None
@@ -240,12 +245,11 @@ async def test_redis_killed_mid_round_loses_no_tap_and_doubles_none(
             return await press(replicas, head, request, UNCHANGED)
 
         listings = await asyncio.gather(*(first_tap(head) for head in heads))
-        assert sum(replicas.received(chat) >= 1 for chat in replicas.chats) < len(replicas.chats), (
-            "the round ended before Redis could be killed: lower the send rate"
-        )
-
         await redis.kill()
         sent_at_kill = len(replicas.send_times())
+        waiting = sum(replicas.received(chat) == 0 for chat in replicas.chats)
+        print(f"{waiting} requests still to go when Redis died")
+        assert waiting >= 20, f"only {waiting} requests left when Redis died: lower the rate"
         confirms = [
             replicas.emulator.press_button(head, listing.message_id, listing.button(CONFIRM))
             for head, listing in zip(heads, listings, strict=True)
@@ -263,7 +267,7 @@ async def test_redis_killed_mid_round_loses_no_tap_and_doubles_none(
         )
         # The outbox needs no Redis: the round goes on meanwhile.
         await until(
-            lambda: len(replicas.send_times()) > sent_at_kill + 3, STEP, "the round goes on"
+            lambda: len(replicas.send_times()) >= sent_at_kill + 10, STEP, "the round goes on"
         )
 
         await redis.start()  # the same port, empty: every claim and lock is gone
