@@ -61,6 +61,7 @@ class Outcome:
     latencies: list[float]
     refused: int  # attempts answered other than 2xx (retried)
     slowest_update: float  # from an update's first POST to its 2xx, over its retries
+    taps_without_answer: int
     new_leader_after: float | None = None
     resumed_after: float | None = None
 
@@ -85,6 +86,7 @@ class Outcome:
             f" answered non-2xx and retried, the slowest update {self.slowest_update:.1f} s"
             " from its first POST to its 2xx"
         )
+        print(f"  members whose tap got no answer (an apology instead): {self.taps_without_answer}")
         if self.new_leader_after is not None:
             print(f"  new leader {self.new_leader_after:.1f} s after kill -9 of the leader")
         if self.resumed_after is not None:
@@ -131,14 +133,20 @@ async def one_round(
                     await replicas.stop()
 
 
-async def _answer(replicas: Replicas, chat: int, confirms: bool) -> None:
-    """Tap "unchanged" on the request; a department's first member also confirms."""
+async def _answer(replicas: Replicas, chat: int, confirms: bool) -> bool:
+    """Tap "unchanged" on the request; a department's first member also confirms. False
+    when a tap got no edit: one in hand on a killed replica is retried only once its claim
+    expires (2 minutes), when its callback query is too old to answer."""
     emulator = replicas.emulator
     locale = "kk" if (chat - replicas.chats[0]) % 2 else "ru"
     request = await emulator.next_message(chat, timeout=STEP * 2)
-    listing = await _press(replicas, chat, request, UNCHANGED[locale])
-    if confirms:
-        await _press(replicas, chat, listing, CONFIRM[locale])
+    try:
+        listing = await _press(replicas, chat, request, UNCHANGED[locale])
+        if confirms:
+            await _press(replicas, chat, listing, CONFIRM[locale])
+    except TimeoutError:
+        return False
+    return True
 
 
 async def _press(replicas: Replicas, chat: int, message: Message, label: str) -> Message:
@@ -176,7 +184,7 @@ async def _measure(replicas: Replicas, *, count: int, kill: bool) -> Outcome:
             assert time.monotonic() < deadline, replicas.logs()
             await asyncio.sleep(0.05)
         resumed_after = replicas.send_times()[before] - killed_at
-    await asyncio.wait_for(answers, timeout=max(1.0, deadline - time.monotonic()))
+    answered = await asyncio.wait_for(answers, timeout=max(1.0, deadline - time.monotonic()))
     while True:  # the outbox drained: nothing more can go out
         pending = await replicas.count_rows(
             "SELECT count(*) FROM notification WHERE state = 'pending'"
@@ -228,6 +236,7 @@ async def _measure(replicas: Replicas, *, count: int, kill: bool) -> Outcome:
         latencies=[a.seconds for a in deliverer.attempts if a.status // 100 == 2],
         refused=sum(1 for a in deliverer.attempts if a.status // 100 != 2),
         slowest_update=max(reached[u] - first_post[u] for u in reached),
+        taps_without_answer=answered.count(False),
         new_leader_after=new_leader_after,
         resumed_after=resumed_after,
     )
