@@ -32,7 +32,7 @@ from tests.helpers.databases import (
     migrated_postgres_template,
     throwaway_postgres_database,
 )
-from tests.helpers.replicas import Replicas, plan_ahead, seed
+from tests.helpers.replicas import Replicas, busiest_second, plan_ahead, seed
 
 START_MARGIN = 45.0
 
@@ -62,15 +62,6 @@ class Outcome:
             print(f"  new leader {self.new_leader_after:.1f} s after kill -9 of the leader")
         if self.resumed_after is not None:
             print(f"  next message {self.resumed_after:.1f} s after the kill")
-
-
-def busiest_second(times: list[float]) -> int:
-    best, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] >= 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 async def one_round(

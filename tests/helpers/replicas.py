@@ -1,9 +1,13 @@
 """Several replicas of the bot as real processes (`python -m bot`) on one PostgreSQL database.
 
-Each replica long-polls a Bot API emulator of its own (one bot token polled by several
-processes is answered 409 Conflict by Telegram, and by the emulator), so the members are known
-to every emulator and what a member received is the sum over the emulators. The scheduled work
-runs on whichever replica leads (bot/scheduling/leader.py).
+In polling mode each replica long-polls a Bot API emulator of its own (one bot token polled by
+several processes is answered 409 Conflict by Telegram, and by the emulator), so the members
+are known to every emulator and what a member received is the sum over the emulators. In
+webhook mode (`mode="webhook"`) the replicas share one emulator and one Redis: each serves the
+webhook on a port of its own, the webhook is registered by the deploy command
+(`python -m bot webhook set`), and the emulator's updates are POSTed by a `WebhookDeliverer`
+taking the replicas in turn, as a load balancer would. The scheduled work runs on whichever
+replica leads (bot/scheduling/leader.py).
 
 Time is the machine's: the replicas get a time zone in which the next minutes are working
 time and the round, the daily scan and the digest planned for one minute shortly ahead; that
@@ -18,12 +22,15 @@ import os
 import signal
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from aiohttp import ClientError, ClientSession, ClientTimeout
 from sqlalchemy import text
 
 from bot.sandbox.emulator import BotApiEmulator
@@ -31,12 +38,28 @@ from bot.scheduling.leader import LEADER_LOCK_KEY, asyncpg_dsn
 from db.engine import create_engine, create_session_maker
 from db.models import CalendarOverride, Department, Person, RoadmapItem, Role, StatusUpdate
 from tests.helpers.chat import ADMIN_ID, TEST_TOKEN
+from tests.helpers.redis import free_port
+from tests.helpers.webhook_delivery import (
+    WEBHOOK_PUBLIC_URL,
+    WEBHOOK_SECRET,
+    WebhookDeliverer,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAIR_ID = 222
 FIRST_MEMBER = 3_000_001
 SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def busiest_second(times: Sequence[float]) -> int:
+    """The most of sorted `times` within any one second (Telegram's cap is 30 messages)."""
+    best, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
 
 
 @dataclass(frozen=True)
@@ -71,9 +94,19 @@ def plan_ahead(seconds: float, now: datetime | None = None) -> Plan:
     return Plan(zone, moment.astimezone(ZoneInfo(zone)))
 
 
-async def seed(url: str, *, members: int, day: date, at: datetime) -> list[int]:
-    """Two departments with open items, `members` members, a chair, the secretariat, and
-    `day` declared a working day; the members' chat ids."""
+async def seed(
+    url: str,
+    *,
+    members: int,
+    day: date,
+    at: datetime,
+    departments: int = 2,
+    reported_at: datetime | None = None,
+) -> list[int]:
+    """`departments` departments with two open items each, `members` members (member n in
+    department n mod `departments`, Kazakh-speaking when n is odd), a chair, the secretariat,
+    and `day` declared a working day; the members' chat ids. Everything is made `at`, but the
+    items' last statuses `reported_at` (default `at`)."""
     engine = create_engine(url)
     chats = [FIRST_MEMBER + n for n in range(members)]
     try:
@@ -98,11 +131,11 @@ async def seed(url: str, *, members: int, day: date, at: datetime) -> list[int]:
                     updated_at=at,
                 )
             )
-            departments = [
+            units = [
                 Department(code=f"d{n}", name_kk=f"Бөлім {n}", name_ru=f"Отдел {n}", created_at=at)
-                for n in range(2)
+                for n in range(departments)
             ]
-            session.add_all(departments)
+            session.add_all(units)
             await session.flush()
             items = [
                 RoadmapItem(
@@ -114,7 +147,7 @@ async def seed(url: str, *, members: int, day: date, at: datetime) -> list[int]:
                     year=day.year,
                     created_at=at,
                 )
-                for n, department in enumerate(departments)
+                for n, department in enumerate(units)
                 for k in range(2)
             ]
             session.add_all(items)
@@ -124,7 +157,7 @@ async def seed(url: str, *, members: int, day: date, at: datetime) -> list[int]:
                     display_name=f"Member {n}",
                     locale="kk" if n % 2 else "ru",
                     role=Role.MEMBER,
-                    department_id=departments[n % 2].id,
+                    department_id=units[n % departments].id,
                     created_at=at,
                     updated_at=at,
                 )
@@ -138,7 +171,7 @@ async def seed(url: str, *, members: int, day: date, at: datetime) -> list[int]:
                     author_id=people[index % len(people)].id,  # type: ignore[arg-type]
                     status="on_track",
                     progress=30,
-                    created_at=at,
+                    created_at=reported_at or at,
                 )
                 for index, item in enumerate(items)
             )
@@ -151,41 +184,98 @@ async def seed(url: str, *, members: int, day: date, at: datetime) -> list[int]:
 
 @dataclass
 class Replicas:
-    """`count` bot processes on the database at `url`, each polling its own emulator."""
+    """`count` bot processes on the database at `url`: each polling its own emulator, or in
+    webhook mode (with `redis_url`) all fed by one emulator through `deliverer`."""
 
     root: Path
     url: str
     count: int
     settings: dict[str, str]
     chats: list[int]
+    mode: Literal["polling", "webhook"] = "polling"
+    redis_url: str | None = None
+    # Telegram backs off between attempts; a hot loop of 503s would only load the machine.
+    retry_delay: float = 0.2
     emulators: list[BotApiEmulator] = field(default_factory=list)
     processes: list[asyncio.subprocess.Process | None] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
+    deliverer: WebhookDeliverer | None = None
+
+    @property
+    def webhook(self) -> bool:
+        return self.mode == "webhook"
 
     async def start(self) -> None:
-        for _index in range(self.count):
+        for _index in range(1 if self.webhook else self.count):
             emulator = BotApiEmulator(TEST_TOKEN)
             await emulator.start()
             for chat in (ADMIN_ID, CHAIR_ID, *self.chats):
                 emulator.add_chat(chat)
             self.emulators.append(emulator)
+        if self.webhook:
+            assert self.redis_url, "webhook mode needs a Redis"
+            self.ports = [free_port() for _ in range(self.count)]
+            await self._set_webhook()
         self.processes = [await self._spawn(index) for index in range(self.count)]
+        if self.webhook:
+            self.deliverer = WebhookDeliverer(
+                self.emulators[0],
+                [f"http://127.0.0.1:{port}" for port in self.ports],
+                timeout=60.0,  # a loaded machine; Telegram itself waits about a minute
+                retry_delay=self.retry_delay,
+            )
+            await self.deliverer.start()
 
-    async def _spawn(self, index: int) -> asyncio.subprocess.Process:
+    @property
+    def emulator(self) -> BotApiEmulator:
+        """The one emulator of webhook mode (the first one when polling)."""
+        return self.emulators[0]
+
+    def _environment(self, index: int) -> dict[str, str]:
         folder = self.root / f"replica{index}"
-        folder.mkdir(parents=True, exist_ok=True)
         environment = {
-            k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("BOT_", "DATABASE_", "REDIS_", "WEB_", "WEBHOOK_", "PUBLIC_URL"))
         }
         environment |= {
             "PYTHONPATH": str(ROOT),
             "BOT_TOKEN": TEST_TOKEN,
             "DATABASE_URL": self.url,
-            "TELEGRAM_API_URL": self.emulators[index].base_url,
+            "TELEGRAM_API_URL": self.emulators[0 if self.webhook else index].base_url,
             "ADMIN_IDS": str(ADMIN_ID),
             "HEARTBEAT_FILE": str(folder / "last-poll"),
             "DATABASE_POOL_SIZE": "2",
-            **self.settings,
         }
+        if self.webhook:
+            assert self.redis_url is not None
+            environment |= {
+                "BOT_MODE": "webhook",
+                "PUBLIC_URL": WEBHOOK_PUBLIC_URL,
+                "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "REDIS_URL": self.redis_url,
+                "WEB_HOST": "127.0.0.1",
+                "WEB_PORT": str(self.ports[index]) if index < len(self.ports) else "8080",
+            }
+        return environment | self.settings
+
+    async def _set_webhook(self) -> None:
+        """`python -m bot webhook set`, as the operator runs it once at deploy time."""
+        folder = self.root / "deploy"
+        folder.mkdir(parents=True, exist_ok=True)
+        log = (folder / "webhook-set.log").open("ab")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "webhook", "set",
+            cwd=folder, env=self._environment(0), stdout=log, stderr=log,
+        )  # fmt: skip
+        log.close()
+        code = await asyncio.wait_for(process.wait(), timeout=120)
+        assert code == 0, (folder / "webhook-set.log").read_text(errors="replace")
+        assert self.emulator.webhook is not None
+
+    async def _spawn(self, index: int) -> asyncio.subprocess.Process:
+        folder = self.root / f"replica{index}"
+        folder.mkdir(parents=True, exist_ok=True)
         log = (folder / "bot.log").open("ab")
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -193,12 +283,35 @@ class Replicas:
             "bot",
             "run",
             cwd=folder,  # no .env there
-            env=environment,
+            env=self._environment(index),
             stdout=log,
             stderr=log,
         )
         log.close()
         return process
+
+    async def wait_ready(self, timeout: float = 120.0) -> None:
+        """Polling: each replica holds a long poll. Webhook: each answers /readyz with 200
+        (database and Redis reachable, migrations current, the webhook route up)."""
+        if not self.webhook:
+            await self.wait_polling(timeout)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with ClientSession(timeout=ClientTimeout(total=10)) as http:
+            for index, port in enumerate(self.ports):
+                while True:
+                    process = self.processes[index]
+                    assert process is not None and process.returncode is None, self.logs()
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
+                            if response.status == 200:
+                                break
+                    except (ClientError, OSError, TimeoutError):
+                        pass
+                    if loop.time() > deadline:
+                        raise TimeoutError(f"replica {index} not ready\n{self.logs()}")
+                    await asyncio.sleep(0.2)
 
     async def wait_polling(self, timeout: float = 120.0) -> None:
         for emulator in self.emulators:
@@ -277,7 +390,19 @@ class Replicas:
         finally:
             await engine.dispose()
 
+    async def counts_by(self, sql: str) -> dict[int, int]:
+        """`SELECT key, count(*) … GROUP BY key` as a dict."""
+        engine = create_engine(self.url)
+        try:
+            async with engine.connect() as connection:
+                rows = (await connection.execute(text(sql))).all()
+                return {int(key): int(count) for key, count in rows}
+        finally:
+            await engine.dispose()
+
     async def stop(self) -> None:
+        if self.deliverer is not None:
+            await self.deliverer.stop()
         for process in self.processes:
             if process is not None and process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):

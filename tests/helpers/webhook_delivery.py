@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,8 @@ TIMEOUT = 0  # the status recorded for an attempt that got no answer in time
 class Attempt:
     update_id: int
     status: int  # TIMEOUT (0) when the bot did not answer in time or the connection failed
+    seconds: float = 0.0  # from the POST to the answer: the bot handles before it answers
+    started: float = 0.0  # time.monotonic() at the POST
 
 
 def chat_of(update: dict[str, Any]) -> int:
@@ -113,6 +116,7 @@ class WebhookDeliverer:
         headers = {SECRET_HEADER: self.secret if secret is None else secret}
         if replica is None:
             replica, self._turn = self._turn, self._turn + 1
+        started = time.monotonic()
         try:
             async with self._http.post(
                 self._url(replica), json=update, headers=headers
@@ -121,7 +125,7 @@ class WebhookDeliverer:
                 status = response.status
         except (TimeoutError, ClientError, OSError):
             status = TIMEOUT
-        self.attempts.append(Attempt(int(update["update_id"]), status))
+        self.attempts.append(Attempt(int(update["update_id"]), status, time.monotonic() - started))
         return status
 
     def statuses(self, update_id: int) -> list[int]:
