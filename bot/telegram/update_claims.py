@@ -15,8 +15,11 @@ Redis holds claims and locks only: losing it loses no data (the dialogs are in t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
 import logging
+from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -26,7 +29,9 @@ from bot.core.faults import CoordinationUnavailableError
 logger = logging.getLogger(__name__)
 
 DONE_TTL = 24 * 3600  # seconds: Telegram keeps an undelivered update at most a day
-HANDLING_TTL = 120  # seconds: Telegram waits 60 s for an answer, then sends the update again
+# seconds: the claim of an update being handled, renewed every third of it while the handler
+# runs (`kept`); a replica killed mid-update lets Telegram's retry through within this lease.
+HANDLING_TTL = 15
 _HANDLING = b"handling"
 _DONE = b"done"
 
@@ -66,6 +71,27 @@ class UpdateClaims:
         if held is None:  # it expired between the two calls: try once more
             return await self.claim(update_id)
         return Claim.DONE if held == _DONE else Claim.HANDLING
+
+    @contextlib.asynccontextmanager
+    async def kept(self, update_id: int) -> AsyncIterator[None]:
+        """The claim renewed while the update is handled, however long that takes; a renewal
+        that fails is logged (the lease then runs out on its own and a retry may come)."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.handling_ttl / 3)
+                try:
+                    await self.redis.expire(self._key(update_id), self.handling_ttl, xx=True)
+                except (RedisError, OSError) as error:
+                    logger.warning("Update %s: its claim was not renewed: %s", update_id, error)
+
+        renewing = asyncio.create_task(renew(), name=f"claim-{update_id}")
+        try:
+            yield
+        finally:
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
 
     async def done(self, update_id: int) -> None:
         """Keep the claim for a day. A failure here is logged, not raised: the update was

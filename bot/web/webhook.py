@@ -78,9 +78,10 @@ class ClaimedUpdateHandler(SimpleRequestHandler):
         if claim is Claim.HANDLING:
             return "busy", _unavailable()
         try:
-            result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
-                bot, update, **self.data
-            )
+            async with self.claims.kept(update.update_id):
+                result: TelegramMethod[Any] | None = await self.dispatcher.feed_webhook_update(
+                    bot, update, **self.data
+                )
         except CoordinationUnavailableError as error:
             await self.claims.release(update.update_id)
             logger.warning("Update %s refused, chat lock unavailable: %s", update.update_id, error)

@@ -57,6 +57,26 @@ async def test_a_claim_of_a_killed_replica_expires(redis_scratch: ScratchRedis) 
     assert await claims.claim(9) is Claim.NEW
 
 
+async def test_a_claim_is_kept_while_its_update_is_handled(redis_scratch: ScratchRedis) -> None:
+    """A long handler keeps its update: the short lease is renewed until the handler ends."""
+    claims = claims_on(redis_scratch, handling_ttl=1)
+    key = f"{redis_scratch.prefix}:update:11"
+    assert await claims.claim(11) is Claim.NEW
+    async with claims.kept(11):
+        await redis_scratch.client.pexpire(key, 600)  # partly run out...
+        renewed = False
+        for _ in range(100):  # ...until the renewal (a third of the lease) puts it back
+            await asyncio.sleep(0.02)
+            if await redis_scratch.client.pttl(key) > 700:
+                renewed = True
+                break
+        assert renewed
+        assert await claims.claim(11) is Claim.HANDLING
+    await redis_scratch.client.pexpire(key, 200)
+    await asyncio.sleep(0.4)  # handled and not marked done (a killed replica): no renewal
+    assert await claims.claim(11) is Claim.NEW
+
+
 async def test_unreachable_redis_is_an_error_not_a_verdict() -> None:
     client = Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
     claims = UpdateClaims(client)
