@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -39,7 +40,7 @@ def _labels(names: tuple[str, ...], values: LabelValues, extra: str = "") -> str
 
 
 @dataclass
-class _Metric:
+class _Metric(ABC):
     name: str
     help: str
     label_names: tuple[str, ...] = ()
@@ -54,8 +55,9 @@ class _Metric:
     def header(self) -> list[str]:
         return [f"# HELP {self.name} {_escape(self.help)}", f"# TYPE {self.name} {self.kind}"]
 
+    @abstractmethod
     def lines(self) -> list[str]:
-        raise NotImplementedError
+        """The metric's samples in Prometheus' text format."""
 
 
 @dataclass
