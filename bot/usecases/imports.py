@@ -25,7 +25,7 @@ from bot.usecases.roadmap import (
     tell_of_reassignments,
 )
 from db import queries
-from db.models import Person, RoadmapItem
+from db.models import Person
 
 if TYPE_CHECKING:
     from bot.spreadsheets.parse import ParsedFile, SpreadsheetFileError
@@ -178,19 +178,24 @@ async def _tell_of_reassignments(
     """The heads of the departments that gained or lost an item by this import are told."""
     from bot.spreadsheets.parse import Column
 
+    moved = [
+        (update, change)
+        for update in plan.updated
+        for change in update.changes
+        if change.name == Column.DEPARTMENT
+    ]
+    if not moved:
+        return 0
     departments = {row.id: row for row in await queries.all_departments(session)}
     by_code = {row.code: row for row in departments.values()}
-    moves = []
-    for update in plan.updated:
-        for change in update.changes:
-            if change.name != Column.DEPARTMENT:
-                continue
-            item = await session.get(RoadmapItem, update.item_id)
-            if item is None:
-                continue
-            moves.append(
-                Reassignment(item, by_code.get(change.old), departments[update.department_id])
-            )
+    # One read for every moved item, as for the new ones (an import may move thousands).
+    items = await queries.items_by_codes(session, [update.row.code for update, _ in moved])
+    by_item_id = {item.id: item for item in items}
+    moves = [
+        Reassignment(item, by_code.get(change.old), departments[update.department_id])
+        for update, change in moved
+        if (item := by_item_id.get(update.item_id)) is not None
+    ]
     return await tell_of_reassignments(session, ctx.i18n, moves, ctx.clock.now()) if moves else 0
 
 
