@@ -111,6 +111,8 @@ async def record_new_item(
 async def add_item(
     session: AsyncSession, *, actor: Person, new: NewItem, now: datetime
 ) -> tuple[RoadmapItem, Department]:
+    """/additem: the item with its audit entry; the caller commits, with the department's
+    notices in the same transaction."""
     department = await _require_department(session, new.department_code)
     if await queries.item_by_code(session, new.code) is not None:
         raise DuplicateItemError(new.code)
@@ -128,13 +130,14 @@ async def add_item(
             )
     except IntegrityError as error:  # a concurrent /additem with the same code won the race
         raise DuplicateItemError(new.code) from error
-    await session.commit()
     return item, department
 
 
 async def assign_item(
     session: AsyncSession, *, actor: Person, item_code: str, department_code: str, now: datetime
 ) -> tuple[RoadmapItem, Department]:
+    """/assign: the item to another department, audited; the caller commits, with both
+    departments' notices in the same transaction."""
     item = await _require_item(session, item_code)
     department = await _require_department(session, department_code)
     if item.department_id == department.id:
@@ -148,7 +151,6 @@ async def assign_item(
         actor=actor,
         now=now,
     )
-    await session.commit()
     return item, department
 
 

@@ -10,7 +10,7 @@ locked"); a Save that arrives meanwhile waits for it within SQLite's busy timeou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -53,6 +53,11 @@ _UPDATED_FIELDS = (
 class ImportResult:
     created: int
     updated: int
+    told: int = 0  # notices queued with the changes
+
+
+# Queues the notices of the changes just written, in the same transaction; how many.
+Notices = Callable[[AsyncSession], Awaitable[int]]
 
 
 @dataclass
@@ -75,16 +80,23 @@ async def apply_import(
     actor: Person | None,
     now: datetime,
     source: str = "",
+    notices: Notices | None = None,
 ) -> ImportResult:
-    """Writes the plan in one transaction: all of it, or on any failure none of it."""
+    """Writes the plan in one transaction: all of it, or on any failure none of it.
+
+    `notices` queues the word of the changes (to the departments concerned) after the writes
+    and before the commit: the changes and their notices are committed together, so a failure
+    or a stop between them can neither apply an import nobody is told of nor tell of one that
+    did not happen."""
     try:
         writes = await _prepare(session, plan, actor=actor, now=now, source=source)
         await _write(session, writes, now=now)
+        told = await notices(session) if notices is not None else 0
         await session.commit()
     except BaseException:
         await session.rollback()
         raise
-    return ImportResult(created=len(plan.new), updated=len(plan.updated))
+    return ImportResult(created=len(plan.new), updated=len(plan.updated), told=told)
 
 
 async def _prepare(

@@ -232,7 +232,23 @@ def items_moved_away_notice(moves: Sequence[ItemMove]) -> str:
     return "\n".join([head, *lines, *_more(len(moves))])
 
 
-def new_items_notice(items: Sequence[RoadmapItem]) -> str:
+class NamedItem(Protocol):
+    """What a new item's notice names: a stored item, or an import's row about to be one."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def title_kk(self) -> str: ...
+
+    @property
+    def title_ru(self) -> str: ...
+
+    @property
+    def deadline(self) -> date: ...
+
+
+def new_items_notice(items: Sequence[NamedItem]) -> str:
     """To a department's members when new items are added to it (/additem or an import)."""
     if len(items) == 1:
         item = items[0]

@@ -28,8 +28,10 @@ from db import queries
 from db.models import Person
 
 if TYPE_CHECKING:
+    from bot.spreadsheets.apply import Notices
     from bot.spreadsheets.parse import ParsedFile, SpreadsheetFileError
     from bot.spreadsheets.plan import ImportPlan
+    from bot.telegram.texts import NamedItem
     from db.engine import AsyncSession
 
 Progress = Callable[[int, int], Awaitable[None]]
@@ -155,6 +157,20 @@ async def check_import(
     return await _dry_run(data, file_name, planned, comments)
 
 
+def import_notices(
+    ctx: UseCaseContext, planned: ImportPlan, actor: Person | None, now: datetime
+) -> Notices:
+    """The import's notices, queued by the writer inside its transaction: the deadlines it
+    moved (with the file's reasons), the items it gave to other departments, its new items."""
+
+    async def queue(session: AsyncSession) -> int:
+        told = await _tell_of_moves(ctx, session, planned, actor, now)
+        told += await _tell_of_reassignments(ctx, session, planned)
+        return told + await _tell_of_new_items(ctx, session, planned)
+
+    return queue
+
+
 async def _tell_of_moves(
     ctx: UseCaseContext,
     session: AsyncSession,
@@ -167,9 +183,7 @@ async def _tell_of_moves(
     if not moved:
         return 0
     moves = await queries.deadline_changes_at(session, moved, now)
-    told = await tell_departments_of_moves(ctx, session, moves, actor)
-    await session.commit()
-    return told
+    return await tell_departments_of_moves(ctx, session, moves, actor)
 
 
 async def _tell_of_reassignments(
@@ -201,11 +215,12 @@ async def _tell_of_reassignments(
 
 async def _tell_of_new_items(ctx: UseCaseContext, session: AsyncSession, plan: ImportPlan) -> int:
     """The members of each department that got new items by this import are told, one
-    message per person listing them."""
-    if not plan.new:
-        return 0
-    items = await queries.items_by_codes(session, [new.row.code for new in plan.new])
-    return await tell_of_new_items(session, ctx.i18n, items, ctx.clock.now())
+    message per person listing them. Named from the plan's rows, which hold what the items
+    were written with: reading thousands back would lengthen the import's write lock."""
+    added: dict[int, list[NamedItem]] = {}
+    for new in plan.new:
+        added.setdefault(new.department_id, []).append(new.row)
+    return await tell_of_new_items(session, ctx.i18n, added, ctx.clock.now()) if added else 0
 
 
 async def apply_import(
@@ -232,12 +247,16 @@ async def apply_import(
         return ImportChanged(await _dry_run(data, file_name, planned, None))
     now = ctx.clock.now()
     async with ctx.session_maker() as session:
-        # The writer keeps its own all-or-nothing (a savepoint) and commits.
-        result = await write_plan(session, planned, actor=actor, now=now, source=file_name)
-        told = await _tell_of_moves(ctx, session, planned, actor, now)
-        told += await _tell_of_reassignments(ctx, session, planned)
-        told += await _tell_of_new_items(ctx, session, planned)
-    if told:
+        # One transaction: the changes and every notice of them, or nothing.
+        result = await write_plan(
+            session,
+            planned,
+            actor=actor,
+            now=now,
+            source=file_name,
+            notices=import_notices(ctx, planned, actor, now),
+        )
+    if result.told:
         ctx.signals.wake_outbox()
     return ImportApplied(
         created=result.created, updated=result.updated, skipped=len(planned.errors)

@@ -24,7 +24,12 @@ from bot.people import recipients
 from bot.roadmap import service
 from bot.roadmap.views import deadline_moved_notice
 from bot.telegram.i18n import in_locale
-from bot.telegram.texts import items_assigned_notice, items_moved_away_notice, new_items_notice
+from bot.telegram.texts import (
+    NamedItem,
+    items_assigned_notice,
+    items_moved_away_notice,
+    new_items_notice,
+)
 from bot.usecases.caller import Caller, Refused, refused_or
 from bot.usecases.ports import DialogStore, Person, UseCaseContext
 from bot.workdays.calendar import load_calendar
@@ -96,7 +101,11 @@ async def add_item(caller: Caller, new: NewItem) -> ItemOwned | Refused:
         )
         if isinstance(added, Refused):
             return added
-        told = await tell_of_new_items(session, ctx.i18n, [added[0]], ctx.clock.now())
+        item = added[0]
+        told = await tell_of_new_items(
+            session, ctx.i18n, {item.department_id: [item]}, ctx.clock.now()
+        )
+        await session.commit()
     if told:
         ctx.signals.wake_outbox()
     return ItemOwned(*added)
@@ -127,6 +136,7 @@ async def assign_item(caller: Caller, item_code: str, department_code: str) -> I
             session, ctx.i18n, [Reassignment(item, previous, department)], ctx.clock.now()
         )
         receivers = await recipients.department_members(session, row_id(department))
+        await session.commit()
     if told:
         ctx.signals.wake_outbox()
     return ItemOwned(item, department, nobody_registered=not receivers)
@@ -136,8 +146,8 @@ async def tell_of_reassignments(
     session: AsyncSession, i18n: I18n, moves: Sequence[Reassignment], now: datetime
 ) -> int:
     """Queue, for each member of a department that gained or lost items, one notice in his
-    language (a single item named in full, several listed), and commit; how many were
-    queued. Shared by /assign and the import, whose moves are one message per person."""
+    language (a single item named in full, several listed); how many were queued. Shared by
+    /assign and the import, whose moves are one message per person; the caller commits."""
     gained: dict[int, list[Reassignment]] = {}
     lost: dict[int, list[Reassignment]] = {}
     for move in moves:
@@ -150,22 +160,18 @@ async def tell_of_reassignments(
     queued += await _tell_members(
         session, i18n, lost, items_moved_away_notice, key="assign:{}:lost", now=now
     )
-    await session.commit()
     return queued
 
 
 async def tell_of_new_items(
-    session: AsyncSession, i18n: I18n, items: Sequence[RoadmapItem], now: datetime
+    session: AsyncSession, i18n: I18n, added: dict[int, list[NamedItem]], now: datetime
 ) -> int:
-    """Queue, for each member of a department that got new items (/additem or an import's
-    new rows), one notice in his language listing them, and commit; how many were queued."""
-    added: dict[int, list[RoadmapItem]] = {}
-    for item in items:
-        added.setdefault(item.department_id, []).append(item)
+    """Queue, for each member of a department that got new items (by department id: one
+    from /additem, an import's new rows), one notice in his language listing them; how many
+    were queued. The caller commits."""
     queued = await _tell_members(
         session, i18n, added, new_items_notice, key="item_new:{}", now=now, kind="item_new"
     )
-    await session.commit()
     return queued
 
 

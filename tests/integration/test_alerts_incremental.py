@@ -134,6 +134,7 @@ async def test_every_kind_of_change_marks_its_items_with_its_own_commit(
         session, actor=secretary, item_code="2.1", deadline=date(2026, 1, 31), now=later
     )
     await assign_item(session, actor=secretary, item_code="2.1", department_code="edu", now=later)
+    await session.commit()
     await dismiss_reason(
         session,
         actor=secretary,
@@ -147,6 +148,7 @@ async def test_every_kind_of_change_marks_its_items_with_its_own_commit(
     )
     new = NewItem("3.1", "build", date(2025, 12, 1), "Жаңа", "Новый")
     added, _department = await add_item(session, actor=secretary, new=new, now=later)
+    await session.commit()
     assert (await marks(session))[4:] == [
         (item.id, None),
         (item.id, None),
@@ -338,6 +340,7 @@ async def apply_op(session: AsyncSession, op: Op) -> None:
             await assign_item(
                 session, actor=secretary, item_code=code, department_code=args[0], now=now
             )
+            await session.commit()
         elif kind == "round":
             department = await queries.department_by_code(session, args[0])
             await start_round(session, actor=None, department=department, now=now, today=today)
@@ -381,6 +384,7 @@ async def apply_add(session: AsyncSession, op: Op) -> None:
     deadline = now.astimezone(TZ).date() + timedelta(days=days)
     new = NewItem(code, department, deadline, f"Тармақ {code}", f"Пункт {code}")
     await add_item(session, actor=secretary, new=new, now=now)
+    await session.commit()
 
 
 async def picture(session_maker: SessionMaker) -> tuple[list[Any], list[Any], list[Any]]:

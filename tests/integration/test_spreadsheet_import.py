@@ -613,3 +613,54 @@ async def test_one_import_tells_of_its_deadline_moves_and_of_its_reassignments(
     gained, lost = texts_of["item_assign", 777], texts_of["item_assign", 778]
     assert gained.startswith("📌") and "1.1.2" in gained and "1.1.1" not in gained
     assert "1.1.2" in lost and "передан другому управлению" in lost
+
+
+async def test_an_import_and_its_notices_are_committed_together_or_not_at_all(
+    admin: Chatter,
+    files: Files,
+    session_maker: SessionMaker,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing half-written: when queuing the notices fails after the deadline move's notice
+    was queued, neither the import's changes nor any of its notices remain, and the secretary
+    is answered (not left without a word)."""
+    from bot.usecases import imports
+
+    original = roadmap_rows(3)
+    await admin.send(ADMIN_ID, "/import")
+    ok, _cancel = buttons(await send_file(admin, files, "F1", xlsx(original), "v1.xlsx"))
+    await admin.press(ADMIN_ID, ok)
+    items = {item.code: item for item in await rows(session_maker, RoadmapItem)}
+    async with session_maker() as session:
+        session.add(
+            Person(
+                telegram_id=777,
+                display_name="Head",
+                role=Role.MEMBER,
+                department_id=items["1.1.1"].department_id,
+                locale="kk",
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+        )
+        await session.commit()
+
+    async def broken(*_args: Any, **_kwargs: Any) -> int:
+        raise RuntimeError("the notices failed")
+
+    monkeypatch.setattr(imports, "tell_of_reassignments", broken)
+    changed = [dict(row) for row in original]
+    changed[0]["deadline"] = date(2026, 3, 1)
+    changed[1]["department"] = original[0]["department"]
+    await admin.send(ADMIN_ID, "/import")
+    ok, _cancel = buttons(await send_file(admin, files, "F2", xlsx(changed), "v2.xlsx"))
+    answers = await admin.press(ADMIN_ID, ok)
+
+    assert texts(answers), "the secretary is told something went wrong"
+    assert await rows(session_maker, DeadlineChange) == []
+    after = {item.code: item for item in await rows(session_maker, RoadmapItem)}
+    assert after["1.1.1"].deadline == items["1.1.1"].deadline
+    assert after["1.1.2"].department_id == items["1.1.2"].department_id
+    kinds = {n.kind for n in await rows(session_maker, Notification)}
+    assert not kinds & {"deadline", "item_assign", "item_new"}
