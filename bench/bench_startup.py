@@ -244,7 +244,7 @@ ACCOUNT_STEPS = (
     ("SQLAlchemy: core, ORM, asyncio", "import sqlalchemy, sqlalchemy.orm, sqlalchemy.ext.asyncio"),
     ("SQLModel", "import sqlmodel, sqlmodel.ext.asyncio.session"),
     ("aiosqlite and its dialect", "import aiosqlite, sqlalchemy.dialects.sqlite.aiosqlite"),
-    ("the 20 tables (db.models)", "import db.models"),
+    ("the 26 tables (db.models)", "import db.models"),
     ("settings (pydantic-settings)", "import bot.app.config"),
     ("Babel", "import babel.dates, babel.numbers, babel.support"),
     ("the bot's modules and routers", "import bot.app.factory"),
