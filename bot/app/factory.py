@@ -41,6 +41,7 @@ from bot.scheduling.duties import OUTBOX_NOTICE, LeaderDuties
 from bot.scheduling.fence import Fence
 from bot.scheduling.jobs import Jobs, LateScheduler
 from bot.scheduling.leader import Leadership, SoleLeader, leadership_for
+from bot.telegram.filters import check_filters_on_the_loop
 from bot.telegram.heartbeat import PollHeartbeat, PollingStarted
 from bot.telegram.i18n import PersonI18nMiddleware, build_i18n
 from bot.telegram.input import CleanInputMiddleware
@@ -201,6 +202,7 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_maker))
     PersonI18nMiddleware(i18n).setup(dispatcher)
     dispatcher.include_routers(*get_routers())
+    check_filters_on_the_loop(dispatcher)
     dispatcher.startup.register(_on_startup)
     dispatcher.shutdown.register(_on_shutdown)
     return dispatcher
