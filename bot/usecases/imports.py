@@ -220,7 +220,7 @@ async def _tell_of_new_items(ctx: UseCaseContext, session: AsyncSession, plan: I
     added: dict[int, list[NamedItem]] = {}
     for new in plan.new:
         added.setdefault(new.department_id, []).append(new.row)
-    return await tell_of_new_items(session, ctx.i18n, added, ctx.clock.now()) if added else 0
+    return await tell_of_new_items(session, ctx.i18n, added, ctx.clock.now())
 
 
 async def apply_import(
