@@ -522,6 +522,10 @@ class DeliveryWorker:
         try:
             while True:
                 wait = idle_interval
+                # Cleared before the pass, not after it: a message committed while the pass
+                # runs (after its claim read the table) keeps its wake-up for the wait below,
+                # instead of waiting out the idle interval.
+                self._wake.clear()
                 try:
                     report = await self.deliver_due()
                 except Exception as error:
@@ -531,7 +535,6 @@ class DeliveryWorker:
                     self.faults.succeeded()
                 if report.handled:
                     continue
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:

@@ -40,6 +40,7 @@ class CountingBot:
         self.chats: list[int] = []
         self.stall_after = stall_after
         self.stalled = asyncio.Event()
+        self.sent = asyncio.Event()  # set by the first message sent
         self._ids = itertools.count(1)
 
     async def __call__(self, method: TelegramMethod[Any]) -> Any:
@@ -48,6 +49,7 @@ class CountingBot:
             await asyncio.Event().wait()  # never answers
         await asyncio.sleep(0)
         self.chats.append(int(getattr(method, "chat_id", 0)))
+        self.sent.set()
         return SimpleNamespace(message_id=next(self._ids))
 
 
@@ -363,3 +365,39 @@ async def test_a_round_for_a_thousand_people_is_a_few_statements(
         ).one()
     assert first.chat_id == FIRST_CHAT and first.person_id == people[0].id
     assert '"parse_mode": "HTML"' in first.payload and "<b>P0</b>" in first.payload
+
+
+async def test_a_wake_up_during_a_pass_that_found_nothing_is_not_lost(
+    session_maker: SessionMaker, clock: FrozenClock, timer: VirtualTimer
+) -> None:
+    """A message committed while a pass runs, after its claim read the table, is sent at once:
+    the wake-up it brings is kept for the wait after that pass, not cleared with it (it used to
+    wait for the idle interval: an answer to the chair arrived five seconds late)."""
+    bot = CountingBot()
+    outbox = worker(session_maker, bot, clock, timer, "waking")
+    passes = 0
+    first_pass_read = asyncio.Event()
+    message_committed = asyncio.Event()
+    claim = outbox.claim
+
+    async def claim_then_meet_the_commit() -> Any:
+        nonlocal passes
+        passes += 1
+        rows = await claim()
+        if passes == 1:  # the commit and its wake-up land after this pass read the table
+            first_pass_read.set()
+            await message_committed.wait()
+        return rows
+
+    outbox.claim = claim_then_meet_the_commit  # type: ignore[method-assign]
+    task = asyncio.create_task(outbox.run(idle_interval=3600))
+    try:
+        await asyncio.wait_for(first_pass_read.wait(), timeout=30)  # a guard, not a wait
+        await fill(session_maker, clock, chats=1, per_chat=1)
+        outbox.wake()
+        message_committed.set()
+        await asyncio.wait_for(bot.sent.wait(), timeout=30)  # a guard, not a wait
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert bot.chats == [FIRST_CHAT]
