@@ -165,8 +165,8 @@ def import_notices(
 
     async def queue(session: AsyncSession) -> int:
         told = await _tell_of_moves(ctx, session, planned, actor, now)
-        told += await _tell_of_reassignments(ctx, session, planned)
-        return told + await _tell_of_new_items(ctx, session, planned)
+        told += await _tell_of_reassignments(ctx, session, planned, now)
+        return told + await _tell_of_new_items(ctx, session, planned, now)
 
     return queue
 
@@ -187,7 +187,7 @@ async def _tell_of_moves(
 
 
 async def _tell_of_reassignments(
-    ctx: UseCaseContext, session: AsyncSession, plan: ImportPlan
+    ctx: UseCaseContext, session: AsyncSession, plan: ImportPlan, now: datetime
 ) -> int:
     """The heads of the departments that gained or lost an item by this import are told."""
     from bot.spreadsheets.parse import Column
@@ -210,17 +210,19 @@ async def _tell_of_reassignments(
         for update, change in moved
         if (item := by_item_id.get(update.item_id)) is not None
     ]
-    return await tell_of_reassignments(session, ctx.i18n, moves, ctx.clock.now()) if moves else 0
+    return await tell_of_reassignments(session, ctx.i18n, moves, now) if moves else 0
 
 
-async def _tell_of_new_items(ctx: UseCaseContext, session: AsyncSession, plan: ImportPlan) -> int:
+async def _tell_of_new_items(
+    ctx: UseCaseContext, session: AsyncSession, plan: ImportPlan, now: datetime
+) -> int:
     """The members of each department that got new items by this import are told, one
     message per person listing them. Named from the plan's rows, which hold what the items
     were written with: reading thousands back would lengthen the import's write lock."""
     added: dict[int, list[NamedItem]] = {}
     for new in plan.new:
         added.setdefault(new.department_id, []).append(new.row)
-    return await tell_of_new_items(session, ctx.i18n, added, ctx.clock.now())
+    return await tell_of_new_items(session, ctx.i18n, added, now)
 
 
 async def apply_import(
