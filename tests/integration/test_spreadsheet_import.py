@@ -54,6 +54,7 @@ from tests.data.spreadsheets.workbooks import (
 from tests.helpers.chat import ADMIN_ID, Chatter, register_admin, rows
 from tests.helpers.import_dialog import Files, buttons, seed_departments, send_file, texts
 from tests.helpers.mocked_bot import MockedBot
+from tests.helpers.webapp import register_member
 
 OUTSIDER = 555
 
@@ -632,19 +633,7 @@ async def test_an_import_and_its_notices_are_committed_together_or_not_at_all(
     ok, _cancel = buttons(await send_file(admin, files, "F1", xlsx(original), "v1.xlsx"))
     await admin.press(ADMIN_ID, ok)
     items = {item.code: item for item in await rows(session_maker, RoadmapItem)}
-    async with session_maker() as session:
-        session.add(
-            Person(
-                telegram_id=777,
-                display_name="Head",
-                role=Role.MEMBER,
-                department_id=items["1.1.1"].department_id,
-                locale="kk",
-                created_at=clock.now(),
-                updated_at=clock.now(),
-            )
-        )
-        await session.commit()
+    await register_member(session_maker, 777, items["1.1.1"].department_id, clock.now())
 
     async def broken(*_args: Any, **_kwargs: Any) -> int:
         raise RuntimeError("the notices failed")
