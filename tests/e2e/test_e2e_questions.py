@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from bot.app.config import Settings
 from bot.core.clock import FrozenClock
+from bot.reporting.questions import question_of_copy
 from bot.sandbox.emulator import BotApiEmulator
 from bot.telegram.callbacks import OpenItem
 from db.engine import SessionMaker
@@ -75,6 +76,22 @@ async def _rows(session_maker: SessionMaker) -> tuple[list[MemberQuestion], list
         return list(asked), list(replies)
 
 
+async def reply_to_copy(
+    emulator: BotApiEmulator, session_maker: SessionMaker, message_id: int, text: str
+) -> None:
+    """The secretary's Telegram reply to a question's copy, once the bot has noted which
+    message the copy was: the outbox writes that just after Telegram answers the send, and a
+    person replies seconds later, where the test could reply within the millisecond."""
+    for _attempt in range(100):
+        async with session_maker() as session:
+            if await question_of_copy(session, ADMIN_ID, message_id) is not None:
+                break
+        await emulator.wait_idle()
+    else:
+        raise AssertionError(f"message {message_id} was never noted as a question's copy")
+    emulator.send_text(ADMIN_ID, text, reply_to=message_id)
+
+
 @pytest.mark.parametrize("words", [KK, RU], ids=["kk", "ru"])
 async def test_a_question_reaches_the_secretariat_and_the_reply_comes_back(
     live_settings: Settings,
@@ -124,7 +141,7 @@ async def test_a_question_reaches_the_secretariat_and_the_reply_comes_back(
 
         # The secretariat answers with Telegram's Reply on the copy.
         answer = "В пятницу в 10:00, зал заседаний акимата"
-        emulator.send_text(ADMIN_ID, answer, reply_to=copy.message_id)
+        await reply_to_copy(emulator, session_maker, copy.message_id, answer)
         passed = await emulator.next_message(ADMIN_ID)
         assert passed.text.startswith("✅")
         back = await emulator.next_message(HEAD, timeout=15)  # through the outbox
@@ -149,7 +166,7 @@ async def test_a_question_reaches_the_secretariat_and_the_reply_comes_back(
         await tap(emulator, HEAD, offer, words.send)
         copy = await emulator.next_message(ADMIN_ID)
         assert copy.kind == "voice" and (copy.caption or "").startswith("❓")
-        emulator.send_text(ADMIN_ID, "Принято, перезвоню", reply_to=copy.message_id)
+        await reply_to_copy(emulator, session_maker, copy.message_id, "Принято, перезвоню")
         await emulator.next_message(ADMIN_ID)
         back = await emulator.next_message(HEAD, timeout=15)  # through the outbox
         assert words.voice_answered in back.text and "Принято, перезвоню" in back.text
@@ -172,11 +189,13 @@ async def test_a_question_reaches_the_secretariat_and_the_reply_comes_back(
         assert copied_note.video_note["file_id"] == note.video_note["file_id"]  # type: ignore[index]
         notice = await emulator.next_message(ADMIN_ID)
         assert notice.text.startswith("❓") and "видеосообщение выше" in notice.text
-        emulator.send_text(ADMIN_ID, "Видео посмотрел, согласен", reply_to=copied_note.message_id)
+        await reply_to_copy(
+            emulator, session_maker, copied_note.message_id, "Видео посмотрел, согласен"
+        )
         await emulator.next_message(ADMIN_ID)
         back = await emulator.next_message(HEAD, timeout=15)  # through the outbox
         assert words.note_answered in back.text and "Видео посмотрел, согласен" in back.text
-        emulator.send_text(ADMIN_ID, "И ещё: жду отчёт", reply_to=notice.message_id)
+        await reply_to_copy(emulator, session_maker, notice.message_id, "И ещё: жду отчёт")
         await emulator.next_message(ADMIN_ID)
         back = await emulator.next_message(HEAD, timeout=15)  # through the outbox
         assert words.note_answered in back.text and "жду отчёт" in back.text
