@@ -35,7 +35,7 @@ async def person_by_telegram_id(session: AsyncSession, telegram_id: int) -> Pers
 
 
 @cache
-def _person_with_item_statement() -> Any:
+def person_with_item_statement() -> Any:
     """Built once: the aliases and the correlated subquery cost more to build than to run."""
     latest = aliased(StatusUpdate)
     author = aliased(Person)
@@ -64,7 +64,7 @@ async def person_with_item(
     """The sender and the item their update is about, with its newest report and author, in
     one statement; the rows land in the session, so `session.get` finds them without SQL."""
     result = await session.exec(
-        _person_with_item_statement(), params={"telegram_id": telegram_id, "item_id": item_id}
+        person_with_item_statement(), params={"telegram_id": telegram_id, "item_id": item_id}
     )
     found = result.first()
     if found is None:

@@ -180,6 +180,7 @@ def create_dispatcher(
         events_isolation=StepIsolation(storage, chat_locks),
         settings=settings,
         clock=clock,
+        tz=settings.tz,
         session_maker=session_maker,
         outbox=outbox,
         risk_thresholds=settings.risk_thresholds,

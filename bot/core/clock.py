@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -38,3 +38,8 @@ class FrozenClock:
 
 def local_today(clock: Clock, tz: ZoneInfo) -> date:
     return clock.now().astimezone(tz).date()
+
+
+def local_midnight(clock: Clock, tz: ZoneInfo) -> datetime:
+    """The start of the local day: where a day's round begins when no request dates it."""
+    return datetime.combine(local_today(clock, tz), time(), tzinfo=tz)

@@ -302,47 +302,72 @@ async def answered_this_round(session: AsyncSession, department_id: int, since: 
 
 
 @dataclass(frozen=True)
+class SaveAhead:
+    """What saving a report needs besides the item, read with it before a Save tap is handled
+    (`person_with_item_ahead`): the department's current round request, which the report may
+    answer, and its next waiting item after this one. The Save's transaction then holds its
+    writes only."""
+
+    request: RoundRequest | None
+    following: ItemSnapshot | None
+
+
+@dataclass(frozen=True)
 class ItemSnapshot:
     """An item as a dialog step shows it: the item, its newest report and that report's author,
-    read together in one statement (never kept beyond the update that read it)."""
+    read together in one statement (never kept beyond the update that read it); for a Save
+    tap, with what the Save needs ahead."""
 
     item: RoadmapItem
     latest: StatusUpdate | None
     author: Person | None
+    ahead: SaveAhead | None = None
+
+
+def _waiting(item: Any, department: Any, after_item: Any, since: Any) -> list[Any]:
+    """The worklist's rule for a waiting item, on `item` (the table or an alias): the
+    department's open item, other than `after_item`, without a report since the department's
+    last request (or `since`). The newest update's time and "done" are on the item (kept by
+    the database, migration 0016) and in the key of ix_roadmap_item_department_waiting: done
+    items are outside the walk, and the items already reported are skipped inside the index,
+    without reading their rows or their updates."""
+    requests = aliased(RoundRequest)
+    last_request = (
+        select(func.max(requests.requested_at))
+        .where(requests.department_id == department)
+        .correlate(None)
+        .scalar_subquery()
+    )
+    cutoff = func.coalesce(last_request, since)
+    return [
+        item.department_id == department,
+        item.archived.is_(False),
+        item.last_update_done.is_(False),
+        item.id != after_item,
+        or_(item.last_update_at.is_(None), item.last_update_at < cutoff),
+    ]
+
+
+def _since_param() -> Any:
+    """`since` bound with the column's type, so an aware moment is stored-format UTC like it."""
+    return bindparam("since", type_=cast(Any, RoundRequest).__table__.c.requested_at.type)
 
 
 @cache
 def _next_waiting_statement() -> Any:
-    """Built once. The department's open items in the worklist's order (deadline, code), the
-    first without a report since the department's last request. The newest update's time and
-    "done" are on the item (kept by the database, migration 0014) and in the key of
-    ix_roadmap_item_department_waiting: done items are outside the walk, and the items already
-    reported are skipped inside the index, without reading their rows or their updates."""
+    """Built once: the department's first waiting item in the worklist's order (deadline,
+    code), with its newest report and author."""
     latest = aliased(StatusUpdate)
     author = aliased(Person)
-    last_request = (
-        select(func.max(RoundRequest.requested_at))
-        .where(RoundRequest.department_id == bindparam("department_id"))
-        .scalar_subquery()
+    waiting = _waiting(
+        RoadmapItem, bindparam("department_id"), bindparam("after_item_id"), _since_param()
     )
-    # Bound with the column's type, so an aware `since` is stored-format UTC like the column.
-    column_type = cast(Any, RoundRequest).__table__.c.requested_at.type
-    cutoff = func.coalesce(last_request, bindparam("since", type_=column_type))
     return (
         select(RoadmapItem, latest, author)
         .select_from(RoadmapItem)
         .join(latest, col(latest.id) == col(RoadmapItem.last_update_id), isouter=True)
         .join(author, col(author.id) == latest.author_id, isouter=True)
-        .where(
-            col(RoadmapItem.department_id) == bindparam("department_id"),
-            col(RoadmapItem.archived).is_(False),
-            col(RoadmapItem.last_update_done).is_(False),
-            col(RoadmapItem.id) != bindparam("after_item_id"),
-            or_(
-                col(RoadmapItem.last_update_at).is_(None),
-                col(RoadmapItem.last_update_at) < cutoff,
-            ),
-        )
+        .where(*waiting)
         .order_by(col(RoadmapItem.deadline), col(RoadmapItem.code))
         .limit(1)
     )
@@ -359,6 +384,64 @@ async def next_waiting_item(
         return None
     item, latest, author = found
     return ItemSnapshot(item, latest, author)
+
+
+@cache
+def _person_with_item_ahead_statement() -> Any:
+    """Built once: `queries.person_with_item`'s statement, joined with the item's department's
+    newest round request and its first waiting item other than this one (with that item's
+    newest report and author). Every subquery is uncorrelated, bound to the item's id: the
+    database runs each once and finds its rows by their keys."""
+    request, following = aliased(RoundRequest), aliased(RoadmapItem)
+    following_latest, following_author = aliased(StatusUpdate), aliased(Person)
+    items, requests, waiting = aliased(RoadmapItem), aliased(RoundRequest), aliased(RoadmapItem)
+    department = (
+        select(items.department_id)
+        .where(items.id == bindparam("item_id"))
+        .correlate(None)
+        .scalar_subquery()
+    )
+    request_id = (
+        select(requests.id)
+        .where(requests.department_id == department)
+        .order_by(col(requests.requested_at).desc(), col(requests.id).desc())
+        .limit(1)
+        .correlate(None)
+        .scalar_subquery()
+    )
+    following_id = (
+        select(waiting.id)
+        .where(*_waiting(waiting, department, bindparam("item_id"), _since_param()))
+        .order_by(col(waiting.deadline), col(waiting.code))
+        .limit(1)
+        .correlate(None)
+        .scalar_subquery()
+    )
+    return (
+        queries.person_with_item_statement()
+        .add_columns(request, following, following_latest, following_author)
+        .join(request, request.id == request_id, isouter=True)
+        .join(following, following.id == following_id, isouter=True)
+        .join(following_latest, following_latest.id == following.last_update_id, isouter=True)
+        .join(following_author, following_author.id == following_latest.author_id, isouter=True)
+    )
+
+
+async def person_with_item_ahead(
+    session: AsyncSession, telegram_id: int, item_id: int, since: datetime
+) -> tuple[Person | None, ItemSnapshot | None]:
+    """`queries.person_with_item` for a tap that may save a report: the snapshot carries what
+    the Save needs ahead (`SaveAhead`, the next waiting item as `next_waiting_item` with
+    `since` would find it after this item's report), in the same one statement."""
+    params = {"telegram_id": telegram_id, "item_id": item_id, "since": since}
+    found = (await session.exec(_person_with_item_ahead_statement(), params=params)).first()
+    if found is None:
+        return None, None
+    person, item, latest, author, request, following, following_latest, following_author = found
+    if item is None:
+        return person, None
+    after = ItemSnapshot(following, following_latest, following_author) if following else None
+    return person, ItemSnapshot(item, latest, author, SaveAhead(request, after))
 
 
 @dataclass
@@ -577,13 +660,15 @@ async def record_update(
     draft: Draft,
     now: datetime,
     known_previous: tuple[StatusUpdate | None] | None = None,
+    known_request: tuple[RoundRequest | None] | None = None,
 ) -> SavedUpdate:
     """Append a status update, mark the department's current request answered, and record a
     risk event when the update declares a risk or moves progress backwards. Flushed, not
     committed: the caller commits it with whatever else belongs to the same step.
 
-    `known_previous` is the item's newest report as the caller already read it in this
-    session (a one-tuple, since None is a valid answer), so it is not read again.
+    `known_previous` is the item's newest report and `known_request` the department's newest
+    round request as the caller already read them in this session (one-tuples, since None is
+    a valid answer), so they are not read again.
     """
     item = await reportable_item(session, person, draft.item_id)
     update = _report_of(draft, item_id=row_id(item), author_id=row_id(person), now=now)
@@ -592,8 +677,7 @@ async def record_update(
     else:
         previous = known_previous[0]
     session.add(update)
-    await session.flush()
-    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
+    await session.flush()  # the database marks the item for the alert scan (migration 0023)
 
     risk_event = None
     kind = _risk_kind(update.status, update.progress, previous)
@@ -601,7 +685,7 @@ async def record_update(
         risk_event = _risk_event(update, kind, previous, now)
         session.add(risk_event)
 
-    await _answer_current_request(session, item.department_id, now)
+    await _answer_current_request(session, item.department_id, now, known_request)
     return SavedUpdate(update=update, risk_event=risk_event)
 
 
@@ -621,16 +705,25 @@ async def save_update(
     return saved
 
 
-async def _answer_current_request(session: AsyncSession, department_id: int, now: datetime) -> None:
-    """The department's newest request counts as answered from its first report."""
-    current = (
-        await session.exec(
-            select(RoundRequest)
-            .where(RoundRequest.department_id == department_id)
-            .order_by(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc())
-            .limit(1)
-        )
-    ).first()
+async def _answer_current_request(
+    session: AsyncSession,
+    department_id: int,
+    now: datetime,
+    known: tuple[RoundRequest | None] | None = None,
+) -> None:
+    """The department's newest request (`known` when the caller read it) counts as answered
+    from its first report."""
+    if known is not None:
+        current = known[0]
+    else:
+        current = (
+            await session.exec(
+                select(RoundRequest)
+                .where(RoundRequest.department_id == department_id)
+                .order_by(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc())
+                .limit(1)
+            )
+        ).first()
     if current is not None and current.answered_at is None and current.requested_at <= now:
         current.answered_at = now
         session.add(current)
@@ -669,8 +762,7 @@ async def _add_confirmation(
         confirmation=True,
         created_at=now,
     )
-    session.add(update)
-    await queries.mark_risk_dirty(session, now=now, item_ids=[item.id])
+    session.add(update)  # marked for the alert scan by the database (migration 0023)
     return update
 
 
@@ -681,19 +773,20 @@ async def record_confirmation(
     item_id: int,
     now: datetime,
     known_previous: tuple[StatusUpdate | None] | None = None,
+    known_request: tuple[RoundRequest | None] | None = None,
 ) -> StatusUpdate:
     """ "No change": a new history entry repeating the last status and progress, by `person`.
 
     It is a report like any other for staleness and the round's response; it declares no
-    new risk, since nothing changed. Flushed, not committed; `known_previous` as in
-    `record_update`.
+    new risk, since nothing changed. Flushed, not committed; `known_previous` and
+    `known_request` as in `record_update`.
     """
     item = await reportable_item(session, person, item_id)
     update = await _add_confirmation(
         session, person=person, item=item, now=now, known_previous=known_previous
     )
     await session.flush()
-    await _answer_current_request(session, item.department_id, now)
+    await _answer_current_request(session, item.department_id, now, known_request)
     return update
 
 
@@ -762,8 +855,7 @@ async def record_correction(
     )
     original.corrected = True
     session.add_all([original, correction])
-    await session.flush()
-    await queries.mark_risk_dirty(session, now=now, item_ids=[original.item_id])
+    await session.flush()  # the item marked for the alert scan by the database (0023)
     return correction
 
 
@@ -806,8 +898,7 @@ async def record_draft_correction(
     correction.corrects_id = original.id
     original.corrected = True
     session.add_all([original, correction])
-    await session.flush()
-    await queries.mark_risk_dirty(session, now=now, item_ids=[original.item_id])
+    await session.flush()  # the item marked for the alert scan by the database (0023)
     before = await update_before(session, original)
     kind = _risk_kind(correction.status, correction.progress, before)
     risk_event = None

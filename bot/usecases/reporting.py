@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from aiogram.fsm.state import State
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core.clock import local_today
+from bot.core.clock import local_midnight, local_today
 from bot.core.errors import AwayDateError, InvalidDeputyError, UnknownPersonError
 from bot.core.parsing import AwayRequest
 from bot.people import audit
@@ -199,7 +199,7 @@ def _today(ctx: UseCaseContext) -> date:
 
 
 def _round_start(ctx: UseCaseContext) -> datetime:
-    return datetime.combine(_today(ctx), time(), tzinfo=ctx.tz)
+    return local_midnight(ctx.clock, ctx.tz)
 
 
 def _department(member: Member) -> int:
@@ -469,11 +469,12 @@ async def report_status(
             draft=draft,
             now=ctx.clock.now(),
             known_previous=(card.latest,),
+            known_request=(card.ahead.request,) if card.ahead else None,
         )
     except ReportRefusedError as refused:
         await member.dialog.clear()
         return NotSaved(refused.reason)
-    outcome = await _after_report(ctx, member, draft.item_id, Saved.REPORT, shown_in)
+    outcome = await _after_report(ctx, member, card, Saved.REPORT, shown_in)
     await member.session.commit()
     # The chair hears of a declared risk at once, and whoever asked for this update hears the
     # answer (bot/risk/questions.py); Save does not wait for either.
@@ -503,11 +504,12 @@ async def confirm_unchanged(
             item_id=_item_id(item),
             now=ctx.clock.now(),
             known_previous=(card.latest,),
+            known_request=(card.ahead.request,) if card.ahead else None,
         )
     except (ReportRefusedError, NothingToConfirmError) as refused:
         await member.dialog.clear()
         return NotSaved(refused.reason if isinstance(refused, ReportRefusedError) else None)
-    outcome = await _after_report(ctx, member, _item_id(item), Saved.NO_CHANGE, shown_in)
+    outcome = await _after_report(ctx, member, card, Saved.NO_CHANGE, shown_in)
     await member.session.commit()
     if item.awaiting_answer:
         ctx.signals.alert_soon()  # whoever asked for this update hears the answer
@@ -515,11 +517,17 @@ async def confirm_unchanged(
 
 
 async def _after_report(
-    ctx: UseCaseContext, member: Member, item_id: int, saved: Saved, shown_in: int | None
+    ctx: UseCaseContext, member: Member, card: ItemSnapshot, saved: Saved, shown_in: int | None
 ) -> StepShown | RoundDone:
-    """The department's next waiting item (one indexed statement), or the end of the round."""
+    """The department's next waiting item after `card`'s (as the tap read it ahead, else one
+    indexed statement), or the end of the round."""
     department_id, since = _department(member), _round_start(ctx)
-    following = await next_waiting_item(member.session, department_id, since, after_item_id=item_id)
+    if card.ahead is not None:
+        following = card.ahead.following
+    else:
+        following = await next_waiting_item(
+            member.session, department_id, since, after_item_id=_item_id(card.item)
+        )
     if following is None:
         await member.dialog.clear()
         return RoundDone(saved, await worklist(member.session, department_id, since))

@@ -42,3 +42,31 @@ def counted(engine: AsyncEngine) -> Iterator[dict[str, int]]:
         event.remove(engine.sync_engine, "before_cursor_execute", statement)
         event.remove(engine.sync_engine, "commit", commit)
         event.remove(engine.sync_engine, "rollback", rollback)
+
+
+@contextmanager
+def server_trips(engine: AsyncEngine, monkeypatch: Any) -> Iterator[dict[str, int]]:
+    """PostgreSQL's round trips: each statement, and each BEGIN, COMMIT and ROLLBACK that
+    asyncpg sends (counted at its transaction object, so a read that opened no transaction
+    counts once)."""
+    from asyncpg.transaction import Transaction
+
+    counts = {"trips": 0}
+    for name in ("start", "commit", "rollback"):
+        original = getattr(Transaction, name)
+
+        async def counted_call(self: Any, _original: Any = original) -> None:
+            counts["trips"] += 1
+            await _original(self)
+
+        monkeypatch.setattr(Transaction, name, counted_call)
+
+    def statement(*_: Any) -> None:
+        counts["trips"] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    try:
+        yield counts
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", statement)
+        monkeypatch.undo()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ from bot.core.clock import FrozenClock
 from bot.delivery.worker import DeliveryWorker
 from bot.reporting import rounds
 from bot.reporting.dialog import item_of_update
-from bot.reporting.service import Draft
+from bot.reporting.service import Draft, person_with_item_ahead
 from bot.scheduling.jobs import Jobs
 from bot.telegram.callbacks import (
     DialogAction,
@@ -41,8 +42,10 @@ from bot.telegram.callbacks import (
 from db import queries
 from db.engine import SessionMaker
 from db.models import (
+    Department,
     FsmRecord,
     Notification,
+    RiskDirty,
     RiskEvent,
     RoundRequest,
     StatusRound,
@@ -57,7 +60,7 @@ from tests.helpers.reporting_world import (
     buttons,
     sent_to,
 )
-from tests.helpers.sql import counted
+from tests.helpers.sql import counted, server_trips
 
 
 async def test_round_asks_every_member_once(
@@ -483,10 +486,10 @@ async def test_save_is_one_commit_with_the_dialogs_next_step(
     """The report, the round's answer and the dialog's next item commit together: no moment
     in which the report is saved and the dialog still points at the saved draft.
 
-    Seven statements (nine before the next item had a query of its own): the dialog row; the
-    person with the item and its newest report; the report and its risk mark; the round's
-    current request; the next waiting item with its card, in one indexed statement; the
-    dialog row."""
+    Four statements (seven before the tap read ahead, nine before the next item had a query
+    of its own): the dialog row; the person with the item and its newest report, the round's
+    current request and the next waiting item with its card, in one indexed statement; the
+    report (the database adds its risk mark, migration 0023); the dialog row."""
     chatter, item = world.chatter, world.items["1.1"]
     await chatter.press(EDU_HEAD, OpenItem(item_id=item).pack())
     await chatter.press(EDU_HEAD, PickStatus(item_id=item, status="on_track").pack())
@@ -494,7 +497,7 @@ async def test_save_is_one_commit_with_the_dialogs_next_step(
     with counted(engine) as counts:
         saved = await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="save").pack())
     assert "✅" in only_text(saved)
-    assert counts == {"statements": 7, "commits": 1}, counts
+    assert counts == {"statements": 4, "commits": 1}, counts
     async with session_maker() as session:
         # The head's own dialog row (others joined without a name have the name question's).
         heads = select(FsmRecord).where(col(FsmRecord.key).contains(str(EDU_HEAD)))
@@ -506,7 +509,68 @@ async def test_save_is_one_commit_with_the_dialogs_next_step(
     with counted(engine) as counts:
         same = await chatter.press(EDU_HEAD, DialogAction(item_id=item, action="same").pack())
     assert "✅" in only_text(same)
-    assert counts == {"statements": 7, "commits": 1}, counts  # "no change" alike
+    assert counts == {"statements": 4, "commits": 1}, counts  # "no change" alike
+
+
+async def test_a_save_read_ahead_answers_the_request_and_moves_to_the_next_waiting_item(
+    world: World, session_maker: SessionMaker
+) -> None:
+    """The Save tap reads the round's request and the next waiting item before the report is
+    written: the request is still answered by the first report, the item just reported is
+    never the next one, an item reported since the request is skipped, and the database
+    marks each reported item for the alert scan (migration 0023)."""
+    chatter, items = world.chatter, world.items
+    codes = {item_id: code for code, item_id in items.items()}
+    await chatter.send(ADMIN_ID, "/request_now")
+    marked_before = max([mark.id or 0 for mark in await rows(session_maker, RiskDirty)] or [0])
+
+    async def save(head: int, code: str, progress: int) -> list[Any]:
+        item = items[code]
+        await chatter.press(head, OpenItem(item_id=item).pack())
+        await chatter.press(head, PickStatus(item_id=item, status="on_track").pack())
+        await chatter.press(head, PickProgress(item_id=item, value=progress).pack())
+        return await chatter.press(head, DialogAction(item_id=item, action="save").pack())
+
+    # The deputy reports 1.1 (June), the second of the worklist (1.2 April, 1.3 December).
+    await save(EDU_DEPUTY, "1.1", 40)
+    # The head reports 1.2: the next waiting one is 1.3, not 1.1 (reported since the request).
+    shown = only_text(await save(EDU_HEAD, "1.2", 30))
+    async with session_maker() as session:
+        heads = select(FsmRecord).where(col(FsmRecord.key).contains(str(EDU_HEAD)))
+        draft = Draft.from_data(json.loads((await session.exec(heads)).one().data))
+    assert draft is not None and codes[draft.item_id] == "1.3", shown
+    departments = {d.id: d.code for d in await rows(session_maker, Department)}
+    answered = {
+        departments[r.department_id]: r.answered_at for r in await rows(session_maker, RoundRequest)
+    }
+    assert answered["edu"] is not None and answered["build"] is None
+    marks = [m for m in await rows(session_maker, RiskDirty) if (m.id or 0) > marked_before]
+    assert sorted(codes[m.item_id] for m in marks if m.item_id is not None) == ["1.1", "1.2"]
+    # The request's first answer: every item of the department may change.
+    assert [departments[m.department_id] for m in marks if m.department_id] == ["edu"]
+
+
+async def test_on_postgresql_a_step_is_three_round_trips_and_a_save_six(
+    world: World, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 28: the dialog row read, the person with the item, the dialog row stored as a
+    transaction of its own (no BEGIN, no COMMIT); a Save adds BEGIN, the report and COMMIT,
+    the row's write joining the report's transaction."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("round trips to a server: PostgreSQL only")
+    chatter, item = world.chatter, world.items["1.1"]
+    taps = [
+        OpenItem(item_id=item),
+        PickStatus(item_id=item, status="on_track"),
+        PickProgress(item_id=item, value=50),
+        DialogAction(item_id=item, action="save"),
+    ]
+    trips = []
+    for tap in taps:
+        with server_trips(engine, monkeypatch) as counts:
+            await chatter.press(EDU_HEAD, tap.pack())
+        trips.append(counts["trips"])
+    assert trips == [3, 3, 3, 6]
 
 
 async def test_each_step_shows_the_newest_report_as_it_is_now(world: World) -> None:
@@ -537,10 +601,12 @@ async def test_only_dialog_updates_name_an_item() -> None:
     assert await item_of_update(Update(update_id=2, message=message), {"raw_state": None}) is None
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["step", "save"])
 async def test_the_person_and_item_statement_finds_every_row_by_an_index(
-    engine: AsyncEngine, session_maker: SessionMaker
+    engine: AsyncEngine, session_maker: SessionMaker, ahead: bool
 ) -> None:
-    """Each dialog step runs it: it must not scan the updates, however many there are."""
+    """Each dialog step runs it (a Save tap with the round's request and the next waiting
+    item): it must not scan the updates or the items, however many there are."""
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -549,7 +615,11 @@ async def test_the_person_and_item_statement_finds_every_row_by_an_index(
     event.listen(engine.sync_engine, "before_cursor_execute", capture)
     try:
         async with session_maker() as session:
-            assert await queries.person_with_item(session, 5, 7) == (None, None)
+            if ahead:
+                since = datetime(2025, 3, 3, tzinfo=UTC)
+                assert await person_with_item_ahead(session, 5, 7, since) == (None, None)
+            else:
+                assert await queries.person_with_item(session, 5, 7) == (None, None)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", capture)
     ((statement, parameters),) = captured
