@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
 from bot.app.operations import leader_collector, outbox_collector, readiness_probes
 from bot.core.clock import Clock, SystemClock
-from bot.core.ratelimit import RateLimiter, Sleep
+from bot.core.ratelimit import LocalBudget, RateLimiter, Sleep
 from bot.core.supervise import keep_trying
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.duties import OUTBOX_NOTICE, LeaderDuties
@@ -105,12 +105,30 @@ def protect(bot: Bot, settings: Settings, *, clock: Callable[[], float], sleep: 
 
 
 def create_outbox(
-    *, settings: Settings, session_maker: SessionMaker, bot: Bot, clock: Clock
+    *,
+    settings: Settings,
+    session_maker: SessionMaker,
+    bot: Bot,
+    clock: Clock,
+    redis: Redis | None = None,
 ) -> DeliveryWorker:
+    """The outbox, with the send budget it shares with every reply: this process's, or with
+    `redis` (webhook replicas) the one every replica draws on."""
+    shared = None
+    if redis is not None:
+        from bot.telegram.shared_budget import SharedBudget
+
+        shared = SharedBudget(
+            redis,
+            per_second=settings.send_rate_per_second,
+            key=f"{settings.redis_prefix}:send-budget",
+            fallback=LocalBudget(settings.send_rate_per_second, time.monotonic),
+        )
     limiter = RateLimiter(
         global_per_second=settings.send_rate_per_second,
         chat_per_second=settings.chat_rate_per_second,
         group_per_minute=settings.group_rate_per_minute,
+        shared=shared,
     )
     guard = guard_of(bot)
     if guard is not None:  # one global budget: replies first, the outbox fills the rest
@@ -294,7 +312,10 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     clock = clock or SystemClock()
     session_maker = create_session_maker(engine)
     bot = create_bot(settings)
-    outbox = create_outbox(settings=settings, session_maker=session_maker, bot=bot, clock=clock)
+    redis = create_redis(settings)
+    outbox = create_outbox(
+        settings=settings, session_maker=session_maker, bot=bot, clock=clock, redis=redis
+    )
     jobs = Jobs(
         session_maker=session_maker, i18n=i18n, settings=settings, clock=clock, outbox=outbox
     )
@@ -303,7 +324,6 @@ async def create_application(settings: Settings, clock: Clock | None = None) -> 
     jobs.fence = Fence(
         session_maker=session_maker, leadership=leadership, clock=clock, runner=outbox.worker_id
     )
-    redis = create_redis(settings)
     chat_locks = None
     if redis is not None:
         from bot.telegram.replica_isolation import ReplicaIsolation

@@ -7,6 +7,9 @@ One global budget serves both kinds of sending: the replies a person waits for (
 request guard, bot/telegram/session.py) and the outbox's notifications. A reply takes its token
 at once, or reserves the next one; the outbox takes only a token that is there when it asks,
 so a round of a thousand messages fills what the replies leave and never queues ahead of them.
+The budget is this process's (`LocalBudget`) or, with webhook replicas, one kept in Redis that
+every replica draws on (bot/telegram/shared_budget.py): Telegram counts the bot, not the
+process.
 """
 
 from __future__ import annotations
@@ -16,14 +19,9 @@ import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
 Sleep = Callable[[float], Awaitable[None]]
-
-# How much of the global budget may go out at once. Telegram counts about a second's worth; a
-# bucket that also held a second's worth let a round open with all of it at once, which left
-# Telegram's count empty and made any send that the network delivered a little early in the
-# next seconds a 429. A fifth of a second keeps most of Telegram's allowance as slack.
-GLOBAL_BURST_SECONDS = 0.2
 
 # The chat whose global token the current task's `acquire` took: its next send must not pay
 # again when it passes the request guard.
@@ -57,6 +55,45 @@ class _Bucket:
             return 0.0
         return (1 - self.tokens) / self.rate
 
+    def give_back(self) -> None:
+        self.tokens = min(self.burst, self.tokens + 1)
+
+
+class GlobalBudget(Protocol):
+    """The bot's messages a second, shared by everything that sends. It stores at most one
+    token: any second then holds at most the rate plus one send (a bucket that stored a fifth
+    of a second's worth let 34 through in one second at 29 a second)."""
+
+    async def reserve(self) -> float:
+        """Take the next token, returning how long to wait before using it (a reply)."""
+        ...
+
+    async def take_if_there(self) -> float:
+        """Take a token that is there now (0.0), or say how long until one is, taking nothing
+        (the outbox: it never queues ahead of the replies)."""
+        ...
+
+    async def refund(self) -> None:
+        """Give back the token of a send that delivered nothing."""
+        ...
+
+
+class LocalBudget:
+    """The global budget of one process."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self._bucket = _Bucket(per_second, 1.0, 1.0, clock())
+
+    async def reserve(self) -> float:
+        return self._bucket.reserve(self.clock())
+
+    async def take_if_there(self) -> float:
+        return self._bucket.take_if_there(self.clock())
+
+    async def refund(self) -> None:
+        self._bucket.give_back()
+
 
 class RateLimiter:
     def __init__(
@@ -67,15 +104,16 @@ class RateLimiter:
         group_per_minute: float = 20.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        shared: GlobalBudget | None = None,
     ) -> None:
+        """`shared`: the replicas' common budget (at `global_per_second`); else this
+        process's own."""
         self.global_per_second = global_per_second
         self.chat_per_second = chat_per_second
         self.group_per_minute = group_per_minute
         self.clock = clock
         self.sleep = sleep
-        now = clock()
-        burst = max(1.0, global_per_second * GLOBAL_BURST_SECONDS)
-        self._global = _Bucket(global_per_second, burst, burst, now)
+        self._global: GlobalBudget = shared or LocalBudget(global_per_second, clock)
         self._chats: dict[int, _Bucket] = {}
 
     def _chat_bucket(self, chat_id: int, now: float) -> _Bucket:
@@ -86,12 +124,13 @@ class RateLimiter:
             self._chats[chat_id] = bucket
         return bucket
 
-    def refund(self, chat_id: int) -> None:
+    async def refund(self, chat_id: int) -> None:
         """Give back the tokens of an attempt that delivered nothing, so its retry need not
         wait for a slot it never used."""
-        for bucket in (self._global, self._chats.get(chat_id)):
-            if bucket is not None:
-                bucket.tokens = min(bucket.burst, bucket.tokens + 1)
+        chat = self._chats.get(chat_id)
+        if chat is not None:
+            chat.give_back()
+        await self._global.refund()
 
     async def acquire(self, chat_id: int) -> None:
         """The outbox's slot. Wait for the chat's slot first, then take a global token at the
@@ -102,7 +141,7 @@ class RateLimiter:
         delay = chat.reserve(now)
         if delay > 0:
             await self.sleep(delay)
-        while (delay := self._global.take_if_there(self.clock())) > 0:
+        while (delay := await self._global.take_if_there()) > 0:
             await self.sleep(delay)
         sent = self.clock()
         if sent > chat.updated:
@@ -115,7 +154,7 @@ class RateLimiter:
 
     async def acquire_reply(self) -> None:
         """A reply's global token: first in line, ahead of every notification waiting."""
-        delay = self._global.reserve(self.clock())
+        delay = await self._global.reserve()
         if delay > 0:
             await self.sleep(delay)
 

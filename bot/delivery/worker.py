@@ -408,7 +408,7 @@ class DeliveryWorker:
             return None
         await self.limiter.acquire(row.chat_id)
         if not await self._confirm(row):
-            self.limiter.refund(row.chat_id)
+            await self.limiter.refund(row.chat_id)
             logger.warning("Notification %s was taken over; not sending", row.idempotency_key)
             return None
         try:
@@ -425,7 +425,7 @@ class DeliveryWorker:
         ) as error:
             # An error or a lost connection is not a delivered message: give the slot back.
             # If Telegram did count it, the worst case is a 429, which we honour.
-            self.limiter.refund(row.chat_id)
+            await self.limiter.refund(row.chat_id)
             # 0.25 s three times, then doubling up to max_backoff: a blip costs little, an
             # outage is not hammered.
             exponent = max(0, min(row.attempts, 16) - 2)

@@ -334,13 +334,15 @@ class Replicas:
             if record.method in SENDS and record.ok
         )
 
-    def send_times(self) -> list[float]:
-        """When each delivered message reached its emulator (the emulators share one clock)."""
+    def send_times(self, *, with_edits: bool = False) -> list[float]:
+        """When each delivered message reached its emulator (the emulators share one clock);
+        `with_edits`: the edits too, all that Telegram counts against its 30 a second."""
         return sorted(
             record.at
             for emulator in self.emulators
             for record in emulator.requests
-            if record.method in SENDS and record.ok
+            if record.ok
+            and (record.method in SENDS or (with_edits and record.method.startswith("edit")))
         )
 
     async def leader_pid(self) -> int | None:

@@ -1,0 +1,103 @@
+"""The bot's send budget shared by its webhook replicas, kept in Redis.
+
+Telegram counts about 30 messages a second for the bot, whichever process sends them. Each
+replica answers its own updates, so with a budget per process three replicas together sent
+54 messages in a second. Here every send of every replica draws on one budget in Redis: the
+generic cell rate algorithm, one key holding the moment the next send is due (its theoretical
+arrival time), moved by a script that Redis runs atomically, on Redis's own clock, so the
+replicas' clocks need not agree.
+
+As in this process's budget (bot/core/ratelimit.py), a reply reserves the next slot and waits
+for it; the outbox takes only a slot that is free now, so the replies of every replica go
+ahead of a round. If Redis cannot be reached, the send is paced by this process's own budget
+instead of failing, and Redis is tried again only after `RETRY_AFTER`: a reply is never lost
+to the coordination, nor kept waiting for a Redis that is down (the client's own retries take
+seconds).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.core.ratelimit import LocalBudget
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER = 5.0  # seconds each replica paces alone after Redis failed it
+
+# KEYS[1]: the budget. ARGV[1]: seconds between sends; ARGV[2]: "reserve", "if_free" or
+# "refund". Returns the seconds to wait, as a string (a Lua number would lose its fraction).
+_GCRA = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local due = tonumber(redis.call('GET', KEYS[1]) or '0')
+if due < now then due = now end
+if ARGV[2] == 'refund' then
+  due = math.max(now, due - interval)
+elseif ARGV[2] == 'if_free' and due > now then
+  return tostring(due - now)
+else
+  local wait = due - now
+  due = due + interval
+  redis.call('SET', KEYS[1], tostring(due), 'PX', math.ceil((due - now) * 1000) + 1000)
+  return tostring(wait)
+end
+redis.call('SET', KEYS[1], tostring(due), 'PX', math.ceil((due - now) * 1000) + 1000)
+return '0'
+"""
+
+
+class SharedBudget:
+    """The replicas' global budget: `per_second` sends in all, at most one at once."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        per_second: float,
+        key: str,
+        fallback: LocalBudget,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.redis = redis
+        self.interval = 1.0 / per_second
+        self.key = key
+        self.fallback = fallback
+        self.clock = clock
+        self._script: Any = redis.register_script(_GCRA)
+        self._alone_until: float | None = None  # set while Redis is taken for down
+
+    async def _run(self, mode: str) -> float | None:
+        """The wait Redis gives, or None when this send is paced alone."""
+        if self._alone_until is not None and self.clock() < self._alone_until:
+            return None
+        try:
+            waited = await self._script(keys=[self.key], args=[repr(self.interval), mode])
+        except (RedisError, OSError) as error:
+            if self._alone_until is None:
+                logger.warning("Redis unreachable for the send budget; pacing alone: %s", error)
+            self._alone_until = self.clock() + RETRY_AFTER
+            return None
+        if self._alone_until is not None:
+            logger.info("Redis reachable again: the replicas share the send budget")
+            self._alone_until = None
+        return float(waited)
+
+    async def reserve(self) -> float:
+        waited = await self._run("reserve")
+        return await self.fallback.reserve() if waited is None else waited
+
+    async def take_if_there(self) -> float:
+        waited = await self._run("if_free")
+        return await self.fallback.take_if_there() if waited is None else waited
+
+    async def refund(self) -> None:
+        if await self._run("refund") is None:
+            await self.fallback.refund()

@@ -1,0 +1,90 @@
+"""The send budget webhook replicas share, on a real Redis: the replicas' sends together keep
+the rate, a reply reserved on one replica goes ahead of the outbox on another, a refunded
+slot is free again, and without Redis each replica paces on its own instead of failing.
+
+Nothing sleeps: each call returns how long its send must wait, at 2 sends a second, so the
+milliseconds between calls hardly move the figures."""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.core.ratelimit import LocalBudget
+from bot.telegram.shared_budget import RETRY_AFTER, SharedBudget
+from tests.helpers.redis import ScratchRedis
+from tests.helpers.tcp_proxy import free_port
+
+RATE = 2.0  # sends a second: one every half second
+SLACK = 0.1  # seconds the test's own calls may take between two readings
+
+
+def replica(redis: Redis, key: str) -> SharedBudget:
+    return SharedBudget(redis, per_second=RATE, key=key, fallback=LocalBudget(RATE, lambda: 0.0))
+
+
+async def test_the_replicas_sends_together_keep_the_rate(redis_scratch: ScratchRedis) -> None:
+    key = f"{redis_scratch.prefix}:send-budget"
+    first, second = replica(redis_scratch.client, key), replica(redis_scratch.client, key)
+    waits = [
+        await first.reserve(),
+        await second.reserve(),
+        await first.reserve(),
+        await second.reserve(),
+    ]
+    for number, wait in enumerate(waits):
+        assert number / RATE - SLACK <= wait <= number / RATE + 0.001, waits  # Lua rounds
+
+
+async def test_a_reply_reserved_on_one_replica_goes_ahead_of_the_outbox_on_another(
+    redis_scratch: ScratchRedis,
+) -> None:
+    key = f"{redis_scratch.prefix}:send-budget"
+    answering, leader = replica(redis_scratch.client, key), replica(redis_scratch.client, key)
+    assert await answering.reserve() == pytest.approx(0.0, abs=SLACK)
+    assert await answering.reserve() == pytest.approx(1 / RATE, abs=SLACK)
+    # The outbox takes only a free slot: none until both replies' slots have passed.
+    assert await leader.take_if_there() == pytest.approx(2 / RATE, abs=SLACK)
+    # It took nothing: the next reply's slot is the third, not the fourth.
+    assert await answering.reserve() == pytest.approx(2 / RATE, abs=SLACK)
+
+
+async def test_a_refunded_slot_is_free_again(redis_scratch: ScratchRedis) -> None:
+    key = f"{redis_scratch.prefix}:send-budget"
+    outbox, other = replica(redis_scratch.client, key), replica(redis_scratch.client, key)
+    assert await outbox.take_if_there() == pytest.approx(0.0, abs=SLACK)
+    assert await other.take_if_there() > 0  # the slot is taken ...
+    await outbox.refund()  # ... and given back: the send delivered nothing
+    assert await other.take_if_there() == pytest.approx(0.0, abs=SLACK)
+
+
+async def test_without_redis_each_replica_paces_alone_and_tries_redis_again_later() -> None:
+    unreachable = Redis(host="127.0.0.1", port=free_port(), retry=None)
+    now = [0.0]
+    budget = SharedBudget(
+        unreachable,
+        per_second=RATE,
+        key="roadmap:send-budget",
+        fallback=LocalBudget(RATE, lambda: now[0]),
+        clock=lambda: now[0],
+    )
+    attempts = [0]
+    script = budget._script
+
+    async def counted(**kwargs: object) -> object:
+        attempts[0] += 1
+        return await script(**kwargs)
+
+    budget._script = counted
+    try:
+        assert await budget.reserve() == 0.0  # the local bucket's first token
+        assert await budget.reserve() == pytest.approx(1 / RATE)  # its clock stands still
+        assert await budget.take_if_there() > 0
+        await budget.refund()
+        assert await budget.take_if_there() > 0  # one refund: the second reply's slot
+        assert attempts == [1]  # Redis was tried once, then left alone ...
+        now[0] += RETRY_AFTER
+        assert await budget.take_if_there() == 0.0  # ... until it is tried again
+        assert attempts == [2]
+    finally:
+        await unreachable.aclose()
