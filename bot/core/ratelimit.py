@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
+
+from bot.core.limits import SENDS_IN_ANY_SECOND
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -59,6 +62,25 @@ class _Bucket:
         self.tokens = min(self.burst, self.tokens + 1)
 
 
+class _Window:
+    """The moments of the last sends: one is let go while fewer than `cap` went out in the
+    second before it."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.sent: deque[float] = deque()
+
+    def admit(self, now: float) -> float:
+        """0.0 and the send counted, or how long until the oldest leaves the second."""
+        while self.sent and now - self.sent[0] >= 1.0:
+            self.sent.popleft()
+        if len(self.sent) < self.cap:
+            self.sent.append(now)
+            return 0.0
+        # Never 0.0 when refused: in floats, a + 1.0 - b can be 0.0 while b - a < 1.0.
+        return max(self.sent[0] + 1.0 - now, 1e-6)
+
+
 class GlobalBudget(Protocol):
     """The bot's messages a second, shared by everything that sends. It stores at most one
     token: any second then holds at most the rate plus one send (a bucket that stored a fifth
@@ -77,13 +99,23 @@ class GlobalBudget(Protocol):
         """Give back the token of a send that delivered nothing."""
         ...
 
+    async def admit(self) -> float:
+        """At the moment of sending: 0.0 and the send counted, or how long to wait so that no
+        second holds more than SENDS_IN_ANY_SECOND. The budget spaces the sends when it grants
+        them; a busy loop may still let several granted sends go together, and this counts
+        what actually leaves."""
+        ...
+
 
 class LocalBudget:
     """The global budget of one process."""
 
-    def __init__(self, per_second: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, per_second: float, clock: Callable[[], float], cap: int = SENDS_IN_ANY_SECOND
+    ) -> None:
         self.clock = clock
         self._bucket = _Bucket(per_second, 1.0, 1.0, clock())
+        self._window = _Window(cap)
 
     async def reserve(self) -> float:
         return self._bucket.reserve(self.clock())
@@ -93,6 +125,9 @@ class LocalBudget:
 
     async def refund(self) -> None:
         self._bucket.give_back()
+
+    async def admit(self) -> float:
+        return self._window.admit(self.clock())
 
 
 class RateLimiter:
@@ -156,6 +191,12 @@ class RateLimiter:
         """A reply's global token: first in line, ahead of every notification waiting."""
         delay = await self._global.reserve()
         if delay > 0:
+            await self.sleep(delay)
+
+    async def admit(self) -> None:
+        """Right before a budgeted request goes out, whoever granted it (see
+        `GlobalBudget.admit`)."""
+        while (delay := await self._global.admit()) > 0:
             await self.sleep(delay)
 
     @staticmethod

@@ -142,7 +142,7 @@ class RequestGuard(BaseRequestMiddleware):
 
     async def _pace(self, method: TelegramMethod[Any]) -> None:
         """The chat's spacing for a new message, then the shared global budget (unless the
-        outbox already paid for this send)."""
+        outbox already paid for this send), then the count of what leaves in any second."""
         chat_id = _paced_chat(method)
         if chat_id is not None:
             await self.pacer.wait(chat_id)
@@ -150,6 +150,7 @@ class RequestGuard(BaseRequestMiddleware):
             target = getattr(method, "chat_id", None)
             if not self.budget.granted(target if isinstance(target, int) else None):
                 await self.budget.acquire_reply()
+            await self.budget.admit()
 
     def _remember_answer(self, query_id: str) -> None:
         self._answered[query_id] = None

@@ -17,14 +17,17 @@ seconds).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.core.limits import SENDS_IN_ANY_SECOND
 from bot.core.ratelimit import LocalBudget
 
 logger = logging.getLogger(__name__)
@@ -54,8 +57,25 @@ return '0'
 """
 
 
+# KEYS[1]: the moments of the sends of the last second (a sorted set). ARGV[1]: how many a
+# second may hold; ARGV[2]: this send's name. Returns the seconds to wait, as a string.
+_WINDOW = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 1)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], 2000)
+  return '0'
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(math.max(tonumber(oldest[2]) + 1 - now, 0.000001))
+"""
+
+
 class SharedBudget:
-    """The replicas' global budget: `per_second` sends in all, at most one at once."""
+    """The replicas' global budget: `per_second` sends in all, at most one at once, and at
+    most `cap` leaving in any second (counted when they leave)."""
 
     def __init__(
         self,
@@ -65,13 +85,18 @@ class SharedBudget:
         key: str,
         fallback: LocalBudget,
         clock: Callable[[], float] = time.monotonic,
+        cap: int = SENDS_IN_ANY_SECOND,
     ):
         self.redis = redis
         self.interval = 1.0 / per_second
         self.key = key
         self.fallback = fallback
         self.clock = clock
+        self.cap = cap
         self._script: Any = redis.register_script(_GCRA)
+        self._window: Any = redis.register_script(_WINDOW)
+        self._names = itertools.count()
+        self._replica = uuid.uuid4().hex[:12]
         self._alone_until: float | None = None  # set while Redis is taken for down
 
     async def _run(self, mode: str) -> float | None:
@@ -79,7 +104,11 @@ class SharedBudget:
         if self._alone_until is not None and self.clock() < self._alone_until:
             return None
         try:
-            waited = await self._script(keys=[self.key], args=[repr(self.interval), mode])
+            if mode == "admit":
+                name = f"{self._replica}:{next(self._names)}"
+                waited = await self._window(keys=[f"{self.key}:sent"], args=[self.cap, name])
+            else:
+                waited = await self._script(keys=[self.key], args=[repr(self.interval), mode])
         except (RedisError, OSError) as error:
             if self._alone_until is None:
                 logger.warning("Redis unreachable for the send budget; pacing alone: %s", error)
@@ -101,3 +130,7 @@ class SharedBudget:
     async def refund(self) -> None:
         if await self._run("refund") is None:
             await self.fallback.refund()
+
+    async def admit(self) -> float:
+        waited = await self._run("admit")
+        return await self.fallback.admit() if waited is None else waited

@@ -7,7 +7,8 @@ import asyncio
 import heapq
 import itertools
 
-from bot.core.ratelimit import RateLimiter
+from bot.core.limits import SENDS_IN_ANY_SECOND
+from bot.core.ratelimit import LocalBudget, RateLimiter
 from tests.helpers.sending import overdraws
 
 RATE = 5.0
@@ -103,3 +104,35 @@ async def test_a_chat_waits_a_full_slot_after_a_send_the_round_delayed() -> None
     await timer.run(*tasks)
     first, second = (moment for chat, moment in sent if chat == 7)
     assert second - first >= 1.0 - 1e-9
+
+
+async def test_no_second_holds_more_than_29_sends_whatever_the_rate_lets_through() -> None:
+    """The budget spaces the sends when it grants them; the window counts them as they leave.
+    At a rate set too high (or after a busy loop let granted sends go together) the window
+    still holds every second to SENDS_IN_ANY_SECOND."""
+    timer = SteppedTimer()
+    limiter = RateLimiter(global_per_second=100.0, clock=timer.monotonic, sleep=timer.sleep)
+    sent: list[float] = []
+
+    async def replies(count: int) -> None:
+        for _ in range(count):
+            await limiter.acquire_reply()
+            await limiter.admit()  # as the request guard does, right before the request
+            sent.append(timer.now)
+
+    await timer.run(asyncio.create_task(replies(70)))
+    # any second: sends a whole second apart (to within the floats' error) are in two
+    busiest = max(sum(1 for other in sent if at <= other < at + 1 - 1e-9) for at in sent)
+    assert busiest == SENDS_IN_ANY_SECOND
+    assert len(sent) == 70  # nothing is dropped: the rest wait for the next second
+
+
+async def test_the_window_counts_the_sends_of_the_last_second() -> None:
+    now = [0.0]
+    budget = LocalBudget(5.0, lambda: now[0], cap=3)
+    assert [await budget.admit() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert await budget.admit() == 1.0  # the fourth waits until the first is a second old
+    now[0] = 0.75
+    assert await budget.admit() == 0.25
+    now[0] = 1.0
+    assert await budget.admit() == 0.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
+from bot.core.limits import SENDS_IN_ANY_SECOND
 from bot.core.ratelimit import LocalBudget
 from bot.telegram.shared_budget import RETRY_AFTER, SharedBudget
 from tests.helpers.redis import ScratchRedis
@@ -88,3 +89,19 @@ async def test_without_redis_each_replica_paces_alone_and_tries_redis_again_late
         assert attempts == [2]
     finally:
         await unreachable.aclose()
+
+
+async def test_the_replicas_let_no_more_than_the_cap_leave_in_any_second(
+    redis_scratch: ScratchRedis,
+) -> None:
+    key = f"{redis_scratch.prefix}:send-budget"
+    replicas = [
+        SharedBudget(
+            redis_scratch.client, per_second=RATE, key=key, fallback=LocalBudget(RATE, lambda: 0.0)
+        )
+        for _ in range(3)
+    ]
+    admitted = [await replicas[n % 3].admit() for n in range(SENDS_IN_ANY_SECOND)]
+    assert admitted == [0.0] * SENDS_IN_ANY_SECOND  # the sends of all three count together
+    wait = await replicas[0].admit()
+    assert 1.0 - SLACK <= wait <= 1.0 + 0.001, wait  # until the first is a second old
