@@ -26,6 +26,14 @@ from bot.core.limits import SENDS_IN_ANY_SECOND
 
 Sleep = Callable[[float], Awaitable[None]]
 
+# How much of the global budget may go out at once. Telegram counts about a second's worth; a
+# bucket that also held a second's worth let a round open with all of it at once, which left
+# Telegram's count empty and made any send that the network delivered a little early in the
+# next seconds a 429. A fifth of a second absorbs the loop's jitter (a bucket of one token
+# loses the tokens a busy moment did not take: a round at 29 a second went out at 27.6); the
+# count of what leaves in any second (`GlobalBudget.admit`) holds the limit.
+GLOBAL_BURST_SECONDS = 0.2
+
 # The chat whose global token the current task's `acquire` took: its next send must not pay
 # again when it passes the request guard.
 _GRANTED: ContextVar[int | None] = ContextVar("send_budget_granted", default=None)
@@ -82,9 +90,10 @@ class _Window:
 
 
 class GlobalBudget(Protocol):
-    """The bot's messages a second, shared by everything that sends. It stores at most one
-    token: any second then holds at most the rate plus one send (a bucket that stored a fifth
-    of a second's worth let 34 through in one second at 29 a second)."""
+    """The bot's messages a second, shared by everything that sends: a token bucket that
+    spaces the sends when it grants them, and a count of the sends of the last second that
+    holds any second to SENDS_IN_ANY_SECOND when they leave (the bucket alone let the rate and
+    its burst through, 34 in a second at 29 a second)."""
 
     async def reserve(self) -> float:
         """Take the next token, returning how long to wait before using it (a reply)."""
@@ -107,6 +116,11 @@ class GlobalBudget(Protocol):
         ...
 
 
+def burst_of(per_second: float) -> float:
+    """How many tokens the global bucket stores (GLOBAL_BURST_SECONDS' worth, at least one)."""
+    return max(1.0, per_second * GLOBAL_BURST_SECONDS)
+
+
 class LocalBudget:
     """The global budget of one process."""
 
@@ -114,7 +128,8 @@ class LocalBudget:
         self, per_second: float, clock: Callable[[], float], cap: int = SENDS_IN_ANY_SECOND
     ) -> None:
         self.clock = clock
-        self._bucket = _Bucket(per_second, 1.0, 1.0, clock())
+        burst = burst_of(per_second)
+        self._bucket = _Bucket(per_second, burst, burst, clock())
         self._window = _Window(cap)
 
     async def reserve(self) -> float:

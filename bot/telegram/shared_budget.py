@@ -28,32 +28,33 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.core.limits import SENDS_IN_ANY_SECOND
-from bot.core.ratelimit import LocalBudget
+from bot.core.ratelimit import LocalBudget, burst_of
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER = 5.0  # seconds each replica paces alone after Redis failed it
 
-# KEYS[1]: the budget. ARGV[1]: seconds between sends; ARGV[2]: "reserve", "if_free" or
-# "refund". Returns the seconds to wait, as a string (a Lua number would lose its fraction).
+# KEYS[1]: the budget. ARGV[1]: seconds between sends; ARGV[2]: how far ahead of its due
+# moment a send may go (the burst); ARGV[3]: "reserve", "if_free" or "refund". Returns the
+# seconds to wait, as a string (a Lua number would lose its fraction).
 _GCRA = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1000000
 local interval = tonumber(ARGV[1])
+local ahead = tonumber(ARGV[2])
 local due = tonumber(redis.call('GET', KEYS[1]) or '0')
 if due < now then due = now end
-if ARGV[2] == 'refund' then
+local wait = math.max(0, due - ahead - now)
+if ARGV[3] == 'refund' then
   due = math.max(now, due - interval)
-elseif ARGV[2] == 'if_free' and due > now then
-  return tostring(due - now)
-else
-  local wait = due - now
-  due = due + interval
-  redis.call('SET', KEYS[1], tostring(due), 'PX', math.ceil((due - now) * 1000) + 1000)
+elseif ARGV[3] == 'if_free' and wait > 0 then
   return tostring(wait)
+else
+  due = due + interval
 end
 redis.call('SET', KEYS[1], tostring(due), 'PX', math.ceil((due - now) * 1000) + 1000)
-return '0'
+if ARGV[3] == 'refund' then return '0' end
+return tostring(wait)
 """
 
 
@@ -74,8 +75,8 @@ return tostring(math.max(tonumber(oldest[2]) + 1 - now, 0.000001))
 
 
 class SharedBudget:
-    """The replicas' global budget: `per_second` sends in all, at most one at once, and at
-    most `cap` leaving in any second (counted when they leave)."""
+    """The replicas' global budget: `per_second` sends in all, a fifth of a second's worth at
+    once, and at most `cap` leaving in any second (counted when they leave)."""
 
     def __init__(
         self,
@@ -89,6 +90,7 @@ class SharedBudget:
     ):
         self.redis = redis
         self.interval = 1.0 / per_second
+        self.ahead = (burst_of(per_second) - 1) * self.interval
         self.key = key
         self.fallback = fallback
         self.clock = clock
@@ -108,7 +110,8 @@ class SharedBudget:
                 name = f"{self._replica}:{next(self._names)}"
                 waited = await self._window(keys=[f"{self.key}:sent"], args=[self.cap, name])
             else:
-                waited = await self._script(keys=[self.key], args=[repr(self.interval), mode])
+                args = [repr(self.interval), repr(self.ahead), mode]
+                waited = await self._script(keys=[self.key], args=args)
         except (RedisError, OSError) as error:
             if self._alone_until is None:
                 logger.warning("Redis unreachable for the send budget; pacing alone: %s", error)

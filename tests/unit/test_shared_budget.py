@@ -105,3 +105,13 @@ async def test_the_replicas_let_no_more_than_the_cap_leave_in_any_second(
     assert admitted == [0.0] * SENDS_IN_ANY_SECOND  # the sends of all three count together
     wait = await replicas[0].admit()
     assert 1.0 - SLACK <= wait <= 1.0 + 0.001, wait  # until the first is a second old
+
+
+async def test_a_fifth_of_a_second_may_go_at_once(redis_scratch: ScratchRedis) -> None:
+    """As this process's bucket: at 10 a second, two sends at once, then one every 0.1 s."""
+    key = f"{redis_scratch.prefix}:send-budget"
+    budget = SharedBudget(
+        redis_scratch.client, per_second=10.0, key=key, fallback=LocalBudget(10.0, lambda: 0.0)
+    )
+    waits = [await budget.reserve() for _ in range(4)]
+    assert waits == pytest.approx([0.0, 0.0, 0.1, 0.2], abs=SLACK / 2)
