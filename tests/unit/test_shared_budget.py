@@ -10,9 +10,14 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
+from bot.app.config import Settings
+from bot.app.factory import create_bot, create_outbox
+from bot.core.clock import FrozenClock
 from bot.core.limits import SENDS_IN_ANY_SECOND
 from bot.core.ratelimit import LocalBudget
+from bot.telegram.session import guard_of
 from bot.telegram.shared_budget import RETRY_AFTER, SharedBudget
+from tests.helpers.chat import START_MOMENT, TEST_TOKEN
 from tests.helpers.redis import ScratchRedis
 from tests.helpers.tcp_proxy import free_port
 
@@ -115,3 +120,26 @@ async def test_a_fifth_of_a_second_may_go_at_once(redis_scratch: ScratchRedis) -
     )
     waits = [await budget.reserve() for _ in range(4)]
     assert waits == pytest.approx([0.0, 0.0, 0.1, 0.2], abs=SLACK / 2)
+
+
+async def test_webhook_replicas_send_on_the_shared_budget(redis_scratch: ScratchRedis) -> None:
+    """The wiring: with Redis (webhook mode) the outbox and every reply through the request
+    guard draw on the shared budget; polling (no Redis) keeps this process's own."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TEST_TOKEN,
+        database_url="sqlite+aiosqlite:///:memory:",
+        redis_prefix=redis_scratch.prefix,
+    )
+    for redis, kind in ((redis_scratch.client, SharedBudget), (None, LocalBudget)):
+        bot = create_bot(settings)
+        try:
+            outbox = create_outbox(
+                settings=settings, session_maker=None, bot=bot, clock=FrozenClock(START_MOMENT),
+                redis=redis,
+            )  # fmt: skip
+            guard = guard_of(bot)
+            assert guard is not None and guard.budget is outbox.limiter
+            assert isinstance(outbox.limiter._global, kind)
+        finally:
+            await bot.session.close()
