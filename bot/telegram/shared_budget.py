@@ -5,7 +5,9 @@ replica answers its own updates, so with a budget per process three replicas tog
 54 messages in a second. Here every send of every replica draws on one budget in Redis: the
 generic cell rate algorithm, one key holding the moment the next send is due (its theoretical
 arrival time), moved by a script that Redis runs atomically, on Redis's own clock, so the
-replicas' clocks need not agree.
+replicas' clocks need not agree. And every send is counted as it leaves, in a sorted set of
+the last second's send times: at most SENDS_IN_ANY_SECOND in any second, whichever replica
+sends and however their loops bunch what the bucket spaced.
 
 As in this process's budget (bot/core/ratelimit.py), a reply reserves the next slot and waits
 for it; the outbox takes only a slot that is free now, so the replies of every replica go
@@ -95,7 +97,7 @@ class SharedBudget:
         self.fallback = fallback
         self.clock = clock
         self.cap = cap
-        self._script: Any = redis.register_script(_GCRA)
+        self._bucket: Any = redis.register_script(_GCRA)
         self._window: Any = redis.register_script(_WINDOW)
         self._names = itertools.count()
         self._replica = uuid.uuid4().hex[:12]
@@ -111,7 +113,7 @@ class SharedBudget:
                 waited = await self._window(keys=[f"{self.key}:sent"], args=[self.cap, name])
             else:
                 args = [repr(self.interval), repr(self.ahead), mode]
-                waited = await self._script(keys=[self.key], args=args)
+                waited = await self._bucket(keys=[self.key], args=args)
         except (RedisError, OSError) as error:
             if self._alone_until is None:
                 logger.warning("Redis unreachable for the send budget; pacing alone: %s", error)

@@ -75,13 +75,13 @@ async def test_without_redis_each_replica_paces_alone_and_tries_redis_again_late
         clock=lambda: now[0],
     )
     attempts = [0]
-    script = budget._script
+    script = budget._bucket
 
     async def counted(**kwargs: object) -> object:
         attempts[0] += 1
         return await script(**kwargs)
 
-    budget._script = counted
+    budget._bucket = counted
     try:
         assert await budget.reserve() == 0.0  # the local bucket's first token
         assert await budget.reserve() == pytest.approx(1 / RATE)  # its clock stands still
