@@ -14,6 +14,7 @@ stream still never holds more than a chunk at once.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections import deque
@@ -26,6 +27,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import dialect as aiosqlite_dialect
 from sqlalchemy.engine import make_url
 
 PREFETCH = 1000  # rows fetched in the trip that executes: any result the bot reads at once
+THREAD_STOP_TIMEOUT = 5.0  # seconds to wait for the thread of a connection that failed to open
 
 
 def _in_transaction(connection: sqlite3.Connection | None) -> bool:
@@ -205,7 +207,14 @@ def one_trip_creator(url: str) -> Callable[[], Any]:
 
     async def connect() -> OneTripConnection:
         connection = OneTripConnection(partial(sqlite3.connect, *args, **kwargs))
-        await connection  # starts its thread and opens the database there
+        try:
+            await connection  # starts its thread and opens the database there
+        except BaseException:
+            # aiosqlite stops the thread of a connection that failed to open without waiting
+            # for it; the thread then reports to this loop, which may have closed by then (an
+            # unopenable file at start-up). Waiting for it keeps the report on an open loop.
+            await asyncio.to_thread(connection._thread.join, THREAD_STOP_TIMEOUT)
+            raise
         return connection
 
     return connect
