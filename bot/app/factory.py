@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app.config import TELEGRAM_DEFAULT_API_URL, Settings
 from bot.app.operations import leader_collector, outbox_collector, readiness_probes
 from bot.core.clock import Clock, SystemClock
-from bot.core.ratelimit import LocalBudget, RateLimiter, Sleep
+from bot.core.ratelimit import RateLimiter, Sleep
 from bot.core.supervise import keep_trying
 from bot.delivery.worker import DeliveryWorker
 from bot.scheduling.duties import OUTBOX_NOTICE, LeaderDuties
@@ -122,7 +122,6 @@ def create_outbox(
             redis,
             per_second=settings.send_rate_per_second,
             key=f"{settings.redis_prefix}:send-budget",
-            fallback=LocalBudget(settings.send_rate_per_second, time.monotonic),
         )
     limiter = RateLimiter(
         global_per_second=settings.send_rate_per_second,

@@ -86,7 +86,6 @@ class SharedBudget:
         *,
         per_second: float,
         key: str,
-        fallback: LocalBudget,
         clock: Callable[[], float] = time.monotonic,
         cap: int = SENDS_IN_ANY_SECOND,
     ):
@@ -94,7 +93,8 @@ class SharedBudget:
         self.interval = 1.0 / per_second
         self.ahead = (burst_of(per_second) - 1) * self.interval
         self.key = key
-        self.fallback = fallback
+        # What paces this replica's sends while Redis is down: the same budget, its own.
+        self.fallback = LocalBudget(per_second, clock, cap)
         self.clock = clock
         self.cap = cap
         self._bucket: Any = redis.register_script(_GCRA)

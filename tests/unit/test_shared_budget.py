@@ -26,7 +26,7 @@ SLACK = 0.1  # seconds the test's own calls may take between two readings
 
 
 def replica(redis: Redis, key: str) -> SharedBudget:
-    return SharedBudget(redis, per_second=RATE, key=key, fallback=LocalBudget(RATE, lambda: 0.0))
+    return SharedBudget(redis, per_second=RATE, key=key)
 
 
 async def test_the_replicas_sends_together_keep_the_rate(redis_scratch: ScratchRedis) -> None:
@@ -71,7 +71,6 @@ async def test_without_redis_each_replica_paces_alone_and_tries_redis_again_late
         unreachable,
         per_second=RATE,
         key="roadmap:send-budget",
-        fallback=LocalBudget(RATE, lambda: now[0]),
         clock=lambda: now[0],
     )
     attempts = [0]
@@ -100,12 +99,7 @@ async def test_the_replicas_let_no_more_than_the_cap_leave_in_any_second(
     redis_scratch: ScratchRedis,
 ) -> None:
     key = f"{redis_scratch.prefix}:send-budget"
-    replicas = [
-        SharedBudget(
-            redis_scratch.client, per_second=RATE, key=key, fallback=LocalBudget(RATE, lambda: 0.0)
-        )
-        for _ in range(3)
-    ]
+    replicas = [SharedBudget(redis_scratch.client, per_second=RATE, key=key) for _ in range(3)]
     admitted = [await replicas[n % 3].admit() for n in range(SENDS_IN_ANY_SECOND)]
     assert admitted == [0.0] * SENDS_IN_ANY_SECOND  # the sends of all three count together
     wait = await replicas[0].admit()
@@ -115,9 +109,7 @@ async def test_the_replicas_let_no_more_than_the_cap_leave_in_any_second(
 async def test_a_fifth_of_a_second_may_go_at_once(redis_scratch: ScratchRedis) -> None:
     """As this process's bucket: at 10 a second, two sends at once, then one every 0.1 s."""
     key = f"{redis_scratch.prefix}:send-budget"
-    budget = SharedBudget(
-        redis_scratch.client, per_second=10.0, key=key, fallback=LocalBudget(10.0, lambda: 0.0)
-    )
+    budget = SharedBudget(redis_scratch.client, per_second=10.0, key=key)
     waits = [await budget.reserve() for _ in range(4)]
     assert waits == pytest.approx([0.0, 0.0, 0.1, 0.2], abs=SLACK / 2)
 
