@@ -348,6 +348,17 @@ def _waiting(item: Any, department: Any, after_item: Any, since: Any) -> list[An
     ]
 
 
+def _newest_request(requests: Any, department: Any, selected: Any) -> Any:
+    """`selected` of the department's current round request: its newest, by time, then id
+    (`requests` is the table or an alias)."""
+    return (
+        select(selected)
+        .where(requests.department_id == department)
+        .order_by(col(requests.requested_at).desc(), col(requests.id).desc())
+        .limit(1)
+    )
+
+
 def _since_param() -> Any:
     """`since` bound with the column's type, so an aware moment is stored-format UTC like it."""
     return bindparam("since", type_=cast(Any, RoundRequest).__table__.c.requested_at.type)
@@ -401,14 +412,8 @@ def _person_with_item_ahead_statement() -> Any:
         .correlate(None)
         .scalar_subquery()
     )
-    request_id = (
-        select(requests.id)
-        .where(requests.department_id == department)
-        .order_by(col(requests.requested_at).desc(), col(requests.id).desc())
-        .limit(1)
-        .correlate(None)
-        .scalar_subquery()
-    )
+    newest = _newest_request(requests, department, requests.id)
+    request_id = newest.correlate(None).scalar_subquery()
     following_id = (
         select(waiting.id)
         .where(*_waiting(waiting, department, bindparam("item_id"), _since_param()))
@@ -717,12 +722,7 @@ async def _answer_current_request(
         current = known[0]
     else:
         current = (
-            await session.exec(
-                select(RoundRequest)
-                .where(RoundRequest.department_id == department_id)
-                .order_by(col(RoundRequest.requested_at).desc(), col(RoundRequest.id).desc())
-                .limit(1)
-            )
+            await session.exec(_newest_request(RoundRequest, department_id, RoundRequest))
         ).first()
     if current is not None and current.answered_at is None and current.requested_at <= now:
         current.answered_at = now
